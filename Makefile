@@ -1,0 +1,122 @@
+# Orchestra: build, test, run, bench, install.
+#   make run      install packages, build, start a conductor and two players
+#                 on loopback and run an `all` job (make stop ends them)
+#   make test     install packages, build, run every test
+#   make bench    the benchmark (figures in build/bench.json)
+#   make install  DESTDIR=... PREFIX=...
+
+CXX      ?= g++
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -I. -MMD -MP -DMSGPACK_NO_BOOST=1
+LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -pthread
+GTEST    := -lgtest -lgtest_main
+PREFIX   ?= /usr
+DESTDIR  ?=
+# Debian's own interpreter: it is the one that sees python3-zmq.
+PYTHON   ?= /usr/bin/python3
+
+# Debian 12 packages the build, the tests and `make run` need.
+PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
+            libsqlite3-dev sqlite3 libsodium-dev libsystemd-dev \
+            nlohmann-json3-dev googletest libgtest-dev python3 python3-zmq \
+            python3-msgpack python3-pytest systemd
+
+COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
+             common/config_file.cc common/files.cc common/sqlite.cc
+BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
+             broker/audience_protocol.cc broker/curve_keys.cc \
+             broker/context.cc broker/endpoint.cc broker/poller.cc \
+             broker/authenticator.cc
+BROKER    += broker/audience_client.cc broker/json.cc
+CONDUCTOR :=
+PLAYER    :=
+TOOLS     :=
+
+UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc))
+E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc
+
+# BUILD and BIN may be overridden (make BUILD=build-x BIN=bin-x) so that two
+# builds of one tree never write the same files.
+BUILD ?= build
+BIN   ?= bin
+obj = $(patsubst %.cc,$(BUILD)/%.o,$(1))
+LIBS := $(BUILD)/libconductor.a $(BUILD)/libplayer.a $(BUILD)/libbroker.a \
+        $(BUILD)/libcommon.a
+
+all: $(BIN)/orchestra-conductor $(BIN)/orchestra-player $(BIN)/orchestra
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/libcommon.a: $(call obj,$(COMMON))
+	$(AR) rcs $@ $^
+$(BUILD)/libbroker.a: $(call obj,$(BROKER))
+	$(AR) rcs $@ $^
+$(BUILD)/libconductor.a: $(call obj,$(CONDUCTOR))
+	$(AR) rcs $@ $^
+$(BUILD)/libplayer.a: $(call obj,$(PLAYER))
+	$(AR) rcs $@ $^
+
+$(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o $(BUILD)/libconductor.a \
+                         $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
+$(BIN)/orchestra-player: $(BUILD)/player/main.o $(BUILD)/libplayer.a \
+                      $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
+$(BIN)/orchestra: $(call obj,$(TOOLS)) $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
+$(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
+$(BIN)/e2e_tests: $(call obj,$(E2E_TESTS)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
+
+# Installs the Debian packages above that are missing (needs root or sudo).
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+build-all: all $(BIN)/unit_tests $(BIN)/e2e_tests
+
+test: deps
+	$(MAKE) build-all
+	$(MAKE) unit-test e2e-test python-test
+
+unit-test: $(BIN)/unit_tests
+	$(BIN)/unit_tests
+
+e2e-test: $(BIN)/e2e_tests all
+	$(BIN)/e2e_tests
+
+python-test: all
+	@if ls test/python/test_*.py >/dev/null 2>&1; then \
+	  $(PYTHON) -m pytest -q test/python; fi
+
+run: deps
+	$(MAKE) all
+	tools/run-cluster start
+
+stop:
+	@tools/run-cluster stop
+
+clean:
+	rm -rf build bin
+
+format:
+	clang-format -i */*.h */*.cc
+
+.PHONY: all deps build-all test unit-test e2e-test python-test run stop \
+        bench install clean format
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

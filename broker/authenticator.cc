@@ -1,0 +1,131 @@
+// ZAP requests arrive on inproc://zeromq.zap.01 from libzmq's I/O thread
+// while a Curve handshake waits; libzmq does not block on us, so answering
+// them from the conductor's loop (not a thread of their own) is safe.
+
+#include "broker/authenticator.h"
+
+#include <zmq.h>
+
+#include <vector>
+
+#include "broker/curve_keys.h"
+#include "common/log.h"
+
+namespace orchestra::broker {
+
+using common::Status;
+
+Authenticator::Authenticator(Context* context)
+    : socket_(context->zmq(), ZMQ_REP) {
+  socket_.set(zmq::sockopt::linger, 0);
+}
+
+Status Authenticator::Start() {
+  try {
+    socket_.bind("inproc://zeromq.zap.01");
+    return Status();
+  } catch (const zmq::error_t& e) {
+    return Status::IoError("authenticator", e.what());
+  }
+}
+
+void Authenticator::SetPlayers(
+    std::unordered_map<std::string, std::string> players) {
+  players_ = std::move(players);
+}
+
+void Authenticator::SetRevoked(std::unordered_set<std::string> revoked) {
+  revoked_ = std::move(revoked);
+}
+
+void Authenticator::SetAudienceKeys(
+    std::unordered_map<std::string, std::string> keys) {
+  audience_keys_ = std::move(keys);
+}
+
+ZapDecision Authenticator::Decide(const ZapRequest& request) const {
+  ZapDecision d;
+  if (request.mechanism == "CURVE") {
+    if (revoked_.count(request.public_key)) {
+      d.reason = "revoked key";
+      return d;
+    }
+    const auto& keys =
+        request.domain == kPlayerDomain ? players_ : audience_keys_;
+    if (request.domain != kPlayerDomain && request.domain != kAudienceDomain) {
+      d.reason = "unknown domain";
+      return d;
+    }
+    auto it = keys.find(request.public_key);
+    if (it == keys.end()) {
+      d.reason = "unknown key";
+      return d;
+    }
+    d.allow = true;
+    d.user_id = it->second;
+    return d;
+  }
+  if (request.mechanism == "NULL" && request.domain == kAudienceDomain) {
+    d.allow = true;  // ipc: the socket's file mode and group guard it
+    return d;
+  }
+  d.reason = "mechanism " + request.mechanism + " not allowed";
+  return d;
+}
+
+void Authenticator::HandleRequests() {
+  for (;;) {
+    std::vector<zmq::message_t> frames;
+    try {
+      do {
+        zmq::message_t frame;
+        if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return;
+        frames.push_back(std::move(frame));
+      } while (frames.back().more() && frames.size() < 16);
+    } catch (const zmq::error_t& e) {
+      common::LogError("authenticator receive failed error=%s", e.what());
+      return;
+    }
+    Answer(frames);
+  }
+}
+
+void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {
+  ZapRequest request;
+  std::string request_id = frames.size() > 1 ? frames[1].to_string() : "";
+  if (frames.size() >= 6) {
+    request.domain = frames[2].to_string();
+    request.address = frames[3].to_string();
+    request.mechanism = frames[5].to_string();
+  }
+  if (request.mechanism == "CURVE" && frames.size() >= 7 &&
+      frames[6].size() == 32) {
+    char z85[41];
+    zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
+    request.public_key = z85;
+  }
+  ZapDecision d = Decide(request);
+  if (!d.allow) {
+    common::LogWarning("connection refused domain=%s key=%s address=%s "
+                       "reason=%s",
+                       request.domain.c_str(),
+                       KeyFingerprint(request.public_key).c_str(),
+                       request.address.c_str(),
+                       common::LogQuote(d.reason).c_str());
+  }
+  const std::string status = d.allow ? "200" : "400";
+  const std::string text = d.allow ? "OK" : d.reason;
+  try {
+    auto more = zmq::send_flags::sndmore;
+    socket_.send(zmq::buffer(std::string("1.0")), more);
+    socket_.send(zmq::buffer(request_id), more);
+    socket_.send(zmq::buffer(status), more);
+    socket_.send(zmq::buffer(text), more);
+    socket_.send(zmq::buffer(d.user_id), more);
+    socket_.send(zmq::message_t(), zmq::send_flags::none);
+  } catch (const zmq::error_t& e) {
+    common::LogError("authenticator reply failed error=%s", e.what());
+  }
+}
+
+}  // namespace orchestra::broker

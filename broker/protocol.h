@@ -1,0 +1,126 @@
+// The player channel of DESIGN.md section 4: one struct per message, the
+// PlayerMessage variant and its msgpack codec. Every message is one frame
+// holding one map with a "type". The grammar is in broker/PROTOCOL.md.
+// The decoder validates every field and never asserts on input.
+
+#ifndef ORCHESTRA_BROKER_PROTOCOL_H_
+#define ORCHESTRA_BROKER_PROTOCOL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "broker/states.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace orchestra::broker {
+
+using JobId = int64_t;
+using TaskId = int64_t;
+using StringMap = std::map<std::string, std::string>;
+
+constexpr int kProtocolVersion = 1;
+// Inbound messages larger than this are refused by ZMQ_MAXMSGSIZE.
+constexpr int64_t kMaxMessageBytes = 4 << 20;
+// What one result may carry: each output stream, and the response map.
+constexpr size_t kMaxOutputBytes = 1 << 20;
+constexpr size_t kMaxResponseEntries = 10000;
+constexpr size_t kMaxResponseBytes = 64 << 10;  // per key or value
+
+struct ScoreInfo {
+  std::string name;
+  std::string sha256;     // 64 lower-case hex digits
+  std::string interface;  // "env" or "pipe"
+};
+
+// A task the player's journal holds, reported in hello.
+struct HeldTask {
+  TaskId task = 0;
+  bool done = false;  // "done" (a result waits for its ack) or "running"
+};
+
+struct Hello {  // P: first message of every session
+  int proto = kProtocolVersion;
+  std::string version;
+  int slots = 0;
+  std::vector<ScoreInfo> scores;
+  std::vector<HeldTask> tasks;
+};
+
+struct Welcome {  // C: session accepted
+  int proto = kProtocolVersion;
+  int heartbeat_ms = 0;
+};
+
+struct SessionError {  // C: session refused; the peer is then ignored
+  std::string code;
+  std::string message;
+};
+
+struct RunTask {  // C: "task", run this
+  TaskId task = 0;
+  JobId job = 0;
+  std::string score;
+  StringMap params;
+  std::optional<int64_t> timeout_s;  // The job's limit, if it set one.
+};
+
+struct Accepted {  // P: journaled; it will run
+  TaskId task = 0;
+};
+
+struct TaskResult {  // P: the task's end; resent until acknowledged
+  TaskId task = 0;
+  TaskState state = TaskState::kFail;
+  std::optional<int64_t> exit_code;
+  std::optional<int64_t> signal;
+  std::string stdout_text;
+  std::string stderr_text;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  StringMap response;
+  common::TimeMs started_at = 0;
+  common::TimeMs finished_at = 0;
+  std::string error;
+};
+
+struct ResultAck {  // C: stored durably; the player may forget it
+  TaskId task = 0;
+};
+
+struct CancelTask {  // C: "cancel", stop it
+  TaskId task = 0;
+};
+
+struct ScoreList {  // P: "scores", the score list changed
+  std::vector<ScoreInfo> scores;
+};
+
+struct Heartbeat {};  // both: liveness when idle
+
+using PlayerMessage =
+    std::variant<Hello, Welcome, SessionError, RunTask, Accepted, TaskResult,
+                 ResultAck, CancelTask, ScoreList, Heartbeat>;
+
+// The wire "type" of a message ("hello", "task", "result", ...).
+const char* MessageType(const PlayerMessage& message);
+
+std::string EncodePlayerMessage(const PlayerMessage& message);
+
+// Job parameters: keys [A-Za-z_][A-Za-z0-9_]{0,63}, values UTF-8 without
+// NUL, at most 64 KiB each and 256 KiB in all. Returns what is wrong, or an
+// empty string when `params` is acceptable.
+std::string CheckParams(const StringMap& params);
+
+// InvalidArgument naming the problem for anything that is not a valid
+// player-channel message.
+common::Result<PlayerMessage> DecodePlayerMessage(std::string_view bytes);
+
+}  // namespace orchestra::broker
+
+#endif  // ORCHESTRA_BROKER_PROTOCOL_H_

@@ -1,0 +1,130 @@
+// WireWriter and WireReader: the msgpack plumbing under the protocol codecs.
+// Internal to broker/ (only broker .cc files include it). The reader checks
+// every field's type, size and range and keeps the first problem, phrased
+// for the peer ("field 'players' must be an array of strings").
+
+#ifndef ORCHESTRA_BROKER_WIRE_H_
+#define ORCHESTRA_BROKER_WIRE_H_
+
+#define MSGPACK_NO_BOOST 1
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace orchestra::broker {
+
+using StringMap = std::map<std::string, std::string>;
+
+// Limits that bound what one decoded message may allocate.
+constexpr size_t kMaxArray = 100000;
+constexpr size_t kMaxMapEntries = 100000;
+constexpr size_t kMaxString = 4 << 20;
+constexpr size_t kMaxDepth = 8;
+
+class WireWriter {
+ public:
+  WireWriter() : packer_(buffer_) {}
+
+  void Map(size_t entries) { packer_.pack_map(static_cast<uint32_t>(entries)); }
+  void Array(size_t items) {
+    packer_.pack_array(static_cast<uint32_t>(items));
+  }
+  void Key(std::string_view key) { Str(key); }
+  void Str(std::string_view text) {
+    packer_.pack_str(static_cast<uint32_t>(text.size()));
+    packer_.pack_str_body(text.data(), static_cast<uint32_t>(text.size()));
+  }
+  void Int(int64_t value) { packer_.pack_int64(value); }
+  void Bool(bool value) {
+    if (value) packer_.pack_true(); else packer_.pack_false();
+  }
+  void Nil() { packer_.pack_nil(); }
+  void OptionalInt(const std::optional<int64_t>& value) {
+    if (value) Int(*value); else Nil();
+  }
+  // ISO 8601 text, or nil when `ms` is 0.
+  void Time(common::TimeMs ms);
+  void Strings(const std::vector<std::string>& items);
+  void Strings(const StringMap& map);
+
+  std::string Take() { return std::string(buffer_.data(), buffer_.size()); }
+
+ private:
+  msgpack::sbuffer buffer_;
+  msgpack::packer<msgpack::sbuffer> packer_;
+};
+
+// The outcome of decoding: the first problem found, if any. `code` uses the
+// audience error codes (bad_request, missing_field, too_large, ...).
+struct WireProblem {
+  std::string code;
+  std::string message;
+  bool ok() const { return code.empty(); }
+};
+
+// Unpacks `bytes` into `handle`; false (with `problem` set) when the bytes
+// are not exactly one msgpack value within the limits above.
+bool Unpack(std::string_view bytes, msgpack::object_handle* handle,
+            WireProblem* problem);
+
+class WireReader {
+ public:
+  enum Need { kOptional, kRequired };
+
+  // Reads the map `object`; a non-map records a bad_request problem.
+  // `context` prefixes messages ("task 3: ...") and may be empty.
+  WireReader(const msgpack::object& object, WireProblem* problem,
+             std::string context = "");
+
+  bool ok() const { return problem_->ok(); }
+  // A reader for a nested map that reports into the same problem.
+  WireReader Nested(const msgpack::object& object,
+                    const std::string& context) const {
+    return WireReader(object, problem_, context);
+  }
+  bool Has(std::string_view key) const;
+  // The raw value under `key`, or nullptr (nil counts as absent).
+  const msgpack::object* Find(std::string_view key) const;
+
+  std::string Str(std::string_view key, Need need, size_t max_size);
+  int64_t Int(std::string_view key, Need need, int64_t min, int64_t max,
+              int64_t fallback = 0);
+  std::optional<int64_t> OptionalInt(std::string_view key, int64_t min,
+                                     int64_t max);
+  bool Bool(std::string_view key, bool fallback = false);
+  common::TimeMs Time(std::string_view key);
+  // A map of string to string with at most `max_entries`, each key and value
+  // at most `max_size` bytes.
+  StringMap Strings(std::string_view key, Need need, size_t max_entries,
+                    size_t max_size);
+  std::vector<std::string> StringList(std::string_view key, Need need,
+                                      size_t max_items, size_t max_size);
+  // The array under `key` (empty when absent); `items` points into it.
+  std::vector<const msgpack::object*> Array(std::string_view key, Need need,
+                                            size_t max_items);
+
+  // Records a problem unless one is already recorded.
+  void Fail(std::string_view code, std::string_view message);
+
+ private:
+  const msgpack::object* Require(std::string_view key, Need need);
+  std::string Name(std::string_view key) const;
+
+  const msgpack::object* map_ = nullptr;
+  WireProblem* problem_;
+  std::string context_;
+};
+
+// True when `object` holds a string (str or bin); sets `out`.
+bool ReadString(const msgpack::object& object, std::string* out);
+
+}  // namespace orchestra::broker
+
+#endif  // ORCHESTRA_BROKER_WIRE_H_

@@ -1,0 +1,40 @@
+// A tiny logger: one line per event on stderr, terse facts with key=value
+// fields ("player joined player=web-3 slots=4"). Under systemd (JOURNAL_STREAM
+// set) each line carries a <N> priority prefix that journald understands and
+// no timestamp; elsewhere a UTC timestamp and the level lead the line.
+// Not thread-safe in its configuration; writes are single fwrite calls.
+
+#ifndef ORCHESTRA_COMMON_LOG_H_
+#define ORCHESTRA_COMMON_LOG_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace orchestra::common {
+
+enum class LogLevel { kError, kWarning, kInfo, kDebug };
+
+// Sets the program name shown on each line and the most verbose level shown.
+void InitLogging(std::string_view program, LogLevel level);
+LogLevel CurrentLogLevel();
+
+// "error", "warning", "info", "debug" (any case); false for anything else.
+bool ParseLogLevel(std::string_view text, LogLevel* level);
+const char* LogLevelName(LogLevel level);
+
+void LogError(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void LogWarning(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void LogInfo(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void LogDebug(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Quotes `text` for a key=value field when it holds spaces, quotes or
+// control characters; returns it unchanged otherwise.
+std::string LogQuote(std::string_view text);
+
+// Routes log lines to `sink` instead of stderr (tests); nullptr restores.
+void SetLogSinkForTest(std::function<void(LogLevel, std::string_view)> sink);
+
+}  // namespace orchestra::common
+
+#endif  // ORCHESTRA_COMMON_LOG_H_

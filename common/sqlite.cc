@@ -1,0 +1,173 @@
+#include "common/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace orchestra::common {
+
+namespace {
+
+Status SqliteError(sqlite3* db, const std::string& where, int rc) {
+  std::string what = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    return Status::Unavailable(where, what);
+  if (rc == SQLITE_CONSTRAINT) return Status::Conflict(where, what);
+  return Status::IoError(where, what);
+}
+
+std::string Where(sqlite3* db) {
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return std::string("sqlite ") + (file && *file ? file : ":memory:");
+}
+
+}  // namespace
+
+void SqliteCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const {
+  sqlite3_finalize(stmt);
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_.get(), index, value);
+  if (rc != SQLITE_OK && bind_error_.ok())
+    bind_error_ = SqliteError(db_, Where(db_), rc);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(),
+                               SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_.ok())
+    bind_error_ = SqliteError(db_, Where(db_), rc);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  int rc = sqlite3_bind_null(stmt_.get(), index);
+  if (rc != SQLITE_OK && bind_error_.ok())
+    bind_error_ = SqliteError(db_, Where(db_), rc);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, const std::optional<int64_t>& value) {
+  return value ? Bind(index, *value) : BindNull(index);
+}
+
+Result<bool> Statement::Step() {
+  if (!bind_error_.ok()) {
+    Status s = bind_error_;
+    Reset();
+    return s;
+  }
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status s = SqliteError(db_, Where(db_), rc);
+  sqlite3_reset(stmt_.get());
+  return s;
+}
+
+Status Statement::Run() {
+  for (;;) {
+    Result<bool> row = Step();
+    if (!row.ok()) {
+      Reset();
+      return row.status();
+    }
+    if (!row.value()) break;
+  }
+  Reset();
+  return Status();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+  bind_error_ = Status();
+}
+
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
+}
+
+int64_t Statement::Int(int column) const {
+  return sqlite3_column_int64(stmt_.get(), column);
+}
+
+std::string Statement::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_.get(), column);
+  int size = sqlite3_column_bytes(stmt_.get(), column);
+  if (text == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(size));
+}
+
+std::optional<int64_t> Statement::OptionalInt(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Int(column);
+}
+
+Result<Database> Database::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+              SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Database db(raw, path);
+  if (rc != SQLITE_OK) return SqliteError(raw, "sqlite " + path, rc);
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 0);
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON"}) {
+    Status s = db.Exec(pragma);
+    if (!s.ok()) return s;
+  }
+  return db;
+}
+
+Status Database::Exec(const char* sql) {
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return Status();
+  std::string what = error ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    return Status::Unavailable(Where(db_.get()), what);
+  return Status::IoError(Where(db_.get()), what);
+}
+
+Result<Statement> Database::Prepare(const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT,
+                              &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_.get(), Where(db_.get()), rc);
+  return Statement(stmt, db_.get());
+}
+
+int64_t Database::LastInsertId() const {
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
+int64_t Database::Changes() const { return sqlite3_changes64(db_.get()); }
+
+Result<Transaction> Transaction::Begin(Database* db) {
+  Status s = db->Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  return Transaction(db);
+}
+
+Status Transaction::Commit() {
+  Status s = db_->Exec("COMMIT");
+  if (s.ok()) db_ = nullptr;
+  return s;
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
+}
+
+Transaction::Transaction(Transaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)) {}
+
+}  // namespace orchestra::common

@@ -1,0 +1,104 @@
+// The thin RAII wrapper over SQLite's C API that the conductor's JobStore and
+// the player's Journal share: Database, Statement and Transaction. The only
+// code that calls sqlite3_*; errors become Status. Not thread-safe: each
+// object belongs to the thread that opened the database.
+
+#ifndef ORCHESTRA_COMMON_SQLITE_H_
+#define ORCHESTRA_COMMON_SQLITE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace orchestra::common {
+
+struct SqliteCloser {
+  void operator()(sqlite3* db) const;
+};
+struct SqliteFinalizer {
+  void operator()(sqlite3_stmt* stmt) const;
+};
+
+// A prepared statement. Bind parameters are 1-based, columns 0-based.
+class Statement {
+ public:
+  Statement() = default;
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const char* text) {
+    return Bind(index, std::string_view(text));
+  }
+  Statement& BindNull(int index);
+  // Binds `value` or NULL.
+  Statement& Bind(int index, const std::optional<int64_t>& value);
+
+  // Runs one step: true when a row is ready, false when done.
+  Result<bool> Step();
+  // Runs the statement to completion, ignoring rows, then resets it.
+  Status Run();
+  // Resets the statement and clears its bindings for reuse.
+  void Reset();
+
+  bool IsNull(int column) const;
+  int64_t Int(int column) const;
+  std::string Text(int column) const;
+  std::optional<int64_t> OptionalInt(int column) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+
+  std::unique_ptr<sqlite3_stmt, SqliteFinalizer> stmt_;
+  sqlite3* db_ = nullptr;  // For error messages; owned by Database.
+  Status bind_error_;      // First failed bind, reported by Step().
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) `path` in WAL mode with synchronous=FULL,
+  // foreign keys on and a busy timeout, so readers never block us for long.
+  static Result<Database> Open(const std::string& path);
+
+  Status Exec(const char* sql);
+  Result<Statement> Prepare(const char* sql);
+  int64_t LastInsertId() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t Changes() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  Database(sqlite3* db, std::string path)
+      : db_(db), path_(std::move(path)) {}
+
+  std::unique_ptr<sqlite3, SqliteCloser> db_;
+  std::string path_;
+};
+
+// BEGIN IMMEDIATE on creation; the destructor rolls back unless Commit()
+// succeeded, so every early `return s;` leaves the database unchanged.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Database* db);
+  Status Commit();
+  ~Transaction();
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;  // Null once committed, rolled back or moved from.
+};
+
+}  // namespace orchestra::common
+
+#endif  // ORCHESTRA_COMMON_SQLITE_H_

@@ -1,0 +1,148 @@
+#include "common/text.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+
+namespace orchestra::common {
+
+namespace {
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+// Length of the well-formed UTF-8 sequence at text[i], or 0 if ill-formed.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return 1;
+  size_t length;
+  unsigned char low = 0x80, high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) low = 0xA0;
+    if (c == 0xED) high = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) low = 0x90;
+    if (c == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  const unsigned char second = static_cast<unsigned char>(text[i + 1]);
+  if (second < low || second > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    const unsigned char next = static_cast<unsigned char>(text[i + k]);
+    if (next < 0x80 || next > 0xBF) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view text) {
+  const char* space = " \t\r\n\v\f";
+  size_t begin = text.find_first_not_of(space);
+  if (begin == std::string_view::npos) return {};
+  size_t end = text.find_last_not_of(space);
+  return text.substr(begin, end - begin + 1);
+}
+
+std::vector<std::string> SplitList(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(separator, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view piece = Trim(text.substr(start, end - start));
+    if (!piece.empty()) out.emplace_back(piece);
+    start = end + 1;
+  }
+  return out;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::string SanitizeUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
+bool IsValidScoreName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  for (char c : name) {
+    if (!IsNameChar(c)) return false;
+  }
+  return true;
+}
+
+bool IsValidParamKey(std::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  const char first = key[0];
+  if (!(first == '_' || (first >= 'a' && first <= 'z') ||
+        (first >= 'A' && first <= 'Z')))
+    return false;
+  for (char c : key) {
+    if (!(IsNameChar(c) && c != '.' && c != '-')) return false;
+  }
+  return true;
+}
+
+bool IsValidPlayerName(std::string_view name) {
+  if (name.empty() || name.size() > 253 || name[0] == '.' || name[0] == '-')
+    return false;
+  for (char c : name) {
+    if (!IsNameChar(c)) return false;
+  }
+  return true;
+}
+
+bool ParseInt64(std::string_view text, int64_t min, int64_t max,
+                int64_t* value) {
+  std::string copy(text);
+  if (copy.empty() || copy.size() > 20) return false;
+  for (size_t i = 0; i < copy.size(); ++i) {
+    const bool sign = (i == 0 && copy[i] == '-');
+    if (!sign && (copy[i] < '0' || copy[i] > '9')) return false;
+  }
+  errno = 0;
+  char* end = nullptr;
+  long long parsed = std::strtoll(copy.c_str(), &end, 10);
+  if (errno != 0 || end != copy.c_str() + copy.size()) return false;
+  if (parsed < min || parsed > max) return false;
+  *value = parsed;
+  return true;
+}
+
+}  // namespace orchestra::common

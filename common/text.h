@@ -1,0 +1,37 @@
+// Small string helpers shared by the config reader, the codecs and the
+// command line: case, trimming, splitting, UTF-8 checks and the name rules
+// of DESIGN.md section 4.
+
+#ifndef ORCHESTRA_COMMON_TEXT_H_
+#define ORCHESTRA_COMMON_TEXT_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orchestra::common {
+
+std::string ToLower(std::string_view text);
+std::string_view Trim(std::string_view text);
+// Splits on `separator`; trims each piece and drops empty ones.
+std::vector<std::string> SplitList(std::string_view text, char separator);
+
+// True when `text` is well-formed UTF-8 (no overlongs, no surrogates).
+bool IsValidUtf8(std::string_view text);
+// Replaces each ill-formed UTF-8 sequence by U+FFFD.
+std::string SanitizeUtf8(std::string_view text);
+
+// Score names: [A-Za-z0-9._-]{1,128}, not starting with '.'.
+bool IsValidScoreName(std::string_view name);
+// Parameter keys: [A-Za-z_][A-Za-z0-9_]{0,63}.
+bool IsValidParamKey(std::string_view key);
+// Player names: [A-Za-z0-9._-]{1,253}, not starting with '.' or '-'.
+bool IsValidPlayerName(std::string_view name);
+
+// Parses a whole decimal integer in [min, max]; false otherwise.
+bool ParseInt64(std::string_view text, int64_t min, int64_t max,
+                int64_t* value);
+
+}  // namespace orchestra::common
+
+#endif  // ORCHESTRA_COMMON_TEXT_H_

@@ -1,0 +1,58 @@
+// Helpers shared by the tests: Status assertions and temporary directories.
+
+#ifndef ORCHESTRA_TEST_TEST_UTIL_H_
+#define ORCHESTRA_TEST_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <string>
+
+#include "common/status.h"
+
+#define ASSERT_OK(expr)                                         \
+  do {                                                          \
+    const ::orchestra::common::Status _s = (expr);              \
+    ASSERT_TRUE(_s.ok()) << _s.ToString();                      \
+  } while (0)
+
+#define EXPECT_OK(expr)                                         \
+  do {                                                          \
+    const ::orchestra::common::Status _s = (expr);              \
+    EXPECT_TRUE(_s.ok()) << _s.ToString();                      \
+  } while (0)
+
+namespace orchestra::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents when
+// the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = getenv("TMPDIR");
+    std::string pattern = std::string(base ? base : "/tmp") + "/orc-XXXXXX";
+    char* made = mkdtemp(pattern.data());
+    path_ = made ? made : "";
+  }
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::string command = "rm -rf '" + path_ + "'";
+      if (system(command.c_str()) != 0) {
+      }
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const {
+    return path_ + "/" + name;
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace orchestra::test
+
+#endif  // ORCHESTRA_TEST_TEST_UTIL_H_

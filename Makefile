@@ -22,15 +22,22 @@ PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
             python3-msgpack python3-pytest systemd
 
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
-             common/config_file.cc common/files.cc common/sqlite.cc
+             common/config_file.cc common/files.cc common/sqlite.cc \
+             common/signal_fd.cc common/timers.cc
 BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
              broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc
-CONDUCTOR :=
+CONDUCTOR := conductor/config.cc conductor/players_file.cc \
+             conductor/scheduler.cc conductor/job_rules.cc \
+             conductor/job_store.cc conductor/job_board.cc \
+             conductor/player_registry.cc conductor/outbox.cc \
+             conductor/player_channel.cc conductor/audience_channel.cc \
+             conductor/conductor.cc
 PLAYER    :=
-TOOLS     :=
+TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
+             tools/report.cc tools/table.cc tools/progress_line.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc))
 E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc

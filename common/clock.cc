@@ -70,6 +70,12 @@ bool ParseTime(std::string_view text, TimeMs* ms) {
   tm.tm_min = minute;
   tm.tm_sec = second;
   time_t seconds = timegm(&tm);
+  // timegm() quietly moves a day the month lacks (Feb 30) or a leap second
+  // into the next month or minute; such a time was never formatted by us.
+  struct tm check;
+  if (gmtime_r(&seconds, &check) == nullptr || check.tm_mday != day ||
+      check.tm_mon != month - 1 || check.tm_sec != second)
+    return false;
   *ms = static_cast<TimeMs>(seconds) * 1000 + millis;
   return true;
 }

@@ -134,6 +134,7 @@ Status Database::Exec(const char* sql) {
   sqlite3_free(error);
   if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
     return Status::Unavailable(Where(db_.get()), what);
+  if (rc == SQLITE_CONSTRAINT) return Status::Conflict(Where(db_.get()), what);
   return Status::IoError(Where(db_.get()), what);
 }
 

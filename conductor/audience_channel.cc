@@ -1,0 +1,244 @@
+#include "conductor/audience_channel.h"
+
+#include <pwd.h>
+
+#include "common/log.h"
+#include "common/text.h"
+
+namespace orchestra::conductor {
+
+using broker::AudienceOp;
+using broker::ErrorCode;
+using common::Result;
+using common::Status;
+
+namespace {
+
+broker::Progress ProgressOf(const JobRecord& job) {
+  broker::Progress p;
+  p.total = static_cast<int64_t>(job.tasks.size());
+  for (const broker::TaskRecord& task : job.tasks) {
+    ++p.by_state[broker::TaskStateName(task.state)];
+    if (broker::IsFinal(task.state)) ++p.done;
+  }
+  return p;
+}
+
+// "alice" for Peer-Address ":1000:1000:4242" (ipc peer credentials).
+std::string LocalUser(const std::string& peer_address) {
+  if (peer_address.size() < 2 || peer_address[0] != ':') return "";
+  int64_t uid = 0;
+  std::string field = peer_address.substr(1, peer_address.find(':', 1) - 1);
+  if (!common::ParseInt64(field, 0, UINT32_MAX, &uid)) return "";
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(static_cast<uid_t>(uid), &pw, buf, sizeof(buf), &found) ==
+          0 &&
+      found != nullptr)
+    return found->pw_name;
+  return "uid:" + field;
+}
+
+}  // namespace
+
+AudienceChannel::AudienceChannel(const ConductorConfig* config,
+                                 const std::set<std::string>* listed,
+                                 PlayerRegistry* registry, JobBoard* board,
+                                 JobStore* store, Outbox* outbox,
+                                 const common::Clock* clock)
+    : config_(config),
+      listed_(listed),
+      registry_(registry),
+      board_(board),
+      store_(store),
+      outbox_(outbox),
+      clock_(clock) {}
+
+void AudienceChannel::Reply(const Caller& c, broker::AudienceReplyBody body) {
+  outbox_->ToAudience(c.endpoint, c.peer, c.request_style,
+                      broker::EncodeAudienceReply({c.req, std::move(body)}));
+}
+
+void AudienceChannel::Fail(const Caller& c, ErrorCode code,
+                           std::string message) {
+  Reply(c, broker::ErrorReply{{code, std::move(message)}});
+}
+
+Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
+  Caller caller{endpoint, in.peer, in.request_style, {}};
+  if (in.malformed) {
+    Fail(caller, ErrorCode::kBadRequest,
+         "a request is one frame holding one msgpack map");
+    return Status();
+  }
+  broker::DecodedRequest request = broker::DecodeAudienceRequest(in.payload);
+  caller.req = request.req;
+  if (!request.op) {
+    common::LogInfo("request refused code=%s error=%s",
+                    broker::ErrorCodeName(request.error.code),
+                    common::LogQuote(request.error.message).c_str());
+    Fail(caller, request.error.code, request.error.message);
+    return Status();
+  }
+  return Dispatch(caller, *request.op, in);
+}
+
+Status AudienceChannel::Dispatch(const Caller& c, const AudienceOp& op,
+                                 const broker::Inbound& in) {
+  if (auto* r = std::get_if<broker::SubmitRequest>(&op)) return On(c, *r, in);
+  if (auto* r = std::get_if<broker::StatusRequest>(&op)) return On(c, *r);
+  if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r);
+  if (auto* r = std::get_if<broker::CancelRequest>(&op)) return On(c, *r);
+  if (auto* r = std::get_if<broker::JobsRequest>(&op)) return On(c, *r);
+  return On(c, std::get<broker::PlayersRequest>(op));
+}
+
+std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
+                                          ErrorCode* code) const {
+  std::string unknown;
+  size_t count = 0;
+  for (const std::string& player : r.players) {
+    if (listed_->count(player)) continue;
+    if (++count <= 10) unknown += (unknown.empty() ? "" : ", ") + player;
+  }
+  if (count > 0) {
+    *code = ErrorCode::kInvalidPlayer;
+    return "not in the players file: " + unknown +
+           (count > 10 ? " and " + std::to_string(count - 10) + " more" : "");
+  }
+  for (const std::string& player : r.players) {
+    if (!registry_->LacksScore(player, r.score)) return "";
+  }
+  *code = ErrorCode::kUnknownScore;
+  return "no listed player has score '" + r.score +
+         "' (per their latest score lists)";
+}
+
+std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
+  if (!in.user_id.empty()) return in.user_id;
+  std::string user = LocalUser(in.peer_address);
+  return user.empty() ? "local" : user;
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
+                           const broker::Inbound& in) {
+  ErrorCode code;
+  std::string problem = CheckTargets(r, &code);
+  if (!problem.empty()) {
+    Fail(c, code, problem);
+    return Status();
+  }
+  if (!r.key.empty()) {
+    Result<std::optional<JobId>> existing = store_->FindJobByKey(r.key);
+    if (!existing.ok()) return existing.status();
+    if (existing.value()) {
+      Reply(c, broker::SubmitReply{*existing.value()});
+      return Status();
+    }
+  }
+  Result<JobId> job = board_->Submit(r, SubmittedBy(in),
+                                     config_->default_delivery_timeout_s);
+  if (!job.ok()) return job.status();
+  Reply(c, broker::SubmitReply{job.value()});
+  return Status();
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r) {
+  Result<std::optional<JobRecord>> job = board_->Find(r.job);
+  if (!job.ok()) return job.status();
+  if (!job.value()) {
+    Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(r.job));
+    return Status();
+  }
+  Reply(c, broker::JobReply{std::move(*job.value()), false});
+  return Status();
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r) {
+  if (const JobRecord* active = board_->FindActive(r.job)) {
+    Waiter w;
+    w.caller = c;
+    w.deadline = r.timeout_ms > 0 ? clock_->Monotonic() + r.timeout_ms : 0;
+    w.progress = r.progress;
+    if (w.progress) {
+      broker::Progress p = ProgressOf(*active);
+      w.last_done = p.done;
+      Reply(c, broker::ProgressReply{std::move(p)});
+    }
+    waiters_.emplace(r.job, std::move(w));
+    return Status();
+  }
+  return On(c, broker::StatusRequest{r.job});  // Finished, or no such job.
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r) {
+  Status s = board_->Cancel(r.job);
+  if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+  return On(c, broker::StatusRequest{r.job});
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r) {
+  Result<std::vector<broker::JobSummary>> jobs = store_->ListJobs(r);
+  if (!jobs.ok()) return jobs.status();
+  Reply(c, broker::JobsReply{std::move(jobs.value())});
+  return Status();
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&) {
+  broker::PlayersReply reply;
+  for (const std::string& name : *listed_) {
+    broker::PlayerInfo info;
+    info.name = name;
+    if (const PlayerState* p = registry_->Find(name)) {
+      info.connected = !p->peer.empty();
+      info.last_seen = p->last_seen;
+      info.version = p->version;
+      info.slots = p->slots;
+      for (const broker::ScoreInfo& s : p->scores)
+        info.scores.push_back(s.name);
+    }
+    info.running = static_cast<int64_t>(board_->Unfinished(name));
+    reply.players.push_back(std::move(info));
+  }
+  Reply(c, std::move(reply));
+  return Status();
+}
+
+void AudienceChannel::Finished(const std::vector<JobRecord>& jobs) {
+  for (const JobRecord& job : jobs) {
+    auto [begin, end] = waiters_.equal_range(job.id);
+    for (auto it = begin; it != end; ++it)
+      Reply(it->second.caller, broker::JobReply{job, false});
+    waiters_.erase(begin, end);
+  }
+}
+
+void AudienceChannel::Tick() {
+  const common::TimeMs now = clock_->Monotonic();
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    Waiter& w = it->second;
+    const JobRecord* active = board_->FindActive(it->first);
+    if (active == nullptr || (w.deadline != 0 && now >= w.deadline)) {
+      Result<std::optional<JobRecord>> job = board_->Find(it->first);
+      if (job.ok() && job.value()) {
+        Reply(w.caller, broker::JobReply{std::move(*job.value()),
+                                         active != nullptr});
+      } else {
+        Fail(w.caller, ErrorCode::kUnavailable, "the job could not be read");
+      }
+      it = waiters_.erase(it);
+      continue;
+    }
+    if (w.progress) {
+      broker::Progress p = ProgressOf(*active);
+      if (p.done != w.last_done) {
+        w.last_done = p.done;
+        Reply(w.caller, broker::ProgressReply{std::move(p)});
+      }
+    }
+    ++it;
+  }
+}
+
+}  // namespace orchestra::conductor

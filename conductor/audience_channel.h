@@ -1,0 +1,88 @@
+// AudienceChannel answers the audience ops of DESIGN.md section 4 (submit,
+// status, wait, cancel, jobs, players). Every request gets exactly one
+// final reply; `wait` is answered when its job finishes (pushed, nobody
+// polls) or its time is up. Owned by the conductor's loop thread.
+
+#ifndef ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
+#define ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/audience_protocol.h"
+#include "broker/endpoint.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "conductor/config.h"
+#include "conductor/job_board.h"
+#include "conductor/job_store.h"
+#include "conductor/outbox.h"
+#include "conductor/player_registry.h"
+
+namespace orchestra::conductor {
+
+class AudienceChannel {
+ public:
+  // `listed` is the players file's names; it must outlive us.
+  AudienceChannel(const ConductorConfig* config,
+                  const std::set<std::string>* listed,
+                  PlayerRegistry* registry, JobBoard* board, JobStore* store,
+                  Outbox* outbox, const common::Clock* clock);
+
+  // Answers one request from audience endpoint number `endpoint`. A non-OK
+  // status is a store failure (fatal); bad requests get error replies.
+  common::Status Handle(size_t endpoint, const broker::Inbound& in);
+
+  // Answers the waits of jobs that just finished.
+  void Finished(const std::vector<JobRecord>& jobs);
+
+  // Answers waits whose time is up and sends progress to those that asked.
+  void Tick();
+
+  void set_config(const ConductorConfig* config) { config_ = config; }
+
+ private:
+  struct Caller {  // where a reply goes
+    size_t endpoint = 0;
+    std::string peer;
+    bool request_style = false;
+    broker::RequestId req;
+  };
+  struct Waiter {
+    Caller caller;
+    common::TimeMs deadline = 0;  // monotonic; 0 = none
+    bool progress = false;
+    int64_t last_done = -1;  // progress last sent
+  };
+
+  common::Status Dispatch(const Caller& caller, const broker::AudienceOp& op,
+                          const broker::Inbound& in);
+  common::Status On(const Caller& c, const broker::SubmitRequest& r,
+                    const broker::Inbound& in);
+  common::Status On(const Caller& c, const broker::StatusRequest& r);
+  common::Status On(const Caller& c, const broker::WaitRequest& r);
+  common::Status On(const Caller& c, const broker::CancelRequest& r);
+  common::Status On(const Caller& c, const broker::JobsRequest& r);
+  common::Status On(const Caller& c, const broker::PlayersRequest& r);
+  std::string CheckTargets(const broker::SubmitRequest& r,
+                           broker::ErrorCode* code) const;
+  std::string SubmittedBy(const broker::Inbound& in) const;
+
+  void Reply(const Caller& c, broker::AudienceReplyBody body);
+  void Fail(const Caller& c, broker::ErrorCode code, std::string message);
+
+  const ConductorConfig* config_;
+  const std::set<std::string>* listed_;
+  PlayerRegistry* registry_;
+  JobBoard* board_;
+  JobStore* store_;
+  Outbox* outbox_;
+  const common::Clock* clock_;
+  std::multimap<JobId, Waiter> waiters_;
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_

@@ -1,0 +1,352 @@
+// The loop: poll (until the next timer) -> answer ZAP -> drain the player
+// endpoint and each audience endpoint (bounded batches, so one busy peer
+// cannot starve the rest) -> run due timers -> end the turn: commit, then
+// send. Because every write of a turn shares one transaction, durability
+// costs one fsync per turn, not one per message (group commit).
+
+#include "conductor/conductor.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "broker/curve_keys.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "conductor/players_file.h"
+
+namespace orchestra::conductor {
+
+using common::Result;
+using common::Status;
+
+namespace {
+
+constexpr size_t kBatch = 4096;     // messages per endpoint per turn
+constexpr common::TimeMs kWaitTickMs = 50;
+constexpr common::TimeMs kExpiryTickMs = 1000;
+
+std::string IpcPath(const std::string& address) {
+  return address.rfind("ipc://", 0) == 0 ? address.substr(6) : "";
+}
+
+}  // namespace
+
+Conductor::Conductor(const std::string& config_path,
+                     const ConductorConfig& config, common::SignalFd signals)
+    : config_path_(config_path),
+      config_(std::make_unique<ConductorConfig>(config)),
+      signals_(std::move(signals)),
+      authenticator_(&context_) {}
+
+Result<std::unique_ptr<Conductor>> Conductor::Create(
+    const std::string& config_path, const ConductorConfig& config,
+    common::SignalFd signals) {
+  std::unique_ptr<Conductor> conductor(
+      new Conductor(config_path, config, std::move(signals)));
+  Status s = conductor->Start();
+  if (!s.ok()) return s;
+  return conductor;
+}
+
+Status Conductor::Start() {
+  Status s = LockDatabase();
+  if (!s.ok()) return s;
+  Result<std::unique_ptr<JobStore>> store =
+      JobStore::Open(config_->database_path);
+  if (!store.ok()) return store.status();
+  store_ = std::move(store.value());
+  Result<Trust> trust = LoadTrust(*config_);
+  if (!trust.ok()) return trust.status();
+  board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
+                                      &listed_);
+  player_channel_ = std::make_unique<PlayerChannel>(
+      config_.get(), &registry_, board_.get(), store_.get(), &outbox_,
+      &clock_);
+  audience_channel_ = std::make_unique<AudienceChannel>(
+      config_.get(), &listed_, &registry_, board_.get(), store_.get(),
+      &outbox_, &clock_);
+  s = ApplyTrust(std::move(trust.value()));
+  if (s.ok()) s = store_->MarkAllDisconnected();
+  if (s.ok()) s = RememberPlayers();
+  if (s.ok()) s = board_->Recover();
+  if (s.ok()) s = EndTurn();
+  if (s.ok()) s = authenticator_.Start();
+  if (s.ok()) s = BindPlayers();
+  for (const std::string& address : config_->audience_endpoints) {
+    if (s.ok()) s = BindAudience(address);
+  }
+  if (!s.ok()) return s;
+  StartTimers();
+  return Status();
+}
+
+Status Conductor::LockDatabase() {
+  const std::string path = config_->database_path + ".lock";
+  lock_.Reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock_.valid()) return Status::FromErrno(path, errno);
+  if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0)
+    return Status::Conflict(config_->database_path,
+                            "another conductor is using this database");
+  return Status();
+}
+
+Result<Conductor::Trust> Conductor::LoadTrust(
+    const ConductorConfig& config) const {
+  Trust trust;
+  Result<std::map<std::string, std::string>> players =
+      LoadPlayersFile(config.players_file);
+  if (!players.ok()) return players.status();
+  trust.players = std::move(players.value());
+  Result<std::set<std::string>> revoked =
+      LoadRevokedKeys(config.revoked_keys_file);
+  if (!revoked.ok()) return revoked.status();
+  trust.revoked = std::move(revoked.value());
+  return trust;
+}
+
+// Installs new trust lists. Players removed, re-keyed or revoked are cut
+// off at once and their unfinished tasks end ABORTED.
+Status Conductor::ApplyTrust(Trust trust) {
+  std::vector<std::string> cut;
+  for (const auto& [name, key] : trust_.players) {
+    auto it = trust.players.find(name);
+    if (it == trust.players.end() || it->second != key ||
+        trust.revoked.count(key))
+      cut.push_back(name);
+  }
+  std::unordered_map<std::string, std::string> by_key;
+  listed_.clear();
+  for (const auto& [name, key] : trust.players) {
+    if (trust.revoked.count(key)) continue;  // Revoked: as if not listed.
+    by_key[key] = name;
+    listed_.insert(name);
+    Status s = store_->SavePlayerKey(name, key);
+    if (!s.ok()) return s;
+  }
+  authenticator_.SetPlayers(std::move(by_key));
+  authenticator_.SetRevoked(std::unordered_set<std::string>(
+      trust.revoked.begin(), trust.revoked.end()));
+  trust_ = std::move(trust);
+  for (const std::string& name : cut) {
+    common::LogWarning("player cut off player=%s reason=removed-or-revoked",
+                       name.c_str());
+    Status s = player_channel_->CutOff(name, "removed-or-revoked");
+    if (s.ok()) s = board_->AbortPlayer(name);
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+Status Conductor::BindPlayers() {
+  Result<broker::CurveKeyPair> keys =
+      broker::ReadSecretKeyFile(config_->secret_key_file);
+  if (!keys.ok()) return keys.status();
+  broker::EndpointOptions options;
+  options.curve_server_secret = keys.value().secret_key;
+  options.zap_domain = broker::kPlayerDomain;
+  options.heartbeat_ms = config_->heartbeat_interval_ms;
+  Result<std::unique_ptr<broker::Endpoint>> endpoint =
+      broker::Endpoint::Router(&context_, "player endpoint", options);
+  if (!endpoint.ok()) return endpoint.status();
+  players_ = std::move(endpoint.value());
+  Result<std::string> bound = players_->Bind(config_->player_endpoint);
+  if (!bound.ok()) return bound.status();
+  common::LogInfo("bound endpoint=%s role=players key=%s",
+                  bound.value().c_str(),
+                  broker::KeyFingerprint(keys.value().public_key).c_str());
+  return Status();
+}
+
+Status Conductor::BindAudience(const std::string& address) {
+  broker::EndpointOptions options;
+  options.zap_domain = broker::kAudienceDomain;
+  const std::string path = IpcPath(address);
+  if (!path.empty()) {
+    Status s = common::MakeDirectories(path.substr(0, path.rfind('/')), 0755);
+    if (!s.ok()) return s;
+  } else {
+    Result<broker::CurveKeyPair> keys =
+        broker::ReadSecretKeyFile(config_->secret_key_file);
+    if (!keys.ok()) return keys.status();
+    options.curve_server_secret = keys.value().secret_key;
+  }
+  Result<std::unique_ptr<broker::Endpoint>> endpoint =
+      broker::Endpoint::Router(&context_, "audience endpoint", options);
+  if (!endpoint.ok()) return endpoint.status();
+  Result<std::string> bound = endpoint.value()->Bind(address);
+  if (!bound.ok()) return bound.status();
+  if (!path.empty()) {
+    if (::chmod(path.c_str(), config_->audience_socket_mode) != 0)
+      return Status::FromErrno(path, errno);
+    if (!config_->audience_socket_group.empty()) {
+      struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
+      if (g == nullptr)
+        return Status::InvalidArgument(
+            config_path_, "audience socket group '" +
+                              config_->audience_socket_group +
+                              "' does not exist");
+      if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
+        return Status::FromErrno(path, errno);
+    }
+    ipc_paths_.push_back(path);
+  }
+  common::LogInfo("bound endpoint=%s role=audience", bound.value().c_str());
+  audience_.push_back(std::move(endpoint.value()));
+  return Status();
+}
+
+Status Conductor::RememberPlayers() {
+  Result<std::vector<StoredPlayer>> players = store_->LoadKnownPlayers();
+  if (!players.ok()) return players.status();
+  for (StoredPlayer& p : players.value()) {
+    PlayerState state;
+    state.name = p.name;
+    state.version = p.version;
+    state.slots = p.slots;
+    state.last_seen = p.last_seen;
+    state.scores = std::move(p.scores);
+    state.scores_known = p.scores_known;
+    registry_.Remember(std::move(state));
+  }
+  return Status();
+}
+
+void Conductor::StartTimers() {
+  const common::TimeMs now = clock_.Monotonic();
+  timers_.Every("sessions", config_->heartbeat_interval_ms / 2, now,
+                [this] { return player_channel_->Tick(); });
+  timers_.Every("waits", kWaitTickMs, now, [this] {
+    audience_channel_->Tick();
+    return Status();
+  });
+  timers_.Every("resends", config_->dispatch_retry_ms / 4 + 1, now, [this] {
+    board_->ResendUnaccepted(config_->dispatch_retry_ms);
+    return Status();
+  });
+  timers_.Every("expiry", kExpiryTickMs, now, [this] {
+    return board_->ExpireUndelivered([this](const std::string& name) {
+      return registry_.IsConnected(name);
+    });
+  });
+}
+
+Status Conductor::Run() {
+  common::LogInfo("started players=%zu jobs=%zu", listed_.size(),
+                  board_->active_jobs());
+  while (!stop_) {
+    Status s = Turn();
+    if (!s.ok()) {
+      common::LogError("stopping: store failed error=%s",
+                       common::LogQuote(s.ToString()).c_str());
+      return s;
+    }
+  }
+  for (const std::string& path : ipc_paths_) ::unlink(path.c_str());
+  common::LogInfo("stopped jobs=%zu", board_->active_jobs());
+  return Status();
+}
+
+Status Conductor::Turn() {
+  poller_.Clear();
+  const size_t signal_item = poller_.AddFd(signals_.fd());
+  const size_t zap_item = poller_.AddSocket(authenticator_.handle());
+  const size_t player_item = poller_.AddSocket(players_->handle());
+  std::vector<size_t> audience_items;
+  for (auto& endpoint : audience_)
+    audience_items.push_back(poller_.AddSocket(endpoint->handle()));
+  Status s = poller_.Wait(timers_.TimeUntilNext(clock_.Monotonic()));
+  if (!s.ok()) return s;
+  if (poller_.IsReady(signal_item)) HandleSignals();
+  if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
+  if (poller_.IsReady(player_item)) s = Drain(players_.get(), SIZE_MAX);
+  for (size_t i = 0; s.ok() && i < audience_.size(); ++i) {
+    if (poller_.IsReady(audience_items[i])) s = Drain(audience_[i].get(), i);
+  }
+  if (s.ok()) s = timers_.RunDue(clock_.Monotonic());
+  if (s.ok() && reload_) s = Reload();
+  if (!s.ok()) return s;
+  return EndTurn();
+}
+
+Status Conductor::Drain(broker::Endpoint* endpoint, size_t audience_index) {
+  for (size_t n = 0; n < kBatch; ++n) {
+    std::optional<broker::Inbound> in = endpoint->TryReceive();
+    if (!in) break;
+    Status s = audience_index == SIZE_MAX
+                   ? player_channel_->Handle(*in)
+                   : audience_channel_->Handle(audience_index, *in);
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+Status Conductor::EndTurn() {
+  audience_channel_->Finished(board_->TakeFinishedJobs());
+  for (PlayerOrder& order : board_->TakeOrders())
+    outbox_.ToPlayer(order.player, broker::EncodePlayerMessage(order.message));
+  Status s = store_->Commit();
+  if (!s.ok()) return s;
+  std::vector<broker::Endpoint*> audience;
+  for (auto& endpoint : audience_) audience.push_back(endpoint.get());
+  if (players_) outbox_.Flush(players_.get(), audience, &registry_,
+                              clock_.Monotonic());
+  return Status();
+}
+
+void Conductor::HandleSignals() {
+  for (int signal = signals_.Read(); signal != 0; signal = signals_.Read()) {
+    if (signal == SIGHUP) {
+      reload_ = true;
+    } else {
+      common::LogInfo("stopping signal=%s", strsignal(signal));
+      stop_ = true;
+    }
+  }
+}
+
+// SIGHUP: a broken file is logged and the old settings stay. Endpoints,
+// keys and the database need a restart; everything else applies now.
+Status Conductor::Reload() {
+  reload_ = false;
+  Result<ConductorConfig> config = LoadConductorConfig(config_path_);
+  if (!config.ok()) {
+    common::LogError("reload failed, old settings kept error=%s",
+                     common::LogQuote(config.status().ToString()).c_str());
+    return Status();
+  }
+  Result<Trust> trust = LoadTrust(config.value());
+  if (!trust.ok()) {
+    common::LogError("reload failed, old settings kept error=%s",
+                     common::LogQuote(trust.status().ToString()).c_str());
+    return Status();
+  }
+  ConductorConfig& next = config.value();
+  if (next.player_endpoint != config_->player_endpoint ||
+      next.audience_endpoints != config_->audience_endpoints ||
+      next.database_path != config_->database_path ||
+      next.secret_key_file != config_->secret_key_file)
+    common::LogWarning("reload: endpoints, keys and database path change "
+                       "only on restart");
+  next.player_endpoint = config_->player_endpoint;
+  next.audience_endpoints = config_->audience_endpoints;
+  next.database_path = config_->database_path;
+  next.secret_key_file = config_->secret_key_file;
+  auto fresh = std::make_unique<ConductorConfig>(next);
+  player_channel_->set_config(fresh.get());
+  audience_channel_->set_config(fresh.get());
+  timers_.SetPeriod("sessions", fresh->heartbeat_interval_ms / 2);
+  timers_.SetPeriod("resends", fresh->dispatch_retry_ms / 4 + 1);
+  config_ = std::move(fresh);
+  common::InitLogging("orchestra-conductor", config_->log_level);
+  Status s = ApplyTrust(std::move(trust.value()));
+  if (!s.ok()) return s;
+  common::LogInfo("reloaded players=%zu revoked=%zu", listed_.size(),
+                  trust_.revoked.size());
+  return Status();
+}
+
+}  // namespace orchestra::conductor

@@ -1,0 +1,98 @@
+// Conductor is the daemon: it binds the player endpoint (CurveZMQ) and the
+// audience endpoints, answers ZAP requests, and runs the loop that hands
+// each message to PlayerChannel or AudienceChannel, runs the timers, and
+// ends each turn by committing the store and then sending what the turn
+// produced. One thread owns every socket. SIGHUP reloads the configuration
+// and trust lists; SIGTERM and SIGINT stop it cleanly.
+
+#ifndef ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
+#define ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/authenticator.h"
+#include "broker/context.h"
+#include "broker/endpoint.h"
+#include "broker/poller.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/signal_fd.h"
+#include "common/timers.h"
+#include "common/unique_fd.h"
+#include "conductor/audience_channel.h"
+#include "conductor/config.h"
+#include "conductor/job_board.h"
+#include "conductor/job_store.h"
+#include "conductor/outbox.h"
+#include "conductor/player_channel.h"
+#include "conductor/player_registry.h"
+#include "conductor/scheduler.h"
+
+namespace orchestra::conductor {
+
+class Conductor {
+ public:
+  // Opens the database, loads the trust lists and binds every endpoint.
+  // `signals` reports SIGTERM, SIGINT and SIGHUP.
+  static common::Result<std::unique_ptr<Conductor>> Create(
+      const std::string& config_path, const ConductorConfig& config,
+      common::SignalFd signals);
+
+  // Runs until SIGTERM or SIGINT. Non-OK when the store failed.
+  common::Status Run();
+
+ private:
+  // What the players file and the revoked keys file say.
+  struct Trust {
+    std::map<std::string, std::string> players;  // name -> public key
+    std::set<std::string> revoked;
+  };
+
+  Conductor(const std::string& config_path, const ConductorConfig& config,
+            common::SignalFd signals);
+  common::Status Start();
+  common::Status LockDatabase();
+  common::Result<Trust> LoadTrust(const ConductorConfig& config) const;
+  common::Status ApplyTrust(Trust trust);
+  common::Status BindPlayers();
+  common::Status BindAudience(const std::string& address);
+  common::Status RememberPlayers();
+  void StartTimers();
+  common::Status Turn();
+  common::Status Drain(broker::Endpoint* endpoint, size_t audience_index);
+  common::Status EndTurn();
+  void HandleSignals();
+  common::Status Reload();
+
+  std::string config_path_;
+  std::unique_ptr<ConductorConfig> config_;
+  common::SystemClock clock_;
+  common::SignalFd signals_;
+  common::UniqueFd lock_;  // flock on the database: one conductor per file
+  broker::Context context_;  // before the sockets that use it
+  broker::Authenticator authenticator_;
+  std::unique_ptr<broker::Endpoint> players_;
+  std::vector<std::unique_ptr<broker::Endpoint>> audience_;
+  std::vector<std::string> ipc_paths_;  // removed at exit
+  std::unique_ptr<JobStore> store_;
+  Trust trust_;
+  std::set<std::string> listed_;  // names in the players file
+  Scheduler scheduler_;
+  PlayerRegistry registry_;
+  Outbox outbox_;
+  std::unique_ptr<JobBoard> board_;
+  std::unique_ptr<PlayerChannel> player_channel_;
+  std::unique_ptr<AudienceChannel> audience_channel_;
+  common::Timers timers_;
+  broker::Poller poller_;
+  bool stop_ = false;
+  bool reload_ = false;
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_CONDUCTOR_H_

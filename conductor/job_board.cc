@@ -1,0 +1,450 @@
+// How a task moves (DESIGN.md section 5):
+//
+//   QUEUED --assigned--> DISPATCHED --accepted--> RUNNING --result--> final
+//     |                      |                       |
+//     +-- cancel, expiry, ---+-- removal of its -----+-- LOST when the
+//         abort                  player (ABORTED)        player forgot it
+//
+// A `one` job has one open task at a time; when it ends softly (UNK_SCORE,
+// HOST_ERROR, ABORTED, EXPIRED) a new attempt is queued for the players
+// still eligible. Every change is written to the store in the same loop
+// turn; nothing reaches a player before that turn's commit.
+
+#include "conductor/job_board.h"
+
+#include "common/log.h"
+#include "common/text.h"
+#include "conductor/job_rules.h"
+
+namespace orchestra::conductor {
+
+using broker::JobState;
+using broker::Scope;
+using broker::TaskState;
+using common::Result;
+using common::Status;
+using common::TimeMs;
+
+JobBoard::JobBoard(JobStore* store, Scheduler* scheduler,
+                   const common::Clock* clock,
+                   const std::set<std::string>* listed)
+    : store_(store), scheduler_(scheduler), clock_(clock), listed_(listed) {}
+
+std::vector<std::string> JobBoard::Eligible(const JobRecord& job) const {
+  std::vector<std::string> eligible;
+  for (std::string& player : EligiblePlayers(job)) {
+    if (listed_->count(player)) eligible.push_back(std::move(player));
+  }
+  return eligible;
+}
+
+TaskRecord* JobBoard::FindTask(TaskId task, ActiveJob** job) {
+  auto it = task_jobs_.find(task);
+  if (it == task_jobs_.end()) return nullptr;
+  ActiveJob& active = jobs_.at(it->second);
+  *job = &active;
+  return &active.record.tasks[active.index.at(task)];
+}
+
+void JobBoard::Track(ActiveJob* job, size_t position, TimeMs queued_since) {
+  const TaskRecord& task = job->record.tasks[position];
+  job->index[task.task] = position;
+  if (broker::IsFinal(task.state)) return;
+  task_jobs_[task.task] = job->record.id;
+  queued_since_[task.task] = queued_since;
+  if (task.state == TaskState::kQueued) {
+    Enqueue(*job, task);
+  } else {
+    on_player_[task.player].insert(task.task);
+  }
+}
+
+void JobBoard::Enqueue(const ActiveJob& job, const TaskRecord& task) {
+  if (!task.player.empty()) {
+    scheduler_->EnqueueFor(job.record.id, task.task, task.player);
+  } else {
+    scheduler_->EnqueueAny(job.record.id, task.task, Eligible(job.record));
+  }
+}
+
+Status JobBoard::AddTask(ActiveJob* job, TaskRecord task) {
+  Status s = store_->InsertTask(job->record.id, &task);
+  if (!s.ok()) return s;
+  job->record.tasks.push_back(std::move(task));
+  Track(job, job->record.tasks.size() - 1, clock_->Now());
+  return Status();
+}
+
+Status JobBoard::Recover() {
+  Result<std::vector<JobRecord>> jobs = store_->LoadUnfinishedJobs();
+  if (!jobs.ok()) return jobs.status();
+  std::vector<JobId> ids;
+  for (JobRecord& record : jobs.value()) {
+    const JobId id = record.id;
+    ActiveJob& job = jobs_[id];
+    job.record = std::move(record);
+    for (size_t i = 0; i < job.record.tasks.size(); ++i) {
+      const TaskRecord& task = job.record.tasks[i];
+      Track(&job, i, task.attempt == 1 ? job.record.created_at
+                                       : clock_->Now());
+    }
+    ids.push_back(id);
+  }
+  // Tasks of players no longer listed cannot run; the jobs move on.
+  for (JobId id : ids) {
+    ActiveJob& job = jobs_.at(id);
+    for (TaskRecord& task : job.record.tasks) {
+      if (!broker::IsFinal(task.state) && !task.player.empty() &&
+          !listed_->count(task.player)) {
+        Status s = EndTask(&task, TaskState::kAborted,
+                           "player is no longer in the players file");
+        if (!s.ok()) return s;
+      }
+    }
+    Status s = Settle(id);
+    if (!s.ok()) return s;
+  }
+  common::LogInfo("recovered jobs=%zu queued=%zu", jobs_.size(),
+                  scheduler_->queued());
+  return ApplyAssignments();
+}
+
+Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
+                               const std::string& submitted_by,
+                               int64_t default_delivery_timeout_s) {
+  JobRecord record;
+  record.score = request.score;
+  record.scope = request.scope;
+  record.players = request.players;
+  record.params = request.params;
+  record.submitted_by = submitted_by;
+  record.timeout_s = request.timeout_s;
+  record.delivery_timeout_s =
+      request.delivery_timeout_s.value_or(default_delivery_timeout_s);
+  record.created_at = clock_->Now();
+  if (request.scope == Scope::kAll) {
+    record.tasks.resize(record.players.size());
+    for (size_t i = 0; i < record.players.size(); ++i)
+      record.tasks[i].player = record.players[i];
+  } else {
+    record.tasks.resize(1);
+  }
+  Status s = store_->InsertJob(&record, request.key);
+  if (!s.ok()) return s;
+  const JobId id = record.id;
+  ActiveJob& job = jobs_[id];
+  job.record = std::move(record);
+  for (size_t i = 0; i < job.record.tasks.size(); ++i)
+    Track(&job, i, job.record.created_at);
+  common::LogInfo("job submitted job=%lld score=%s scope=%s players=%zu "
+                  "by=%s",
+                  static_cast<long long>(id), job.record.score.c_str(),
+                  broker::ScopeName(job.record.scope),
+                  job.record.players.size(),
+                  common::LogQuote(submitted_by).c_str());
+  s = ApplyAssignments();
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<std::optional<JobRecord>> JobBoard::Find(JobId job) {
+  if (const JobRecord* active = FindActive(job))
+    return std::optional<JobRecord>(*active);
+  return store_->LoadJob(job);
+}
+
+const JobRecord* JobBoard::FindActive(JobId job) const {
+  auto it = jobs_.find(job);
+  return it == jobs_.end() ? nullptr : &it->second.record;
+}
+
+broker::RunTask JobBoard::MakeRunTask(const JobRecord& job,
+                                      const TaskRecord& task) const {
+  broker::RunTask run;
+  run.task = task.task;
+  run.job = job.id;
+  run.score = job.score;
+  run.params = job.params;
+  run.timeout_s = job.timeout_s;
+  return run;
+}
+
+void JobBoard::Order(const std::string& player, broker::PlayerMessage message) {
+  orders_.push_back(PlayerOrder{player, std::move(message)});
+}
+
+Status JobBoard::ApplyAssignments() {
+  const TimeMs now = clock_->Now();
+  const TimeMs monotonic = clock_->Monotonic();
+  for (Scheduler::Assignment& a : scheduler_->TakeAssignments()) {
+    ActiveJob* job = nullptr;
+    TaskRecord* task = FindTask(a.task, &job);
+    if (task == nullptr || task->state != TaskState::kQueued) {
+      scheduler_->Release(a.player);  // Cannot happen; keep the slot right.
+      continue;
+    }
+    task->player = a.player;
+    task->state = TaskState::kDispatched;
+    task->dispatched_at = now;
+    Status s = store_->UpdateTask(*task);
+    if (!s.ok()) return s;
+    on_player_[a.player].insert(a.task);
+    sent_[a.task] = monotonic;
+    Order(a.player, MakeRunTask(job->record, *task));
+  }
+  return Status();
+}
+
+Status JobBoard::EndTask(TaskRecord* task, TaskState state,
+                         const std::string& error) {
+  task->state = state;
+  if (task->finished_at == 0) task->finished_at = clock_->Now();
+  if (!error.empty()) task->error = error;
+  scheduler_->Remove(task->task);
+  task_jobs_.erase(task->task);
+  sent_.erase(task->task);
+  queued_since_.erase(task->task);
+  auto on = on_player_.find(task->player);
+  if (on != on_player_.end() && on->second.erase(task->task)) {
+    scheduler_->Release(task->player);
+  }
+  return store_->UpdateTask(*task);
+}
+
+Status JobBoard::Settle(JobId id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status();
+  ActiveJob& job = it->second;
+  const TaskRecord& last = job.record.tasks.back();
+  if (job.record.scope == Scope::kOne && !job.cancelled &&
+      broker::IsSoft(last.state) && !last.player.empty()) {
+    std::vector<std::string> eligible = Eligible(job.record);
+    if (!eligible.empty()) {
+      TaskRecord next;
+      next.attempt = last.attempt + 1;
+      common::LogInfo("job moves on job=%lld attempt=%lld after=%s",
+                      static_cast<long long>(id),
+                      static_cast<long long>(next.attempt),
+                      broker::TaskStateName(last.state));
+      return AddTask(&job, std::move(next));
+    }
+  }
+  JobState state = EvaluateJob(job.record, job.cancelled);
+  if (state == JobState::kPending) return Status();
+  job.record.state = state;
+  job.record.finished_at = clock_->Now();
+  Status s = store_->UpdateJobState(job.record);
+  if (!s.ok()) return s;
+  common::LogInfo("job finished job=%lld state=%s tasks=%zu",
+                  static_cast<long long>(id), broker::JobStateName(state),
+                  job.record.tasks.size());
+  finished_.push_back(std::move(job.record));
+  jobs_.erase(it);
+  return Status();
+}
+
+Status JobBoard::OnAccepted(const std::string& player, TaskId id) {
+  ActiveJob* job = nullptr;
+  TaskRecord* task = FindTask(id, &job);
+  if (task == nullptr || task->player != player ||
+      task->state != TaskState::kDispatched)
+    return Status();
+  task->state = TaskState::kRunning;
+  sent_.erase(id);
+  return store_->UpdateTask(*task);
+}
+
+Status JobBoard::OnResult(const std::string& player,
+                          const broker::TaskResult& result) {
+  ActiveJob* job = nullptr;
+  TaskRecord* task = FindTask(result.task, &job);
+  if (task == nullptr) return Status();  // Known and final, or unknown.
+  if (task->player != player) {
+    common::LogWarning("result for another player's task dropped player=%s "
+                       "task=%lld",
+                       player.c_str(), static_cast<long long>(result.task));
+    return Status();
+  }
+  task->exit_code = result.exit_code;
+  task->signal = result.signal;
+  task->stdout_text = common::SanitizeUtf8(result.stdout_text);
+  task->stderr_text = common::SanitizeUtf8(result.stderr_text);
+  task->stdout_truncated = result.stdout_truncated;
+  task->stderr_truncated = result.stderr_truncated;
+  task->response.clear();
+  for (const auto& [key, value] : result.response)
+    task->response[common::SanitizeUtf8(key)] = common::SanitizeUtf8(value);
+  task->started_at = result.started_at;
+  task->finished_at = result.finished_at;
+  const JobId job_id = job->record.id;
+  Status s = EndTask(task, result.state, common::SanitizeUtf8(result.error));
+  if (!s.ok()) return s;
+  s = Settle(job_id);
+  if (!s.ok()) return s;
+  return ApplyAssignments();
+}
+
+Status JobBoard::OnHello(const std::string& player,
+                         const broker::Hello& hello) {
+  std::unordered_map<TaskId, bool> held;  // task -> done
+  for (const broker::HeldTask& t : hello.tasks) held[t.task] = t.done;
+  std::set<TaskId> ours = on_player_[player];
+  std::set<JobId> touched;
+  for (TaskId id : ours) {
+    ActiveJob* job = nullptr;
+    TaskRecord* task = FindTask(id, &job);
+    if (task == nullptr) continue;
+    auto it = held.find(id);
+    if (it != held.end()) {
+      if (task->state == TaskState::kDispatched) {
+        task->state = TaskState::kRunning;
+        sent_.erase(id);
+        Status s = store_->UpdateTask(*task);
+        if (!s.ok()) return s;
+      }
+      if (job->cancelled) Order(player, broker::CancelTask{id});
+    } else if (task->state == TaskState::kDispatched) {
+      sent_[id] = clock_->Monotonic();
+      Order(player, MakeRunTask(job->record, *task));
+    } else {
+      touched.insert(job->record.id);
+      Status s = EndTask(task, TaskState::kLost,
+                         "the player no longer knows this task (it lost "
+                         "its journal)");
+      if (!s.ok()) return s;
+    }
+  }
+  for (const auto& [id, done] : held) {
+    if (!done && !ours.count(id)) Order(player, broker::CancelTask{id});
+  }
+  for (JobId id : touched) {
+    Status s = Settle(id);
+    if (!s.ok()) return s;
+  }
+  scheduler_->Connect(player, hello.slots,
+                      static_cast<int>(on_player_[player].size()));
+  return ApplyAssignments();
+}
+
+void JobBoard::OnDisconnect(const std::string& player) {
+  scheduler_->Disconnect(player);
+}
+
+Status JobBoard::AbortPlayer(const std::string& player) {
+  std::vector<JobId> ids;
+  for (const auto& [id, job] : jobs_) ids.push_back(id);
+  for (JobId id : ids) {
+    ActiveJob& job = jobs_.at(id);
+    bool changed = false;
+    for (TaskRecord& task : job.record.tasks) {
+      if (broker::IsFinal(task.state)) continue;
+      if (task.player == player) {
+        Status s = EndTask(&task, TaskState::kAborted,
+                           "player " + player +
+                               " was removed from the players file or "
+                               "revoked");
+        if (!s.ok()) return s;
+        changed = true;
+      } else if (task.player.empty() && task.state == TaskState::kQueued) {
+        scheduler_->Remove(task.task);  // Re-queue without that player.
+        if (Eligible(job.record).empty()) {
+          Status s = EndTask(&task, TaskState::kAborted,
+                             "no listed player is left to run it");
+          if (!s.ok()) return s;
+          changed = true;
+        } else {
+          Enqueue(job, task);
+        }
+      }
+    }
+    if (changed) {
+      Status s = Settle(id);
+      if (!s.ok()) return s;
+    }
+  }
+  return ApplyAssignments();
+}
+
+Status JobBoard::Cancel(JobId id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound("job", "not unfinished");
+  ActiveJob& job = it->second;
+  job.cancelled = true;
+  for (TaskRecord& task : job.record.tasks) {
+    if (broker::IsFinal(task.state)) continue;
+    if (task.state == TaskState::kRunning) {
+      Order(task.player, broker::CancelTask{task.task});
+      continue;
+    }
+    if (task.state == TaskState::kDispatched)
+      Order(task.player, broker::CancelTask{task.task});
+    Status s = EndTask(&task, TaskState::kCancelled, "cancelled");
+    if (!s.ok()) return s;
+  }
+  common::LogInfo("job cancel requested job=%lld",
+                  static_cast<long long>(id));
+  Status s = Settle(id);
+  if (!s.ok()) return s;
+  return ApplyAssignments();
+}
+
+void JobBoard::ResendUnaccepted(TimeMs retry_ms) {
+  const TimeMs now = clock_->Monotonic();
+  for (auto& [id, sent_at] : sent_) {
+    if (now - sent_at < retry_ms) continue;
+    ActiveJob* job = nullptr;
+    TaskRecord* task = FindTask(id, &job);
+    if (task == nullptr) continue;
+    sent_at = now;
+    Order(task->player, MakeRunTask(job->record, *task));
+  }
+}
+
+Status JobBoard::ExpireUndelivered(
+    const std::function<bool(const std::string&)>& connected) {
+  const TimeMs now = clock_->Now();
+  std::set<JobId> touched;
+  for (auto& [id, job] : jobs_) {
+    const int64_t limit_s = job.record.delivery_timeout_s.value_or(0);
+    if (limit_s <= 0 || now - job.record.created_at < limit_s * 1000)
+      continue;
+    for (TaskRecord& task : job.record.tasks) {
+      if (task.state != TaskState::kQueued &&
+          task.state != TaskState::kDispatched)
+        continue;
+      if (now - queued_since_[task.task] < limit_s * 1000) continue;
+      bool reachable = false;
+      if (!task.player.empty()) {
+        reachable = connected(task.player);
+      } else {
+        for (const std::string& p : Eligible(job.record))
+          reachable = reachable || connected(p);
+      }
+      if (reachable) continue;
+      Status s = EndTask(&task, TaskState::kExpired,
+                         "not delivered within " + std::to_string(limit_s) +
+                             " s: the player stayed offline");
+      if (!s.ok()) return s;
+      touched.insert(id);
+    }
+  }
+  for (JobId id : touched) {
+    Status s = Settle(id);
+    if (!s.ok()) return s;
+  }
+  return ApplyAssignments();
+}
+
+std::vector<PlayerOrder> JobBoard::TakeOrders() {
+  std::vector<PlayerOrder> out;
+  out.swap(orders_);
+  return out;
+}
+
+std::vector<JobRecord> JobBoard::TakeFinishedJobs() {
+  std::vector<JobRecord> out;
+  out.swap(finished_);
+  return out;
+}
+
+}  // namespace orchestra::conductor

@@ -1,0 +1,128 @@
+// JobBoard keeps every unfinished job in memory and applies each change of
+// a task's state to it, to the JobStore and to the Scheduler, following
+// DESIGN.md section 5. It owns no socket: after each loop turn the Conductor
+// commits the store, then sends TakeOrders() to players and answers the
+// waits of TakeFinishedJobs(). Owned by the conductor's loop thread.
+// A failed store write leaves memory ahead of the database; the Conductor
+// then stops, and a restart recovers from the database.
+
+#ifndef ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
+#define ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/audience_protocol.h"
+#include "broker/protocol.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "conductor/job_store.h"
+#include "conductor/scheduler.h"
+
+namespace orchestra::conductor {
+
+// A message for a player: a task to run or a task to stop.
+struct PlayerOrder {
+  std::string player;
+  broker::PlayerMessage message;  // RunTask or CancelTask
+};
+
+class JobBoard {
+ public:
+  // `listed` names the players in the players file; it must outlive us.
+  JobBoard(JobStore* store, Scheduler* scheduler, const common::Clock* clock,
+           const std::set<std::string>* listed);
+
+  // Loads the unfinished jobs (start-up) and queues their queued tasks.
+  common::Status Recover();
+
+  // Creates a job from a validated request; its tasks are queued.
+  common::Result<JobId> Submit(const broker::SubmitRequest& request,
+                               const std::string& submitted_by,
+                               int64_t default_delivery_timeout_s);
+
+  // The record of `job`, from memory if unfinished, else from the store.
+  common::Result<std::optional<JobRecord>> Find(JobId job);
+  // The unfinished job `job`, or nullptr.
+  const JobRecord* FindActive(JobId job) const;
+
+  // Player events: `player` is the name its Curve key proved.
+  common::Status OnAccepted(const std::string& player, TaskId task);
+  common::Status OnResult(const std::string& player,
+                          const broker::TaskResult& result);
+  // A new session: reconciles the tasks the player holds with ours (resend
+  // what it never got, LOST what it forgot) and opens its slots.
+  common::Status OnHello(const std::string& player,
+                         const broker::Hello& hello);
+  void OnDisconnect(const std::string& player);
+  // Player `player` was removed or revoked: its unfinished tasks end
+  // ABORTED (a `one` job moves on).
+  common::Status AbortPlayer(const std::string& player);
+
+  // Audience cancel: queued tasks end CANCELLED, running ones are stopped.
+  // NotFound if there is no such unfinished job.
+  common::Status Cancel(JobId job);
+
+  // Queues resends of tasks sent `retry_ms` ago and still not accepted.
+  void ResendUnaccepted(common::TimeMs retry_ms);
+  // Ends EXPIRED the tasks that waited past their job's delivery timeout
+  // for a player that is not connected.
+  common::Status ExpireUndelivered(
+      const std::function<bool(const std::string&)>& connected);
+
+  // Orders for players queued since the last call (send after Commit).
+  std::vector<PlayerOrder> TakeOrders();
+  // Jobs that finished since the last call, with their final records.
+  std::vector<JobRecord> TakeFinishedJobs();
+
+  size_t active_jobs() const { return jobs_.size(); }
+  // Tasks sent to `player` and not finished.
+  size_t Unfinished(const std::string& player) const {
+    auto it = on_player_.find(player);
+    return it == on_player_.end() ? 0 : it->second.size();
+  }
+
+ private:
+  struct ActiveJob {
+    JobRecord record;
+    bool cancelled = false;
+    std::unordered_map<TaskId, size_t> index;  // task -> position in record
+  };
+
+  TaskRecord* FindTask(TaskId task, ActiveJob** job);
+  void Track(ActiveJob* job, size_t position, common::TimeMs queued_since);
+  common::Status AddTask(ActiveJob* job, TaskRecord task);
+  void Enqueue(const ActiveJob& job, const TaskRecord& task);
+  // Ends `task` in `state` (already final) and frees its slot. The caller
+  // then calls Settle() once.
+  common::Status EndTask(TaskRecord* task, broker::TaskState state,
+                         const std::string& error);
+  // After tasks ended: retries a `one` job, finishes a finished job.
+  common::Status Settle(JobId job);
+  common::Status ApplyAssignments();
+  void Order(const std::string& player, broker::PlayerMessage message);
+  broker::RunTask MakeRunTask(const JobRecord& job,
+                              const TaskRecord& task) const;
+  std::vector<std::string> Eligible(const JobRecord& job) const;
+
+  JobStore* store_;
+  Scheduler* scheduler_;
+  const common::Clock* clock_;
+  const std::set<std::string>* listed_;
+  std::map<JobId, ActiveJob> jobs_;                  // unfinished jobs
+  std::unordered_map<TaskId, JobId> task_jobs_;      // their unfinished tasks
+  std::unordered_map<TaskId, common::TimeMs> sent_;  // DISPATCHED: last send
+  std::unordered_map<TaskId, common::TimeMs> queued_since_;  // wall clock
+  std::unordered_map<std::string, std::set<TaskId>> on_player_;  // sent
+  std::vector<PlayerOrder> orders_;
+  std::vector<JobRecord> finished_;
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_JOB_BOARD_H_

@@ -1,0 +1,459 @@
+// Times are stored as ISO 8601 text, so SQL readers can use julianday() and
+// compare them as strings. Maps (params, response) are JSON objects.
+// Statements on the hot path (insert and update of jobs and tasks) are
+// prepared once.
+
+#include "conductor/job_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "conductor/schema.h"
+
+namespace orchestra::conductor {
+
+using broker::JobState;
+using broker::StringMap;
+using broker::TaskState;
+using common::Result;
+using common::Statement;
+using common::Status;
+using common::TimeMs;
+
+namespace {
+
+std::string ToJson(const StringMap& map) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [key, value] : map) json[key] = value;
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+StringMap FromJson(const std::string& text) {
+  StringMap map;
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object()) return map;
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    if (it.value().is_string()) map[it.key()] = it.value().get<std::string>();
+  }
+  return map;
+}
+
+void BindTime(Statement* s, int index, TimeMs ms) {
+  if (ms == 0) {
+    s->BindNull(index);
+  } else {
+    s->Bind(index, common::FormatTime(ms));
+  }
+}
+
+TimeMs ColumnTime(const Statement& s, int column) {
+  TimeMs ms = 0;
+  if (!s.IsNull(column)) common::ParseTime(s.Text(column), &ms);
+  return ms;
+}
+
+constexpr const char* kTaskColumns =
+    "id, player, attempt, state, exit_code, signal, stdout, stderr, "
+    "stdout_truncated, stderr_truncated, response, error, dispatched_at, "
+    "started_at, finished_at";
+
+TaskRecord ReadTask(const Statement& s) {
+  TaskRecord t;
+  t.task = s.Int(0);
+  t.player = s.Text(1);
+  t.attempt = s.Int(2);
+  broker::ParseTaskState(s.Text(3), &t.state);
+  t.exit_code = s.OptionalInt(4);
+  t.signal = s.OptionalInt(5);
+  t.stdout_text = s.Text(6);
+  t.stderr_text = s.Text(7);
+  t.stdout_truncated = s.Int(8) != 0;
+  t.stderr_truncated = s.Int(9) != 0;
+  t.response = FromJson(s.Text(10));
+  t.error = s.Text(11);
+  t.dispatched_at = ColumnTime(s, 12);
+  t.started_at = ColumnTime(s, 13);
+  t.finished_at = ColumnTime(s, 14);
+  return t;
+}
+
+constexpr const char* kJobColumns =
+    "id, score, scope, params, state, submitted_by, timeout_s, "
+    "delivery_timeout_s, created_at, finished_at";
+
+JobRecord ReadJob(const Statement& s) {
+  JobRecord j;
+  j.id = s.Int(0);
+  j.score = s.Text(1);
+  broker::ParseScope(s.Text(2), &j.scope);
+  j.params = FromJson(s.Text(3));
+  broker::ParseJobState(s.Text(4), &j.state);
+  j.submitted_by = s.Text(5);
+  j.timeout_s = s.OptionalInt(6);
+  j.delivery_timeout_s = s.OptionalInt(7);
+  j.created_at = ColumnTime(s, 8);
+  j.finished_at = ColumnTime(s, 9);
+  return j;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
+  Result<common::Database> db = common::Database::Open(path);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<JobStore> store(new JobStore(std::move(db.value())));
+  Status s = store->Migrate();
+  if (s.ok()) s = store->PrepareStatements();
+  if (!s.ok()) return s;
+  return store;
+}
+
+Status JobStore::Migrate() {
+  Result<Statement> version = db_.Prepare("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  Result<bool> row = version.value().Step();
+  if (!row.ok()) return row.status();
+  const int64_t current = version.value().Int(0);
+  version.value().Reset();
+  if (current == kSchemaVersion) return Status();
+  if (current > kSchemaVersion)
+    return Status::InvalidArgument(
+        db_.path(), "schema version " + std::to_string(current) +
+                        " is newer than this conductor (" +
+                        std::to_string(kSchemaVersion) + "); upgrade it");
+  Result<common::Transaction> txn = common::Transaction::Begin(&db_);
+  if (!txn.ok()) return txn.status();
+  Status s = db_.Exec(kSchemaV1);
+  if (!s.ok()) return s;
+  common::LogInfo("database created path=%s schema=%d", db_.path().c_str(),
+                  kSchemaVersion);
+  return txn.value().Commit();
+}
+
+Status JobStore::PrepareStatements() {
+  struct {
+    Statement* statement;
+    const char* sql;
+  } const statements[] = {
+      {&insert_job_,
+       "INSERT INTO jobs(score, scope, params, state, submitted_by, "
+       "idempotency_key, timeout_s, delivery_timeout_s, created_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+      {&insert_job_player_,
+       "INSERT INTO job_players(job_id, player, position) VALUES(?1, ?2, ?3)"},
+      {&insert_task_,
+       "INSERT INTO tasks(job_id, player, attempt, state) "
+       "VALUES(?1, ?2, ?3, ?4)"},
+      {&update_task_,
+       "UPDATE tasks SET player = ?2, attempt = ?3, state = ?4, "
+       "exit_code = ?5, signal = ?6, stdout = ?7, stderr = ?8, "
+       "stdout_truncated = ?9, stderr_truncated = ?10, response = ?11, "
+       "error = ?12, dispatched_at = ?13, started_at = ?14, "
+       "finished_at = ?15 WHERE id = ?1"},
+      {&update_job_,
+       "UPDATE jobs SET state = ?2, finished_at = ?3 WHERE id = ?1"},
+      {&find_key_, "SELECT id FROM jobs WHERE idempotency_key = ?1"},
+      {&save_key_,
+       "INSERT INTO players(name, public_key) VALUES(?1, ?2) "
+       "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key"},
+      {&save_session_,
+       "INSERT INTO players(name, version, slots, connected, first_seen, "
+       "last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?5) "
+       "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
+       "slots = excluded.slots, connected = excluded.connected, "
+       "first_seen = COALESCE(players.first_seen, excluded.first_seen), "
+       "last_seen = excluded.last_seen"},
+      {&delete_scores_, "DELETE FROM player_scores WHERE player = ?1"},
+      {&insert_score_,
+       "INSERT OR REPLACE INTO player_scores(player, score, sha256, "
+       "interface) VALUES(?1, ?2, ?3, ?4)"},
+  };
+  for (const auto& entry : statements) {
+    Result<Statement> prepared = db_.Prepare(entry.sql);
+    if (!prepared.ok()) return prepared.status();
+    *entry.statement = std::move(prepared.value());
+  }
+  return Status();
+}
+
+Status JobStore::Write(Statement* statement) {
+  if (!in_transaction_) {
+    Status s = db_.Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) {
+      statement->Reset();
+      return s;
+    }
+    in_transaction_ = true;
+  }
+  return statement->Run();
+}
+
+Status JobStore::Commit() {
+  if (!in_transaction_) return Status();
+  Status s = db_.Exec("COMMIT");
+  if (!s.ok()) {
+    (void)db_.Exec("ROLLBACK");
+  }
+  in_transaction_ = false;
+  return s;
+}
+
+Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
+  insert_job_.Bind(1, job->score)
+      .Bind(2, broker::ScopeName(job->scope))
+      .Bind(3, ToJson(job->params))
+      .Bind(4, broker::JobStateName(job->state))
+      .Bind(5, job->submitted_by)
+      .Bind(7, job->timeout_s)
+      .Bind(8, job->delivery_timeout_s);
+  if (key.empty()) insert_job_.BindNull(6); else insert_job_.Bind(6, key);
+  BindTime(&insert_job_, 9, job->created_at);
+  Status s = Write(&insert_job_);
+  if (!s.ok()) return s;
+  job->id = db_.LastInsertId();
+  for (size_t i = 0; i < job->players.size(); ++i) {
+    insert_job_player_.Bind(1, job->id)
+        .Bind(2, job->players[i])
+        .Bind(3, static_cast<int64_t>(i));
+    s = Write(&insert_job_player_);
+    if (!s.ok()) return s;
+  }
+  for (TaskRecord& task : job->tasks) {
+    s = InsertTask(job->id, &task);
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+Status JobStore::InsertTask(JobId job, TaskRecord* task) {
+  insert_task_.Bind(1, job).Bind(3, task->attempt).Bind(
+      4, broker::TaskStateName(task->state));
+  if (task->player.empty()) insert_task_.BindNull(2);
+  else insert_task_.Bind(2, task->player);
+  Status s = Write(&insert_task_);
+  if (s.ok()) task->task = db_.LastInsertId();
+  return s;
+}
+
+Status JobStore::UpdateTask(const TaskRecord& t) {
+  Statement& s = update_task_;
+  s.Bind(1, t.task).Bind(3, t.attempt).Bind(4, broker::TaskStateName(t.state));
+  if (t.player.empty()) s.BindNull(2); else s.Bind(2, t.player);
+  s.Bind(5, t.exit_code).Bind(6, t.signal);
+  s.Bind(7, t.stdout_text).Bind(8, t.stderr_text);
+  s.Bind(9, int64_t{t.stdout_truncated}).Bind(10, int64_t{t.stderr_truncated});
+  s.Bind(11, ToJson(t.response)).Bind(12, t.error);
+  BindTime(&s, 13, t.dispatched_at);
+  BindTime(&s, 14, t.started_at);
+  BindTime(&s, 15, t.finished_at);
+  return Write(&s);
+}
+
+Status JobStore::UpdateJobState(const JobRecord& job) {
+  update_job_.Bind(1, job.id).Bind(2, broker::JobStateName(job.state));
+  BindTime(&update_job_, 3, job.finished_at);
+  return Write(&update_job_);
+}
+
+Result<std::optional<JobId>> JobStore::FindJobByKey(const std::string& key) {
+  find_key_.Bind(1, key);
+  Result<bool> row = find_key_.Step();
+  std::optional<JobId> id;
+  if (row.ok() && row.value()) id = find_key_.Int(0);
+  find_key_.Reset();
+  if (!row.ok()) return row.status();
+  return id;
+}
+
+Result<std::vector<TaskRecord>> JobStore::LoadTasks(JobId job) {
+  std::string sql = std::string("SELECT ") + kTaskColumns +
+                    " FROM tasks WHERE job_id = ?1 ORDER BY id";
+  Result<Statement> query = db_.Prepare(sql.c_str());
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, job);
+  std::vector<TaskRecord> tasks;
+  for (;;) {
+    Result<bool> row = query.value().Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    tasks.push_back(ReadTask(query.value()));
+  }
+  return tasks;
+}
+
+Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
+  Result<Statement> query = db_.Prepare(
+      "SELECT player FROM job_players WHERE job_id = ?1 ORDER BY position");
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, job);
+  std::vector<std::string> players;
+  for (;;) {
+    Result<bool> row = query.value().Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    players.push_back(query.value().Text(0));
+  }
+  return players;
+}
+
+Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
+  std::string sql =
+      std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1";
+  Result<Statement> query = db_.Prepare(sql.c_str());
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, id);
+  Result<bool> row = query.value().Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return std::optional<JobRecord>();
+  JobRecord job = ReadJob(query.value());
+  Result<std::vector<std::string>> players = LoadPlayers(id);
+  if (!players.ok()) return players.status();
+  job.players = std::move(players.value());
+  Result<std::vector<TaskRecord>> tasks = LoadTasks(id);
+  if (!tasks.ok()) return tasks.status();
+  job.tasks = std::move(tasks.value());
+  return std::optional<JobRecord>(std::move(job));
+}
+
+Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
+  Result<Statement> query = db_.Prepare(
+      "SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
+  if (!query.ok()) return query.status();
+  std::vector<JobId> ids;
+  for (;;) {
+    Result<bool> row = query.value().Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    ids.push_back(query.value().Int(0));
+  }
+  std::vector<JobRecord> jobs;
+  for (JobId id : ids) {
+    Result<std::optional<JobRecord>> job = LoadJob(id);
+    if (!job.ok()) return job.status();
+    if (job.value()) jobs.push_back(std::move(*job.value()));
+  }
+  return jobs;
+}
+
+Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
+    const broker::JobsRequest& filter) {
+  std::string sql =
+      "SELECT j.id, j.score, j.scope, j.state, j.submitted_by, "
+      "j.created_at, j.finished_at, "
+      "(SELECT COUNT(*) FROM job_players p WHERE p.job_id = j.id) "
+      "FROM jobs j WHERE (?1 IS NULL OR j.state = ?1) "
+      "AND (?2 IS NULL OR j.score = ?2) AND (?3 IS NULL OR j.id < ?3) "
+      "AND (?4 IS NULL OR j.id IN (SELECT job_id FROM job_players "
+      "WHERE player = ?4)) ORDER BY j.id DESC LIMIT ?5";
+  Result<Statement> query = db_.Prepare(sql.c_str());
+  if (!query.ok()) return query.status();
+  Statement& q = query.value();
+  if (filter.state) q.Bind(1, broker::JobStateName(*filter.state));
+  if (!filter.score.empty()) q.Bind(2, filter.score);
+  q.Bind(3, filter.before);
+  if (!filter.player.empty()) q.Bind(4, filter.player);
+  q.Bind(5, filter.limit);
+  std::vector<broker::JobSummary> jobs;
+  for (;;) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    broker::JobSummary s;
+    s.id = q.Int(0);
+    s.score = q.Text(1);
+    broker::ParseScope(q.Text(2), &s.scope);
+    broker::ParseJobState(q.Text(3), &s.state);
+    s.submitted_by = q.Text(4);
+    s.created_at = ColumnTime(q, 5);
+    s.finished_at = ColumnTime(q, 6);
+    s.players = q.Int(7);
+    jobs.push_back(std::move(s));
+  }
+  Result<Statement> counts = db_.Prepare(
+      "SELECT state, COUNT(*) FROM tasks WHERE job_id = ?1 GROUP BY state");
+  if (!counts.ok()) return counts.status();
+  for (broker::JobSummary& s : jobs) {
+    counts.value().Bind(1, s.id);
+    for (;;) {
+      Result<bool> row = counts.value().Step();
+      if (!row.ok()) return row.status();
+      if (!row.value()) break;
+      s.tasks_by_state[counts.value().Text(0)] = counts.value().Int(1);
+    }
+    counts.value().Reset();
+  }
+  return jobs;
+}
+
+Status JobStore::SavePlayerKey(const std::string& name,
+                               const std::string& public_key) {
+  save_key_.Bind(1, name).Bind(2, public_key);
+  return Write(&save_key_);
+}
+
+Status JobStore::SavePlayerSession(const std::string& name,
+                                   const std::string& version, int slots,
+                                   bool connected, TimeMs now) {
+  save_session_.Bind(1, name).Bind(2, version).Bind(3, int64_t{slots}).Bind(
+      4, int64_t{connected});
+  BindTime(&save_session_, 5, now);
+  return Write(&save_session_);
+}
+
+Status JobStore::SavePlayerScores(
+    const std::string& name, const std::vector<broker::ScoreInfo>& scores) {
+  delete_scores_.Bind(1, name);
+  Status s = Write(&delete_scores_);
+  for (const broker::ScoreInfo& score : scores) {
+    if (!s.ok()) return s;
+    insert_score_.Bind(1, name).Bind(2, score.name).Bind(3, score.sha256).Bind(
+        4, score.interface);
+    s = Write(&insert_score_);
+  }
+  return s;
+}
+
+Status JobStore::MarkAllDisconnected() {
+  Result<Statement> update =
+      db_.Prepare("UPDATE players SET connected = 0 WHERE connected != 0");
+  if (!update.ok()) return update.status();
+  return Write(&update.value());
+}
+
+Result<std::vector<StoredPlayer>> JobStore::LoadKnownPlayers() {
+  Result<Statement> query = db_.Prepare(
+      "SELECT name, version, slots, last_seen FROM players "
+      "WHERE first_seen IS NOT NULL ORDER BY name");
+  if (!query.ok()) return query.status();
+  std::vector<StoredPlayer> players;
+  std::map<std::string, size_t> index;
+  for (;;) {
+    Result<bool> row = query.value().Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    StoredPlayer p;
+    p.name = query.value().Text(0);
+    p.version = query.value().Text(1);
+    p.slots = static_cast<int>(query.value().Int(2));
+    p.last_seen = ColumnTime(query.value(), 3);
+    p.scores_known = true;  // A session reported its list.
+    index[p.name] = players.size();
+    players.push_back(std::move(p));
+  }
+  Result<Statement> scores = db_.Prepare(
+      "SELECT player, score, sha256, interface FROM player_scores");
+  if (!scores.ok()) return scores.status();
+  for (;;) {
+    Result<bool> row = scores.value().Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    auto it = index.find(scores.value().Text(0));
+    if (it == index.end()) continue;
+    players[it->second].scores.push_back(broker::ScoreInfo{
+        scores.value().Text(1), scores.value().Text(2),
+        scores.value().Text(3)});
+  }
+  return players;
+}
+
+}  // namespace orchestra::conductor

@@ -1,0 +1,99 @@
+// JobStore records jobs, tasks and players in the conductor's SQLite
+// database (DESIGN.md section 8). It is the only code that issues the
+// conductor's SQL. Every write joins the transaction of the current loop
+// turn, which Commit() ends (group commit). Not thread-safe: owned by the
+// conductor's loop thread.
+
+#ifndef ORCHESTRA_CONDUCTOR_JOB_STORE_H_
+#define ORCHESTRA_CONDUCTOR_JOB_STORE_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/audience_protocol.h"
+#include "common/result.h"
+#include "common/sqlite.h"
+
+namespace orchestra::conductor {
+
+using broker::JobId;
+using broker::JobRecord;
+using broker::TaskId;
+using broker::TaskRecord;
+
+constexpr int kSchemaVersion = 1;
+
+// What the database remembers of a player between conductor runs.
+struct StoredPlayer {
+  std::string name;
+  std::string version;
+  int slots = 0;
+  common::TimeMs last_seen = 0;
+  std::vector<broker::ScoreInfo> scores;
+  bool scores_known = false;
+};
+
+class JobStore {
+ public:
+  // Opens (creating and migrating if needed) the database at `path`.
+  static common::Result<std::unique_ptr<JobStore>> Open(
+      const std::string& path);
+
+  // Commits the turn's writes, if there were any.
+  common::Status Commit();
+
+  // Adds `job` and its tasks; sets job->id and each task's id.
+  common::Status InsertJob(JobRecord* job, const std::string& key);
+  // Adds `task` to job `job`; sets task->task.
+  common::Status InsertTask(JobId job, TaskRecord* task);
+  // Writes every field of an existing task.
+  common::Status UpdateTask(const TaskRecord& task);
+  // Writes the job's state and finished_at.
+  common::Status UpdateJobState(const JobRecord& job);
+
+  // The job submitted with idempotency key `key`, if any.
+  common::Result<std::optional<JobId>> FindJobByKey(const std::string& key);
+  // The whole record of job `id`, if it exists.
+  common::Result<std::optional<JobRecord>> LoadJob(JobId id);
+  // Every job still PENDING, with its tasks, oldest first.
+  common::Result<std::vector<JobRecord>> LoadUnfinishedJobs();
+  // Summaries for the `jobs` op, newest first.
+  common::Result<std::vector<broker::JobSummary>> ListJobs(
+      const broker::JobsRequest& filter);
+
+  // Records that player `name` has key `public_key` (players file).
+  common::Status SavePlayerKey(const std::string& name,
+                               const std::string& public_key);
+  // Records a session start or end of player `name`.
+  common::Status SavePlayerSession(const std::string& name,
+                                   const std::string& version, int slots,
+                                   bool connected, common::TimeMs now);
+  // Replaces the score list of player `name`.
+  common::Status SavePlayerScores(const std::string& name,
+                                  const std::vector<broker::ScoreInfo>& scores);
+  // Marks every player disconnected (start-up: no session survives).
+  common::Status MarkAllDisconnected();
+  // Every player with a recorded session, with its latest score list.
+  common::Result<std::vector<StoredPlayer>> LoadKnownPlayers();
+
+ private:
+  explicit JobStore(common::Database db) : db_(std::move(db)) {}
+  common::Status Migrate();
+  common::Status PrepareStatements();
+  common::Status Write(common::Statement* statement);
+  common::Result<std::vector<TaskRecord>> LoadTasks(JobId job);
+  common::Result<std::vector<std::string>> LoadPlayers(JobId job);
+
+  common::Database db_;
+  bool in_transaction_ = false;
+  common::Statement insert_job_, insert_job_player_, insert_task_,
+      update_task_, update_job_, find_key_, save_key_, save_session_,
+      delete_scores_, insert_score_;
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_JOB_STORE_H_

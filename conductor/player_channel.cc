@@ -1,0 +1,153 @@
+#include "conductor/player_channel.h"
+
+#include "common/log.h"
+
+namespace orchestra::conductor {
+
+using broker::PlayerMessage;
+using common::LogQuote;
+using common::Status;
+
+PlayerChannel::PlayerChannel(const ConductorConfig* config,
+                             PlayerRegistry* registry, JobBoard* board,
+                             JobStore* store, Outbox* outbox,
+                             const common::Clock* clock)
+    : config_(config),
+      registry_(registry),
+      board_(board),
+      store_(store),
+      outbox_(outbox),
+      clock_(clock) {}
+
+void PlayerChannel::Send(const std::string& peer,
+                         const PlayerMessage& message) {
+  outbox_->ToPeer(peer, broker::EncodePlayerMessage(message));
+}
+
+Status PlayerChannel::Handle(const broker::Inbound& in) {
+  if (registry_->IsDropped(in.peer)) return Status();
+  if (in.malformed || in.user_id.empty()) {
+    common::LogWarning("player message dropped reason=%s",
+                       in.malformed ? "frames" : "no-user-id");
+    return Status();
+  }
+  common::Result<PlayerMessage> message =
+      broker::DecodePlayerMessage(in.payload);
+  if (!message.ok()) {
+    common::LogWarning("player message dropped player=%s error=%s",
+                       in.user_id.c_str(),
+                       LogQuote(message.status().message()).c_str());
+    return Status();
+  }
+  if (const auto* hello = std::get_if<broker::Hello>(&message.value()))
+    return OnHello(in, *hello);
+  PlayerState* player = registry_->FindByPeer(in.peer);
+  if (player == nullptr || player->name != in.user_id) {
+    Send(in.peer, broker::SessionError{"hello_required",
+                                       "no session: send hello first"});
+    return Status();
+  }
+  registry_->Heard(player, clock_->Now(), clock_->Monotonic());
+  return Dispatch(player, in, message.value());
+}
+
+Status PlayerChannel::Dispatch(PlayerState* player, const broker::Inbound& in,
+                               PlayerMessage& message) {
+  if (auto* m = std::get_if<broker::Accepted>(&message)) return On(player, *m);
+  if (auto* m = std::get_if<broker::TaskResult>(&message))
+    return On(player, *m);
+  if (auto* m = std::get_if<broker::ScoreList>(&message)) return On(player, *m);
+  if (std::holds_alternative<broker::Heartbeat>(message)) return Status();
+  common::LogWarning("player message dropped player=%s type=%s "
+                     "reason=conductor-only",
+                     in.user_id.c_str(), broker::MessageType(message));
+  return Status();
+}
+
+Status PlayerChannel::OnHello(const broker::Inbound& in,
+                              const broker::Hello& m) {
+  const std::string& name = in.user_id;
+  if (m.proto != broker::kProtocolVersion) {
+    common::LogWarning("session refused player=%s proto=%d", name.c_str(),
+                       m.proto);
+    Send(in.peer, broker::SessionError{
+                      "proto", "this conductor speaks protocol " +
+                                   std::to_string(broker::kProtocolVersion)});
+    return Status();
+  }
+  std::string replaced = registry_->Open(name, in.peer, m, clock_->Now(),
+                                         clock_->Monotonic());
+  if (!replaced.empty()) {
+    common::LogWarning("session replaced player=%s reason=newer-session",
+                       name.c_str());
+    Send(replaced, broker::SessionError{"replaced",
+                                        "a newer session of this player "
+                                        "replaced this one"});
+  }
+  Status s = store_->SavePlayerSession(name, m.version, m.slots, true,
+                                       clock_->Now());
+  if (s.ok()) s = store_->SavePlayerScores(name, m.scores);
+  if (!s.ok()) return s;
+  Send(in.peer, broker::Welcome{broker::kProtocolVersion,
+                                config_->heartbeat_interval_ms});
+  common::LogInfo("player joined player=%s version=%s slots=%d scores=%zu "
+                  "held=%zu address=%s",
+                  name.c_str(), LogQuote(m.version).c_str(), m.slots,
+                  m.scores.size(), m.tasks.size(), in.peer_address.c_str());
+  return board_->OnHello(name, m);
+}
+
+Status PlayerChannel::On(PlayerState* p, const broker::Accepted& m) {
+  return board_->OnAccepted(p->name, m.task);
+}
+
+Status PlayerChannel::On(PlayerState* p, const broker::TaskResult& m) {
+  Status s = board_->OnResult(p->name, m);
+  if (!s.ok()) return s;
+  Send(p->peer, broker::ResultAck{m.task});  // Sent after the commit.
+  return Status();
+}
+
+Status PlayerChannel::On(PlayerState* p, const broker::ScoreList& m) {
+  p->scores = m.scores;
+  p->scores_known = true;
+  common::LogInfo("scores changed player=%s scores=%zu", p->name.c_str(),
+                  m.scores.size());
+  return store_->SavePlayerScores(p->name, m.scores);
+}
+
+Status PlayerChannel::EndSession(const std::string& name, bool drop,
+                                 const std::string& why) {
+  PlayerState* p = registry_->Find(name);
+  if (p == nullptr || p->peer.empty()) return Status();
+  const std::string version = p->version;
+  const int slots = p->slots;
+  registry_->Close(name, drop);
+  board_->OnDisconnect(name);
+  common::LogInfo("player left player=%s reason=%s", name.c_str(),
+                  why.c_str());
+  return store_->SavePlayerSession(name, version, slots, false,
+                                   clock_->Now());
+}
+
+Status PlayerChannel::CutOff(const std::string& name, const std::string& why) {
+  return EndSession(name, true, why);
+}
+
+Status PlayerChannel::Tick() {
+  const common::TimeMs now = clock_->Monotonic();
+  for (const std::string& name :
+       registry_->SilentSince(now - config_->player_timeout_ms)) {
+    Status s = EndSession(name, false, "silent");
+    if (!s.ok()) return s;
+  }
+  const std::string heartbeat = broker::EncodePlayerMessage(broker::Heartbeat{});
+  for (const auto& [name, p] : registry_->players()) {
+    if (!p.peer.empty() &&
+        now - p.last_sent >= config_->heartbeat_interval_ms)
+      outbox_->ToPeer(p.peer, heartbeat);
+  }
+  return Status();
+}
+
+}  // namespace orchestra::conductor

@@ -1,0 +1,62 @@
+// PlayerChannel speaks the player channel of DESIGN.md section 4 on the
+// conductor's side: sessions (hello/welcome, heartbeats, silence), and the
+// messages that move tasks (accepted, result, scores), handed to JobBoard.
+// One small On() per message type. Owned by the conductor's loop thread.
+
+#ifndef ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
+#define ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
+
+#include <string>
+
+#include "broker/endpoint.h"
+#include "broker/protocol.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "conductor/config.h"
+#include "conductor/job_board.h"
+#include "conductor/job_store.h"
+#include "conductor/outbox.h"
+#include "conductor/player_registry.h"
+
+namespace orchestra::conductor {
+
+class PlayerChannel {
+ public:
+  PlayerChannel(const ConductorConfig* config, PlayerRegistry* registry,
+                JobBoard* board, JobStore* store, Outbox* outbox,
+                const common::Clock* clock);
+
+  // Handles one message from the player endpoint. A non-OK status is a
+  // store failure (fatal); bad input is logged and dropped.
+  common::Status Handle(const broker::Inbound& in);
+
+  // Sends heartbeats to quiet sessions and ends silent ones.
+  common::Status Tick();
+
+  // Ends `name`'s session at once: nothing more it sends is accepted.
+  common::Status CutOff(const std::string& name, const std::string& why);
+
+  void set_config(const ConductorConfig* config) { config_ = config; }
+
+ private:
+  common::Status Dispatch(PlayerState* player, const broker::Inbound& in,
+                          broker::PlayerMessage& message);
+  common::Status OnHello(const broker::Inbound& in, const broker::Hello& m);
+  common::Status On(PlayerState* p, const broker::Accepted& m);
+  common::Status On(PlayerState* p, const broker::TaskResult& m);
+  common::Status On(PlayerState* p, const broker::ScoreList& m);
+  common::Status EndSession(const std::string& name, bool drop,
+                            const std::string& why);
+  void Send(const std::string& peer, const broker::PlayerMessage& message);
+
+  const ConductorConfig* config_;
+  PlayerRegistry* registry_;
+  JobBoard* board_;
+  JobStore* store_;
+  Outbox* outbox_;
+  const common::Clock* clock_;
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_

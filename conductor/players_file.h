@@ -1,0 +1,26 @@
+// The conductor's trust lists: the players file (`NAME PUBLIC-KEY` a line)
+// and the revoked keys file (one public key a line). Blank lines and `#`
+// lines are ignored; anything else that is not well formed is an error
+// naming FILE:LINE.
+
+#ifndef ORCHESTRA_CONDUCTOR_PLAYERS_FILE_H_
+#define ORCHESTRA_CONDUCTOR_PLAYERS_FILE_H_
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "common/result.h"
+
+namespace orchestra::conductor {
+
+// Player name -> Z85 public key. A duplicate name or key is an error.
+common::Result<std::map<std::string, std::string>> LoadPlayersFile(
+    const std::string& path);
+
+// Revoked Z85 public keys. An empty `path` means none.
+common::Result<std::set<std::string>> LoadRevokedKeys(const std::string& path);
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_PLAYERS_FILE_H_

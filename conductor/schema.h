@@ -1,0 +1,102 @@
+// The conductor database's schema (DESIGN.md section 8): a public interface
+// for reporting tools, versioned with PRAGMA user_version.
+
+#ifndef ORCHESTRA_CONDUCTOR_SCHEMA_H_
+#define ORCHESTRA_CONDUCTOR_SCHEMA_H_
+
+namespace orchestra::conductor {
+
+// Creates the version 1 schema in an empty database.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  score TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('one', 'all')),
+  params TEXT NOT NULL DEFAULT '{}',          -- JSON object
+  state TEXT NOT NULL DEFAULT 'PENDING',
+  submitted_by TEXT NOT NULL DEFAULT '',
+  idempotency_key TEXT UNIQUE,
+  timeout_s INTEGER,
+  delivery_timeout_s INTEGER,
+  created_at TEXT NOT NULL,                   -- ISO 8601 UTC
+  finished_at TEXT
+);
+CREATE INDEX jobs_pending ON jobs(id) WHERE state = 'PENDING';
+CREATE INDEX jobs_finished_at ON jobs(finished_at);
+CREATE TABLE job_players(
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  player TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (job_id, position)
+) WITHOUT ROWID;
+CREATE INDEX job_players_player ON job_players(player, job_id);
+CREATE TABLE tasks(
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  player TEXT,                                -- NULL until a `one` task is placed
+  attempt INTEGER NOT NULL DEFAULT 1,
+  state TEXT NOT NULL DEFAULT 'QUEUED',
+  exit_code INTEGER,
+  signal INTEGER,
+  stdout TEXT NOT NULL DEFAULT '',
+  stderr TEXT NOT NULL DEFAULT '',
+  stdout_truncated INTEGER NOT NULL DEFAULT 0,
+  stderr_truncated INTEGER NOT NULL DEFAULT 0,
+  response TEXT NOT NULL DEFAULT '{}',        -- JSON object
+  error TEXT NOT NULL DEFAULT '',
+  dispatched_at TEXT,
+  started_at TEXT,
+  finished_at TEXT
+);
+CREATE INDEX tasks_job ON tasks(job_id);
+CREATE TABLE players(
+  name TEXT PRIMARY KEY,
+  public_key TEXT,
+  version TEXT,
+  slots INTEGER,
+  connected INTEGER NOT NULL DEFAULT 0,
+  first_seen TEXT,
+  last_seen TEXT
+);
+CREATE TABLE player_scores(
+  player TEXT NOT NULL,
+  score TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  interface TEXT NOT NULL,
+  PRIMARY KEY (player, score)
+) WITHOUT ROWID;
+CREATE VIEW job_summary AS
+SELECT j.id, j.score, j.scope, j.state, j.submitted_by, j.created_at,
+       j.finished_at,
+       ROUND((julianday(j.finished_at) - julianday(j.created_at)) * 86400.0,
+             3) AS duration_s,
+       (SELECT COUNT(*) FROM job_players p WHERE p.job_id = j.id) AS players,
+       COUNT(t.id) AS tasks,
+       COALESCE(SUM(t.state = 'OK'), 0) AS ok,
+       COALESCE(SUM(t.state = 'FAIL'), 0) AS fail,
+       COALESCE(SUM(t.state = 'TIMEOUT'), 0) AS timeout,
+       COALESCE(SUM(t.state = 'CANCELLED'), 0) AS cancelled,
+       COALESCE(SUM(t.state IN ('UNK_SCORE', 'HOST_ERROR', 'LOST',
+                                'ABORTED', 'EXPIRED')), 0) AS other_failures,
+       COALESCE(SUM(t.state IN ('QUEUED', 'DISPATCHED', 'RUNNING')), 0)
+         AS unfinished
+FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id
+GROUP BY j.id;
+CREATE VIEW player_summary AS
+SELECT p.name, p.connected, p.version, p.slots, p.first_seen, p.last_seen,
+       (SELECT COUNT(*) FROM player_scores s WHERE s.player = p.name)
+         AS scores,
+       COUNT(t.id) AS tasks,
+       COALESCE(SUM(t.state = 'OK'), 0) AS ok,
+       COALESCE(SUM(t.state NOT IN ('OK', 'QUEUED', 'DISPATCHED',
+                                    'RUNNING')), 0) AS not_ok,
+       COALESCE(SUM(t.state IN ('DISPATCHED', 'RUNNING')), 0) AS running,
+       MAX(t.finished_at) AS last_task_finished_at
+FROM players p LEFT JOIN tasks t ON t.player = p.name
+GROUP BY p.name;
+PRAGMA user_version = 1;
+)sql";
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_SCHEMA_H_

@@ -35,12 +35,15 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/conductor.cc
-PLAYER    :=
+PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
+             player/child_process.cc player/posix_process_runner.cc \
+             player/journal.cc player/session.cc player/task_board.cc \
+             player/player.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
              tools/report.cc tools/table.cc tools/progress_line.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc))
-E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc
+E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
 
 # BUILD and BIN may be overridden (make BUILD=build-x BIN=bin-x) so that two
 # builds of one tree never write the same files.

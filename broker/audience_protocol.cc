@@ -257,11 +257,10 @@ SubmitRequest ReadSubmit(WireReader* r) {
   if (r->ok()) m.players = ReadPlayers(r);
   m.params = r->Strings("params", WireReader::kOptional, 4096, 64 << 10);
   if (r->ok()) {
-    std::string problem = CheckParams(m.params);
+    bool too_large = false;
+    std::string problem = CheckParams(m.params, &too_large);
     if (!problem.empty())
-      r->Fail(problem.find("KiB") != std::string::npos ? "too_large"
-                                                       : "invalid_param",
-              problem);
+      r->Fail(too_large ? "too_large" : "invalid_param", problem);
   }
   m.timeout_s = r->OptionalInt("timeout_s", 1, kMaxTimeoutS);
   m.delivery_timeout_s = r->OptionalInt("delivery_timeout_s", 0, kMaxTimeoutS);

@@ -46,6 +46,10 @@ void Authenticator::SetAudienceKeys(
 ZapDecision Authenticator::Decide(const ZapRequest& request) const {
   ZapDecision d;
   if (request.mechanism == "CURVE") {
+    if (!IsCurveKey(request.public_key)) {  // never match a bad map entry
+      d.reason = "malformed key";
+      return d;
+    }
     if (revoked_.count(request.public_key)) {
       d.reason = "revoked key";
       return d;

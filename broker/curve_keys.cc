@@ -29,7 +29,9 @@ Result<std::string> ReadKeyText(const std::string& path) {
 }  // namespace
 
 bool IsCurveKey(std::string_view text) {
-  if (text.size() != 40) return false;
+  // zmq_z85_decode() reads a C string: a NUL inside would end it early.
+  if (text.size() != 40 || text.find('\0') != std::string_view::npos)
+    return false;
   uint8_t decoded[32];
   std::string copy(text);
   return zmq_z85_decode(decoded, copy.c_str()) != nullptr;

@@ -274,18 +274,29 @@ Result<PlayerMessage> DecodePlayerMessage(std::string_view bytes) {
 }
 
 std::string CheckParams(const StringMap& params) {
+  bool too_large = false;
+  return CheckParams(params, &too_large);
+}
+
+std::string CheckParams(const StringMap& params, bool* too_large) {
+  *too_large = false;
   size_t total = 0;
   for (const auto& [key, value] : params) {
     if (!common::IsValidParamKey(key))
       return "parameter key '" + common::SanitizeUtf8(key.substr(0, 64)) +
              "' must match [A-Za-z_][A-Za-z0-9_]{0,63}";
-    if (value.size() > kMaxParamValue)
+    if (value.size() > kMaxParamValue) {
+      *too_large = true;
       return "parameter '" + key + "' is longer than 64 KiB";
+    }
     if (value.find('\0') != std::string::npos || !common::IsValidUtf8(value))
       return "parameter '" + key + "' must be UTF-8 text without NUL";
     total += key.size() + value.size();
   }
-  if (total > kMaxParamsTotal) return "parameters exceed 256 KiB in all";
+  if (total > kMaxParamsTotal) {
+    *too_large = true;
+    return "parameters exceed 256 KiB in all";
+  }
   return "";
 }
 

@@ -116,6 +116,9 @@ std::string EncodePlayerMessage(const PlayerMessage& message);
 // NUL, at most 64 KiB each and 256 KiB in all. Returns what is wrong, or an
 // empty string when `params` is acceptable.
 std::string CheckParams(const StringMap& params);
+// The same; `*too_large` tells whether the problem is a size limit (the
+// audience's too_large) rather than a bad key or value (invalid_param).
+std::string CheckParams(const StringMap& params, bool* too_large);
 
 // InvalidArgument naming the problem for anything that is not a valid
 // player-channel message.

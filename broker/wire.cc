@@ -33,6 +33,24 @@ bool Unpack(std::string_view bytes, msgpack::object_handle* handle,
   try {
     *handle = msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr,
                               nullptr, limit);
+  } catch (const msgpack::ext_size_overflow& e) {  // we use no ext types
+    problem->code = "bad_request";
+    problem->message = std::string("not a valid message: ") + e.what();
+    return false;
+  } catch (const msgpack::depth_size_overflow& e) {
+    problem->code = "bad_request";
+    problem->message = "not a valid message: nested more than " +
+                       std::to_string(kMaxDepth) + " deep";
+    return false;
+  } catch (const msgpack::size_overflow& e) {
+    // Well-formed but bigger than any message may be (e.g. a job listing
+    // more players than allowed): too_large, so the client knows why.
+    problem->code = "too_large";
+    problem->message = "an array or map has more than " +
+                       std::to_string(kMaxArray) +
+                       " items or a string more than " +
+                       std::to_string(kMaxString) + " bytes (" + e.what() + ")";
+    return false;
   } catch (const std::exception& e) {
     problem->code = "bad_request";
     problem->message = std::string("not a msgpack message: ") + e.what();

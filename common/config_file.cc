@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
+#include "common/files.h"
 #include "common/text.h"
 
 namespace orchestra::common {
@@ -53,12 +53,11 @@ std::string Where(const std::string& path, int line) {
 }  // namespace
 
 Result<ConfigFile> ConfigFile::Read(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::FromErrno(path, errno);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Status::IoError(path, "read failed");
-  return Parse(path, buffer.str());
+  // ReadFile, not an ifstream: a stream "reads" a directory as empty, and a
+  // daemon given --config /etc/orchestra/ would start on all defaults.
+  Result<std::string> text = ReadFile(path, 1 << 20);
+  if (!text.ok()) return text.status();
+  return Parse(path, text.value());
 }
 
 Result<ConfigFile> ConfigFile::Parse(const std::string& path,

@@ -18,7 +18,7 @@ using common::Status;
 namespace {
 
 Status CheckEndpoint(std::string_view value, bool ipc_allowed) {
-  if (value.rfind("tcp://", 0) == 0) return Status();
+  if (value.rfind("tcp://", 0) == 0 && value.size() > 6) return Status();
   if (ipc_allowed && value.rfind("ipc://", 0) == 0 && value.size() > 6)
     return Status();
   return Status::InvalidArgument(

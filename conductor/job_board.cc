@@ -90,16 +90,21 @@ Status JobBoard::Recover() {
     }
     ids.push_back(id);
   }
-  // Tasks of players no longer listed cannot run; the jobs move on.
+  // Tasks of players no longer listed cannot run; the jobs move on. So
+  // does a `one` task that waits and has no listed player left.
   for (JobId id : ids) {
     ActiveJob& job = jobs_.at(id);
     for (TaskRecord& task : job.record.tasks) {
-      if (!broker::IsFinal(task.state) && !task.player.empty() &&
-          !listed_->count(task.player)) {
-        Status s = EndTask(&task, TaskState::kAborted,
-                           "player is no longer in the players file");
-        if (!s.ok()) return s;
+      if (broker::IsFinal(task.state)) continue;
+      Status s;
+      if (!task.player.empty() && !listed_->count(task.player)) {
+        s = EndTask(&task, TaskState::kAborted,
+                    "player is no longer in the players file");
+      } else if (task.player.empty() && Eligible(job.record).empty()) {
+        s = EndTask(&task, TaskState::kAborted,
+                    "no listed player is left to run it");
       }
+      if (!s.ok()) return s;
     }
     Status s = Settle(id);
     if (!s.ok()) return s;
@@ -176,11 +181,16 @@ void JobBoard::Order(const std::string& player, broker::PlayerMessage message) {
 Status JobBoard::ApplyAssignments() {
   const TimeMs now = clock_->Now();
   const TimeMs monotonic = clock_->Monotonic();
-  for (Scheduler::Assignment& a : scheduler_->TakeAssignments()) {
+  std::vector<Scheduler::Assignment> todo = scheduler_->TakeAssignments();
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const Scheduler::Assignment a = todo[i];
     ActiveJob* job = nullptr;
     TaskRecord* task = FindTask(a.task, &job);
     if (task == nullptr || task->state != TaskState::kQueued) {
-      scheduler_->Release(a.player);  // Cannot happen; keep the slot right.
+      // It ended while assigned (a cancel): the slot goes to the next task.
+      scheduler_->Release(a.player);
+      for (Scheduler::Assignment& next : scheduler_->TakeAssignments())
+        todo.push_back(std::move(next));
       continue;
     }
     task->player = a.player;
@@ -286,6 +296,9 @@ Status JobBoard::OnResult(const std::string& player,
 
 Status JobBoard::OnHello(const std::string& player,
                          const broker::Hello& hello) {
+  // No placement until the reconciliation is done: a task ended below
+  // frees a slot, and Connect() counts the busy slots afresh.
+  scheduler_->Disconnect(player);
   std::unordered_map<TaskId, bool> held;  // task -> done
   for (const broker::HeldTask& t : hello.tasks) held[t.task] = t.done;
   std::set<TaskId> ours = on_player_[player];
@@ -331,6 +344,7 @@ void JobBoard::OnDisconnect(const std::string& player) {
 }
 
 Status JobBoard::AbortPlayer(const std::string& player) {
+  scheduler_->Disconnect(player);  // The slots its tasks free stay empty.
   std::vector<JobId> ids;
   for (const auto& [id, job] : jobs_) ids.push_back(id);
   for (JobId id : ids) {

@@ -1,0 +1,311 @@
+// How a score starts. Usually posix_spawn: no shell, argv = {score name},
+// an environment built from scratch, stdin /dev/null, stdout and stderr to
+// pipes, umask 022, a new process group, default signal dispositions and an
+// empty signal mask (the player blocks the signals it reads through a
+// signalfd), and every descriptor above 2 closed. A score with `user =`
+// needs setgroups/setgid/setuid between fork and exec, which posix_spawn
+// cannot do, so it is started with fork and a close-on-exec error pipe that
+// carries a failed step's errno back to the player.
+
+#include "player/child_process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace orchestra::player {
+
+using common::Result;
+using common::Status;
+using common::UniqueFd;
+
+namespace {
+
+constexpr const char* kPath = "PATH=/usr/bin:/usr/sbin:/bin:/sbin";
+constexpr size_t kReadChunk = 65536;
+constexpr int kReadsPerCall = 16;  // Then let other work run
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Result<Pipe> MakePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
+  Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  if (::fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) != 0)
+    return Status::FromErrno("pipe", errno);
+  return pipe;
+}
+
+// The score's whole environment. The player's own ORC_ variables win over
+// a parameter of the same name.
+std::vector<std::string> BuildEnvironment(const ScoreRun& run) {
+  std::vector<std::string> env = {
+      kPath, "ORC_JOB_ID=" + std::to_string(run.job),
+      "ORC_TASK_ID=" + std::to_string(run.task), "ORC_PLAYER=" + run.player};
+  for (const auto& [key, value] : run.params) {
+    if (key == "JOB_ID" || key == "TASK_ID" || key == "PLAYER") {
+      common::LogWarning(
+          "parameter shadows a player variable task=%lld "
+          "key=%s",
+          static_cast<long long>(run.task), key.c_str());
+      continue;
+    }
+    env.push_back("ORC_" + key + "=" + value);
+  }
+  return env;
+}
+
+// A NULL-terminated char* array over strings that outlive it.
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// What a spawn needs, prepared before fork so the child only makes
+// async-signal-safe calls.
+struct Launch {
+  std::string path;
+  std::string dir;
+  std::vector<std::string> argv_strings;
+  std::vector<std::string> env_strings;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  bool change_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+Status ResolveUser(const std::string& user, Launch* launch) {
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  int rc =
+      ::getpwnam_r(user.c_str(), &pw, buffer.data(), buffer.size(), &found);
+  if (found == nullptr)
+    return Status::NotFound("user " + user,
+                            rc ? std::strerror(rc) : "no such user");
+  launch->uid = pw.pw_uid;
+  launch->gid = pw.pw_gid;
+  // Already that user (and not root): nothing to change.
+  launch->change_user = !(::geteuid() != 0 && pw.pw_uid == ::geteuid());
+  int count = 64;
+  launch->groups.resize(count);
+  if (::getgrouplist(user.c_str(), pw.pw_gid, launch->groups.data(), &count) <
+      0) {
+    launch->groups.resize(count);
+    ::getgrouplist(user.c_str(), pw.pw_gid, launch->groups.data(), &count);
+  }
+  launch->groups.resize(count);
+  return Status();
+}
+
+// Where the child failed, written to the error pipe.
+struct ChildError {
+  int step;  // 0 directory, 1 user, 2 exec
+  int error;
+};
+
+[[noreturn]] void FailInChild(int error_fd, int step) {
+  ChildError e{step, errno};
+  ssize_t ignored = ::write(error_fd, &e, sizeof(e));
+  (void)ignored;
+  ::_exit(127);
+}
+
+// In the forked child: only async-signal-safe calls from here on.
+[[noreturn]] void ExecInChild(const Launch& l, int error_fd) {
+  ::setpgid(0, 0);
+  int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(l.stdout_fd, 1) < 0 ||
+      ::dup2(l.stderr_fd, 2) < 0)
+    FailInChild(error_fd, 2);
+  if (::chdir(l.dir.c_str()) != 0) FailInChild(error_fd, 0);
+  if (l.change_user && (::setgroups(l.groups.size(), l.groups.data()) != 0 ||
+                        ::setgid(l.gid) != 0 || ::setuid(l.uid) != 0))
+    FailInChild(error_fd, 1);
+  ::umask(022);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  ::execve(l.path.c_str(), l.argv.data(), l.envp.data());
+  FailInChild(error_fd, 2);
+}
+
+Result<pid_t> ForkExec(const Launch& launch, const std::string& user) {
+  Result<Pipe> errors = MakePipe();
+  if (!errors.ok()) return errors.status();
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid == 0) ExecInChild(launch, errors.value().write.get());
+  errors.value().write.Reset();
+  ::fcntl(errors.value().read.get(), F_SETFL, 0);  // Wait for exec
+  ChildError e{};
+  ssize_t n;
+  do {
+    n = ::read(errors.value().read.get(), &e, sizeof(e));
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return pid;  // EOF: exec succeeded
+  int status;
+  ::waitpid(pid, &status, 0);
+  std::string where = e.step == 0   ? "working directory " + launch.dir
+                      : e.step == 1 ? "switch to user " + user
+                                    : "exec " + launch.path;
+  return Status::FromErrno(where, e.error);
+}
+
+Result<pid_t> PosixSpawn(const Launch& launch) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, launch.stdout_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, launch.stderr_fd, 2);
+  posix_spawn_file_actions_addchdir_np(&actions, launch.dir.c_str());
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+                                      POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  // posix_spawn has no umask attribute; the child copies ours at clone time
+  // and only this thread creates files.
+  mode_t old_umask = ::umask(022);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, launch.path.c_str(), &actions, &attr,
+                         launch.argv.data(), launch.envp.data());
+  ::umask(old_umask);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Status::FromErrno("exec " + launch.path, rc);
+  return pid;
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(pid_t pid, size_t output_limit, bool pipe_interface)
+    : pid_(pid),
+      out_(output_limit, pipe_interface),
+      err_(output_limit, false) {}
+
+Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
+                                                          size_t output_limit) {
+  Result<Pipe> out = MakePipe();
+  if (!out.ok()) return out.status();
+  Result<Pipe> err = MakePipe();
+  if (!err.ok()) return err.status();
+  struct stat st;
+  if (::stat(run.dir.c_str(), &st) != 0)
+    return Status::FromErrno("working directory " + run.dir, errno);
+  Launch launch;
+  launch.path = run.path;
+  launch.dir = run.dir;
+  launch.argv_strings = {run.score};
+  launch.env_strings = BuildEnvironment(run);
+  launch.argv = CStrings(launch.argv_strings);
+  launch.envp = CStrings(launch.env_strings);
+  launch.stdout_fd = out.value().write.get();
+  launch.stderr_fd = err.value().write.get();
+  if (!run.user.empty()) {
+    Status s = ResolveUser(run.user, &launch);
+    if (!s.ok()) return s;
+  }
+  Result<pid_t> pid =
+      run.user.empty() ? PosixSpawn(launch) : ForkExec(launch, run.user);
+  if (!pid.ok()) return pid.status();
+  std::unique_ptr<ChildProcess> child(
+      new ChildProcess(pid.value(), output_limit, run.pipe_interface));
+  child->stdout_ = std::move(out.value().read);
+  child->stderr_ = std::move(err.value().read);
+  child->pid_fd_.Reset(
+      static_cast<int>(::syscall(SYS_pidfd_open, pid.value(), 0)));
+  if (!child->pid_fd_.valid()) {
+    Status s = Status::FromErrno("pidfd_open", errno);
+    ::kill(-pid.value(), SIGKILL);
+    int status;
+    ::waitpid(pid.value(), &status, 0);
+    return s;
+  }
+  return child;
+}
+
+ChildProcess::~ChildProcess() {
+  if (reaped()) return;
+  ::kill(-pid_, SIGKILL);
+  int status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void ChildProcess::ReadFrom(int fd) {
+  UniqueFd& pipe = fd == stdout_.get() ? stdout_ : stderr_;
+  OutputCapture& capture = fd == stdout_.get() ? out_ : err_;
+  if (!pipe.valid() || pipe.get() != fd) return;
+  char buffer[kReadChunk];
+  for (int i = 0; i < kReadsPerCall; ++i) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      capture.Append(std::string_view(buffer, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    capture.Finish();  // EOF or a read error: the stream is over
+    pipe.Reset();
+    return;
+  }
+}
+
+void ChildProcess::ClosePipes() {
+  if (stdout_.valid()) out_.Finish();
+  if (stderr_.valid()) err_.Finish();
+  stdout_.Reset();
+  stderr_.Reset();
+}
+
+void ChildProcess::SignalGroup(int signal) {
+  if (!reaped()) ::kill(-pid_, signal);
+}
+
+void ChildProcess::Reap() {
+  if (reaped()) return;
+  siginfo_t info = {};
+  if (::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+      info.si_pid == 0)
+    return;  // Not exited yet
+  // The main process is a zombie, so its group id cannot be reused yet.
+  ::kill(-pid_, SIGKILL);
+  while (::waitpid(pid_, &wait_status_, 0) < 0 && errno == EINTR) {
+  }
+  pid_fd_.Reset();
+}
+
+}  // namespace orchestra::player

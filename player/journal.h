@@ -1,0 +1,73 @@
+// Journal is the player's SQLite record of the tasks it holds (DESIGN.md
+// section 4): a task is added before `accepted` is sent, marked started
+// before its process is spawned, given its result before `result` is sent,
+// and forgotten after `result_ack`. Writes between two Commit() calls share
+// one transaction (group commit). Owned by the player loop thread.
+
+#ifndef ORCHESTRA_PLAYER_JOURNAL_H_
+#define ORCHESTRA_PLAYER_JOURNAL_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/protocol.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/sqlite.h"
+
+namespace orchestra::player {
+
+enum class TaskPhase { kAccepted, kStarted, kDone };
+
+struct JournalEntry {
+  broker::RunTask task;
+  TaskPhase phase = TaskPhase::kAccepted;
+  std::optional<broker::TaskResult> result;  // Set when kDone
+};
+
+class Journal {
+ public:
+  // Opens (creating with mode 0600 if needed) the journal at `path`.
+  static common::Result<std::unique_ptr<Journal>> Open(const std::string& path);
+
+  // Every task held, by task id.
+  common::Result<std::vector<JournalEntry>> Load();
+
+  // After a restart: each task started but without a result gets a LOST
+  // result with `error`. Returns how many. Committed at once.
+  common::Result<int> MarkStartedLost(const std::string& error,
+                                      common::TimeMs now);
+
+  // Records a task just accepted. Conflict if the task is already held.
+  common::Status Add(const broker::RunTask& task, common::TimeMs now);
+  // Records that the task's process is about to be spawned.
+  common::Status MarkStarted(broker::TaskId task, common::TimeMs now);
+  // Records the task's result (the task must be held).
+  common::Status SaveResult(const broker::TaskResult& result);
+  // Forgets the task and its result. No effect on an unknown task.
+  common::Status Forget(broker::TaskId task);
+
+  // Makes the writes since the last Commit() durable. If any of them
+  // failed, they are all rolled back and the first error is returned.
+  common::Status Commit();
+  bool HasPending() const { return batch_.has_value(); }
+
+ private:
+  explicit Journal(common::Database db) : db_(std::move(db)) {}
+  common::Status Prepare();
+  common::Status Write(common::Statement* statement);
+
+  common::Database db_;
+  common::Statement insert_;
+  common::Statement mark_started_;
+  common::Statement save_result_;
+  common::Statement forget_;
+  std::optional<common::Transaction> batch_;  // Open between commits
+  common::Status batch_error_;                // First failed write
+};
+
+}  // namespace orchestra::player
+
+#endif  // ORCHESTRA_PLAYER_JOURNAL_H_

@@ -1,0 +1,100 @@
+// Bounds: each response key and value is at most broker::kMaxResponseBytes,
+// there are at most broker::kMaxResponseEntries keys, and all of them
+// together stay under kMaxResponseTotal so that a result with two full
+// output streams still fits in one message (broker::kMaxMessageBytes).
+// A later line with the same key replaces the earlier value.
+
+#include "player/output_capture.h"
+
+#include "common/text.h"
+
+namespace orchestra::player {
+
+namespace {
+
+constexpr size_t kMaxResponseTotal = 1 << 20;
+constexpr size_t kMaxLine = 2 * broker::kMaxResponseBytes + 1;
+
+bool IsContinuationByte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// The last `limit` bytes of `text`, without a partial leading character.
+std::string_view LastBytes(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return text;
+  text.remove_prefix(text.size() - limit);
+  for (int i = 0; i < 3 && !text.empty() && IsContinuationByte(text[0]); ++i)
+    text.remove_prefix(1);
+  return text;
+}
+
+}  // namespace
+
+OutputCapture::OutputCapture(size_t limit, bool parse_response)
+    : limit_(limit), parse_response_(parse_response) {}
+
+void OutputCapture::Append(std::string_view data) {
+  total_ += data.size();
+  tail_.append(LastBytes(data, limit_));
+  if (tail_.size() > 2 * limit_) tail_.erase(0, tail_.size() - limit_);
+  if (!parse_response_) return;
+  while (!data.empty()) {
+    size_t newline = data.find('\n');
+    std::string_view piece = data.substr(0, newline);
+    if (!line_too_long_) line_.append(piece);
+    if (line_.size() > kMaxLine) {
+      line_too_long_ = true;
+      line_.clear();
+    }
+    if (newline == std::string_view::npos) break;
+    if (line_too_long_) {
+      ++dropped_lines_;
+    } else {
+      AddLine(line_);
+    }
+    line_.clear();
+    line_too_long_ = false;
+    data.remove_prefix(newline + 1);
+  }
+}
+
+void OutputCapture::Finish() {
+  if (!parse_response_) return;
+  if (line_too_long_) ++dropped_lines_;
+  if (!line_.empty() && !line_too_long_) AddLine(line_);
+  line_.clear();
+  line_too_long_ = false;
+}
+
+void OutputCapture::AddLine(std::string_view line) {
+  size_t equals = line.find('=');
+  if (equals == std::string_view::npos || equals == 0) return;
+  std::string key = common::SanitizeUtf8(line.substr(0, equals));
+  std::string value = common::SanitizeUtf8(line.substr(equals + 1));
+  auto it = response_.find(key);
+  size_t old_size = it == response_.end() ? 0 : key.size() + it->second.size();
+  bool fits = key.size() <= broker::kMaxResponseBytes &&
+              value.size() <= broker::kMaxResponseBytes &&
+              (it != response_.end() ||
+               response_.size() < broker::kMaxResponseEntries) &&
+              response_bytes_ - old_size + key.size() + value.size() <=
+                  kMaxResponseTotal;
+  if (!fits) {
+    ++dropped_lines_;
+    return;
+  }
+  response_bytes_ += key.size() + value.size() - old_size;
+  response_[std::move(key)] = std::move(value);
+}
+
+std::string OutputCapture::Tail(bool* truncated) const {
+  *truncated = total_ > limit_;
+  std::string text = common::SanitizeUtf8(LastBytes(tail_, limit_));
+  if (text.size() > limit_) {  // U+FFFD is longer than the byte it replaced
+    text = std::string(LastBytes(text, limit_));
+    *truncated = true;
+  }
+  return text;
+}
+
+}  // namespace orchestra::player

@@ -1,0 +1,333 @@
+// The loop. Each turn: wait for the conductor's socket, the signalfd, the
+// stop eventfd or the runner, or the next timer; handle what is ready; then
+// settle: pick waiting tasks for free slots, commit the turn's journal
+// writes in one transaction (group commit), and only then send the turn's
+// messages and spawn the picked tasks. So nothing is acknowledged or run
+// before it is durable.
+//
+// The session follows Session: hello with back-off until welcome; heartbeat
+// when idle; after 3 silent heartbeats a fresh socket and hello again.
+// Results are resent after each welcome and every result_resend_ms until
+// the conductor acknowledges them. Only hello is sent outside a session.
+
+#include "player/player.h"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "broker/poller.h"
+#include "common/log.h"
+#include "player/posix_process_runner.h"
+
+namespace orchestra::player {
+
+using broker::PlayerMessage;
+using common::Result;
+using common::Status;
+using common::TimeMs;
+
+namespace {
+
+constexpr TimeMs kFirstBackoffMs = 100;
+constexpr TimeMs kMaxBackoffMs = 5000;
+constexpr TimeMs kMaxPollMs = 1000;
+constexpr int kZmqHeartbeatMs = 2000;
+constexpr int kMaxMessagesPerTurn = 1000;
+constexpr const char* kRestartedError = "player restarted while the score ran";
+
+Result<common::UniqueFd> OpenSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
+  int rc = pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (rc != 0) return Status::FromErrno("pthread_sigmask", rc);
+  common::UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) return Status::FromErrno("signalfd", errno);
+  return fd;
+}
+
+}  // namespace
+
+Player::Player(const PlayerConfig& config, PlayerSeams seams)
+    : config_(config),
+      seams_(std::move(seams)),
+      session_(kFirstBackoffMs, kMaxBackoffMs) {}
+
+Player::~Player() = default;
+
+Result<std::unique_ptr<Player>> Player::Create(const PlayerConfig& config,
+                                               PlayerSeams seams) {
+  Result<PlayerKeys> keys = LoadPlayerKeys(config);
+  if (!keys.ok()) return keys.status();
+  common::UniqueFd signal_fd;
+  if (seams.watch_signals) {  // Before the context starts its threads
+    Result<common::UniqueFd> fd = OpenSignalFd();
+    if (!fd.ok()) return fd.status();
+    signal_fd = std::move(fd.value());
+  }
+  std::unique_ptr<Player> player(new Player(config, std::move(seams)));
+  player->keys_ = keys.value();
+  player->signal_fd_ = std::move(signal_fd);
+  Status s = player->Open();
+  if (!s.ok()) return s;
+  return player;
+}
+
+Status Player::Open() {
+  stop_fd_.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_fd_.valid()) return Status::FromErrno("eventfd", errno);
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(config_.state_path);
+  if (!journal.ok()) return journal.status();
+  journal_ = std::move(journal.value());
+  Result<int> lost = journal_->MarkStartedLost(kRestartedError, clock_.Now());
+  if (!lost.ok()) return lost.status();
+  if (lost.value() > 0)
+    common::LogWarning("tasks lost in restart count=%d", lost.value());
+  runner_ = std::move(seams_.runner);
+  if (!runner_) {
+    RunnerOptions options{static_cast<size_t>(config_.output_limit),
+                          config_.kill_grace_s * 1000, &clock_};
+    Result<std::unique_ptr<PosixProcessRunner>> runner =
+        PosixProcessRunner::Create(options);
+    if (!runner.ok()) return runner.status();
+    runner_ = std::move(runner.value());
+  }
+  scores_ = ScoreDirectory::Scan(config_.score_directory, ::geteuid());
+  board_ = std::make_unique<TaskBoard>(config_, journal_.get(), runner_.get(),
+                                       &clock_);
+  board_->set_scores(&scores_);
+  Status s = board_->Load();
+  if (!s.ok()) return s;
+  return Connect();
+}
+
+Status Player::Connect() {
+  broker::EndpointOptions options;
+  options.curve_server_public = keys_.conductor_public;
+  options.curve_client = keys_.ours;
+  options.immediate = true;
+  options.heartbeat_ms = kZmqHeartbeatMs;
+  options.reconnect_ms = static_cast<int>(kFirstBackoffMs);
+  options.reconnect_max_ms = static_cast<int>(kMaxBackoffMs);
+  options.max_message_bytes = broker::kMaxMessageBytes;
+  conductor_.reset();  // The old session goes first
+  Result<std::unique_ptr<broker::Endpoint>> dealer =
+      broker::Endpoint::Dealer(&context_, "conductor", options);
+  if (!dealer.ok()) return dealer.status();
+  conductor_ = std::move(dealer.value());
+  return conductor_->Connect(config_.conductor_endpoint);
+}
+
+Status Player::Run() {
+  common::LogInfo(
+      "player started player=%s conductor=%s slots=%d scores=%zu "
+      "version=%s",
+      config_.player_name.c_str(), config_.conductor_endpoint.c_str(),
+      config_.slots, scores_.size(), kPlayerVersion);
+  session_.Restart(clock_.Monotonic(), /*at_once=*/true);
+  while (!stopping_ || board_->running() > 0) {
+    Status s = Turn();
+    if (!s.ok()) {
+      common::LogError("player failed error=%s",
+                       common::LogQuote(s.ToString()).c_str());
+      return s;
+    }
+  }
+  common::LogInfo("player stopped player=%s", config_.player_name.c_str());
+  return Status();
+}
+
+void Player::RequestStop() {
+  uint64_t one = 1;
+  ssize_t n = ::write(stop_fd_.get(), &one, sizeof(one));
+  (void)n;  // A full counter already asks for the stop
+}
+
+Status Player::Turn() {
+  broker::Poller poller;
+  const size_t socket = poller.AddSocket(conductor_->handle());
+  const size_t stop = poller.AddFd(stop_fd_.get());
+  const size_t signals =
+      signal_fd_.valid() ? poller.AddFd(signal_fd_.get()) : SIZE_MAX;
+  if (runner_->fd() >= 0) poller.AddFd(runner_->fd());
+  Status s = poller.Wait(PollTimeout(clock_.Monotonic()));
+  if (!s.ok()) return s;
+  if (poller.IsReady(signals)) HandleSignals();
+  if (poller.IsReady(stop)) HandleStopRequest();
+  if (poller.IsReady(socket)) {
+    s = HandleConductorTraffic();
+    if (!s.ok()) return s;
+  }
+  s = board_->CollectResults();  // Also enforces the runner's deadlines
+  if (!s.ok()) return s;
+  s = RunTimers();
+  if (!s.ok()) return s;
+  return Settle();
+}
+
+TimeMs Player::PollTimeout(TimeMs now) const {
+  TimeMs next = now + kMaxPollMs;
+  for (TimeMs deadline :
+       {session_.NextDeadline(), runner_->NextDeadline(),
+        session_.live() ? board_->NextResend(seams_.result_resend_ms) : 0}) {
+    if (deadline > 0) next = std::min(next, deadline);
+  }
+  return std::max<TimeMs>(0, next - now);
+}
+
+void Player::HandleSignals() {
+  struct signalfd_siginfo info;
+  while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
+    if (info.ssi_signo == SIGHUP) {
+      common::LogInfo("rescanning scores signal=SIGHUP");
+      Rescan();
+    } else {
+      BeginStop(info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+  }
+}
+
+void Player::HandleStopRequest() {
+  uint64_t count;
+  ssize_t n = ::read(stop_fd_.get(), &count, sizeof(count));
+  if (n == sizeof(count)) BeginStop("requested");
+}
+
+void Player::BeginStop(const char* reason) {
+  if (stopping_) return;
+  stopping_ = true;
+  common::LogInfo("player stopping reason=%s running=%zu waiting=%zu", reason,
+                  board_->running(), board_->waiting());
+  board_->StopAll();
+}
+
+void Player::Rescan() {
+  scores_ = ScoreDirectory::Scan(config_.score_directory, ::geteuid());
+  if (session_.live()) Send(broker::ScoreList{scores_.List()});
+}
+
+Status Player::HandleConductorTraffic() {
+  for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
+    std::optional<broker::Inbound> in = conductor_->TryReceive();
+    if (!in) break;
+    session_.OnReceived(clock_.Monotonic());
+    if (in->malformed) {
+      common::LogWarning("message dropped reason=\"not one frame\"");
+      continue;
+    }
+    Result<PlayerMessage> message = broker::DecodePlayerMessage(in->payload);
+    if (!message.ok()) {
+      common::LogWarning("message dropped reason=%s",
+                         common::LogQuote(message.status().message()).c_str());
+      continue;
+    }
+    common::LogDebug("received type=%s", broker::MessageType(message.value()));
+    Status s = Dispatch(message.value());
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+Status Player::Dispatch(const PlayerMessage& message) {
+  if (const auto* m = std::get_if<broker::RunTask>(&message))
+    return board_->OnTask(*m);
+  if (const auto* m = std::get_if<broker::CancelTask>(&message))
+    return board_->OnCancel(m->task);
+  if (const auto* m = std::get_if<broker::ResultAck>(&message))
+    return board_->OnResultAck(m->task);
+  if (const auto* m = std::get_if<broker::Welcome>(&message)) {
+    OnWelcome(*m);
+    return Status();
+  }
+  if (const auto* m = std::get_if<broker::SessionError>(&message))
+    return OnSessionError(*m);
+  if (std::holds_alternative<broker::Heartbeat>(message)) return Status();
+  common::LogWarning("message dropped reason=\"unexpected type %s\"",
+                     broker::MessageType(message));
+  return Status();
+}
+
+void Player::OnWelcome(const broker::Welcome& welcome) {
+  const TimeMs now = clock_.Monotonic();
+  common::LogInfo("session established heartbeat_ms=%d", welcome.heartbeat_ms);
+  session_.OnWelcome(now, welcome.heartbeat_ms);
+  board_->ResendResults(now, 0);
+}
+
+Status Player::OnSessionError(const broker::SessionError& error) {
+  const TimeMs now = clock_.Monotonic();
+  if (error.code == "hello_required") {
+    common::LogInfo("session unknown to the conductor, greeting again");
+    session_.Restart(now, /*at_once=*/true);
+    return Status();
+  }
+  common::LogWarning("session refused code=%s message=%s",
+                     common::LogQuote(error.code).c_str(),
+                     common::LogQuote(error.message).c_str());
+  session_.Restart(now, /*at_once=*/false);
+  return Connect();
+}
+
+Status Player::RunTimers() {
+  const TimeMs now = clock_.Monotonic();
+  if (session_.ConductorGone(now)) {
+    common::LogWarning("conductor silent, reconnecting endpoint=%s",
+                       config_.conductor_endpoint.c_str());
+    session_.Restart(now, /*at_once=*/false);
+    Status s = Connect();
+    if (!s.ok()) return s;
+  }
+  if (session_.live()) board_->ResendResults(now, seams_.result_resend_ms);
+  return Status();
+}
+
+Status Player::Settle() {
+  for (;;) {
+    Status s = board_->StartReady();
+    if (s.ok()) s = journal_->Commit();
+    if (!s.ok()) return s;
+    SendOutbox();
+    if (!board_->HasStarted()) return Status();
+    s = board_->SpawnStarted();  // Failures queue results: settle again
+    if (!s.ok()) return s;
+  }
+}
+
+void Player::SendOutbox() {
+  const TimeMs now = clock_.Monotonic();
+  if (session_.HelloDue(now)) {
+    broker::Hello hello;
+    hello.version = kPlayerVersion;
+    hello.slots = config_.slots;
+    hello.scores = scores_.List();
+    hello.tasks = board_->Held();
+    Send(hello);
+    session_.OnHelloSent(now);
+  }
+  for (const PlayerMessage& message : board_->TakeOutbox()) {
+    if (session_.live())
+      Send(message);
+    else
+      common::LogDebug("not sent type=%s reason=\"no session\"",
+                       broker::MessageType(message));
+  }
+  if (session_.HeartbeatDue(now)) Send(broker::Heartbeat{});
+}
+
+void Player::Send(const PlayerMessage& message) {
+  session_.OnSent(clock_.Monotonic());
+  Status s = conductor_->Send(broker::EncodePlayerMessage(message));
+  if (!s.ok())
+    common::LogDebug("not sent type=%s error=%s", broker::MessageType(message),
+                     common::LogQuote(s.message()).c_str());
+  else
+    common::LogDebug("sent type=%s", broker::MessageType(message));
+}
+
+}  // namespace orchestra::player

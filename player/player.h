@@ -1,0 +1,91 @@
+// Player is the orchestra-player daemon: one thread owns its DEALER to the
+// conductor, a signalfd, a stop eventfd and the process runner's descriptor,
+// and reacts to whichever is ready (the CZMQ actor shape). Create() on any
+// thread, Run() on one thread; RequestStop() may be called from any thread.
+
+#ifndef ORCHESTRA_PLAYER_PLAYER_H_
+#define ORCHESTRA_PLAYER_PLAYER_H_
+
+#include <memory>
+#include <string>
+
+#include "broker/context.h"
+#include "broker/endpoint.h"
+#include "broker/protocol.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "player/config.h"
+#include "player/journal.h"
+#include "player/process_runner.h"
+#include "player/score_directory.h"
+#include "player/session.h"
+#include "player/task_board.h"
+
+namespace orchestra::player {
+
+constexpr const char* kPlayerVersion = "1.0.0";
+
+// What tests replace; the defaults are the daemon's.
+struct PlayerSeams {
+  std::unique_ptr<ProcessRunner> runner;  // Null: a PosixProcessRunner
+  // Read SIGTERM, SIGINT and SIGHUP through a signalfd. Create() blocks
+  // them in the calling thread, so call it before starting other threads.
+  bool watch_signals = true;
+  common::TimeMs result_resend_ms = 5000;  // Unacknowledged results resent
+};
+
+class Player {
+ public:
+  // Reads the keys, opens the journal (tasks that were running become
+  // LOST), scans the scores and connects. Errors are startup failures.
+  static common::Result<std::unique_ptr<Player>> Create(
+      const PlayerConfig& config, PlayerSeams seams = PlayerSeams());
+  ~Player();
+
+  // Serves the conductor until SIGTERM/SIGINT or RequestStop(), then stops
+  // the running scores (they end LOST) and returns OK. An error means the
+  // journal could not be written.
+  common::Status Run();
+
+  // Asks Run() to stop as on SIGTERM. Thread-safe.
+  void RequestStop();
+
+ private:
+  Player(const PlayerConfig& config, PlayerSeams seams);
+  common::Status Open();
+  common::Status Connect();
+  common::Status Turn();
+  common::TimeMs PollTimeout(common::TimeMs now) const;
+  void HandleSignals();
+  void HandleStopRequest();
+  common::Status HandleConductorTraffic();
+  common::Status Dispatch(const broker::PlayerMessage& message);
+  void OnWelcome(const broker::Welcome& welcome);
+  common::Status OnSessionError(const broker::SessionError& error);
+  common::Status RunTimers();
+  common::Status Settle();
+  void SendOutbox();
+  void Send(const broker::PlayerMessage& message);
+  void Rescan();
+  void BeginStop(const char* reason);
+
+  const PlayerConfig config_;
+  PlayerSeams seams_;
+  PlayerKeys keys_;
+  common::SystemClock clock_;
+  broker::Context context_;  // Before the socket that uses it
+  std::unique_ptr<broker::Endpoint> conductor_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<ProcessRunner> runner_;
+  ScoreDirectory scores_;
+  std::unique_ptr<TaskBoard> board_;
+  Session session_;
+  common::UniqueFd signal_fd_;  // -1 unless seams_.watch_signals
+  common::UniqueFd stop_fd_;    // eventfd written by RequestStop()
+  bool stopping_ = false;
+};
+
+}  // namespace orchestra::player
+
+#endif  // ORCHESTRA_PLAYER_PLAYER_H_

@@ -1,0 +1,241 @@
+// The rules of DESIGN.md section 7. A score must be a regular file (or a
+// link to one), executable, not writable by group or others, owned by root
+// or the player's user, in a directory held to the same ownership rules:
+// whoever can change a score can run code as the player. NAME.conf is held
+// to the same rules, since it can name the user a score runs as. A bad
+// NAME.conf leaves the score listed but unusable, so the conductor learns
+// why each of its runs fails instead of the score vanishing.
+
+#include "player/score_directory.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "common/config_file.h"
+#include "common/log.h"
+#include "common/result.h"
+#include "common/text.h"
+#include "common/unique_fd.h"
+
+namespace orchestra::player {
+
+using common::Result;
+using common::Status;
+
+namespace {
+
+constexpr int64_t kMaxTimeoutS = 10LL * 365 * 24 * 3600;
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Why `st` may not be trusted, or "" when it may. `what` names the object.
+std::string OwnershipProblem(const struct stat& st, uid_t owner,
+                             const char* what) {
+  if (st.st_uid != 0 && st.st_uid != owner)
+    return std::string(what) + " is owned by uid " + std::to_string(st.st_uid) +
+           ", not root or the player's user";
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    return std::string(what) + " is writable by group or others";
+  return "";
+}
+
+// Why `path` is not a score, or "" when it is one.
+std::string ScoreFileProblem(const std::string& path, uid_t owner) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return std::string("cannot stat: ") + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
+    return "not executable";
+  return OwnershipProblem(st, owner, "file");
+}
+
+Result<std::string> Sha256Hex(const std::string& path) {
+  common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno(path, errno);
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  unsigned char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(path, errno);
+    if (n == 0) break;
+    crypto_hash_sha256_update(&state, buffer, static_cast<size_t>(n));
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+  return std::string(hex);
+}
+
+Status ParseInterface(std::string_view value, bool* pipe) {
+  if (value != "env" && value != "pipe")
+    return Status::InvalidArgument("", "must be env or pipe");
+  *pipe = (value == "pipe");
+  return Status();
+}
+
+Status ParseTimeout(std::string_view value, std::optional<int64_t>* out) {
+  int64_t seconds = 0;
+  if (!common::ParseInt64(value, 0, kMaxTimeoutS, &seconds))
+    return Status::InvalidArgument(
+        "", "must be whole seconds from 0 (no limit) to " +
+                std::to_string(kMaxTimeoutS));
+  *out = seconds;
+  return Status();
+}
+
+Status ParseUser(std::string_view value, uid_t owner, std::string* user) {
+  std::string name(value);
+  struct passwd* pw = ::getpwnam(name.c_str());
+  if (pw == nullptr)
+    return Status::InvalidArgument("", "no user '" + name + "'");
+  if (owner != 0 && pw->pw_uid != owner)
+    return Status::InvalidArgument(
+        "", "running as '" + name + "' needs a player running as root");
+  *user = name;
+  return Status();
+}
+
+Status ParseDir(std::string_view value, std::string* dir) {
+  if (value.empty() || value[0] != '/')
+    return Status::InvalidArgument("", "must be an absolute path");
+  *dir = std::string(value);
+  return Status();
+}
+
+// Applies NAME.conf at `path` to `score`; the error says what is wrong.
+Status ReadScoreConf(const std::string& path, uid_t owner, Score* score) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status();
+    return Status::FromErrno(path, errno);
+  }
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument(path, "not a regular file");
+  std::string problem = OwnershipProblem(st, owner, "file");
+  if (!problem.empty()) return Status::PermissionDenied(path, problem);
+  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
+  if (!file.ok()) return file.status();
+  common::ConfigReader r(file.value());
+  r.Custom("interface", [&](std::string_view v) {
+    return ParseInterface(v, &score->pipe_interface);
+  });
+  r.Custom("timeout", [&](std::string_view v) {
+    return ParseTimeout(v, &score->timeout_s);
+  });
+  r.Custom("user", [&](std::string_view v) {
+    return ParseUser(v, owner, &score->user);
+  });
+  r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
+  r.Int("concurrency", 1, 1024, &score->concurrency);
+  return r.Finish();
+}
+
+// Why directory entry `name` is not a score, or "" when it may be one.
+std::string NameProblem(const std::string& name) {
+  if (name[0] == '.') return "hidden file";
+  if (EndsWith(name, "~")) return "backup file";
+  if (EndsWith(name, ".conf")) return "score configuration";
+  if (!common::IsValidScoreName(name))
+    return "name is not [A-Za-z0-9._-]{1,128}";
+  return "";
+}
+
+std::vector<std::string> ListNames(const std::string& path, uid_t owner) {
+  struct stat st;
+  std::string problem;
+  if (::stat(path.c_str(), &st) != 0)
+    problem = std::strerror(errno);
+  else if (!S_ISDIR(st.st_mode))
+    problem = "not a directory";
+  else
+    problem = OwnershipProblem(st, owner, "directory");
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(
+      problem.empty() ? ::opendir(path.c_str()) : nullptr, ::closedir);
+  if (problem.empty() && !dir) problem = std::strerror(errno);
+  if (!problem.empty()) {
+    common::LogWarning("score directory unusable dir=%s reason=%s",
+                       path.c_str(), common::LogQuote(problem).c_str());
+    return {};
+  }
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(dir.get())) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// The score `name` in directory `dir`, or why it is not one.
+Result<Score> LoadScore(const std::string& dir, const std::string& name,
+                        uid_t owner) {
+  Score score;
+  score.name = name;
+  score.path = dir + "/" + name;
+  std::string problem = NameProblem(name);
+  if (problem.empty()) problem = ScoreFileProblem(score.path, owner);
+  if (!problem.empty()) return Status::InvalidArgument("", problem);
+  Result<std::string> sha = Sha256Hex(score.path);
+  if (!sha.ok()) return sha.status();
+  score.sha256 = sha.value();
+  Status conf = ReadScoreConf(score.path + ".conf", owner, &score);
+  if (!conf.ok()) {
+    score.problem = conf.message();
+    common::LogWarning("score unusable name=%s error=%s", name.c_str(),
+                       common::LogQuote(score.problem).c_str());
+  }
+  return score;
+}
+
+}  // namespace
+
+ScoreDirectory ScoreDirectory::Scan(const std::string& path, uid_t owner) {
+  if (sodium_init() < 0) common::LogError("libsodium failed to initialise");
+  ScoreDirectory table;
+  for (const std::string& name : ListNames(path, owner)) {
+    Result<Score> score = LoadScore(path, name, owner);
+    if (score.ok()) {
+      table.scores_[name] = std::move(score.value());
+      continue;
+    }
+    const std::string reason = common::LogQuote(score.status().message());
+    if (EndsWith(name, ".conf"))
+      common::LogDebug("score skipped name=%s reason=%s",
+                       common::LogQuote(name).c_str(), reason.c_str());
+    else
+      common::LogWarning("score skipped name=%s reason=%s",
+                         common::LogQuote(name).c_str(), reason.c_str());
+  }
+  common::LogInfo("scores scanned dir=%s count=%zu", path.c_str(),
+                  table.scores_.size());
+  return table;
+}
+
+const Score* ScoreDirectory::Find(std::string_view name) const {
+  auto it = scores_.find(name);
+  return it == scores_.end() ? nullptr : &it->second;
+}
+
+std::vector<broker::ScoreInfo> ScoreDirectory::List() const {
+  std::vector<broker::ScoreInfo> list;
+  list.reserve(scores_.size());
+  for (const auto& [name, score] : scores_)
+    list.push_back({name, score.sha256, score.pipe_interface ? "pipe" : "env"});
+  return list;
+}
+
+}  // namespace orchestra::player

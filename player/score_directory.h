@@ -1,0 +1,58 @@
+// ScoreDirectory is the table of scores found in the score directory
+// (DESIGN.md section 7): each score's path, SHA-256 and NAME.conf settings.
+// Built by one Scan() at start-up and on each SIGHUP, then read-only; owned
+// by the player loop thread.
+
+#ifndef ORCHESTRA_PLAYER_SCORE_DIRECTORY_H_
+#define ORCHESTRA_PLAYER_SCORE_DIRECTORY_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/protocol.h"
+
+namespace orchestra::player {
+
+struct Score {
+  std::string name;
+  std::string path;                  // Score directory + "/" + name
+  std::string sha256;                // Lower-case hex
+  bool pipe_interface = false;       // `interface = pipe`
+  std::optional<int64_t> timeout_s;  // `timeout`; 0 = no limit
+  std::string user;                  // `user`; empty: the player's own
+  std::string dir = "/";             // `dir`, the working directory
+  int concurrency = 0;               // `concurrency`; 0 = only `slots`
+  std::string problem;  // The NAME.conf error; set: every run is HOST_ERROR
+
+  bool usable() const { return problem.empty(); }
+};
+
+class ScoreDirectory {
+ public:
+  ScoreDirectory() = default;
+
+  // Scans directory `path`. Scores (and the directory) must be owned by
+  // root or `owner`, the player's uid; `user =` needs owner 0. Everything
+  // skipped is logged with the reason; an unusable directory yields no
+  // scores. Never fails.
+  static ScoreDirectory Scan(const std::string& path, uid_t owner);
+
+  // The score called `name`, or nullptr.
+  const Score* Find(std::string_view name) const;
+  // The list for `hello` and `scores`, by name.
+  std::vector<broker::ScoreInfo> List() const;
+  size_t size() const { return scores_.size(); }
+
+ private:
+  std::map<std::string, Score, std::less<>> scores_;
+};
+
+}  // namespace orchestra::player
+
+#endif  // ORCHESTRA_PLAYER_SCORE_DIRECTORY_H_

@@ -1,0 +1,55 @@
+#include "player/session.h"
+
+#include <algorithm>
+
+namespace orchestra::player {
+
+using common::TimeMs;
+
+namespace {
+constexpr int kMissedBeats = 3;
+}  // namespace
+
+Session::Session(TimeMs first_backoff_ms, TimeMs max_backoff_ms)
+    : first_backoff_ms_(first_backoff_ms),
+      max_backoff_ms_(max_backoff_ms),
+      backoff_ms_(first_backoff_ms) {}
+
+void Session::Restart(TimeMs now, bool at_once) {
+  state_ = State::kGreeting;
+  next_hello_ = at_once ? now : now + backoff_ms_;
+  if (!at_once) backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
+}
+
+void Session::OnHelloSent(TimeMs now) {
+  last_sent_ = now;
+  next_hello_ = now + backoff_ms_;
+  backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
+}
+
+void Session::OnWelcome(TimeMs now, int heartbeat_ms) {
+  state_ = State::kLive;
+  heartbeat_ms_ = heartbeat_ms;
+  backoff_ms_ = first_backoff_ms_;
+  last_received_ = now;
+}
+
+bool Session::HelloDue(TimeMs now) const {
+  return state_ == State::kGreeting && now >= next_hello_;
+}
+
+bool Session::HeartbeatDue(TimeMs now) const {
+  return live() && now - last_sent_ >= heartbeat_ms_;
+}
+
+bool Session::ConductorGone(TimeMs now) const {
+  return live() && now - last_received_ >= kMissedBeats * heartbeat_ms_;
+}
+
+TimeMs Session::NextDeadline() const {
+  if (!live()) return next_hello_;
+  return std::min(last_sent_ + heartbeat_ms_,
+                  last_received_ + kMissedBeats * heartbeat_ms_);
+}
+
+}  // namespace orchestra::player

@@ -1,0 +1,53 @@
+// Session decides when the player greets the conductor, when it beats and
+// when it gives the conductor up, from monotonic time alone: no sockets, so
+// it is plain logic (the Player loop does the sending). States:
+//
+//   kGreeting --welcome--> kLive --silence 3 x heartbeat / error--> kGreeting
+//   kGreeting: hello now, then again with back-off (100 ms doubling to 5 s)
+//   kLive: heartbeat when nothing was sent for heartbeat_ms
+
+#ifndef ORCHESTRA_PLAYER_SESSION_H_
+#define ORCHESTRA_PLAYER_SESSION_H_
+
+#include "common/clock.h"
+
+namespace orchestra::player {
+
+class Session {
+ public:
+  enum class State { kGreeting, kLive };
+
+  Session(common::TimeMs first_backoff_ms, common::TimeMs max_backoff_ms);
+
+  // Greets again: at once (a first start, `hello_required`) or after the
+  // back-off (a new socket after the conductor was lost).
+  void Restart(common::TimeMs now, bool at_once);
+  void OnHelloSent(common::TimeMs now);
+  void OnWelcome(common::TimeMs now, int heartbeat_ms);
+  // Any message received, or any send attempted.
+  void OnReceived(common::TimeMs now) { last_received_ = now; }
+  void OnSent(common::TimeMs now) { last_sent_ = now; }
+
+  bool HelloDue(common::TimeMs now) const;
+  bool HeartbeatDue(common::TimeMs now) const;
+  // Live, and nothing came from the conductor for 3 x heartbeat_ms.
+  bool ConductorGone(common::TimeMs now) const;
+  // When one of the three above next becomes true.
+  common::TimeMs NextDeadline() const;
+
+  bool live() const { return state_ == State::kLive; }
+
+ private:
+  common::TimeMs first_backoff_ms_;
+  common::TimeMs max_backoff_ms_;
+  State state_ = State::kGreeting;
+  common::TimeMs backoff_ms_;
+  common::TimeMs next_hello_ = 0;
+  common::TimeMs heartbeat_ms_ = 0;
+  common::TimeMs last_sent_ = 0;
+  common::TimeMs last_received_ = 0;
+};
+
+}  // namespace orchestra::player
+
+#endif  // ORCHESTRA_PLAYER_SESSION_H_

@@ -1,0 +1,579 @@
+// Tests for broker/audience_protocol.h: requests and replies of every kind
+// round trip with their "req", and every malformed request is answered with
+// the error code DESIGN.md section 4 gives it, its "req" still recovered.
+
+#include "broker/audience_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/wire.h"  // msgpack, for requests our encoder never makes
+#include "test/test_util.h"
+
+namespace orchestra::broker {
+namespace {
+
+using common::Result;
+
+// ---- a hand-built msgpack value, for requests written by other clients ----
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+struct Mp {
+  std::function<void(Packer&)> pack;
+  std::string Encode() const {
+    msgpack::sbuffer buffer;
+    Packer packer(buffer);
+    pack(packer);
+    return std::string(buffer.data(), buffer.size());
+  }
+};
+using Fields = std::vector<std::pair<std::string, Mp>>;
+
+Mp Nil() {
+  return {[](Packer& p) { p.pack_nil(); }};
+}
+Mp Bool(bool v) {
+  return {[v](Packer& p) { v ? p.pack_true() : p.pack_false(); }};
+}
+Mp Int(int64_t v) {
+  return {[v](Packer& p) { p.pack_int64(v); }};
+}
+Mp Float(double v) {
+  return {[v](Packer& p) { p.pack_double(v); }};
+}
+Mp Str(std::string s) {
+  return {[s](Packer& p) {
+    p.pack_str(static_cast<uint32_t>(s.size()));
+    p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+  }};
+}
+Mp Array(std::vector<Mp> items) {
+  return {[items](Packer& p) {
+    p.pack_array(static_cast<uint32_t>(items.size()));
+    for (const Mp& item : items) item.pack(p);
+  }};
+}
+Mp Map(Fields fields) {
+  return {[fields](Packer& p) {
+    p.pack_map(static_cast<uint32_t>(fields.size()));
+    for (const auto& [key, value] : fields) {
+      Str(key).pack(p);
+      value.pack(p);
+    }
+  }};
+}
+Mp Strings(const std::vector<std::string>& items) {
+  std::vector<Mp> out;
+  for (const std::string& item : items) out.push_back(Str(item));
+  return Array(out);
+}
+
+Fields With(Fields fields, const std::string& key, Mp value) {
+  for (auto& field : fields) {
+    if (field.first == key) {
+      field.second = std::move(value);
+      return fields;
+    }
+  }
+  fields.emplace_back(key, std::move(value));
+  return fields;
+}
+Fields Without(Fields fields, const std::string& key) {
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    if (it->first == key) {
+      fields.erase(it);
+      break;
+    }
+  }
+  return fields;
+}
+
+// ---- samples ----
+
+SubmitRequest FullSubmit() {
+  SubmitRequest m;
+  m.score = "backup";
+  m.scope = Scope::kAll;
+  m.players = {"web-1", "web-2", "db.example.com"};
+  m.params = {{"mode", "full"}, {"target", "/srv"}};
+  m.timeout_s = 600;
+  m.delivery_timeout_s = 0;
+  m.key = "client-7f3a";
+  return m;
+}
+
+TaskRecord FullTask(TaskId id, const std::string& player) {
+  TaskRecord t;
+  t.task = id;
+  t.player = player;
+  t.attempt = 2;
+  t.state = TaskState::kFail;
+  t.exit_code = 1;
+  t.signal = 9;
+  t.stdout_text = "partial\n";
+  t.stderr_text = "disk full\n";
+  t.stdout_truncated = true;
+  t.stderr_truncated = true;
+  t.response = {{"files", "3"}};
+  t.dispatched_at = 1795836000100;
+  t.started_at = 1795836000200;
+  t.finished_at = 1795836000300;
+  t.error = "exit status 1";
+  return t;
+}
+
+JobRecord FullJob() {
+  JobRecord j;
+  j.id = 42;
+  j.score = "backup";
+  j.scope = Scope::kAll;
+  j.players = {"web-1", "web-2"};
+  j.params = {{"mode", "full"}};
+  j.state = JobState::kPartialFail;
+  j.submitted_by = "ops-key";
+  j.timeout_s = 600;
+  j.delivery_timeout_s = 3600;
+  j.created_at = 1795836000000;
+  j.finished_at = 1795836000400;
+  j.tasks = {FullTask(100, "web-1"), FullTask(101, "web-2")};
+  j.tasks[0].state = TaskState::kOk;
+  j.tasks[0].exit_code = 0;
+  return j;
+}
+
+JobSummary FullSummary(JobId id) {
+  return JobSummary{id,
+                    "deploy",
+                    Scope::kOne,
+                    JobState::kOk,
+                    "ops-key",
+                    3,
+                    {{"OK", 1}, {"HOST_ERROR", 2}},
+                    1795836000000,
+                    1795836000999};
+}
+
+PlayerInfo FullPlayer(const std::string& name) {
+  return PlayerInfo{name, true, 1795836000500,       "0.9.1",
+                    8,    2,    {"backup", "deploy"}};
+}
+
+Fields SubmitFields() {
+  return {{"op", Str("submit")},
+          {"req", Int(1)},
+          {"score", Str("backup")},
+          {"scope", Str("one")},
+          {"players", Strings({"web-1", "web-2"})},
+          {"params", Map({{"mode", Str("full")}})}};
+}
+
+class AudienceProtocolTest : public testing::Test {
+ protected:
+  // Encodes `request`, decodes it, and checks that re-encoding the decoded
+  // request gives the same bytes, so no field was lost.
+  static AudienceOp RoundTripRequest(const AudienceRequest& request) {
+    const std::string bytes = EncodeAudienceRequest(request);
+    DecodedRequest decoded = DecodeAudienceRequest(bytes);
+    EXPECT_TRUE(decoded.op.has_value()) << decoded.error.message;
+    if (!decoded.op) return PlayersRequest{};
+    EXPECT_EQ(request.req, decoded.req);
+    EXPECT_EQ(bytes, EncodeAudienceRequest({decoded.req, *decoded.op}));
+    return *decoded.op;
+  }
+  static AudienceReplyBody RoundTripReply(const AudienceReply& reply) {
+    const std::string bytes = EncodeAudienceReply(reply);
+    Result<AudienceReply> decoded = DecodeAudienceReply(bytes);
+    EXPECT_OK(decoded.status());
+    if (!decoded.ok()) return ErrorReply{};
+    EXPECT_EQ(reply.req, decoded.value().req);
+    EXPECT_EQ(reply.body.index(), decoded.value().body.index());
+    EXPECT_EQ(bytes, EncodeAudienceReply(decoded.value()));
+    return decoded.value().body;
+  }
+  static DecodedRequest Decode(const Fields& fields) {
+    return DecodeAudienceRequest(Map(fields).Encode());
+  }
+  // The error code `bytes` is refused with ("accepted" if it is not).
+  static std::string CodeFor(const std::string& bytes) {
+    DecodedRequest decoded = DecodeAudienceRequest(bytes);
+    if (decoded.op) return "accepted";
+    EXPECT_FALSE(decoded.error.message.empty());
+    return ErrorCodeName(decoded.error.code);
+  }
+  static std::string CodeFor(const Fields& fields) {
+    return CodeFor(Map(fields).Encode());
+  }
+  static std::string SubmitCodeWith(const std::string& key, Mp value) {
+    return CodeFor(With(SubmitFields(), key, std::move(value)));
+  }
+  static std::string ParamsCode(Fields params) {
+    return SubmitCodeWith("params", Map(std::move(params)));
+  }
+};
+
+// ---- request round trips ----
+
+TEST_F(AudienceProtocolTest, SubmitRoundTripsWithEveryField) {
+  SubmitRequest back =
+      std::get<SubmitRequest>(RoundTripRequest({int64_t{7}, FullSubmit()}));
+  EXPECT_EQ(Scope::kAll, back.scope);
+  EXPECT_EQ(FullSubmit().players, back.players);
+  EXPECT_EQ(FullSubmit().params, back.params);
+  EXPECT_EQ(600, back.timeout_s);
+  EXPECT_EQ(0, back.delivery_timeout_s);
+  EXPECT_EQ("client-7f3a", back.key);
+}
+
+TEST_F(AudienceProtocolTest, MinimalSubmitRoundTrips) {
+  SubmitRequest m;
+  m.score = "backup";
+  m.players = {"web-1"};
+  SubmitRequest back =
+      std::get<SubmitRequest>(RoundTripRequest({std::string("a-1"), m}));
+  EXPECT_EQ(Scope::kOne, back.scope);
+  EXPECT_FALSE(back.timeout_s.has_value());
+  EXPECT_TRUE(back.key.empty());
+}
+
+TEST_F(AudienceProtocolTest, QueueIsAnAliasOfSubmit) {
+  DecodedRequest decoded = Decode(With(SubmitFields(), "op", Str("queue")));
+  ASSERT_TRUE(decoded.op.has_value()) << decoded.error.message;
+  SubmitRequest submit = std::get<SubmitRequest>(*decoded.op);
+  EXPECT_EQ("backup", submit.score);
+  EXPECT_EQ("submit", std::string(OpName(*decoded.op)));
+}
+
+TEST_F(AudienceProtocolTest, JobOpsRoundTrip) {
+  EXPECT_EQ(
+      5, std::get<StatusRequest>(RoundTripRequest({{}, StatusRequest{5}})).job);
+  EXPECT_EQ(6, std::get<CancelRequest>(
+                   RoundTripRequest({int64_t{1}, CancelRequest{6}}))
+                   .job);
+  WaitRequest wait = std::get<WaitRequest>(
+      RoundTripRequest({std::string("w"), WaitRequest{7, 30000, true}}));
+  EXPECT_EQ(7, wait.job);
+  EXPECT_EQ(30000, wait.timeout_ms);
+  EXPECT_TRUE(wait.progress);
+}
+
+TEST_F(AudienceProtocolTest, JobsRoundTripsWithEveryFilter) {
+  JobsRequest m{JobState::kFail, "backup", "web-1", 20, JobId{500}};
+  JobsRequest back = std::get<JobsRequest>(RoundTripRequest({int64_t{3}, m}));
+  EXPECT_EQ(JobState::kFail, back.state);
+  EXPECT_EQ("backup", back.score);
+  EXPECT_EQ("web-1", back.player);
+  EXPECT_EQ(20, back.limit);
+  EXPECT_EQ(500, back.before);
+}
+
+TEST_F(AudienceProtocolTest, JobsWithoutFiltersUsesDefaults) {
+  DecodedRequest decoded = Decode({{"op", Str("jobs")}});
+  ASSERT_TRUE(decoded.op.has_value()) << decoded.error.message;
+  JobsRequest jobs = std::get<JobsRequest>(*decoded.op);
+  EXPECT_FALSE(jobs.state.has_value());
+  EXPECT_EQ(100, jobs.limit);
+  EXPECT_FALSE(jobs.before.has_value());
+}
+
+TEST_F(AudienceProtocolTest, PlayersRoundTrips) {
+  EXPECT_TRUE(std::holds_alternative<PlayersRequest>(
+      RoundTripRequest({int64_t{-4}, PlayersRequest{}})));
+}
+
+TEST_F(AudienceProtocolTest, OpNamesAreTheWireNames) {
+  EXPECT_STREQ("status", OpName(StatusRequest{}));
+  EXPECT_STREQ("wait", OpName(WaitRequest{}));
+  EXPECT_STREQ("cancel", OpName(CancelRequest{}));
+  EXPECT_STREQ("jobs", OpName(JobsRequest{}));
+  EXPECT_STREQ("players", OpName(PlayersRequest{}));
+}
+
+TEST_F(AudienceProtocolTest, ReqIsReadAsIntegerOrString) {
+  EXPECT_EQ(RequestId(int64_t{12}),
+            Decode(With(SubmitFields(), "req", Int(12))).req);
+  EXPECT_EQ(RequestId(std::string("x")),
+            Decode(With(SubmitFields(), "req", Str("x"))).req);
+  EXPECT_EQ(RequestId(), Decode(Without(SubmitFields(), "req")).req);
+  EXPECT_EQ(RequestId(), Decode(With(SubmitFields(), "req", Nil())).req);
+}
+
+// The original queued a job for each repetition of a player name.
+TEST_F(AudienceProtocolTest, DuplicatePlayersAreRemovedKeepingOrder) {
+  Fields fields =
+      With(SubmitFields(), "players", Strings({"b", "a", "b", "c", "a"}));
+  DecodedRequest decoded = Decode(fields);
+  ASSERT_TRUE(decoded.op.has_value()) << decoded.error.message;
+  const std::vector<std::string> expected = {"b", "a", "c"};
+  EXPECT_EQ(expected, std::get<SubmitRequest>(*decoded.op).players);
+}
+
+// ---- request errors ----
+
+// The original closed the socket without a word on a request it did not
+// understand. Each of these now gets a reply naming the problem.
+TEST_F(AudienceProtocolTest, UnreadableRequestIsBadRequest) {
+  EXPECT_EQ("bad_request", CodeFor(std::string()));
+  EXPECT_EQ("bad_request", CodeFor("{\"op\": \"status\", \"job\": 1}"));
+  EXPECT_EQ("bad_request", CodeFor(Strings({"op", "status"}).Encode()));
+  EXPECT_EQ("bad_request", CodeFor(Map(SubmitFields()).Encode() + '\xc0'));
+  EXPECT_EQ("bad_request", CodeFor(Map(SubmitFields()).Encode().substr(0, 20)));
+}
+
+TEST_F(AudienceProtocolTest, ReqOfTheWrongTypeIsBadRequest) {
+  EXPECT_EQ("bad_request", SubmitCodeWith("req", Float(1.5)));
+  EXPECT_EQ("bad_request", SubmitCodeWith("req", Map({})));
+  EXPECT_EQ("bad_request", SubmitCodeWith("req", Bool(true)));
+  EXPECT_EQ("bad_request", SubmitCodeWith("req", Str(std::string(257, 'r'))));
+}
+
+TEST_F(AudienceProtocolTest, UnknownOpIsUnknownOp) {
+  EXPECT_EQ("unknown_op", CodeFor({{"op", Str("launch")}}));
+  EXPECT_EQ("unknown_op", CodeFor({{"op", Str("SUBMIT")}}));
+  EXPECT_EQ("unknown_op", CodeFor({{"op", Str("")}}));
+}
+
+TEST_F(AudienceProtocolTest, OpMustBeAString) {
+  EXPECT_EQ("missing_field", CodeFor({{"req", Int(1)}}));
+  EXPECT_EQ("bad_request", CodeFor({{"op", Int(1)}}));
+}
+
+TEST_F(AudienceProtocolTest, ReqIsRecoveredWhenTheOpIsBad) {
+  DecodedRequest decoded = Decode({{"op", Str("launch")}, {"req", Int(77)}});
+  EXPECT_FALSE(decoded.op.has_value());
+  EXPECT_EQ(ErrorCode::kUnknownOp, decoded.error.code);
+  EXPECT_EQ(RequestId(int64_t{77}), decoded.req);
+}
+
+TEST_F(AudienceProtocolTest, ReqIsRecoveredWhenAFieldIsBad) {
+  Fields fields = With(Without(SubmitFields(), "score"), "req", Str("abc"));
+  DecodedRequest decoded = Decode(fields);
+  EXPECT_EQ(ErrorCode::kMissingField, decoded.error.code);
+  EXPECT_EQ(RequestId(std::string("abc")), decoded.req);
+}
+
+TEST_F(AudienceProtocolTest, MissingSubmitFieldsAreMissingField) {
+  for (const char* key : {"score", "scope", "players"})
+    EXPECT_EQ("missing_field", CodeFor(Without(SubmitFields(), key))) << key;
+  EXPECT_EQ("missing_field", SubmitCodeWith("players", Array({})));
+  EXPECT_EQ("missing_field", CodeFor({{"op", Str("status")}}));
+  EXPECT_EQ("missing_field", CodeFor({{"op", Str("wait")}}));
+  EXPECT_EQ("missing_field", CodeFor({{"op", Str("cancel")}}));
+}
+
+TEST_F(AudienceProtocolTest, ErrorMessageNamesTheField) {
+  DecodedRequest decoded = Decode(Without(SubmitFields(), "players"));
+  EXPECT_NE(std::string::npos, decoded.error.message.find("players"))
+      << decoded.error.message;
+}
+
+TEST_F(AudienceProtocolTest, BadScopeIsInvalidScope) {
+  EXPECT_EQ("invalid_scope", SubmitCodeWith("scope", Str("some")));
+  EXPECT_EQ("invalid_scope", SubmitCodeWith("scope", Str("ALL")));
+  EXPECT_EQ("bad_request", SubmitCodeWith("scope", Int(1)));
+}
+
+TEST_F(AudienceProtocolTest, BadPlayerNameIsInvalidPlayer) {
+  for (const char* name : {"../x", "", ".web", "-web", "web 1", "web/1"})
+    EXPECT_EQ("invalid_player",
+              SubmitCodeWith("players", Strings({"ok", name})))
+        << name;
+  EXPECT_EQ("bad_request", SubmitCodeWith("players", Array({Int(1)})));
+  EXPECT_EQ("bad_request", SubmitCodeWith("players", Str("web-1")));
+}
+
+TEST_F(AudienceProtocolTest, BadScoreNameIsRefused) {
+  for (const char* name : {"../x", ".hidden", "a/b", ""})
+    EXPECT_EQ("bad_request", SubmitCodeWith("score", Str(name))) << name;
+  EXPECT_EQ("too_large", SubmitCodeWith("score", Str(std::string(129, 's'))));
+}
+
+TEST_F(AudienceProtocolTest, BadParamsAreInvalidParam) {
+  EXPECT_EQ("invalid_param", ParamsCode({{"1st", Str("v")}}));
+  EXPECT_EQ("invalid_param", ParamsCode({{"a-b", Str("v")}}));
+  EXPECT_EQ("invalid_param", ParamsCode({{"k", Str(std::string("a\0b", 3))}}));
+  EXPECT_EQ("invalid_param", ParamsCode({{"k", Str("\xC0\xAF")}}));
+  EXPECT_EQ("invalid_param", ParamsCode({{"k", Str("\xED\xA0\x80")}}));
+}
+
+// A problem is classified by what it is, never by words the client chose:
+// a key or a value mentioning "KiB" is still an invalid parameter.
+TEST_F(AudienceProtocolTest, ParamProblemIsNotClassifiedByItsText) {
+  EXPECT_EQ("invalid_param", ParamsCode({{"KiB-size", Str("v")}}));
+  EXPECT_EQ("invalid_param", ParamsCode({{"KiB", Str(std::string("\0", 1))}}));
+}
+
+TEST_F(AudienceProtocolTest, ParamValuesMustBeStrings) {
+  EXPECT_EQ("bad_request", ParamsCode({{"count", Int(3)}}));
+  EXPECT_EQ("bad_request", SubmitCodeWith("params", Strings({"a=b"})));
+}
+
+TEST_F(AudienceProtocolTest, OversizedParamsAreTooLarge) {
+  EXPECT_EQ("accepted", ParamsCode({{"k", Str(std::string(64 << 10, 'v'))}}));
+  EXPECT_EQ("too_large",
+            ParamsCode({{"k", Str(std::string((64 << 10) + 1, 'v'))}}));
+  Fields total;
+  for (char c = 'a'; c <= 'e'; ++c)
+    total.emplace_back(std::string(1, c), Str(std::string(60 << 10, c)));
+  EXPECT_EQ("too_large", ParamsCode(total));
+}
+
+TEST_F(AudienceProtocolTest, IdempotencyKeyIsLimitedTo128Bytes) {
+  EXPECT_EQ("accepted", SubmitCodeWith("key", Str(std::string(128, 'k'))));
+  EXPECT_EQ("too_large", SubmitCodeWith("key", Str(std::string(129, 'k'))));
+}
+
+TEST_F(AudienceProtocolTest, TooManyPlayersIsTooLarge) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kMaxJobPlayers; ++i)
+    names.push_back("p" + std::to_string(i));
+  EXPECT_EQ("accepted", SubmitCodeWith("players", Strings(names)));
+  names.push_back("one-too-many");
+  EXPECT_EQ("too_large", SubmitCodeWith("players", Strings(names)));
+}
+
+TEST_F(AudienceProtocolTest, OutOfRangeNumbersAreBadRequest) {
+  EXPECT_EQ("bad_request", SubmitCodeWith("timeout_s", Int(0)));
+  EXPECT_EQ("bad_request", SubmitCodeWith("delivery_timeout_s", Int(-1)));
+  EXPECT_EQ("bad_request", CodeFor({{"op", Str("status")}, {"job", Int(0)}}));
+  EXPECT_EQ("bad_request", CodeFor({{"op", Str("jobs")}, {"limit", Int(0)}}));
+  EXPECT_EQ(
+      "bad_request",
+      CodeFor({{"op", Str("wait")}, {"job", Int(1)}, {"timeout_ms", Int(-5)}}));
+}
+
+TEST_F(AudienceProtocolTest, UnknownJobStateFilterIsBadRequest) {
+  EXPECT_EQ("bad_request",
+            CodeFor({{"op", Str("jobs")}, {"state", Str("DONE")}}));
+}
+
+TEST_F(AudienceProtocolTest, EveryTruncationOfARequestIsBadRequest) {
+  const std::string bytes = EncodeAudienceRequest({int64_t{9}, FullSubmit()});
+  for (size_t size = 0; size < bytes.size(); ++size)
+    ASSERT_EQ("bad_request", CodeFor(bytes.substr(0, size))) << size;
+}
+
+// ---- replies ----
+
+TEST_F(AudienceProtocolTest, SubmitReplyRoundTrips) {
+  EXPECT_EQ(
+      42,
+      std::get<SubmitReply>(RoundTripReply({int64_t{7}, SubmitReply{42}})).job);
+}
+
+TEST_F(AudienceProtocolTest, JobReplyRoundTripsWithTasks) {
+  JobReply back = std::get<JobReply>(
+      RoundTripReply({std::string("s"), JobReply{FullJob()}}));
+  EXPECT_EQ(JobState::kPartialFail, back.job.state);
+  EXPECT_EQ(3600, back.job.delivery_timeout_s);
+  ASSERT_EQ(2u, back.job.tasks.size());
+  EXPECT_EQ(TaskState::kFail, back.job.tasks[1].state);
+  EXPECT_EQ(1795836000100, back.job.tasks[1].dispatched_at);
+  EXPECT_FALSE(back.timed_out);
+}
+
+TEST_F(AudienceProtocolTest, TimedOutWaitReplyRoundTrips) {
+  JobRecord job = FullJob();
+  job.state = JobState::kPending;
+  job.finished_at = 0;
+  job.tasks[1].player.clear();  // a `one` task not yet given to a player
+  JobReply back =
+      std::get<JobReply>(RoundTripReply({int64_t{1}, JobReply{job, true}}));
+  EXPECT_TRUE(back.timed_out);
+  EXPECT_EQ("", back.job.tasks[1].player);
+}
+
+TEST_F(AudienceProtocolTest, JobsReplyRoundTrips) {
+  JobsReply back = std::get<JobsReply>(RoundTripReply(
+      {int64_t{2}, JobsReply{{FullSummary(9), FullSummary(8)}}}));
+  ASSERT_EQ(2u, back.jobs.size());
+  EXPECT_EQ(2, back.jobs[0].tasks_by_state.at("HOST_ERROR"));
+  EXPECT_EQ(8, back.jobs[1].id);
+  EXPECT_TRUE(
+      std::get<JobsReply>(RoundTripReply({{}, JobsReply{}})).jobs.empty());
+}
+
+TEST_F(AudienceProtocolTest, PlayersReplyRoundTrips) {
+  PlayersReply back = std::get<PlayersReply>(RoundTripReply(
+      {int64_t{3}, PlayersReply{{FullPlayer("web-1"), FullPlayer("web-2")}}}));
+  ASSERT_EQ(2u, back.players.size());
+  EXPECT_TRUE(back.players[0].connected);
+  EXPECT_EQ(1795836000500, back.players[1].last_seen);
+  EXPECT_TRUE(std::get<PlayersReply>(RoundTripReply({{}, PlayersReply{}}))
+                  .players.empty());
+}
+
+TEST_F(AudienceProtocolTest, ProgressReplyRoundTrips) {
+  Progress progress{700, 1000, {{"OK", 690}, {"FAIL", 10}}};
+  ProgressReply back = std::get<ProgressReply>(
+      RoundTripReply({int64_t{4}, ProgressReply{progress}}));
+  EXPECT_EQ(700, back.progress.done);
+  EXPECT_EQ(1000, back.progress.total);
+  EXPECT_EQ(progress.by_state, back.progress.by_state);
+}
+
+TEST_F(AudienceProtocolTest, ErrorReplyRoundTripsEveryCode) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kUnavailable); ++i) {
+    const AudienceError error{static_cast<ErrorCode>(i), "why, and the fix"};
+    ErrorReply back =
+        std::get<ErrorReply>(RoundTripReply({int64_t{i}, ErrorReply{error}}));
+    EXPECT_EQ(error.code, back.error.code);
+    EXPECT_EQ(error.message, back.error.message);
+  }
+}
+
+TEST_F(AudienceProtocolTest, ReplyEchoesReqOfEitherKind) {
+  EXPECT_EQ(
+      RequestId(int64_t{-1}),
+      DecodeAudienceReply(EncodeAudienceReply({int64_t{-1}, SubmitReply{1}}))
+          .value()
+          .req);
+  EXPECT_EQ(RequestId(std::string("r-9")),
+            DecodeAudienceReply(
+                EncodeAudienceReply({std::string("r-9"), SubmitReply{1}}))
+                .value()
+                .req);
+  EXPECT_EQ(RequestId(),
+            DecodeAudienceReply(EncodeAudienceReply({{}, SubmitReply{1}}))
+                .value()
+                .req);
+}
+
+TEST_F(AudienceProtocolTest, ErrorCodeNamesParseBack) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kUnavailable); ++i) {
+    ErrorCode parsed = ErrorCode::kBadRequest;
+    ASSERT_TRUE(
+        ParseErrorCode(ErrorCodeName(static_cast<ErrorCode>(i)), &parsed));
+    EXPECT_EQ(i, static_cast<int>(parsed));
+  }
+  ErrorCode parsed;
+  EXPECT_FALSE(ParseErrorCode("teapot", &parsed));
+}
+
+TEST_F(AudienceProtocolTest, MalformedRepliesAreRejected) {
+  EXPECT_FALSE(DecodeAudienceReply("").ok());
+  EXPECT_FALSE(DecodeAudienceReply(Int(1).Encode()).ok());
+  EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(true)}}).Encode()).ok());
+  EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(false)}}).Encode()).ok());
+  Mp bad_job = Map({{"id", Int(1)},
+                    {"score", Str("s")},
+                    {"scope", Str("one")},
+                    {"state", Str("WEIRD")}});
+  EXPECT_FALSE(
+      DecodeAudienceReply(Map({{"ok", Bool(true)}, {"job", bad_job}}).Encode())
+          .ok());
+}
+
+TEST_F(AudienceProtocolTest, EveryTruncationOfAReplyIsRejected) {
+  const std::string bytes =
+      EncodeAudienceReply({int64_t{1}, JobReply{FullJob()}});
+  for (size_t size = 0; size < bytes.size(); ++size)
+    ASSERT_FALSE(DecodeAudienceReply(bytes.substr(0, size)).ok()) << size;
+}
+
+}  // namespace
+}  // namespace orchestra::broker

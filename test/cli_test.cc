@@ -1,0 +1,266 @@
+// Tests of tools/cli.h: the whole orchestra command run in process against
+// a fake conductor (a ROUTER on an ipc socket, on its own thread).
+
+#include "tools/cli.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "broker/audience_protocol.h"
+#include "broker/context.h"
+#include "broker/endpoint.h"
+#include "broker/poller.h"
+#include "test/test_util.h"
+
+namespace orchestra::tools {
+namespace {
+
+using broker::AudienceOp;
+using broker::AudienceReply;
+using broker::AudienceReplyBody;
+using broker::JobState;
+
+// A stand-in for the conductor: answers each request with the replies
+// `answer` gives for its op, and records the ops.
+class FakeConductor {
+ public:
+  using Answer =
+      std::function<std::vector<AudienceReplyBody>(const AudienceOp&)>;
+
+  FakeConductor(const std::string& address, Answer answer)
+      : answer_(std::move(answer)) {
+    std::promise<std::string> bound;
+    std::future<std::string> result = bound.get_future();
+    thread_ = std::thread([this, address, &bound] { Serve(address, &bound); });
+    endpoint_ = result.get();
+  }
+  ~FakeConductor() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+  std::vector<AudienceOp> ops() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ops_;
+  }
+
+ private:
+  void Serve(const std::string& address, std::promise<std::string>* bound) {
+    broker::Context context;
+    auto router = broker::Endpoint::Router(&context, "fake conductor", {});
+    auto bound_address = router.ok()
+                             ? router.value()->Bind(address)
+                             : common::Result<std::string>(router.status());
+    bound->set_value(bound_address.ok() ? bound_address.value() : "");
+    if (!bound_address.ok()) return;
+    broker::Poller poller;
+    poller.AddSocket(router.value()->handle());
+    while (!stop_ && poller.Wait(10).ok()) {
+      while (std::optional<broker::Inbound> in = router.value()->TryReceive())
+        Respond(router.value().get(), *in);
+    }
+  }
+
+  void Respond(broker::Endpoint* router, const broker::Inbound& in) {
+    broker::DecodedRequest request = broker::DecodeAudienceRequest(in.payload);
+    if (!request.op) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ops_.push_back(*request.op);
+    }
+    for (const AudienceReplyBody& body : answer_(*request.op)) {
+      AudienceReply reply{request.req, body};
+      if (!router->SendTo(in.peer, false, EncodeAudienceReply(reply)).ok())
+        return;
+    }
+  }
+
+  Answer answer_;
+  std::mutex mu_;
+  std::vector<AudienceOp> ops_;
+  std::atomic<bool> stop_{false};
+  std::string endpoint_;
+  std::thread thread_;
+};
+
+broker::JobRecord Job(broker::JobId id, JobState state) {
+  broker::JobRecord job;
+  job.id = id;
+  job.score = "backup";
+  job.state = state;
+  broker::TaskRecord task;
+  task.task = 1;
+  task.player = "web-1";
+  task.state = state == JobState::kOk ? broker::TaskState::kOk
+                                      : broker::TaskState::kFail;
+  task.stdout_text = "done\n";
+  job.tasks.push_back(task);
+  return job;
+}
+
+class CliTest : public testing::Test {
+ protected:
+  CliTest() {
+    env_.out = &out_;
+    env_.err = &err_;
+    env_.endpoint = "ipc://" + dir_.File("conductor.sock");
+  }
+
+  // Starts a fake conductor answering every op with `bodies`.
+  void Answer(std::vector<AudienceReplyBody> bodies) {
+    AnswerWith([bodies](const AudienceOp&) { return bodies; });
+  }
+  void AnswerWith(FakeConductor::Answer answer) {
+    fake_ = std::make_unique<FakeConductor>(env_.endpoint, std::move(answer));
+    ASSERT_FALSE(fake_->endpoint().empty());
+  }
+
+  int Run(std::vector<std::string> args) {
+    args.insert(args.begin(), "orchestra");
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    return RunCli(static_cast<int>(args.size()), argv.data(), env_);
+  }
+
+  template <typename T>
+  T LastOp() {
+    std::vector<AudienceOp> ops = fake_->ops();
+    EXPECT_FALSE(ops.empty());
+    return ops.empty() ? T() : std::get<T>(ops.back());
+  }
+
+  test::TempDir dir_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  CliEnvironment env_;
+  std::unique_ptr<FakeConductor> fake_;
+};
+
+TEST_F(CliTest, ExitStatusFollowsJobState) {
+  EXPECT_EQ(kExitOk, ExitStatusForJob(JobState::kOk));
+  EXPECT_EQ(kExitJobNotOk, ExitStatusForJob(JobState::kFail));
+  EXPECT_EQ(kExitJobNotOk, ExitStatusForJob(JobState::kPartialFail));
+  EXPECT_EQ(kExitJobNotOk, ExitStatusForJob(JobState::kCancelled));
+  EXPECT_EQ(kExitPending, ExitStatusForJob(JobState::kPending));
+}
+
+TEST_F(CliTest, StatusOfOkJobPrintsItAndExitsZero) {
+  Answer({broker::JobReply{Job(5, JobState::kOk), false}});
+  EXPECT_EQ(kExitOk, Run({"status", "5"}));
+  EXPECT_EQ(0u, out_.str().find("job 5  score backup  scope one  state OK\n"));
+  EXPECT_NE(std::string::npos, out_.str().find("web-1"));
+  EXPECT_EQ(5, LastOp<broker::StatusRequest>().job);
+}
+
+TEST_F(CliTest, WaitForFailedJobExitsOne) {
+  Answer({broker::JobReply{Job(5, JobState::kFail), false}});
+  EXPECT_EQ(kExitJobNotOk, Run({"wait", "5"}));
+}
+
+TEST_F(CliTest, WaitThatTimesOutExitsFour) {
+  Answer({broker::JobReply{Job(5, JobState::kPending), true}});
+  EXPECT_EQ(kExitPending, Run({"wait", "--timeout", "30", "5"}));
+  broker::WaitRequest wait = LastOp<broker::WaitRequest>();
+  EXPECT_EQ(30000, wait.timeout_ms);
+  EXPECT_FALSE(wait.progress);  // Not a terminal.
+}
+
+TEST_F(CliTest, WaitOnATerminalShowsProgressThenErasesIt) {
+  env_.out_is_terminal = true;
+  Answer({broker::ProgressReply{{1, 2, {{"OK", 1}, {"RUNNING", 1}}}},
+          broker::JobReply{Job(5, JobState::kOk), false}});
+  EXPECT_EQ(kExitOk, Run({"wait", "5"}));
+  EXPECT_TRUE(LastOp<broker::WaitRequest>().progress);
+  EXPECT_EQ(0u, out_.str().find("\r\033[Kjob 5: 1/2 done  OK 1  RUNNING 1"
+                                "\r\033[Kjob 5  score backup"));
+}
+
+TEST_F(CliTest, SubmitSendsTheRequestAndPrintsTheJobId) {
+  Answer({broker::SubmitReply{17}});
+  EXPECT_EQ(kExitOk,
+            Run({"submit", "--all", "-p", "a=1", "backup", "w1", "w2"}));
+  EXPECT_EQ("17\n", out_.str());
+  broker::SubmitRequest submit = LastOp<broker::SubmitRequest>();
+  EXPECT_EQ(broker::Scope::kAll, submit.scope);
+  EXPECT_EQ((std::vector<std::string>{"w1", "w2"}), submit.players);
+  EXPECT_EQ("1", submit.params["a"]);
+}
+
+TEST_F(CliTest, SubmitWithWaitShowsTheFinishedJob) {
+  AnswerWith([](const AudienceOp& op) -> std::vector<AudienceReplyBody> {
+    if (std::holds_alternative<broker::SubmitRequest>(op))
+      return {broker::SubmitReply{17}};
+    return {broker::JobReply{Job(17, JobState::kOk), false}};
+  });
+  EXPECT_EQ(kExitOk, Run({"submit", "--wait", "backup", "web-1"}));
+  EXPECT_EQ(17, LastOp<broker::WaitRequest>().job);
+  EXPECT_EQ(0u, out_.str().find("job 17  score backup"));
+}
+
+TEST_F(CliTest, ErrorReplyExitsTwoWithCodeAndMessage) {
+  Answer({broker::ErrorReply{{broker::ErrorCode::kNotFound, "no job 9"}}});
+  EXPECT_EQ(kExitUsage, Run({"status", "9"}));
+  EXPECT_EQ("orchestra: not_found: no job 9\n", err_.str());
+  EXPECT_EQ("", out_.str());
+}
+
+TEST_F(CliTest, UnreachableConductorExitsThreeNamingTheEndpoint) {
+  EXPECT_EQ(kExitUnreachable, Run({"players"}));
+  EXPECT_NE(std::string::npos, err_.str().find(env_.endpoint));
+}
+
+TEST_F(CliTest, JsonPrintsTheRecordAsTheProtocolCarriesIt) {
+  Answer({broker::JobReply{Job(5, JobState::kOk), false}});
+  EXPECT_EQ(kExitOk, Run({"--json", "status", "5"}));
+  EXPECT_EQ(0u, out_.str().find("{\n  \"id\": 5,\n  \"score\": \"backup\","));
+}
+
+TEST_F(CliTest, JsonPrintsListsAsArrays) {
+  Answer({broker::PlayersReply{{{"web-1", true, 0, "1.0", 4, 0, {}}}}});
+  EXPECT_EQ(kExitOk, Run({"--json", "players"}));
+  EXPECT_EQ(0u, out_.str().find("[\n  {\n    \"name\": \"web-1\","));
+}
+
+TEST_F(CliTest, CancelExitsZeroThoughTheJobIsCancelled) {
+  Answer({broker::JobReply{Job(5, JobState::kCancelled), false}});
+  EXPECT_EQ(kExitOk, Run({"cancel", "5"}));
+  EXPECT_EQ(5, LastOp<broker::CancelRequest>().job);
+}
+
+TEST_F(CliTest, UnexpectedReplyIsAnError) {
+  Answer({broker::SubmitReply{3}});
+  EXPECT_EQ(kExitUsage, Run({"jobs"}));
+  EXPECT_NE(std::string::npos, err_.str().find("unexpected reply to jobs"));
+}
+
+TEST_F(CliTest, UsageErrorShowsThatCommandsUsage) {
+  EXPECT_EQ(kExitUsage, Run({"wait"}));
+  EXPECT_EQ(0u,
+            err_.str().find("orchestra: missing JOB\n\nusage: orchestra wait"));
+}
+
+TEST_F(CliTest, HelpGoesToStdoutAndExitsZero) {
+  EXPECT_EQ(kExitOk, Run({"submit", "--help"}));
+  EXPECT_EQ(0u, out_.str().find("usage: orchestra submit"));
+  EXPECT_EQ("", err_.str());
+}
+
+TEST_F(CliTest, KeygenWritesAPrivateKeyAndNeverOverwrites) {
+  EXPECT_EQ(kExitOk, Run({"keygen", "alice", "--dir", dir_.path()}));
+  struct stat st;
+  ASSERT_EQ(0, ::stat(dir_.File("alice.key").c_str(), &st));
+  EXPECT_EQ(0600u, st.st_mode & 0777);
+  EXPECT_EQ(0, ::stat(dir_.File("alice.pub").c_str(), &st));
+  EXPECT_EQ(kExitUsage, Run({"keygen", "alice", "--dir", dir_.path()}));
+  EXPECT_NE(std::string::npos, err_.str().find("already exists"));
+}
+
+}  // namespace
+}  // namespace orchestra::tools

@@ -1,0 +1,141 @@
+#include "test/cluster.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "broker/curve_keys.h"
+#include "common/files.h"
+
+namespace orchestra::test {
+
+namespace {
+
+void WriteText(const std::string& path, const std::string& text, int mode) {
+  ASSERT_OK(common::WriteFileAtomically(path, text, mode));
+}
+
+}  // namespace
+
+Cluster::Cluster() {
+  broker::CurveKeyPair keys = broker::GenerateKeyPair().value();
+  EXPECT_OK(broker::WriteKeyPair(dir() + "/keys", "conductor", keys));
+}
+
+Cluster::~Cluster() {
+  for (auto& [name, process] : players_) {
+    if (process) process->Signal(SIGKILL);
+  }
+  players_.clear();
+  conductor_.reset();
+}
+
+std::string Cluster::audience_endpoint() const {
+  return "ipc://" + dir() + "/conductor.sock";
+}
+
+void Cluster::AddPlayer(const std::string& name, bool listed) {
+  broker::CurveKeyPair keys = broker::GenerateKeyPair().value();
+  ASSERT_OK(broker::WriteKeyPair(dir() + "/keys", name, keys));
+  keys_[name] = Keys{keys.public_key, listed};
+  ASSERT_OK(common::MakeDirectories(dir() + "/scores-" + name, 0755));
+  WritePlayersFile();
+}
+
+void Cluster::WritePlayersFile() {
+  std::string text = "# written by the test\n";
+  for (const auto& [name, keys] : keys_) {
+    if (keys.listed) text += name + " " + keys.public_key + "\n";
+  }
+  WriteText(dir() + "/players", text, 0644);
+}
+
+void Cluster::WriteScore(const std::string& player, const std::string& name,
+                         const std::string& script, const std::string& conf) {
+  const std::string base = dir() + "/scores-" + player + "/" + name;
+  WriteText(base, script, 0755);
+  if (!conf.empty()) WriteText(base + ".conf", conf, 0644);
+}
+
+void Cluster::WriteScoreEverywhere(const std::string& name,
+                                   const std::string& script,
+                                   const std::string& conf) {
+  for (const auto& [player, keys] : keys_) WriteScore(player, name, script, conf);
+}
+
+std::string Cluster::ConductorConfig(const std::string& extra) const {
+  const std::string endpoint =
+      player_endpoint_.empty() ? "tcp://127.0.0.1:*" : player_endpoint_;
+  return "# written by the test\n"
+         "player endpoint = " + endpoint + "\n"
+         "audience endpoint = " + audience_endpoint() + "\n"
+         "conductor secret key = " + dir() + "/keys/conductor.key\n"
+         "player file path = " + dir() + "/players\n"
+         "database path = " + dir() + "/conductor.db\n"
+         "heartbeat interval = 200\n"
+         "player timeout = 2000\n"
+         "dispatch retry = 1000\n" +
+         extra;
+}
+
+bool Cluster::StartConductor(const std::string& extra) {
+  WriteText(dir() + "/conductor.conf", ConductorConfig(extra), 0644);
+  conductor_ = std::make_unique<Process>(
+      BinaryDir() + "/orchestra-conductor",
+      std::vector<std::string>{"--config", dir() + "/conductor.conf"});
+  if (!conductor_->started()) return false;
+  std::optional<std::string> bound = conductor_->WaitForLog(
+      "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=players", 10s);
+  if (!bound) return false;
+  player_endpoint_ = *bound;
+  return conductor_->WaitForLog("started players=", 10s).has_value();
+}
+
+bool Cluster::StartPlayer(const std::string& name, const std::string& extra,
+                          bool wait_joined) {
+  const std::string config =
+      "player name = " + name + "\n"
+      "conductor endpoint = " + player_endpoint_ + "\n"
+      "conductor public key = " + dir() + "/keys/conductor.pub\n"
+      "player secret key = " + dir() + "/keys/" + name + ".key\n"
+      "score directory = " + dir() + "/scores-" + name + "\n"
+      "state path = " + dir() + "/" + name + ".db\n"
+      "kill grace = 1\n" + extra;
+  WriteText(dir() + "/" + name + ".conf", config, 0644);
+  const size_t mark = conductor_ ? conductor_->LogSize() : 0;
+  players_[name] = std::make_unique<Process>(
+      BinaryDir() + "/orchestra-player",
+      std::vector<std::string>{"--config", dir() + "/" + name + ".conf"});
+  if (!players_[name]->started()) return false;
+  if (!wait_joined) return true;
+  return conductor_ && conductor_
+                           ->WaitForLog("player joined player=" + name + " ",
+                                        10s, mark)
+                           .has_value();
+}
+
+void Cluster::StopPlayer(const std::string& name) {
+  auto it = players_.find(name);
+  if (it == players_.end() || !it->second) return;
+  it->second->Signal(SIGTERM);
+  it->second->Wait(10s);
+}
+
+std::unique_ptr<broker::AudienceClient> Cluster::Client() {
+  broker::ClientOptions options;
+  options.endpoint = audience_endpoint();
+  auto client = broker::AudienceClient::Connect(options);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  if (!client.ok()) return nullptr;
+  return std::move(client.value());
+}
+
+CommandResult Cluster::Cli(const std::vector<std::string>& args,
+                           std::chrono::milliseconds timeout) {
+  std::vector<std::string> all = {"--endpoint", audience_endpoint()};
+  all.insert(all.end(), args.begin(), args.end());
+  return RunCommand(BinaryDir() + "/orchestra", all, timeout);
+}
+
+}  // namespace orchestra::test

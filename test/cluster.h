@@ -1,0 +1,77 @@
+// Cluster builds a real Orchestra on loopback for end-to-end tests: fresh
+// Curve keys, a players file, a conductor bound to tcp://127.0.0.1:* (the
+// port read back from its log) and players with score directories of real
+// scripts, all in a temporary directory removed afterwards.
+
+#ifndef ORCHESTRA_TEST_CLUSTER_H_
+#define ORCHESTRA_TEST_CLUSTER_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/audience_client.h"
+#include "test/process.h"
+#include "test/test_util.h"
+
+namespace orchestra::test {
+
+using namespace std::chrono_literals;
+
+class Cluster {
+ public:
+  Cluster();
+  ~Cluster();
+
+  const std::string& dir() const { return dir_.path(); }
+  std::string audience_endpoint() const;
+
+  // Makes keys for player `name`; lists it in the players file if `listed`.
+  void AddPlayer(const std::string& name, bool listed = true);
+  // Writes the players file from the players added so far.
+  void WritePlayersFile();
+  // Installs score `name` (a script, made executable) for player `player`,
+  // with `conf` as NAME.conf when not empty.
+  void WriteScore(const std::string& player, const std::string& name,
+                  const std::string& script, const std::string& conf = "");
+  // Installs the score for every player added so far.
+  void WriteScoreEverywhere(const std::string& name, const std::string& script,
+                            const std::string& conf = "");
+
+  // Starts the conductor with `extra` lines appended to its config; waits
+  // until it has bound its endpoints. Restarts reuse the same port.
+  bool StartConductor(const std::string& extra = "");
+  // Starts player `name`; waits until the conductor logs it joined.
+  bool StartPlayer(const std::string& name, const std::string& extra = "",
+                   bool wait_joined = true);
+  void StopPlayer(const std::string& name);
+
+  Process* conductor() { return conductor_.get(); }
+  Process* player(const std::string& name) { return players_[name].get(); }
+  std::string player_endpoint() const { return player_endpoint_; }
+
+  // A connected audience client (fails the test if it cannot connect).
+  std::unique_ptr<broker::AudienceClient> Client();
+  // Runs the orchestra CLI against this conductor.
+  CommandResult Cli(const std::vector<std::string>& args,
+                    std::chrono::milliseconds timeout = 30s);
+
+ private:
+  struct Keys {
+    std::string public_key;
+    bool listed = true;
+  };
+  std::string ConductorConfig(const std::string& extra) const;
+
+  TempDir dir_;
+  std::map<std::string, Keys> keys_;
+  std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
+  std::unique_ptr<Process> conductor_;
+  std::map<std::string, std::unique_ptr<Process>> players_;
+};
+
+}  // namespace orchestra::test
+
+#endif  // ORCHESTRA_TEST_CLUSTER_H_

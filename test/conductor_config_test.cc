@@ -1,0 +1,199 @@
+// Tests for conductor/config.h: defaults, every key of conductor.conf
+// (DESIGN.md section 3), errors that name FILE:LINE and the fix, and the
+// checks that span two keys.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "conductor/config.h"
+#include "test/test_util.h"
+
+namespace orchestra::conductor {
+namespace {
+
+using common::Result;
+
+// Every key of conductor.conf, none at its default.
+constexpr const char* kEveryKey =
+    "player endpoint = tcp://10.0.0.5:7000\n"
+    "audience endpoint = ipc:///tmp/a.sock, tcp://127.0.0.1:7001\n"
+    "audience socket mode = 0640\n"
+    "audience socket group = orchestra\n"
+    "conductor secret key = /k/conductor.key\n"
+    "player file path = /k/players\n"
+    "audience keys file = /k/audience\n"
+    "revoked keys file = /k/revoked\n"
+    "database path = /db/c.db\n"
+    "heartbeat interval = 500\n"
+    "player timeout = 1000\n"
+    "dispatch retry = 750\n"
+    "default delivery timeout = 0\n"
+    "retention days = 0.5\n"
+    "log level = debug\n";
+
+// Lines whose value is wrong for their key.
+constexpr const char* kBadLines[] = {
+    "heartbeat interval = fast",
+    "heartbeat interval = 5",
+    "player timeout = -1",
+    "dispatch retry = 1.5",
+    "default delivery timeout = 1e3",
+    "retention days = -1",
+    "retention days = 36501",
+    "audience socket mode = 0999",
+    "audience socket mode = rw-rw----",
+    "log level = loud",
+    "player endpoint = ipc:///tmp/p",
+    "player endpoint = 10.0.0.1:2258",
+    "player endpoint = tcp://",
+    "audience endpoint = ipc://",
+    "audience endpoint = http://x",
+    "audience endpoint = ,",
+};
+
+class ConductorConfigTest : public testing::Test {
+ protected:
+  std::string path() const { return dir_.File("conductor.conf"); }
+  Result<ConductorConfig> Load(const std::string& content) {
+    std::ofstream(path()) << content;
+    return LoadConductorConfig(path());
+  }
+  // The error message of loading `content`; "" if it loaded.
+  std::string Error(const std::string& content) {
+    Result<ConductorConfig> config = Load(content);
+    return config.ok() ? "" : config.status().message();
+  }
+  std::string Where(int line) const {
+    return path() + ":" + std::to_string(line) + ": ";
+  }
+
+  test::TempDir dir_;
+};
+
+TEST_F(ConductorConfigTest, EmptyFileGivesTheDefaults) {
+  Result<ConductorConfig> config = Load("# nothing set\n\n; nor here\n");
+  ASSERT_OK(config.status());
+  const ConductorConfig& c = config.value();
+  EXPECT_EQ("tcp://*:2258", c.player_endpoint);
+  EXPECT_EQ(std::vector<std::string>{"ipc:///run/orchestra/conductor.sock"},
+            c.audience_endpoints);
+  EXPECT_EQ(0660, c.audience_socket_mode);
+  EXPECT_EQ("/etc/orchestra/players", c.players_file);
+  EXPECT_EQ("/var/lib/orchestra/conductor.db", c.database_path);
+  EXPECT_EQ(1000, c.heartbeat_interval_ms);
+  EXPECT_EQ(10000, c.player_timeout_ms);
+  EXPECT_EQ(5000, c.dispatch_retry_ms);
+  EXPECT_EQ(86400, c.default_delivery_timeout_s);
+  EXPECT_EQ(30, c.retention_days);
+}
+
+TEST_F(ConductorConfigTest, SampleFileHoldsExactlyTheDefaults) {
+  Result<ConductorConfig> config = LoadConductorConfig("etc/conductor.conf");
+  ASSERT_OK(config.status());
+  EXPECT_EQ(DescribeConfig(ConductorConfig()), DescribeConfig(config.value()));
+}
+
+TEST_F(ConductorConfigTest, EveryEndpointAndFileKeyIsParsed) {
+  Result<ConductorConfig> config = Load(kEveryKey);
+  ASSERT_OK(config.status());
+  const ConductorConfig& c = config.value();
+  EXPECT_EQ("tcp://10.0.0.5:7000", c.player_endpoint);
+  EXPECT_EQ((std::vector<std::string>{"ipc:///tmp/a.sock",
+                                      "tcp://127.0.0.1:7001"}),
+            c.audience_endpoints);
+  EXPECT_EQ("orchestra", c.audience_socket_group);
+  EXPECT_EQ("/k/conductor.key", c.secret_key_file);
+  EXPECT_EQ("/k/players", c.players_file);
+  EXPECT_EQ("/k/audience", c.audience_keys_file);
+  EXPECT_EQ("/k/revoked", c.revoked_keys_file);
+  EXPECT_EQ("/db/c.db", c.database_path);
+}
+
+TEST_F(ConductorConfigTest, EveryNumberAndLevelKeyIsParsed) {
+  Result<ConductorConfig> config = Load(kEveryKey);
+  ASSERT_OK(config.status());
+  const ConductorConfig& c = config.value();
+  EXPECT_EQ(0640, c.audience_socket_mode);
+  EXPECT_EQ(500, c.heartbeat_interval_ms);
+  EXPECT_EQ(1000, c.player_timeout_ms);
+  EXPECT_EQ(750, c.dispatch_retry_ms);
+  EXPECT_EQ(0, c.default_delivery_timeout_s);
+  EXPECT_EQ(0.5, c.retention_days);
+  EXPECT_EQ(common::LogLevel::kDebug, c.log_level);
+}
+
+TEST_F(ConductorConfigTest, KeysAreCaseInsensitiveAndMayHoldSpaces) {
+  Result<ConductorConfig> config =
+      Load("  Heartbeat   INTERVAL  =  250  \nDatabase Path=/x.db\n");
+  ASSERT_OK(config.status());
+  EXPECT_EQ(250, config.value().heartbeat_interval_ms);
+  EXPECT_EQ("/x.db", config.value().database_path);
+}
+
+TEST_F(ConductorConfigTest, UnknownKeyNamesTheClosestKnownKey) {
+  EXPECT_EQ(Where(2) +
+                "unknown key 'hartbeat interval' (did you mean "
+                "'heartbeat interval'?)",
+            Error("# comment\nhartbeat interval = 500\n"));
+}
+
+TEST_F(ConductorConfigTest, UnknownKeyFarFromAnyKnownKeyHasNoSuggestion) {
+  EXPECT_EQ(Where(1) + "unknown key 'colour'", Error("colour = blue\n"));
+}
+
+TEST_F(ConductorConfigTest, LineWithoutEqualsIsAnErrorNamingTheLine) {
+  EXPECT_EQ(0u, Error("log level = info\nplayer timeout\n").find(Where(2)));
+}
+
+TEST_F(ConductorConfigTest, BadValuesAreErrorsNamingFileLineAndKey) {
+  for (const std::string line : kBadLines) {
+    std::string error = Error("# first\n" + line + "\n");
+    const std::string key = line.substr(0, line.find(" ="));
+    EXPECT_EQ(0u, error.find(Where(2) + "bad value for '" + key + "'"))
+        << line << " -> " << error;
+  }
+}
+
+TEST_F(ConductorConfigTest, KeyGivenTwiceIsAnError) {
+  EXPECT_EQ(
+      0u, Error("dispatch retry = 100\ndispatch retry = 200\n").find(Where(2)));
+}
+
+TEST_F(ConductorConfigTest, TcpAudienceEndpointNeedsAnAudienceKeysFile) {
+  std::string error = Error("audience endpoint = tcp://*:2259\n");
+  EXPECT_EQ(0u, error.find(path())) << error;
+  EXPECT_NE(std::string::npos, error.find("audience keys file")) << error;
+  EXPECT_EQ("", Error("audience endpoint = tcp://*:2259\n"
+                      "audience keys file = /etc/orchestra/audience\n"));
+}
+
+TEST_F(ConductorConfigTest, PlayerTimeoutUnderTwiceTheHeartbeatIsAnError) {
+  std::string error =
+      Error("heartbeat interval = 1000\nplayer timeout = 1999\n");
+  EXPECT_EQ(0u, error.find(path())) << error;
+  EXPECT_NE(std::string::npos, error.find("twice")) << error;
+  EXPECT_EQ("", Error("heartbeat interval = 1000\nplayer timeout = 2000\n"));
+}
+
+TEST_F(ConductorConfigTest, MissingFileIsNotFound) {
+  EXPECT_EQ(common::Status::Code::kNotFound,
+            LoadConductorConfig(dir_.File("absent.conf")).status().code());
+}
+
+TEST_F(ConductorConfigTest, DescribeConfigPrintsEveryEffectiveSetting) {
+  Result<ConductorConfig> config =
+      Load("audience socket mode = 0600\nretention days = 0.25\n");
+  ASSERT_OK(config.status());
+  std::string text = DescribeConfig(config.value());
+  EXPECT_NE(std::string::npos, text.find("audience socket mode = 0600\n"));
+  EXPECT_NE(std::string::npos, text.find("retention days = 0.25\n"));
+  EXPECT_NE(std::string::npos, text.find("log level = info\n"));
+  EXPECT_EQ(15, std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+}  // namespace orchestra::conductor

@@ -1,0 +1,676 @@
+// Tests for conductor/job_board.h with a real JobStore on a temp file, a real
+// Scheduler and a FakeClock: how tasks move through the states of DESIGN.md
+// section 5 on submits, hellos, results, cancels, removals, resends, delivery
+// timeouts and a restart of the conductor.
+
+#include "conductor/job_board.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "test/fake_clock.h"
+#include "test/test_util.h"
+
+namespace orchestra::conductor {
+namespace {
+
+using broker::HeldTask;
+using broker::JobState;
+using broker::Scope;
+using broker::TaskState;
+using common::Result;
+
+class JobBoardTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
+    listed_ = {"web-1", "web-2", "web-3"};
+    Restart();
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+
+  // A conductor restart: the store is reopened (losing an uncommitted
+  // turn), the scheduler and the board start empty.
+  void Restart() {
+    board_.reset();
+    scheduler_ = std::make_unique<Scheduler>();
+    store_.reset();
+    Result<std::unique_ptr<JobStore>> store =
+        JobStore::Open(dir_.File("conductor.db"));
+    ASSERT_OK(store.status());
+    store_ = std::move(store.value());
+    board_ = std::make_unique<JobBoard>(store_.get(), scheduler_.get(), &clock_,
+                                        &listed_);
+  }
+  void EndTurn() { EXPECT_OK(store_->Commit()); }
+
+  JobId Submit(Scope scope, std::vector<std::string> players,
+               std::optional<int64_t> delivery_timeout_s = std::nullopt) {
+    broker::SubmitRequest request;
+    request.score = "backup";
+    request.scope = scope;
+    request.players = std::move(players);
+    request.params = {{"target", "/srv"}};
+    request.timeout_s = 30;
+    request.delivery_timeout_s = delivery_timeout_s;
+    Result<JobId> id = board_->Submit(request, "tester", 0);
+    EXPECT_OK(id.status());
+    EndTurn();
+    return id.ok() ? id.value() : 0;
+  }
+  void Hello(const std::string& player, int slots,
+             std::vector<HeldTask> held = {}) {
+    broker::Hello hello;
+    hello.version = "1.0";
+    hello.slots = slots;
+    hello.tasks = std::move(held);
+    EXPECT_OK(board_->OnHello(player, hello));
+    EndTurn();
+  }
+  void Accept(const std::string& player, TaskId task) {
+    EXPECT_OK(board_->OnAccepted(player, task));
+    EndTurn();
+  }
+  void Report(const std::string& player, TaskId task, TaskState state) {
+    broker::TaskResult result;
+    result.task = task;
+    result.state = state;
+    result.exit_code = state == TaskState::kOk ? 0 : 1;
+    result.stdout_text = "done";
+    result.started_at = clock_.Now() - 10;
+    result.finished_at = clock_.Now();
+    EXPECT_OK(board_->OnResult(player, result));
+    EndTurn();
+  }
+  // Removes `player` from the players file and tells the board.
+  void Unlist(const std::string& player) {
+    listed_.erase(player);
+    board_->OnDisconnect(player);
+    EXPECT_OK(board_->AbortPlayer(player));
+    EndTurn();
+  }
+  void Expire(const std::set<std::string>& connected = {}) {
+    EXPECT_OK(board_->ExpireUndelivered(
+        [&](const std::string& name) { return connected.count(name) != 0; }));
+    EndTurn();
+  }
+
+  JobRecord Job(JobId id) {
+    Result<std::optional<JobRecord>> job = board_->Find(id);
+    EXPECT_OK(job.status());
+    return job.ok() && job.value() ? *job.value() : JobRecord();
+  }
+  // The job as the database holds it (what a restart would find).
+  JobRecord Stored(JobId id) {
+    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
+    EXPECT_OK(job.status());
+    return job.ok() && job.value() ? *job.value() : JobRecord();
+  }
+  TaskRecord Task(JobId id, size_t i) {
+    JobRecord job = Job(id);
+    return i < job.tasks.size() ? job.tasks[i] : TaskRecord();
+  }
+  TaskId TaskOf(JobId id, size_t i) { return Task(id, i).task; }
+  TaskState StateOf(JobId id, size_t i) { return Task(id, i).state; }
+
+  static std::string Run(TaskId task, const std::string& player) {
+    return "run " + std::to_string(task) + "@" + player;
+  }
+  static std::string Stop(TaskId task, const std::string& player) {
+    return "cancel " + std::to_string(task) + "@" + player;
+  }
+  // The orders since the last call, as Run() and Stop() spell them.
+  std::vector<std::string> Orders() {
+    std::vector<std::string> out;
+    for (const PlayerOrder& order : board_->TakeOrders()) {
+      if (const auto* run = std::get_if<broker::RunTask>(&order.message))
+        out.push_back(Run(run->task, order.player));
+      else if (const auto* c = std::get_if<broker::CancelTask>(&order.message))
+        out.push_back(Stop(c->task, order.player));
+      else
+        out.push_back("other");
+    }
+    return out;
+  }
+  // The jobs finished since the last call, as "ID STATE".
+  std::vector<std::string> Finished() {
+    std::vector<std::string> out;
+    for (const JobRecord& job : board_->TakeFinishedJobs())
+      out.push_back(std::to_string(job.id) + " " +
+                    broker::JobStateName(job.state));
+    return out;
+  }
+  static std::string Done(JobId id, JobState state) {
+    return std::to_string(id) + " " + broker::JobStateName(state);
+  }
+  using Strings = std::vector<std::string>;
+
+  test::FakeClock clock_;
+  std::set<std::string> listed_;
+  test::TempDir dir_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<JobBoard> board_;
+};
+
+// ---- submit and dispatch ----
+
+TEST_F(JobBoardTest, SubmittedJobIsDurableAndQueuedUntilAHello) {
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(JobState::kPending, Stored(id).state);
+  EXPECT_EQ(TaskState::kQueued, Stored(id).tasks[1].state);
+  EXPECT_EQ("tester", Stored(id).submitted_by);
+  EXPECT_EQ(1u, board_->active_jobs());
+}
+
+TEST_F(JobBoardTest, AllJobTasksGoOnlyToPlayersThatSaidHello) {
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Hello("web-2", 4);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+  EXPECT_EQ(TaskState::kQueued, StateOf(id, 0));
+  EXPECT_EQ(TaskState::kDispatched, Stored(id).tasks[1].state);
+  EXPECT_EQ(clock_.Now(), Task(id, 1).dispatched_at);
+}
+
+TEST_F(JobBoardTest, TaskOrderCarriesJobScoreParamsAndTimeout) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  std::vector<PlayerOrder> orders = board_->TakeOrders();
+  ASSERT_EQ(1u, orders.size());
+  const auto* run = std::get_if<broker::RunTask>(&orders[0].message);
+  ASSERT_NE(nullptr, run);
+  EXPECT_EQ(id, run->job);
+  EXPECT_EQ("backup", run->score);
+  EXPECT_EQ((broker::StringMap{{"target", "/srv"}}), run->params);
+  EXPECT_EQ(std::optional<int64_t>(30), run->timeout_s);
+}
+
+TEST_F(JobBoardTest, PlayerNeverGetsMoreTasksThanSlots) {
+  Hello("web-1", 1);
+  JobId a = Submit(Scope::kAll, {"web-1"});
+  JobId b = Submit(Scope::kAll, {"web-1"});
+  EXPECT_EQ(Strings{Run(TaskOf(a, 0), "web-1")}, Orders());
+  Report("web-1", TaskOf(a, 0), TaskState::kOk);
+  EXPECT_EQ(Strings{Run(TaskOf(b, 0), "web-1")}, Orders());
+  EXPECT_EQ(1u, board_->Unfinished("web-1"));
+}
+
+TEST_F(JobBoardTest, AcceptedTaskIsRunning) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Accept("web-2", TaskOf(id, 0));
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 0)) << "another player";
+  Accept("web-1", TaskOf(id, 0));
+  EXPECT_EQ(TaskState::kRunning, Stored(id).tasks[0].state);
+}
+
+// ---- results ----
+
+TEST_F(JobBoardTest, ResultsFinishAnAllJob) {
+  Hello("web-1", 4);
+  Hello("web-2", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Report("web-1", TaskOf(id, 0), TaskState::kOk);
+  EXPECT_TRUE(Finished().empty());
+  Report("web-2", TaskOf(id, 1), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kOk)}, Finished());
+  EXPECT_EQ(nullptr, board_->FindActive(id));
+  EXPECT_EQ(JobState::kOk, Stored(id).state);
+  EXPECT_EQ(clock_.Now(), Stored(id).finished_at);
+}
+
+TEST_F(JobBoardTest, ResultFieldsAreStored) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Report("web-1", TaskOf(id, 0), TaskState::kFail);
+  TaskRecord task = Stored(id).tasks[0];
+  EXPECT_EQ(TaskState::kFail, task.state);
+  EXPECT_EQ(std::optional<int64_t>(1), task.exit_code);
+  EXPECT_EQ("done", task.stdout_text);
+  EXPECT_EQ(clock_.Now(), task.finished_at);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, AllJobWithSomeFailuresIsPartialFail) {
+  Hello("web-1", 4);
+  Hello("web-2", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Report("web-1", TaskOf(id, 0), TaskState::kOk);
+  Report("web-2", TaskOf(id, 1), TaskState::kUnkScore);
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, ResultFromAnotherPlayerIsIgnored) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Report("web-2", TaskOf(id, 0), TaskState::kOk);
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 0));
+  EXPECT_TRUE(Finished().empty());
+}
+
+TEST_F(JobBoardTest, DuplicateResultForFinishedTaskChangesNothing) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  TaskId task = TaskOf(id, 0);
+  Report("web-1", task, TaskState::kOk);
+  Finished();
+  clock_.Advance(5000);
+  Report("web-1", task, TaskState::kFail);
+  EXPECT_TRUE(Finished().empty());
+  EXPECT_EQ(JobState::kOk, Stored(id).state);
+  EXPECT_EQ(TaskState::kOk, Stored(id).tasks[0].state);
+  EXPECT_EQ(clock_.Now() - 5000, Stored(id).tasks[0].finished_at);
+}
+
+// ---- `one` jobs ----
+
+TEST_F(JobBoardTest, OneJobGoesToPlayerWithMostFreeSlots) {
+  Hello("web-1", 1);
+  Hello("web-2", 3);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  EXPECT_EQ(Strings{Run(TaskOf(id, 0), "web-2")}, Orders());
+  EXPECT_EQ("web-2", Stored(id).tasks[0].player);
+}
+
+TEST_F(JobBoardTest, OneJobMovesToNextPlayerAfterSoftFailures) {
+  Hello("web-1", 4);
+  Hello("web-2", 2);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Orders();
+  Report("web-1", TaskOf(id, 0), TaskState::kUnkScore);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+  EXPECT_EQ(2, Task(id, 1).attempt);
+  EXPECT_TRUE(Finished().empty());
+  Report("web-2", TaskOf(id, 1), TaskState::kHostError);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+  EXPECT_EQ(2u, Stored(id).tasks.size()) << "nobody is left to try";
+}
+
+TEST_F(JobBoardTest, OneJobIsOkAfterASoftFailureAndASuccess) {
+  Hello("web-1", 4);
+  Hello("web-2", 2);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Report("web-1", TaskOf(id, 0), TaskState::kHostError);
+  Report("web-2", TaskOf(id, 1), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kOk)}, Finished());
+}
+
+// Regression, DESIGN.md 12.1: the original left a `one` job with two or more
+// players PENDING for ever when its score failed on the first player. A hard
+// failure ends the job FAIL at once, and no other player is tried.
+TEST_F(JobBoardTest, OneJobEndsFailOnAHardFailure) {
+  Hello("web-1", 4);
+  Hello("web-2", 2);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Orders();
+  Report("web-1", TaskOf(id, 0), TaskState::kFail);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(1u, Stored(id).tasks.size());
+}
+
+TEST_F(JobBoardTest, OneJobNextAttemptWaitsForAnOfflinePlayer) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Report("web-1", TaskOf(id, 0), TaskState::kUnkScore);
+  EXPECT_EQ(TaskState::kQueued, StateOf(id, 1));
+  Orders();
+  Hello("web-2", 1);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+}
+
+// ---- hello reconciliation ----
+
+TEST_F(JobBoardTest, DispatchedTaskThePlayerHoldsBecomesRunning) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Orders();
+  board_->OnDisconnect("web-1");
+  Hello("web-1", 4, {{TaskOf(id, 0), false}});
+  EXPECT_EQ(TaskState::kRunning, Stored(id).tasks[0].state);
+  EXPECT_TRUE(Orders().empty());
+}
+
+TEST_F(JobBoardTest, DispatchedTaskThePlayerDoesNotHoldIsResent) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Orders();
+  board_->OnDisconnect("web-1");
+  Hello("web-1", 4);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 0), "web-1")}, Orders());
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 0));
+}
+
+TEST_F(JobBoardTest, RunningTaskThePlayerForgotEndsLost) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Accept("web-1", TaskOf(id, 0));
+  board_->OnDisconnect("web-1");
+  Hello("web-1", 4);
+  EXPECT_EQ(TaskState::kLost, Stored(id).tasks[0].state);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+  EXPECT_EQ(0u, board_->Unfinished("web-1"));
+}
+
+TEST_F(JobBoardTest, UnknownRunningTaskThePlayerHoldsIsCancelled) {
+  Hello("web-1", 4, {{9001, false}, {9002, true}});
+  EXPECT_EQ(Strings{Stop(9001, "web-1")}, Orders());
+}
+
+TEST_F(JobBoardTest, HeldTaskOfACancelledJobIsCancelledAgain) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Accept("web-1", TaskOf(id, 0));
+  ASSERT_OK(board_->Cancel(id));
+  Orders();
+  Hello("web-1", 4, {{TaskOf(id, 0), false}});
+  EXPECT_EQ(Strings{Stop(TaskOf(id, 0), "web-1")}, Orders());
+}
+
+// A second session of a player replaces the first (DESIGN.md 4) without a
+// disconnect in between. Ending the tasks it forgot must not hand their
+// slots out twice: a 1-slot player gets one task, not two.
+TEST_F(JobBoardTest, NewSessionThatForgotATaskStillGetsAtMostSlotsTasks) {
+  Hello("web-1", 1);
+  JobId a = Submit(Scope::kAll, {"web-1"});
+  Accept("web-1", TaskOf(a, 0));
+  JobId b = Submit(Scope::kAll, {"web-1"});
+  JobId c = Submit(Scope::kAll, {"web-1"});
+  Orders();
+  Hello("web-1", 1);
+  EXPECT_EQ(Strings{Run(TaskOf(b, 0), "web-1")}, Orders());
+  EXPECT_EQ(1u, board_->Unfinished("web-1"));
+  EXPECT_EQ(TaskState::kQueued, StateOf(c, 0));
+}
+
+TEST_F(JobBoardTest, DisconnectedPlayerGetsNoTasksUntilItsNextHello) {
+  Hello("web-1", 4);
+  board_->OnDisconnect("web-1");
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  EXPECT_TRUE(Orders().empty());
+  Hello("web-1", 4);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 0), "web-1")}, Orders());
+}
+
+// ---- removal of a player ----
+
+TEST_F(JobBoardTest, AbortPlayerEndsItsTasksAborted) {
+  Hello("web-1", 4);
+  Hello("web-2", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Accept("web-1", TaskOf(id, 0));
+  Unlist("web-1");
+  EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 1));
+  Report("web-2", TaskOf(id, 1), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, AbortPlayerMovesAOneJobOn) {
+  Hello("web-1", 4);
+  Hello("web-2", 2);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Orders();
+  Unlist("web-1");
+  EXPECT_EQ(TaskState::kAborted, StateOf(id, 0));
+  EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+}
+
+TEST_F(JobBoardTest, AbortPlayerEndsAQueuedOneJobWithNobodyLeft) {
+  JobId id = Submit(Scope::kOne, {"web-1"});
+  Unlist("web-1");
+  EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, AbortPlayerRequeuesAOneJobWithoutThatPlayer) {
+  Hello("web-1", 1);
+  Hello("web-2", 1);
+  Submit(Scope::kAll, {"web-1", "web-2"});
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Orders();
+  Unlist("web-1");
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(TaskState::kQueued, StateOf(id, 0));
+  EXPECT_EQ(0, scheduler_->Busy("web-1"));
+}
+
+// AbortPlayer must not place tasks on the player it removes, even when
+// nobody told the scheduler that the player left.
+TEST_F(JobBoardTest, AbortPlayerNeverDispatchesToTheRemovedPlayer) {
+  Hello("web-1", 1);
+  Hello("web-2", 1);
+  JobId a = Submit(Scope::kAll, {"web-1"});
+  Submit(Scope::kAll, {"web-2"});
+  JobId one = Submit(Scope::kOne, {"web-1", "web-2"});
+  Orders();
+  listed_.erase("web-1");
+  ASSERT_OK(board_->AbortPlayer("web-1"));
+  EXPECT_EQ(TaskState::kAborted, StateOf(a, 0));
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(TaskState::kQueued, StateOf(one, 0));
+}
+
+// ---- cancel ----
+
+TEST_F(JobBoardTest, CancelEndsQueuedTasksAtOnce) {
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  ASSERT_OK(board_->Cancel(id));
+  EndTurn();
+  EXPECT_EQ(TaskState::kCancelled, Stored(id).tasks[0].state);
+  EXPECT_EQ(Strings{Done(id, JobState::kCancelled)}, Finished());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_FALSE(scheduler_->IsQueued(Stored(id).tasks[1].task));
+}
+
+TEST_F(JobBoardTest, CancelStopsRunningTasksAndWaitsForTheirResults) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Accept("web-1", TaskOf(id, 0));
+  Orders();
+  ASSERT_OK(board_->Cancel(id));
+  EXPECT_EQ(Strings{Stop(TaskOf(id, 0), "web-1")}, Orders());
+  EXPECT_EQ(TaskState::kRunning, StateOf(id, 0));
+  EXPECT_TRUE(Finished().empty());
+  Report("web-1", TaskOf(id, 0), TaskState::kCancelled);
+  EXPECT_EQ(Strings{Done(id, JobState::kCancelled)}, Finished());
+}
+
+TEST_F(JobBoardTest, CancelOfADispatchedTaskStopsItAndFreesTheSlot) {
+  Hello("web-1", 1);
+  JobId a = Submit(Scope::kAll, {"web-1"});
+  JobId b = Submit(Scope::kAll, {"web-1"});
+  Orders();
+  ASSERT_OK(board_->Cancel(a));
+  EXPECT_EQ(TaskState::kCancelled, Task(a, 0).state);
+  EXPECT_EQ((Strings{Stop(TaskOf(a, 0), "web-1"), Run(TaskOf(b, 0), "web-1")}),
+            Orders());
+}
+
+// An `all` job may list a player twice. Cancelling it frees the slot of its
+// dispatched task while the slot is first handed to its own second task,
+// which the cancel then ends too: the slot must pass on to the next job in
+// the same turn, not wait for some later event.
+TEST_F(JobBoardTest, CancelPassesAFreedSlotOnInTheSameTurn) {
+  Hello("web-1", 1);
+  JobId a = Submit(Scope::kAll, {"web-1", "web-1"});
+  JobId b = Submit(Scope::kAll, {"web-1"});
+  Orders();
+  ASSERT_OK(board_->Cancel(a));
+  EXPECT_EQ((Strings{Stop(TaskOf(a, 0), "web-1"), Run(TaskOf(b, 0), "web-1")}),
+            Orders());
+  EXPECT_EQ(1, scheduler_->Busy("web-1"));
+}
+
+TEST_F(JobBoardTest, CancelledOneJobIsNotRetried) {
+  Hello("web-1", 4);
+  Hello("web-2", 2);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Accept("web-1", TaskOf(id, 0));
+  ASSERT_OK(board_->Cancel(id));
+  Report("web-1", TaskOf(id, 0), TaskState::kUnkScore);
+  EXPECT_EQ(Strings{Done(id, JobState::kCancelled)}, Finished());
+  EXPECT_EQ(1u, Stored(id).tasks.size());
+}
+
+TEST_F(JobBoardTest, CancelOfUnknownOrFinishedJobIsNotFound) {
+  EXPECT_EQ(common::Status::Code::kNotFound, board_->Cancel(77).code());
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  ASSERT_OK(board_->Cancel(id));
+  EXPECT_EQ(common::Status::Code::kNotFound, board_->Cancel(id).code());
+}
+
+// ---- resends ----
+
+TEST_F(JobBoardTest, UnacceptedTaskIsResentAfterTheRetryTimeOnly) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Orders();
+  clock_.Advance(4999);
+  board_->ResendUnaccepted(5000);
+  EXPECT_TRUE(Orders().empty());
+  clock_.Advance(1);
+  board_->ResendUnaccepted(5000);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 0), "web-1")}, Orders());
+  board_->ResendUnaccepted(5000);
+  EXPECT_TRUE(Orders().empty()) << "the retry time starts again";
+}
+
+TEST_F(JobBoardTest, AcceptedTaskIsNeverResent) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Accept("web-1", TaskOf(id, 0));
+  Orders();
+  clock_.Advance(60000);
+  board_->ResendUnaccepted(5000);
+  EXPECT_TRUE(Orders().empty());
+}
+
+// ---- delivery timeout ----
+
+TEST_F(JobBoardTest, TaskForOfflinePlayerExpiresAfterTheDeliveryTimeout) {
+  JobId id = Submit(Scope::kAll, {"web-1"}, 60);
+  clock_.Advance(59999);
+  Expire();
+  EXPECT_EQ(TaskState::kQueued, StateOf(id, 0));
+  clock_.Advance(1);
+  Expire();
+  EXPECT_EQ(TaskState::kExpired, Stored(id).tasks[0].state);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, TaskForConnectedPlayerNeverExpires) {
+  Hello("web-1", 1);
+  Submit(Scope::kAll, {"web-1"});
+  JobId id = Submit(Scope::kAll, {"web-1"}, 60);
+  clock_.Advance(3600 * 1000);
+  Expire({"web-1"});
+  EXPECT_EQ(TaskState::kQueued, StateOf(id, 0));
+}
+
+TEST_F(JobBoardTest, ZeroDeliveryTimeoutWaitsForEver) {
+  JobId id = Submit(Scope::kAll, {"web-1"}, 0);
+  clock_.Advance(int64_t{400} * 24 * 3600 * 1000);
+  Expire();
+  EXPECT_EQ(TaskState::kQueued, StateOf(id, 0));
+}
+
+TEST_F(JobBoardTest, ExpiredOneAttemptMovesToAConnectedPlayer) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"}, 60);
+  board_->OnDisconnect("web-1");
+  Orders();
+  Hello("web-2", 1);
+  clock_.Advance(60000);
+  Expire({"web-2"});
+  EXPECT_EQ(TaskState::kExpired, StateOf(id, 0));
+  EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+}
+
+TEST_F(JobBoardTest, QueuedOneJobWithAllPlayersOfflineExpiresFail) {
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"}, 10);
+  clock_.Advance(10000);
+  Expire();
+  EXPECT_EQ(TaskState::kExpired, Stored(id).tasks[0].state);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+// ---- restart ----
+
+TEST_F(JobBoardTest, RecoverRestoresUnfinishedJobsAndQueuesTheirTasks) {
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Restart();
+  ASSERT_OK(board_->Recover());
+  EXPECT_EQ(1u, board_->active_jobs());
+  EXPECT_TRUE(scheduler_->IsQueued(TaskOf(id, 1)));
+  Hello("web-2", 4);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+}
+
+TEST_F(JobBoardTest, RecoverKeepsTasksInFlightForTheHello) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  Restart();
+  ASSERT_OK(board_->Recover());
+  EXPECT_EQ(1u, board_->Unfinished("web-1"));
+  Hello("web-1", 4, {{TaskOf(id, 0), false}});
+  EXPECT_EQ(TaskState::kRunning, Stored(id).tasks[0].state);
+}
+
+TEST_F(JobBoardTest, RecoverSkipsFinishedJobsAndLosesTheUncommittedTurn) {
+  Hello("web-1", 4);
+  JobId done = Submit(Scope::kAll, {"web-1"});
+  Report("web-1", TaskOf(done, 0), TaskState::kOk);
+  broker::SubmitRequest request;
+  request.score = "backup";
+  request.players = {"web-1"};
+  ASSERT_TRUE(board_->Submit(request, "tester", 0).ok());
+  Restart();
+  ASSERT_OK(board_->Recover());
+  EXPECT_EQ(0u, board_->active_jobs());
+}
+
+TEST_F(JobBoardTest, RecoverAbortsTasksOfPlayersNoLongerListed) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Restart();
+  listed_.erase("web-1");
+  ASSERT_OK(board_->Recover());
+  EndTurn();
+  EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
+  EXPECT_EQ(TaskState::kQueued, Stored(id).tasks[1].state);
+}
+
+// A `one` job waiting for a player is queued again on restart. When every
+// player it lists was removed from the players file while the conductor was
+// down, nobody can ever run it: it must end rather than stay PENDING for
+// ever (DESIGN.md 5: "No job stays PENDING for ever").
+TEST_F(JobBoardTest, RecoverEndsAQueuedOneJobWhosePlayersAreAllUnlisted) {
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Restart();
+  listed_ = {"web-3"};
+  ASSERT_OK(board_->Recover());
+  EndTurn();
+  EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, SubmitUsesDefaultDeliveryTimeoutUnlessGiven) {
+  broker::SubmitRequest request;
+  request.score = "backup";
+  request.players = {"web-1"};
+  Result<JobId> id = board_->Submit(request, "tester", 600);
+  ASSERT_OK(id.status());
+  EXPECT_EQ(std::optional<int64_t>(600), Stored(id.value()).delivery_timeout_s);
+  EXPECT_EQ(std::optional<int64_t>(5),
+            Stored(Submit(Scope::kOne, {"web-1"}, 5)).delivery_timeout_s);
+}
+
+}  // namespace
+}  // namespace orchestra::conductor

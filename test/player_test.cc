@@ -1,0 +1,413 @@
+// Tests for player/player.cc (with task_board.cc, session.cc, config.cc):
+// the real Player against a fake conductor, an in-process ROUTER with Curve
+// server keys on tcp://127.0.0.1:*. Scores run through FakeProcessRunner,
+// so the tests decide when each task ends; one test uses real processes.
+
+#include "player/player.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "broker/endpoint.h"
+#include "broker/poller.h"
+#include "common/files.h"
+#include "test/fake_process_runner.h"
+#include "test/test_util.h"
+
+namespace orchestra::player {
+namespace {
+
+using broker::TaskState;
+
+class PlayerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto conductor_keys = broker::GenerateKeyPair();
+    auto player_keys = broker::GenerateKeyPair();
+    ASSERT_OK(conductor_keys.status());
+    ASSERT_OK(player_keys.status());
+    ASSERT_OK(
+        broker::WriteKeyPair(dir_.path(), "conductor", conductor_keys.value()));
+    ASSERT_OK(broker::WriteKeyPair(dir_.path(), "player", player_keys.value()));
+    broker::EndpointOptions options;
+    options.curve_server_secret = conductor_keys.value().secret_key;
+    auto router =
+        broker::Endpoint::Router(&context_, "fake conductor", options);
+    ASSERT_OK(router.status());
+    router_ = std::move(router.value());
+    auto bound = router_->Bind("tcp://127.0.0.1:*");
+    ASSERT_OK(bound.status());
+    ASSERT_OK(common::MakeDirectories(dir_.File("scores"), 0755));
+    AddScore("alpha");
+    config_.player_name = "test-player";
+    config_.conductor_endpoint = bound.value();
+    config_.conductor_public_key = dir_.File("conductor.pub");
+    config_.player_secret_key = dir_.File("player.key");
+    config_.score_directory = dir_.File("scores");
+    config_.state_path = dir_.File("player.db");
+    config_.slots = 2;
+  }
+  void TearDown() override { StopPlayer(); }
+
+  void AddScore(const std::string& name, const std::string& conf = "") {
+    std::string path = dir_.File("scores/" + name);
+    std::ofstream(path) << "#!/bin/sh\necho ran $ORC_TASK_ID\n";
+    ASSERT_EQ(0, ::chmod(path.c_str(), 0755));
+    if (!conf.empty()) std::ofstream(path + ".conf") << conf;
+  }
+
+  // Starts the player on its own thread; `real` runs real processes.
+  void StartPlayer(bool real = false) {
+    PlayerSeams seams;
+    if (!real) {
+      auto fake = std::make_unique<test::FakeProcessRunner>();
+      fake_ = fake.get();
+      seams.runner = std::move(fake);
+    }
+    seams.watch_signals = false;
+    seams.result_resend_ms = resend_ms_;
+    auto player = Player::Create(config_, std::move(seams));
+    ASSERT_OK(player.status());
+    player_ = std::move(player.value());
+    thread_ = std::thread([this] { run_status_ = player_->Run(); });
+  }
+  void StopPlayer() {
+    if (!thread_.joinable()) return;
+    player_->RequestStop();
+    thread_.join();
+    player_.reset();
+    stale_peers_.insert(peer_);  // Its last messages may still arrive
+    peer_.clear();
+  }
+
+  // The next message of type T from the player, skipping heartbeats (and
+  // repeated hellos when T is not Hello); nullopt after 10 s.
+  template <typename T>
+  std::optional<T> Expect() {
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < give_up) {
+      std::optional<broker::PlayerMessage> message = Receive(100);
+      if (!message) continue;
+      if (const T* wanted = std::get_if<T>(&*message)) return *wanted;
+      if (std::holds_alternative<broker::Heartbeat>(*message) ||
+          std::holds_alternative<broker::Hello>(*message))
+        continue;
+      ADD_FAILURE() << "unexpected " << broker::MessageType(*message);
+      return std::nullopt;
+    }
+    ADD_FAILURE() << "nothing came within 10 s";
+    return std::nullopt;
+  }
+  std::optional<broker::PlayerMessage> Receive(long timeout_ms) {
+    broker::Poller poller;
+    poller.AddSocket(router_->handle());
+    EXPECT_OK(poller.Wait(timeout_ms));
+    std::optional<broker::Inbound> in = router_->TryReceive();
+    if (!in || stale_peers_.count(in->peer)) return std::nullopt;
+    peer_ = in->peer;
+    auto message = broker::DecodePlayerMessage(in->payload);
+    EXPECT_OK(message.status());
+    if (!message.ok()) return std::nullopt;
+    return message.value();
+  }
+  void Send(const broker::PlayerMessage& message) {
+    ASSERT_OK(
+        router_->SendTo(peer_, false, broker::EncodePlayerMessage(message)));
+  }
+  // Starts the player and completes its session; returns its hello.
+  broker::Hello Greet(bool real = false) {
+    StartPlayer(real);
+    std::optional<broker::Hello> hello = Expect<broker::Hello>();
+    Send(broker::Welcome{1, 10000});
+    return hello.value_or(broker::Hello());
+  }
+  static broker::RunTask Task(broker::TaskId id,
+                              const std::string& score = "alpha") {
+    broker::RunTask task;
+    task.task = id;
+    task.job = 100 + id;
+    task.score = score;
+    task.params = {{"name", "value"}};
+    return task;
+  }
+  // Sends a task and checks that it is accepted.
+  void Give(broker::TaskId id, const std::string& score = "alpha") {
+    Send(Task(id, score));
+    std::optional<broker::Accepted> accepted = Expect<broker::Accepted>();
+    ASSERT_TRUE(accepted.has_value());
+    EXPECT_EQ(id, accepted->task);
+  }
+  std::optional<broker::TaskResult> ExpectResult(broker::TaskId id) {
+    std::optional<broker::TaskResult> result = Expect<broker::TaskResult>();
+    EXPECT_TRUE(result.has_value());
+    if (result) {
+      EXPECT_EQ(id, result->task);
+    }
+    return result;
+  }
+
+  test::TempDir dir_;
+  broker::Context context_;
+  std::unique_ptr<broker::Endpoint> router_;
+  std::string peer_;
+  std::set<std::string> stale_peers_;  // Sessions of stopped players
+  PlayerConfig config_;
+  common::TimeMs resend_ms_ = 60000;
+  test::FakeProcessRunner* fake_ = nullptr;  // Owned by the player
+  std::unique_ptr<Player> player_;
+  std::thread thread_;
+  common::Status run_status_;
+};
+
+TEST_F(PlayerTest, HelloCarriesScoresAndSlots) {
+  StartPlayer();
+  std::optional<broker::Hello> hello = Expect<broker::Hello>();
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(1, hello->proto);
+  EXPECT_EQ(2, hello->slots);
+  ASSERT_EQ(1u, hello->scores.size());
+  EXPECT_EQ("alpha", hello->scores[0].name);
+  EXPECT_EQ(64u, hello->scores[0].sha256.size());
+  EXPECT_TRUE(hello->tasks.empty());
+}
+
+TEST_F(PlayerTest, HelloIsResentUntilWelcome) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  std::optional<broker::PlayerMessage> again = Receive(5000);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(std::holds_alternative<broker::Hello>(*again));
+}
+
+TEST_F(PlayerTest, TaskIsAcceptedRunAndItsResultSent) {
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  EXPECT_EQ("test-player", fake_->run(0).player);
+  EXPECT_EQ(config_.score_directory + "/alpha", fake_->run(0).path);
+  fake_->Finish(1, TaskState::kOk);
+  EXPECT_EQ(TaskState::kOk, ExpectResult(1)->state);
+}
+
+TEST_F(PlayerTest, ResultIsResentUntilAcknowledged) {
+  resend_ms_ = 100;
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  fake_->Finish(1, TaskState::kFail);
+  ExpectResult(1);
+  ExpectResult(1);  // Resent, no ack yet
+  Send(broker::ResultAck{1});
+  Give(2);
+  ASSERT_TRUE(fake_->WaitForStarts(2));
+  fake_->Finish(2, TaskState::kOk);
+  ExpectResult(2);  // Not task 1 again
+}
+
+TEST_F(PlayerTest, ResultIsResentAfterANewWelcome) {
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  fake_->Finish(1, TaskState::kOk);
+  ExpectResult(1);
+  Send(broker::Welcome{1, 10000});
+  ExpectResult(1);
+}
+
+TEST_F(PlayerTest, RepeatedTaskIsNeverRunTwice) {
+  Greet();
+  Give(1);
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  fake_->Finish(1, TaskState::kOk);
+  ExpectResult(1);
+  Send(Task(1));
+  EXPECT_EQ(TaskState::kOk, ExpectResult(1)->state);  // The stored result
+  EXPECT_EQ(1u, fake_->started().size());
+}
+
+TEST_F(PlayerTest, MoreTasksThanSlotsWaitInOrder) {
+  Greet();
+  for (broker::TaskId id : {1, 2, 3}) Give(id);
+  ASSERT_TRUE(fake_->WaitForStarts(2));
+  EXPECT_EQ((std::vector<broker::TaskId>{1, 2}), fake_->started());
+  fake_->Finish(2, TaskState::kOk);
+  ExpectResult(2);
+  ASSERT_TRUE(fake_->WaitForStarts(3));
+  EXPECT_EQ(3, fake_->started()[2]);
+}
+
+TEST_F(PlayerTest, ScoreConcurrencyLimitLetsOtherScoresPass) {
+  AddScore("beta", "concurrency = 1\n");
+  Greet();
+  for (broker::TaskId id : {1, 2}) Give(id, "beta");
+  Give(3, "alpha");
+  ASSERT_TRUE(fake_->WaitForStarts(2));
+  EXPECT_EQ((std::vector<broker::TaskId>{1, 3}), fake_->started());
+}
+
+TEST_F(PlayerTest, CancelOfWaitingTaskEndsItCancelled) {
+  config_.slots = 1;
+  Greet();
+  Give(1);
+  Give(2);
+  Send(broker::CancelTask{2});
+  EXPECT_EQ(TaskState::kCancelled, ExpectResult(2)->state);
+  EXPECT_EQ((std::vector<broker::TaskId>{1}), fake_->started());
+}
+
+TEST_F(PlayerTest, CancelOfRunningTaskStopsIt) {
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  Send(broker::CancelTask{1});
+  TaskState outcome = TaskState::kOk;
+  ASSERT_TRUE(fake_->WaitForStop(1, &outcome));
+  EXPECT_EQ(TaskState::kCancelled, outcome);
+  EXPECT_EQ(TaskState::kCancelled, ExpectResult(1)->state);
+}
+
+TEST_F(PlayerTest, UnknownScoreEndsUnkScore) {
+  Greet();
+  Give(1, "nosuch");
+  std::optional<broker::TaskResult> result = ExpectResult(1);
+  EXPECT_EQ(TaskState::kUnkScore, result->state);
+  EXPECT_NE(std::string::npos, result->error.find("'nosuch' is not in"));
+}
+
+TEST_F(PlayerTest, ScoreWithBadConfEndsHostErrorWithTheConfError) {
+  AddScore("broken", "interface = carrier-pigeon\n");
+  Greet();
+  Give(1, "broken");
+  std::optional<broker::TaskResult> result = ExpectResult(1);
+  EXPECT_EQ(TaskState::kHostError, result->state);
+  EXPECT_NE(std::string::npos, result->error.find("broken.conf:1"));
+  EXPECT_TRUE(fake_->started().empty());
+}
+
+TEST_F(PlayerTest, HelloRequiredErrorBringsAHello) {
+  Greet();
+  Send(broker::SessionError{"hello_required", "who are you?"});
+  std::optional<broker::PlayerMessage> hello = Receive(5000);
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_TRUE(std::holds_alternative<broker::Hello>(*hello));
+}
+
+TEST_F(PlayerTest, MalformedMessageIsDroppedAndServiceGoesOn) {
+  Greet();
+  ASSERT_OK(router_->SendTo(peer_, false, "\x81\xa4type\xa5nope!"));
+  ASSERT_OK(router_->SendTo(peer_, false, "not msgpack at all"));
+  Give(1);
+}
+
+TEST_F(PlayerTest, StopEndsRunningTasksLostAndExitsCleanly) {
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  player_->RequestStop();
+  EXPECT_EQ(TaskState::kLost, ExpectResult(1)->state);
+  thread_.join();
+  EXPECT_OK(run_status_);
+}
+
+TEST_F(PlayerTest, RestartedPlayerReportsAndResendsHeldResults) {
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  fake_->Finish(1, TaskState::kOk);
+  ExpectResult(1);
+  StopPlayer();
+  broker::Hello hello = Greet();
+  ASSERT_EQ(1u, hello.tasks.size());
+  EXPECT_TRUE(hello.tasks[0].done);
+  EXPECT_EQ(TaskState::kOk, ExpectResult(1)->state);
+}
+
+TEST_F(PlayerTest, WaitingTaskSurvivesARestartAndRuns) {
+  config_.slots = 1;
+  Greet();
+  Give(1);
+  Give(2);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  StopPlayer();  // Task 1 ends LOST; task 2 never started
+  broker::Hello hello = Greet();
+  ASSERT_EQ(2u, hello.tasks.size());
+  EXPECT_TRUE(hello.tasks[0].done);
+  EXPECT_FALSE(hello.tasks[1].done);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  EXPECT_EQ(2, fake_->started()[0]);
+}
+
+TEST_F(PlayerTest, RealScoreRunsToOk) {
+  Greet(/*real=*/true);
+  Give(7);
+  std::optional<broker::TaskResult> result = ExpectResult(7);
+  EXPECT_EQ(TaskState::kOk, result->state);
+  EXPECT_EQ("ran 7\n", result->stdout_text);
+}
+
+class PlayerConfigTest : public testing::Test {
+ protected:
+  common::Result<PlayerConfig> Load(const std::string& text) {
+    std::ofstream(dir_.File("player.conf")) << text;
+    return LoadPlayerConfig(dir_.File("player.conf"));
+  }
+  const std::string kRequired =
+      "conductor endpoint = tcp://conductor:2258\n"
+      "conductor public key = /etc/orchestra/keys/conductor.pub\n"
+      "player secret key = /etc/orchestra/keys/player.key\n";
+  test::TempDir dir_;
+};
+
+TEST_F(PlayerConfigTest, DefaultsApplyToKeysNotGiven) {
+  auto config = Load(kRequired);
+  ASSERT_OK(config.status());
+  EXPECT_EQ(4, config.value().slots);
+  EXPECT_EQ(3600, config.value().default_score_timeout_s);
+  EXPECT_EQ(65536, config.value().output_limit);
+  EXPECT_EQ(5, config.value().kill_grace_s);
+  EXPECT_EQ("/usr/lib/orchestra/scores", config.value().score_directory);
+  EXPECT_FALSE(config.value().player_name.empty());
+}
+
+TEST_F(PlayerConfigTest, MissingConductorEndpointIsAnError) {
+  auto config = Load("player secret key = /k\nconductor public key = /p\n");
+  EXPECT_NE(std::string::npos,
+            config.status().message().find("conductor endpoint"));
+}
+
+TEST_F(PlayerConfigTest, UnknownKeyNamesFileAndLine) {
+  auto config = Load(kRequired + "slot = 3\n");
+  EXPECT_NE(std::string::npos,
+            config.status().message().find("player.conf:4: unknown key"));
+}
+
+TEST_F(PlayerConfigTest, OutOfRangeValuesAreRejected) {
+  EXPECT_FALSE(Load(kRequired + "slots = 0\n").ok());
+  EXPECT_FALSE(Load(kRequired + "output limit = 2000000\n").ok());
+}
+
+TEST_F(PlayerConfigTest, SampleConfigListsEveryKeyWithItsDefault) {
+  auto sample = LoadPlayerConfig("etc/player.conf");
+  ASSERT_OK(sample.status());
+  auto defaults =
+      Load(kRequired.substr(0, 0) +
+           "conductor endpoint = tcp://conductor:2258\n"
+           "conductor public key = /etc/orchestra/keys/conductor.pub\n"
+           "player secret key = /etc/orchestra/keys/player.key\n");
+  ASSERT_OK(defaults.status());
+  EXPECT_EQ(FormatPlayerConfig(defaults.value()),
+            FormatPlayerConfig(sample.value()));
+}
+
+}  // namespace
+}  // namespace orchestra::player

@@ -1,0 +1,199 @@
+#include "test/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+extern char** environ;
+
+namespace orchestra::test {
+
+namespace {
+
+std::vector<char*> Argv(const std::string& program,
+                        const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  return argv;
+}
+
+// Polls `fd` until it closes or `deadline`; appends what it reads to `out`.
+bool Drain(int fd, std::string* out,
+           std::chrono::steady_clock::time_point deadline) {
+  char buf[65536];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) return true;
+    out->append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::string BinaryDir() {
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return "bin";
+  std::string exe(path, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+Process::Process(const std::string& program,
+                 const std::vector<std::string>& args) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  std::vector<char*> argv = Argv(program, args);
+  if (posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(),
+                  environ) != 0)
+    pid_ = 0;
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (pid_ <= 0) {
+    close(pipe_fds[0]);
+    return;
+  }
+  reader_ = std::thread([this, fd = pipe_fds[0]] { ReadLog(fd); });
+}
+
+Process::~Process() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+void Process::ReadLog(int fd) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.append(buf, static_cast<size_t>(n));
+    changed_.notify_all();
+  }
+  close(fd);
+  std::lock_guard<std::mutex> lock(mu_);
+  log_closed_ = true;
+  changed_.notify_all();
+}
+
+std::optional<std::string> Process::WaitForLog(
+    const std::string& pattern, std::chrono::milliseconds timeout,
+    size_t from) {
+  const std::regex re(pattern);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    std::smatch match;
+    std::string tail = log_.substr(std::min(from, log_.size()));
+    if (std::regex_search(tail, match, re))
+      return match.size() > 1 ? match[1].str() : match[0].str();
+    if (log_closed_) return std::nullopt;
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      tail = log_.substr(std::min(from, log_.size()));
+      if (std::regex_search(tail, match, re))
+        return match.size() > 1 ? match[1].str() : match[0].str();
+      return std::nullopt;
+    }
+  }
+}
+
+size_t Process::CountLog(const std::string& pattern) {
+  const std::regex re(pattern);
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<size_t>(std::distance(
+      std::sregex_iterator(log_.begin(), log_.end(), re),
+      std::sregex_iterator()));
+}
+
+std::string Process::Log() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_;
+}
+
+size_t Process::LogSize() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_.size();
+}
+
+void Process::Signal(int signal) {
+  if (pid_ > 0 && !reaped_) kill(pid_, signal);
+}
+
+std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
+  if (reaped_) return status_;
+  // The log pipe closes when the process exits: wait on that event.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait_for(lock, timeout, [this] { return log_closed_; });
+  }
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r != pid_) return std::nullopt;
+  reaped_ = true;
+  status_ = status;
+  return status;
+}
+
+CommandResult RunCommand(const std::string& program,
+                         const std::vector<std::string>& args,
+                         std::chrono::milliseconds timeout,
+                         const std::vector<std::string>& extra_env) {
+  CommandResult result;
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return result;
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) return result;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.push_back(*e);
+  for (const std::string& e : extra_env) env_strings.push_back(e);
+  std::vector<char*> env;
+  for (std::string& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
+  std::vector<char*> argv = Argv(program, args);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(),
+                       env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::thread err_reader(
+        [&] { Drain(err_pipe[0], &result.err, deadline); });
+    bool done = Drain(out_pipe[0], &result.out, deadline);
+    err_reader.join();
+    if (!done) kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (done && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  }
+  close(out_pipe[0]);
+  close(err_pipe[0]);
+  return result;
+}
+
+}  // namespace orchestra::test

@@ -1,0 +1,326 @@
+// Tests for player/posix_process_runner.cc (and child_process.cc,
+// output_capture.cc) with real score scripts in a temporary directory.
+// Every wait is on the runner's descriptor, bounded by a deadline.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "player/posix_process_runner.h"
+#include "test/test_util.h"
+
+namespace orchestra::player {
+namespace {
+
+using broker::TaskResult;
+using broker::TaskState;
+
+class PosixProcessRunnerTest : public testing::Test {
+ protected:
+  void SetUp() override { MakeRunner(/*output_limit=*/65536); }
+
+  void MakeRunner(size_t output_limit) {
+    RunnerOptions options;
+    options.output_limit = output_limit;
+    options.kill_grace_ms = 300;
+    auto runner = PosixProcessRunner::Create(options);
+    ASSERT_OK(runner.status());
+    runner_ = std::move(runner.value());
+  }
+
+  // Writes score `name` with `body` and returns a run of it.
+  ScoreRun Score(const std::string& name, const std::string& body) {
+    std::ofstream(dir_.File(name)) << body;
+    EXPECT_EQ(0, ::chmod(dir_.File(name).c_str(), 0755));
+    ScoreRun run;
+    run.task = ++last_task_;
+    run.job = 7;
+    run.score = name;
+    run.path = dir_.File(name);
+    run.player = "test-player";
+    return run;
+  }
+  ScoreRun Shell(const std::string& script) {
+    return Score("score" + std::to_string(last_task_ + 1),
+                 "#!/bin/sh\n" + script + "\n");
+  }
+
+  // Starts `run` and waits (at most 20 s) for its result.
+  TaskResult Run(const ScoreRun& run) {
+    EXPECT_OK(runner_->Start(run));
+    return WaitForResult();
+  }
+  TaskResult WaitForResult() {
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < give_up) {
+      common::TimeMs wait = 1000;
+      if (runner_->NextDeadline() > 0)
+        wait = std::clamp<common::TimeMs>(
+            runner_->NextDeadline() - clock_.Monotonic(), 0, 1000);
+      struct pollfd item = {runner_->fd(), POLLIN, 0};
+      ::poll(&item, 1, static_cast<int>(wait));
+      std::vector<TaskResult> done = runner_->Collect();
+      if (!done.empty()) return done[0];
+    }
+    ADD_FAILURE() << "no result within 20 s";
+    return TaskResult();
+  }
+
+  static int Count(const std::string& text, const std::string& needle) {
+    int count = 0;
+    for (size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + 1))
+      ++count;
+    return count;
+  }
+  static std::vector<std::string> Lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+  common::SystemClock clock_;
+  test::TempDir dir_;
+  std::unique_ptr<PosixProcessRunner> runner_;
+  broker::TaskId last_task_ = 0;
+};
+
+TEST_F(PosixProcessRunnerTest, ExitZeroIsOk) {
+  TaskResult result = Run(Shell("echo hello; echo oops >&2"));
+  EXPECT_EQ(TaskState::kOk, result.state);
+  EXPECT_EQ(0, result.exit_code.value_or(-1));
+  EXPECT_EQ("hello\n", result.stdout_text);
+  EXPECT_EQ("oops\n", result.stderr_text);
+  EXPECT_LE(result.started_at, result.finished_at);
+}
+
+TEST_F(PosixProcessRunnerTest, NonZeroExitIsFailWithExitCode) {
+  TaskResult result = Run(Shell("exit 3"));
+  EXPECT_EQ(TaskState::kFail, result.state);
+  EXPECT_EQ(3, result.exit_code.value_or(-1));
+  EXPECT_FALSE(result.signal.has_value());
+}
+
+TEST_F(PosixProcessRunnerTest, KilledBySignalIsFailWithSignal) {
+  TaskResult result = Run(Shell("kill -KILL $$"));
+  EXPECT_EQ(TaskState::kFail, result.state);
+  EXPECT_EQ(SIGKILL, result.signal.value_or(0));
+  EXPECT_FALSE(result.exit_code.has_value());
+}
+
+TEST_F(PosixProcessRunnerTest, EnvironmentIsExactlyTheDesignedOne) {
+  std::ifstream env_binary("/usr/bin/env", std::ios::binary);
+  std::stringstream copy;
+  copy << env_binary.rdbuf();
+  ScoreRun run = Score("printenv", copy.str());
+  run.params = {{"greeting", "hello world"}, {"COUNT", "3"}};
+  std::vector<std::string> env = Lines(Run(run).stdout_text);
+  std::sort(env.begin(), env.end());
+  std::vector<std::string> expected = {
+      "ORC_COUNT=3",
+      "ORC_JOB_ID=7",
+      "ORC_PLAYER=test-player",
+      "ORC_TASK_ID=" + std::to_string(run.task),
+      "ORC_greeting=hello world",
+      "PATH=/usr/bin:/usr/sbin:/bin:/sbin"};
+  EXPECT_EQ(expected, env);
+}
+
+TEST_F(PosixProcessRunnerTest, ArgvHoldsOnlyTheScoreName) {
+  // coreutils name themselves after argv[0] in their error messages.
+  std::ifstream binary("/usr/bin/basename", std::ios::binary);
+  std::stringstream copy;
+  copy << binary.rdbuf();
+  TaskResult result = Run(Score("argv0-check", copy.str()));
+  EXPECT_EQ(0u, result.stderr_text.rfind("argv0-check: missing operand", 0))
+      << result.stderr_text;
+}
+
+TEST_F(PosixProcessRunnerTest, StdinIsDevNull) {
+  EXPECT_EQ("/dev/null\n", Run(Shell("readlink /proc/$$/fd/0")).stdout_text);
+}
+
+TEST_F(PosixProcessRunnerTest, UmaskIs022) {
+  mode_t old = ::umask(077);  // The player's own umask must not leak
+  std::string umask = Run(Shell("umask")).stdout_text;
+  ::umask(old);
+  EXPECT_EQ("0022\n", umask);
+}
+
+TEST_F(PosixProcessRunnerTest, SignalMaskAndIgnoredSignalsAreReset) {
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, &old_mask);  // As the player's loop does
+  struct sigaction ignore = {}, old_action;
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGUSR1, &ignore, &old_action);
+  std::string status =
+      Run(Shell("grep -E '^Sig(Blk|Ign)' /proc/$$/status")).stdout_text;
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGUSR1, &old_action, nullptr);
+  EXPECT_EQ("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", status);
+}
+
+TEST_F(PosixProcessRunnerTest, RunsInItsOwnProcessGroup) {
+  std::vector<std::string> ids =
+      Lines(Run(Shell("echo $$; cut -d' ' -f5 /proc/$$/stat")).stdout_text);
+  ASSERT_EQ(2u, ids.size());
+  EXPECT_EQ(ids[0], ids[1]);
+  EXPECT_NE(std::to_string(::getpgrp()), ids[1]);
+}
+
+TEST_F(PosixProcessRunnerTest, NoDescriptorOfThePlayerLeaks) {
+  int sentinel = ::open(dir_.path().c_str(), O_RDONLY);  // No O_CLOEXEC
+  ASSERT_GE(sentinel, 0);
+  std::string fds = Run(Shell("ls -l /proc/$$/fd/")).stdout_text;
+  ::close(sentinel);
+  EXPECT_EQ(std::string::npos, fds.find("-> " + dir_.path() + "\n")) << fds;
+  EXPECT_EQ(std::string::npos, fds.find("socket:")) << fds;
+  EXPECT_EQ(std::string::npos, fds.find("anon_inode")) << fds;
+  EXPECT_EQ(2, Count(fds, "pipe:")) << fds;  // stdout and stderr
+}
+
+TEST_F(PosixProcessRunnerTest, WorkingDirectoryDefaultsToRoot) {
+  EXPECT_EQ("/\n", Run(Shell("pwd")).stdout_text);
+}
+
+TEST_F(PosixProcessRunnerTest, WorkingDirectoryComesFromTheRun) {
+  ScoreRun run = Shell("pwd");
+  run.dir = dir_.path();
+  EXPECT_EQ(dir_.path() + "\n", Run(run).stdout_text);
+}
+
+TEST_F(PosixProcessRunnerTest, MissingWorkingDirectoryFailsToStart) {
+  ScoreRun run = Shell("pwd");
+  run.dir = dir_.File("absent");
+  common::Status s = runner_->Start(run);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.message().find("absent")) << s.message();
+}
+
+TEST_F(PosixProcessRunnerTest, ExecFailureIsAnErrorWithErrnoText) {
+  common::Status s =
+      runner_->Start(Score("broken", "#!/no/such/interpreter\n"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.message().find("No such file")) << s.message();
+  EXPECT_EQ(0u, runner_->running());
+}
+
+TEST_F(PosixProcessRunnerTest, OutputKeepsTheTailAndFlagsTruncation) {
+  MakeRunner(/*output_limit=*/1000);
+  TaskResult result = Run(
+      Shell("i=0; while [ $i -lt 300 ]; do echo \"line $i\"; i=$((i+1)); done; "
+            "echo END"));
+  EXPECT_TRUE(result.stdout_truncated);
+  EXPECT_LE(result.stdout_text.size(), 1000u);
+  EXPECT_EQ("line 299\nEND\n",
+            result.stdout_text.substr(result.stdout_text.size() - 13));
+  EXPECT_FALSE(result.stderr_truncated);
+}
+
+TEST_F(PosixProcessRunnerTest, InvalidUtf8OutputIsSanitized) {
+  TaskResult result = Run(Shell("printf 'a\\377b'"));
+  EXPECT_EQ(
+      "a\xEF\xBF\xBD"
+      "b",
+      result.stdout_text);
+}
+
+TEST_F(PosixProcessRunnerTest, PipeInterfaceReadsResponseAfterMegabytes) {
+  ScoreRun run = Shell(
+      "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo status=done; "
+      "printf 'answer=forty=two\\nno equals sign\\nlast=line'");
+  run.pipe_interface = true;
+  TaskResult result = Run(run);
+  broker::StringMap expected = {
+      {"answer", "forty=two"}, {"last", "line"}, {"status", "done"}};
+  EXPECT_EQ(expected, result.response);
+  EXPECT_TRUE(result.stdout_truncated);
+}
+
+TEST_F(PosixProcessRunnerTest, EnvInterfaceHasNoResponse) {
+  EXPECT_TRUE(Run(Shell("echo key=value")).response.empty());
+}
+
+TEST_F(PosixProcessRunnerTest, TimeLimitKillsScoreThatIgnoresTerm) {
+  ScoreRun run = Shell("trap '' TERM; echo started; sleep 30");
+  run.timeout_ms = 200;
+  TaskResult result = Run(run);
+  EXPECT_EQ(TaskState::kTimeout, result.state);
+  EXPECT_EQ(SIGKILL, result.signal.value_or(0));
+  EXPECT_EQ("started\n", result.stdout_text);
+}
+
+TEST_F(PosixProcessRunnerTest, TimeLimitTermsScoreThatHonoursTerm) {
+  ScoreRun run = Shell("exec sleep 30");
+  run.timeout_ms = 100;
+  TaskResult result = Run(run);
+  EXPECT_EQ(TaskState::kTimeout, result.state);
+  EXPECT_EQ(SIGTERM, result.signal.value_or(0));
+}
+
+TEST_F(PosixProcessRunnerTest, StopEndsTheTaskInTheGivenState) {
+  ScoreRun run = Shell("exec sleep 30");
+  ASSERT_OK(runner_->Start(run));
+  runner_->Stop(run.task, TaskState::kCancelled);
+  TaskResult result = WaitForResult();
+  EXPECT_EQ(TaskState::kCancelled, result.state);
+  EXPECT_EQ(SIGTERM, result.signal.value_or(0));
+}
+
+// Waits (at most 5 s) for process `pid`, not our child, to end.
+bool EndsSoon(const std::string& pid) {
+  common::UniqueFd fd(
+      static_cast<int>(::syscall(SYS_pidfd_open, std::stoi(pid), 0)));
+  if (!fd.valid()) return errno == ESRCH;  // Already gone
+  struct pollfd item = {fd.get(), POLLIN, 0};
+  return ::poll(&item, 1, 5000) == 1;
+}
+
+TEST_F(PosixProcessRunnerTest, ChildLeftBehindIsKilledWhenScoreExits) {
+  TaskResult result = Run(Shell("sleep 30 & echo $!; exit 0"));
+  EXPECT_EQ(TaskState::kOk, result.state);
+  ASSERT_FALSE(result.stdout_text.empty());
+  EXPECT_TRUE(EndsSoon(Lines(result.stdout_text)[0]));
+}
+
+TEST_F(PosixProcessRunnerTest, EscapedProcessHoldingOutputDelaysOnlyByGrace) {
+  TaskResult result = Run(Shell("setsid sleep 30 & echo $!; exit 0"));
+  EXPECT_EQ(TaskState::kOk, result.state);
+  ASSERT_FALSE(result.stdout_text.empty());
+  ::kill(std::stoi(Lines(result.stdout_text)[0]), SIGKILL);
+}
+
+TEST_F(PosixProcessRunnerTest, RunsAsTheConfiguredUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ASSERT_EQ(0, ::chmod(dir_.path().c_str(), 0755));
+  ScoreRun run = Shell("id -u; id -g");
+  run.user = "nobody";
+  std::vector<std::string> ids = Lines(Run(run).stdout_text);
+  ASSERT_EQ(2u, ids.size());
+  EXPECT_EQ("65534", ids[0]);
+}
+
+TEST_F(PosixProcessRunnerTest, UnknownUserFailsToStart) {
+  ScoreRun run = Shell("true");
+  run.user = "no-such-user-here";
+  EXPECT_FALSE(runner_->Start(run).ok());
+}
+
+}  // namespace
+}  // namespace orchestra::player

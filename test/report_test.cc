@@ -1,0 +1,137 @@
+// Tests of tools/report.h: the human-readable text of jobs and players.
+
+#include "tools/report.h"
+
+#include <sstream>
+
+#include "test/test_util.h"
+
+namespace orchestra::tools {
+namespace {
+
+using broker::JobRecord;
+using broker::TaskRecord;
+using broker::TaskState;
+
+constexpr common::TimeMs kCreated = 1795000000000;  // 2026-11-18T11:06:40Z
+
+class ReportTest : public testing::Test {
+ protected:
+  static TaskRecord Task(int64_t id, const std::string& player, TaskState state,
+                         const std::string& out) {
+    TaskRecord t;
+    t.task = id;
+    t.player = player;
+    t.state = state;
+    t.stdout_text = out;
+    return t;
+  }
+
+  static JobRecord PartlyFailedJob() {
+    JobRecord job;
+    job.id = 42;
+    job.score = "backup";
+    job.scope = broker::Scope::kAll;
+    job.state = broker::JobState::kPartialFail;
+    job.submitted_by = "alice";
+    job.created_at = kCreated;
+    job.finished_at = kCreated + 5300;
+    job.tasks.push_back(Task(1, "web-1", TaskState::kOk, "copied 3 files\n"));
+    job.tasks.push_back(
+        Task(12, "db-primary", TaskState::kFail, "\nno disk\nx"));
+    job.tasks[0].exit_code = 0;
+    job.tasks[1].signal = 9;
+    job.tasks[1].started_at = kCreated + 100;
+    job.tasks[1].finished_at = kCreated + 2600;
+    return job;
+  }
+
+  static std::vector<std::string> Lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+};
+
+TEST_F(ReportTest, FormatsDurationsForPeople) {
+  EXPECT_EQ("850ms", FormatDuration(850));
+  EXPECT_EQ("12.3s", FormatDuration(12345));
+  EXPECT_EQ("4m05s", FormatDuration(245000));
+  EXPECT_EQ("2h03m", FormatDuration(7380000));
+  EXPECT_EQ("-", FormatDuration(-1));
+}
+
+TEST_F(ReportTest, CountsPutFinishedStatesFirst) {
+  EXPECT_EQ(
+      "OK 30  FAIL 7  RUNNING 63",
+      FormatCounts({{"RUNNING", 63}, {"OK", 30}, {"FAIL", 7}, {"QUEUED", 0}}));
+}
+
+TEST_F(ReportTest, SummaryLinePrefersErrorThenStdoutThenStderr) {
+  TaskRecord t = Task(1, "w", TaskState::kFail, "");
+  t.stderr_text = "oops\n";
+  EXPECT_EQ("oops", TaskSummaryLine(t));
+  t.stdout_text = "\n  \nfirst\nsecond";
+  EXPECT_EQ("first", TaskSummaryLine(t));
+  t.error = "exec failed";
+  EXPECT_EQ("exec failed", TaskSummaryLine(t));
+}
+
+TEST_F(ReportTest, JobHeaderNamesIdScoreScopeStateTimesAndSubmitter) {
+  std::vector<std::string> lines = Lines(FormatJob(PartlyFailedJob(), false));
+  ASSERT_LE(2u, lines.size());
+  EXPECT_EQ("job 42  score backup  scope all  state PARTIAL_FAIL", lines[0]);
+  EXPECT_EQ(
+      "created 2026-11-18T11:06:40.000Z  finished "
+      "2026-11-18T11:06:45.300Z (5.3s)  submitted by alice",
+      lines[1]);
+}
+
+TEST_F(ReportTest, TaskTableHasOneAlignedLinePerTask) {
+  std::vector<std::string> lines = Lines(FormatJob(PartlyFailedJob(), false));
+  ASSERT_EQ(6u, lines.size());  // header, times, blank, titles, two tasks
+  EXPECT_EQ("TASK  PLAYER      ATTEMPT  STATE      EXIT  DURATION  OUTPUT",
+            lines[3]);
+  EXPECT_EQ(
+      "   1  web-1             1  OK            0         -  copied 3 files",
+      lines[4]);
+  EXPECT_EQ("  12  db-primary        1  FAIL   signal 9      2.5s  no disk",
+            lines[5]);
+}
+
+TEST_F(ReportTest, VerboseShowsParamsAndFullOutput) {
+  JobRecord job = PartlyFailedJob();
+  job.params["target"] = "/srv";
+  job.tasks[1].stdout_truncated = true;
+  const std::string text = FormatJob(job, true);
+  EXPECT_NE(std::string::npos, text.find("param target=/srv\n"));
+  EXPECT_NE(std::string::npos,
+            text.find("  stdout (truncated):\n    \n    no disk\n    x\n"));
+}
+
+TEST_F(ReportTest, TaskWithoutPlayerShowsDash) {
+  JobRecord job = PartlyFailedJob();
+  job.tasks = {Task(3, "", TaskState::kQueued, "")};
+  EXPECT_EQ("   3  -             1  QUEUED     -         -",
+            Lines(FormatJob(job, false))[4]);
+}
+
+TEST_F(ReportTest, JobsAndPlayersAreTables) {
+  broker::JobSummary summary;
+  summary.id = 9;
+  summary.score = "deploy";
+  summary.tasks_by_state = {{"OK", 2}};
+  EXPECT_EQ(
+      "JOB  STATE    SCORE   SCOPE  PLAYERS  TASKS  CREATED  FINISHED  BY\n"
+      "  9  PENDING  deploy  one          0  OK 2   -        -\n",
+      FormatJobs({summary}));
+  broker::PlayerInfo player{"web-1", true, 0, "1.0", 4, 1, {"a", "b"}};
+  EXPECT_EQ(
+      "PLAYER  CONNECTED  LAST SEEN  VERSION  SLOTS  RUNNING  SCORES\n"
+      "web-1   yes        -          1.0          4        1  a,b\n",
+      FormatPlayers({player}));
+}
+
+}  // namespace
+}  // namespace orchestra::tools

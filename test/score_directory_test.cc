@@ -1,0 +1,217 @@
+// Tests for player/score_directory.cc: which files are scores, what
+// NAME.conf sets, and that a bad NAME.conf leaves the score listed but
+// unusable.
+
+#include "player/score_directory.h"
+
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "test/test_util.h"
+
+namespace orchestra::player {
+namespace {
+
+class ScoreDirectoryTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    common::SetLogSinkForTest([this](common::LogLevel, std::string_view line) {
+      log_.emplace_back(line);
+    });
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+
+  void Write(const std::string& name, const std::string& text, int mode) {
+    std::ofstream(dir_.File(name)) << text;
+    ASSERT_EQ(0, ::chmod(dir_.File(name).c_str(), mode));
+  }
+  void WriteScore(const std::string& name, int mode = 0755) {
+    Write(name, "#!/bin/sh\nexit 0\n", mode);
+  }
+  void WriteConf(const std::string& score, const std::string& text) {
+    Write(score + ".conf", text, 0644);
+  }
+  ScoreDirectory Scan(uid_t owner = ::geteuid()) {
+    return ScoreDirectory::Scan(dir_.path(), owner);
+  }
+  // Scans and returns score `name` (owned by the fixture), or nullptr.
+  const Score* Find(const std::string& name, uid_t owner = ::geteuid()) {
+    scores_ = Scan(owner);
+    return scores_.Find(name);
+  }
+  static std::string Me() { return ::getpwuid(::geteuid())->pw_name; }
+  bool Logged(const std::string& text) const {
+    for (const std::string& line : log_)
+      if (line.find(text) != std::string::npos) return true;
+    return false;
+  }
+
+  test::TempDir dir_;
+  std::vector<std::string> log_;
+  ScoreDirectory scores_;
+};
+
+TEST_F(ScoreDirectoryTest, ExecutableFileIsAScoreWithItsSha256) {
+  Write("abc", "abc", 0755);
+  const Score* score = Find("abc");
+  ASSERT_NE(nullptr, score);
+  EXPECT_EQ(dir_.File("abc"), score->path);
+  EXPECT_EQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            score->sha256);
+}
+
+TEST_F(ScoreDirectoryTest, HiddenBackupAndConfNamesAreNotScores) {
+  for (const char* name : {".hidden", "backup~", "thing.conf"})
+    WriteScore(name);
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("reason=\"hidden file\""));
+  EXPECT_TRUE(Logged("reason=\"backup file\""));
+}
+
+TEST_F(ScoreDirectoryTest, NonExecutableFileIsSkippedWithReason) {
+  WriteScore("plain", 0644);
+  EXPECT_EQ(nullptr, Find("plain"));
+  EXPECT_TRUE(Logged("name=plain reason=\"not executable\""));
+}
+
+TEST_F(ScoreDirectoryTest, GroupOrOtherWritableFileIsSkipped) {
+  WriteScore("group", 0775);
+  WriteScore("other", 0757);
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("writable by group or others"));
+}
+
+TEST_F(ScoreDirectoryTest, DirectoryIsSkipped) {
+  ASSERT_EQ(0, ::mkdir(dir_.File("sub").c_str(), 0755));
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("name=sub reason=\"not a regular file\""));
+}
+
+TEST_F(ScoreDirectoryTest, InvalidNameIsSkipped) {
+  WriteScore("two words");
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("name is not"));
+}
+
+TEST_F(ScoreDirectoryTest, SymlinkToAScoreIsAScore) {
+  WriteScore("real");
+  ASSERT_EQ(0, ::symlink(dir_.File("real").c_str(), dir_.File("link").c_str()));
+  ASSERT_EQ(0, ::symlink("/tmp", dir_.File("dirlink").c_str()));
+  ScoreDirectory scores = Scan();
+  EXPECT_NE(nullptr, scores.Find("link"));
+  EXPECT_EQ(nullptr, scores.Find("dirlink"));
+}
+
+TEST_F(ScoreDirectoryTest, FileOwnedBySomeoneElseIsSkipped) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  WriteScore("theirs");
+  ASSERT_EQ(0, ::chown(dir_.File("theirs").c_str(), 4242, 4242));
+  EXPECT_EQ(nullptr, Find("theirs"));
+  EXPECT_TRUE(Logged("owned by uid 4242"));
+}
+
+TEST_F(ScoreDirectoryTest, RootOwnedScoreIsAcceptedForAnyPlayerUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs files owned by root";
+  WriteScore("rooted");
+  EXPECT_NE(nullptr, Find("rooted", /*owner=*/4242));
+}
+
+TEST_F(ScoreDirectoryTest, WritableDirectoryYieldsNoScores) {
+  WriteScore("alpha");
+  ASSERT_EQ(0, ::chmod(dir_.path().c_str(), 0777));
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("score directory unusable"));
+}
+
+TEST_F(ScoreDirectoryTest, MissingDirectoryYieldsNoScores) {
+  EXPECT_EQ(0u, ScoreDirectory::Scan(dir_.File("absent"), ::geteuid()).size());
+}
+
+TEST_F(ScoreDirectoryTest, ConfSetsEverySetting) {
+  WriteScore("alpha");
+  WriteConf("alpha",
+            "interface = pipe\ntimeout = 30\ndir = /tmp\nconcurrency = 2\n"
+            "user = " +
+                Me() + "\n");
+  const Score* score = Find("alpha");
+  ASSERT_NE(nullptr, score);
+  EXPECT_TRUE(score->usable()) << score->problem;
+  EXPECT_TRUE(score->pipe_interface);
+  EXPECT_EQ(30, score->timeout_s.value_or(-1));
+  EXPECT_EQ("/tmp", score->dir);
+  EXPECT_EQ(2, score->concurrency);
+  EXPECT_EQ(Me(), score->user);
+}
+
+TEST_F(ScoreDirectoryTest, ScoreWithoutConfHasDefaults) {
+  WriteScore("alpha");
+  const Score* score = Find("alpha");
+  ASSERT_NE(nullptr, score);
+  EXPECT_FALSE(score->pipe_interface);
+  EXPECT_FALSE(score->timeout_s.has_value());
+  EXPECT_EQ("/", score->dir);
+  EXPECT_EQ(0, score->concurrency);
+}
+
+TEST_F(ScoreDirectoryTest, BadConfMakesScoreUnusableButListed) {
+  WriteScore("alpha");
+  WriteConf("alpha", "# comment\ninterface = socket\n");
+  ScoreDirectory scores = Scan();
+  ASSERT_NE(nullptr, scores.Find("alpha"));
+  EXPECT_FALSE(scores.Find("alpha")->usable());
+  EXPECT_NE(std::string::npos,
+            scores.Find("alpha")->problem.find("alpha.conf:2"));
+  EXPECT_EQ(1u, scores.List().size());
+}
+
+TEST_F(ScoreDirectoryTest, UnknownConfKeyMakesScoreUnusable) {
+  WriteScore("alpha");
+  WriteConf("alpha", "path = /opt/bin\n");
+  EXPECT_NE(std::string::npos,
+            Find("alpha")->problem.find("unknown key 'path'"));
+}
+
+TEST_F(ScoreDirectoryTest, WritableConfMakesScoreUnusable) {
+  WriteScore("alpha");
+  WriteConf("alpha", "interface = env\n");
+  ASSERT_EQ(0, ::chmod(dir_.File("alpha.conf").c_str(), 0666));
+  EXPECT_FALSE(Find("alpha")->usable());
+}
+
+TEST_F(ScoreDirectoryTest, UserNeedsARootPlayer) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs files owned by root";
+  WriteScore("alpha");
+  WriteConf("alpha", "user = root\n");
+  const Score* score = Find("alpha", /*owner=*/4242);
+  ASSERT_NE(nullptr, score);
+  EXPECT_NE(std::string::npos, score->problem.find("needs a player running "
+                                                   "as root"));
+}
+
+TEST_F(ScoreDirectoryTest, UnknownUserMakesScoreUnusable) {
+  WriteScore("alpha");
+  WriteConf("alpha", "user = no-such-user-here\n");
+  EXPECT_FALSE(Find("alpha")->usable());
+}
+
+TEST_F(ScoreDirectoryTest, ListGivesNameShaAndInterface) {
+  WriteScore("alpha");
+  WriteScore("beta");
+  WriteConf("beta", "interface = pipe\n");
+  std::vector<broker::ScoreInfo> list = Scan().List();
+  ASSERT_EQ(2u, list.size());
+  EXPECT_EQ("alpha", list[0].name);
+  EXPECT_EQ("env", list[0].interface);
+  EXPECT_EQ("pipe", list[1].interface);
+  EXPECT_EQ(64u, list[1].sha256.size());
+}
+
+}  // namespace
+}  // namespace orchestra::player

@@ -1,0 +1,239 @@
+// One Runner per invocation runs the parsed command. Errors end up in
+// Fail(), the one place that maps them to exit statuses: Unavailable (the
+// conductor cannot be reached) is 3, anything else (a usage problem, a key
+// file, or the conductor's own error reply) is 2. The conductor's error
+// replies arrive as InvalidArgument("<code>", "<message>"), so they print as
+// "orchestra: <code>: <message>".
+
+#include "tools/cli.h"
+
+#include <climits>
+#include <memory>
+#include <optional>
+#include <variant>
+
+#include "broker/audience_client.h"
+#include "broker/curve_keys.h"
+#include "broker/json.h"
+#include "tools/command_line.h"
+#include "tools/progress_line.h"
+#include "tools/report.h"
+#include "tools/usage.h"
+
+namespace orchestra::tools {
+
+namespace {
+
+using broker::AudienceOp;
+using broker::AudienceReply;
+using broker::JobId;
+using common::Result;
+using common::Status;
+
+constexpr int kRequestTimeoutMs = 30000;  // Every op but wait.
+constexpr int64_t kWaitSlackMs = 15000;   // Beyond the conductor's timeout.
+
+template <typename Body>
+Result<Body> Expect(Result<AudienceReply> reply, const char* op) {
+  if (!reply.ok()) return reply.status();
+  if (Body* body = std::get_if<Body>(&reply.value().body))
+    return std::move(*body);
+  return Status::InvalidArgument(
+      "conductor", std::string("unexpected reply to ") + op);
+}
+
+class Runner {
+ public:
+  Runner(const CliEnvironment& env, const GlobalOptions& global)
+      : env_(env), global_(global), out_(*env.out), err_(*env.err) {}
+
+  int Run(const SubmitCommand& c);
+  int Run(const StatusCommand& c);
+  int Run(const WaitCommand& c);
+  int Run(const CancelCommand& c);
+  int Run(const JobsCommand& c);
+  int Run(const PlayersCommand& c);
+  int Run(const KeygenCommand& c);
+  int Run(const HelpCommand& c);
+  int Run(const VersionCommand& c);
+
+ private:
+  // Sends `op` (connecting first if need be) and waits for its final reply;
+  // an error reply becomes InvalidArgument("<code>", "<message>").
+  Result<AudienceReply> Request(
+      const AudienceOp& op, int timeout_ms,
+      const std::function<void(const broker::Progress&)>& on_progress = {});
+  int WaitFor(JobId job, int64_t timeout_s, const std::string& note);
+  // Prints a job record; returns kExitOk or, with `exit_by_state`, the exit
+  // status its state stands for.
+  int ShowJob(const Result<broker::JobReply>& reply, bool exit_by_state);
+  // Prints the reply's `field` as JSON.
+  int PrintJson(const char* field);
+  // Prints `s` (with `note`) and returns the exit status it stands for.
+  int Fail(const Status& s, const std::string& note = "");
+
+  const CliEnvironment& env_;
+  const GlobalOptions& global_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::unique_ptr<broker::AudienceClient> client_;
+};
+
+Result<AudienceReply> Runner::Request(
+    const AudienceOp& op, int timeout_ms,
+    const std::function<void(const broker::Progress&)>& on_progress) {
+  if (!client_) {
+    broker::ClientOptions options;
+    options.endpoint = global_.endpoint;
+    options.secret_key_file = global_.key_file;
+    options.server_key_file = global_.server_key_file;
+    options.connect_timeout_ms = env_.connect_timeout_ms;
+    Result<std::unique_ptr<broker::AudienceClient>> client =
+        broker::AudienceClient::Connect(options);
+    if (!client.ok()) return client.status();
+    client_ = std::move(client.value());
+  }
+  Result<AudienceReply> reply = client_->Call(op, timeout_ms, on_progress);
+  if (!reply.ok()) return reply;
+  if (auto* error = std::get_if<broker::ErrorReply>(&reply.value().body))
+    return Status::InvalidArgument(broker::ErrorCodeName(error->error.code),
+                                   error->error.message);
+  return reply;
+}
+
+int Runner::Run(const SubmitCommand& c) {
+  Result<broker::SubmitReply> submitted =
+      Expect<broker::SubmitReply>(Request(c.request, kRequestTimeoutMs),
+                                  "submit");
+  if (!submitted.ok()) return Fail(submitted.status());
+  const JobId job = submitted.value().job;
+  if (c.wait)
+    return WaitFor(job, c.wait_timeout_s,
+                   " (job " + std::to_string(job) + " was submitted)");
+  if (global_.json) return PrintJson("job");
+  out_ << job << "\n";
+  return kExitOk;
+}
+
+int Runner::Run(const StatusCommand& c) {
+  return ShowJob(Expect<broker::JobReply>(
+                     Request(broker::StatusRequest{c.job}, kRequestTimeoutMs),
+                     "status"),
+                 true);
+}
+
+int Runner::Run(const WaitCommand& c) {
+  return WaitFor(c.job, c.timeout_s, "");
+}
+
+int Runner::Run(const CancelCommand& c) {
+  return ShowJob(Expect<broker::JobReply>(
+                     Request(broker::CancelRequest{c.job}, kRequestTimeoutMs),
+                     "cancel"),
+                 false);
+}
+
+int Runner::Run(const JobsCommand& c) {
+  Result<broker::JobsReply> reply = Expect<broker::JobsReply>(
+      Request(c.request, kRequestTimeoutMs), "jobs");
+  if (!reply.ok()) return Fail(reply.status());
+  if (global_.json) return PrintJson("jobs");
+  out_ << FormatJobs(reply.value().jobs);
+  return kExitOk;
+}
+
+int Runner::Run(const PlayersCommand&) {
+  Result<broker::PlayersReply> reply = Expect<broker::PlayersReply>(
+      Request(broker::PlayersRequest{}, kRequestTimeoutMs), "players");
+  if (!reply.ok()) return Fail(reply.status());
+  if (global_.json) return PrintJson("players");
+  out_ << FormatPlayers(reply.value().players);
+  return kExitOk;
+}
+
+int Runner::Run(const KeygenCommand& c) {
+  Result<broker::CurveKeyPair> keys = broker::GenerateKeyPair();
+  if (!keys.ok()) return Fail(keys.status());
+  Status s = broker::WriteKeyPair(c.dir, c.name, keys.value());
+  if (!s.ok()) return Fail(s);
+  const std::string base = c.dir + "/" + c.name;
+  out_ << "wrote " << base << ".key (secret) and " << base << ".pub\n"
+       << "public key: " << keys.value().public_key << "\n";
+  return kExitOk;
+}
+
+int Runner::Run(const HelpCommand& c) {
+  out_ << Usage(c.topic);
+  return kExitOk;
+}
+
+int Runner::Run(const VersionCommand&) {
+  out_ << "orchestra " << kOrchestraVersion << "\n";
+  return kExitOk;
+}
+
+int Runner::WaitFor(JobId job, int64_t timeout_s, const std::string& note) {
+  broker::WaitRequest wait{job, timeout_s * 1000, env_.out_is_terminal};
+  int client_timeout_ms = -1;
+  if (timeout_s > 0 && wait.timeout_ms + kWaitSlackMs <= INT_MAX)
+    client_timeout_ms = static_cast<int>(wait.timeout_ms + kWaitSlackMs);
+  ProgressLine line(&out_, env_.out_is_terminal, env_.terminal_width);
+  Result<AudienceReply> reply =
+      Request(wait, client_timeout_ms,
+              [&](const broker::Progress& p) { line.Show(job, p); });
+  line.Clear();
+  if (!reply.ok()) return Fail(reply.status(), note);
+  return ShowJob(Expect<broker::JobReply>(std::move(reply), "wait"), true);
+}
+
+int Runner::ShowJob(const Result<broker::JobReply>& reply,
+                    bool exit_by_state) {
+  if (!reply.ok()) return Fail(reply.status());
+  if (global_.json) {
+    const int printed = PrintJson("job");
+    if (printed != kExitOk) return printed;
+  } else {
+    out_ << FormatJob(reply.value().job, global_.verbose);
+  }
+  return exit_by_state ? ExitStatusForJob(reply.value().job.state) : kExitOk;
+}
+
+int Runner::PrintJson(const char* field) {
+  Result<std::string> json =
+      broker::MsgpackFieldToJson(client_->last_reply_bytes(), field, true);
+  if (!json.ok()) return Fail(json.status());
+  out_ << json.value() << "\n";
+  return kExitOk;
+}
+
+int Runner::Fail(const Status& s, const std::string& note) {
+  err_ << "orchestra: " << s.message() << note << "\n";
+  return s.code() == Status::Code::kUnavailable ? kExitUnreachable
+                                                : kExitUsage;
+}
+
+}  // namespace
+
+int ExitStatusForJob(broker::JobState state) {
+  switch (state) {
+    case broker::JobState::kOk: return kExitOk;
+    case broker::JobState::kPending: return kExitPending;
+    default: return kExitJobNotOk;
+  }
+}
+
+int RunCli(int argc, char** argv, const CliEnvironment& env) {
+  std::string word;
+  Result<CommandLine> line =
+      ParseCommandLine(argc, argv, env.endpoint, &word);
+  if (!line.ok()) {
+    *env.err << "orchestra: " << line.status().message() << "\n\n"
+             << Usage(word);
+    return kExitUsage;
+  }
+  Runner runner(env, line.value().global);
+  return std::visit([&](const auto& command) { return runner.Run(command); },
+                    line.value().command);
+}
+
+}  // namespace orchestra::tools

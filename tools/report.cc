@@ -1,0 +1,206 @@
+#include "tools/report.h"
+
+#include <cstdio>
+
+#include "broker/states.h"
+#include "common/text.h"
+#include "tools/table.h"
+
+namespace orchestra::tools {
+
+namespace {
+
+using broker::JobRecord;
+using broker::TaskRecord;
+
+constexpr size_t kSummaryWidth = 60;  // The OUTPUT column of a task table.
+constexpr size_t kScoresWidth = 40;   // The SCORES column of players.
+
+std::string Time(common::TimeMs ms) {
+  return ms == 0 ? "-" : common::FormatTime(ms);
+}
+
+std::string Elapsed(common::TimeMs from, common::TimeMs to) {
+  return (from == 0 || to == 0) ? "-" : FormatDuration(to - from);
+}
+
+std::string ExitText(const TaskRecord& task) {
+  if (task.signal) return "signal " + std::to_string(*task.signal);
+  if (task.exit_code) return std::to_string(*task.exit_code);
+  return "-";
+}
+
+std::string Header(const JobRecord& job) {
+  std::string out = "job " + std::to_string(job.id) + "  score " +
+                    Printable(job.score) + "  scope " +
+                    broker::ScopeName(job.scope) + "  state " +
+                    broker::JobStateName(job.state) + "\n";
+  out += "created " + Time(job.created_at) + "  finished " +
+         Time(job.finished_at);
+  if (job.finished_at != 0)
+    out += " (" + Elapsed(job.created_at, job.finished_at) + ")";
+  if (!job.submitted_by.empty())
+    out += "  submitted by " + Printable(job.submitted_by);
+  return out + "\n";
+}
+
+std::string TaskTable(const JobRecord& job) {
+  Table table({"TASK", "PLAYER", "ATTEMPT", "STATE", "EXIT", "DURATION",
+               "OUTPUT"});
+  table.AlignRight(0);
+  table.AlignRight(2);
+  table.AlignRight(4);
+  table.AlignRight(5);
+  table.LimitWidth(6, kSummaryWidth);
+  for (const TaskRecord& t : job.tasks) {
+    table.AddRow({std::to_string(t.task), t.player.empty() ? "-" : t.player,
+                  std::to_string(t.attempt), broker::TaskStateName(t.state),
+                  ExitText(t), Elapsed(t.started_at, t.finished_at),
+                  TaskSummaryLine(t)});
+  }
+  return table.ToString();
+}
+
+// A block of text indented under its title; nothing when `text` is empty.
+std::string Section(const std::string& title, const std::string& text) {
+  if (text.empty()) return "";
+  std::string out = "  " + title + ":\n";
+  size_t start = 0;
+  const std::string printable = Printable(text, /*keep_newlines=*/true);
+  while (start < printable.size()) {
+    size_t end = printable.find('\n', start);
+    if (end == std::string::npos) end = printable.size();
+    out += "    " + printable.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string TaskDetail(const TaskRecord& t) {
+  std::string out = "\ntask " + std::to_string(t.task) + " on " +
+                    (t.player.empty() ? "-" : Printable(t.player)) +
+                    ", attempt " + std::to_string(t.attempt) + ": " +
+                    broker::TaskStateName(t.state) + ", exit " + ExitText(t) +
+                    "\n";
+  out += "  dispatched " + Time(t.dispatched_at) + "  started " +
+         Time(t.started_at) + "  finished " + Time(t.finished_at) + "\n";
+  out += Section("error", t.error);
+  out += Section(t.stdout_truncated ? "stdout (truncated)" : "stdout",
+                 t.stdout_text);
+  out += Section(t.stderr_truncated ? "stderr (truncated)" : "stderr",
+                 t.stderr_text);
+  std::string response;
+  for (const auto& [key, value] : t.response) response += key + "=" + value + "\n";
+  return out + Section("response", response);
+}
+
+std::string FirstNonBlankLine(std::string_view text) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = common::Trim(text.substr(start, end - start));
+    if (!line.empty()) return std::string(line);
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string FormatJob(const JobRecord& job, bool verbose) {
+  std::string out = Header(job);
+  if (verbose) {
+    for (const auto& [key, value] : job.params)
+      out += "param " + Printable(key) + "=" + Printable(value) + "\n";
+  }
+  out += "\n" + TaskTable(job);
+  if (verbose) {
+    for (const TaskRecord& t : job.tasks) out += TaskDetail(t);
+  }
+  return out;
+}
+
+std::string FormatJobs(const std::vector<broker::JobSummary>& jobs) {
+  Table table({"JOB", "STATE", "SCORE", "SCOPE", "PLAYERS", "TASKS",
+               "CREATED", "FINISHED", "BY"});
+  table.AlignRight(0);
+  table.AlignRight(4);
+  for (const broker::JobSummary& j : jobs) {
+    table.AddRow({std::to_string(j.id), broker::JobStateName(j.state),
+                  j.score, broker::ScopeName(j.scope),
+                  std::to_string(j.players), FormatCounts(j.tasks_by_state),
+                  Time(j.created_at), Time(j.finished_at), j.submitted_by});
+  }
+  return table.ToString();
+}
+
+std::string FormatPlayers(const std::vector<broker::PlayerInfo>& players) {
+  Table table({"PLAYER", "CONNECTED", "LAST SEEN", "VERSION", "SLOTS",
+               "RUNNING", "SCORES"});
+  table.AlignRight(4);
+  table.AlignRight(5);
+  table.LimitWidth(6, kScoresWidth);
+  for (const broker::PlayerInfo& p : players) {
+    std::string scores;
+    for (const std::string& s : p.scores) scores += (scores.empty() ? "" : ",") + s;
+    table.AddRow({p.name, p.connected ? "yes" : "no", Time(p.last_seen),
+                  p.version, std::to_string(p.slots),
+                  std::to_string(p.running), scores});
+  }
+  return table.ToString();
+}
+
+std::string FormatCounts(const std::map<std::string, int64_t>& by_state) {
+  // Finished states first (OK, FAIL, ...), then QUEUED, DISPATCHED, RUNNING.
+  std::vector<std::string> order;
+  for (int i = 0; i < broker::kTaskStateCount; ++i) {
+    broker::TaskState state = static_cast<broker::TaskState>(i);
+    if (broker::IsFinal(state)) order.push_back(broker::TaskStateName(state));
+  }
+  for (int i = 0; i < broker::kTaskStateCount; ++i) {
+    broker::TaskState state = static_cast<broker::TaskState>(i);
+    if (!broker::IsFinal(state)) order.push_back(broker::TaskStateName(state));
+  }
+  for (const auto& entry : by_state) {
+    broker::TaskState known;
+    if (!broker::ParseTaskState(entry.first, &known)) order.push_back(entry.first);
+  }
+  std::string out;
+  for (const std::string& name : order) {
+    auto it = by_state.find(name);
+    if (it == by_state.end() || it->second == 0) continue;
+    if (!out.empty()) out += "  ";
+    out += Printable(name) + " " + std::to_string(it->second);
+  }
+  return out;
+}
+
+std::string FormatDuration(common::TimeMs ms) {
+  char text[32];
+  if (ms < 0) return "-";
+  if (ms < 1000) {
+    std::snprintf(text, sizeof(text), "%lldms", static_cast<long long>(ms));
+  } else if (ms < 60 * 1000) {
+    std::snprintf(text, sizeof(text), "%lld.%llds",
+                  static_cast<long long>(ms / 1000),
+                  static_cast<long long>(ms % 1000 / 100));
+  } else if (ms < 3600 * 1000) {
+    std::snprintf(text, sizeof(text), "%lldm%02llds",
+                  static_cast<long long>(ms / 60000),
+                  static_cast<long long>(ms / 1000 % 60));
+  } else {
+    std::snprintf(text, sizeof(text), "%lldh%02lldm",
+                  static_cast<long long>(ms / 3600000),
+                  static_cast<long long>(ms / 60000 % 60));
+  }
+  return text;
+}
+
+std::string TaskSummaryLine(const TaskRecord& task) {
+  if (!task.error.empty()) return FirstNonBlankLine(task.error);
+  std::string line = FirstNonBlankLine(task.stdout_text);
+  return line.empty() ? FirstNonBlankLine(task.stderr_text) : line;
+}
+
+}  // namespace orchestra::tools

@@ -1,0 +1,117 @@
+#include "tools/usage.h"
+
+namespace orchestra::tools {
+
+namespace {
+
+constexpr char kOverview[] =
+    "usage: orchestra [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGUMENTS]\n"
+    "\n"
+    "Asks the conductor to run scores on players, and reports on them.\n"
+    "\n"
+    "commands:\n"
+    "  submit [--all|--one] [-p KEY=VALUE]... SCORE PLAYER...  start a job\n"
+    "  status JOB                 show a job and its tasks\n"
+    "  wait JOB [--timeout S]     wait until a job is finished, then show it\n"
+    "  cancel JOB                 cancel a job's unfinished tasks\n"
+    "  jobs [--state S] ...       list jobs, newest first\n"
+    "  players                    list the players and their scores\n"
+    "  keygen NAME [--dir DIR]    make a Curve key pair (no conductor needed)\n"
+    "  help [COMMAND]             show the usage of a command\n"
+    "\n"
+    "global options:\n"
+    "  --endpoint E       the conductor's audience endpoint: ipc://PATH or\n"
+    "                     tcp://HOST:PORT (default: $ORCHESTRA_ENDPOINT, else\n"
+    "                     ipc:///run/orchestra/conductor.sock)\n"
+    "  --key FILE         our Curve secret key (tcp endpoints)\n"
+    "  --server-key FILE  the conductor's Curve public key (tcp endpoints)\n"
+    "  --json             print records as JSON, exactly as the protocol\n"
+    "                     carries them\n"
+    "  -v, --verbose      show each task's full stdout, stderr and response\n"
+    "  -h, --help         show this help\n"
+    "  --version          show the version\n"
+    "\n"
+    "exit status: 0 the job is OK (or the command succeeded); 1 the job\n"
+    "finished but not OK (FAIL, PARTIAL_FAIL, CANCELLED); 2 usage error or\n"
+    "request refused by the conductor; 3 conductor unreachable; 4 the job\n"
+    "is still PENDING.\n";
+
+constexpr char kSubmit[] =
+    "usage: orchestra submit [--all|--one] [-p KEY=VALUE]... [--timeout S]\n"
+    "                        [--wait [--wait-timeout S]] SCORE PLAYER...\n"
+    "\n"
+    "Starts a job running SCORE on the PLAYERs (names, or lists split by\n"
+    "commas) and prints its id; with --wait, waits and shows it as `wait`.\n"
+    "\n"
+    "  --one                 one of the players runs it (the default)\n"
+    "  --all                 every player runs it\n"
+    "  -p, --param KEY=VALUE a parameter; the score sees $ORC_KEY\n"
+    "  --timeout S           the score's time limit in seconds\n"
+    "  --delivery-timeout S  how long a task may wait for an offline player\n"
+    "                        (0: for ever)\n"
+    "  --idempotency-key K   a retried submit with the same K returns the\n"
+    "                        first job instead of starting another\n"
+    "  --wait                wait until the job is finished\n"
+    "  --wait-timeout S      give up waiting after S seconds (exit 4)\n";
+
+constexpr char kStatus[] =
+    "usage: orchestra status [-v] JOB\n"
+    "\n"
+    "Shows job JOB and its tasks. Exit status as for `wait`; 4 when the job\n"
+    "is still PENDING.\n";
+
+constexpr char kWait[] =
+    "usage: orchestra wait [-v] [--timeout S] JOB\n"
+    "\n"
+    "Waits until job JOB is finished, then shows it. On a terminal a\n"
+    "progress line is kept up to date meanwhile.\n"
+    "\n"
+    "  --timeout S  give up after S seconds; the exit status is then 4\n";
+
+constexpr char kCancel[] =
+    "usage: orchestra cancel [-v] JOB\n"
+    "\n"
+    "Cancels job JOB: its queued tasks end CANCELLED and running ones are\n"
+    "stopped on their players. Shows the job.\n";
+
+constexpr char kJobs[] =
+    "usage: orchestra jobs [--state S] [--score S] [--player P] [--limit N]\n"
+    "                      [--before JOB]\n"
+    "\n"
+    "Lists jobs, newest first.\n"
+    "\n"
+    "  --state S     only jobs in state S (PENDING, OK, FAIL, PARTIAL_FAIL,\n"
+    "                CANCELLED)\n"
+    "  --score S     only jobs of score S\n"
+    "  --player P    only jobs that list player P\n"
+    "  --limit N     at most N jobs (default 100, at most 10000)\n"
+    "  --before JOB  only jobs older than JOB (for the next page)\n";
+
+constexpr char kPlayers[] =
+    "usage: orchestra players\n"
+    "\n"
+    "Lists the players the conductor knows, whether they are connected, and\n"
+    "their scores.\n";
+
+constexpr char kKeygen[] =
+    "usage: orchestra keygen NAME [--dir DIR]\n"
+    "\n"
+    "Writes a new Curve key pair: DIR/NAME.key (the secret key, mode 0600)\n"
+    "and DIR/NAME.pub (the public key). Never overwrites a key.\n"
+    "\n"
+    "  --dir DIR  where to write them (default /etc/orchestra/keys)\n";
+
+}  // namespace
+
+std::string Usage(const std::string& word) {
+  if (word == "submit" || word == "queue") return kSubmit;
+  if (word == "status") return kStatus;
+  if (word == "wait") return kWait;
+  if (word == "cancel") return kCancel;
+  if (word == "jobs") return kJobs;
+  if (word == "players") return kPlayers;
+  if (word == "keygen") return kKeygen;
+  return kOverview;
+}
+
+}  // namespace orchestra::tools

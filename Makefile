@@ -50,8 +50,8 @@ E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
 BUILD ?= build
 BIN   ?= bin
 obj = $(patsubst %.cc,$(BUILD)/%.o,$(1))
-LIBS := $(BUILD)/libconductor.a $(BUILD)/libplayer.a $(BUILD)/libbroker.a \
-        $(BUILD)/libcommon.a
+LIBS := $(BUILD)/libtools.a $(BUILD)/libconductor.a $(BUILD)/libplayer.a \
+        $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 
 all: $(BIN)/orchestra-conductor $(BIN)/orchestra-player $(BIN)/orchestra
 
@@ -67,6 +67,8 @@ $(BUILD)/libconductor.a: $(call obj,$(CONDUCTOR))
 	$(AR) rcs $@ $^
 $(BUILD)/libplayer.a: $(call obj,$(PLAYER))
 	$(AR) rcs $@ $^
+$(BUILD)/libtools.a: $(call obj,$(filter-out tools/main.cc,$(TOOLS)))
+	$(AR) rcs $@ $^
 
 $(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o $(BUILD)/libconductor.a \
                          $(BUILD)/libbroker.a $(BUILD)/libcommon.a
@@ -76,7 +78,8 @@ $(BIN)/orchestra-player: $(BUILD)/player/main.o $(BUILD)/libplayer.a \
                       $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
-$(BIN)/orchestra: $(call obj,$(TOOLS)) $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+$(BIN)/orchestra: $(BUILD)/tools/main.o $(BUILD)/libtools.a \
+                 $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)

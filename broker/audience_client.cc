@@ -19,8 +19,8 @@
 #include <zmq.hpp>
 
 #include "broker/context.h"
-#include "broker/endpoint.h"
 #include "broker/curve_keys.h"
+#include "broker/endpoint.h"
 #include "broker/poller.h"
 
 namespace orchestra::broker {
@@ -57,7 +57,7 @@ Status CheckIpcPath(const std::string& endpoint) {
   if (::access(path.c_str(), R_OK | W_OK) != 0)
     return Status::Unavailable(
         where, std::string(std::strerror(errno)) +
-                      " (the socket's group may use it; ask to join it)");
+                   " (the socket's group may use it; ask to join it)");
   return Status();
 }
 
@@ -67,14 +67,16 @@ Status LoadKeys(const ClientOptions& options, EndpointOptions* out) {
   const bool server = !options.server_key_file.empty();
   if (secret != server)
     return Status::InvalidArgument(
-        options.endpoint, "give both our secret key and the conductor's "
-                          "public key (--key and --server-key)");
+        options.endpoint,
+        "give both our secret key and the conductor's "
+        "public key (--key and --server-key)");
   if (!secret) {
     if (StartsWith(options.endpoint, kTcpPrefix))
       return Status::InvalidArgument(
-          options.endpoint, "tcp endpoints use CurveZMQ: give our secret key "
-                            "and the conductor's public key (--key FILE "
-                            "--server-key FILE)");
+          options.endpoint,
+          "tcp endpoints use CurveZMQ: give our secret key "
+          "and the conductor's public key (--key FILE "
+          "--server-key FILE)");
     return Status();
   }
   Result<CurveKeyPair> ours = ReadSecretKeyFile(options.secret_key_file);
@@ -160,8 +162,8 @@ Status AudienceClient::Open() {
   if (StartsWith(endpoint, kIpcPrefix)) {
     s = CheckIpcPath(endpoint);
   } else if (!StartsWith(endpoint, kTcpPrefix)) {
-    s = Status::InvalidArgument(
-        endpoint, "an endpoint is ipc://PATH or tcp://HOST:PORT");
+    s = Status::InvalidArgument(endpoint,
+                                "an endpoint is ipc://PATH or tcp://HOST:PORT");
   }
   if (!s.ok()) return s;
   socket_options.heartbeat_ms = options_.heartbeat_ms;
@@ -186,8 +188,8 @@ Status AudienceClient::WaitForHandshake(int timeout_ms) {
     if (!refusal_.empty()) return Unavailable(refusal_);
     const common::TimeMs remaining = deadline - Now();
     if (remaining <= 0) {
-      std::string what = "no handshake within " +
-                         std::to_string(timeout_ms) + " ms";
+      std::string what =
+          "no handshake within " + std::to_string(timeout_ms) + " ms";
       if (!last_problem_.empty()) what += " (" + last_problem_ + ")";
       return Unavailable(what);
     }
@@ -330,9 +332,9 @@ Result<std::optional<AudienceClient::Received>> AudienceClient::TakeReply() {
                                    "reply of more than one frame");
   Result<AudienceReply> reply = DecodeAudienceReply(in->payload);
   if (!reply.ok())
-    return Status::InvalidArgument("conductor at " + options_.endpoint,
-                                   "undecodable reply: " +
-                                       reply.status().message());
+    return Status::InvalidArgument(
+        "conductor at " + options_.endpoint,
+        "undecodable reply: " + reply.status().message());
   return std::optional<Received>(
       Received{std::move(reply.value()), std::move(in->payload)});
 }

@@ -83,11 +83,11 @@ class AudienceClient {
   std::unique_ptr<Context> context_;  // First: destroyed after the sockets.
   std::unique_ptr<Endpoint> dealer_;
   std::unique_ptr<Monitor> monitor_;
-  bool connected_ = false;        // The handshake succeeded; not lost since.
-  bool transport_up_ = false;     // A transport connection was ever made.
-  bool lost_ = false;             // Disconnected with replies outstanding.
-  std::string last_problem_;      // Why the connection is not up.
-  std::string refusal_;           // A failure that retrying cannot fix.
+  bool connected_ = false;     // The handshake succeeded; not lost since.
+  bool transport_up_ = false;  // A transport connection was ever made.
+  bool lost_ = false;          // Disconnected with replies outstanding.
+  std::string last_problem_;   // Why the connection is not up.
+  std::string refusal_;        // A failure that retrying cannot fix.
   int64_t next_req_ = 1;
   std::set<int64_t> awaiting_;    // Requests without their final reply.
   std::deque<Received> pending_;  // Replies Call() set aside.

@@ -36,8 +36,7 @@ std::string Dump(const Json& value, bool pretty) {
 
 }  // namespace
 
-Result<std::string> MsgpackToJson(std::string_view msgpack_bytes,
-                                  bool pretty) {
+Result<std::string> MsgpackToJson(std::string_view msgpack_bytes, bool pretty) {
   Result<Json> value = Parse(msgpack_bytes);
   if (!value.ok()) return value.status();
   return Dump(value.value(), pretty);

@@ -24,11 +24,19 @@ broker::Progress ProgressOf(const JobRecord& job) {
   return p;
 }
 
-// "alice" for Peer-Address ":1000:1000:4242" (ipc peer credentials).
+// "alice" for the Peer-Address of an ipc peer, which libzmq ends with the
+// peer's credentials: "localhost:UID:GID:PID".
 std::string LocalUser(const std::string& peer_address) {
-  if (peer_address.size() < 2 || peer_address[0] != ':') return "";
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (size_t colon; (colon = peer_address.find(':', start)) !=
+                     std::string::npos;
+       start = colon + 1)
+    fields.push_back(peer_address.substr(start, colon - start));
+  fields.push_back(peer_address.substr(start));
   int64_t uid = 0;
-  std::string field = peer_address.substr(1, peer_address.find(':', 1) - 1);
+  if (fields.size() < 4) return "";
+  const std::string& field = fields[fields.size() - 3];
   if (!common::ParseInt64(field, 0, UINT32_MAX, &uid)) return "";
   struct passwd pw;
   struct passwd* found = nullptr;

@@ -269,9 +269,9 @@ Status JobBoard::OnResult(const std::string& player,
   ActiveJob* job = nullptr;
   TaskRecord* task = FindTask(result.task, &job);
   if (task == nullptr) return Status();  // Known and final, or unknown.
-  if (task->player != player) {
-    common::LogWarning("result for another player's task dropped player=%s "
-                       "task=%lld",
+  if (task->player != player || task->state == TaskState::kQueued) {
+    common::LogWarning("result for a task not sent to this player dropped "
+                       "player=%s task=%lld",
                        player.c_str(), static_cast<long long>(result.task));
     return Status();
   }

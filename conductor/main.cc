@@ -9,12 +9,10 @@
 
 #include "common/log.h"
 #include "common/signal_fd.h"
+#include "common/version.h"
 #include "conductor/conductor.h"
 #include "conductor/config.h"
 
-#ifndef ORCHESTRA_VERSION
-#define ORCHESTRA_VERSION "0.1.0"
-#endif
 
 namespace {
 
@@ -46,7 +44,7 @@ int ParseFlags(int argc, char** argv, Flags* flags) {
       case 'c': flags->config_path = optarg; break;
       case 't': flags->check_config = true; break;
       case 'l': flags->log_level = optarg; break;
-      case 'V': std::printf("orchestra-conductor %s\n", ORCHESTRA_VERSION);
+      case 'V': std::printf("orchestra-conductor %s\n", orchestra::common::kVersion);
         return -1;
       case 'h': std::fputs(kUsage, stdout); return -1;
       default: std::fputs(kUsage, stderr); return 2;

@@ -14,7 +14,6 @@
 
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,17 +40,6 @@ constexpr int kZmqHeartbeatMs = 2000;
 constexpr int kMaxMessagesPerTurn = 1000;
 constexpr const char* kRestartedError = "player restarted while the score ran";
 
-Result<common::UniqueFd> OpenSignalFd() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
-  int rc = pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  if (rc != 0) return Status::FromErrno("pthread_sigmask", rc);
-  common::UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd.valid()) return Status::FromErrno("signalfd", errno);
-  return fd;
-}
-
 }  // namespace
 
 Player::Player(const PlayerConfig& config, PlayerSeams seams)
@@ -65,15 +53,16 @@ Result<std::unique_ptr<Player>> Player::Create(const PlayerConfig& config,
                                                PlayerSeams seams) {
   Result<PlayerKeys> keys = LoadPlayerKeys(config);
   if (!keys.ok()) return keys.status();
-  common::UniqueFd signal_fd;
+  std::optional<common::SignalFd> signals;
   if (seams.watch_signals) {  // Before the context starts its threads
-    Result<common::UniqueFd> fd = OpenSignalFd();
-    if (!fd.ok()) return fd.status();
-    signal_fd = std::move(fd.value());
+    Result<common::SignalFd> opened =
+        common::SignalFd::Open({SIGTERM, SIGINT, SIGHUP});
+    if (!opened.ok()) return opened.status();
+    signals.emplace(std::move(opened.value()));
   }
   std::unique_ptr<Player> player(new Player(config, std::move(seams)));
   player->keys_ = keys.value();
-  player->signal_fd_ = std::move(signal_fd);
+  player->signals_ = std::move(signals);
   Status s = player->Open();
   if (!s.ok()) return s;
   return player;
@@ -154,7 +143,7 @@ Status Player::Turn() {
   const size_t socket = poller.AddSocket(conductor_->handle());
   const size_t stop = poller.AddFd(stop_fd_.get());
   const size_t signals =
-      signal_fd_.valid() ? poller.AddFd(signal_fd_.get()) : SIZE_MAX;
+      signals_ ? poller.AddFd(signals_->fd()) : SIZE_MAX;
   if (runner_->fd() >= 0) poller.AddFd(runner_->fd());
   Status s = poller.Wait(PollTimeout(clock_.Monotonic()));
   if (!s.ok()) return s;
@@ -182,13 +171,12 @@ TimeMs Player::PollTimeout(TimeMs now) const {
 }
 
 void Player::HandleSignals() {
-  struct signalfd_siginfo info;
-  while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
-    if (info.ssi_signo == SIGHUP) {
+  for (int signal = signals_->Read(); signal != 0; signal = signals_->Read()) {
+    if (signal == SIGHUP) {
       common::LogInfo("rescanning scores signal=SIGHUP");
       Rescan();
     } else {
-      BeginStop(info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+      BeginStop(signal == SIGINT ? "SIGINT" : "SIGTERM");
     }
   }
 }

@@ -7,6 +7,7 @@
 #define ORCHESTRA_PLAYER_PLAYER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "broker/context.h"
@@ -14,7 +15,9 @@
 #include "broker/protocol.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/signal_fd.h"
 #include "common/unique_fd.h"
+#include "common/version.h"
 #include "player/config.h"
 #include "player/journal.h"
 #include "player/process_runner.h"
@@ -24,7 +27,7 @@
 
 namespace orchestra::player {
 
-constexpr const char* kPlayerVersion = "1.0.0";
+constexpr const char* kPlayerVersion = common::kVersion;
 
 // What tests replace; the defaults are the daemon's.
 struct PlayerSeams {
@@ -81,7 +84,7 @@ class Player {
   ScoreDirectory scores_;
   std::unique_ptr<TaskBoard> board_;
   Session session_;
-  common::UniqueFd signal_fd_;  // -1 unless seams_.watch_signals
+  std::optional<common::SignalFd> signals_;  // set if seams_.watch_signals
   common::UniqueFd stop_fd_;    // eventfd written by RequestStop()
   bool stopping_ = false;
 };

@@ -238,13 +238,16 @@ Status TaskBoard::Finish(TaskResult result) {
   if (!s.ok()) return s;
   record.phase = TaskPhase::kDone;
   record.sent_at = clock_->Monotonic();
-  std::string error_field;
+  std::string fields;
+  if (result.exit_code)
+    fields += " exit_code=" + std::to_string(*result.exit_code);
+  if (result.signal) fields += " signal=" + std::to_string(*result.signal);
   if (!result.error.empty())
-    error_field = " error=" + common::LogQuote(result.error);
+    fields += " error=" + common::LogQuote(result.error);
   common::LogInfo("task finished task=%lld job=%lld score=%s state=%s%s",
                   Id(result.task), static_cast<long long>(record.task.job),
                   record.task.score.c_str(), TaskStateName(result.state),
-                  error_field.c_str());
+                  fields.c_str());
   outbox_.push_back(result);
   record.result = std::move(result);
   return Status();

@@ -1,8 +1,10 @@
 // End-to-end: the real conductor, players and CLI on loopback with fresh
 // Curve keys, a real SQLite file and real score scripts.
 
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -75,6 +77,7 @@ class JobTest : public testing::Test {
 TEST_F(JobTest, AllJobOnTwoPlayersEndsOkWithEachPlayersOutput) {
   JobRecord job = Run(Request("hello", broker::Scope::kAll, {"p1", "p2"}));
   EXPECT_EQ(JobState::kOk, job.state);
+  EXPECT_EQ(getpwuid(getuid())->pw_name, job.submitted_by);  // ipc peer
   ASSERT_EQ(2u, job.tasks.size());
   for (const broker::TaskRecord& task : job.tasks) {
     EXPECT_EQ(TaskState::kOk, task.state);

@@ -38,8 +38,8 @@ Result<Body> Expect(Result<AudienceReply> reply, const char* op) {
   if (!reply.ok()) return reply.status();
   if (Body* body = std::get_if<Body>(&reply.value().body))
     return std::move(*body);
-  return Status::InvalidArgument(
-      "conductor", std::string("unexpected reply to ") + op);
+  return Status::InvalidArgument("conductor",
+                                 std::string("unexpected reply to ") + op);
 }
 
 class Runner {
@@ -102,9 +102,8 @@ Result<AudienceReply> Runner::Request(
 }
 
 int Runner::Run(const SubmitCommand& c) {
-  Result<broker::SubmitReply> submitted =
-      Expect<broker::SubmitReply>(Request(c.request, kRequestTimeoutMs),
-                                  "submit");
+  Result<broker::SubmitReply> submitted = Expect<broker::SubmitReply>(
+      Request(c.request, kRequestTimeoutMs), "submit");
   if (!submitted.ok()) return Fail(submitted.status());
   const JobId job = submitted.value().job;
   if (c.wait)
@@ -116,10 +115,10 @@ int Runner::Run(const SubmitCommand& c) {
 }
 
 int Runner::Run(const StatusCommand& c) {
-  return ShowJob(Expect<broker::JobReply>(
-                     Request(broker::StatusRequest{c.job}, kRequestTimeoutMs),
-                     "status"),
-                 true);
+  return ShowJob(
+      Expect<broker::JobReply>(
+          Request(broker::StatusRequest{c.job}, kRequestTimeoutMs), "status"),
+      true);
 }
 
 int Runner::Run(const WaitCommand& c) {
@@ -127,15 +126,15 @@ int Runner::Run(const WaitCommand& c) {
 }
 
 int Runner::Run(const CancelCommand& c) {
-  return ShowJob(Expect<broker::JobReply>(
-                     Request(broker::CancelRequest{c.job}, kRequestTimeoutMs),
-                     "cancel"),
-                 false);
+  return ShowJob(
+      Expect<broker::JobReply>(
+          Request(broker::CancelRequest{c.job}, kRequestTimeoutMs), "cancel"),
+      false);
 }
 
 int Runner::Run(const JobsCommand& c) {
-  Result<broker::JobsReply> reply = Expect<broker::JobsReply>(
-      Request(c.request, kRequestTimeoutMs), "jobs");
+  Result<broker::JobsReply> reply =
+      Expect<broker::JobsReply>(Request(c.request, kRequestTimeoutMs), "jobs");
   if (!reply.ok()) return Fail(reply.status());
   if (global_.json) return PrintJson("jobs");
   out_ << FormatJobs(reply.value().jobs);
@@ -186,8 +185,7 @@ int Runner::WaitFor(JobId job, int64_t timeout_s, const std::string& note) {
   return ShowJob(Expect<broker::JobReply>(std::move(reply), "wait"), true);
 }
 
-int Runner::ShowJob(const Result<broker::JobReply>& reply,
-                    bool exit_by_state) {
+int Runner::ShowJob(const Result<broker::JobReply>& reply, bool exit_by_state) {
   if (!reply.ok()) return Fail(reply.status());
   if (global_.json) {
     const int printed = PrintJson("job");
@@ -208,24 +206,25 @@ int Runner::PrintJson(const char* field) {
 
 int Runner::Fail(const Status& s, const std::string& note) {
   err_ << "orchestra: " << s.message() << note << "\n";
-  return s.code() == Status::Code::kUnavailable ? kExitUnreachable
-                                                : kExitUsage;
+  return s.code() == Status::Code::kUnavailable ? kExitUnreachable : kExitUsage;
 }
 
 }  // namespace
 
 int ExitStatusForJob(broker::JobState state) {
   switch (state) {
-    case broker::JobState::kOk: return kExitOk;
-    case broker::JobState::kPending: return kExitPending;
-    default: return kExitJobNotOk;
+    case broker::JobState::kOk:
+      return kExitOk;
+    case broker::JobState::kPending:
+      return kExitPending;
+    default:
+      return kExitJobNotOk;
   }
 }
 
 int RunCli(int argc, char** argv, const CliEnvironment& env) {
   std::string word;
-  Result<CommandLine> line =
-      ParseCommandLine(argc, argv, env.endpoint, &word);
+  Result<CommandLine> line = ParseCommandLine(argc, argv, env.endpoint, &word);
   if (!line.ok()) {
     *env.err << "orchestra: " << line.status().message() << "\n\n"
              << Usage(word);

@@ -10,10 +10,11 @@
 #include <string>
 
 #include "broker/states.h"
+#include "common/version.h"
 
 namespace orchestra::tools {
 
-constexpr char kOrchestraVersion[] = "0.1.0";
+constexpr const char* kOrchestraVersion = common::kVersion;
 
 // The exit statuses of DESIGN.md section 9.
 enum ExitStatus : int {
@@ -30,7 +31,7 @@ struct CliEnvironment {
   std::ostream* err = nullptr;
   bool out_is_terminal = false;  // Keep a live progress line while waiting.
   int terminal_width = 80;
-  std::string endpoint;          // $ORCHESTRA_ENDPOINT; empty when unset
+  std::string endpoint;  // $ORCHESTRA_ENDPOINT; empty when unset
   int connect_timeout_ms = 5000;
 };
 

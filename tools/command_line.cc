@@ -75,7 +75,8 @@ Status ReadOptions(int argc, char** argv, const std::string& short_options,
   int c;
   while ((c = getopt_long(argc, argv, spec.c_str(), long_options, nullptr)) !=
          -1) {
-    if (c == '?') return UsageError("unknown option '" + OptionText(argv) + "'");
+    if (c == '?')
+      return UsageError("unknown option '" + OptionText(argv) + "'");
     if (c == ':')
       return UsageError("option '" + OptionText(argv) + "' needs a value");
     Status s = handle(c, optarg);
@@ -95,11 +96,20 @@ Result<int64_t> ParseNumber(const std::string& what, const char* text,
   return value;
 }
 
+// Reads `value` as a number of seconds from `min` into `*seconds`.
+Status ReadSeconds(const char* option, const char* value, int64_t min,
+                   int64_t* seconds) {
+  Result<int64_t> n = ParseNumber(option, value, min, kMaxSeconds);
+  if (n.ok()) *seconds = n.value();
+  return n.status();
+}
+
 Result<JobId> ParseJob(const char* text) {
   JobId job = 0;
   if (!common::ParseInt64(text, 1, INT64_MAX, &job))
     return UsageError(std::string("JOB must be a job id (a positive "
-                                  "integer), not '") + text + "'");
+                                  "integer), not '") +
+                      text + "'");
   return job;
 }
 
@@ -129,10 +139,15 @@ Status AddPlayers(const char* text, std::vector<std::string>* players) {
 
 // The options shared by every command: --help and --verbose.
 bool CommonOption(int option, bool* help, GlobalOptions* global) {
-  if (option == 'h') *help = true;
-  else if (option == 'v') global->verbose = true;
-  else return false;
-  return true;
+  if (option == 'h') {
+    *help = true;
+    return true;
+  }
+  if (option == 'v') {
+    global->verbose = true;
+    return true;
+  }
+  return false;
 }
 
 // Checks that exactly `count` arguments follow the options; reads none.
@@ -141,6 +156,40 @@ Status ExpectArguments(int argc, int first, int count, const char* names) {
   if (argc - first > count)
     return UsageError(std::string("too many arguments; expected ") + names);
   return Status();
+}
+
+Status ParseSubmitOption(int option, const char* value, SubmitCommand* c) {
+  int64_t seconds = 0;
+  Status s;
+  switch (option) {
+    case kAll:
+      c->request.scope = broker::Scope::kAll;
+      break;
+    case kOne:
+      c->request.scope = broker::Scope::kOne;
+      break;
+    case 'p':
+      return AddParam(value, &c->request.params);
+    case kTimeout:
+      s = ReadSeconds("--timeout", value, 1, &seconds);
+      if (s.ok()) c->request.timeout_s = seconds;
+      break;
+    case kDeliveryTimeout:
+      s = ReadSeconds("--delivery-timeout", value, 0, &seconds);
+      if (s.ok()) c->request.delivery_timeout_s = seconds;
+      break;
+    case kIdempotencyKey:
+      c->request.key = value;
+      break;
+    case kWaitTimeout:
+      s = ReadSeconds("--wait-timeout", value, 1, &c->wait_timeout_s);
+      c->wait = true;
+      break;
+    case kWait:
+      c->wait = true;
+      break;
+  }
+  return s;
 }
 
 Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
@@ -159,28 +208,8 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
   SubmitCommand c;
   bool help = false;
   auto handle = [&](int option, const char* value) -> Status {
-    Result<int64_t> n = int64_t{0};
-    switch (option) {
-      case kAll: c.request.scope = broker::Scope::kAll; break;
-      case kOne: c.request.scope = broker::Scope::kOne; break;
-      case 'p': return AddParam(value, &c.request.params);
-      case kTimeout: n = ParseNumber("--timeout", value, 1, kMaxSeconds);
-        if (n.ok()) c.request.timeout_s = n.value();
-        break;
-      case kDeliveryTimeout:
-        n = ParseNumber("--delivery-timeout", value, 0, kMaxSeconds);
-        if (n.ok()) c.request.delivery_timeout_s = n.value();
-        break;
-      case kIdempotencyKey: c.request.key = value; break;
-      case kWait: c.wait = true; break;
-      case kWaitTimeout:
-        n = ParseNumber("--wait-timeout", value, 1, kMaxSeconds);
-        if (n.ok()) c.wait_timeout_s = n.value();
-        c.wait = true;
-        break;
-      default: CommonOption(option, &help, global);
-    }
-    return n.status();
+    if (CommonOption(option, &help, global)) return Status();
+    return ParseSubmitOption(option, value, &c);
   };
   int first = 0;
   Status s = ReadOptions(argc, argv, "p:hv", kOptions, false, handle, &first);
@@ -215,9 +244,7 @@ Result<Command> ParseJobCommand(const std::string& word, int argc, char** argv,
   auto handle = [&](int option, const char* value) -> Status {
     if (CommonOption(option, &help, global)) return Status();
     if (word != "wait") return UsageError("unknown option '--timeout'");
-    Result<int64_t> n = ParseNumber("--timeout", value, 1, kMaxSeconds);
-    if (n.ok()) timeout_s = n.value();
-    return n.status();
+    return ReadSeconds("--timeout", value, 1, &timeout_s);
   };
   int first = 0;
   Status s = ReadOptions(argc, argv, "hv", kOptions, false, handle, &first);
@@ -243,8 +270,12 @@ Status ParseJobsOption(int option, const char* value, JobsCommand* c) {
                           value + "'");
       c->request.state = state;
       break;
-    case kScore: c->request.score = value; break;
-    case kPlayer: c->request.player = value; break;
+    case kScore:
+      c->request.score = value;
+      break;
+    case kPlayer:
+      c->request.player = value;
+      break;
     case kLimit:
       n = ParseNumber("--limit", value, 1, 10000);
       if (n.ok()) c->request.limit = n.value();
@@ -284,7 +315,8 @@ Result<Command> ParseJobs(int argc, char** argv, GlobalOptions* global) {
 
 Result<Command> ParsePlayers(int argc, char** argv, GlobalOptions* global) {
   static const option kOptions[] = {{"help", no_argument, nullptr, 'h'},
-      {"verbose", no_argument, nullptr, 'v'}, {}};
+                                    {"verbose", no_argument, nullptr, 'v'},
+                                    {}};
   bool help = false;
   auto handle = [&](int option, const char*) -> Status {
     CommonOption(option, &help, global);
@@ -300,9 +332,10 @@ Result<Command> ParsePlayers(int argc, char** argv, GlobalOptions* global) {
 }
 
 Result<Command> ParseKeygen(int argc, char** argv, GlobalOptions* global) {
-  static const option kOptions[] = {
-      {"dir", required_argument, nullptr, kDir}, {"help", no_argument, nullptr, 'h'},
-      {"verbose", no_argument, nullptr, 'v'}, {}};
+  static const option kOptions[] = {{"dir", required_argument, nullptr, kDir},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {"verbose", no_argument, nullptr, 'v'},
+                                    {}};
   KeygenCommand c;
   bool help = false;
   auto handle = [&](int option, const char* value) -> Status {
@@ -331,8 +364,7 @@ Result<Command> ParseCommand(const std::string& word, int argc, char** argv,
   if (word == "jobs") return ParseJobs(argc, argv, global);
   if (word == "players") return ParsePlayers(argc, argv, global);
   if (word == "keygen") return ParseKeygen(argc, argv, global);
-  if (word == "help")
-    return Command(HelpCommand{argc > 1 ? argv[1] : ""});
+  if (word == "help") return Command(HelpCommand{argc > 1 ? argv[1] : ""});
   return UsageError("unknown command '" + word + "'");
 }
 
@@ -349,12 +381,23 @@ Status ParseGlobalOptions(int argc, char** argv, GlobalOptions* global,
       {}};
   auto handle = [&](int option, const char* value) -> Status {
     switch (option) {
-      case kEndpoint: global->endpoint = value; break;
-      case kKey: global->key_file = value; break;
-      case kServerKey: global->server_key_file = value; break;
-      case kJson: global->json = true; break;
-      case kVersion: *version = true; break;
-      default: CommonOption(option, help, global);
+      case kEndpoint:
+        global->endpoint = value;
+        break;
+      case kKey:
+        global->key_file = value;
+        break;
+      case kServerKey:
+        global->server_key_file = value;
+        break;
+      case kJson:
+        global->json = true;
+        break;
+      case kVersion:
+        *version = true;
+        break;
+      default:
+        CommonOption(option, help, global);
     }
     return Status();
   };
@@ -371,8 +414,8 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv,
   bool help = false;
   bool version = false;
   int first = 0;
-  Status s = ParseGlobalOptions(argc, argv, &line.global, &help, &version,
-                                &first);
+  Status s =
+      ParseGlobalOptions(argc, argv, &line.global, &help, &version, &first);
   if (!s.ok()) return s;
   if (version) {
     line.command = VersionCommand{};

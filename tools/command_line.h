@@ -54,10 +54,9 @@ struct HelpCommand {
 };
 struct VersionCommand {};
 
-using Command =
-    std::variant<SubmitCommand, StatusCommand, WaitCommand, CancelCommand,
-                 JobsCommand, PlayersCommand, KeygenCommand, HelpCommand,
-                 VersionCommand>;
+using Command = std::variant<SubmitCommand, StatusCommand, WaitCommand,
+                             CancelCommand, JobsCommand, PlayersCommand,
+                             KeygenCommand, HelpCommand, VersionCommand>;
 
 struct CommandLine {
   GlobalOptions global;

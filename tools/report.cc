@@ -35,8 +35,8 @@ std::string Header(const JobRecord& job) {
                     Printable(job.score) + "  scope " +
                     broker::ScopeName(job.scope) + "  state " +
                     broker::JobStateName(job.state) + "\n";
-  out += "created " + Time(job.created_at) + "  finished " +
-         Time(job.finished_at);
+  out +=
+      "created " + Time(job.created_at) + "  finished " + Time(job.finished_at);
   if (job.finished_at != 0)
     out += " (" + Elapsed(job.created_at, job.finished_at) + ")";
   if (!job.submitted_by.empty())
@@ -45,8 +45,8 @@ std::string Header(const JobRecord& job) {
 }
 
 std::string TaskTable(const JobRecord& job) {
-  Table table({"TASK", "PLAYER", "ATTEMPT", "STATE", "EXIT", "DURATION",
-               "OUTPUT"});
+  Table table(
+      {"TASK", "PLAYER", "ATTEMPT", "STATE", "EXIT", "DURATION", "OUTPUT"});
   table.AlignRight(0);
   table.AlignRight(2);
   table.AlignRight(4);
@@ -90,7 +90,8 @@ std::string TaskDetail(const TaskRecord& t) {
   out += Section(t.stderr_truncated ? "stderr (truncated)" : "stderr",
                  t.stderr_text);
   std::string response;
-  for (const auto& [key, value] : t.response) response += key + "=" + value + "\n";
+  for (const auto& [key, value] : t.response)
+    response += key + "=" + value + "\n";
   return out + Section("response", response);
 }
 
@@ -122,15 +123,15 @@ std::string FormatJob(const JobRecord& job, bool verbose) {
 }
 
 std::string FormatJobs(const std::vector<broker::JobSummary>& jobs) {
-  Table table({"JOB", "STATE", "SCORE", "SCOPE", "PLAYERS", "TASKS",
-               "CREATED", "FINISHED", "BY"});
+  Table table({"JOB", "STATE", "SCORE", "SCOPE", "PLAYERS", "TASKS", "CREATED",
+               "FINISHED", "BY"});
   table.AlignRight(0);
   table.AlignRight(4);
   for (const broker::JobSummary& j : jobs) {
-    table.AddRow({std::to_string(j.id), broker::JobStateName(j.state),
-                  j.score, broker::ScopeName(j.scope),
-                  std::to_string(j.players), FormatCounts(j.tasks_by_state),
-                  Time(j.created_at), Time(j.finished_at), j.submitted_by});
+    table.AddRow({std::to_string(j.id), broker::JobStateName(j.state), j.score,
+                  broker::ScopeName(j.scope), std::to_string(j.players),
+                  FormatCounts(j.tasks_by_state), Time(j.created_at),
+                  Time(j.finished_at), j.submitted_by});
   }
   return table.ToString();
 }
@@ -143,10 +144,11 @@ std::string FormatPlayers(const std::vector<broker::PlayerInfo>& players) {
   table.LimitWidth(6, kScoresWidth);
   for (const broker::PlayerInfo& p : players) {
     std::string scores;
-    for (const std::string& s : p.scores) scores += (scores.empty() ? "" : ",") + s;
+    for (const std::string& s : p.scores)
+      scores += (scores.empty() ? "" : ",") + s;
     table.AddRow({p.name, p.connected ? "yes" : "no", Time(p.last_seen),
-                  p.version, std::to_string(p.slots),
-                  std::to_string(p.running), scores});
+                  p.version, std::to_string(p.slots), std::to_string(p.running),
+                  scores});
   }
   return table.ToString();
 }
@@ -164,7 +166,8 @@ std::string FormatCounts(const std::map<std::string, int64_t>& by_state) {
   }
   for (const auto& entry : by_state) {
     broker::TaskState known;
-    if (!broker::ParseTaskState(entry.first, &known)) order.push_back(entry.first);
+    if (!broker::ParseTaskState(entry.first, &known))
+      order.push_back(entry.first);
   }
   std::string out;
   for (const std::string& name : order) {

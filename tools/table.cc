@@ -93,9 +93,8 @@ std::string Printable(std::string_view text, bool keep_newlines) {
 }
 
 size_t DisplayWidth(std::string_view text) {
-  return static_cast<size_t>(
-      std::count_if(text.begin(), text.end(),
-                    [](char c) { return !IsContinuationByte(c); }));
+  return static_cast<size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return !IsContinuationByte(c); }));
 }
 
 std::string Shorten(std::string_view text, size_t width) {

@@ -1,0 +1,56 @@
+// orchestra-bench-latency: submit-to-result latency of one score on one
+// player, one job at a time, measured by the client (submit sent -> final
+// wait reply received). Prints one JSON object.
+//
+//   orchestra-bench-latency ENDPOINT SCORE PLAYER RUNS
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "broker/audience_client.h"
+
+using namespace orchestra;
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s ENDPOINT SCORE PLAYER RUNS\n", argv[0]);
+    return 2;
+  }
+  broker::ClientOptions options;
+  options.endpoint = argv[1];
+  auto client = broker::AudienceClient::Connect(options);
+  if (!client.ok()) {
+    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
+    return 3;
+  }
+  const int runs = std::atoi(argv[4]);
+  std::vector<double> ms;
+  int failed = 0;
+  for (int i = 0; i < runs + runs / 10; ++i) {
+    broker::SubmitRequest submit;
+    submit.score = argv[2];
+    submit.players = {argv[3]};
+    auto start = std::chrono::steady_clock::now();
+    auto reply = client.value()->Call(submit, 10000);
+    auto* id = reply.ok() ? std::get_if<broker::SubmitReply>(&reply.value().body)
+                          : nullptr;
+    if (id == nullptr) return 1;
+    auto done = client.value()->Call(broker::WaitRequest{id->job, 10000}, 15000);
+    auto* job = done.ok() ? std::get_if<broker::JobReply>(&done.value().body)
+                          : nullptr;
+    auto end = std::chrono::steady_clock::now();
+    if (job == nullptr || job->job.state != broker::JobState::kOk) ++failed;
+    if (i >= runs / 10)  // The first tenth warms up.
+      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[static_cast<size_t>(q * (ms.size() - 1))]; };
+  std::printf("{\"runs\": %zu, \"failed\": %d, \"p50_ms\": %.3f, "
+              "\"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f}\n",
+              ms.size(), failed, at(0.5), at(0.9), at(0.99), ms.back());
+  return failed == 0 ? 0 : 1;
+}

@@ -42,7 +42,7 @@ PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
              tools/report.cc tools/table.cc tools/progress_line.cc
 
-UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc))
+UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc
 E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
 
 # BUILD and BIN may be overridden (make BUILD=build-x BIN=bin-x) so that two
@@ -82,6 +82,10 @@ $(BIN)/orchestra: $(BUILD)/tools/main.o $(BUILD)/libtools.a \
                  $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
+$(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
+                               $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
@@ -103,8 +107,10 @@ deps:
 
 build-all: all $(BIN)/unit_tests $(BIN)/e2e_tests
 
+JOBS ?= $(shell nproc)
+
 test: deps
-	$(MAKE) build-all
+	$(MAKE) -j$(JOBS) build-all
 	$(MAKE) unit-test e2e-test python-test
 
 unit-test: $(BIN)/unit_tests
@@ -118,11 +124,16 @@ python-test: all
 	  $(PYTHON) -m pytest -q test/python; fi
 
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	tools/run-cluster start
 
 stop:
 	@tools/run-cluster stop
+
+# The benchmark: a table on stdout, the same figures in build/bench.json.
+bench: deps
+	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency
+	tools/bench/run-bench
 
 clean:
 	rm -rf build bin

@@ -7,16 +7,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <future>
-#include <thread>
 
 #include "broker/authenticator.h"
-#include "broker/context.h"
 #include "broker/curve_keys.h"
 #include "broker/endpoint.h"
-#include "broker/poller.h"
+#include "test/fake_conductor.h"
 #include "test/test_util.h"
 
 namespace orchestra::broker {
@@ -25,70 +22,7 @@ namespace {
 using common::Result;
 using common::Status;
 
-// A stand-in for the conductor: a ROUTER on its own thread (which owns it)
-// answering each request with the replies `answer` gives for it.
-class FakeConductor {
- public:
-  using Answer =
-      std::function<std::vector<AudienceReply>(const AudienceRequest&)>;
-  struct Setup {
-    std::string address;
-    EndpointOptions options;
-    bool authenticate = false;  // ZAP on, with no audience key allowed
-  };
-
-  FakeConductor(const Setup& setup, Answer answer)
-      : answer_(std::move(answer)) {
-    std::promise<std::string> bound;
-    std::future<std::string> address = bound.get_future();
-    thread_ = std::thread([this, setup, &bound] { Serve(setup, &bound); });
-    endpoint_ = address.get();
-  }
-  ~FakeConductor() {
-    stop_ = true;
-    thread_.join();
-  }
-  // The address bound, with the port resolved; empty if binding failed.
-  const std::string& endpoint() const { return endpoint_; }
-
- private:
-  void Serve(const Setup& setup, std::promise<std::string>* bound) {
-    Context context;
-    Authenticator authenticator(&context);
-    if (setup.authenticate && !authenticator.Start().ok())
-      return bound->set_value("");
-    Result<std::unique_ptr<Endpoint>> router =
-        Endpoint::Router(&context, "fake conductor", setup.options);
-    Result<std::string> address =
-        router.ok() ? router.value()->Bind(setup.address) : router.status();
-    bound->set_value(address.ok() ? address.value() : "");
-    if (!address.ok()) return;
-    Poller poller;
-    poller.AddSocket(router.value()->handle());
-    if (setup.authenticate) poller.AddSocket(authenticator.handle());
-    while (!stop_) {
-      if (!poller.Wait(10).ok()) return;
-      if (setup.authenticate) authenticator.HandleRequests();
-      while (std::optional<Inbound> in = router.value()->TryReceive())
-        Respond(router.value().get(), *in);
-    }
-  }
-
-  void Respond(Endpoint* router, const Inbound& in) {
-    DecodedRequest request = DecodeAudienceRequest(in.payload);
-    if (!request.op) return;
-    for (const AudienceReply& reply : answer_({request.req, *request.op})) {
-      if (!router->SendTo(in.peer, in.request_style, EncodeAudienceReply(reply))
-               .ok())
-        return;
-    }
-  }
-
-  Answer answer_;
-  std::atomic<bool> stop_{false};
-  std::string endpoint_;
-  std::thread thread_;
-};
+using test::FakeConductor;
 
 JobRecord Job(JobId id) {
   JobRecord job;

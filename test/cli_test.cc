@@ -5,16 +5,11 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
-#include <future>
-#include <mutex>
+#include <functional>
 #include <sstream>
-#include <thread>
 
 #include "broker/audience_protocol.h"
-#include "broker/context.h"
-#include "broker/endpoint.h"
-#include "broker/poller.h"
+#include "test/fake_conductor.h"
 #include "test/test_util.h"
 
 namespace orchestra::tools {
@@ -24,70 +19,7 @@ using broker::AudienceOp;
 using broker::AudienceReply;
 using broker::AudienceReplyBody;
 using broker::JobState;
-
-// A stand-in for the conductor: answers each request with the replies
-// `answer` gives for its op, and records the ops.
-class FakeConductor {
- public:
-  using Answer =
-      std::function<std::vector<AudienceReplyBody>(const AudienceOp&)>;
-
-  FakeConductor(const std::string& address, Answer answer)
-      : answer_(std::move(answer)) {
-    std::promise<std::string> bound;
-    std::future<std::string> result = bound.get_future();
-    thread_ = std::thread([this, address, &bound] { Serve(address, &bound); });
-    endpoint_ = result.get();
-  }
-  ~FakeConductor() {
-    stop_ = true;
-    thread_.join();
-  }
-
-  const std::string& endpoint() const { return endpoint_; }
-  std::vector<AudienceOp> ops() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return ops_;
-  }
-
- private:
-  void Serve(const std::string& address, std::promise<std::string>* bound) {
-    broker::Context context;
-    auto router = broker::Endpoint::Router(&context, "fake conductor", {});
-    auto bound_address = router.ok()
-                             ? router.value()->Bind(address)
-                             : common::Result<std::string>(router.status());
-    bound->set_value(bound_address.ok() ? bound_address.value() : "");
-    if (!bound_address.ok()) return;
-    broker::Poller poller;
-    poller.AddSocket(router.value()->handle());
-    while (!stop_ && poller.Wait(10).ok()) {
-      while (std::optional<broker::Inbound> in = router.value()->TryReceive())
-        Respond(router.value().get(), *in);
-    }
-  }
-
-  void Respond(broker::Endpoint* router, const broker::Inbound& in) {
-    broker::DecodedRequest request = broker::DecodeAudienceRequest(in.payload);
-    if (!request.op) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ops_.push_back(*request.op);
-    }
-    for (const AudienceReplyBody& body : answer_(*request.op)) {
-      AudienceReply reply{request.req, body};
-      if (!router->SendTo(in.peer, false, EncodeAudienceReply(reply)).ok())
-        return;
-    }
-  }
-
-  Answer answer_;
-  std::mutex mu_;
-  std::vector<AudienceOp> ops_;
-  std::atomic<bool> stop_{false};
-  std::string endpoint_;
-  std::thread thread_;
-};
+using test::FakeConductor;
 
 broker::JobRecord Job(broker::JobId id, JobState state) {
   broker::JobRecord job;
@@ -116,8 +48,17 @@ class CliTest : public testing::Test {
   void Answer(std::vector<AudienceReplyBody> bodies) {
     AnswerWith([bodies](const AudienceOp&) { return bodies; });
   }
-  void AnswerWith(FakeConductor::Answer answer) {
-    fake_ = std::make_unique<FakeConductor>(env_.endpoint, std::move(answer));
+  // Starts a fake conductor answering each op with the bodies `answer` gives.
+  void AnswerWith(
+      std::function<std::vector<AudienceReplyBody>(const AudienceOp&)> answer) {
+    fake_ = std::make_unique<FakeConductor>(
+        FakeConductor::Setup{env_.endpoint, {}},
+        [answer](const broker::AudienceRequest& request) {
+          std::vector<AudienceReply> replies;
+          for (AudienceReplyBody& body : answer(request.op))
+            replies.push_back({request.req, std::move(body)});
+          return replies;
+        });
     ASSERT_FALSE(fake_->endpoint().empty());
   }
 

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <fstream>
 #include <string>
 
 #include "common/files.h"
@@ -16,6 +15,7 @@ namespace orchestra::broker {
 namespace {
 
 using common::Status;
+using test::ModeOf;
 
 class CurveKeysTest : public testing::Test {
  protected:
@@ -23,17 +23,6 @@ class CurveKeysTest : public testing::Test {
     common::Result<CurveKeyPair> keys = GenerateKeyPair();
     ASSERT_OK(keys.status());
     keys_ = keys.value();
-  }
-  std::string MakeFile(const std::string& name, const std::string& content,
-                       mode_t mode) {
-    std::string path = dir_.File(name);
-    std::ofstream(path) << content;
-    chmod(path.c_str(), mode);
-    return path;
-  }
-  static mode_t ModeOf(const std::string& path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
   }
   static bool Mentions(const Status& s, const std::string& part) {
     return s.message().find(part) != std::string::npos;
@@ -111,7 +100,7 @@ TEST_F(CurveKeysTest, ExistingKeysAreNeverOverwritten) {
 }
 
 TEST_F(CurveKeysTest, ALonePublicFileAlsoBlocksTheWrite) {
-  MakeFile("web-3.pub", keys_.public_key + "\n", 0644);
+  dir_.MakeFile("web-3.pub", keys_.public_key + "\n", 0644);
   EXPECT_EQ(Status::Code::kConflict,
             WriteKeyPair(dir_.path(), "web-3", keys_).code());
   EXPECT_EQ(Status::Code::kNotFound,
@@ -127,7 +116,8 @@ TEST_F(CurveKeysTest, KeyNameCannotLeaveTheDirectory) {
 
 TEST_F(CurveKeysTest, GroupReadableSecretKeyIsRefused) {
   for (mode_t mode : {0640, 0644, 0604}) {
-    std::string path = MakeFile("loose.key", keys_.secret_key + "\n", mode);
+    std::string path =
+        dir_.MakeFile("loose.key", keys_.secret_key + "\n", mode);
     Status s = ReadSecretKeyFile(path).status();
     EXPECT_EQ(Status::Code::kPermissionDenied, s.code()) << std::oct << mode;
     EXPECT_TRUE(Mentions(s, path)) << s.ToString();
@@ -136,7 +126,7 @@ TEST_F(CurveKeysTest, GroupReadableSecretKeyIsRefused) {
 
 TEST_F(CurveKeysTest, KeyWithSurroundingWhitespaceIsRead) {
   std::string path =
-      MakeFile("spaced.pub", "  " + keys_.public_key + " \r\n\n", 0644);
+      dir_.MakeFile("spaced.pub", "  " + keys_.public_key + " \r\n\n", 0644);
   EXPECT_EQ(keys_.public_key, ReadPublicKeyFile(path).value());
 }
 
@@ -146,7 +136,7 @@ TEST_F(CurveKeysTest, BadKeyFilesAreRejectedNamingTheFile) {
         keys_.public_key.substr(0, 39) + "\n",
         keys_.public_key + "\n" + keys_.public_key + "\n",
         keys_.public_key + "x\n"}) {
-    std::string path = MakeFile("bad.pub", content, 0644);
+    std::string path = dir_.MakeFile("bad.pub", content, 0644);
     Status s = ReadPublicKeyFile(path).status();
     EXPECT_EQ(Status::Code::kInvalidArgument, s.code()) << content;
     EXPECT_TRUE(Mentions(s, path)) << s.ToString();
@@ -154,7 +144,7 @@ TEST_F(CurveKeysTest, BadKeyFilesAreRejectedNamingTheFile) {
 }
 
 TEST_F(CurveKeysTest, BadSecretKeyFileIsRejectedNamingTheFile) {
-  std::string path = MakeFile("bad.key", "0123456789\n", 0600);
+  std::string path = dir_.MakeFile("bad.key", "0123456789\n", 0600);
   Status s = ReadSecretKeyFile(path).status();
   EXPECT_EQ(Status::Code::kInvalidArgument, s.code());
   EXPECT_TRUE(Mentions(s, path)) << s.ToString();
@@ -168,7 +158,7 @@ TEST_F(CurveKeysTest, MissingKeyFileIsNotFound) {
 }
 
 TEST_F(CurveKeysTest, HugeKeyFileIsRejected) {
-  std::string path = MakeFile("huge.pub", std::string(1 << 20, 'A'), 0644);
+  std::string path = dir_.MakeFile("huge.pub", std::string(1 << 20, 'A'), 0644);
   EXPECT_FALSE(ReadPublicKeyFile(path).ok());
 }
 

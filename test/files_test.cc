@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -16,21 +15,10 @@
 namespace orchestra::common {
 namespace {
 
+using test::ModeOf;
+
 class FilesTest : public testing::Test {
  protected:
-  // Writes `content` to `name` in the temp dir and sets its mode.
-  std::string MakeFile(const std::string& name, const std::string& content,
-                       mode_t mode) {
-    std::string path = dir_.File(name);
-    std::ofstream(path) << content;
-    chmod(path.c_str(), mode);
-    return path;
-  }
-  static mode_t ModeOf(const std::string& path) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) return 0;
-    return st.st_mode & 07777;
-  }
   std::vector<std::string> Listing() const {
     std::vector<std::string> names;
     DIR* d = opendir(dir_.path().c_str());
@@ -48,14 +36,14 @@ class FilesTest : public testing::Test {
 TEST_F(FilesTest, ReadFileReturnsTheWholeContent) {
   std::string content(200000, 'x');
   content += std::string("\0end", 4);
-  std::string path = MakeFile("data", content, 0644);
+  std::string path = dir_.MakeFile("data", content, 0644);
   Result<std::string> read = ReadFile(path);
   ASSERT_OK(read.status());
   EXPECT_EQ(content, read.value());
 }
 
 TEST_F(FilesTest, ReadFileRefusesFilesAboveTheLimit) {
-  std::string path = MakeFile("big", std::string(101, 'x'), 0644);
+  std::string path = dir_.MakeFile("big", std::string(101, 'x'), 0644);
   EXPECT_OK(ReadFile(path, 101).status());
   EXPECT_EQ(Status::Code::kInvalidArgument,
             ReadFile(path, 100).status().code());
@@ -83,7 +71,7 @@ TEST_F(FilesTest, AtomicWriteModeIgnoresTheUmask) {
 }
 
 TEST_F(FilesTest, AtomicWriteReplacesAndLeavesNoTemporaryFile) {
-  std::string path = MakeFile("state", "old content that is longer", 0644);
+  std::string path = dir_.MakeFile("state", "old content that is longer", 0644);
   ASSERT_OK(WriteFileAtomically(path, "new", 0600));
   EXPECT_EQ("new", ReadFile(path).value());
   EXPECT_EQ(0600u, ModeOf(path));
@@ -97,19 +85,19 @@ TEST_F(FilesTest, AtomicWriteIntoMissingDirectoryFails) {
 }
 
 TEST_F(FilesTest, PrivateFileAcceptsOwnerOnlyModes) {
-  EXPECT_OK(CheckPrivateFile(MakeFile("a.key", "k", 0600)));
-  EXPECT_OK(CheckPrivateFile(MakeFile("b.key", "k", 0400)));
+  EXPECT_OK(CheckPrivateFile(dir_.MakeFile("a.key", "k", 0600)));
+  EXPECT_OK(CheckPrivateFile(dir_.MakeFile("b.key", "k", 0400)));
 }
 
 TEST_F(FilesTest, PrivateFileRefusesGroupOrOtherAccess) {
   for (mode_t mode : {0644, 0640, 0604, 0660, 0620, 0602}) {
-    Status s = CheckPrivateFile(MakeFile("c.key", "k", mode));
+    Status s = CheckPrivateFile(dir_.MakeFile("c.key", "k", mode));
     EXPECT_EQ(Status::Code::kPermissionDenied, s.code()) << std::oct << mode;
   }
 }
 
 TEST_F(FilesTest, PrivateFileRefusalTellsTheFix) {
-  std::string path = MakeFile("d.key", "k", 0640);
+  std::string path = dir_.MakeFile("d.key", "k", 0640);
   std::string message = CheckPrivateFile(path).message();
   EXPECT_NE(std::string::npos, message.find("0640")) << message;
   EXPECT_NE(std::string::npos, message.find("chmod 600 " + path)) << message;
@@ -132,7 +120,7 @@ TEST_F(FilesTest, MakeDirectoriesCreatesParents) {
 }
 
 TEST_F(FilesTest, MakeDirectoriesRefusesAFileInTheWay) {
-  std::string path = MakeFile("plain", "x", 0644);
+  std::string path = dir_.MakeFile("plain", "x", 0644);
   EXPECT_EQ(Status::Code::kInvalidArgument,
             MakeDirectories(path + "/sub", 0755).code());
 }

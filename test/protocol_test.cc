@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "broker/wire.h"  // msgpack, for messages our encoder never makes
+#include "broker/wire.h"  // kMaxArray, kMaxMapEntries, kMaxString
+#include "test/msgpack_builder.h"
 #include "test/test_util.h"
 
 namespace orchestra::broker {
@@ -19,78 +19,19 @@ namespace {
 
 using common::Result;
 
-// ---- a hand-built msgpack value, for hostile messages ----
-
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-struct Mp {
-  std::function<void(Packer&)> pack;
-  std::string Encode() const {
-    msgpack::sbuffer buffer;
-    Packer packer(buffer);
-    pack(packer);
-    return std::string(buffer.data(), buffer.size());
-  }
-};
-using Fields = std::vector<std::pair<std::string, Mp>>;
-
-Mp Nil() {
-  return {[](Packer& p) { p.pack_nil(); }};
-}
-Mp Bool(bool v) {
-  return {[v](Packer& p) { v ? p.pack_true() : p.pack_false(); }};
-}
-Mp Int(int64_t v) {
-  return {[v](Packer& p) { p.pack_int64(v); }};
-}
-Mp Uint(uint64_t v) {
-  return {[v](Packer& p) { p.pack_uint64(v); }};
-}
-Mp Float(double v) {
-  return {[v](Packer& p) { p.pack_double(v); }};
-}
-Mp Str(std::string s) {
-  return {[s](Packer& p) {
-    p.pack_str(static_cast<uint32_t>(s.size()));
-    p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-  }};
-}
-Mp Array(std::vector<Mp> items) {
-  return {[items](Packer& p) {
-    p.pack_array(static_cast<uint32_t>(items.size()));
-    for (const Mp& item : items) item.pack(p);
-  }};
-}
-Mp Map(Fields fields) {
-  return {[fields](Packer& p) {
-    p.pack_map(static_cast<uint32_t>(fields.size()));
-    for (const auto& [key, value] : fields) {
-      Str(key).pack(p);
-      value.pack(p);
-    }
-  }};
-}
-
-// `fields` with `key` set to `value` (replaced, or added at the end).
-Fields With(Fields fields, const std::string& key, Mp value) {
-  for (auto& field : fields) {
-    if (field.first == key) {
-      field.second = std::move(value);
-      return fields;
-    }
-  }
-  fields.emplace_back(key, std::move(value));
-  return fields;
-}
-Fields Without(Fields fields, const std::string& key) {
-  for (auto it = fields.begin(); it != fields.end(); ++it) {
-    if (it->first == key) {
-      fields.erase(it);
-      break;
-    }
-  }
-  return fields;
-}
+// Hand-built msgpack values (test/msgpack_builder.h), for hostile messages.
+using test::Array;
+using test::Bool;
+using test::Fields;
+using test::Float;
+using test::Int;
+using test::Map;
+using test::Mp;
+using test::Nil;
+using test::Str;
+using test::Uint;
+using test::With;
+using test::Without;
 
 // ---- sample messages with every field set to something not default ----
 

@@ -1,11 +1,14 @@
-// Helpers shared by the tests: Status assertions and temporary directories.
+// Helpers shared by the tests: Status assertions, temporary directories and
+// file modes.
 
 #ifndef ORCHESTRA_TEST_TEST_UTIL_H_
 #define ORCHESTRA_TEST_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <string>
 
 #include "common/status.h"
@@ -48,10 +51,25 @@ class TempDir {
   std::string File(const std::string& name) const {
     return path_ + "/" + name;
   }
+  // Writes `content` to the file `name` in this directory, sets its mode and
+  // returns its path.
+  std::string MakeFile(const std::string& name, const std::string& content,
+                       mode_t mode) const {
+    std::string path = File(name);
+    std::ofstream(path) << content;
+    chmod(path.c_str(), mode);
+    return path;
+  }
 
  private:
   std::string path_;
 };
+
+// The permission bits of `path` (mode & 07777), or 0 if it cannot be stat'ed.
+inline mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
 
 }  // namespace orchestra::test
 

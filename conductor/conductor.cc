@@ -134,8 +134,8 @@ Status Conductor::ApplyTrust(Trust trust) {
   for (const std::string& name : cut) {
     common::LogWarning("player cut off player=%s reason=removed-or-revoked",
                        name.c_str());
-    Status s = player_channel_->CutOff(name, "removed-or-revoked");
-    if (s.ok()) s = board_->AbortPlayer(name);
+    Status s = board_->AbortPlayer(name);
+    if (s.ok()) s = player_channel_->CutOff(name, "removed-or-revoked");
     if (!s.ok()) return s;
   }
   return Status();

@@ -339,8 +339,31 @@ Status JobBoard::OnHello(const std::string& player,
   return ApplyAssignments();
 }
 
-void JobBoard::OnDisconnect(const std::string& player) {
+// Moving a `one` job on at once trades a rare double run for progress: if
+// the player did journal the task but its `accepted` was lost with the
+// connection, the task also runs there; its next hello then lists a task we
+// no longer hold as running, and it gets a cancel.
+Status JobBoard::OnDisconnect(const std::string& player) {
   scheduler_->Disconnect(player);
+  std::set<JobId> touched;
+  const std::set<TaskId> sent = on_player_[player];
+  for (TaskId id : sent) {
+    ActiveJob* job = nullptr;
+    TaskRecord* task = FindTask(id, &job);
+    if (task == nullptr || task->state != TaskState::kDispatched ||
+        job->record.scope != Scope::kOne)
+      continue;
+    touched.insert(job->record.id);
+    Status s = EndTask(task, TaskState::kExpired,
+                       "player " + player +
+                           " went away before accepting the task");
+    if (!s.ok()) return s;
+  }
+  for (JobId id : touched) {
+    Status s = Settle(id);
+    if (!s.ok()) return s;
+  }
+  return ApplyAssignments();
 }
 
 Status JobBoard::AbortPlayer(const std::string& player) {
@@ -426,18 +449,27 @@ Status JobBoard::ExpireUndelivered(
       if (task.state != TaskState::kQueued &&
           task.state != TaskState::kDispatched)
         continue;
-      if (now - queued_since_[task.task] < limit_s * 1000) continue;
+      // A sent task has its whole delivery timeout to be accepted.
+      const TimeMs since = task.state == TaskState::kDispatched
+                               ? task.dispatched_at
+                               : queued_since_[task.task];
+      if (now - since < limit_s * 1000) continue;
       bool reachable = false;
-      if (!task.player.empty()) {
+      if (task.state == TaskState::kDispatched) {
+        reachable = false;  // Sent, yet not accepted in all that time.
+      } else if (!task.player.empty()) {
         reachable = connected(task.player);
       } else {
         for (const std::string& p : Eligible(job.record))
           reachable = reachable || connected(p);
       }
       if (reachable) continue;
-      Status s = EndTask(&task, TaskState::kExpired,
-                         "not delivered within " + std::to_string(limit_s) +
-                             " s: the player stayed offline");
+      Status s = EndTask(
+          &task, TaskState::kExpired,
+          "not delivered within " + std::to_string(limit_s) + " s: " +
+              (task.state == TaskState::kDispatched
+                   ? "the player never accepted it"
+                   : "the player stayed offline"));
       if (!s.ok()) return s;
       touched.insert(id);
     }

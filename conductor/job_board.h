@@ -59,7 +59,10 @@ class JobBoard {
   // what it never got, LOST what it forgot) and opens its slots.
   common::Status OnHello(const std::string& player,
                          const broker::Hello& hello);
-  void OnDisconnect(const std::string& player);
+  // The session of `player` ended. Tasks of `one` jobs it never accepted
+  // end EXPIRED and their jobs move on to the next eligible player; other
+  // tasks wait for it to come back (until their delivery timeout).
+  common::Status OnDisconnect(const std::string& player);
   // Player `player` was removed or revoked: its unfinished tasks end
   // ABORTED (a `one` job moves on).
   common::Status AbortPlayer(const std::string& player);
@@ -71,7 +74,8 @@ class JobBoard {
   // Queues resends of tasks sent `retry_ms` ago and still not accepted.
   void ResendUnaccepted(common::TimeMs retry_ms);
   // Ends EXPIRED the tasks that waited past their job's delivery timeout
-  // for a player that is not connected.
+  // for a player that is not connected, and those sent but never accepted
+  // within it.
   common::Status ExpireUndelivered(
       const std::function<bool(const std::string&)>& connected);
 

@@ -123,7 +123,8 @@ Status PlayerChannel::EndSession(const std::string& name, bool drop,
   const std::string version = p->version;
   const int slots = p->slots;
   registry_->Close(name, drop);
-  board_->OnDisconnect(name);
+  Status s = board_->OnDisconnect(name);
+  if (!s.ok()) return s;
   common::LogInfo("player left player=%s reason=%s", name.c_str(),
                   why.c_str());
   return store_->SavePlayerSession(name, version, slots, false,

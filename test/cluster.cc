@@ -21,6 +21,7 @@ void WriteText(const std::string& path, const std::string& text, int mode) {
 Cluster::Cluster() {
   broker::CurveKeyPair keys = broker::GenerateKeyPair().value();
   EXPECT_OK(broker::WriteKeyPair(dir() + "/keys", "conductor", keys));
+  EXPECT_OK(common::WriteFileAtomically(dir() + "/revoked", "", 0644));
 }
 
 Cluster::~Cluster() {
@@ -72,6 +73,7 @@ std::string Cluster::ConductorConfig(const std::string& extra) const {
          "audience endpoint = " + audience_endpoint() + "\n"
          "conductor secret key = " + dir() + "/keys/conductor.key\n"
          "player file path = " + dir() + "/players\n"
+         "revoked keys file = " + dir() + "/revoked\n"
          "database path = " + dir() + "/conductor.db\n"
          "heartbeat interval = 200\n"
          "player timeout = 2000\n"
@@ -80,6 +82,7 @@ std::string Cluster::ConductorConfig(const std::string& extra) const {
 }
 
 bool Cluster::StartConductor(const std::string& extra) {
+  conductor_extra_ = extra;
   WriteText(dir() + "/conductor.conf", ConductorConfig(extra), 0644);
   conductor_ = std::make_unique<Process>(
       BinaryDir() + "/orchestra-conductor",
@@ -120,6 +123,28 @@ void Cluster::StopPlayer(const std::string& name) {
   if (it == players_.end() || !it->second) return;
   it->second->Signal(SIGTERM);
   it->second->Wait(10s);
+}
+
+void Cluster::KillConductor(int signal) {
+  if (!conductor_) return;
+  conductor_->Signal(signal);
+  EXPECT_TRUE(conductor_->Wait(20s).has_value()) << "conductor did not stop";
+}
+
+bool Cluster::ReloadConductor() {
+  const size_t mark = conductor_->LogSize();
+  conductor_->Signal(SIGHUP);
+  return conductor_->WaitForLog("reload", 10s, mark).has_value();
+}
+
+void Cluster::Unlist(const std::string& name) {
+  keys_[name].listed = false;
+  WritePlayersFile();
+}
+
+void Cluster::Revoke(const std::string& name) {
+  std::ofstream(dir() + "/revoked", std::ios::app)
+      << keys_[name].public_key << "\n";
 }
 
 std::unique_ptr<broker::AudienceClient> Cluster::Client() {

@@ -48,6 +48,18 @@ class Cluster {
                    bool wait_joined = true);
   void StopPlayer(const std::string& name);
 
+  // Kills the conductor with `signal` (SIGKILL: a crash) and waits for it
+  // to be gone; then StartConductor() again brings it back on the same port
+  // with the same extra settings.
+  void KillConductor(int signal);
+  bool RestartConductor() { return StartConductor(conductor_extra_); }
+  // Sends SIGHUP to the conductor and waits until it has reloaded.
+  bool ReloadConductor();
+  // Drops `name` from the players file (call ReloadConductor() after).
+  void Unlist(const std::string& name);
+  // Adds `name`'s key to the revoked keys file (ReloadConductor() after).
+  void Revoke(const std::string& name);
+
   Process* conductor() { return conductor_.get(); }
   Process* player(const std::string& name) { return players_[name].get(); }
   std::string player_endpoint() const { return player_endpoint_; }
@@ -68,6 +80,7 @@ class Cluster {
   TempDir dir_;
   std::map<std::string, Keys> keys_;
   std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
+  std::string conductor_extra_;  // extra config lines of the last start
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
 };

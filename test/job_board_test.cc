@@ -90,8 +90,8 @@ class JobBoardTest : public testing::Test {
   // Removes `player` from the players file and tells the board.
   void Unlist(const std::string& player) {
     listed_.erase(player);
-    board_->OnDisconnect(player);
     EXPECT_OK(board_->AbortPlayer(player));
+    EXPECT_OK(board_->OnDisconnect(player));
     EndTurn();
   }
   void Expire(const std::set<std::string>& connected = {}) {
@@ -331,7 +331,7 @@ TEST_F(JobBoardTest, DispatchedTaskThePlayerHoldsBecomesRunning) {
   Hello("web-1", 4);
   JobId id = Submit(Scope::kAll, {"web-1"});
   Orders();
-  board_->OnDisconnect("web-1");
+  EXPECT_OK(board_->OnDisconnect("web-1"));
   Hello("web-1", 4, {{TaskOf(id, 0), false}});
   EXPECT_EQ(TaskState::kRunning, Stored(id).tasks[0].state);
   EXPECT_TRUE(Orders().empty());
@@ -341,7 +341,7 @@ TEST_F(JobBoardTest, DispatchedTaskThePlayerDoesNotHoldIsResent) {
   Hello("web-1", 4);
   JobId id = Submit(Scope::kAll, {"web-1"});
   Orders();
-  board_->OnDisconnect("web-1");
+  EXPECT_OK(board_->OnDisconnect("web-1"));
   Hello("web-1", 4);
   EXPECT_EQ(Strings{Run(TaskOf(id, 0), "web-1")}, Orders());
   EXPECT_EQ(TaskState::kDispatched, StateOf(id, 0));
@@ -351,7 +351,7 @@ TEST_F(JobBoardTest, RunningTaskThePlayerForgotEndsLost) {
   Hello("web-1", 4);
   JobId id = Submit(Scope::kAll, {"web-1"});
   Accept("web-1", TaskOf(id, 0));
-  board_->OnDisconnect("web-1");
+  EXPECT_OK(board_->OnDisconnect("web-1"));
   Hello("web-1", 4);
   EXPECT_EQ(TaskState::kLost, Stored(id).tasks[0].state);
   EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
@@ -391,7 +391,7 @@ TEST_F(JobBoardTest, NewSessionThatForgotATaskStillGetsAtMostSlotsTasks) {
 
 TEST_F(JobBoardTest, DisconnectedPlayerGetsNoTasksUntilItsNextHello) {
   Hello("web-1", 4);
-  board_->OnDisconnect("web-1");
+  EXPECT_OK(board_->OnDisconnect("web-1"));
   JobId id = Submit(Scope::kAll, {"web-1"});
   EXPECT_TRUE(Orders().empty());
   Hello("web-1", 4);
@@ -581,16 +581,42 @@ TEST_F(JobBoardTest, ZeroDeliveryTimeoutWaitsForEver) {
   EXPECT_EQ(TaskState::kQueued, StateOf(id, 0));
 }
 
-TEST_F(JobBoardTest, ExpiredOneAttemptMovesToAConnectedPlayer) {
+TEST_F(JobBoardTest, DisconnectMovesAOneTaskNeverAcceptedToTheNextPlayer) {
   Hello("web-1", 4);
-  JobId id = Submit(Scope::kOne, {"web-1", "web-2"}, 60);
-  board_->OnDisconnect("web-1");
-  Orders();
   Hello("web-2", 1);
-  clock_.Advance(60000);
-  Expire({"web-2"});
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Orders();
+  EXPECT_OK(board_->OnDisconnect("web-1"));
   EXPECT_EQ(TaskState::kExpired, StateOf(id, 0));
   EXPECT_EQ(Strings{Run(TaskOf(id, 1), "web-2")}, Orders());
+}
+
+TEST_F(JobBoardTest, DisconnectKeepsAnAcceptedOneTaskForItsPlayer) {
+  Hello("web-1", 4);
+  Hello("web-2", 1);
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  Accept("web-1", TaskOf(id, 0));
+  EXPECT_OK(board_->OnDisconnect("web-1"));
+  EXPECT_EQ(TaskState::kRunning, StateOf(id, 0));
+  EXPECT_EQ(1u, Job(id).tasks.size());
+}
+
+TEST_F(JobBoardTest, DisconnectKeepsAnAllTaskForItsPlayer) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"});
+  EXPECT_OK(board_->OnDisconnect("web-1"));
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 0));
+}
+
+TEST_F(JobBoardTest, TaskSentButNeverAcceptedExpiresEvenWhileConnected) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1"}, 60);
+  clock_.Advance(59000);
+  Expire({"web-1"});
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 0));
+  clock_.Advance(1000);
+  Expire({"web-1"});
+  EXPECT_EQ(TaskState::kExpired, Stored(id).tasks[0].state);
 }
 
 TEST_F(JobBoardTest, QueuedOneJobWithAllPlayersOfflineExpiresFail) {

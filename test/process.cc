@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,10 +142,12 @@ void Process::Signal(int signal) {
 
 std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return status_;
-  // The log pipe closes when the process exits: wait on that event.
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait_for(lock, timeout, [this] { return log_closed_; });
+  // A pidfd becomes readable when the process exits: wait on that event.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd >= 0) {
+    struct pollfd p = {pidfd, POLLIN, 0};
+    poll(&p, 1, static_cast<int>(timeout.count()));
+    close(pidfd);
   }
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);

@@ -94,6 +94,28 @@ void Authenticator::HandleRequests() {
   }
 }
 
+void Authenticator::LogRefusal(const ZapRequest& request,
+                               const std::string& reason) {
+  constexpr auto kQuiet = std::chrono::minutes(1);
+  const auto now = std::chrono::steady_clock::now();
+  if (refusals_.size() > 10000) refusals_.clear();  // Bounded memory.
+  auto [it, first] =
+      refusals_.try_emplace(request.domain + " " + request.public_key);
+  Refusals& r = it->second;
+  if (!first && now - r.logged < kQuiet) {
+    ++r.unlogged;
+    return;
+  }
+  common::LogWarning("connection refused domain=%s key=%s address=%s "
+                     "reason=%s repeated=%lld",
+                     request.domain.c_str(),
+                     KeyFingerprint(request.public_key).c_str(),
+                     request.address.c_str(), common::LogQuote(reason).c_str(),
+                     static_cast<long long>(r.unlogged));
+  r.logged = now;
+  r.unlogged = 0;
+}
+
 void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {
   ZapRequest request;
   std::string request_id = frames.size() > 1 ? frames[1].to_string() : "";
@@ -109,14 +131,7 @@ void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {
     request.public_key = z85;
   }
   ZapDecision d = Decide(request);
-  if (!d.allow) {
-    common::LogWarning("connection refused domain=%s key=%s address=%s "
-                       "reason=%s",
-                       request.domain.c_str(),
-                       KeyFingerprint(request.public_key).c_str(),
-                       request.address.c_str(),
-                       common::LogQuote(d.reason).c_str());
-  }
+  if (!d.allow) LogRefusal(request, d.reason);
   const std::string status = d.allow ? "200" : "400";
   const std::string text = d.allow ? "OK" : d.reason;
   try {

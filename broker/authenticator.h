@@ -7,6 +7,7 @@
 #ifndef ORCHESTRA_BROKER_AUTHENTICATOR_H_
 #define ORCHESTRA_BROKER_AUTHENTICATOR_H_
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
@@ -58,8 +59,17 @@ class Authenticator {
 
  private:
   void Answer(const std::vector<zmq::message_t>& frames);
+  // Logs a refusal: the first of a key at once, then one line a minute
+  // with the count, so a refused peer retrying cannot flood the log.
+  void LogRefusal(const ZapRequest& request, const std::string& reason);
+
+  struct Refusals {
+    std::chrono::steady_clock::time_point logged;
+    int64_t unlogged = 0;
+  };
 
   zmq::socket_t socket_;
+  std::unordered_map<std::string, Refusals> refusals_;  // by domain + key
   std::unordered_map<std::string, std::string> players_;
   std::unordered_set<std::string> revoked_;
   std::unordered_map<std::string, std::string> audience_keys_;

@@ -141,13 +141,15 @@ void Process::Signal(int signal) {
 
 std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return status_;
-  // The log pipe closes when the process exits: wait on that event.
+  // The log pipe closes when the process exits: wait on that event. It
+  // closes a moment before the process can be reaped, so then block.
+  bool closed = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait_for(lock, timeout, [this] { return log_closed_; });
+    closed = changed_.wait_for(lock, timeout, [this] { return log_closed_; });
   }
   int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
+  pid_t r = waitpid(pid_, &status, closed ? 0 : WNOHANG);
   if (r != pid_) return std::nullopt;
   reaped_ = true;
   status_ = status;

@@ -518,6 +518,27 @@ TEST_F(RemoteAudienceTest, ABrokenKeysFileOnReloadKeepsTheOldKeys) {
                     .players.size());
 }
 
+TEST_F(RemoteAudienceTest, TheCliUsesItsKeyOverTcp) {
+  auto cli = [&](const std::string& key, std::vector<std::string> args) {
+    std::vector<std::string> all = {
+        "--endpoint", cluster_.tcp_audience_endpoint(), "--key",
+        cluster_.dir() + "/keys/" + key + ".key", "--server-key",
+        cluster_.dir() + "/keys/conductor.pub"};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCommand(BinaryDir() + "/orchestra", all, 30s);
+  };
+  CommandResult ok = cli("backup-bot", {"submit", "--wait", "backup-home", "p1"});
+  EXPECT_EQ(0, ok.exit_code) << ok.err;
+  EXPECT_NE(std::string::npos, ok.out.find("hello  from p1"));
+  CommandResult refused = cli("backup-bot", {"submit", "restart-web", "p1"});
+  EXPECT_EQ(2, refused.exit_code);
+  EXPECT_EQ(0u, refused.err.find("orchestra: unauthorized: audience key "
+                                 "'backup-bot' may not run score"));
+  CommandResult stranger = cli("stranger", {"players"});
+  EXPECT_EQ(3, stranger.exit_code);
+  EXPECT_NE(std::string::npos, stranger.err.find("refused our key"));
+}
+
 // ---- many requests in flight on one connection ----
 
 TEST_F(AudienceTest, AThousandWaitsOnOneConnectionAreAllAnswered) {

@@ -124,6 +124,13 @@ bool AudienceChannel::FindGrant(const Caller& c, const AudienceGrant** grant) {
   return false;
 }
 
+void AudienceChannel::LogRefusal(const Caller& c, const char* op,
+                                 const std::string& why) const {
+  common::LogWarning("request refused op=%s key=%s code=unauthorized "
+                     "error=%s",
+                     op, c.key_name.c_str(), common::LogQuote(why).c_str());
+}
+
 std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
                                           ErrorCode* code) const {
   std::string unknown;
@@ -172,6 +179,7 @@ Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
                            const AudienceGrant* grant) {
   ErrorCode code = ErrorCode::kUnauthorized;
   std::string problem = grant ? grant->WhyNotSubmit(r.score, r.players) : "";
+  if (!problem.empty()) LogRefusal(c, "submit", problem);
   if (problem.empty()) problem = CheckTargets(r, &code);
   if (!problem.empty()) {
     Fail(c, code, problem);
@@ -224,6 +232,7 @@ Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r,
     if (!job) return Status();
     std::string problem = grant->WhyNotSubmit(job->score, job->players);
     if (!problem.empty()) {
+      LogRefusal(c, "cancel", problem);
       Fail(c, ErrorCode::kUnauthorized,
            "cannot cancel job " + std::to_string(r.job) + ": " + problem);
       return Status();

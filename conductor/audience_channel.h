@@ -73,6 +73,8 @@ class AudienceChannel {
   // The grant a Curve caller is held to; false (after an `unauthorized`
   // reply) when its key is no longer listed. Null for local callers.
   bool FindGrant(const Caller& c, const AudienceGrant** grant);
+  void LogRefusal(const Caller& c, const char* op,
+                  const std::string& why) const;
   common::Status On(const Caller& c, const broker::SubmitRequest& r,
                     const broker::Inbound& in, const AudienceGrant* grant);
   common::Status On(const Caller& c, const broker::StatusRequest& r);

@@ -4,6 +4,7 @@
 // on one connection. Real conductor, players and score scripts on loopback.
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <set>
@@ -537,6 +538,23 @@ TEST_F(RemoteAudienceTest, TheCliUsesItsKeyOverTcp) {
   CommandResult stranger = cli("stranger", {"players"});
   EXPECT_EQ(3, stranger.exit_code);
   EXPECT_NE(std::string::npos, stranger.err.find("refused our key"));
+}
+
+TEST(AudienceKeysFileTest, ABrokenFileKeepsTheConductorFromStarting) {
+  Cluster cluster;
+  cluster.AddPlayer("p1");
+  const std::string file = cluster.dir() + "/audience";
+  ASSERT_OK(common::WriteFileAtomically(file, "# keys\nci hosts=x\n", 0644));
+  cluster.ServeTcpAudience(file);
+  EXPECT_FALSE(cluster.StartConductor());
+  EXPECT_EQ(2, WEXITSTATUS(cluster.conductor()->Wait(10s).value_or(0)));
+  EXPECT_NE(std::string::npos, cluster.conductor()->Log().find(file + ":2: "));
+  CommandResult check = RunCommand(
+      BinaryDir() + "/orchestra-conductor",
+      {"--check-config", "--config", cluster.dir() + "/conductor.conf"}, 30s);
+  EXPECT_EQ(2, check.exit_code);
+  EXPECT_NE(std::string::npos, check.err.find(file + ":2: expected 'NAME "
+                                                      "PUBLIC-KEY"));
 }
 
 // ---- many requests in flight on one connection ----

@@ -235,3 +235,11 @@ def test_a_stopping_conductor_answers_waits_unavailable(own_cluster):
         assert e.code == "unavailable" and "stopping" in e.message
         assert conductor.wait(timeout=20) == 0
         assert error_of(client.status, job).code == "unavailable"
+
+
+def test_the_client_reconnects_after_a_conductor_restart(own_cluster):
+    with Client(own_cluster.endpoint) as client:
+        job = client.submit("hello", ["p1"])
+        own_cluster.conductor.stop()
+        own_cluster.start_conductor(tcp=True)
+        assert client.status(job)["id"] == job

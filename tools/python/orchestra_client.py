@@ -156,6 +156,8 @@ class Client:
         if timeout is _REQUEST_TIMEOUT:
             timeout = self.timeout
         req = next(self._ids)
+        while self._monitor.poll(0):  # what happened while we were idle
+            self._read_event()
         if not self._connected:
             self._await_handshake(time.monotonic() + self.timeout)
         message = dict(fields, req=req)

@@ -34,7 +34,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/job_store.cc conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
-             conductor/conductor.cc
+             conductor/audience_keys.cc conductor/conductor.cc
 PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \

@@ -310,6 +310,10 @@ Result<std::optional<AudienceClient::Received>> AudienceClient::ReceiveOne(
     if (!reply.ok() || reply.value()) return reply;
     ReadMonitorEvents();
     if (lost_) {
+      // A reply sent just before the conductor went away is readable once
+      // its DISCONNECTED event is: libzmq queues the reply first.
+      reply = TakeReply();
+      if (!reply.ok() || reply.value()) return reply;
       lost_ = false;
       awaiting_.clear();  // Their replies died with the connection.
       return Unavailable("lost the connection while waiting for a reply");

@@ -74,7 +74,7 @@ void AudienceChannel::Fail(const Caller& c, ErrorCode code,
 }
 
 Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
-  Caller caller{endpoint, in.peer, in.request_style, {}};
+  Caller caller{endpoint, in.peer, in.request_style, {}, in.user_id};
   if (in.malformed) {
     Fail(caller, ErrorCode::kBadRequest,
          "a request is one frame holding one msgpack map");
@@ -82,6 +82,11 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
   }
   broker::DecodedRequest request = broker::DecodeAudienceRequest(in.payload);
   caller.req = request.req;
+  if (stopping_) {
+    Fail(caller, ErrorCode::kUnavailable,
+         "the conductor is stopping; ask again once it is back");
+    return Status();
+  }
   if (!request.op) {
     common::LogInfo("request refused code=%s error=%s",
                     broker::ErrorCodeName(request.error.code),
@@ -94,12 +99,36 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
 
 Status AudienceChannel::Dispatch(const Caller& c, const AudienceOp& op,
                                  const broker::Inbound& in) {
-  if (auto* r = std::get_if<broker::SubmitRequest>(&op)) return On(c, *r, in);
+  const AudienceGrant* grant = nullptr;
+  if (!FindGrant(c, &grant)) return Status();
+  if (auto* r = std::get_if<broker::SubmitRequest>(&op))
+    return On(c, *r, in, grant);
   if (auto* r = std::get_if<broker::StatusRequest>(&op)) return On(c, *r);
   if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r);
-  if (auto* r = std::get_if<broker::CancelRequest>(&op)) return On(c, *r);
+  if (auto* r = std::get_if<broker::CancelRequest>(&op))
+    return On(c, *r, grant);
   if (auto* r = std::get_if<broker::JobsRequest>(&op)) return On(c, *r);
   return On(c, std::get<broker::PlayersRequest>(op));
+}
+
+bool AudienceChannel::FindGrant(const Caller& c, const AudienceGrant** grant) {
+  *grant = nullptr;
+  if (c.key_name.empty()) return true;  // ipc: the socket's mode guards it
+  *grant = keys_ ? keys_->Find(c.key_name) : nullptr;
+  if (*grant != nullptr) return true;
+  common::LogWarning("request refused key=%s reason=no-longer-listed",
+                     c.key_name.c_str());
+  Fail(c, ErrorCode::kUnauthorized,
+       "audience key '" + c.key_name +
+           "' is no longer in the audience keys file, or is revoked");
+  return false;
+}
+
+void AudienceChannel::LogRefusal(const Caller& c, const char* op,
+                                 const std::string& why) const {
+  common::LogWarning("request refused op=%s key=%s code=unauthorized "
+                     "error=%s",
+                     op, c.key_name.c_str(), common::LogQuote(why).c_str());
 }
 
 std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
@@ -129,10 +158,29 @@ std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
   return user.empty() ? "local" : user;
 }
 
+std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job) {
+  Result<std::optional<JobRecord>> record = board_->Find(job);
+  if (!record.ok()) {
+    common::LogError("job read failed job=%lld error=%s",
+                     static_cast<long long>(job),
+                     common::LogQuote(record.status().ToString()).c_str());
+    Fail(c, ErrorCode::kUnavailable,
+         "job " + std::to_string(job) +
+             " could not be read from the conductor's database; try again");
+    return std::nullopt;
+  }
+  if (!record.value())
+    Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
+  return std::move(record.value());
+}
+
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
-                           const broker::Inbound& in) {
-  ErrorCode code;
-  std::string problem = CheckTargets(r, &code);
+                           const broker::Inbound& in,
+                           const AudienceGrant* grant) {
+  ErrorCode code = ErrorCode::kUnauthorized;
+  std::string problem = grant ? grant->WhyNotSubmit(r.score, r.players) : "";
+  if (!problem.empty()) LogRefusal(c, "submit", problem);
+  if (problem.empty()) problem = CheckTargets(r, &code);
   if (!problem.empty()) {
     Fail(c, code, problem);
     return Status();
@@ -153,13 +201,8 @@ Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
 }
 
 Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r) {
-  Result<std::optional<JobRecord>> job = board_->Find(r.job);
-  if (!job.ok()) return job.status();
-  if (!job.value()) {
-    Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(r.job));
-    return Status();
-  }
-  Reply(c, broker::JobReply{std::move(*job.value()), false});
+  std::optional<JobRecord> job = Read(c, r.job);
+  if (job) Reply(c, broker::JobReply{std::move(*job), false});
   return Status();
 }
 
@@ -168,10 +211,10 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r) {
     Waiter w;
     w.caller = c;
     w.deadline = r.timeout_ms > 0 ? clock_->Monotonic() + r.timeout_ms : 0;
-    w.progress = r.progress;
+    w.progress = r.progress && !c.request_style;  // REQ takes one reply
     if (w.progress) {
       broker::Progress p = ProgressOf(*active);
-      w.last_done = p.done;
+      w.last_counts = p.by_state;
       Reply(c, broker::ProgressReply{std::move(p)});
     }
     waiters_.emplace(r.job, std::move(w));
@@ -180,7 +223,21 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r) {
   return On(c, broker::StatusRequest{r.job});  // Finished, or no such job.
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r) {
+// A restricted key may cancel only the jobs it could submit now: its grant
+// says what it may run, and stopping a job is a way of deciding what runs.
+Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r,
+                           const AudienceGrant* grant) {
+  if (grant != nullptr && grant->restricted()) {
+    std::optional<JobRecord> job = Read(c, r.job);
+    if (!job) return Status();
+    std::string problem = grant->WhyNotSubmit(job->score, job->players);
+    if (!problem.empty()) {
+      LogRefusal(c, "cancel", problem);
+      Fail(c, ErrorCode::kUnauthorized,
+           "cannot cancel job " + std::to_string(r.job) + ": " + problem);
+      return Status();
+    }
+  }
   Status s = board_->Cancel(r.job);
   if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
   return On(c, broker::StatusRequest{r.job});
@@ -188,7 +245,14 @@ Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r) {
 
 Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r) {
   Result<std::vector<broker::JobSummary>> jobs = store_->ListJobs(r);
-  if (!jobs.ok()) return jobs.status();
+  if (!jobs.ok()) {
+    common::LogError("job list failed error=%s",
+                     common::LogQuote(jobs.status().ToString()).c_str());
+    Fail(c, ErrorCode::kUnavailable,
+         "the job list could not be read from the conductor's database; "
+         "try again");
+    return Status();
+  }
   Reply(c, broker::JobsReply{std::move(jobs.value())});
   return Status();
 }
@@ -222,31 +286,46 @@ void AudienceChannel::Finished(const std::vector<JobRecord>& jobs) {
   }
 }
 
+// Progress goes out when a task changes state (at most once a tick), and
+// is counted once per job and tick, however many wait for it.
 void AudienceChannel::Tick() {
   const common::TimeMs now = clock_->Monotonic();
   for (auto it = waiters_.begin(); it != waiters_.end();) {
-    Waiter& w = it->second;
-    const JobRecord* active = board_->FindActive(it->first);
-    if (active == nullptr || (w.deadline != 0 && now >= w.deadline)) {
-      Result<std::optional<JobRecord>> job = board_->Find(it->first);
-      if (job.ok() && job.value()) {
-        Reply(w.caller, broker::JobReply{std::move(*job.value()),
-                                         active != nullptr});
-      } else {
-        Fail(w.caller, ErrorCode::kUnavailable, "the job could not be read");
+    const JobId id = it->first;
+    const JobRecord* active = board_->FindActive(id);
+    std::optional<broker::Progress> progress;
+    for (; it != waiters_.end() && it->first == id;) {
+      Waiter& w = it->second;
+      if (active == nullptr || (w.deadline != 0 && now >= w.deadline)) {
+        TimeUp(id, w.caller, active != nullptr);
+        it = waiters_.erase(it);
+        continue;
       }
-      it = waiters_.erase(it);
-      continue;
-    }
-    if (w.progress) {
-      broker::Progress p = ProgressOf(*active);
-      if (p.done != w.last_done) {
-        w.last_done = p.done;
-        Reply(w.caller, broker::ProgressReply{std::move(p)});
+      if (w.progress) {
+        if (!progress) progress = ProgressOf(*active);
+        if (progress->by_state != w.last_counts) {
+          w.last_counts = progress->by_state;
+          Reply(w.caller, broker::ProgressReply{*progress});
+        }
       }
+      ++it;
     }
-    ++it;
   }
+}
+
+void AudienceChannel::TimeUp(JobId job, const Caller& c, bool timed_out) {
+  std::optional<JobRecord> record = Read(c, job);
+  if (record) Reply(c, broker::JobReply{std::move(*record), timed_out});
+}
+
+void AudienceChannel::Stop() {
+  stopping_ = true;
+  for (auto& [job, w] : waiters_) {
+    Fail(w.caller, ErrorCode::kUnavailable,
+         "the conductor is stopping before job " + std::to_string(job) +
+             " finished; wait again once it is back");
+  }
+  waiters_.clear();
 }
 
 }  // namespace orchestra::conductor

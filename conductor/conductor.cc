@@ -28,6 +28,7 @@ namespace {
 constexpr size_t kBatch = 4096;     // messages per endpoint per turn
 constexpr common::TimeMs kWaitTickMs = 50;
 constexpr common::TimeMs kExpiryTickMs = 1000;
+constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
 
 std::string IpcPath(const std::string& address) {
   return address.rfind("ipc://", 0) == 0 ? address.substr(6) : "";
@@ -69,6 +70,7 @@ Status Conductor::Start() {
   audience_channel_ = std::make_unique<AudienceChannel>(
       config_.get(), &listed_, &registry_, board_.get(), store_.get(),
       &outbox_, &clock_);
+  audience_channel_->set_keys(&trust_.audience);
   s = ApplyTrust(std::move(trust.value()));
   if (s.ok()) s = store_->MarkAllDisconnected();
   if (s.ok()) s = RememberPlayers();
@@ -105,6 +107,10 @@ Result<Conductor::Trust> Conductor::LoadTrust(
       LoadRevokedKeys(config.revoked_keys_file);
   if (!revoked.ok()) return revoked.status();
   trust.revoked = std::move(revoked.value());
+  Result<AudienceKeys> audience = AudienceKeys::Load(config.audience_keys_file);
+  if (!audience.ok()) return audience.status();
+  trust.audience = std::move(audience.value());
+  trust.audience.Revoke(trust.revoked);
   return trust;
 }
 
@@ -130,6 +136,7 @@ Status Conductor::ApplyTrust(Trust trust) {
   authenticator_.SetPlayers(std::move(by_key));
   authenticator_.SetRevoked(std::unordered_set<std::string>(
       trust.revoked.begin(), trust.revoked.end()));
+  authenticator_.SetAudienceKeys(trust.audience.NamesByKey());
   trust_ = std::move(trust);
   for (const std::string& name : cut) {
     common::LogWarning("player cut off player=%s reason=removed-or-revoked",
@@ -164,6 +171,7 @@ Status Conductor::BindPlayers() {
 Status Conductor::BindAudience(const std::string& address) {
   broker::EndpointOptions options;
   options.zap_domain = broker::kAudienceDomain;
+  options.linger_ms = kAudienceLingerMs;
   const std::string path = IpcPath(address);
   if (!path.empty()) {
     Status s = common::MakeDirectories(path.substr(0, path.rfind('/')), 0755);
@@ -245,7 +253,9 @@ Status Conductor::Run() {
       return s;
     }
   }
+  Status s = AnswerBeforeStopping();
   for (const std::string& path : ipc_paths_) ::unlink(path.c_str());
+  if (!s.ok()) return s;
   common::LogInfo("stopped jobs=%zu", board_->active_jobs());
   return Status();
 }
@@ -297,6 +307,18 @@ Status Conductor::EndTurn() {
   return Status();
 }
 
+// Every request gets one final reply, also when the conductor stops: waits
+// and requests already queued get `unavailable`; the audience sockets
+// linger briefly so that these replies leave before the process does.
+Status Conductor::AnswerBeforeStopping() {
+  audience_channel_->Stop();
+  for (size_t i = 0; i < audience_.size(); ++i) {
+    Status s = Drain(audience_[i].get(), i);
+    if (!s.ok()) return s;
+  }
+  return EndTurn();
+}
+
 void Conductor::HandleSignals() {
   for (int signal = signals_.Read(); signal != 0; signal = signals_.Read()) {
     if (signal == SIGHUP) {
@@ -344,8 +366,9 @@ Status Conductor::Reload() {
   common::InitLogging("orchestra-conductor", config_->log_level);
   Status s = ApplyTrust(std::move(trust.value()));
   if (!s.ok()) return s;
-  common::LogInfo("reloaded players=%zu revoked=%zu", listed_.size(),
-                  trust_.revoked.size());
+  common::LogInfo("reloaded players=%zu revoked=%zu audience_keys=%zu",
+                  listed_.size(), trust_.revoked.size(),
+                  trust_.audience.size());
   return Status();
 }
 

@@ -24,6 +24,7 @@
 #include "common/timers.h"
 #include "common/unique_fd.h"
 #include "conductor/audience_channel.h"
+#include "conductor/audience_keys.h"
 #include "conductor/config.h"
 #include "conductor/job_board.h"
 #include "conductor/job_store.h"
@@ -46,10 +47,12 @@ class Conductor {
   common::Status Run();
 
  private:
-  // What the players file and the revoked keys file say.
+  // What the players file, the revoked keys file and the audience keys
+  // file say.
   struct Trust {
     std::map<std::string, std::string> players;  // name -> public key
     std::set<std::string> revoked;
+    AudienceKeys audience;  // revoked keys already left out
   };
 
   Conductor(const std::string& config_path, const ConductorConfig& config,
@@ -67,6 +70,8 @@ class Conductor {
   common::Status EndTurn();
   void HandleSignals();
   common::Status Reload();
+  // Answers every wait and queued audience request with `unavailable`.
+  common::Status AnswerBeforeStopping();
 
   std::string config_path_;
   std::unique_ptr<ConductorConfig> config_;

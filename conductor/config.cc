@@ -7,6 +7,7 @@
 #include "broker/curve_keys.h"
 #include "common/config_file.h"
 #include "common/text.h"
+#include "conductor/audience_keys.h"
 #include "conductor/players_file.h"
 
 namespace orchestra::conductor {
@@ -95,6 +96,8 @@ Status CheckConfigFiles(const ConductorConfig& config) {
   Result<std::map<std::string, std::string>> players =
       LoadPlayersFile(config.players_file);
   if (!players.ok()) return players.status();
+  Status s = AudienceKeys::Load(config.audience_keys_file).status();
+  if (!s.ok()) return s;
   return LoadRevokedKeys(config.revoked_keys_file).status();
 }
 

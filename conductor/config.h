@@ -35,7 +35,7 @@ struct ConductorConfig {
 common::Result<ConductorConfig> LoadConductorConfig(const std::string& path);
 
 // Checks the files the settings name: the secret key (readable by us
-// only), the players file and the revoked keys file.
+// only), the players file, the audience keys file and the revoked keys file.
 common::Status CheckConfigFiles(const ConductorConfig& config);
 
 // The effective settings as conductor.conf lines (for --check-config).

@@ -13,8 +13,14 @@ using common::Status;
 
 namespace {
 
-// The meaningful lines of `content`: (line number, trimmed text).
-std::vector<std::pair<int, std::string>> Lines(const std::string& content) {
+std::string Where(const std::string& path, int line) {
+  return path + ":" + std::to_string(line);
+}
+
+}  // namespace
+
+std::vector<std::pair<int, std::string>> ListFileLines(
+    const std::string& content) {
   std::vector<std::pair<int, std::string>> lines;
   int number = 0;
   size_t start = 0;
@@ -31,19 +37,13 @@ std::vector<std::pair<int, std::string>> Lines(const std::string& content) {
   return lines;
 }
 
-std::string Where(const std::string& path, int line) {
-  return path + ":" + std::to_string(line);
-}
-
-}  // namespace
-
 Result<std::map<std::string, std::string>> LoadPlayersFile(
     const std::string& path) {
   Result<std::string> content = common::ReadFile(path);
   if (!content.ok()) return content.status();
   std::map<std::string, std::string> players;
   std::map<std::string, int> key_lines;
-  for (const auto& [number, line] : Lines(content.value())) {
+  for (const auto& [number, line] : ListFileLines(content.value())) {
     size_t space = line.find_first_of(" \t");
     std::string name = line.substr(0, space);
     std::string key = space == std::string::npos
@@ -77,7 +77,7 @@ Result<std::set<std::string>> LoadRevokedKeys(const std::string& path) {
   if (path.empty()) return revoked;
   Result<std::string> content = common::ReadFile(path);
   if (!content.ok()) return content.status();
-  for (const auto& [number, line] : Lines(content.value())) {
+  for (const auto& [number, line] : ListFileLines(content.value())) {
     if (!broker::IsCurveKey(line))
       return Status::InvalidArgument(
           Where(path, number), "expected one 40-character Z85 public key");

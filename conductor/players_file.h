@@ -9,10 +9,17 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
 namespace orchestra::conductor {
+
+// The meaningful lines of a list file's `content` as (line number, trimmed
+// text): blank lines and `#` lines are left out.
+std::vector<std::pair<int, std::string>> ListFileLines(
+    const std::string& content);
 
 // Player name -> Z85 public key. A duplicate name or key is an error.
 common::Result<std::map<std::string, std::string>> LoadPlayersFile(

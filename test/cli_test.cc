@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
 #include <functional>
 #include <sstream>
 
@@ -152,6 +153,13 @@ TEST_F(CliTest, ErrorReplyExitsTwoWithCodeAndMessage) {
   EXPECT_EQ("", out_.str());
 }
 
+TEST_F(CliTest, UnavailableReplyExitsThreeLikeAnUnreachableConductor) {
+  Answer({broker::ErrorReply{
+      {broker::ErrorCode::kUnavailable, "the conductor is stopping"}}});
+  EXPECT_EQ(kExitUnreachable, Run({"wait", "9"}));
+  EXPECT_EQ("orchestra: unavailable: the conductor is stopping\n", err_.str());
+}
+
 TEST_F(CliTest, UnreachableConductorExitsThreeNamingTheEndpoint) {
   EXPECT_EQ(kExitUnreachable, Run({"players"}));
   EXPECT_NE(std::string::npos, err_.str().find(env_.endpoint));
@@ -201,6 +209,17 @@ TEST_F(CliTest, KeygenWritesAPrivateKeyAndNeverOverwrites) {
   EXPECT_EQ(0, ::stat(dir_.File("alice.pub").c_str(), &st));
   EXPECT_EQ(kExitUsage, Run({"keygen", "alice", "--dir", dir_.path()}));
   EXPECT_NE(std::string::npos, err_.str().find("already exists"));
+}
+
+TEST_F(CliTest, KeygenWithJsonNamesTheFilesAndTheKey) {
+  EXPECT_EQ(kExitOk, Run({"--json", "keygen", "bob", "--dir", dir_.path()}));
+  std::ifstream pub(dir_.File("bob.pub"));
+  std::string key;
+  pub >> key;
+  EXPECT_EQ("{\n  \"secret_key_file\": \"" + dir_.File("bob.key") +
+                "\",\n  \"public_key_file\": \"" + dir_.File("bob.pub") +
+                "\",\n  \"public_key\": \"" + key + "\"\n}\n",
+            out_.str());
 }
 
 }  // namespace

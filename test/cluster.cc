@@ -65,12 +65,22 @@ void Cluster::WriteScoreEverywhere(const std::string& name,
   for (const auto& [player, keys] : keys_) WriteScore(player, name, script, conf);
 }
 
+void Cluster::ServeTcpAudience(const std::string& audience_keys_file) {
+  audience_keys_file_ = audience_keys_file;
+}
+
 std::string Cluster::ConductorConfig(const std::string& extra) const {
   const std::string endpoint =
       player_endpoint_.empty() ? "tcp://127.0.0.1:*" : player_endpoint_;
+  std::string audience = audience_endpoint();
+  if (!audience_keys_file_.empty()) {
+    audience += ", " + (tcp_audience_endpoint_.empty() ? "tcp://127.0.0.1:*"
+                                                       : tcp_audience_endpoint_);
+    audience += "\naudience keys file = " + audience_keys_file_;
+  }
   return "# written by the test\n"
          "player endpoint = " + endpoint + "\n"
-         "audience endpoint = " + audience_endpoint() + "\n"
+         "audience endpoint = " + audience + "\n"
          "conductor secret key = " + dir() + "/keys/conductor.key\n"
          "player file path = " + dir() + "/players\n"
          "revoked keys file = " + dir() + "/revoked\n"
@@ -92,6 +102,12 @@ bool Cluster::StartConductor(const std::string& extra) {
       "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=players", 10s);
   if (!bound) return false;
   player_endpoint_ = *bound;
+  if (!audience_keys_file_.empty()) {
+    bound = conductor_->WaitForLog(
+        "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=audience", 10s);
+    if (!bound) return false;
+    tcp_audience_endpoint_ = *bound;
+  }
   return conductor_->WaitForLog("started players=", 10s).has_value();
 }
 

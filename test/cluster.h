@@ -40,8 +40,16 @@ class Cluster {
   void WriteScoreEverywhere(const std::string& name, const std::string& script,
                             const std::string& conf = "");
 
+  // Makes the conductor also bind a tcp:// audience endpoint (CurveZMQ)
+  // open to the keys of `audience_keys_file`, from its next start on.
+  void ServeTcpAudience(const std::string& audience_keys_file);
+  // The tcp:// audience endpoint once bound (port resolved), else "".
+  const std::string& tcp_audience_endpoint() const {
+    return tcp_audience_endpoint_;
+  }
+
   // Starts the conductor with `extra` lines appended to its config; waits
-  // until it has bound its endpoints. Restarts reuse the same port.
+  // until it has bound its endpoints. Restarts reuse the same ports.
   bool StartConductor(const std::string& extra = "");
   // Starts player `name`; waits until the conductor logs it joined.
   bool StartPlayer(const std::string& name, const std::string& extra = "",
@@ -81,6 +89,8 @@ class Cluster {
   std::map<std::string, Keys> keys_;
   std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::string conductor_extra_;  // extra config lines of the last start
+  std::string audience_keys_file_;     // set: serve a tcp audience too
+  std::string tcp_audience_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
 };

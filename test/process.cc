@@ -144,13 +144,14 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return status_;
   // A pidfd becomes readable when the process exits: wait on that event.
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+  bool exited = false;
   if (pidfd >= 0) {
     struct pollfd p = {pidfd, POLLIN, 0};
-    poll(&p, 1, static_cast<int>(timeout.count()));
+    exited = poll(&p, 1, static_cast<int>(timeout.count())) == 1;
     close(pidfd);
   }
   int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
+  pid_t r = waitpid(pid_, &status, exited ? 0 : WNOHANG);
   if (r != pid_) return std::nullopt;
   reaped_ = true;
   status_ = status;

@@ -55,5 +55,12 @@ TEST_F(ProgressLineTest, DisabledWritesNothing) {
   EXPECT_EQ("", out_.str());
 }
 
+TEST_F(ProgressLineTest, AJobOfOneTaskGetsNoLine) {
+  ProgressLine line(&out_, true, 80);
+  line.Show(42, broker::Progress{0, 1, {{"RUNNING", 1}}});
+  line.Clear();
+  EXPECT_EQ("", out_.str());
+}
+
 }  // namespace
 }  // namespace orchestra::tools

@@ -69,13 +69,23 @@ TEST_F(ReportTest, CountsPutFinishedStatesFirst) {
 }
 
 TEST_F(ReportTest, SummaryLinePrefersErrorThenStdoutThenStderr) {
-  TaskRecord t = Task(1, "w", TaskState::kFail, "");
+  TaskRecord t = Task(1, "w", TaskState::kOk, "");
   t.stderr_text = "oops\n";
   EXPECT_EQ("oops", TaskSummaryLine(t));
   t.stdout_text = "\n  \nfirst\nsecond";
   EXPECT_EQ("first", TaskSummaryLine(t));
   t.error = "exec failed";
   EXPECT_EQ("exec failed", TaskSummaryLine(t));
+}
+
+TEST_F(ReportTest, SummaryLineOfAFailureIsTheLastLineOfStderr) {
+  TaskRecord t = Task(1, "w", TaskState::kFail, "");
+  t.stdout_text = "checking\n";
+  EXPECT_EQ("checking", TaskSummaryLine(t));
+  t.stderr_text = "warning: slow\ndisk full\n  \n";
+  EXPECT_EQ("disk full", TaskSummaryLine(t));
+  t.stderr_text = "only line";
+  EXPECT_EQ("only line", TaskSummaryLine(t));
 }
 
 TEST_F(ReportTest, JobHeaderNamesIdScoreScopeStateTimesAndSubmitter) {

@@ -1,9 +1,10 @@
 // One Runner per invocation runs the parsed command. Errors end up in
 // Fail(), the one place that maps them to exit statuses: Unavailable (the
-// conductor cannot be reached) is 3, anything else (a usage problem, a key
-// file, or the conductor's own error reply) is 2. The conductor's error
-// replies arrive as InvalidArgument("<code>", "<message>"), so they print as
-// "orchestra: <code>: <message>".
+// conductor cannot be reached, or answered `unavailable` because it is
+// stopping) is 3, anything else (a usage problem, a key file, or the
+// conductor's other error replies) is 2. The conductor's error replies
+// arrive as InvalidArgument("<code>", "<message>") (Unavailable for
+// `unavailable`), so they print as "orchestra: <code>: <message>".
 
 #include "tools/cli.h"
 
@@ -11,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <variant>
+
+#include <nlohmann/json.hpp>
 
 #include "broker/audience_client.h"
 #include "broker/curve_keys.h"
@@ -95,9 +98,12 @@ Result<AudienceReply> Runner::Request(
   }
   Result<AudienceReply> reply = client_->Call(op, timeout_ms, on_progress);
   if (!reply.ok()) return reply;
-  if (auto* error = std::get_if<broker::ErrorReply>(&reply.value().body))
-    return Status::InvalidArgument(broker::ErrorCodeName(error->error.code),
-                                   error->error.message);
+  if (auto* error = std::get_if<broker::ErrorReply>(&reply.value().body)) {
+    const char* code = broker::ErrorCodeName(error->error.code);
+    if (error->error.code == broker::ErrorCode::kUnavailable)
+      return Status::Unavailable(code, error->error.message);
+    return Status::InvalidArgument(code, error->error.message);
+  }
   return reply;
 }
 
@@ -156,6 +162,13 @@ int Runner::Run(const KeygenCommand& c) {
   Status s = broker::WriteKeyPair(c.dir, c.name, keys.value());
   if (!s.ok()) return Fail(s);
   const std::string base = c.dir + "/" + c.name;
+  if (global_.json) {
+    nlohmann::ordered_json written = {{"secret_key_file", base + ".key"},
+                                      {"public_key_file", base + ".pub"},
+                                      {"public_key", keys.value().public_key}};
+    out_ << written.dump(2) << "\n";
+    return kExitOk;
+  }
   out_ << "wrote " << base << ".key (secret) and " << base << ".pub\n"
        << "public key: " << keys.value().public_key << "\n";
   return kExitOk;

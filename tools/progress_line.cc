@@ -8,6 +8,7 @@ namespace orchestra::tools {
 namespace {
 
 constexpr char kEraseLine[] = "\r\033[K";  // carriage return, erase to end
+constexpr int64_t kMinTasksShown = 2;
 
 }  // namespace
 
@@ -15,7 +16,7 @@ ProgressLine::ProgressLine(std::ostream* out, bool enabled, int width)
     : out_(out), enabled_(enabled), width_(width > 1 ? width - 1 : 79) {}
 
 void ProgressLine::Show(broker::JobId job, const broker::Progress& progress) {
-  if (!enabled_) return;
+  if (!enabled_ || progress.total < kMinTasksShown) return;
   *out_ << kEraseLine << Shorten(Text(job, progress), width_) << std::flush;
   shown_ = true;
 }

@@ -1,6 +1,7 @@
 // ProgressLine keeps one line on a terminal up to date while `orchestra
-// wait` runs ("job 42: 37/100 done  OK 30  FAIL 7  RUNNING 63") and erases
-// it before the final output. Disabled, it writes nothing.
+// wait` runs ("job 42: 37/100 done  OK 30  FAIL 7  RUNNING 63") for a job
+// of more than one task, and erases it before the final output. Disabled,
+// it writes nothing.
 
 #ifndef ORCHESTRA_TOOLS_PROGRESS_LINE_H_
 #define ORCHESTRA_TOOLS_PROGRESS_LINE_H_
@@ -21,7 +22,8 @@ class ProgressLine {
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
 
-  // Replaces the line with the progress of `job`.
+  // Replaces the line with the progress of `job`; nothing for a job of
+  // one task, whose final output follows soon enough.
   void Show(broker::JobId job, const broker::Progress& progress);
   // Erases the line, if one is shown.
   void Clear();

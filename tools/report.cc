@@ -107,6 +107,17 @@ std::string FirstNonBlankLine(std::string_view text) {
   return "";
 }
 
+std::string LastNonBlankLine(std::string_view text) {
+  while (!text.empty()) {
+    size_t start = text.rfind('\n', text.size() - 1);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    std::string_view line = common::Trim(text.substr(start));
+    if (!line.empty()) return std::string(line);
+    text = text.substr(0, start == 0 ? 0 : start - 1);
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string FormatJob(const JobRecord& job, bool verbose) {
@@ -202,6 +213,10 @@ std::string FormatDuration(common::TimeMs ms) {
 
 std::string TaskSummaryLine(const TaskRecord& task) {
   if (!task.error.empty()) return FirstNonBlankLine(task.error);
+  const bool failed = broker::IsFinal(task.state) &&
+                      task.state != broker::TaskState::kOk;
+  std::string why = failed ? LastNonBlankLine(task.stderr_text) : "";
+  if (!why.empty()) return why;  // A failure's last word is the news.
   std::string line = FirstNonBlankLine(task.stdout_text);
   return line.empty() ? FirstNonBlankLine(task.stderr_text) : line;
 }

@@ -33,8 +33,9 @@ std::string FormatCounts(const std::map<std::string, int64_t>& by_state);
 // "850ms", "12.3s", "4m05s", "2h03m"; "-" for a negative duration.
 std::string FormatDuration(common::TimeMs ms);
 
-// What a task's table line shows of its outcome: its error if any, else
-// the first non-blank line of stdout, else of stderr.
+// What a task's table line shows of its outcome: its error if any; for a
+// task that ended but not OK, the last non-blank line of stderr; else the
+// first non-blank line of stdout, else of stderr.
 std::string TaskSummaryLine(const broker::TaskRecord& task);
 
 }  // namespace orchestra::tools

@@ -33,8 +33,8 @@ constexpr char kOverview[] =
     "\n"
     "exit status: 0 the job is OK (or the command succeeded); 1 the job\n"
     "finished but not OK (FAIL, PARTIAL_FAIL, CANCELLED); 2 usage error or\n"
-    "request refused by the conductor; 3 conductor unreachable; 4 the job\n"
-    "is still PENDING.\n";
+    "request refused by the conductor; 3 conductor unreachable or stopping;\n"
+    "4 the job is still PENDING.\n";
 
 constexpr char kSubmit[] =
     "usage: orchestra submit [--all|--one] [-p KEY=VALUE]... [--timeout S]\n"

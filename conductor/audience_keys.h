@@ -1,0 +1,54 @@
+// AudienceKeys is the audience keys file: the Curve keys allowed on tcp://
+// audience endpoints, one `NAME PUBLIC-KEY [scores=GLOB,...]
+// [players=GLOB,...]` a line, and what each key may run. Pure data and
+// decisions (no sockets); the conductor's loop thread owns it.
+
+#ifndef ORCHESTRA_CONDUCTOR_AUDIENCE_KEYS_H_
+#define ORCHESTRA_CONDUCTOR_AUDIENCE_KEYS_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+
+namespace orchestra::conductor {
+
+// One line of the file: a named key and the globs (fnmatch(3)) limiting it.
+struct AudienceGrant {
+  std::string name;
+  std::string public_key;            // Z85
+  std::vector<std::string> scores;   // empty: any score
+  std::vector<std::string> players;  // empty: any player
+
+  // Why this key may not submit `score` to `players` (every one must
+  // match), or "" when it may.
+  std::string WhyNotSubmit(const std::string& score,
+                           const std::vector<std::string>& players) const;
+  bool restricted() const { return !scores.empty() || !players.empty(); }
+};
+
+class AudienceKeys {
+ public:
+  // Reads `path`; an empty `path` means no keys. InvalidArgument naming
+  // FILE:LINE for a malformed line, a bad glob, a duplicate name or key.
+  static common::Result<AudienceKeys> Load(const std::string& path);
+
+  // Forgets the keys listed in `revoked`.
+  void Revoke(const std::set<std::string>& revoked);
+
+  // The grant of the key named `name`, or nullptr.
+  const AudienceGrant* Find(const std::string& name) const;
+  // Public key -> name, for the authenticator.
+  std::unordered_map<std::string, std::string> NamesByKey() const;
+  size_t size() const { return grants_.size(); }
+
+ private:
+  std::map<std::string, AudienceGrant> grants_;  // by name
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_AUDIENCE_KEYS_H_

@@ -1,0 +1,192 @@
+// Tests for conductor/audience_channel.h with a real JobStore on a temp file,
+// a real JobBoard, a FakeClock and real sockets in process (a DEALER and a
+// REQ client of an inproc ROUTER): the `unavailable` replies (a stopping
+// conductor, a database that cannot be read) and when `wait` sends progress.
+
+#include "conductor/audience_channel.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <zmq.hpp>
+
+#include "broker/poller.h"
+#include "common/log.h"
+#include "common/sqlite.h"
+#include "test/fake_clock.h"
+#include "test/test_util.h"
+
+namespace orchestra::conductor {
+namespace {
+
+using broker::AudienceReply;
+using broker::ErrorCode;
+using broker::Scope;
+
+constexpr char kAddress[] = "inproc://audience-channel-test";
+
+class AudienceChannelTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
+    listed_ = {"web-1", "web-2"};
+    auto store = JobStore::Open(dir_.File("conductor.db"));
+    ASSERT_OK(store.status());
+    store_ = std::move(store.value());
+    board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
+                                        &listed_);
+    channel_ = std::make_unique<AudienceChannel>(
+        &config_, &listed_, &registry_, board_.get(), store_.get(), &outbox_,
+        &clock_);
+    auto router = broker::Endpoint::Router(&context_, "audience", {});
+    auto dealer = broker::Endpoint::Dealer(&context_, "client", {});
+    ASSERT_TRUE(router.ok() && dealer.ok());
+    router_ = std::move(router.value());
+    dealer_ = std::move(dealer.value());
+    ASSERT_TRUE(router_->Bind(kAddress).ok());
+    ASSERT_OK(dealer_->Connect(kAddress));
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+
+  // The client sends `op`; the channel handles it and the turn ends.
+  void Ask(const broker::AudienceOp& op, int64_t req = 1) {
+    ASSERT_OK(dealer_->Send(broker::EncodeAudienceRequest({req, op})));
+    Serve();
+  }
+  // Hands the next request on the ROUTER to the channel; ends the turn.
+  void Serve() {
+    broker::Poller poller;
+    poller.AddSocket(router_->handle());
+    ASSERT_OK(poller.Wait(5000));
+    std::optional<broker::Inbound> in = router_->TryReceive();
+    ASSERT_TRUE(in.has_value());
+    ASSERT_OK(channel_->Handle(0, *in));
+    EndTurn();
+  }
+  void EndTurn() {
+    channel_->Finished(board_->TakeFinishedJobs());
+    board_->TakeOrders();
+    ASSERT_OK(store_->Commit());
+    outbox_.Flush(nullptr, {router_.get()}, &registry_, clock_.Monotonic());
+  }
+  // The next reply on the DEALER (an empty one after 5 s).
+  AudienceReply Next() {
+    broker::Poller poller;
+    poller.AddSocket(dealer_->handle());
+    EXPECT_OK(poller.Wait(5000));
+    std::optional<broker::Inbound> in = dealer_->TryReceive();
+    EXPECT_TRUE(in.has_value()) << "no reply";
+    if (!in) return {};
+    auto reply = broker::DecodeAudienceReply(in->payload);
+    EXPECT_OK(reply.status());
+    return reply.ok() ? reply.value() : AudienceReply{};
+  }
+  bool Silent() { return !dealer_->TryReceive().has_value(); }
+  template <typename Body>
+  Body NextIs() {
+    AudienceReply reply = Next();
+    Body* body = std::get_if<Body>(&reply.body);
+    EXPECT_NE(nullptr, body) << "reply of another kind";
+    return body ? *body : Body{};
+  }
+  broker::JobId Submit(std::vector<std::string> players) {
+    broker::SubmitRequest r;
+    r.score = "backup";
+    r.scope = Scope::kAll;
+    r.players = std::move(players);
+    Ask(r);
+    return NextIs<broker::SubmitReply>().job;
+  }
+  // A new session for `player` with `slots` slots: queued tasks go to it.
+  void Hello(const std::string& player, int slots) {
+    broker::Hello hello;
+    hello.slots = slots;
+    ASSERT_OK(board_->OnHello(player, hello));
+    EndTurn();
+  }
+
+  test::TempDir dir_;
+  test::FakeClock clock_;
+  ConductorConfig config_;
+  std::set<std::string> listed_;
+  Scheduler scheduler_;
+  PlayerRegistry registry_;
+  Outbox outbox_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<JobBoard> board_;
+  std::unique_ptr<AudienceChannel> channel_;
+  broker::Context context_;
+  std::unique_ptr<broker::Endpoint> router_;
+  std::unique_ptr<broker::Endpoint> dealer_;
+};
+
+TEST_F(AudienceChannelTest, StoppingAnswersWaitsThenEveryRequestUnavailable) {
+  const broker::JobId job = Submit({"web-1"});
+  Ask(broker::WaitRequest{job, 0}, 7);
+  EXPECT_TRUE(Silent());
+  channel_->Stop();
+  EndTurn();
+  AudienceReply reply = Next();
+  EXPECT_EQ(7, std::get<int64_t>(reply.req));
+  EXPECT_EQ(ErrorCode::kUnavailable,
+            std::get<broker::ErrorReply>(reply.body).error.code);
+  Ask(broker::PlayersRequest{});
+  EXPECT_EQ(ErrorCode::kUnavailable, NextIs<broker::ErrorReply>().error.code);
+}
+
+TEST_F(AudienceChannelTest, AJobTheDatabaseCannotReadIsUnavailableNotFatal) {
+  const broker::JobId job = Submit({"web-1"});
+  Ask(broker::CancelRequest{job});  // finished: now read from the database
+  EXPECT_EQ(broker::JobState::kCancelled, NextIs<broker::JobReply>().job.state);
+  auto other = common::Database::Open(dir_.File("conductor.db"));
+  ASSERT_OK(other.status());
+  ASSERT_OK(other.value().Exec("ALTER TABLE job_players RENAME TO gone"));
+  Ask(broker::StatusRequest{job});
+  broker::AudienceError e = NextIs<broker::ErrorReply>().error;
+  EXPECT_EQ(ErrorCode::kUnavailable, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("could not be read"));
+  Ask(broker::JobsRequest{});
+  EXPECT_EQ(ErrorCode::kUnavailable, NextIs<broker::ErrorReply>().error.code);
+}
+
+TEST_F(AudienceChannelTest, ProgressGoesOutWhenATaskChangesState) {
+  const broker::JobId job = Submit({"web-1", "web-2"});
+  Ask(broker::WaitRequest{job, 0, true});
+  EXPECT_EQ(2, NextIs<broker::ProgressReply>().progress.by_state["QUEUED"]);
+  channel_->Tick();
+  EndTurn();
+  EXPECT_TRUE(Silent());  // nothing changed
+  Hello("web-1", 1);
+  channel_->Tick();
+  EndTurn();
+  broker::Progress p = NextIs<broker::ProgressReply>().progress;
+  EXPECT_EQ(1, p.by_state["DISPATCHED"]);
+  EXPECT_EQ(0, p.done);
+}
+
+TEST_F(AudienceChannelTest, ARequestSocketGetsNoProgressOnlyTheAnswer) {
+  const broker::JobId job = Submit({"web-1", "web-2"});
+  zmq::socket_t req(context_.zmq(), ZMQ_REQ);
+  req.set(zmq::sockopt::linger, 0);
+  req.connect(kAddress);
+  const std::string wait =
+      broker::EncodeAudienceRequest({3, broker::WaitRequest{job, 0, true}});
+  req.send(zmq::buffer(wait));
+  Serve();
+  Hello("web-1", 1);
+  channel_->Tick();
+  Ask(broker::CancelRequest{job});  // finishes the job: the wait's answer
+  EXPECT_EQ(broker::JobState::kCancelled, NextIs<broker::JobReply>().job.state);
+  zmq::message_t answer;
+  req.set(zmq::sockopt::rcvtimeo, 5000);
+  ASSERT_TRUE(req.recv(answer).has_value());
+  auto reply = broker::DecodeAudienceReply(answer.to_string());
+  ASSERT_OK(reply.status());
+  EXPECT_EQ(broker::JobState::kCancelled,
+            std::get<broker::JobReply>(reply.value().body).job.state);
+}
+
+}  // namespace
+}  // namespace orchestra::conductor

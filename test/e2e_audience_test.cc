@@ -1,0 +1,591 @@
+// End-to-end tests of the audience channel (DESIGN.md section 4) through the
+// C++ audience client: every op, every error code, remote clients over
+// tcp:// with their own Curve keys and limits, and many requests in flight
+// on one connection. Real conductor, players and score scripts on loopback.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <set>
+
+#include "broker/audience_protocol.h"
+#include "broker/curve_keys.h"
+#include "broker/endpoint.h"
+#include "broker/poller.h"
+#include "common/files.h"
+#include "test/cluster.h"
+#include "test/msgpack_builder.h"
+
+namespace orchestra::test {
+namespace {
+
+using broker::AudienceError;
+using broker::AudienceReply;
+using broker::ErrorCode;
+using broker::JobRecord;
+using broker::JobState;
+using broker::Scope;
+using broker::TaskState;
+
+const char kHello[] = "#!/bin/sh\necho \"hello $ORC_NAME from $ORC_PLAYER\"\n";
+const char kFail[] = "#!/bin/sh\nexit 3\n";
+const char kSlow[] = "#!/bin/sh\nexec sleep 60\n";
+const char kTrue[] = "#!/bin/sh\nexit 0\n";
+
+// A cluster of p1 and p2 (running) and p3 (listed, started only by the
+// tests that need it, so that its jobs wait).
+class AudienceTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"p1", "p2", "p3"}) cluster_.AddPlayer(name);
+    cluster_.WriteScoreEverywhere("hello", kHello);
+    cluster_.WriteScoreEverywhere("fail", kFail);
+    cluster_.WriteScoreEverywhere("slow", kSlow);
+    cluster_.WriteScoreEverywhere("true", kTrue);
+    cluster_.WriteScoreEverywhere("backup-home", kHello);
+    cluster_.WriteScoreEverywhere("restart-web", kHello);
+  }
+  void Start() {
+    ASSERT_TRUE(cluster_.StartConductor());
+    ASSERT_TRUE(cluster_.StartPlayer("p1"));
+    ASSERT_TRUE(cluster_.StartPlayer("p2"));
+    client_ = cluster_.Client();
+    ASSERT_NE(nullptr, client_);
+  }
+
+  static broker::SubmitRequest Job(const std::string& score,
+                                   std::vector<std::string> players,
+                                   Scope scope = Scope::kAll) {
+    broker::SubmitRequest r;
+    r.score = score;
+    r.scope = scope;
+    r.players = std::move(players);
+    return r;
+  }
+
+  // The final reply to `op` on `client` (default: the ipc client).
+  AudienceReply Call(const broker::AudienceOp& op,
+                     broker::AudienceClient* client = nullptr) {
+    auto reply = (client ? client : client_.get())->Call(op, 30000);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? reply.value() : AudienceReply{};
+  }
+  template <typename Body>
+  Body Expect(const broker::AudienceOp& op,
+              broker::AudienceClient* client = nullptr) {
+    AudienceReply reply = Call(op, client);
+    Body* body = std::get_if<Body>(&reply.body);
+    auto* error = std::get_if<broker::ErrorReply>(&reply.body);
+    EXPECT_NE(nullptr, body) << (error ? error->error.message : "other reply");
+    return body ? *body : Body{};
+  }
+  AudienceError ErrorOf(const broker::AudienceOp& op,
+                        broker::AudienceClient* client = nullptr) {
+    return Expect<broker::ErrorReply>(op, client).error;
+  }
+  broker::JobId Submit(const broker::SubmitRequest& r,
+                       broker::AudienceClient* client = nullptr) {
+    return Expect<broker::SubmitReply>(r, client).job;
+  }
+  JobRecord Wait(broker::JobId job) {
+    return Expect<broker::JobReply>(broker::WaitRequest{job, 25000}).job;
+  }
+
+  // Sends raw bytes on a DEALER of its own; the decoded reply.
+  AudienceReply RawReply(const std::string& bytes) {
+    broker::Context context;
+    auto raw = broker::Endpoint::Dealer(&context, "raw", {});
+    EXPECT_TRUE(raw.ok());
+    if (!raw.ok()) return {};
+    EXPECT_OK(raw.value()->Connect(cluster_.audience_endpoint()));
+    EXPECT_OK(raw.value()->Send(bytes));
+    broker::Poller poller;
+    poller.AddSocket(raw.value()->handle());
+    EXPECT_OK(poller.Wait(10000));
+    std::optional<broker::Inbound> in = raw.value()->TryReceive();
+    EXPECT_TRUE(in.has_value()) << "no reply";
+    if (!in) return {};
+    auto reply = broker::DecodeAudienceReply(in->payload);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? reply.value() : AudienceReply{};
+  }
+  AudienceError RawError(const std::string& bytes) {
+    AudienceReply reply = RawReply(bytes);
+    auto* error = std::get_if<broker::ErrorReply>(&reply.body);
+    EXPECT_NE(nullptr, error) << "expected an error reply";
+    return error ? error->error : AudienceError{};
+  }
+  static std::string SubmitBytes(Fields fields) {
+    return Map(std::move(fields)).Encode();
+  }
+  static Fields SubmitFields() {
+    return {{"op", Str("submit")},
+            {"req", Int(7)},
+            {"score", Str("hello")},
+            {"scope", Str("all")},
+            {"players", Strings({"p1"})}};
+  }
+
+  Cluster cluster_;
+  std::unique_ptr<broker::AudienceClient> client_;
+};
+
+// ---- the ops ----
+
+TEST_F(AudienceTest, SubmitThenStatusGivesTheWholeRecord) {
+  Start();
+  broker::SubmitRequest r = Job("hello", {"p1", "p2"});
+  r.params = {{"NAME", "you"}};
+  r.timeout_s = 60;
+  JobRecord done = Wait(Submit(r));
+  JobRecord job = Expect<broker::JobReply>(broker::StatusRequest{done.id}).job;
+  EXPECT_EQ(JobState::kOk, job.state);
+  EXPECT_EQ((std::vector<std::string>{"p1", "p2"}), job.players);
+  EXPECT_EQ("you", job.params["NAME"]);
+  EXPECT_EQ(60, job.timeout_s.value_or(0));
+  EXPECT_GT(job.finished_at, 0);
+  ASSERT_EQ(2u, job.tasks.size());
+  EXPECT_EQ("hello you from " + job.tasks[1].player + "\n",
+            job.tasks[1].stdout_text);
+}
+
+TEST_F(AudienceTest, QueueIsAnAliasOfSubmit) {
+  Start();
+  AudienceReply reply =
+      RawReply(SubmitBytes(With(SubmitFields(), "op", Str("queue"))));
+  auto* submitted = std::get_if<broker::SubmitReply>(&reply.body);
+  ASSERT_NE(nullptr, submitted);
+  EXPECT_EQ(7, std::get<int64_t>(reply.req));
+  EXPECT_EQ(JobState::kOk, Wait(submitted->job).state);
+  AudienceError e = RawError(
+      SubmitBytes(With(Without(SubmitFields(), "players"), "op", Str("queue"))));
+  EXPECT_EQ(ErrorCode::kMissingField, e.code);  // the same checks
+}
+
+TEST_F(AudienceTest, ASubmitRetriedWithItsKeyReturnsTheFirstJob) {
+  Start();
+  broker::SubmitRequest r = Job("hello", {"p1"});
+  r.key = "nightly-2026-11-28";
+  const broker::JobId first = Submit(r);
+  EXPECT_EQ(first, Submit(r));
+  EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
+}
+
+TEST_F(AudienceTest, WaitWithProgressSendsCountsThenTheRecord) {
+  Start();
+  const broker::JobId job = Submit(Job("hello", {"p1", "p2", "p3"}));
+  ASSERT_OK(client_->Send(broker::WaitRequest{job, 25000, true}).status());
+  auto first = client_->Receive(10000);  // at once: p3's task is queued
+  ASSERT_TRUE(first.ok() && first.value().has_value());
+  auto* progress = std::get_if<broker::ProgressReply>(&first.value()->body);
+  ASSERT_NE(nullptr, progress);
+  EXPECT_EQ(3, progress->progress.total);
+  EXPECT_EQ(1, progress->progress.by_state.at("QUEUED"));
+  ASSERT_TRUE(cluster_.StartPlayer("p3"));
+  for (;;) {
+    auto next = client_->Receive(25000);
+    ASSERT_TRUE(next.ok() && next.value().has_value());
+    if (auto* p = std::get_if<broker::ProgressReply>(&next.value()->body)) {
+      EXPECT_EQ(3, p->progress.total);
+      continue;
+    }
+    EXPECT_EQ(JobState::kOk,
+              std::get<broker::JobReply>(next.value()->body).job.state);
+    break;
+  }
+}
+
+TEST_F(AudienceTest, WaitThatTimesOutSaysSoWithTheRecord) {
+  Start();
+  const broker::JobId job = Submit(Job("hello", {"p3"}));  // p3 is offline
+  broker::JobReply reply =
+      Expect<broker::JobReply>(broker::WaitRequest{job, 300});
+  EXPECT_TRUE(reply.timed_out);
+  EXPECT_EQ(JobState::kPending, reply.job.state);
+  EXPECT_EQ(TaskState::kQueued, reply.job.tasks.at(0).state);
+}
+
+TEST_F(AudienceTest, WaitOnAFinishedJobAnswersAtOnce) {
+  Start();
+  const broker::JobId job = Submit(Job("fail", {"p1"}));
+  EXPECT_EQ(JobState::kFail, Wait(job).state);
+  broker::JobReply again = Expect<broker::JobReply>(broker::WaitRequest{job, 0});
+  EXPECT_FALSE(again.timed_out);
+  EXPECT_EQ(3, again.job.tasks.at(0).exit_code.value_or(-1));
+}
+
+TEST_F(AudienceTest, CancelEndsQueuedTasksAndAnswersTheirWaits) {
+  Start();
+  const broker::JobId job = Submit(Job("hello", {"p3"}));
+  ASSERT_OK(client_->Send(broker::WaitRequest{job, 0}).status());
+  JobRecord cancelled =
+      Expect<broker::JobReply>(broker::CancelRequest{job}).job;
+  EXPECT_EQ(JobState::kCancelled, cancelled.state);
+  EXPECT_EQ(TaskState::kCancelled, cancelled.tasks.at(0).state);
+  auto waited = client_->Receive(10000);
+  ASSERT_TRUE(waited.ok() && waited.value().has_value());
+  EXPECT_EQ(JobState::kCancelled,
+            std::get<broker::JobReply>(waited.value()->body).job.state);
+}
+
+TEST_F(AudienceTest, CancelStopsARunningScore) {
+  Start();
+  const broker::JobId job = Submit(Job("slow", {"p1", "p2"}));
+  bool cancelled = false;
+  auto waited = client_->Call(
+      broker::WaitRequest{job, 20000, true}, 30000,
+      [&](const broker::Progress& p) {
+        if (cancelled || !p.by_state.count("RUNNING") ||
+            p.by_state.at("RUNNING") != 2)
+          return;
+        cancelled = client_->Send(broker::CancelRequest{job}).ok();
+      });
+  ASSERT_TRUE(waited.ok()) << waited.status().ToString();
+  ASSERT_TRUE(cancelled);
+  JobRecord record = std::get<broker::JobReply>(waited.value().body).job;
+  EXPECT_EQ(JobState::kCancelled, record.state);
+  for (const broker::TaskRecord& task : record.tasks)
+    EXPECT_EQ(TaskState::kCancelled, task.state) << task.player;
+}
+
+TEST_F(AudienceTest, JobsFiltersNewestFirstAndPages) {
+  Start();
+  const broker::JobId a = Submit(Job("hello", {"p1"}));
+  const broker::JobId b = Submit(Job("fail", {"p2"}));
+  const broker::JobId c = Submit(Job("hello", {"p2"}));
+  for (broker::JobId job : {a, b, c}) Wait(job);
+  using Ids = std::vector<broker::JobId>;
+  auto ids = [&](std::optional<JobState> state, std::string score,
+                 std::string player, int64_t limit = 100,
+                 std::optional<broker::JobId> before = std::nullopt) {
+    Ids out;
+    broker::JobsRequest r{state, score, player, limit, before};
+    for (const auto& s : Expect<broker::JobsReply>(r).jobs) out.push_back(s.id);
+    return out;
+  };
+  EXPECT_EQ((Ids{c, b, a}), ids({}, "", ""));
+  EXPECT_EQ((Ids{b}), ids(JobState::kFail, "", ""));
+  EXPECT_EQ((Ids{c, a}), ids({}, "hello", ""));
+  EXPECT_EQ((Ids{c, b}), ids({}, "", "p2"));
+  EXPECT_EQ((Ids{c, b}), ids({}, "", "", 2));
+  EXPECT_EQ((Ids{a}), ids({}, "", "", 2, b));
+}
+
+TEST_F(AudienceTest, PlayersSaysWhoIsConnectedAndWhatTheyRun) {
+  Start();
+  std::map<std::string, broker::PlayerInfo> players;
+  for (auto& p : Expect<broker::PlayersReply>(broker::PlayersRequest{}).players)
+    players[p.name] = p;
+  ASSERT_EQ(3u, players.size());
+  EXPECT_TRUE(players["p1"].connected);
+  EXPECT_FALSE(players["p3"].connected);
+  EXPECT_EQ(4, players["p1"].slots);
+  EXPECT_EQ(6u, players["p2"].scores.size());
+  EXPECT_NE(players["p1"].version, "");
+}
+
+// ---- the error codes ----
+
+TEST_F(AudienceTest, MalformedBytesAreABadRequest) {
+  Start();
+  EXPECT_EQ(ErrorCode::kBadRequest, RawError("\xc1 not msgpack").code);
+  EXPECT_EQ(ErrorCode::kBadRequest, RawError(Strings({"op"}).Encode()).code);
+}
+
+TEST_F(AudienceTest, AnOpNobodyKnowsIsUnknownOp) {
+  Start();
+  AudienceError e = RawError(Map({{"op", Str("reboot")}}).Encode());
+  EXPECT_EQ(ErrorCode::kUnknownOp, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("reboot"));
+}
+
+TEST_F(AudienceTest, AMissingFieldIsNamed) {
+  Start();
+  AudienceError e = RawError(Map({{"op", Str("status")}}).Encode());
+  EXPECT_EQ(ErrorCode::kMissingField, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("'job'"));
+}
+
+TEST_F(AudienceTest, AScopeOtherThanOneOrAllIsInvalidScope) {
+  Start();
+  AudienceError e = RawError(SubmitBytes(With(SubmitFields(), "scope", Str("some"))));
+  EXPECT_EQ(ErrorCode::kInvalidScope, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("'one' or 'all'"));
+}
+
+TEST_F(AudienceTest, APlayerNotInThePlayersFileIsInvalidPlayer) {
+  Start();
+  AudienceError e = ErrorOf(Job("hello", {"p1", "nobody"}));
+  EXPECT_EQ(ErrorCode::kInvalidPlayer, e.code);
+  EXPECT_EQ("not in the players file: nobody", e.message);
+}
+
+TEST_F(AudienceTest, AScoreEveryListedPlayerLacksIsUnknownScore) {
+  Start();
+  EXPECT_EQ(ErrorCode::kUnknownScore, ErrorOf(Job("nope", {"p1", "p2"})).code);
+  // p3 never said what it has, so it might have it: the job is taken.
+  EXPECT_NE(0, Submit(Job("nope", {"p1", "p3"}, Scope::kOne)));
+}
+
+TEST_F(AudienceTest, ABadParameterKeyIsInvalidParam) {
+  Start();
+  broker::SubmitRequest r = Job("hello", {"p1"});
+  r.params = {{"no spaces", "x"}};
+  AudienceError e = ErrorOf(r);
+  EXPECT_EQ(ErrorCode::kInvalidParam, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("no spaces"));
+}
+
+TEST_F(AudienceTest, AParameterOverItsLimitIsTooLarge) {
+  Start();
+  broker::SubmitRequest r = Job("hello", {"p1"});
+  r.params = {{"BIG", std::string(65 * 1024, 'x')}};
+  EXPECT_EQ(ErrorCode::kTooLarge, ErrorOf(r).code);
+}
+
+TEST_F(AudienceTest, AnUnknownJobIsNotFoundForEveryJobOp) {
+  Start();
+  EXPECT_EQ(ErrorCode::kNotFound, ErrorOf(broker::StatusRequest{999}).code);
+  EXPECT_EQ(ErrorCode::kNotFound, ErrorOf(broker::WaitRequest{999, 0}).code);
+  AudienceError e = ErrorOf(broker::CancelRequest{999});
+  EXPECT_EQ(ErrorCode::kNotFound, e.code);
+  EXPECT_EQ("no job 999", e.message);
+}
+
+TEST_F(AudienceTest, AConductorThatStopsAnswersWaitsUnavailable) {
+  Start();
+  const broker::JobId job = Submit(Job("hello", {"p3"}));
+  ASSERT_OK(client_->Send(broker::WaitRequest{job, 0}).status());
+  Expect<broker::PlayersReply>(broker::PlayersRequest{});  // wait is queued
+  cluster_.conductor()->Signal(SIGTERM);
+  auto reply = client_->Receive(10000);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_TRUE(reply.value().has_value());
+  auto* error = std::get_if<broker::ErrorReply>(&reply.value()->body);
+  ASSERT_NE(nullptr, error);
+  EXPECT_EQ(ErrorCode::kUnavailable, error->error.code);
+  EXPECT_NE(std::string::npos, error->error.message.find("stopping"));
+  EXPECT_EQ(0, cluster_.conductor()->Wait(10s).value_or(-1));
+}
+
+// ---- remote audience: tcp:// with Curve keys ----
+
+class RemoteAudienceTest : public AudienceTest {
+ protected:
+  void SetUp() override {
+    AudienceTest::SetUp();
+    AddKey("ci", "");
+    AddKey("backup-bot", " scores=backup-* players=p1,p3");
+    AddKey("stranger", "", /*listed=*/false);
+    WriteKeysFile();
+    cluster_.ServeTcpAudience(cluster_.dir() + "/audience");
+    Start();
+  }
+  void AddKey(const std::string& name, const std::string& limits,
+              bool listed = true) {
+    broker::CurveKeyPair keys = broker::GenerateKeyPair().value();
+    ASSERT_OK(broker::WriteKeyPair(cluster_.dir() + "/keys", name, keys));
+    if (listed) lines_[name] = name + " " + keys.public_key + limits;
+    public_keys_[name] = keys.public_key;
+  }
+  void WriteKeysFile() {
+    std::string text = "# audience keys\n";
+    for (const auto& [name, line] : lines_) text += line + "\n";
+    ASSERT_OK(common::WriteFileAtomically(cluster_.dir() + "/audience", text,
+                                          0644));
+  }
+  common::Result<std::unique_ptr<broker::AudienceClient>> Connect(
+      const std::string& key) {
+    broker::ClientOptions options;
+    options.endpoint = cluster_.tcp_audience_endpoint();
+    options.secret_key_file = cluster_.dir() + "/keys/" + key + ".key";
+    options.server_key_file = cluster_.dir() + "/keys/conductor.pub";
+    options.connect_timeout_ms = 10000;
+    return broker::AudienceClient::Connect(options);
+  }
+  std::unique_ptr<broker::AudienceClient> Remote(const std::string& key) {
+    auto client = Connect(key);
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(client.value()) : nullptr;
+  }
+  // Reloads the conductor and waits until it has read the files again.
+  void Reload() {
+    const size_t mark = cluster_.conductor()->LogSize();
+    cluster_.conductor()->Signal(SIGHUP);
+    ASSERT_TRUE(cluster_.conductor()->WaitForLog("reloaded ", 10s, mark));
+  }
+
+  std::map<std::string, std::string> lines_;
+  std::map<std::string, std::string> public_keys_;
+};
+
+TEST_F(RemoteAudienceTest, AListedKeyRunsJobsInItsOwnName) {
+  auto ci = Remote("ci");
+  ASSERT_NE(nullptr, ci);
+  const broker::JobId job = Submit(Job("restart-web", {"p1"}), ci.get());
+  JobRecord record = Expect<broker::JobReply>(
+                         broker::WaitRequest{job, 20000}, ci.get()).job;
+  EXPECT_EQ(JobState::kOk, record.state);
+  EXPECT_EQ("ci", record.submitted_by);
+}
+
+TEST_F(RemoteAudienceTest, AKeyLimitedToBackupScoresCannotRunRestartWeb) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  AudienceError e = ErrorOf(Job("restart-web", {"p1"}), bot.get());
+  EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
+  EXPECT_EQ("audience key 'backup-bot' may not run score 'restart-web' (it "
+            "may run: backup-*)",
+            e.message);
+  EXPECT_NE(0, Submit(Job("backup-home", {"p1"}), bot.get()));
+  EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
+}
+
+TEST_F(RemoteAudienceTest, AKeyLimitedToSomePlayersCannotUseOthers) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  AudienceError e = ErrorOf(Job("backup-home", {"p1", "p2"}), bot.get());
+  EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
+  EXPECT_EQ("audience key 'backup-bot' may not run scores on p2 (it may use "
+            "players: p1,p3)",
+            e.message);
+}
+
+// A limited key may cancel only the jobs it could submit itself.
+TEST_F(RemoteAudienceTest, ALimitedKeyCancelsOnlyJobsItCouldSubmit) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  const broker::JobId web = Submit(Job("restart-web", {"p3"}));
+  const broker::JobId wide = Submit(Job("backup-home", {"p2", "p3"}));
+  const broker::JobId backup = Submit(Job("backup-home", {"p3"}));
+  AudienceError e = ErrorOf(broker::CancelRequest{web}, bot.get());
+  EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
+  EXPECT_EQ(0u, e.message.find("cannot cancel job " + std::to_string(web) +
+                               ": audience key 'backup-bot' may not run "
+                               "score 'restart-web'"));
+  EXPECT_EQ(ErrorCode::kUnauthorized,
+            ErrorOf(broker::CancelRequest{wide}, bot.get()).code);
+  EXPECT_EQ(JobState::kCancelled,
+            Expect<broker::JobReply>(broker::CancelRequest{backup}, bot.get())
+                .job.state);
+}
+
+TEST_F(RemoteAudienceTest, AnUnknownKeyCannotConnect) {
+  auto stranger = Connect("stranger");
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_EQ(common::Status::Code::kUnavailable, stranger.status().code());
+  EXPECT_NE(std::string::npos, stranger.status().message().find("refused our key"));
+  EXPECT_TRUE(cluster_.conductor()->WaitForLog(
+      "connection refused domain=audience .*reason=\"unknown key\"", 10s));
+}
+
+TEST_F(RemoteAudienceTest, AKeyRevokedOnReloadIsCutOffAndCannotReconnect) {
+  auto ci = Remote("ci");
+  ASSERT_NE(nullptr, ci);
+  // The harness's conductor.conf names this revoked keys file.
+  ASSERT_OK(common::WriteFileAtomically(cluster_.dir() + "/revoked",
+                                        public_keys_["ci"] + "\n", 0644));
+  Reload();
+  EXPECT_EQ(ErrorCode::kUnauthorized,
+            ErrorOf(broker::PlayersRequest{}, ci.get()).code);
+  EXPECT_FALSE(Connect("ci").ok());
+  EXPECT_TRUE(cluster_.conductor()->WaitForLog(
+      "connection refused domain=audience .*reason=\"revoked key\"", 10s));
+}
+
+TEST_F(RemoteAudienceTest, AKeyRemovedOnReloadIsRefusedMidSession) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  lines_.erase("backup-bot");
+  WriteKeysFile();
+  Reload();
+  AudienceError e = ErrorOf(broker::PlayersRequest{}, bot.get());
+  EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("no longer"));
+  EXPECT_FALSE(Connect("backup-bot").ok());
+}
+
+TEST_F(RemoteAudienceTest, ABrokenKeysFileOnReloadKeepsTheOldKeys) {
+  std::ofstream(cluster_.dir() + "/audience", std::ios::app) << "bad line\n";
+  const size_t mark = cluster_.conductor()->LogSize();
+  cluster_.conductor()->Signal(SIGHUP);
+  ASSERT_TRUE(cluster_.conductor()->WaitForLog(
+      "reload failed, old settings kept .*audience:[0-9]+", 10s, mark));
+  auto ci = Remote("ci");
+  ASSERT_NE(nullptr, ci);
+  EXPECT_EQ(3u, Expect<broker::PlayersReply>(broker::PlayersRequest{}, ci.get())
+                    .players.size());
+}
+
+TEST_F(RemoteAudienceTest, TheCliUsesItsKeyOverTcp) {
+  auto cli = [&](const std::string& key, std::vector<std::string> args) {
+    std::vector<std::string> all = {
+        "--endpoint", cluster_.tcp_audience_endpoint(), "--key",
+        cluster_.dir() + "/keys/" + key + ".key", "--server-key",
+        cluster_.dir() + "/keys/conductor.pub"};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCommand(BinaryDir() + "/orchestra", all, 30s);
+  };
+  CommandResult ok = cli("backup-bot", {"submit", "--wait", "backup-home", "p1"});
+  EXPECT_EQ(0, ok.exit_code) << ok.err;
+  EXPECT_NE(std::string::npos, ok.out.find("hello  from p1"));
+  CommandResult refused = cli("backup-bot", {"submit", "restart-web", "p1"});
+  EXPECT_EQ(2, refused.exit_code);
+  EXPECT_EQ(0u, refused.err.find("orchestra: unauthorized: audience key "
+                                 "'backup-bot' may not run score"));
+  CommandResult stranger = cli("stranger", {"players"});
+  EXPECT_EQ(3, stranger.exit_code);
+  EXPECT_NE(std::string::npos, stranger.err.find("refused our key"));
+}
+
+TEST(AudienceKeysFileTest, ABrokenFileKeepsTheConductorFromStarting) {
+  Cluster cluster;
+  cluster.AddPlayer("p1");
+  const std::string file = cluster.dir() + "/audience";
+  ASSERT_OK(common::WriteFileAtomically(file, "# keys\nci hosts=x\n", 0644));
+  cluster.ServeTcpAudience(file);
+  EXPECT_FALSE(cluster.StartConductor());
+  EXPECT_EQ(2, WEXITSTATUS(cluster.conductor()->Wait(10s).value_or(0)));
+  EXPECT_NE(std::string::npos, cluster.conductor()->Log().find(file + ":2: "));
+  CommandResult check = RunCommand(
+      BinaryDir() + "/orchestra-conductor",
+      {"--check-config", "--config", cluster.dir() + "/conductor.conf"}, 30s);
+  EXPECT_EQ(2, check.exit_code);
+  EXPECT_NE(std::string::npos, check.err.find(file + ":2: expected 'NAME "
+                                                      "PUBLIC-KEY"));
+}
+
+// ---- many requests in flight on one connection ----
+
+TEST_F(AudienceTest, AThousandWaitsOnOneConnectionAreAllAnswered) {
+  Start();
+  constexpr int kJobs = 1000;
+  std::vector<broker::JobId> jobs;
+  for (int i = 0; i < kJobs; ++i)
+    ASSERT_OK(client_->Send(Job("true", {"p3"})).status());  // p3 is offline
+  for (int i = 0; i < kJobs; ++i) {
+    auto reply = client_->Receive(30000);
+    ASSERT_TRUE(reply.ok() && reply.value().has_value());
+    jobs.push_back(std::get<broker::SubmitReply>(reply.value()->body).job);
+  }
+  for (broker::JobId job : jobs)
+    ASSERT_OK(client_->Send(broker::WaitRequest{job, 0}).status());
+  Expect<broker::PlayersReply>(broker::PlayersRequest{});  // all are queued
+  auto early = client_->Receive(0);
+  ASSERT_TRUE(early.ok());
+  EXPECT_FALSE(early.value().has_value()) << "a wait was answered early";
+  ASSERT_TRUE(cluster_.StartPlayer("p3", "slots = 16\n"));
+  std::set<broker::JobId> answered;
+  for (int i = 0; i < kJobs; ++i) {
+    auto reply = client_->Receive(120000);
+    ASSERT_TRUE(reply.ok() && reply.value().has_value()) << i << " answered";
+    const JobRecord& job = std::get<broker::JobReply>(reply.value()->body).job;
+    EXPECT_EQ(JobState::kOk, job.state);
+    answered.insert(job.id);
+  }
+  EXPECT_EQ(std::set<broker::JobId>(jobs.begin(), jobs.end()), answered);
+}
+
+}  // namespace
+}  // namespace orchestra::test

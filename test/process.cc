@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 extern char** environ;
@@ -141,10 +143,21 @@ void Process::Signal(int signal) {
 
 std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return status_;
-  // The log pipe closes when the process exits: wait on that event.
+  // The log pipe closes when the process exits, so the log is complete;
+  // it closes a little before the process can be reaped, which its pidfd
+  // then tells.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait_for(lock, timeout, [this] { return log_closed_; });
+    changed_.wait_until(lock, deadline, [this] { return log_closed_; });
+  }
+  int pid_fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+  if (pid_fd >= 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    struct pollfd item = {pid_fd, POLLIN, 0};
+    poll(&item, 1, static_cast<int>(std::max<long long>(0, left.count())));
+    close(pid_fd);
   }
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);

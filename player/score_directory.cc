@@ -4,7 +4,12 @@
 // whoever can change a score can run code as the player. NAME.conf is held
 // to the same rules, since it can name the user a score runs as. A bad
 // NAME.conf leaves the score listed but unusable, so the conductor learns
-// why each of its runs fails instead of the score vanishing.
+// why each of its runs fails instead of the score vanishing. Beyond the
+// names DESIGN.md rules out, editors' and package managers' leftovers
+// (.dpkg-old, .bak, ...) are not scores either. NAME.conf of the original
+// Orchestra keeps working: its `path` is accepted and ignored (as the
+// original did), an empty `user` or `dir` is the default, `user` may be a
+// uid.
 
 #include "player/score_directory.h"
 
@@ -106,10 +111,9 @@ Status ParseUser(std::string_view value, uid_t owner, std::string* user) {
   if (value.empty()) return Status();
   std::string name(value);
   int64_t uid = -1;
-  struct passwd* pw =
-      common::ParseInt64(value, 0, INT32_MAX, &uid)
-          ? ::getpwuid(static_cast<uid_t>(uid))
-          : ::getpwnam(name.c_str());
+  struct passwd* pw = common::ParseInt64(value, 0, INT32_MAX, &uid)
+                          ? ::getpwuid(static_cast<uid_t>(uid))
+                          : ::getpwnam(name.c_str());
   if (pw == nullptr)
     return Status::InvalidArgument("", "no user '" + name + "'");
   if (owner != 0 && pw->pw_uid != owner)
@@ -130,9 +134,10 @@ Status ParseDir(std::string_view value, std::string* dir) {
 
 // The original parsed `path` and never used it; its scores still carry it.
 Status IgnorePath(const std::string& conf, std::string_view) {
-  common::LogInfo("score setting ignored conf=%s key=path "
-                  "reason=\"PATH is always /usr/bin:/usr/sbin:/bin:/sbin\"",
-                  conf.c_str());
+  common::LogInfo(
+      "score setting ignored conf=%s key=path "
+      "reason=\"PATH is always /usr/bin:/usr/sbin:/bin:/sbin\"",
+      conf.c_str());
   return Status();
 }
 
@@ -168,10 +173,9 @@ Status ReadScoreConf(const std::string& path, uid_t owner, Score* score) {
 // Left behind by editors and package managers; never scores (run-parts
 // skips the same).
 constexpr const char* kBackupSuffixes[] = {
-    "~",          ".bak",       ".old",       ".orig",     ".rej",
-    ".swp",       ".tmp",       ".dpkg-old",  ".dpkg-new", ".dpkg-dist",
-    ".dpkg-tmp",  ".ucf-old",   ".ucf-new",   ".ucf-dist", ".rpmnew",
-    ".rpmsave",   ".rpmorig"};
+    "~",        ".bak",      ".old",      ".orig",      ".rej",      ".swp",
+    ".tmp",     ".dpkg-old", ".dpkg-new", ".dpkg-dist", ".dpkg-tmp", ".ucf-old",
+    ".ucf-new", ".ucf-dist", ".rpmnew",   ".rpmsave",   ".rpmorig"};
 
 // Why directory entry `name` is not a score, or "" when it may be one.
 std::string NameProblem(const std::string& name) {

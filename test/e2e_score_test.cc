@@ -34,7 +34,8 @@ using broker::TaskState;
 
 std::string Sha256Hex(const std::string& bytes) {
   unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()),
+  crypto_hash_sha256(digest,
+                     reinterpret_cast<const unsigned char*>(bytes.data()),
                      bytes.size());
   char hex[crypto_hash_sha256_BYTES * 2 + 1];
   sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
@@ -57,8 +58,8 @@ class ScoreTest : public testing::Test {
   void SetUp() override {
     cluster_.AddPlayer("p1");
     ASSERT_TRUE(cluster_.StartConductor());
-    gate_.Reset(::open(File("gate").c_str(), O_CREAT | O_RDWR | O_CLOEXEC,
-                       0644));
+    gate_.Reset(
+        ::open(File("gate").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
     ASSERT_TRUE(gate_.valid());
     ASSERT_EQ(0, ::flock(gate_.get(), LOCK_EX));
   }
@@ -97,15 +98,17 @@ class ScoreTest : public testing::Test {
   void InstallGated(const std::string& name, const std::string& conf = "") {
     Install(name,
             "#!/bin/sh\necho \"+$ORC_TASK_ID\" >> " + File("marks") +
-                "\nflock -s " + File("gate") + " true\necho \"-$ORC_TASK_ID\" >> " +
-                File("marks") + "\n",
+                "\nflock -s " + File("gate") +
+                " true\necho \"-$ORC_TASK_ID\" >> " + File("marks") + "\n",
             conf);
   }
   // Installs score `name` that ignores SIGTERM, as does the child it
   // starts; it writes "SCORE-PID CHILD-PID" to File(name + ".pids").
   void InstallStubborn(const std::string& name) {
-    Install(name, "#!/bin/sh\ntrap '' TERM\necho started\nsleep 600 &\n"
-                  "echo \"$$ $!\" > " + File(name + ".pids") + "\nwait\n");
+    Install(name,
+            "#!/bin/sh\ntrap '' TERM\necho started\nsleep 600 &\n"
+            "echo \"$$ $!\" > " +
+                File(name + ".pids") + "\nwait\n");
   }
   void OpenGate() { ASSERT_EQ(0, ::flock(gate_.get(), LOCK_UN)); }
 
@@ -155,8 +158,7 @@ class ScoreTest : public testing::Test {
   }
 
   // Waits until File(name) holds at least `count` lines; returns them.
-  std::vector<std::string> WaitForLines(const std::string& name,
-                                        size_t count) {
+  std::vector<std::string> WaitForLines(const std::string& name, size_t count) {
     std::vector<std::string> lines = test::WaitForLines(File(name), count);
     EXPECT_LE(count, lines.size()) << name << " has too few lines";
     return lines;
@@ -352,8 +354,8 @@ TEST_F(ScoreTest, HelloAndRescanReportEachScoresSha256) {
         .out;
   };
   auto row = [&](const std::string& name, const char* interface) {
-    return name + "|" + Sha256Hex(ReadText(ScoreFile(name))) + "|" +
-           interface + "\n";
+    return name + "|" + Sha256Hex(ReadText(ScoreFile(name))) + "|" + interface +
+           "\n";
   };
   // A reply comes after the commit of every earlier turn, the hello's too.
   ASSERT_TRUE(client_->Call(broker::PlayersRequest{}, 10000).ok());
@@ -421,13 +423,12 @@ TEST_F(ScoreTest, EnvironmentIsBuiltFromScratch) {
   TaskRecord task = Wait(job).tasks.back();
   std::vector<std::string> env = Lines(task.stdout_text);
   std::sort(env.begin(), env.end());
-  EXPECT_EQ((std::vector<std::string>{
-                "ORC_JOB_ID=" + std::to_string(job),
-                "ORC_PLAYER=p1",
-                "ORC_TASK_ID=" + std::to_string(task.task),
-                "ORC_greeting=hello world",
-                "PATH=/usr/bin:/usr/sbin:/bin:/sbin"}),
-            env);
+  EXPECT_EQ(
+      (std::vector<std::string>{
+          "ORC_JOB_ID=" + std::to_string(job), "ORC_PLAYER=p1",
+          "ORC_TASK_ID=" + std::to_string(task.task),
+          "ORC_greeting=hello world", "PATH=/usr/bin:/usr/sbin:/bin:/sbin"}),
+      env);
 }
 
 TEST_F(ScoreTest, ScoreHasOnlyStdinFromDevNullAndItsTwoOutputPipes) {

@@ -60,8 +60,9 @@ class PlayerTest : public testing::Test {
   }
   void TearDown() override { StopPlayer(); }
 
-  void AddScore(const std::string& name, const std::string& conf = "",
-                const std::string& script = "#!/bin/sh\necho ran $ORC_TASK_ID\n") {
+  void AddScore(
+      const std::string& name, const std::string& conf = "",
+      const std::string& script = "#!/bin/sh\necho ran $ORC_TASK_ID\n") {
     std::string path = dir_.File("scores/" + name);
     std::ofstream(path) << script;
     ASSERT_EQ(0, ::chmod(path.c_str(), 0755));

@@ -76,9 +76,9 @@ TEST_F(ScoreDirectoryTest, HiddenBackupAndConfNamesAreNotScores) {
 }
 
 TEST_F(ScoreDirectoryTest, FilesLeftByEditorsAndPackagesAreNotScores) {
-  for (const char* name : {"task.bak", "task.orig", "task.swp", "task.dpkg-old",
-                           "task.dpkg-new", "task.dpkg-dist", "task.ucf-old",
-                           "task.rpmnew", "task.conf~"})
+  for (const char* name :
+       {"task.bak", "task.orig", "task.swp", "task.dpkg-old", "task.dpkg-new",
+        "task.dpkg-dist", "task.ucf-old", "task.rpmnew", "task.conf~"})
     WriteScore(name);
   EXPECT_EQ(0u, Scan().size());
   EXPECT_TRUE(Logged("name=task.dpkg-dist reason=\"backup file\""));
@@ -90,9 +90,9 @@ TEST_F(ScoreDirectoryTest, ConfWithoutItsScoreIsLoggedAndConfBesideOneIsNot) {
   WriteConf("alpha", "interface = pipe\n");
   WriteConf("ghost", "interface = pipe\n");
   EXPECT_EQ(1u, Scan().size());
-  EXPECT_TRUE(Logged(
-      "name=ghost.conf reason=\"a score configuration with no score "
-      "'ghost'\""));
+  EXPECT_TRUE(
+      Logged("name=ghost.conf reason=\"a score configuration with no score "
+             "'ghost'\""));
   EXPECT_FALSE(Logged("name=alpha.conf"));
 }
 

@@ -139,10 +139,11 @@ struct ChildError {
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(l.stdout_fd, 1) < 0 ||
       ::dup2(l.stderr_fd, 2) < 0)
     FailInChild(error_fd, 2);
-  if (::chdir(l.dir.c_str()) != 0) FailInChild(error_fd, 0);
   if (l.change_user && (::setgroups(l.groups.size(), l.groups.data()) != 0 ||
                         ::setgid(l.gid) != 0 || ::setuid(l.uid) != 0))
     FailInChild(error_fd, 1);
+  // As the score's user: it gets no directory that user may not enter.
+  if (::chdir(l.dir.c_str()) != 0) FailInChild(error_fd, 0);
   ::umask(022);
   sigset_t none;
   sigemptyset(&none);

@@ -4,7 +4,12 @@
 // whoever can change a score can run code as the player. NAME.conf is held
 // to the same rules, since it can name the user a score runs as. A bad
 // NAME.conf leaves the score listed but unusable, so the conductor learns
-// why each of its runs fails instead of the score vanishing.
+// why each of its runs fails instead of the score vanishing. Beyond the
+// names DESIGN.md rules out, editors' and package managers' leftovers
+// (.dpkg-old, .bak, ...) are not scores either. NAME.conf of the original
+// Orchestra keeps working: its `path` is accepted and ignored (as the
+// original did), an empty `user` or `dir` is the default, `user` may be a
+// uid.
 
 #include "player/score_directory.h"
 
@@ -15,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -98,22 +105,39 @@ Status ParseTimeout(std::string_view value, std::optional<int64_t>* out) {
   return Status();
 }
 
+// A user name, or (as the original allowed) a numeric uid; empty: the
+// player's own user.
 Status ParseUser(std::string_view value, uid_t owner, std::string* user) {
+  if (value.empty()) return Status();
   std::string name(value);
-  struct passwd* pw = ::getpwnam(name.c_str());
+  int64_t uid = -1;
+  struct passwd* pw = common::ParseInt64(value, 0, INT32_MAX, &uid)
+                          ? ::getpwuid(static_cast<uid_t>(uid))
+                          : ::getpwnam(name.c_str());
   if (pw == nullptr)
     return Status::InvalidArgument("", "no user '" + name + "'");
   if (owner != 0 && pw->pw_uid != owner)
     return Status::InvalidArgument(
         "", "running as '" + name + "' needs a player running as root");
-  *user = name;
+  *user = pw->pw_name;
   return Status();
 }
 
+// An absolute path; empty keeps the default, "/".
 Status ParseDir(std::string_view value, std::string* dir) {
-  if (value.empty() || value[0] != '/')
+  if (value.empty()) return Status();
+  if (value[0] != '/')
     return Status::InvalidArgument("", "must be an absolute path");
   *dir = std::string(value);
+  return Status();
+}
+
+// The original parsed `path` and never used it; its scores still carry it.
+Status IgnorePath(const std::string& conf, std::string_view) {
+  common::LogInfo(
+      "score setting ignored conf=%s key=path "
+      "reason=\"PATH is always /usr/bin:/usr/sbin:/bin:/sbin\"",
+      conf.c_str());
   return Status();
 }
 
@@ -141,14 +165,25 @@ Status ReadScoreConf(const std::string& path, uid_t owner, Score* score) {
     return ParseUser(v, owner, &score->user);
   });
   r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
+  r.Custom("path", [&](std::string_view v) { return IgnorePath(path, v); });
   r.Int("concurrency", 1, 1024, &score->concurrency);
   return r.Finish();
 }
 
+// Left behind by editors and package managers; never scores (run-parts
+// skips the same).
+constexpr const char* kBackupSuffixes[] = {
+    "~",        ".bak",      ".old",      ".orig",      ".rej",      ".swp",
+    ".tmp",     ".dpkg-old", ".dpkg-new", ".dpkg-dist", ".dpkg-tmp", ".ucf-old",
+    ".ucf-new", ".ucf-dist", ".rpmnew",   ".rpmsave",   ".rpmorig"};
+
 // Why directory entry `name` is not a score, or "" when it may be one.
 std::string NameProblem(const std::string& name) {
   if (name[0] == '.') return "hidden file";
-  if (EndsWith(name, "~")) return "backup file";
+  if (name[0] == '#') return "editor file";
+  for (const char* suffix : kBackupSuffixes) {
+    if (EndsWith(name, suffix)) return "backup file";
+  }
   if (EndsWith(name, ".conf")) return "score configuration";
   if (!common::IsValidScoreName(name))
     return "name is not [A-Za-z0-9._-]{1,128}";
@@ -206,19 +241,23 @@ Result<Score> LoadScore(const std::string& dir, const std::string& name,
 ScoreDirectory ScoreDirectory::Scan(const std::string& path, uid_t owner) {
   if (sodium_init() < 0) common::LogError("libsodium failed to initialise");
   ScoreDirectory table;
-  for (const std::string& name : ListNames(path, owner)) {
+  const std::vector<std::string> names = ListNames(path, owner);
+  for (const std::string& name : names) {
     Result<Score> score = LoadScore(path, name, owner);
     if (score.ok()) {
       table.scores_[name] = std::move(score.value());
       continue;
     }
-    const std::string reason = common::LogQuote(score.status().message());
-    if (EndsWith(name, ".conf"))
-      common::LogDebug("score skipped name=%s reason=%s",
-                       common::LogQuote(name).c_str(), reason.c_str());
-    else
-      common::LogWarning("score skipped name=%s reason=%s",
-                         common::LogQuote(name).c_str(), reason.c_str());
+    std::string reason = score.status().message();
+    if (EndsWith(name, ".conf")) {
+      const std::string score_name = name.substr(0, name.size() - 5);
+      if (std::find(names.begin(), names.end(), score_name) != names.end())
+        continue;  // Read with its score
+      reason = "a score configuration with no score '" + score_name + "'";
+    }
+    common::LogWarning("score skipped name=%s reason=%s",
+                       common::LogQuote(name).c_str(),
+                       common::LogQuote(reason).c_str());
   }
   common::LogInfo("scores scanned dir=%s count=%zu", path.c_str(),
                   table.scores_.size());

@@ -6,6 +6,7 @@
 #include "player/player.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "broker/poller.h"
 #include "common/files.h"
 #include "test/fake_process_runner.h"
+#include "test/file_watch.h"
 #include "test/test_util.h"
 
 namespace orchestra::player {
@@ -57,9 +60,11 @@ class PlayerTest : public testing::Test {
   }
   void TearDown() override { StopPlayer(); }
 
-  void AddScore(const std::string& name, const std::string& conf = "") {
+  void AddScore(
+      const std::string& name, const std::string& conf = "",
+      const std::string& script = "#!/bin/sh\necho ran $ORC_TASK_ID\n") {
     std::string path = dir_.File("scores/" + name);
-    std::ofstream(path) << "#!/bin/sh\necho ran $ORC_TASK_ID\n";
+    std::ofstream(path) << script;
     ASSERT_EQ(0, ::chmod(path.c_str(), 0755));
     if (!conf.empty()) std::ofstream(path + ".conf") << conf;
   }
@@ -353,6 +358,65 @@ TEST_F(PlayerTest, RealScoreRunsToOk) {
   std::optional<broker::TaskResult> result = ExpectResult(7);
   EXPECT_EQ(TaskState::kOk, result->state);
   EXPECT_EQ("ran 7\n", result->stdout_text);
+}
+
+TEST_F(PlayerTest, TimeLimitIsTheJobsElseTheScoresElseTheDefault) {
+  AddScore("limited", "timeout = 7\n");
+  config_.slots = 4;
+  config_.default_score_timeout_s = 60;
+  Greet();
+  broker::RunTask by_job = Task(1, "limited");
+  by_job.timeout_s = 3;
+  broker::RunTask unlimited_by_job = Task(2, "limited");
+  unlimited_by_job.timeout_s = 0;
+  for (const broker::RunTask& task : {by_job, unlimited_by_job}) {
+    Send(task);
+    ASSERT_TRUE(Expect<broker::Accepted>().has_value());
+  }
+  Give(3, "limited");
+  Give(4, "alpha");
+  ASSERT_TRUE(fake_->WaitForStarts(4));
+  EXPECT_EQ(3000, fake_->run(0).timeout_ms);
+  EXPECT_EQ(0, fake_->run(1).timeout_ms);  // 0: no limit
+  EXPECT_EQ(7000, fake_->run(2).timeout_ms);
+  EXPECT_EQ(60000, fake_->run(3).timeout_ms);
+}
+
+TEST_F(PlayerTest, RunCarriesTheScoresSettings) {
+  AddScore("tuned", "interface = pipe\ndir = /tmp\n");
+  Greet();
+  Give(1, "tuned");
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  const ScoreRun run = fake_->run(0);
+  EXPECT_EQ("tuned", run.score);
+  EXPECT_TRUE(run.pipe_interface);
+  EXPECT_EQ("/tmp", run.dir);
+  EXPECT_EQ(101, run.job);
+  EXPECT_EQ((broker::StringMap{{"name", "value"}}), run.params);
+}
+
+// Original defect 8 (orphans): the original player exited on SIGTERM and
+// left its score running. This one stops the score's process group, the
+// parts that ignore SIGTERM with SIGKILL after the grace, then returns.
+TEST_F(PlayerTest, StopLeavesNoRealScoreOrChildRunning) {
+  const std::string pid_file = dir_.File("pids");
+  AddScore("stubborn", "",
+           "#!/bin/sh\ntrap '' TERM\nsleep 600 &\necho $$ $! > " + pid_file +
+               "\nwait\n");
+  config_.kill_grace_s = 1;
+  Greet(/*real=*/true);
+  Give(1, "stubborn");
+  std::vector<std::string> pids = test::WaitForLines(pid_file, 1);
+  ASSERT_EQ(1u, pids.size());
+  player_->RequestStop();
+  std::optional<broker::TaskResult> result = ExpectResult(1);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(TaskState::kLost, result->state);
+  EXPECT_EQ(SIGKILL, result->signal.value_or(0));
+  thread_.join();
+  EXPECT_OK(run_status_);
+  std::istringstream in(pids[0]);
+  for (pid_t pid; in >> pid;) EXPECT_TRUE(test::ProcessEnds(pid)) << pid;
 }
 
 class PlayerConfigTest : public testing::Test {

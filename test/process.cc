@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 extern char** environ;
@@ -142,13 +143,20 @@ void Process::Signal(int signal) {
 
 std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return status_;
-  // A pidfd becomes readable when the process exits: wait on that event.
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+  // A pidfd becomes readable when the process exits: wait on that event,
+  // then for the log pipe to close (a child may hold it a moment longer),
+  // so the log is complete when Wait() returns.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool exited = false;
-  if (pidfd >= 0) {
-    struct pollfd p = {pidfd, POLLIN, 0};
-    exited = poll(&p, 1, static_cast<int>(timeout.count())) == 1;
-    close(pidfd);
+  int pid_fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+  if (pid_fd >= 0) {
+    struct pollfd item = {pid_fd, POLLIN, 0};
+    exited = poll(&item, 1, static_cast<int>(timeout.count())) == 1;
+    close(pid_fd);
+  }
+  if (exited) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait_until(lock, deadline, [this] { return log_closed_; });
   }
   int status = 0;
   pid_t r = waitpid(pid_, &status, exited ? 0 : WNOHANG);

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "player/posix_process_runner.h"
+#include "test/fake_clock.h"
+#include "test/file_watch.h"
 #include "test/test_util.h"
 
 namespace orchestra::player {
@@ -31,10 +33,13 @@ class PosixProcessRunnerTest : public testing::Test {
  protected:
   void SetUp() override { MakeRunner(/*output_limit=*/65536); }
 
-  void MakeRunner(size_t output_limit) {
+  // `clock` (null: the system clock) is the runner's, for its deadlines.
+  void MakeRunner(size_t output_limit, const common::Clock* clock = nullptr) {
+    runner_clock_ = clock ? clock : &clock_;
     RunnerOptions options;
     options.output_limit = output_limit;
-    options.kill_grace_ms = 300;
+    options.kill_grace_ms = kGraceMs;
+    options.clock = clock;
     auto runner = PosixProcessRunner::Create(options);
     ASSERT_OK(runner.status());
     runner_ = std::move(runner.value());
@@ -69,7 +74,7 @@ class PosixProcessRunnerTest : public testing::Test {
       common::TimeMs wait = 1000;
       if (runner_->NextDeadline() > 0)
         wait = std::clamp<common::TimeMs>(
-            runner_->NextDeadline() - clock_.Monotonic(), 0, 1000);
+            runner_->NextDeadline() - runner_clock_->Monotonic(), 0, 1000);
       struct pollfd item = {runner_->fd(), POLLIN, 0};
       ::poll(&item, 1, static_cast<int>(wait));
       std::vector<TaskResult> done = runner_->Collect();
@@ -93,7 +98,9 @@ class PosixProcessRunnerTest : public testing::Test {
     return lines;
   }
 
+  static constexpr common::TimeMs kGraceMs = 300;
   common::SystemClock clock_;
+  const common::Clock* runner_clock_ = &clock_;
   test::TempDir dir_;
   std::unique_ptr<PosixProcessRunner> runner_;
   broker::TaskId last_task_ = 0;
@@ -312,6 +319,63 @@ TEST_F(PosixProcessRunnerTest, EscapedProcessHoldingOutputDelaysOnlyByGrace) {
   ::kill(std::stoi(Lines(result.stdout_text)[0]), SIGKILL);
 }
 
+TEST_F(PosixProcessRunnerTest, TimeLimitRunsOnTheRunnersClock) {
+  test::FakeClock fake;
+  MakeRunner(65536, &fake);
+  ScoreRun run = Shell("exec sleep 30");
+  run.timeout_ms = 5000;
+  ASSERT_OK(runner_->Start(run));
+  EXPECT_EQ(fake.Monotonic() + 5000, runner_->NextDeadline());
+  fake.Advance(4999);
+  EXPECT_TRUE(runner_->Collect().empty());
+  fake.Advance(1);  // The limit: the next Collect() sends SIGTERM
+  TaskResult result = WaitForResult();
+  EXPECT_EQ(TaskState::kTimeout, result.state);
+  EXPECT_EQ(SIGTERM, result.signal.value_or(0));
+}
+
+TEST_F(PosixProcessRunnerTest, KillFollowsTermAfterTheGraceOnTheRunnersClock) {
+  test::FakeClock fake;
+  MakeRunner(65536, &fake);
+  const std::string log = dir_.File("log");
+  ScoreRun run = Shell("trap 'echo TERM >> " + log + "' TERM\necho ready > " +
+                       log + "\nwhile :; do sleep 1; done");
+  ASSERT_OK(runner_->Start(run));
+  ASSERT_EQ(1u, test::WaitForLines(log, 1).size());  // The trap is set
+  runner_->Stop(run.task, TaskState::kCancelled);
+  EXPECT_EQ(fake.Monotonic() + kGraceMs, runner_->NextDeadline());
+  ASSERT_EQ(2u, test::WaitForLines(log, 2).size());  // TERM handled, alive
+  EXPECT_TRUE(runner_->Collect().empty());
+  fake.Advance(kGraceMs);
+  TaskResult result = WaitForResult();
+  EXPECT_EQ(TaskState::kCancelled, result.state);
+  EXPECT_EQ(SIGKILL, result.signal.value_or(0));
+}
+
+TEST_F(PosixProcessRunnerTest, StopSignalsTheScoresWholeProcessGroup) {
+  const std::string pid_file = dir_.File("child.pid");
+  ScoreRun run = Shell("sleep 30 &\necho $! > " + pid_file + "\nwait");
+  ASSERT_OK(runner_->Start(run));
+  std::vector<std::string> pid = test::WaitForLines(pid_file, 1);
+  ASSERT_EQ(1u, pid.size());
+  runner_->Stop(run.task, TaskState::kCancelled);
+  TaskResult result = WaitForResult();
+  EXPECT_EQ(TaskState::kCancelled, result.state);
+  EXPECT_TRUE(test::ProcessEnds(std::stoi(pid[0])));
+}
+
+TEST_F(PosixProcessRunnerTest, DestroyingTheRunnerKillsWhatItRuns) {
+  const std::string pid_file = dir_.File("pids");
+  ScoreRun run =
+      Shell("trap '' TERM\nsleep 30 &\necho $$ $! > " + pid_file + "\nwait");
+  ASSERT_OK(runner_->Start(run));
+  std::vector<std::string> pids = test::WaitForLines(pid_file, 1);
+  ASSERT_EQ(1u, pids.size());
+  runner_.reset();
+  std::istringstream in(pids[0]);
+  for (pid_t pid; in >> pid;) EXPECT_TRUE(test::ProcessEnds(pid)) << pid;
+}
+
 TEST_F(PosixProcessRunnerTest, RunsAsTheConfiguredUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   ASSERT_EQ(0, ::chmod(dir_.path().c_str(), 0755));
@@ -320,6 +384,23 @@ TEST_F(PosixProcessRunnerTest, RunsAsTheConfiguredUser) {
   std::vector<std::string> ids = Lines(Run(run).stdout_text);
   ASSERT_EQ(2u, ids.size());
   EXPECT_EQ("65534", ids[0]);
+}
+
+// The working directory is entered as the score's user, so `dir` cannot
+// give a score a directory that its user may not enter.
+TEST_F(PosixProcessRunnerTest, WorkingDirectoryIsEnteredAsTheScoresUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ASSERT_EQ(0, ::chmod(dir_.path().c_str(), 0755));
+  ASSERT_EQ(0, ::mkdir(dir_.File("private").c_str(), 0700));
+  ScoreRun run = Shell("pwd");
+  run.user = "nobody";
+  run.dir = dir_.File("private");
+  common::Status s = runner_->Start(run);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.message().find("working directory"))
+      << s.message();
+  EXPECT_NE(std::string::npos, s.message().find("Permission denied"))
+      << s.message();
 }
 
 TEST_F(PosixProcessRunnerTest, UnknownUserFailsToStart) {

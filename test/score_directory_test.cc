@@ -75,6 +75,27 @@ TEST_F(ScoreDirectoryTest, HiddenBackupAndConfNamesAreNotScores) {
   EXPECT_TRUE(Logged("reason=\"backup file\""));
 }
 
+TEST_F(ScoreDirectoryTest, FilesLeftByEditorsAndPackagesAreNotScores) {
+  for (const char* name :
+       {"task.bak", "task.orig", "task.swp", "task.dpkg-old", "task.dpkg-new",
+        "task.dpkg-dist", "task.ucf-old", "task.rpmnew", "task.conf~"})
+    WriteScore(name);
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("name=task.dpkg-dist reason=\"backup file\""));
+  EXPECT_TRUE(Logged("name=task.conf~ reason=\"backup file\""));
+}
+
+TEST_F(ScoreDirectoryTest, ConfWithoutItsScoreIsLoggedAndConfBesideOneIsNot) {
+  WriteScore("alpha");
+  WriteConf("alpha", "interface = pipe\n");
+  WriteConf("ghost", "interface = pipe\n");
+  EXPECT_EQ(1u, Scan().size());
+  EXPECT_TRUE(
+      Logged("name=ghost.conf reason=\"a score configuration with no score "
+             "'ghost'\""));
+  EXPECT_FALSE(Logged("name=alpha.conf"));
+}
+
 TEST_F(ScoreDirectoryTest, NonExecutableFileIsSkippedWithReason) {
   WriteScore("plain", 0644);
   EXPECT_EQ(nullptr, Find("plain"));
@@ -173,9 +194,38 @@ TEST_F(ScoreDirectoryTest, BadConfMakesScoreUnusableButListed) {
 
 TEST_F(ScoreDirectoryTest, UnknownConfKeyMakesScoreUnusable) {
   WriteScore("alpha");
-  WriteConf("alpha", "path = /opt/bin\n");
+  WriteConf("alpha", "shell = /bin/bash\n");
   EXPECT_NE(std::string::npos,
-            Find("alpha")->problem.find("unknown key 'path'"));
+            Find("alpha")->problem.find("unknown key 'shell'"));
+}
+
+// The original parsed `path`, an empty `user` and `dir`, and a numeric
+// `user`; its scores' .conf files must keep working.
+TEST_F(ScoreDirectoryTest, ConfOfTheOriginalIsAccepted) {
+  WriteScore("legacy");
+  WriteConf("legacy", "interface=pipe\npath=/usr/bin:/bin\ndir=\nuser=\n");
+  const Score* score = Find("legacy");
+  ASSERT_NE(nullptr, score);
+  EXPECT_TRUE(score->usable()) << score->problem;
+  EXPECT_TRUE(score->pipe_interface);
+  EXPECT_EQ("/", score->dir);
+  EXPECT_EQ("", score->user);
+  EXPECT_TRUE(Logged("key=path"));  // Said to be ignored
+}
+
+TEST_F(ScoreDirectoryTest, NumericUserIsThatUsersName) {
+  WriteScore("alpha");
+  WriteConf("alpha", "user = " + std::to_string(::geteuid()) + "\n");
+  const Score* score = Find("alpha");
+  ASSERT_NE(nullptr, score);
+  EXPECT_EQ(Me(), score->user) << score->problem;
+}
+
+TEST_F(ScoreDirectoryTest, RelativeDirMakesScoreUnusable) {
+  WriteScore("alpha");
+  WriteConf("alpha", "dir = tmp\n");
+  EXPECT_NE(std::string::npos,
+            Find("alpha")->problem.find("must be an absolute path"));
 }
 
 TEST_F(ScoreDirectoryTest, WritableConfMakesScoreUnusable) {

@@ -23,7 +23,7 @@ PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
 
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
-             common/signal_fd.cc common/timers.cc
+             common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
 BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
@@ -34,7 +34,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/job_store.cc conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
-             conductor/conductor.cc
+             conductor/conductor.cc conductor/retention.cc
 PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \

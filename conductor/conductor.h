@@ -3,7 +3,8 @@
 // each message to PlayerChannel or AudienceChannel, runs the timers, and
 // ends each turn by committing the store and then sending what the turn
 // produced. One thread owns every socket. SIGHUP reloads the configuration
-// and trust lists; SIGTERM and SIGINT stop it cleanly.
+// and trust lists; SIGTERM and SIGINT stop it cleanly. Under systemd it
+// reports READY, RELOADING, STOPPING and watchdog keep-alives.
 
 #ifndef ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
 #define ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
@@ -21,6 +22,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/signal_fd.h"
+#include "common/systemd_notifier.h"
 #include "common/timers.h"
 #include "common/unique_fd.h"
 #include "conductor/audience_channel.h"
@@ -30,6 +32,7 @@
 #include "conductor/outbox.h"
 #include "conductor/player_channel.h"
 #include "conductor/player_registry.h"
+#include "conductor/retention.h"
 #include "conductor/scheduler.h"
 
 namespace orchestra::conductor {
@@ -67,6 +70,7 @@ class Conductor {
   common::Status EndTurn();
   void HandleSignals();
   common::Status Reload();
+  std::string Describe() const;
 
   std::string config_path_;
   std::unique_ptr<ConductorConfig> config_;
@@ -87,6 +91,8 @@ class Conductor {
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<PlayerChannel> player_channel_;
   std::unique_ptr<AudienceChannel> audience_channel_;
+  std::unique_ptr<Retention> retention_;
+  common::SystemdNotifier notifier_{clock_.Monotonic()};
   common::Timers timers_;
   broker::Poller poller_;
   bool stop_ = false;

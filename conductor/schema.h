@@ -1,5 +1,6 @@
 // The conductor database's schema (DESIGN.md section 8): a public interface
-// for reporting tools, versioned with PRAGMA user_version.
+// for reporting tools, versioned with PRAGMA user_version and migrated in
+// place: kMigrations[v] takes a database from version v to v + 1.
 
 #ifndef ORCHESTRA_CONDUCTOR_SCHEMA_H_
 #define ORCHESTRA_CONDUCTOR_SCHEMA_H_
@@ -96,6 +97,45 @@ FROM players p LEFT JOIN tasks t ON t.player = p.name
 GROUP BY p.name;
 PRAGMA user_version = 1;
 )sql";
+
+// Version 2 adds score_summary: one row a score and UTC day (of the tasks'
+// finished_at) with `runs` (tasks that ended), `ok`, `success_rate` (ok /
+// runs) and the median and 95th percentile of the run time of the tasks
+// that started (started_at to finished_at, seconds; nearest rank, as
+// SQLite has no percentile function).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE VIEW score_summary AS
+WITH runs AS (
+  SELECT j.score AS score, date(t.finished_at) AS day, t.state AS state,
+         CASE WHEN t.started_at IS NOT NULL THEN
+           (julianday(t.finished_at) - julianday(t.started_at)) * 86400.0
+         END AS duration_s
+  FROM tasks t JOIN jobs j ON j.id = t.job_id
+  WHERE t.finished_at IS NOT NULL
+), ranked AS (
+  SELECT score, day, state, duration_s,
+         ROW_NUMBER() OVER (PARTITION BY score, day
+                            ORDER BY duration_s NULLS LAST) AS position,
+         COUNT(duration_s) OVER (PARTITION BY score, day) AS timed
+  FROM runs
+)
+SELECT day, score,
+       COUNT(*) AS runs,
+       SUM(state = 'OK') AS ok,
+       ROUND(SUM(state = 'OK') * 1.0 / COUNT(*), 4) AS success_rate,
+       ROUND(MAX(CASE WHEN position = (timed + 1) / 2 THEN duration_s END),
+             3) AS median_s,
+       ROUND(MAX(CASE WHEN position = (timed * 95 + 99) / 100
+                      THEN duration_s END), 3) AS p95_s,
+       ROUND(MAX(duration_s), 3) AS max_s
+FROM ranked
+GROUP BY day, score;
+PRAGMA user_version = 2;
+)sql";
+
+// kMigrations[v] takes a database at user_version v to v + 1; each runs in
+// one transaction with the others, so a failed upgrade changes nothing.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 
 }  // namespace orchestra::conductor
 

@@ -42,15 +42,17 @@ void Emit(LogLevel level, const char* fmt, va_list args) {
   std::string line;
   line.reserve(text.size() + 64);
   if (g_journal) {
+    // journald adds the time, the program and its pid, and keeps the
+    // level as the entry's priority (journalctl -p warning).
     line += "<" + std::to_string(JournalPriority(level)) + ">";
   } else {
     line += FormatTime(SystemClock().Now());
     line += ' ';
+    line += LogLevelName(level);
+    line += ' ';
+    line += g_program;
+    line += ": ";
   }
-  line += LogLevelName(level);
-  line += ' ';
-  line += g_program;
-  line += ": ";
   line += text;
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -40,6 +40,11 @@ class Cluster {
   void WriteScoreEverywhere(const std::string& name, const std::string& script,
                             const std::string& conf = "");
 
+  // Environment variables ("NAME=value") for the daemons started from now.
+  void SetDaemonEnvironment(std::vector<std::string> env) {
+    daemon_env_ = std::move(env);
+  }
+
   // Starts the conductor with `extra` lines appended to its config; waits
   // until it has bound its endpoints. Restarts reuse the same port.
   bool StartConductor(const std::string& extra = "");
@@ -70,6 +75,7 @@ class Cluster {
   std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
+  std::vector<std::string> daemon_env_;
 };
 
 }  // namespace orchestra::test

@@ -107,7 +107,7 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   Status s = store->Migrate();
   // Bounds the WAL file: after a checkpoint lets it start over, a WAL grown
   // past this by a large turn is truncated back.
-  if (s.ok()) s = store->db_.Exec("PRAGMA journal_size_limit = 33554432");
+  if (s.ok()) s = store->db_.Exec("PRAGMA journal_size_limit = 16777216");
   if (s.ok()) s = store->PrepareStatements();
   if (!s.ok()) return s;
   return store;
@@ -128,14 +128,13 @@ Status JobStore::Migrate() {
                         std::to_string(kSchemaVersion) + "); upgrade it");
   static_assert(std::size(kMigrations) == kSchemaVersion,
                 "one migration per schema version");
-  Result<common::Transaction> txn = common::Transaction::Begin(&db_);
-  if (!txn.ok()) return txn.status();
-  for (int64_t v = current; v < kSchemaVersion; ++v) {
-    Status s = db_.Exec(kMigrations[v]);
-    if (!s.ok()) return s;
-  }
-  Status s = txn.value().Commit();
+  // Off while tables are rebuilt: dropping one would cascade (a no-op
+  // inside a transaction, so it comes first).
+  Status s = db_.Exec("PRAGMA foreign_keys = OFF");
+  if (s.ok()) s = ApplyMigrations(current);
+  Status on = db_.Exec("PRAGMA foreign_keys = ON");
   if (!s.ok()) return s;
+  if (!on.ok()) return on;
   if (current == 0) {
     common::LogInfo("database created path=%s schema=%d", db_.path().c_str(),
                     kSchemaVersion);
@@ -145,6 +144,25 @@ Status JobStore::Migrate() {
                     kSchemaVersion);
   }
   return Status();
+}
+
+Status JobStore::ApplyMigrations(int64_t from) {
+  Result<common::Transaction> txn = common::Transaction::Begin(&db_);
+  if (!txn.ok()) return txn.status();
+  for (int64_t v = from; v < kSchemaVersion; ++v) {
+    Status s = db_.Exec(kMigrations[v]);
+    if (!s.ok()) return s;
+  }
+  Result<Statement> check = db_.Prepare("PRAGMA foreign_key_check");
+  if (!check.ok()) return check.status();
+  Result<bool> violation = check.value().Step();
+  if (!violation.ok()) return violation.status();
+  if (violation.value())
+    return Status::Internal(db_.path(),
+                            "migration broke a foreign key in table " +
+                                check.value().Text(0));
+  check.value().Reset();
+  return txn.value().Commit();
 }
 
 Status JobStore::PrepareStatements() {

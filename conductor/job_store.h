@@ -99,6 +99,7 @@ class JobStore {
  private:
   explicit JobStore(common::Database db) : db_(std::move(db)) {}
   common::Status Migrate();
+  common::Status ApplyMigrations(int64_t from);
   common::Result<std::vector<JobId>> ExpiredJobs(common::TimeMs cutoff,
                                                  int64_t limit);
   common::Result<int64_t> DeleteUpTo(common::Statement* statement, JobId job,

@@ -184,8 +184,9 @@ TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
                        "'score_summary', 'jobs_pending')"));
 }
 
-// A database written by a conductor of schema version 1 (before
-// score_summary) is migrated in place on open, its jobs kept.
+// A database written by a conductor of schema version 1 (plain rowids, no
+// score_summary) is migrated in place on open, its jobs, tasks and target
+// lists kept, and its ids are not reused afterwards.
 TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   store_.reset();
   ASSERT_EQ(0, ::unlink(path().c_str()));
@@ -194,9 +195,12 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
     ASSERT_OK(db.status());
     ASSERT_OK(db.value().Exec(kSchemaV1));
     ASSERT_OK(db.value().Exec(
-        "INSERT INTO jobs(id, score, scope, state, created_at, finished_at) "
-        "VALUES(7, 'backup', 'one', 'OK', '2026-11-18T11:06:40.123Z', "
-        "'2026-11-18T11:06:41.123Z')"));
+        "INSERT INTO jobs(id, score, scope, state, idempotency_key, "
+        "created_at, finished_at) VALUES(7, 'backup', 'all', 'OK', 'k7', "
+        "'2026-11-18T11:06:40.123Z', '2026-11-18T11:06:41.123Z');"
+        "INSERT INTO job_players VALUES(7, 'web-1', 0), (7, 'web-2', 1);"
+        "INSERT INTO tasks(id, job_id, player, state, stdout) VALUES"
+        "(30, 7, 'web-1', 'OK', 'out 1'), (31, 7, 'web-2', 'OK', 'out 2');"));
   }
   ASSERT_EQ("1", Query("PRAGMA user_version"));
   std::vector<std::string> logged;
@@ -206,12 +210,50 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
   EXPECT_EQ("2", Query("PRAGMA user_version"));
+  EXPECT_EQ("7|2|2", Query("SELECT id, tasks, ok FROM job_summary", 3));
   EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master "
                        "WHERE name = 'score_summary'"));
-  EXPECT_EQ("backup", Load(7).score);
+  JobRecord job = Load(7);
+  EXPECT_EQ("backup", job.score);
+  EXPECT_EQ((std::vector<std::string>{"web-1", "web-2"}), job.players);
+  ASSERT_EQ(2u, job.tasks.size());
+  EXPECT_EQ(31, job.tasks[1].task);
+  EXPECT_EQ("out 2", job.tasks[1].stdout_text);
+  Result<std::optional<JobId>> by_key = store_->FindJobByKey("k7");
+  ASSERT_OK(by_key.status());
+  EXPECT_EQ(std::optional<JobId>(7), by_key.value());
   ASSERT_EQ(1u, logged.size());
-  EXPECT_NE(std::string::npos, logged[0].find("migrated")) << logged[0];
   EXPECT_NE(std::string::npos, logged[0].find("from=1 to=2")) << logged[0];
+
+  // Delete the newest job: the next job and task still get new ids.
+  ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 100000, 100).status());
+  ASSERT_OK(store_->Commit());
+  JobRecord next = Job(Scope::kOne, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&next, ""));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ(8, next.id);
+  EXPECT_EQ(32, next.tasks[0].task);
+  EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
+}
+
+// Retention deletes the newest jobs too; their ids must never come back,
+// or a client's old job id would name another job and a task id could
+// reach a player that still remembers it.
+TEST_F(JobStoreTest, IdsOfDeletedJobsAndTasksAreNeverReused) {
+  JobRecord job = Job(Scope::kAll, {"web-1", "web-2"});
+  ASSERT_OK(store_->InsertJob(&job, ""));
+  job.state = JobState::kOk;
+  job.finished_at = kT0;
+  ASSERT_OK(store_->UpdateJobState(job));
+  ASSERT_OK(store_->Commit());
+  ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 1, 100).status());
+  ASSERT_OK(store_->Commit());
+  ASSERT_EQ("0", Query("SELECT count(*) FROM jobs"));
+  JobRecord next = Job(Scope::kOne, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&next, ""));
+  ASSERT_OK(store_->Commit());
+  EXPECT_GT(next.id, job.id);
+  EXPECT_GT(next.tasks[0].task, job.tasks[1].task);
 }
 
 TEST_F(JobStoreTest, DatabaseFileIsInWalMode) {

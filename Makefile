@@ -12,6 +12,7 @@ LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -pthread
 GTEST    := -lgtest -lgtest_main
 PREFIX   ?= /usr
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
 # Debian's own interpreter: it is the one that sees python3-zmq.
 PYTHON   ?= /usr/bin/python3
 
@@ -19,7 +20,7 @@ PYTHON   ?= /usr/bin/python3
 PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
             libsqlite3-dev sqlite3 libsodium-dev libsystemd-dev \
             nlohmann-json3-dev googletest libgtest-dev python3 python3-zmq \
-            python3-msgpack python3-pytest systemd
+            python3-msgpack python3-pytest systemd strace
 
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
@@ -134,6 +135,12 @@ stop:
 bench: deps
 	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency
 	tools/bench/run-bench
+
+# Binaries, systemd units, sample settings (never over existing ones), the
+# scores, the Python client, docs: see tools/install.
+install: all
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	  BIN="$(BIN)" tools/install
 
 clean:
 	rm -rf build bin

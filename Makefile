@@ -136,6 +136,13 @@ bench: deps
 	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency
 	tools/bench/run-bench
 
+# A longer retention soak than `make test` runs: the database's size round
+# after round of jobs (ROUNDS, JOBS a round) with a short retention.
+soak: all $(BIN)/e2e_tests
+	ORCHESTRA_SOAK_ROUNDS=$${ROUNDS:-12} ORCHESTRA_SOAK_JOBS=$${JOBS:-200} \
+	  $(BIN)/e2e_tests \
+	  --gtest_filter=DatabaseTest.RetentionKeepsTheDatabaseBoundedUnderLoad
+
 # Binaries, systemd units, sample settings (never over existing ones), the
 # scores, the Python client, docs: see tools/install.
 install: all
@@ -149,5 +156,5 @@ format:
 	clang-format -i */*.h */*.cc
 
 .PHONY: all deps build-all test unit-test e2e-test python-test run stop \
-        bench install clean format
+        bench soak install clean format
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

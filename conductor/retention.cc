@@ -38,10 +38,16 @@ Result<TimeMs> Retention::Tick() {
   const TimeMs cutoff =
       clock_->Now() -
       static_cast<TimeMs>(config_->retention_days * 86400.0 * 1000.0);
-  if (sweep_.rows == 0) sweep_started_ = clock_->Monotonic();
+  const TimeMs started = clock_->Monotonic();
+  if (sweep_.rows == 0) sweep_started_ = started;
   Result<Purged> purged =
       store_->PurgeFinishedBefore(cutoff, kRetentionRowsPerTick);
   if (!purged.ok()) return purged.status();
+  if (purged.value().rows > 0) {
+    sweep_ticks_ += 1;
+    longest_tick_ms_ =
+        std::max(longest_tick_ms_, clock_->Monotonic() - started);
+  }
   sweep_.jobs += purged.value().jobs;
   sweep_.rows += purged.value().rows;
   if (purged.value().last_job != 0) sweep_.last_job = purged.value().last_job;
@@ -67,13 +73,17 @@ Status Retention::EndSweep() {
     checkpoint = common::CheckpointResult{-1, -1};
   }
   common::LogInfo(
-      "retention swept jobs=%lld rows=%lld last_job=%lld took_ms=%lld "
-      "wal_frames=%d checkpointed=%d",
+      "retention swept jobs=%lld rows=%lld last_job=%lld ticks=%lld "
+      "longest_tick_ms=%lld took_ms=%lld wal_frames=%d checkpointed=%d",
       static_cast<long long>(sweep_.jobs), static_cast<long long>(sweep_.rows),
       static_cast<long long>(sweep_.last_job),
+      static_cast<long long>(sweep_ticks_),
+      static_cast<long long>(longest_tick_ms_),
       static_cast<long long>(clock_->Monotonic() - sweep_started_),
       checkpoint.value().wal_frames, checkpoint.value().checkpointed);
   sweep_ = Purged();
+  sweep_ticks_ = 0;
+  longest_tick_ms_ = 0;
   return Status();
 }
 

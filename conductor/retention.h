@@ -43,6 +43,8 @@ class Retention {
   const common::Clock* clock_;
   Purged sweep_;                       // what this sweep deleted so far
   common::TimeMs sweep_started_ = 0;   // monotonic, when it began
+  int64_t sweep_ticks_ = 0;            // ticks that deleted something
+  common::TimeMs longest_tick_ms_ = 0;  // the longest of them
 };
 
 }  // namespace orchestra::conductor

@@ -208,7 +208,7 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
   const int rounds = EnvInt("ORCHESTRA_SOAK_ROUNDS", 4);
   const int per_round = EnvInt("ORCHESTRA_SOAK_JOBS", 30);
   Start("chatty", kChatty, "retention days = 0\n");
-  int64_t first_db = 0, largest_db = 0, largest_wal = 0;
+  int64_t first_db = 0, largest_db = 0, largest_wal = 0, longest_tick_ms = 0;
   for (int round = 1; round <= rounds; ++round) {
     std::vector<JobRecord> jobs = SubmitAndWait("chatty", per_round);
     ASSERT_EQ(static_cast<size_t>(per_round), jobs.size());
@@ -227,6 +227,12 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
                                  60s)
                     .has_value())
         << cluster_.conductor()->Log();
+    std::optional<std::string> longest = cluster_.conductor()->WaitForLog(
+        "last_job=" + std::to_string(last->id) +
+            " ticks=[0-9]+ longest_tick_ms=([0-9]+)",
+        1s);
+    longest_tick_ms = std::max<int64_t>(longest_tick_ms,
+                                        std::stoll(longest.value_or("0")));
     const int64_t db_bytes = FileSize(db());
     const int64_t wal_bytes = FileSize(db() + "-wal");
     std::printf("[ soak     ] round=%d jobs=%d db_bytes=%lld wal_bytes=%lld\n",
@@ -236,6 +242,8 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
     largest_db = std::max(largest_db, db_bytes);
     largest_wal = std::max(largest_wal, wal_bytes);
   }
+  std::printf("[ soak     ] longest retention tick: %lld ms\n",
+              static_cast<long long>(longest_tick_ms));
   CommandResult left = Sqlite("SELECT count(*) AS jobs FROM jobs; "
                               "SELECT count(*) AS tasks FROM tasks;");
   EXPECT_EQ("jobs\n0\ntasks\n0\n", left.out) << left.err;

@@ -104,6 +104,7 @@ TEST_F(RetentionTest, BacklogIsDeletedInBoundedBatchesThenLogged) {
             logged_[0].find("retention swept jobs=200 rows=600 last_job=" +
                             std::to_string(jobs.back())))
       << logged_[0];
+  EXPECT_NE(std::string::npos, logged_[0].find(" ticks=2 ")) << logged_[0];
   EXPECT_NE(std::string::npos, logged_[0].find("checkpointed="))
       << logged_[0];
 }

@@ -3,7 +3,8 @@
 // writes, and a reader holding a snapshot open never holds the conductor
 // up; with a short `retention days` the database file stays bounded while
 // jobs keep coming (a short soak here; `make soak` runs a long one, sized
-// by ORCHESTRA_SOAK_ROUNDS and ORCHESTRA_SOAK_JOBS).
+// by ORCHESTRA_SOAK_ROUNDS, ORCHESTRA_SOAK_JOBS and ORCHESTRA_SOAK_OUTPUT,
+// the bytes a task writes to stdout and again to stderr).
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -25,8 +26,13 @@ using broker::JobRecord;
 using broker::JobState;
 
 const char kHello[] = "#!/bin/sh\necho \"hello from $ORC_PLAYER\"\n";
-// 8 KiB of output a run, so that each task row weighs something.
-const char kChatty[] = "#!/bin/sh\nhead -c 8192 /dev/zero | tr '\\0' x\n";
+// OUTPUT bytes on stdout and on stderr, so that each task row weighs
+// something.
+std::string ChattyScore(int output) {
+  const std::string head =
+      "head -c " + std::to_string(output) + " /dev/zero | tr '\\0' x";
+  return "#!/bin/sh\n" + head + "\n" + head + " >&2\n";
+}
 
 // The reporting queries of the README, as an operator types them.
 const char kReportingQueries[] =
@@ -199,15 +205,17 @@ TEST_F(DatabaseTest, ReadmeReportingQueriesRunWhileTheConductorWrites) {
 }
 
 // Original defect 7: the original never cleaned up old jobs, so its
-// database grew for ever. The first round of jobs (8 KiB outputs) is kept
-// whole, so the file grows to hold one round; then a reload sets a
-// retention of ~1.7 s and more rounds follow, each swept before the next.
+// database grew for ever. The first round of jobs (8 KiB of output a
+// task) is kept whole, so the file grows to hold one round; then a reload
+// sets a retention of ~1.7 s and more rounds follow, each swept before the
+// next.
 // The swept rows' pages are reused: the file stays at the first round's
 // size, where keeping every job would add a round's worth each time.
 TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
   const int rounds = EnvInt("ORCHESTRA_SOAK_ROUNDS", 4);
   const int per_round = EnvInt("ORCHESTRA_SOAK_JOBS", 30);
-  Start("chatty", kChatty, "retention days = 0\n");
+  const int output = EnvInt("ORCHESTRA_SOAK_OUTPUT", 4096);
+  Start("chatty", ChattyScore(output), "retention days = 0\n");
   int64_t first_db = 0, largest_db = 0, largest_wal = 0, longest_tick_ms = 0;
   for (int round = 1; round <= rounds; ++round) {
     std::vector<JobRecord> jobs = SubmitAndWait("chatty", per_round);
@@ -248,7 +256,7 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
                               "SELECT count(*) AS tasks FROM tasks;");
   EXPECT_EQ("jobs\n0\ntasks\n0\n", left.out) << left.err;
   // Kept for ever, the outputs alone would add this much a round.
-  const int64_t round_output = int64_t{per_round} * 2 * 8192;
+  const int64_t round_output = int64_t{per_round} * 2 * 2 * output;
   EXPECT_GE(first_db, round_output) << "the first round was kept whole";
   EXPECT_LE(largest_db, first_db + first_db / 10 + 65536)
       << "the database grows round after round";

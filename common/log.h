@@ -1,6 +1,7 @@
 // A tiny logger: one line per event on stderr, terse facts with key=value
-// fields ("player joined player=web-3 slots=4"). Under systemd (JOURNAL_STREAM
-// set) a line is a <N> priority prefix that journald understands and the
+// fields ("player joined player=web-3 slots=4"). When stderr is the journal
+// (JOURNAL_STREAM names it) a line is a <N> priority prefix that journald
+// understands and the
 // event, as journald adds time and program; elsewhere a UTC timestamp, the
 // level and the program lead the line.
 // Not thread-safe in its configuration; writes are single fwrite calls.

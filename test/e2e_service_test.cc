@@ -18,7 +18,8 @@ const char kHello[] = "#!/bin/sh\necho hello\n";
 
 // WATCHDOG_USEC of 400 ms: keep-alives are due every 200 ms.
 std::vector<std::string> ServiceEnvironment(const NotifySocket& socket) {
-  return {socket.Environment(), "WATCHDOG_USEC=400000", "JOURNAL_STREAM=8:1"};
+  return {socket.Environment(), "WATCHDOG_USEC=400000",
+          "JOURNAL_STREAM=stderr"};
 }
 
 // Waits for `count` WATCHDOG=1 notifications; false at the deadline.
@@ -90,6 +91,19 @@ TEST_F(ServiceTest, ConductorLogLinesCarryJournalPriorities) {
                   .has_value())
       << cluster_.conductor()->Log();
   EXPECT_EQ(0u, cluster_.conductor()->CountLog("info orchestra-conductor"));
+}
+
+// A daemon that merely inherits JOURNAL_STREAM (its stderr is a pipe or a
+// file, not the journal) writes plain lines.
+TEST_F(ServiceTest, InheritedJournalStreamOfAnotherFileIsIgnored) {
+  cluster_.SetDaemonEnvironment({"JOURNAL_STREAM=8:1"});
+  ASSERT_TRUE(cluster_.StartConductor());
+  EXPECT_TRUE(cluster_.conductor()
+                  ->WaitForLog("Z info orchestra-conductor: started players=",
+                               10s)
+                  .has_value())
+      << cluster_.conductor()->Log();
+  EXPECT_EQ(0u, cluster_.conductor()->CountLog("<6>"));
 }
 
 TEST_F(ServiceTest, PlayerTellsSystemdReadyKeepAliveRescanAndStop) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,7 +87,14 @@ Process::Process(const std::string& program,
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
   std::vector<char*> argv = Argv(program, args);
-  Environment env(extra_env);
+  std::vector<std::string> env_entries = extra_env;
+  for (std::string& entry : env_entries) {
+    struct stat st;
+    if (entry == "JOURNAL_STREAM=stderr" && fstat(pipe_fds[1], &st) == 0)
+      entry = "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
+              std::to_string(st.st_ino);
+  }
+  Environment env(env_entries);
   if (posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(),
                   env.get()) != 0)
     pid_ = 0;

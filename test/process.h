@@ -25,7 +25,9 @@ class Process {
  public:
   // Starts `program` (a path) with `args` and our environment plus (or
   // overridden by) `extra_env` ("NAME=value"); stdout goes to /dev/null.
-  // pid() is 0 on failure.
+  // "JOURNAL_STREAM=stderr" becomes the device and inode of the log pipe,
+  // as systemd sets it for a service logging to the journal. pid() is 0 on
+  // failure.
   Process(const std::string& program, const std::vector<std::string>& args,
           const std::vector<std::string>& extra_env = {});
   ~Process();

@@ -85,11 +85,15 @@ def test_install_puts_every_file_in_place(tmp_path):
     # The installed sample settings are the checked-in ones, and valid.
     assert read(os.path.join(dest, "etc/orchestra/conductor.conf")) == read(
         os.path.join(ROOT, "etc/conductor.conf"))
-    check = subprocess.run(
-        [os.path.join(dest, "usr/bin/orchestra-conductor"), "--config",
-         os.path.join(dest, "etc/orchestra/conductor.conf"), "--check-config"],
-        capture_output=True, text=True, timeout=30)
-    assert "conductor.key" in check.stderr, "only the missing key is wrong"
+    # Whatever the key files of this host, no line of them is wrong.
+    for daemon in ("conductor", "player"):
+        conf = os.path.join(dest, "etc/orchestra/%s.conf" % daemon)
+        check = subprocess.run(
+            [os.path.join(dest, "usr/bin/orchestra-" + daemon), "--config",
+             conf, "--check-config"], capture_output=True, text=True,
+            timeout=30)
+        assert check.returncode in (0, 2)
+        assert conf + ":" not in check.stderr, check.stderr
 
 
 def test_install_never_overwrites_existing_settings(tmp_path):

@@ -12,6 +12,7 @@ LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -pthread
 GTEST    := -lgtest -lgtest_main
 PREFIX   ?= /usr
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
 # Debian's own interpreter: it is the one that sees python3-zmq.
 PYTHON   ?= /usr/bin/python3
 
@@ -19,11 +20,11 @@ PYTHON   ?= /usr/bin/python3
 PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
             libsqlite3-dev sqlite3 libsodium-dev libsystemd-dev \
             nlohmann-json3-dev googletest libgtest-dev python3 python3-zmq \
-            python3-msgpack python3-pytest systemd
+            python3-msgpack python3-pytest systemd strace
 
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
-             common/signal_fd.cc common/timers.cc
+             common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
 BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
@@ -34,7 +35,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/job_store.cc conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
-             conductor/audience_keys.cc conductor/conductor.cc
+             conductor/audience_keys.cc conductor/conductor.cc \
+             conductor/retention.cc
 PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \
@@ -135,6 +137,19 @@ bench: deps
 	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency
 	tools/bench/run-bench
 
+# A longer retention soak than `make test` runs: the database's size round
+# after round of jobs (ROUNDS, JOBS a round) with a short retention.
+soak: all $(BIN)/e2e_tests
+	ORCHESTRA_SOAK_ROUNDS=$${ROUNDS:-12} ORCHESTRA_SOAK_JOBS=$${JOBS:-200} \
+	  $(BIN)/e2e_tests \
+	  --gtest_filter=DatabaseTest.RetentionKeepsTheDatabaseBoundedUnderLoad
+
+# Binaries, systemd units, sample settings (never over existing ones), the
+# scores, the Python client, docs: see tools/install.
+install: all
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	  BIN="$(BIN)" tools/install
+
 clean:
 	rm -rf build bin
 
@@ -142,5 +157,5 @@ format:
 	clang-format -i */*.h */*.cc
 
 .PHONY: all deps build-all test unit-test e2e-test python-test run stop \
-        bench install clean format
+        bench soak install clean format
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,8 @@
 #include "common/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +17,20 @@ namespace {
 
 std::string g_program = "orchestra";
 LogLevel g_level = LogLevel::kInfo;
-bool g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
+// True when stderr is the stream systemd connected to the journal: the
+// device and inode JOURNAL_STREAM names (sd_journal_stream_fd(3)). A child
+// whose stderr goes elsewhere inherits the variable but not the stream.
+bool StderrIsJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat st;
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return st.st_dev == device && st.st_ino == inode;
+}
+
+bool g_journal = StderrIsJournal();
 std::function<void(LogLevel, std::string_view)> g_sink;
 
 int JournalPriority(LogLevel level) {
@@ -42,15 +58,17 @@ void Emit(LogLevel level, const char* fmt, va_list args) {
   std::string line;
   line.reserve(text.size() + 64);
   if (g_journal) {
+    // journald adds the time, the program and its pid, and keeps the
+    // level as the entry's priority (journalctl -p warning).
     line += "<" + std::to_string(JournalPriority(level)) + ">";
   } else {
     line += FormatTime(SystemClock().Now());
     line += ' ';
+    line += LogLevelName(level);
+    line += ' ';
+    line += g_program;
+    line += ": ";
   }
-  line += LogLevelName(level);
-  line += ' ';
-  line += g_program;
-  line += ": ";
   line += text;
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);

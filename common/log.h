@@ -1,7 +1,9 @@
 // A tiny logger: one line per event on stderr, terse facts with key=value
-// fields ("player joined player=web-3 slots=4"). Under systemd (JOURNAL_STREAM
-// set) each line carries a <N> priority prefix that journald understands and
-// no timestamp; elsewhere a UTC timestamp and the level lead the line.
+// fields ("player joined player=web-3 slots=4"). When stderr is the journal
+// (JOURNAL_STREAM names it) a line is a <N> priority prefix that journald
+// understands and the
+// event, as journald adds time and program; elsewhere a UTC timestamp, the
+// level and the program lead the line.
 // Not thread-safe in its configuration; writes are single fwrite calls.
 
 #ifndef ORCHESTRA_COMMON_LOG_H_

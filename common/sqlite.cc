@@ -126,6 +126,17 @@ Result<Database> Database::Open(const std::string& path) {
   return db;
 }
 
+Result<Database> Database::OpenReadOnly(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  Database db(raw, path);
+  if (rc != SQLITE_OK) return SqliteError(raw, "sqlite " + path, rc);
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 0);
+  return db;
+}
+
 Status Database::Exec(const char* sql) {
   char* error = nullptr;
   int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error);
@@ -151,6 +162,15 @@ int64_t Database::LastInsertId() const {
 }
 
 int64_t Database::Changes() const { return sqlite3_changes64(db_.get()); }
+
+Result<CheckpointResult> Database::Checkpoint() {
+  CheckpointResult result;
+  int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr,
+                                     SQLITE_CHECKPOINT_PASSIVE,
+                                     &result.wal_frames, &result.checkpointed);
+  if (rc != SQLITE_OK) return SqliteError(db_.get(), Where(db_.get()), rc);
+  return result;
+}
 
 Result<Transaction> Transaction::Begin(Database* db) {
   Status s = db->Exec("BEGIN IMMEDIATE");

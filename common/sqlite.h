@@ -62,17 +62,30 @@ class Statement {
   Status bind_error_;      // First failed bind, reported by Step().
 };
 
+// What a WAL checkpoint did, in frames (pages).
+struct CheckpointResult {
+  int wal_frames = 0;    // frames in the WAL
+  int checkpointed = 0;  // of those, copied into the database
+};
+
 class Database {
  public:
   // Opens (creating if needed) `path` in WAL mode with synchronous=FULL,
   // foreign keys on and a busy timeout, so readers never block us for long.
   static Result<Database> Open(const std::string& path);
+  // Opens an existing database read-only, as reporting tools do (`sqlite3
+  // -readonly`): it never writes and, in WAL mode, never blocks a writer.
+  static Result<Database> OpenReadOnly(const std::string& path);
 
   Status Exec(const char* sql);
   Result<Statement> Prepare(const char* sql);
   int64_t LastInsertId() const;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;
+  // Copies as much of the WAL into the database as it can without waiting
+  // for readers or writers (a PASSIVE checkpoint). REQUIRES: no open
+  // transaction on this connection.
+  Result<CheckpointResult> Checkpoint();
   const std::string& path() const { return path_; }
 
  private:

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "broker/curve_keys.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -71,6 +73,8 @@ Status Conductor::Start() {
       config_.get(), &listed_, &registry_, board_.get(), store_.get(),
       &outbox_, &clock_);
   audience_channel_->set_keys(&trust_.audience);
+  retention_ = std::make_unique<Retention>(config_.get(), store_.get(),
+                                           &clock_);
   s = ApplyTrust(std::move(trust.value()));
   if (s.ok()) s = store_->MarkAllDisconnected();
   if (s.ok()) s = RememberPlayers();
@@ -240,20 +244,33 @@ void Conductor::StartTimers() {
       return registry_.IsConnected(name);
     });
   });
+  timers_.Every("retention", retention_->IdlePeriod(), now, [this] {
+    Result<common::TimeMs> next = retention_->Tick();
+    if (!next.ok()) return next.status();
+    timers_.SetPeriod("retention", next.value());
+    return Status();
+  });
+}
+
+std::string Conductor::Describe() const {
+  return "players=" + std::to_string(listed_.size()) +
+         " connected=" + std::to_string(registry_.connected()) +
+         " jobs=" + std::to_string(board_->active_jobs());
 }
 
 Status Conductor::Run() {
   common::LogInfo("started players=%zu jobs=%zu", listed_.size(),
                   board_->active_jobs());
-  while (!stop_) {
-    Status s = Turn();
-    if (!s.ok()) {
-      common::LogError("stopping: store failed error=%s",
-                       common::LogQuote(s.ToString()).c_str());
-      return s;
-    }
+  notifier_.Ready("serving " + Describe());
+  Status s;
+  while (!stop_ && s.ok()) s = Turn();
+  notifier_.Stopping(s.ok() ? "stopping" : "store failed");
+  if (!s.ok()) {
+    common::LogError("stopping: store failed error=%s",
+                     common::LogQuote(s.ToString()).c_str());
+    return s;
   }
-  Status s = AnswerBeforeStopping();
+  s = AnswerBeforeStopping();
   for (const std::string& path : ipc_paths_) ::unlink(path.c_str());
   if (!s.ok()) return s;
   common::LogInfo("stopped jobs=%zu", board_->active_jobs());
@@ -268,8 +285,14 @@ Status Conductor::Turn() {
   std::vector<size_t> audience_items;
   for (auto& endpoint : audience_)
     audience_items.push_back(poller_.AddSocket(endpoint->handle()));
-  Status s = poller_.Wait(timers_.TimeUntilNext(clock_.Monotonic()));
+  common::TimeMs now = clock_.Monotonic();
+  common::TimeMs timeout = timers_.TimeUntilNext(now);
+  if (notifier_.NextKeepAlive() > 0)
+    timeout = std::min(timeout, std::max<common::TimeMs>(
+                                    0, notifier_.NextKeepAlive() - now));
+  Status s = poller_.Wait(timeout);
   if (!s.ok()) return s;
+  notifier_.KeepAlive(clock_.Monotonic());
   if (poller_.IsReady(signal_item)) HandleSignals();
   if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
   if (poller_.IsReady(player_item)) s = Drain(players_.get(), SIZE_MAX);
@@ -277,7 +300,11 @@ Status Conductor::Turn() {
     if (poller_.IsReady(audience_items[i])) s = Drain(audience_[i].get(), i);
   }
   if (s.ok()) s = timers_.RunDue(clock_.Monotonic());
-  if (s.ok() && reload_) s = Reload();
+  if (s.ok() && reload_) {
+    notifier_.Reloading();
+    s = Reload();
+    notifier_.Ready("serving " + Describe());
+  }
   if (!s.ok()) return s;
   return EndTurn();
 }
@@ -360,6 +387,8 @@ Status Conductor::Reload() {
   auto fresh = std::make_unique<ConductorConfig>(next);
   player_channel_->set_config(fresh.get());
   audience_channel_->set_config(fresh.get());
+  retention_->set_config(fresh.get());
+  timers_.SetPeriod("retention", retention_->IdlePeriod());
   timers_.SetPeriod("sessions", fresh->heartbeat_interval_ms / 2);
   timers_.SetPeriod("resends", fresh->dispatch_retry_ms / 4 + 1);
   config_ = std::move(fresh);

@@ -3,7 +3,8 @@
 // each message to PlayerChannel or AudienceChannel, runs the timers, and
 // ends each turn by committing the store and then sending what the turn
 // produced. One thread owns every socket. SIGHUP reloads the configuration
-// and trust lists; SIGTERM and SIGINT stop it cleanly.
+// and trust lists; SIGTERM and SIGINT stop it cleanly. Under systemd it
+// reports READY, RELOADING, STOPPING and watchdog keep-alives.
 
 #ifndef ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
 #define ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
@@ -21,6 +22,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/signal_fd.h"
+#include "common/systemd_notifier.h"
 #include "common/timers.h"
 #include "common/unique_fd.h"
 #include "conductor/audience_channel.h"
@@ -31,6 +33,7 @@
 #include "conductor/outbox.h"
 #include "conductor/player_channel.h"
 #include "conductor/player_registry.h"
+#include "conductor/retention.h"
 #include "conductor/scheduler.h"
 
 namespace orchestra::conductor {
@@ -72,6 +75,7 @@ class Conductor {
   common::Status Reload();
   // Answers every wait and queued audience request with `unavailable`.
   common::Status AnswerBeforeStopping();
+  std::string Describe() const;
 
   std::string config_path_;
   std::unique_ptr<ConductorConfig> config_;
@@ -92,6 +96,8 @@ class Conductor {
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<PlayerChannel> player_channel_;
   std::unique_ptr<AudienceChannel> audience_channel_;
+  std::unique_ptr<Retention> retention_;
+  common::SystemdNotifier notifier_{clock_.Monotonic()};
   common::Timers timers_;
   broker::Poller poller_;
   bool stop_ = false;

@@ -5,6 +5,8 @@
 
 #include "conductor/job_store.h"
 
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -103,6 +105,9 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   if (!db.ok()) return db.status();
   std::unique_ptr<JobStore> store(new JobStore(std::move(db.value())));
   Status s = store->Migrate();
+  // Bounds the WAL file: after a checkpoint lets it start over, a WAL grown
+  // past this by a large turn is truncated back.
+  if (s.ok()) s = store->db_.Exec("PRAGMA journal_size_limit = 16777216");
   if (s.ok()) s = store->PrepareStatements();
   if (!s.ok()) return s;
   return store;
@@ -116,17 +121,47 @@ Status JobStore::Migrate() {
   const int64_t current = version.value().Int(0);
   version.value().Reset();
   if (current == kSchemaVersion) return Status();
-  if (current > kSchemaVersion)
+  if (current > kSchemaVersion || current < 0)
     return Status::InvalidArgument(
         db_.path(), "schema version " + std::to_string(current) +
                         " is newer than this conductor (" +
                         std::to_string(kSchemaVersion) + "); upgrade it");
+  static_assert(std::size(kMigrations) == kSchemaVersion,
+                "one migration per schema version");
+  // Off while tables are rebuilt: dropping one would cascade (a no-op
+  // inside a transaction, so it comes first).
+  Status s = db_.Exec("PRAGMA foreign_keys = OFF");
+  if (s.ok()) s = ApplyMigrations(current);
+  Status on = db_.Exec("PRAGMA foreign_keys = ON");
+  if (!s.ok()) return s;
+  if (!on.ok()) return on;
+  if (current == 0) {
+    common::LogInfo("database created path=%s schema=%d", db_.path().c_str(),
+                    kSchemaVersion);
+  } else {
+    common::LogInfo("database migrated path=%s from=%lld to=%d",
+                    db_.path().c_str(), static_cast<long long>(current),
+                    kSchemaVersion);
+  }
+  return Status();
+}
+
+Status JobStore::ApplyMigrations(int64_t from) {
   Result<common::Transaction> txn = common::Transaction::Begin(&db_);
   if (!txn.ok()) return txn.status();
-  Status s = db_.Exec(kSchemaV1);
-  if (!s.ok()) return s;
-  common::LogInfo("database created path=%s schema=%d", db_.path().c_str(),
-                  kSchemaVersion);
+  for (int64_t v = from; v < kSchemaVersion; ++v) {
+    Status s = db_.Exec(kMigrations[v]);
+    if (!s.ok()) return s;
+  }
+  Result<Statement> check = db_.Prepare("PRAGMA foreign_key_check");
+  if (!check.ok()) return check.status();
+  Result<bool> violation = check.value().Step();
+  if (!violation.ok()) return violation.status();
+  if (violation.value())
+    return Status::Internal(db_.path(),
+                            "migration broke a foreign key in table " +
+                                check.value().Text(0));
+  check.value().Reset();
   return txn.value().Commit();
 }
 
@@ -167,6 +202,16 @@ Status JobStore::PrepareStatements() {
       {&insert_score_,
        "INSERT OR REPLACE INTO player_scores(player, score, sha256, "
        "interface) VALUES(?1, ?2, ?3, ?4)"},
+      {&expired_jobs_,
+       "SELECT id FROM jobs WHERE finished_at < ?1 "
+       "ORDER BY finished_at, id LIMIT ?2"},
+      {&delete_tasks_,
+       "DELETE FROM tasks WHERE id IN "
+       "(SELECT id FROM tasks WHERE job_id = ?1 LIMIT ?2)"},
+      {&delete_job_players_,
+       "DELETE FROM job_players WHERE job_id = ?1 AND position IN "
+       "(SELECT position FROM job_players WHERE job_id = ?1 LIMIT ?2)"},
+      {&delete_job_, "DELETE FROM jobs WHERE id = ?1"},
   };
   for (const auto& entry : statements) {
     Result<Statement> prepared = db_.Prepare(entry.sql);
@@ -253,6 +298,67 @@ Status JobStore::UpdateJobState(const JobRecord& job) {
   update_job_.Bind(1, job.id).Bind(2, broker::JobStateName(job.state));
   BindTime(&update_job_, 3, job.finished_at);
   return Write(&update_job_);
+}
+
+// Children go first and in chunks, so that an `all` job of 100,000 tasks
+// is spread over many calls; the job row goes last, when the cascade of
+// its foreign keys finds nothing left to delete.
+Result<Purged> JobStore::PurgeFinishedBefore(TimeMs cutoff, int64_t max_rows) {
+  Purged purged;
+  Result<std::vector<JobId>> expired = ExpiredJobs(cutoff, max_rows);
+  if (!expired.ok()) return expired.status();
+  purged.more = static_cast<int64_t>(expired.value().size()) == max_rows;
+  for (JobId job : expired.value()) {
+    for (Statement* children : {&delete_tasks_, &delete_job_players_}) {
+      const int64_t budget = max_rows - purged.rows;
+      Result<int64_t> deleted = DeleteUpTo(children, job, budget);
+      if (!deleted.ok()) return deleted.status();
+      purged.rows += deleted.value();
+      if (deleted.value() == budget) {
+        purged.more = true;
+        return purged;
+      }
+    }
+    delete_job_.Bind(1, job);
+    Status s = Write(&delete_job_);
+    if (!s.ok()) return s;
+    purged.rows += 1;
+    purged.jobs += 1;
+    purged.last_job = job;
+    if (purged.rows >= max_rows) {
+      purged.more = true;
+      break;
+    }
+  }
+  return purged;
+}
+
+Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff,
+                                                 int64_t limit) {
+  expired_jobs_.Bind(1, common::FormatTime(cutoff)).Bind(2, limit);
+  std::vector<JobId> jobs;
+  for (;;) {
+    Result<bool> row = expired_jobs_.Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    jobs.push_back(expired_jobs_.Int(0));
+  }
+  expired_jobs_.Reset();
+  return jobs;
+}
+
+Result<int64_t> JobStore::DeleteUpTo(Statement* statement, JobId job,
+                                     int64_t limit) {
+  statement->Bind(1, job).Bind(2, limit);
+  Status s = Write(statement);
+  if (!s.ok()) return s;
+  return db_.Changes();
+}
+
+Result<common::CheckpointResult> JobStore::Checkpoint() {
+  if (in_transaction_)
+    return Status::Internal(db_.path(), "checkpoint inside a transaction");
+  return db_.Checkpoint();
 }
 
 Result<std::optional<JobId>> JobStore::FindJobByKey(const std::string& key) {

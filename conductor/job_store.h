@@ -24,7 +24,15 @@ using broker::JobRecord;
 using broker::TaskId;
 using broker::TaskRecord;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
+
+// What one PurgeFinishedBefore() call deleted.
+struct Purged {
+  int64_t jobs = 0;    // jobs deleted whole
+  int64_t rows = 0;    // rows deleted: jobs, their tasks and target lists
+  JobId last_job = 0;  // the last job deleted whole, 0 if none
+  bool more = false;   // the row budget ran out: there may be more to do
+};
 
 // What the database remembers of a player between conductor runs.
 struct StoredPlayer {
@@ -64,6 +72,15 @@ class JobStore {
   common::Result<std::vector<broker::JobSummary>> ListJobs(
       const broker::JobsRequest& filter);
 
+  // Deletes finished jobs whose finished_at is before `cutoff` (wall
+  // clock), oldest first, with their tasks and target lists, removing at
+  // most `max_rows` rows: a large job is deleted over several calls.
+  common::Result<Purged> PurgeFinishedBefore(common::TimeMs cutoff,
+                                             int64_t max_rows);
+  // Copies the WAL into the database as far as readers allow, without
+  // waiting for them. REQUIRES: Commit() since the last write.
+  common::Result<common::CheckpointResult> Checkpoint();
+
   // Records that player `name` has key `public_key` (players file).
   common::Status SavePlayerKey(const std::string& name,
                                const std::string& public_key);
@@ -82,6 +99,11 @@ class JobStore {
  private:
   explicit JobStore(common::Database db) : db_(std::move(db)) {}
   common::Status Migrate();
+  common::Status ApplyMigrations(int64_t from);
+  common::Result<std::vector<JobId>> ExpiredJobs(common::TimeMs cutoff,
+                                                 int64_t limit);
+  common::Result<int64_t> DeleteUpTo(common::Statement* statement, JobId job,
+                                     int64_t limit);
   common::Status PrepareStatements();
   common::Status Write(common::Statement* statement);
   common::Result<std::vector<TaskRecord>> LoadTasks(JobId job);
@@ -91,7 +113,8 @@ class JobStore {
   bool in_transaction_ = false;
   common::Statement insert_job_, insert_job_player_, insert_task_,
       update_task_, update_job_, find_key_, save_key_, save_session_,
-      delete_scores_, insert_score_;
+      delete_scores_, insert_score_, expired_jobs_, delete_tasks_,
+      delete_job_players_, delete_job_;
 };
 
 }  // namespace orchestra::conductor

@@ -1,5 +1,6 @@
 // The conductor database's schema (DESIGN.md section 8): a public interface
-// for reporting tools, versioned with PRAGMA user_version.
+// for reporting tools, versioned with PRAGMA user_version and migrated in
+// place: kMigrations[v] takes a database from version v to v + 1.
 
 #ifndef ORCHESTRA_CONDUCTOR_SCHEMA_H_
 #define ORCHESTRA_CONDUCTOR_SCHEMA_H_
@@ -96,6 +97,135 @@ FROM players p LEFT JOIN tasks t ON t.player = p.name
 GROUP BY p.name;
 PRAGMA user_version = 1;
 )sql";
+
+// Version 2:
+// - Job and task ids are never reused (AUTOINCREMENT). Version 1 used plain
+//   rowids, and SQLite hands out max(id) + 1: once retention deleted the
+//   newest jobs, their ids came back for new jobs, so a client's old job id
+//   named another job, and a task id could meet a player's journal twice.
+//   SQLite cannot add AUTOINCREMENT to a table, so jobs and tasks are
+//   rebuilt (with foreign keys off: dropping `jobs` would otherwise cascade)
+//   and their indexes and the views that read them are made again.
+// - score_summary: one row a score and UTC day (of the tasks' finished_at)
+//   with `runs` (tasks that ended), `ok`, `success_rate` (ok / runs), and
+//   the median, 95th percentile and maximum of the run time of the tasks
+//   that started (started_at to finished_at, seconds; nearest rank, as
+//   SQLite has no percentile function).
+constexpr const char* kSchemaV2 = R"sql(
+DROP VIEW job_summary;
+DROP VIEW player_summary;
+CREATE TABLE jobs_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  score TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('one', 'all')),
+  params TEXT NOT NULL DEFAULT '{}',          -- JSON object
+  state TEXT NOT NULL DEFAULT 'PENDING',
+  submitted_by TEXT NOT NULL DEFAULT '',
+  idempotency_key TEXT UNIQUE,
+  timeout_s INTEGER,
+  delivery_timeout_s INTEGER,
+  created_at TEXT NOT NULL,                   -- ISO 8601 UTC
+  finished_at TEXT
+);
+INSERT INTO jobs_v2(id, score, scope, params, state, submitted_by,
+                    idempotency_key, timeout_s, delivery_timeout_s,
+                    created_at, finished_at)
+  SELECT id, score, scope, params, state, submitted_by, idempotency_key,
+         timeout_s, delivery_timeout_s, created_at, finished_at FROM jobs;
+CREATE TABLE tasks_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  player TEXT,                                -- NULL until a `one` task is placed
+  attempt INTEGER NOT NULL DEFAULT 1,
+  state TEXT NOT NULL DEFAULT 'QUEUED',
+  exit_code INTEGER,
+  signal INTEGER,
+  stdout TEXT NOT NULL DEFAULT '',
+  stderr TEXT NOT NULL DEFAULT '',
+  stdout_truncated INTEGER NOT NULL DEFAULT 0,
+  stderr_truncated INTEGER NOT NULL DEFAULT 0,
+  response TEXT NOT NULL DEFAULT '{}',        -- JSON object
+  error TEXT NOT NULL DEFAULT '',
+  dispatched_at TEXT,
+  started_at TEXT,
+  finished_at TEXT
+);
+INSERT INTO tasks_v2(id, job_id, player, attempt, state, exit_code, signal,
+                     stdout, stderr, stdout_truncated, stderr_truncated,
+                     response, error, dispatched_at, started_at,
+                     finished_at)
+  SELECT id, job_id, player, attempt, state, exit_code, signal, stdout,
+         stderr, stdout_truncated, stderr_truncated, response, error,
+         dispatched_at, started_at, finished_at FROM tasks;
+DROP TABLE tasks;
+DROP TABLE jobs;
+ALTER TABLE jobs_v2 RENAME TO jobs;
+ALTER TABLE tasks_v2 RENAME TO tasks;
+CREATE INDEX jobs_pending ON jobs(id) WHERE state = 'PENDING';
+CREATE INDEX jobs_finished_at ON jobs(finished_at);
+CREATE INDEX tasks_job ON tasks(job_id);
+CREATE VIEW job_summary AS
+SELECT j.id, j.score, j.scope, j.state, j.submitted_by, j.created_at,
+       j.finished_at,
+       ROUND((julianday(j.finished_at) - julianday(j.created_at)) * 86400.0,
+             3) AS duration_s,
+       (SELECT COUNT(*) FROM job_players p WHERE p.job_id = j.id) AS players,
+       COUNT(t.id) AS tasks,
+       COALESCE(SUM(t.state = 'OK'), 0) AS ok,
+       COALESCE(SUM(t.state = 'FAIL'), 0) AS fail,
+       COALESCE(SUM(t.state = 'TIMEOUT'), 0) AS timeout,
+       COALESCE(SUM(t.state = 'CANCELLED'), 0) AS cancelled,
+       COALESCE(SUM(t.state IN ('UNK_SCORE', 'HOST_ERROR', 'LOST',
+                                'ABORTED', 'EXPIRED')), 0) AS other_failures,
+       COALESCE(SUM(t.state IN ('QUEUED', 'DISPATCHED', 'RUNNING')), 0)
+         AS unfinished
+FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id
+GROUP BY j.id;
+CREATE VIEW player_summary AS
+SELECT p.name, p.connected, p.version, p.slots, p.first_seen, p.last_seen,
+       (SELECT COUNT(*) FROM player_scores s WHERE s.player = p.name)
+         AS scores,
+       COUNT(t.id) AS tasks,
+       COALESCE(SUM(t.state = 'OK'), 0) AS ok,
+       COALESCE(SUM(t.state NOT IN ('OK', 'QUEUED', 'DISPATCHED',
+                                    'RUNNING')), 0) AS not_ok,
+       COALESCE(SUM(t.state IN ('DISPATCHED', 'RUNNING')), 0) AS running,
+       MAX(t.finished_at) AS last_task_finished_at
+FROM players p LEFT JOIN tasks t ON t.player = p.name
+GROUP BY p.name;
+CREATE VIEW score_summary AS
+WITH runs AS (
+  SELECT j.score AS score, date(t.finished_at) AS day, t.state AS state,
+         CASE WHEN t.started_at IS NOT NULL THEN
+           (julianday(t.finished_at) - julianday(t.started_at)) * 86400.0
+         END AS duration_s
+  FROM tasks t JOIN jobs j ON j.id = t.job_id
+  WHERE t.finished_at IS NOT NULL
+), ranked AS (
+  SELECT score, day, state, duration_s,
+         ROW_NUMBER() OVER (PARTITION BY score, day
+                            ORDER BY duration_s NULLS LAST) AS position,
+         COUNT(duration_s) OVER (PARTITION BY score, day) AS timed
+  FROM runs
+)
+SELECT day, score,
+       COUNT(*) AS runs,
+       SUM(state = 'OK') AS ok,
+       ROUND(SUM(state = 'OK') * 1.0 / COUNT(*), 4) AS success_rate,
+       ROUND(MAX(CASE WHEN position = (timed + 1) / 2 THEN duration_s END),
+             3) AS median_s,
+       ROUND(MAX(CASE WHEN position = (timed * 95 + 99) / 100
+                      THEN duration_s END), 3) AS p95_s,
+       ROUND(MAX(duration_s), 3) AS max_s
+FROM ranked
+GROUP BY day, score;
+PRAGMA user_version = 2;
+)sql";
+
+// kMigrations[v] takes a database at user_version v to v + 1. They run in
+// one transaction, with foreign keys off, so a failed upgrade changes
+// nothing; a foreign key check follows.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 
 }  // namespace orchestra::conductor
 

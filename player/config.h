@@ -20,7 +20,9 @@ struct PlayerConfig {
   std::string conductor_public_key;  // Path of the conductor's .pub
   std::string player_secret_key;     // Path of our .key (mode 0600)
   std::string score_directory = "/usr/lib/orchestra/scores";
-  std::string state_path = "/var/lib/orchestra/player.db";  // The journal
+  // The journal. Not under /var/lib/orchestra, which systemd gives to the
+  // conductor's user (orchestra-player.service).
+  std::string state_path = "/var/lib/orchestra-player/player.db";
   int slots = 4;                                            // Tasks run at once
   int64_t default_score_timeout_s = 3600;                   // 0 = no limit
   int64_t output_limit = 65536;  // Bytes kept per output stream

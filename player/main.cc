@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   if (flags.check_config)
     return std::printf("%s",
                        player::FormatPlayerConfig(config.value()).c_str()) < 0;
-  common::InitLogging("player", config.value().log_level);
+  common::InitLogging("orchestra-player", config.value().log_level);
   try {
     common::Result<std::unique_ptr<player::Player>> p =
         player::Player::Create(config.value());

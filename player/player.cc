@@ -120,6 +120,7 @@ Status Player::Run() {
       config_.player_name.c_str(), config_.conductor_endpoint.c_str(),
       config_.slots, scores_.size(), kPlayerVersion);
   session_.Restart(clock_.Monotonic(), /*at_once=*/true);
+  notifier_.Ready("serving scores=" + std::to_string(scores_.size()));
   while (!stopping_ || board_->running() > 0) {
     Status s = Turn();
     if (!s.ok()) {
@@ -164,7 +165,8 @@ TimeMs Player::PollTimeout(TimeMs now) const {
   TimeMs next = now + kMaxPollMs;
   for (TimeMs deadline :
        {session_.NextDeadline(), runner_->NextDeadline(),
-        session_.live() ? board_->NextResend(seams_.result_resend_ms) : 0}) {
+        session_.live() ? board_->NextResend(seams_.result_resend_ms) : 0,
+       notifier_.NextKeepAlive()}) {
     if (deadline > 0) next = std::min(next, deadline);
   }
   return std::max<TimeMs>(0, next - now);
@@ -174,7 +176,9 @@ void Player::HandleSignals() {
   for (int signal = signals_->Read(); signal != 0; signal = signals_->Read()) {
     if (signal == SIGHUP) {
       common::LogInfo("rescanning scores signal=SIGHUP");
+      notifier_.Reloading();
       Rescan();
+      notifier_.Ready("serving scores=" + std::to_string(scores_.size()));
     } else {
       BeginStop(signal == SIGINT ? "SIGINT" : "SIGTERM");
     }
@@ -190,6 +194,8 @@ void Player::HandleStopRequest() {
 void Player::BeginStop(const char* reason) {
   if (stopping_) return;
   stopping_ = true;
+  notifier_.Stopping("stopping running=" +
+                     std::to_string(board_->running()));
   common::LogInfo("player stopping reason=%s running=%zu waiting=%zu", reason,
                   board_->running(), board_->waiting());
   board_->StopAll();
@@ -264,6 +270,7 @@ Status Player::OnSessionError(const broker::SessionError& error) {
 
 Status Player::RunTimers() {
   const TimeMs now = clock_.Monotonic();
+  notifier_.KeepAlive(now);
   if (session_.ConductorGone(now)) {
     common::LogWarning("conductor silent, reconnecting endpoint=%s",
                        config_.conductor_endpoint.c_str());

@@ -1,7 +1,9 @@
 // Player is the orchestra-player daemon: one thread owns its DEALER to the
 // conductor, a signalfd, a stop eventfd and the process runner's descriptor,
-// and reacts to whichever is ready (the CZMQ actor shape). Create() on any
-// thread, Run() on one thread; RequestStop() may be called from any thread.
+// and reacts to whichever is ready (the CZMQ actor shape). Under systemd it
+// reports READY, RELOADING (score rescan), STOPPING and watchdog
+// keep-alives. Create() on any thread, Run() on one thread; RequestStop()
+// may be called from any thread.
 
 #ifndef ORCHESTRA_PLAYER_PLAYER_H_
 #define ORCHESTRA_PLAYER_PLAYER_H_
@@ -16,6 +18,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/signal_fd.h"
+#include "common/systemd_notifier.h"
 #include "common/unique_fd.h"
 #include "common/version.h"
 #include "player/config.h"
@@ -85,6 +88,7 @@ class Player {
   std::unique_ptr<TaskBoard> board_;
   Session session_;
   std::optional<common::SignalFd> signals_;  // set if seams_.watch_signals
+  common::SystemdNotifier notifier_{clock_.Monotonic()};
   common::UniqueFd stop_fd_;    // eventfd written by RequestStop()
   bool stopping_ = false;
 };

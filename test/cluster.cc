@@ -96,7 +96,8 @@ bool Cluster::StartConductor(const std::string& extra) {
   WriteText(dir() + "/conductor.conf", ConductorConfig(extra), 0644);
   conductor_ = std::make_unique<Process>(
       BinaryDir() + "/orchestra-conductor",
-      std::vector<std::string>{"--config", dir() + "/conductor.conf"});
+      std::vector<std::string>{"--config", dir() + "/conductor.conf"},
+      daemon_env_);
   if (!conductor_->started()) return false;
   std::optional<std::string> bound = conductor_->WaitForLog(
       "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=players", 10s);
@@ -125,7 +126,8 @@ bool Cluster::StartPlayer(const std::string& name, const std::string& extra,
   const size_t mark = conductor_ ? conductor_->LogSize() : 0;
   players_[name] = std::make_unique<Process>(
       BinaryDir() + "/orchestra-player",
-      std::vector<std::string>{"--config", dir() + "/" + name + ".conf"});
+      std::vector<std::string>{"--config", dir() + "/" + name + ".conf"},
+      daemon_env_);
   if (!players_[name]->started()) return false;
   if (!wait_joined) return true;
   return conductor_ && conductor_

@@ -48,6 +48,11 @@ class Cluster {
     return tcp_audience_endpoint_;
   }
 
+  // Environment variables ("NAME=value") for the daemons started from now.
+  void SetDaemonEnvironment(std::vector<std::string> env) {
+    daemon_env_ = std::move(env);
+  }
+
   // Starts the conductor with `extra` lines appended to its config; waits
   // until it has bound its endpoints. Restarts reuse the same ports.
   bool StartConductor(const std::string& extra = "");
@@ -93,6 +98,7 @@ class Cluster {
   std::string tcp_audience_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
+  std::vector<std::string> daemon_env_;
 };
 
 }  // namespace orchestra::test

@@ -6,6 +6,7 @@
 #include "conductor/job_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/sqlite.h"
+#include "conductor/schema.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
@@ -174,12 +176,84 @@ class JobStoreTest : public testing::Test {
   std::unique_ptr<JobStore> store_;
 };
 
-TEST_F(JobStoreTest, NewDatabaseHasSchemaVersionOne) {
-  EXPECT_EQ("1", Query("PRAGMA user_version"));
-  EXPECT_EQ("8", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
+TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
+  EXPECT_EQ("2", Query("PRAGMA user_version"));
+  EXPECT_EQ("9", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
                        "('jobs', 'job_players', 'tasks', 'players', "
                        "'player_scores', 'job_summary', 'player_summary', "
-                       "'jobs_pending')"));
+                       "'score_summary', 'jobs_pending')"));
+}
+
+// A database written by a conductor of schema version 1 (plain rowids, no
+// score_summary) is migrated in place on open, its jobs, tasks and target
+// lists kept, and its ids are not reused afterwards.
+TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
+  store_.reset();
+  ASSERT_EQ(0, ::unlink(path().c_str()));
+  {
+    Result<common::Database> db = common::Database::Open(path());
+    ASSERT_OK(db.status());
+    ASSERT_OK(db.value().Exec(kSchemaV1));
+    ASSERT_OK(db.value().Exec(
+        "INSERT INTO jobs(id, score, scope, state, idempotency_key, "
+        "created_at, finished_at) VALUES(7, 'backup', 'all', 'OK', 'k7', "
+        "'2026-11-18T11:06:40.123Z', '2026-11-18T11:06:41.123Z');"
+        "INSERT INTO job_players VALUES(7, 'web-1', 0), (7, 'web-2', 1);"
+        "INSERT INTO tasks(id, job_id, player, state, stdout) VALUES"
+        "(30, 7, 'web-1', 'OK', 'out 1'), (31, 7, 'web-2', 'OK', 'out 2');"));
+  }
+  ASSERT_EQ("1", Query("PRAGMA user_version"));
+  std::vector<std::string> logged;
+  common::SetLogSinkForTest([&](common::LogLevel, std::string_view line) {
+    logged.emplace_back(line);
+  });
+  Reopen();
+  common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
+  EXPECT_EQ("2", Query("PRAGMA user_version"));
+  EXPECT_EQ("7|2|2", Query("SELECT id, tasks, ok FROM job_summary", 3));
+  EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master "
+                       "WHERE name = 'score_summary'"));
+  JobRecord job = Load(7);
+  EXPECT_EQ("backup", job.score);
+  EXPECT_EQ((std::vector<std::string>{"web-1", "web-2"}), job.players);
+  ASSERT_EQ(2u, job.tasks.size());
+  EXPECT_EQ(31, job.tasks[1].task);
+  EXPECT_EQ("out 2", job.tasks[1].stdout_text);
+  Result<std::optional<JobId>> by_key = store_->FindJobByKey("k7");
+  ASSERT_OK(by_key.status());
+  EXPECT_EQ(std::optional<JobId>(7), by_key.value());
+  ASSERT_EQ(1u, logged.size());
+  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=2")) << logged[0];
+
+  // Delete the newest job: the next job and task still get new ids.
+  ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 100000, 100).status());
+  ASSERT_OK(store_->Commit());
+  JobRecord next = Job(Scope::kOne, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&next, ""));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ(8, next.id);
+  EXPECT_EQ(32, next.tasks[0].task);
+  EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
+}
+
+// Retention deletes the newest jobs too; their ids must never come back,
+// or a client's old job id would name another job and a task id could
+// reach a player that still remembers it.
+TEST_F(JobStoreTest, IdsOfDeletedJobsAndTasksAreNeverReused) {
+  JobRecord job = Job(Scope::kAll, {"web-1", "web-2"});
+  ASSERT_OK(store_->InsertJob(&job, ""));
+  job.state = JobState::kOk;
+  job.finished_at = kT0;
+  ASSERT_OK(store_->UpdateJobState(job));
+  ASSERT_OK(store_->Commit());
+  ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 1, 100).status());
+  ASSERT_OK(store_->Commit());
+  ASSERT_EQ("0", Query("SELECT count(*) FROM jobs"));
+  JobRecord next = Job(Scope::kOne, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&next, ""));
+  ASSERT_OK(store_->Commit());
+  EXPECT_GT(next.id, job.id);
+  EXPECT_GT(next.tasks[0].task, job.tasks[1].task);
 }
 
 TEST_F(JobStoreTest, DatabaseFileIsInWalMode) {
@@ -198,13 +272,14 @@ TEST_F(JobStoreTest, ConnectionsUseFullSynchronous) {
 TEST_F(JobStoreTest, ReopenKeepsSchemaAndJobs) {
   JobId id = Insert(Job(Scope::kOne, {"web-1"}));
   Reopen();
-  EXPECT_EQ("1", Query("PRAGMA user_version"));
+  EXPECT_EQ(std::to_string(kSchemaVersion), Query("PRAGMA user_version"));
   EXPECT_EQ("backup", Load(id).score);
 }
 
 TEST_F(JobStoreTest, NewerSchemaVersionIsRefused) {
   store_.reset();
-  ASSERT_EQ("no row", Query("PRAGMA user_version = 2"));
+  ASSERT_EQ("no row", Query("PRAGMA user_version = " +
+                            std::to_string(kSchemaVersion + 1)));
   Result<std::unique_ptr<JobStore>> store = JobStore::Open(path());
   EXPECT_EQ(common::Status::Code::kInvalidArgument, store.status().code());
   EXPECT_NE(std::string::npos, store.status().message().find("upgrade"));
@@ -487,6 +562,197 @@ TEST_F(JobStoreTest, PlayerSummaryViewCountsTasksAndScores) {
             Query("SELECT name, connected, version, slots, scores, tasks, "
                   "ok, not_ok, running FROM player_summary",
                   9));
+}
+
+// Tasks of score `score` that ran `seconds` each and ended `state`, all on
+// the day of kT0, in one `all` job.
+JobId InsertRuns(JobStore* store, const std::string& score,
+                 const std::vector<std::pair<int, TaskState>>& runs) {
+  JobRecord job;
+  job.score = score;
+  job.scope = Scope::kAll;
+  job.created_at = kT0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    job.players.push_back("web-" + std::to_string(i));
+    job.tasks.emplace_back();
+    job.tasks.back().player = job.players.back();
+  }
+  EXPECT_OK(store->InsertJob(&job, ""));
+  for (size_t i = 0; i < runs.size(); ++i) {
+    TaskRecord& t = job.tasks[i];
+    t.state = runs[i].second;
+    t.finished_at = kT0 + 600000;
+    if (runs[i].first >= 0) t.started_at = t.finished_at - runs[i].first * 1000;
+    EXPECT_OK(store->UpdateTask(t));
+  }
+  EXPECT_OK(store->Commit());
+  return job.id;
+}
+
+TEST_F(JobStoreTest, ScoreSummaryGivesRunsSuccessRateAndPercentiles) {
+  // 20 runs of 1..20 s, every fifth one failed, and one task that never
+  // started (duration unknown): it counts as a run, not in the durations.
+  std::vector<std::pair<int, TaskState>> runs;
+  for (int i = 1; i <= 20; ++i)
+    runs.emplace_back(i, i % 5 == 0 ? TaskState::kFail : TaskState::kOk);
+  runs.emplace_back(-1, TaskState::kExpired);
+  InsertRuns(store_.get(), "backup", runs);
+  InsertRuns(store_.get(), "other", {{3, TaskState::kOk}});
+  EXPECT_EQ("2026-11-18|backup|21|16|0.7619|10.0|19.0|20.0",
+            Query("SELECT day, score, runs, ok, success_rate, median_s, "
+                  "p95_s, max_s FROM score_summary WHERE score = 'backup'",
+                  8));
+  EXPECT_EQ("1|1|1.0|3.0|3.0",
+            Query("SELECT runs, ok, success_rate, median_s, p95_s "
+                  "FROM score_summary WHERE score = 'other'",
+                  5));
+}
+
+TEST_F(JobStoreTest, ScoreSummaryLeavesOutUnfinishedTasks) {
+  JobRecord job = Job(Scope::kAll, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&job, ""));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ("no row", Query("SELECT * FROM score_summary"));
+}
+
+// Retention: finished jobs before the cutoff go, with every row that
+// refers to them; unfinished and newer ones stay.
+class PurgeTest : public JobStoreTest {
+ protected:
+  JobId Finished(common::TimeMs finished_at, size_t players = 1) {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < players; ++i)
+      names.push_back("web-" + std::to_string(i));
+    JobRecord job = Job(Scope::kAll, names);
+    EXPECT_OK(store_->InsertJob(&job, ""));
+    job.state = JobState::kOk;
+    job.finished_at = finished_at;
+    EXPECT_OK(store_->UpdateJobState(job));
+    EXPECT_OK(store_->Commit());
+    return job.id;
+  }
+  Purged Purge(common::TimeMs cutoff, int64_t max_rows) {
+    Result<Purged> purged = store_->PurgeFinishedBefore(cutoff, max_rows);
+    EXPECT_OK(purged.status());
+    EXPECT_OK(store_->Commit());
+    return purged.ok() ? purged.value() : Purged();
+  }
+  std::string Rows(JobId job) {
+    const std::string id = std::to_string(job);
+    return Query("SELECT (SELECT count(*) FROM jobs WHERE id = " + id +
+                     "), (SELECT count(*) FROM tasks WHERE job_id = " + id +
+                     "), (SELECT count(*) FROM job_players WHERE job_id = " +
+                     id + ")",
+                 3);
+  }
+};
+
+TEST_F(PurgeTest, DeletesFinishedJobsBeforeTheCutoffWithTheirRows) {
+  JobId old_job = Finished(kT0, 2);
+  JobId new_job = Finished(kT0 + 10000, 2);
+  Purged purged = Purge(kT0 + 5000, 100);
+  EXPECT_EQ(1, purged.jobs);
+  EXPECT_EQ(5, purged.rows);  // the job, 2 tasks, 2 target list entries
+  EXPECT_EQ(old_job, purged.last_job);
+  EXPECT_FALSE(purged.more);
+  EXPECT_EQ("0|0|0", Rows(old_job));
+  EXPECT_EQ("1|2|2", Rows(new_job));
+}
+
+TEST_F(PurgeTest, NeverDeletesAnUnfinishedJob) {
+  JobId pending = Insert(Job(Scope::kOne, {"web-1"}));
+  Purged purged = Purge(kT0 + 1000000000, 100);
+  EXPECT_EQ(0, purged.jobs);
+  EXPECT_EQ(0, purged.rows);
+  EXPECT_EQ("1|1|1", Rows(pending));
+}
+
+TEST_F(PurgeTest, DeletesOldestFirst) {
+  JobId later = Finished(kT0 + 2000);
+  JobId earlier = Finished(kT0 + 1000);
+  Purged purged = Purge(kT0 + 5000, 3);  // one job of 3 rows
+  EXPECT_EQ(earlier, purged.last_job);
+  EXPECT_TRUE(purged.more);
+  EXPECT_EQ("1|1|1", Rows(later));
+}
+
+TEST_F(PurgeTest, LargeJobIsDeletedOverSeveralCallsWithinTheBudget) {
+  JobId big = Finished(kT0, 10);  // 21 rows
+  Purged first = Purge(kT0 + 1, 8);
+  EXPECT_EQ(8, first.rows);
+  EXPECT_EQ(0, first.jobs);
+  EXPECT_TRUE(first.more);
+  EXPECT_EQ("1|2|10", Rows(big));
+  Purged second = Purge(kT0 + 1, 8);
+  EXPECT_EQ(8, second.rows);
+  EXPECT_EQ("1|0|4", Rows(big));
+  Purged third = Purge(kT0 + 1, 8);
+  EXPECT_EQ(5, third.rows);
+  EXPECT_EQ(1, third.jobs);
+  EXPECT_EQ(big, third.last_job);
+  EXPECT_FALSE(third.more);
+  EXPECT_EQ("0|0|0", Rows(big));
+}
+
+TEST_F(PurgeTest, ReportsMoreWhenTheBudgetEndsExactlyAtAJob) {
+  Finished(kT0);
+  Finished(kT0);
+  Purged first = Purge(kT0 + 1, 3);
+  EXPECT_EQ(1, first.jobs);
+  EXPECT_TRUE(first.more);
+  Purged second = Purge(kT0 + 1, 3);
+  EXPECT_EQ(1, second.jobs);
+  Purged third = Purge(kT0 + 1, 3);
+  EXPECT_EQ(0, third.rows);
+  EXPECT_FALSE(third.more);
+}
+
+// Reporting tools read the file while the conductor writes it: a reader
+// holding a snapshot open never blocks a commit, nor a checkpoint, which
+// copies what it can and leaves the rest for later.
+TEST_F(JobStoreTest, ReaderWithAnOpenSnapshotNeverBlocksCommitOrCheckpoint) {
+  Insert(Job(Scope::kOne, {"web-1"}));
+  Result<common::Database> reader = common::Database::OpenReadOnly(path());
+  ASSERT_OK(reader.status());
+  ASSERT_OK(reader.value().Exec("BEGIN"));
+  Result<common::Statement> count =
+      reader.value().Prepare("SELECT count(*) FROM jobs");
+  ASSERT_OK(count.status());
+  ASSERT_TRUE(count.value().Step().value());
+  EXPECT_EQ(1, count.value().Int(0));
+  count.value().Reset();
+
+  for (int i = 0; i < 20; ++i) Insert(Job(Scope::kOne, {"web-1"}));
+  Result<common::CheckpointResult> checkpoint = store_->Checkpoint();
+  ASSERT_OK(checkpoint.status());
+  EXPECT_LT(checkpoint.value().checkpointed, checkpoint.value().wal_frames)
+      << "the reader's snapshot holds back part of the WAL";
+
+  ASSERT_TRUE(count.value().Step().value());
+  EXPECT_EQ(1, count.value().Int(0)) << "the reader keeps its snapshot";
+  count.value().Reset();
+  ASSERT_OK(reader.value().Exec("COMMIT"));
+  ASSERT_TRUE(count.value().Step().value());
+  EXPECT_EQ(21, count.value().Int(0));
+  count.value().Reset();
+
+  checkpoint = store_->Checkpoint();
+  ASSERT_OK(checkpoint.status());
+  EXPECT_EQ(checkpoint.value().wal_frames, checkpoint.value().checkpointed);
+}
+
+TEST_F(JobStoreTest, ReadOnlyConnectionCannotWrite) {
+  Result<common::Database> reader = common::Database::OpenReadOnly(path());
+  ASSERT_OK(reader.status());
+  EXPECT_FALSE(reader.value().Exec("DELETE FROM jobs").ok());
+}
+
+TEST_F(JobStoreTest, CheckpointInsideATransactionIsRefused) {
+  JobRecord job = Job(Scope::kOne, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&job, ""));
+  EXPECT_FALSE(store_->Checkpoint().ok());
+  ASSERT_OK(store_->Commit());
+  EXPECT_OK(store_->Checkpoint().status());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,28 @@ bool Drain(int fd, std::string* out,
   }
 }
 
+// Our environment with `extra` ("NAME=value") added or overriding.
+class Environment {
+ public:
+  explicit Environment(const std::vector<std::string>& extra) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry(*e);
+      const std::string name = entry.substr(0, entry.find('=') + 1);
+      bool overridden = false;
+      for (const std::string& x : extra) overridden |= x.rfind(name, 0) == 0;
+      if (!overridden) strings_.push_back(entry);
+    }
+    strings_.insert(strings_.end(), extra.begin(), extra.end());
+    for (std::string& e : strings_) pointers_.push_back(e.data());
+    pointers_.push_back(nullptr);
+  }
+  char** get() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
+
 }  // namespace
 
 std::string BinaryDir() {
@@ -53,7 +76,8 @@ std::string BinaryDir() {
 }
 
 Process::Process(const std::string& program,
-                 const std::vector<std::string>& args) {
+                 const std::vector<std::string>& args,
+                 const std::vector<std::string>& extra_env) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
   posix_spawn_file_actions_t actions;
@@ -62,8 +86,16 @@ Process::Process(const std::string& program,
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
   std::vector<char*> argv = Argv(program, args);
+  std::vector<std::string> env_entries = extra_env;
+  for (std::string& entry : env_entries) {
+    struct stat st;
+    if (entry == "JOURNAL_STREAM=stderr" && fstat(pipe_fds[1], &st) == 0)
+      entry = "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
+              std::to_string(st.st_ino);
+  }
+  Environment env(env_entries);
   if (posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(),
-                  environ) != 0)
+                  env.get()) != 0)
     pid_ = 0;
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
@@ -179,16 +211,11 @@ CommandResult RunCommand(const std::string& program,
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.push_back(*e);
-  for (const std::string& e : extra_env) env_strings.push_back(e);
-  std::vector<char*> env;
-  for (std::string& e : env_strings) env.push_back(e.data());
-  env.push_back(nullptr);
+  Environment env(extra_env);
   std::vector<char*> argv = Argv(program, args);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(),
-                       env.data());
+                       env.get());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);

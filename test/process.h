@@ -23,9 +23,13 @@ std::string BinaryDir();
 
 class Process {
  public:
-  // Starts `program` (a path) with `args`; stdout goes to /dev/null unless
-  // `capture_stdout`. Returns nullopt-like (pid 0) on failure.
-  Process(const std::string& program, const std::vector<std::string>& args);
+  // Starts `program` (a path) with `args` and our environment plus (or
+  // overridden by) `extra_env` ("NAME=value"); stdout goes to /dev/null.
+  // "JOURNAL_STREAM=stderr" becomes the device and inode of the log pipe,
+  // as systemd sets it for a service logging to the journal. pid() is 0 on
+  // failure.
+  Process(const std::string& program, const std::vector<std::string>& args,
+          const std::vector<std::string>& extra_env = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

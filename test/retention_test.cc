@@ -1,0 +1,149 @@
+// Tests for conductor/retention.h on a real JobStore file and a fake
+// clock: what is old enough goes, in batches of bounded size, the sweep
+// ends with a checkpoint and one log line, and 0 days keeps everything.
+
+#include "conductor/retention.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "test/fake_clock.h"
+#include "test/test_util.h"
+
+namespace orchestra::conductor {
+namespace {
+
+using broker::JobState;
+using broker::Scope;
+using common::Result;
+using common::TimeMs;
+
+constexpr TimeMs kDayMs = 86400 * 1000;
+
+class RetentionTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    common::SetLogSinkForTest([this](common::LogLevel, std::string_view line) {
+      logged_.emplace_back(line);
+    });
+    Result<std::unique_ptr<JobStore>> store =
+        JobStore::Open(dir_.File("conductor.db"));
+    ASSERT_OK(store.status());
+    store_ = std::move(store.value());
+    config_.retention_days = 2;
+    retention_ = std::make_unique<Retention>(&config_, store_.get(), &clock_);
+    logged_.clear();
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+
+  // Adds `count` `all` jobs on one player, finished now.
+  std::vector<JobId> FinishJobs(int count) {
+    std::vector<JobId> ids;
+    for (int i = 0; i < count; ++i) {
+      JobRecord job;
+      job.score = "backup";
+      job.scope = Scope::kAll;
+      job.players = {"web-1"};
+      job.tasks.emplace_back();
+      job.tasks.back().player = "web-1";
+      job.created_at = clock_.Now();
+      EXPECT_OK(store_->InsertJob(&job, ""));
+      job.state = JobState::kOk;
+      job.finished_at = clock_.Now();
+      EXPECT_OK(store_->UpdateJobState(job));
+      ids.push_back(job.id);
+    }
+    EXPECT_OK(store_->Commit());
+    return ids;
+  }
+  bool Exists(JobId id) {
+    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
+    EXPECT_OK(job.status());
+    return job.ok() && job.value().has_value();
+  }
+  TimeMs Tick() {
+    Result<TimeMs> next = retention_->Tick();
+    EXPECT_OK(next.status());
+    EXPECT_OK(store_->Commit());
+    return next.ok() ? next.value() : -1;
+  }
+
+  test::TempDir dir_;
+  test::FakeClock clock_;
+  ConductorConfig config_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<Retention> retention_;
+  std::vector<std::string> logged_;
+};
+
+TEST_F(RetentionTest, DeletesOnlyJobsFinishedBeforeTheRetention) {
+  std::vector<JobId> old_jobs = FinishJobs(3);
+  clock_.Advance(kDayMs);
+  std::vector<JobId> new_jobs = FinishJobs(2);
+  clock_.Advance(kDayMs + 1);  // the old ones are now 2 days + 1 ms old
+  Tick();
+  for (JobId id : old_jobs) EXPECT_FALSE(Exists(id)) << id;
+  for (JobId id : new_jobs) EXPECT_TRUE(Exists(id)) << id;
+}
+
+TEST_F(RetentionTest, BacklogIsDeletedInBoundedBatchesThenLogged) {
+  // 200 jobs of 3 rows each: 600 rows, more than one tick may delete.
+  std::vector<JobId> jobs = FinishJobs(200);
+  clock_.Advance(3 * kDayMs);
+  EXPECT_EQ(kRetentionBusyMs, Tick());
+  EXPECT_TRUE(Exists(jobs.back())) << "one tick deleted everything";
+  EXPECT_TRUE(logged_.empty()) << "the sweep is not over";
+  EXPECT_EQ(retention_->IdlePeriod(), Tick());
+  EXPECT_FALSE(Exists(jobs.back()));
+  ASSERT_EQ(1u, logged_.size());
+  EXPECT_NE(std::string::npos,
+            logged_[0].find("retention swept jobs=200 rows=600 last_job=" +
+                            std::to_string(jobs.back())))
+      << logged_[0];
+  EXPECT_NE(std::string::npos, logged_[0].find(" ticks=2 ")) << logged_[0];
+  EXPECT_NE(std::string::npos, logged_[0].find("checkpointed="))
+      << logged_[0];
+}
+
+TEST_F(RetentionTest, QuietTickLogsNothing) {
+  FinishJobs(1);
+  EXPECT_EQ(retention_->IdlePeriod(), Tick());
+  EXPECT_TRUE(logged_.empty());
+}
+
+TEST_F(RetentionTest, ZeroDaysKeepsEverything) {
+  config_.retention_days = 0;
+  std::vector<JobId> jobs = FinishJobs(2);
+  clock_.Advance(10000 * kDayMs);
+  EXPECT_EQ(kRetentionMaxIdleMs, Tick());
+  EXPECT_TRUE(Exists(jobs[0]));
+}
+
+TEST_F(RetentionTest, FractionsOfADayAreHonoured) {
+  config_.retention_days = 0.5;
+  std::vector<JobId> jobs = FinishJobs(1);
+  clock_.Advance(kDayMs / 2 - 1);
+  Tick();
+  EXPECT_TRUE(Exists(jobs[0]));
+  clock_.Advance(2);
+  Tick();
+  EXPECT_FALSE(Exists(jobs[0]));
+}
+
+TEST_F(RetentionTest, IdlePeriodIsATenthOfTheRetentionWithinBounds) {
+  config_.retention_days = 30;
+  EXPECT_EQ(kRetentionMaxIdleMs, retention_->IdlePeriod());
+  config_.retention_days = 0.0001;  // 8.64 s
+  EXPECT_EQ(864, retention_->IdlePeriod());
+  config_.retention_days = 0.000001;  // 86 ms
+  EXPECT_EQ(kRetentionMinIdleMs, retention_->IdlePeriod());
+  config_.retention_days = 0;
+  EXPECT_EQ(kRetentionMaxIdleMs, retention_->IdlePeriod());
+}
+
+}  // namespace
+}  // namespace orchestra::conductor

@@ -44,6 +44,10 @@ PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
              tools/report.cc tools/table.cc tools/progress_line.cc
 
+BENCH_LIMITS := tools/bench/limits.cc tools/bench/samples.cc \
+                tools/bench/curve_probe.cc tools/bench/sqlite_probe.cc \
+                tools/bench/spawn_probe.cc
+
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc
 E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
 
@@ -86,6 +90,10 @@ $(BIN)/orchestra: $(BUILD)/tools/main.o $(BUILD)/libtools.a \
 	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
                                $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
+$(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \
+                              $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)

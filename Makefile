@@ -47,6 +47,7 @@ TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
 BENCH_LIMITS := tools/bench/limits.cc tools/bench/samples.cc \
                 tools/bench/curve_probe.cc tools/bench/sqlite_probe.cc \
                 tools/bench/spawn_probe.cc
+BENCH_THROUGHPUT := tools/bench/throughput.cc tools/bench/job_pipeline.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc
 E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
@@ -90,6 +91,10 @@ $(BIN)/orchestra: $(BUILD)/tools/main.o $(BUILD)/libtools.a \
 	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
                                $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
+$(BIN)/orchestra-bench-throughput: $(call obj,$(BENCH_THROUGHPUT)) \
+                                  $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \

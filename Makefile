@@ -145,10 +145,14 @@ run: deps
 stop:
 	@tools/run-cluster stop
 
-# The benchmark: a table on stdout, the same figures in build/bench.json.
+# The benchmark: a table on stdout, the same figures in $(BUILD)/bench.json
+# (see tools/bench/run-bench). orchestra-bench-load, once it exists, joins
+# BENCH_TOOLS and run-bench merges its figures under "load".
+BENCH_TOOLS := $(BIN)/orchestra-bench-limits $(BIN)/orchestra-bench-latency \
+               $(BIN)/orchestra-bench-throughput
 bench: deps
-	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency
-	tools/bench/run-bench
+	$(MAKE) -j$(JOBS) all $(BENCH_TOOLS)
+	BIN=$(BIN) BUILD=$(BUILD) tools/bench/run-bench
 
 # A longer retention soak than `make test` runs: the database's size round
 # after round of jobs (ROUNDS, JOBS a round) with a short retention.

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Joins the bench probes' JSON into one bench.json and prints the table.
+
+    report.py BENCH_DIR OUT_JSON
+
+BENCH_DIR holds limits.json, latency.json, throughput.json and, when
+orchestra-bench-load ran, load.json (merged as is under the key "load").
+Each of our figures is printed beside the limit of this machine that bounds
+it, measured in the same run.
+"""
+import json
+import os
+import sys
+
+# DESIGN.md section 11: a 2-core reference machine, and the targets.
+REFERENCE = {
+    "curve_round_trip_us": 77, "curve_pipelined_msgs_per_s": 290e3,
+    "sqlite_commits_per_s": 15e3, "sqlite_batched_rows_per_s": 380e3,
+    "spawn_per_s": 3600,
+}
+TARGETS = {"latency_p50_ms": 1.5, "latency_p99_ms": 10.0,
+           "throughput_over_spawn": 0.5}
+# Durable commits one after another on a job's path: the conductor's (the
+# job), the player's (the task, before `accepted`), the player's (the
+# result, before `result`), the conductor's (the result, before the reply).
+COMMITS_ON_PATH = 4
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def latency_floor_ms(limits):
+    """The sum of the limits one job's path cannot avoid."""
+    commits = COMMITS_ON_PATH * limits["sqlite_commit"]["p50_us"]
+    spawn = 1e6 / limits["spawn_per_s"]
+    hops = 2 * limits["curve_round_trip"]["p50_us"]  # 4 one-way messages
+    return (commits + spawn + hops) / 1000
+
+
+def main(bench_dir, out_path):
+    limits = load(os.path.join(bench_dir, "limits.json"))
+    latency = load(os.path.join(bench_dir, "latency.json"))
+    throughput = load(os.path.join(bench_dir, "throughput.json"))
+    latency["score"] = "true (a copy of /bin/true)"
+    latency["floor_ms"] = latency_floor_ms(limits)
+    latency["floor"] = ("%d commits p50 + 1/spawn_per_s + 2 Curve round "
+                        "trips p50" % COMMITS_ON_PATH)
+    spawn2 = limits["spawn_per_s_2_parallel"]
+    throughput["score"] = latency["score"]
+    throughput["spawn_per_s_2_parallel"] = spawn2
+    throughput["over_spawn"] = throughput["jobs_per_s"] / spawn2
+    out = {"limits": limits, "latency": latency, "throughput": throughput,
+           "targets": TARGETS, "reference": REFERENCE}
+    load_path = os.path.join(bench_dir, "load.json")
+    if os.path.exists(load_path):  # orchestra-bench-load's object, as is
+        out["load"] = load(load_path)
+    with open(out_path, "w") as f:
+        json.dump(out, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print_table(out)
+    print("(figures also in %s)" % out_path)
+
+
+def row(figure, ours, bound, note=""):
+    print("%-38s %-16s %-30s %s" % (figure, ours, bound, note))
+
+
+def print_table(out):
+    limits, lat, thr = out["limits"], out["latency"], out["throughput"]
+    rt, commit = limits["curve_round_trip"], limits["sqlite_commit"]
+    row("figure", "ours", "bounded by (this machine)", "target / reference")
+    row("latency p50, score true", "%.2f ms" % lat["p50_ms"],
+        "floor %.2f ms (*)" % lat["floor_ms"],
+        "target <= %.1f ms" % TARGETS["latency_p50_ms"])
+    row("latency p99, score true", "%.2f ms" % lat["p99_ms"], "",
+        "target <= %.0f ms" % TARGETS["latency_p99_ms"])
+    row("real throughput, 2 players", "%.0f jobs/s" % thr["jobs_per_s"],
+        "spawn x2 %.0f/s (%.2f of it)" % (thr["spawn_per_s_2_parallel"],
+                                          thr["over_spawn"]),
+        "target >= %.1f of it" % TARGETS["throughput_over_spawn"])
+    print()
+    row("limit", "this machine", "", "reference (2 cores)")
+    row("Curve round trip p50 / mean",
+        "%.0f / %.0f us" % (rt["p50_us"], rt["mean_us"]), "", "~77 us")
+    row("Curve messages pipelined",
+        "%.0f k/s" % (limits["curve_pipelined_msgs_per_s"] / 1e3), "",
+        "~290 k/s")
+    row("SQLite commits (WAL, FULL), 1 row",
+        "%.0f /s" % limits["sqlite_commits_per_s"],
+        "p50 %.0f us, p99 %.0f us" % (commit["p50_us"], commit["p99_us"]),
+        "~15 k/s")
+    row("SQLite rows, %d a commit" % limits["sqlite_batch_rows"],
+        "%.0f k/s" % (limits["sqlite_batched_rows_per_s"] / 1e3), "",
+        "~380 k/s")
+    row("posix_spawn+waitpid /bin/true", "%.0f /s" % limits["spawn_per_s"],
+        "", "~3,600 /s")
+    row("  the same, 2 at once", "%.0f /s" % limits["spawn_per_s_2_parallel"],
+        "", "")
+    if "load" in out:
+        print()
+        print("load (orchestra-bench-load, simulated players):")
+        for key, value in flatten("load", out["load"]):
+            print("  %-52s %s" % (key, value))
+    print()
+    print("(*) %s, each measured above" % lat["floor"])
+
+
+def flatten(prefix, value):
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from flatten(prefix + "." + key, value[key])
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from flatten("%s[%d]" % (prefix, i), item)
+    elif isinstance(value, float):
+        yield prefix, "%.4g" % value
+    else:
+        yield prefix, value
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: report.py BENCH_DIR OUT_JSON")
+    main(sys.argv[1], sys.argv[2])

@@ -181,7 +181,8 @@ Result<int> Journal::MarkStartedLost(const std::string& error, TimeMs now) {
   return lost;
 }
 
-Status Journal::Write(Statement* statement) {
+Status Journal::Write(Statement* statement, bool urgent) {
+  if (urgent) batch_urgent_ = true;
   if (!batch_error_.ok()) {
     statement->Reset();
     return batch_error_;
@@ -227,10 +228,16 @@ Status Journal::SaveResult(const TaskResult& result) {
 
 Status Journal::Forget(TaskId task) {
   forget_.Bind(1, task);
-  return Write(&forget_);
+  return Write(&forget_, /*urgent=*/false);
+}
+
+Status Journal::CommitUrgent() {
+  if (!batch_urgent_ && batch_error_.ok()) return Status();
+  return Commit();
 }
 
 Status Journal::Commit() {
+  batch_urgent_ = false;
   if (!batch_) {
     Status failed = batch_error_;
     batch_error_ = Status();

@@ -1,8 +1,9 @@
 // Journal is the player's SQLite record of the tasks it holds (DESIGN.md
 // section 4): a task is added before `accepted` is sent, marked started
 // before its process is spawned, given its result before `result` is sent,
-// and forgotten after `result_ack`. Writes between two Commit() calls share
-// one transaction (group commit). Owned by the player loop thread.
+// and forgotten after `result_ack`. Writes between two commits share one
+// transaction (group commit); a forget alone waits for the next commit
+// (see CommitUrgent). Owned by the player loop thread.
 
 #ifndef ORCHESTRA_PLAYER_JOURNAL_H_
 #define ORCHESTRA_PLAYER_JOURNAL_H_
@@ -46,18 +47,24 @@ class Journal {
   common::Status MarkStarted(broker::TaskId task, common::TimeMs now);
   // Records the task's result (the task must be held).
   common::Status SaveResult(const broker::TaskResult& result);
-  // Forgets the task and its result. No effect on an unknown task.
+  // Forgets the task and its result. No effect on an unknown task. Not
+  // urgent: until committed, a crash only makes the player resend a result
+  // the conductor has already acknowledged.
   common::Status Forget(broker::TaskId task);
 
-  // Makes the writes since the last Commit() durable. If any of them
-  // failed, they are all rolled back and the first error is returned.
+  // Makes the writes since the last commit durable. If any of them failed,
+  // they are all rolled back and the first error is returned.
   common::Status Commit();
+  // Commit() if a pending write is urgent (every write but Forget: a
+  // message or a spawn waits for it) or failed; otherwise leaves the
+  // forgets pending, to share the next commit.
+  common::Status CommitUrgent();
   bool HasPending() const { return batch_.has_value(); }
 
  private:
   explicit Journal(common::Database db) : db_(std::move(db)) {}
   common::Status Prepare();
-  common::Status Write(common::Statement* statement);
+  common::Status Write(common::Statement* statement, bool urgent = true);
 
   common::Database db_;
   common::Statement insert_;
@@ -66,6 +73,7 @@ class Journal {
   common::Statement forget_;
   std::optional<common::Transaction> batch_;  // Open between commits
   common::Status batch_error_;                // First failed write
+  bool batch_urgent_ = false;                 // Holds a write but Forget
 };
 
 }  // namespace orchestra::player

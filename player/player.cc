@@ -3,7 +3,11 @@
 // settle: pick waiting tasks for free slots, commit the turn's journal
 // writes in one transaction (group commit), and only then send the turn's
 // messages and spawn the picked tasks. So nothing is acknowledged or run
-// before it is durable.
+// before it is durable. Forgetting an acknowledged result is the one write
+// nothing waits for: it joins the next commit that something does wait
+// for, or is committed forget_commit_ms later, so a task costs the player
+// two syncs instead of three and the forget's sync no longer lands in the
+// middle of the conductor's work on the next job.
 //
 // The session follows Session: hello with back-off until welcome; heartbeat
 // when idle; after 3 silent heartbeats a fresh socket and hello again.
@@ -129,6 +133,12 @@ Status Player::Run() {
       return s;
     }
   }
+  Status s = journal_->Commit();  // Pending forgets
+  if (!s.ok()) {
+    common::LogError("player failed error=%s",
+                     common::LogQuote(s.ToString()).c_str());
+    return s;
+  }
   common::LogInfo("player stopped player=%s", config_.player_name.c_str());
   return Status();
 }
@@ -166,7 +176,8 @@ TimeMs Player::PollTimeout(TimeMs now) const {
   for (TimeMs deadline :
        {session_.NextDeadline(), runner_->NextDeadline(),
         session_.live() ? board_->NextResend(seams_.result_resend_ms) : 0,
-       notifier_.NextKeepAlive()}) {
+       notifier_.NextKeepAlive(),
+       forgets_since_ > 0 ? forgets_since_ + seams_.forget_commit_ms : 0}) {
     if (deadline > 0) next = std::min(next, deadline);
   }
   return std::max<TimeMs>(0, next - now);
@@ -279,19 +290,31 @@ Status Player::RunTimers() {
     if (!s.ok()) return s;
   }
   if (session_.live()) board_->ResendResults(now, seams_.result_resend_ms);
+  if (forgets_since_ > 0 && now >= forgets_since_ + seams_.forget_commit_ms) {
+    forgets_since_ = 0;
+    return journal_->Commit();
+  }
   return Status();
 }
 
 Status Player::Settle() {
   for (;;) {
     Status s = board_->StartReady();
-    if (s.ok()) s = journal_->Commit();
+    if (s.ok()) s = journal_->CommitUrgent();
     if (!s.ok()) return s;
+    NoteJournalPending();
     SendOutbox();
     if (!board_->HasStarted()) return Status();
     s = board_->SpawnStarted();  // Failures queue results: settle again
     if (!s.ok()) return s;
   }
+}
+
+void Player::NoteJournalPending() {
+  if (!journal_->HasPending())
+    forgets_since_ = 0;
+  else if (forgets_since_ == 0)
+    forgets_since_ = clock_.Monotonic();
 }
 
 void Player::SendOutbox() {

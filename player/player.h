@@ -39,6 +39,9 @@ struct PlayerSeams {
   // them in the calling thread, so call it before starting other threads.
   bool watch_signals = true;
   common::TimeMs result_resend_ms = 5000;  // Unacknowledged results resent
+  // Forgotten tasks (after result_ack) share the next urgent journal
+  // commit, or are committed on their own this long after the first.
+  common::TimeMs forget_commit_ms = 1000;
 };
 
 class Player {
@@ -71,6 +74,7 @@ class Player {
   common::Status OnSessionError(const broker::SessionError& error);
   common::Status RunTimers();
   common::Status Settle();
+  void NoteJournalPending();
   void SendOutbox();
   void Send(const broker::PlayerMessage& message);
   void Rescan();
@@ -91,6 +95,7 @@ class Player {
   common::SystemdNotifier notifier_{clock_.Monotonic()};
   common::UniqueFd stop_fd_;    // eventfd written by RequestStop()
   bool stopping_ = false;
+  common::TimeMs forgets_since_ = 0;  // Monotonic; 0: no forget pending
 };
 
 }  // namespace orchestra::player

@@ -103,6 +103,32 @@ TEST_F(JournalTest, ForgottenTaskIsGone) {
   EXPECT_EQ(2, entries[0].task.task);
 }
 
+TEST_F(JournalTest, ForgetAloneWaitsForTheNextUrgentCommit) {
+  ASSERT_OK(journal_->Add(Task(1), 1000));
+  ASSERT_OK(journal_->SaveResult(Result(1, TaskState::kOk)));
+  ASSERT_OK(journal_->Commit());
+  ASSERT_OK(journal_->Forget(1));
+  ASSERT_OK(journal_->CommitUrgent());
+  EXPECT_TRUE(journal_->HasPending());  // Nothing waits for a forget
+  ASSERT_OK(journal_->Add(Task(2), 1000));
+  ASSERT_OK(journal_->CommitUrgent());
+  EXPECT_FALSE(journal_->HasPending());
+  Reopen();
+  std::vector<JournalEntry> entries = Load();
+  ASSERT_EQ(1u, entries.size());
+  EXPECT_EQ(2, entries[0].task.task);
+}
+
+TEST_F(JournalTest, UrgentWritesAreCommittedAtOnce) {
+  ASSERT_OK(journal_->Add(Task(1), 1000));
+  ASSERT_OK(journal_->CommitUrgent());
+  EXPECT_FALSE(journal_->HasPending());
+  ASSERT_OK(journal_->SaveResult(Result(1, TaskState::kOk)));
+  ASSERT_OK(journal_->CommitUrgent());
+  Reopen();
+  EXPECT_EQ(TaskPhase::kDone, Load().at(0).phase);
+}
+
 TEST_F(JournalTest, UncommittedWritesAreRolledBack) {
   ASSERT_OK(journal_->Add(Task(1), 1000));
   EXPECT_TRUE(journal_->HasPending());

@@ -21,6 +21,7 @@
 #include "broker/endpoint.h"
 #include "broker/poller.h"
 #include "common/files.h"
+#include "common/sqlite.h"
 #include "test/fake_process_runner.h"
 #include "test/file_watch.h"
 #include "test/test_util.h"
@@ -79,6 +80,7 @@ class PlayerTest : public testing::Test {
     }
     seams.watch_signals = false;
     seams.result_resend_ms = resend_ms_;
+    seams.forget_commit_ms = forget_ms_;
     auto player = Player::Create(config_, std::move(seams));
     ASSERT_OK(player.status());
     player_ = std::move(player.value());
@@ -160,6 +162,24 @@ class PlayerTest : public testing::Test {
     return result;
   }
 
+  // The task ids in the journal's committed state, read as an operator
+  // would (read-only, beside the running player).
+  std::vector<int64_t> JournaledTasks() {
+    auto db = common::Database::OpenReadOnly(config_.state_path);
+    EXPECT_OK(db.status());
+    if (!db.ok()) return {};
+    auto select = db.value().Prepare("SELECT task FROM tasks ORDER BY task");
+    EXPECT_OK(select.status());
+    if (!select.ok()) return {};
+    std::vector<int64_t> tasks;
+    for (;;) {
+      common::Result<bool> row = select.value().Step();
+      EXPECT_OK(row.status());
+      if (!row.ok() || !row.value()) return tasks;
+      tasks.push_back(select.value().Int(0));
+    }
+  }
+
   test::TempDir dir_;
   broker::Context context_;
   std::unique_ptr<broker::Endpoint> router_;
@@ -167,6 +187,7 @@ class PlayerTest : public testing::Test {
   std::set<std::string> stale_peers_;  // Sessions of stopped players
   PlayerConfig config_;
   common::TimeMs resend_ms_ = 60000;
+  common::TimeMs forget_ms_ = 1000;
   test::FakeProcessRunner* fake_ = nullptr;  // Owned by the player
   std::unique_ptr<Player> player_;
   std::thread thread_;
@@ -216,6 +237,32 @@ TEST_F(PlayerTest, ResultIsResentUntilAcknowledged) {
   ASSERT_TRUE(fake_->WaitForStarts(2));
   fake_->Finish(2, TaskState::kOk);
   ExpectResult(2);  // Not task 1 again
+}
+
+// Forgetting an acknowledged result needs no sync of its own: it shares
+// the commit that journals the next task, before that task's `accepted`.
+TEST_F(PlayerTest, AcknowledgedResultIsForgottenWithTheNextTask) {
+  forget_ms_ = 3600 * 1000;
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  fake_->Finish(1, TaskState::kOk);
+  ExpectResult(1);
+  Send(broker::ResultAck{1});
+  Give(2);
+  EXPECT_EQ((std::vector<int64_t>{2}), JournaledTasks());
+}
+
+TEST_F(PlayerTest, AcknowledgedResultIsForgottenDurablyWhenIdle) {
+  forget_ms_ = 10;
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  fake_->Finish(1, TaskState::kOk);
+  ExpectResult(1);
+  Send(broker::ResultAck{1});
+  EXPECT_TRUE(test::WaitForFiles(dir_.path(),
+                                 [&] { return JournaledTasks().empty(); }));
 }
 
 TEST_F(PlayerTest, ResultIsResentAfterANewWelcome) {

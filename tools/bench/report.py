@@ -52,7 +52,8 @@ def main(bench_dir, out_path):
     throughput["spawn_per_s_2_parallel"] = spawn2
     throughput["over_spawn"] = throughput["jobs_per_s"] / spawn2
     out = {"limits": limits, "latency": latency, "throughput": throughput,
-           "targets": TARGETS, "reference": REFERENCE}
+           "targets": TARGETS, "reference": REFERENCE,
+           "machine": machine(bench_dir)}
     load_path = os.path.join(bench_dir, "load.json")
     if os.path.exists(load_path):  # orchestra-bench-load's object, as is
         out["load"] = load(load_path)
@@ -61,6 +62,16 @@ def main(bench_dir, out_path):
         f.write("\n")
     print_table(out)
     print("(figures also in %s)" % out_path)
+
+
+def machine(bench_dir):
+    """Cores and the 1-minute load average at the start and the end."""
+    loads = []
+    path = os.path.join(bench_dir, "loadavg")
+    if os.path.exists(path):
+        with open(path) as f:
+            loads = [float(line.split()[0]) for line in f if line.strip()]
+    return {"cores": os.cpu_count(), "loadavg_1min": loads}
 
 
 def row(figure, ours, bound, note=""):
@@ -105,6 +116,11 @@ def print_table(out):
             print("  %-52s %s" % (key, value))
     print()
     print("(*) %s, each measured above" % lat["floor"])
+    m = out["machine"]
+    if m["loadavg_1min"] and max(m["loadavg_1min"]) > 0.5 * m["cores"]:
+        print("warning: load average %s on %d cores: other work shared the "
+              "machine, so these figures are lower than it can do" %
+              (" -> ".join("%.1f" % x for x in m["loadavg_1min"]), m["cores"]))
 
 
 def flatten(prefix, value):

@@ -101,7 +101,8 @@ $(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \
                               $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
-$(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)
+$(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(BUILD)/tools/bench/samples.o \
+                  $(LIBS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
 $(BIN)/e2e_tests: $(call obj,$(E2E_TESTS)) $(LIBS)

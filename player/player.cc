@@ -297,17 +297,23 @@ Status Player::RunTimers() {
   return Status();
 }
 
+// Spawns before sending: a picked task's process starts as soon as its
+// start is durable, and the turn's messages (its `accepted` among them)
+// leave after the spawns, while the scores run. Everything in the outbox is
+// committed by then: a spawn failure's result is journaled and committed by
+// the next round before anything is sent.
 Status Player::Settle() {
   for (;;) {
     Status s = board_->StartReady();
     if (s.ok()) s = journal_->CommitUrgent();
     if (!s.ok()) return s;
     NoteJournalPending();
-    SendOutbox();
-    if (!board_->HasStarted()) return Status();
+    if (!board_->HasStarted()) break;
     s = board_->SpawnStarted();  // Failures queue results: settle again
     if (!s.ok()) return s;
   }
+  SendOutbox();
+  return Status();
 }
 
 void Player::NoteJournalPending() {

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,8 @@ class FakeProcessRunner : public player::ProcessRunner {
 
   common::Status Start(const player::ScoreRun& run) override {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!start_error_.empty())
+      return common::Status::IoError("exec " + run.path, start_error_);
     started_.push_back(run);
     running_.insert(run.task);
     changed_.notify_all();
@@ -102,6 +105,12 @@ class FakeProcessRunner : public player::ProcessRunner {
     return started_.at(index);
   }
 
+  // Every Start() from now on fails with `error` (as an exec failure).
+  void FailStarts(const std::string& error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    start_error_ = error;
+  }
+
  private:
   void EndLocked(TaskId task, TaskState state) {
     broker::TaskResult result;
@@ -118,6 +127,7 @@ class FakeProcessRunner : public player::ProcessRunner {
   }
 
   mutable std::mutex mutex_;
+  std::string start_error_;  // Non-empty: Start() fails
   std::condition_variable changed_;
   common::UniqueFd event_;
   std::vector<player::ScoreRun> started_;

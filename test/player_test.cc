@@ -224,6 +224,24 @@ TEST_F(PlayerTest, TaskIsAcceptedRunAndItsResultSent) {
   EXPECT_EQ(TaskState::kOk, ExpectResult(1)->state);
 }
 
+// The process starts as soon as its start is durable; `accepted` leaves
+// after the spawn, while the score runs.
+TEST_F(PlayerTest, TaskIsSpawnedBeforeItsAcceptedIsSent) {
+  Greet();
+  Give(1);
+  EXPECT_EQ((std::vector<broker::TaskId>{1}), fake_->started());
+}
+
+TEST_F(PlayerTest, TaskThatCannotStartIsAcceptedThenEndsHostError) {
+  Greet();
+  fake_->FailStarts("No such file or directory");
+  Give(1);
+  std::optional<broker::TaskResult> result = ExpectResult(1);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(TaskState::kHostError, result->state);
+  EXPECT_NE(std::string::npos, result->error.find("No such file"));
+}
+
 TEST_F(PlayerTest, ResultIsResentUntilAcknowledged) {
   resend_ms_ = 100;
   Greet();

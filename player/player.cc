@@ -297,23 +297,21 @@ Status Player::RunTimers() {
   return Status();
 }
 
-// Spawns before sending: a picked task's process starts as soon as its
-// start is durable, and the turn's messages (its `accepted` among them)
-// leave after the spawns, while the scores run. Everything in the outbox is
-// committed by then: a spawn failure's result is journaled and committed by
-// the next round before anything is sent.
+// Sends before spawning: the turn's results reach the conductor before the
+// spawns (each blocks until its exec), so it can refill the freed slots
+// meanwhile. (Spawning first, to start a lone task ~0.1 ms sooner, made no
+// difference measurable over the noise and delays results under load.)
 Status Player::Settle() {
   for (;;) {
     Status s = board_->StartReady();
     if (s.ok()) s = journal_->CommitUrgent();
     if (!s.ok()) return s;
     NoteJournalPending();
-    if (!board_->HasStarted()) break;
+    SendOutbox();
+    if (!board_->HasStarted()) return Status();
     s = board_->SpawnStarted();  // Failures queue results: settle again
     if (!s.ok()) return s;
   }
-  SendOutbox();
-  return Status();
 }
 
 void Player::NoteJournalPending() {

@@ -224,14 +224,6 @@ TEST_F(PlayerTest, TaskIsAcceptedRunAndItsResultSent) {
   EXPECT_EQ(TaskState::kOk, ExpectResult(1)->state);
 }
 
-// The process starts as soon as its start is durable; `accepted` leaves
-// after the spawn, while the score runs.
-TEST_F(PlayerTest, TaskIsSpawnedBeforeItsAcceptedIsSent) {
-  Greet();
-  Give(1);
-  EXPECT_EQ((std::vector<broker::TaskId>{1}), fake_->started());
-}
-
 TEST_F(PlayerTest, TaskThatCannotStartIsAcceptedThenEndsHostError) {
   Greet();
   fake_->FailStarts("No such file or directory");

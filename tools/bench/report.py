@@ -131,7 +131,7 @@ def flatten(prefix, value):
         for i, item in enumerate(value):
             yield from flatten("%s[%d]" % (prefix, i), item)
     elif isinstance(value, float):
-        yield prefix, "%.4g" % value
+        yield prefix, "%.0f" % value if abs(value) >= 1000 else "%.4g" % value
     else:
         yield prefix, value
 

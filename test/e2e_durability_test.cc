@@ -14,7 +14,9 @@
 #include <sstream>
 
 #include "broker/audience_protocol.h"
+#include "common/sqlite.h"
 #include "test/cluster.h"
+#include "test/file_watch.h"
 
 namespace orchestra::test {
 namespace {
@@ -130,6 +132,17 @@ class DurabilityTest : public testing::Test {
     if (proc) closedir(proc);
     return alive;
   }
+  // Rows in a player's journal as committed, read beside the player; -1
+  // if it cannot be read.
+  static int JournalRows(const std::string& path) {
+    auto db = common::Database::OpenReadOnly(path);
+    if (!db.ok()) return -1;
+    auto count = db.value().Prepare("SELECT count(*) FROM tasks");
+    if (!count.ok()) return -1;
+    common::Result<bool> row = count.value().Step();
+    if (!row.ok() || !row.value()) return -1;
+    return static_cast<int>(count.value().Int(0));
+  }
   bool WaitForPlayerLog(const std::string& player, const std::string& pattern,
                         size_t from = 0) {
     return cluster_.player(player)->WaitForLog(pattern, 20s, from).has_value();
@@ -173,6 +186,26 @@ TEST_F(DurabilityTest, PlayerKilledDuringALongTaskReportsItLostNeverRunsItAgain)
   JobRecord record = Wait(job);
   EXPECT_EQ(JobState::kFail, record.state);
   EXPECT_EQ(TaskState::kLost, record.tasks[0].state);
+  EXPECT_EQ(1u, Runs().size());
+  EXPECT_EQ(1, Runs().begin()->second);
+}
+
+// A player commits the forgetting of an acknowledged result with its next
+// journal write (or a second later), not on its own: a crash in between
+// only makes it resend a result the conductor already has, which the
+// conductor acknowledges again. Nothing is lost and nothing runs twice.
+TEST_F(DurabilityTest, PlayerKilledRightAfterAnAcknowledgedResultKeepsTheJob) {
+  Start();
+  JobId job = Submit(broker::Scope::kAll, {"p1"});
+  ASSERT_EQ(JobState::kOk, Wait(job).state);
+  cluster_.player("p1")->Signal(SIGKILL);
+  cluster_.player("p1")->Wait(10s);
+  ASSERT_TRUE(cluster_.StartPlayer("p1"));
+  const std::string journal = cluster_.dir() + "/p1.db";
+  EXPECT_TRUE(WaitForFiles(cluster_.dir(), [&] {
+    return JournalRows(journal) == 0;  // Acknowledged (again), forgotten
+  }));
+  EXPECT_EQ(JobState::kOk, Wait(job).state);
   EXPECT_EQ(1u, Runs().size());
   EXPECT_EQ(1, Runs().begin()->second);
 }

@@ -176,8 +176,8 @@ TimeMs Player::PollTimeout(TimeMs now) const {
   for (TimeMs deadline :
        {session_.NextDeadline(), runner_->NextDeadline(),
         session_.live() ? board_->NextResend(seams_.result_resend_ms) : 0,
-       notifier_.NextKeepAlive(),
-       forgets_since_ > 0 ? forgets_since_ + seams_.forget_commit_ms : 0}) {
+        notifier_.NextKeepAlive(),
+        forgets_since_ > 0 ? forgets_since_ + seams_.forget_commit_ms : 0}) {
     if (deadline > 0) next = std::min(next, deadline);
   }
   return std::max<TimeMs>(0, next - now);

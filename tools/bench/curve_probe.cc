@@ -70,8 +70,8 @@ Status CurveProbe::Start() {
   if (!client.ok()) return client.status();
   std::promise<Result<std::string>> bound;
   std::future<Result<std::string>> address = bound.get_future();
-  router_thread_ = std::thread(ServeEchoes, server.value().secret_key,
-                               std::move(bound));
+  router_thread_ =
+      std::thread(ServeEchoes, server.value().secret_key, std::move(bound));
   Result<std::string> endpoint = address.get();
   if (!endpoint.ok()) return endpoint.status();
   broker::EndpointOptions options;

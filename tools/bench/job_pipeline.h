@@ -18,8 +18,8 @@ namespace orchestra::bench {
 
 struct PipelineRun {
   int jobs = 0;
-  int failed = 0;          // Finished, but not OK
-  double seconds = 0;      // First submit to last final reply
+  int failed = 0;                        // Finished, but not OK
+  double seconds = 0;                    // First submit to last final reply
   std::map<std::string, int> by_player;  // Tasks run, by player
 };
 
@@ -36,13 +36,12 @@ class JobPipeline {
 
  private:
   common::Status Submit();
-  common::Status OnReply(const broker::AudienceReply& reply,
-                         PipelineRun* run);
+  common::Status OnReply(const broker::AudienceReply& reply, PipelineRun* run);
 
   broker::AudienceClient* client_;
   broker::SubmitRequest job_;
   int in_flight_;
-  int outstanding_ = 0;         // Submitted jobs not yet finished
+  int outstanding_ = 0;            // Submitted jobs not yet finished
   std::map<int64_t, bool> waits_;  // Request id -> is it a wait?
 };
 

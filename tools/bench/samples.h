@@ -11,7 +11,10 @@ namespace orchestra::bench {
 
 class Samples {
  public:
-  void Add(double micros) { values_.push_back(micros); sorted_ = false; }
+  void Add(double micros) {
+    values_.push_back(micros);
+    sorted_ = false;
+  }
   size_t size() const { return values_.size(); }
 
   // The value at quantile `q` (0..1) of the samples so far; 0 if none.

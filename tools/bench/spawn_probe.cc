@@ -19,7 +19,8 @@ Status SpawnProbe::SpawnAndReap(int count) const {
   char* envp[] = {nullptr};
   for (int i = 0; i < count; ++i) {
     pid_t pid;
-    int rc = ::posix_spawn(&pid, program_.c_str(), nullptr, nullptr, argv, envp);
+    int rc =
+        ::posix_spawn(&pid, program_.c_str(), nullptr, nullptr, argv, envp);
     if (rc != 0) return Status::FromErrno("posix_spawn " + program_, rc);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
@@ -36,9 +37,8 @@ Result<double> SpawnProbe::Rate(int count, int threads) const {
   std::vector<std::thread> running;
   Stopwatch watch;
   for (int t = 0; t < threads; ++t)
-    running.emplace_back([this, count, &outcomes, t] {
-      outcomes[t] = SpawnAndReap(count);
-    });
+    running.emplace_back(
+        [this, count, &outcomes, t] { outcomes[t] = SpawnAndReap(count); });
   for (std::thread& thread : running) thread.join();
   const double seconds = watch.Seconds();
   for (const Status& s : outcomes) {

@@ -14,7 +14,8 @@ class Stopwatch {
   void Restart() { start_ = std::chrono::steady_clock::now(); }
   double Seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                         start_).count();
+                                         start_)
+        .count();
   }
   double Micros() const { return Seconds() * 1e6; }
 

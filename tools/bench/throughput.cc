@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   options.endpoint = argv[1];
   auto client = broker::AudienceClient::Connect(options);
   if (!client.ok()) {
-    std::fprintf(stderr, "throughput: %s\n", client.status().ToString().c_str());
+    std::fprintf(stderr, "throughput: %s\n",
+                 client.status().ToString().c_str());
     return 3;
   }
   broker::SubmitRequest job;

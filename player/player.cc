@@ -290,10 +290,6 @@ Status Player::RunTimers() {
     if (!s.ok()) return s;
   }
   if (session_.live()) board_->ResendResults(now, seams_.result_resend_ms);
-  if (forgets_since_ > 0 && now >= forgets_since_ + seams_.forget_commit_ms) {
-    forgets_since_ = 0;
-    return journal_->Commit();
-  }
   return Status();
 }
 
@@ -304,7 +300,8 @@ Status Player::RunTimers() {
 Status Player::Settle() {
   for (;;) {
     Status s = board_->StartReady();
-    if (s.ok()) s = journal_->CommitUrgent();
+    if (s.ok())
+      s = ForgetsDue() ? journal_->Commit() : journal_->CommitUrgent();
     if (!s.ok()) return s;
     NoteJournalPending();
     SendOutbox();
@@ -312,6 +309,11 @@ Status Player::Settle() {
     s = board_->SpawnStarted();  // Failures queue results: settle again
     if (!s.ok()) return s;
   }
+}
+
+bool Player::ForgetsDue() const {
+  return forgets_since_ > 0 &&
+         clock_.Monotonic() >= forgets_since_ + seams_.forget_commit_ms;
 }
 
 void Player::NoteJournalPending() {

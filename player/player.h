@@ -74,6 +74,7 @@ class Player {
   common::Status OnSessionError(const broker::SessionError& error);
   common::Status RunTimers();
   common::Status Settle();
+  bool ForgetsDue() const;
   void NoteJournalPending();
   void SendOutbox();
   void Send(const broker::PlayerMessage& message);

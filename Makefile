@@ -88,6 +88,12 @@ $(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
                                $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
+BENCH_LOAD := tools/bench/load.cc tools/bench/fleet.cc \
+              tools/bench/player_shard.cc tools/bench/conductor_process.cc
+$(BIN)/orchestra-bench-load: $(call obj,$(BENCH_LOAD)) \
+                            $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
@@ -134,7 +140,8 @@ stop:
 
 # The benchmark: a table on stdout, the same figures in build/bench.json.
 bench: deps
-	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency
+	$(MAKE) -j$(JOBS) all $(BIN)/orchestra-bench-latency \
+	  $(BIN)/orchestra-bench-load
 	tools/bench/run-bench
 
 # A longer retention soak than `make test` runs: the database's size round

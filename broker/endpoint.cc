@@ -155,6 +155,22 @@ Status Endpoint::SendTo(const std::string& peer, bool request_style,
   }
 }
 
+int Endpoint::fd() {
+  try {
+    return socket_.get(zmq::sockopt::fd);
+  } catch (const zmq::error_t& e) {
+    return -1;
+  }
+}
+
+bool Endpoint::HasInput() {
+  try {
+    return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+  } catch (const zmq::error_t& e) {
+    return false;
+  }
+}
+
 Status Endpoint::Send(const std::string& payload) {
   try {
     if (!socket_.send(zmq::buffer(payload), zmq::send_flags::dontwait))

@@ -71,6 +71,11 @@ class Endpoint {
   const std::string& name() const { return name_; }
   // The libzmq socket handle, for Poller.
   void* handle() { return socket_.handle(); }
+  // The socket's signalling descriptor (ZMQ_FD), for an epoll set: it turns
+  // readable when the socket may have news; then call HasInput() and drain.
+  int fd();
+  // True when a message waits (ZMQ_EVENTS); resets fd()'s signal.
+  bool HasInput();
 
  private:
   Endpoint(Context* context, int type, std::string name);

@@ -10,7 +10,7 @@
 //               idle CPU, and the time for 1 and for 10 `all` jobs over N.
 //
 //   orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]
-//       [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]
+//       [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]
 //       [--idle-seconds S] [--per-shard N] [--keep DIR]
 
 #include <getopt.h>
@@ -47,6 +47,7 @@ struct Flags {
   std::string keep;  // use this directory and leave it behind
   int jobs = 20000;
   int players = 100;
+  int targets = 4;  // players listed in each `one` job
   int slots = 64;
   int window = 256;
   int all_jobs = 200;
@@ -57,7 +58,7 @@ struct Flags {
 
 const char kUsage[] =
     "usage: orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]\n"
-    "    [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]\n"
+    "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]\n"
     "    [--idle-seconds S] [--per-shard N] [--keep DIR]\n";
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -65,6 +66,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       {"conductor", required_argument, nullptr, 'c'},
       {"jobs", required_argument, nullptr, 'j'},
       {"players", required_argument, nullptr, 'p'},
+      {"targets", required_argument, nullptr, 't'},
       {"slots", required_argument, nullptr, 's'},
       {"window", required_argument, nullptr, 'w'},
       {"all-jobs", required_argument, nullptr, 'a'},
@@ -79,6 +81,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       case 'c': f->conductor = optarg; break;
       case 'j': f->jobs = std::atoi(optarg); break;
       case 'p': f->players = std::atoi(optarg); break;
+      case 't': f->targets = std::max(1, std::atoi(optarg)); break;
       case 's': f->slots = std::atoi(optarg); break;
       case 'w': f->window = std::max(1, std::atoi(optarg)); break;
       case 'a': f->all_jobs = std::atoi(optarg); break;
@@ -253,10 +256,15 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
     return Status::Unavailable("bench", "players did not all connect");
   auto client = Audience(conductor);
   if (!client.ok()) return client.status();
+  // Job i lists `targets` players from player i * targets on: the fleet
+  // shares the work and each job still has a choice of players.
   std::vector<broker::SubmitRequest> ones(flags.jobs);
-  for (auto& submit : ones) {
-    submit.score = "noop";
-    submit.players = AllJob(flags.players).players;
+  const int targets = std::min(flags.targets, flags.players);
+  for (size_t i = 0; i < ones.size(); ++i) {
+    ones[i].score = "noop";
+    for (int k = 0; k < targets; ++k)
+      ones[i].players.push_back(
+          PlayerName((i * targets + k) % static_cast<size_t>(flags.players)));
   }
   const double cpu0 = conductor.CpuSeconds().value();
   Note("bench: %s\n", "throughput: " + std::to_string(flags.jobs) +
@@ -289,12 +297,13 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
   char text[512];
   std::snprintf(
       text, sizeof text,
-      "{\"players\": %d, \"slots\": %d, \"window\": %d, \"one\": %s, "
+      "{\"players\": %d, \"targets\": %d, \"slots\": %d, \"window\": %d, "
+      "\"one\": %s, "
       "\"all\": %s, \"conductor_cpu_us_per_task_one\": %.1f, "
       "\"conductor_cpu_us_per_task_all\": %.1f, \"durable_ok_tasks\": %lld, "
       "\"durable_ok_jobs\": %lld, \"expected_tasks\": %lld, "
       "\"expected_jobs\": %d}",
-      flags.players, flags.slots, flags.window, RateJson(one.value()).c_str(),
+      flags.players, targets, flags.slots, flags.window, RateJson(one.value()).c_str(),
       RateJson(all.value()).c_str(), (cpu1 - cpu0) * 1e6 / flags.jobs,
       (cpu2 - cpu1) * 1e6 / (int64_t{flags.all_jobs} * flags.players),
       static_cast<long long>(ok_tasks.value()),

@@ -72,7 +72,11 @@ $(BUILD)/libplayer.a: $(call obj,$(PLAYER))
 $(BUILD)/libtools.a: $(call obj,$(filter-out tools/main.cc,$(TOOLS)))
 	$(AR) rcs $@ $^
 
-$(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o $(BUILD)/libconductor.a \
+# broker/sodium_memory.cc replaces libsodium's guarded allocator with the
+# plain heap (the reasons are in that file): linked into the conductor and
+# the load bench only, never into a library.
+$(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o \
+                         $(BUILD)/broker/sodium_memory.o $(BUILD)/libconductor.a \
                          $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
@@ -89,7 +93,8 @@ $(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
 BENCH_LOAD := tools/bench/load.cc tools/bench/fleet.cc \
-              tools/bench/player_shard.cc tools/bench/conductor_process.cc
+              tools/bench/player_shard.cc tools/bench/conductor_process.cc \
+              broker/sodium_memory.cc
 $(BIN)/orchestra-bench-load: $(call obj,$(BENCH_LOAD)) \
                             $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)

@@ -65,6 +65,7 @@ Status Endpoint::Configure(const EndpointOptions& options) {
     socket_.set(zmq::sockopt::reconnect_ivl, options.reconnect_ms);
     socket_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_max_ms);
     if (options.immediate) socket_.set(zmq::sockopt::immediate, 1);
+    if (options.backlog > 0) socket_.set(zmq::sockopt::backlog, options.backlog);
     if (!options.zap_domain.empty())
       socket_.set(zmq::sockopt::zap_domain, options.zap_domain);
     if (!options.curve_server_secret.empty()) {

@@ -31,6 +31,7 @@ struct EndpointOptions {
   int reconnect_ms = 100;                 // first reconnect delay (DEALER)
   int reconnect_max_ms = 5000;            // back-off ceiling (DEALER)
   bool immediate = false;                 // queue only on live connections
+  int backlog = 0;  // ZMQ_BACKLOG, pending connections (binds); 0: libzmq's 100
   int linger_ms = 0;
 };
 

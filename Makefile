@@ -29,7 +29,7 @@ BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
              broker/authenticator.cc
-BROKER    += broker/audience_client.cc broker/json.cc
+BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/job_board.cc \

@@ -329,12 +329,14 @@ Result<double> ConnectTime(Fleet* fleet, int64_t count, int64_t start_ns) {
 struct FanOut {
   double reach = 0;   // until the last player received its task
   double finish = 0;  // until the wait reply said the job finished
+  double cpu = 0;     // the conductor's CPU seconds meanwhile
 };
 
 // One `all` job over `n` players: submit, then wait for its end.
 Result<FanOut> OneAllJob(broker::AudienceClient* client, Fleet* fleet,
-                         size_t n) {
+                         const ConductorProcess& conductor, size_t n) {
   const int64_t tasks = fleet->Totals().tasks;
+  const double cpu = conductor.CpuSeconds().value();
   const int64_t start = MonotonicNs();
   auto reply = client->Call(AllJob(n), 60000);
   if (!reply.ok()) return reply.status();
@@ -347,6 +349,7 @@ Result<FanOut> OneAllJob(broker::AudienceClient* client, Fleet* fleet,
     return Status::Internal("bench", "the all job did not end OK");
   FanOut f;
   f.finish = Seconds(start, MonotonicNs());
+  f.cpu = conductor.CpuSeconds().value() - cpu;
   if (!WaitUntil([&] { return fleet->Totals().tasks >= tasks + int64_t(n); },
                  10))
     return Status::Internal("bench", "tasks missing");
@@ -363,60 +366,81 @@ double IdleCpu(const ConductorProcess& conductor, int seconds) {
   return 100.0 * (after - before) / Seconds(start, MonotonicNs());
 }
 
-// The figures for `n` connected players.
-Result<std::string> FleetPhase(const Flags& flags, const std::string& dir,
-                               const std::vector<broker::CurveKeyPair>& keys,
-                               size_t n) {
-  Note("bench: %s\n", "fleet of " + std::to_string(n) + " players");
-  Result<std::string> server = PreparePhase(dir, keys, n);
-  if (!server.ok()) return server.status();
-  ConductorProcess conductor(flags.conductor, dir);
-  Status s = conductor.Start();
+// What one fleet size measured.
+struct FleetFigures {
+  size_t players = 0;
+  double connect_s = 0, reconnect_s = 0;
+  int64_t rss_idle = 0, rss_connected = 0, rss_after_jobs = 0;
+  int64_t rss_after_restart = 0, beats = 0;
+  double idle_cpu_percent = 0;
+  FanOut one;
+  Rate ten;
+  double ten_cpu = 0;
+};
+
+// Connects `mine` from a fresh fleet; the connect time, memory, idle CPU.
+Status MeasureConnected(const Flags& flags, const ConductorProcess& conductor,
+                        Fleet* fleet,
+                        const std::vector<broker::CurveKeyPair>& mine,
+                        FleetFigures* f) {
+  const int64_t start = MonotonicNs();
+  Status s = fleet->Start(mine);
   if (!s.ok()) return s;
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  Result<int64_t> rss0 = conductor.ResidentBytes();
-  if (!rss0.ok()) return rss0.status();
-  bench::ShardSettings settings{conductor.player_endpoint(), server.value(), 4,
-                                "noop"};
-  const std::vector<broker::CurveKeyPair> mine(keys.begin(), keys.begin() + n);
-  auto fleet = std::make_unique<Fleet>(settings, flags.per_shard);
-  int64_t start = MonotonicNs();
-  s = fleet->Start(mine);
-  if (!s.ok()) return s;
-  Result<double> first = ConnectTime(fleet.get(), n, start);
-  if (!first.ok()) return first.status();
+  Result<double> connect = ConnectTime(fleet, mine.size(), start);
+  if (!connect.ok()) return connect.status();
+  f->connect_s = connect.value();
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  Result<int64_t> rss1 = conductor.ResidentBytes();
-  if (!rss1.ok()) return rss1.status();
-  const int64_t beats0 = fleet->Totals().heartbeats;
-  const double idle = IdleCpu(conductor, flags.idle_seconds);
-  const int64_t beats = fleet->Totals().heartbeats - beats0;
+  f->rss_connected = conductor.ResidentBytes().value();
+  const int64_t beats = fleet->Totals().heartbeats;
+  f->idle_cpu_percent = IdleCpu(conductor, flags.idle_seconds);
+  f->beats = fleet->Totals().heartbeats - beats;
+  return Status();
+}
+
+// One `all` job over the fleet, then ten at once.
+Status MeasureJobs(const ConductorProcess& conductor, Fleet* fleet,
+                   FleetFigures* f) {
   auto client = Audience(conductor);
   if (!client.ok()) return client.status();
-  Result<FanOut> fan = OneAllJob(client.value().get(), fleet.get(), n);
-  if (!fan.ok()) return fan.status();
-  Result<Rate> ten = Pump(client.value().get(), fleet.get(),
-                          std::vector<broker::SubmitRequest>(10, AllJob(n)),
-                          int64_t{10} * static_cast<int64_t>(n), 10);
+  Result<FanOut> one =
+      OneAllJob(client.value().get(), fleet, conductor, f->players);
+  if (!one.ok()) return one.status();
+  f->one = one.value();
+  const double cpu = conductor.CpuSeconds().value();
+  Result<Rate> ten =
+      Pump(client.value().get(), fleet,
+           std::vector<broker::SubmitRequest>(10, AllJob(f->players)),
+           int64_t{10} * static_cast<int64_t>(f->players), 10);
   if (!ten.ok()) return ten.status();
-  Result<int64_t> rss2 = conductor.ResidentBytes();
-  client.value().reset();
-  // A restart: the players keep trying while the conductor is down and
-  // all connect again (Curve handshake and hello) once it is back.
-  s = conductor.Stop();
+  f->ten = ten.value();
+  f->ten_cpu = conductor.CpuSeconds().value() - cpu;
+  f->rss_after_jobs = conductor.ResidentBytes().value();
+  return Status();
+}
+
+// A restart: the players keep trying while the conductor is down, and all
+// connect again (Curve handshake, hello) once it is back.
+Status MeasureRestart(ConductorProcess* conductor,
+                      const bench::ShardSettings& settings, size_t per_shard,
+                      const std::vector<broker::CurveKeyPair>& mine,
+                      FleetFigures* f) {
+  Status s = conductor->Stop();
   if (!s.ok()) return s;
-  fleet = std::make_unique<Fleet>(settings, flags.per_shard);
-  s = fleet->Start(mine);
+  Fleet fleet(settings, per_shard);
+  s = fleet.Start(mine);
   if (!s.ok()) return s;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  start = MonotonicNs();
-  s = conductor.Start();
+  const int64_t start = MonotonicNs();
+  s = conductor->Start();
   if (!s.ok()) return s;
-  Result<double> again = ConnectTime(fleet.get(), n, start);
+  Result<double> again = ConnectTime(&fleet, mine.size(), start);
   if (!again.ok()) return again.status();
-  Result<int64_t> rss3 = conductor.ResidentBytes();
-  (void)conductor.Stop();
-  fleet->Stop();
+  f->reconnect_s = again.value();
+  f->rss_after_restart = conductor->ResidentBytes().value();
+  return conductor->Stop();
+}
+
+std::string FleetJson(const FleetFigures& f, int idle_seconds) {
   char text[1024];
   std::snprintf(
       text, sizeof text,
@@ -426,17 +450,65 @@ Result<std::string> FleetPhase(const Flags& flags, const std::string& dir,
       "\"rss_after_restart_bytes\": %lld, \"idle_cpu_percent\": %.2f, "
       "\"idle_seconds\": %d, \"player_heartbeats\": %lld, "
       "\"all_job_reach_s\": %.3f, \"all_job_finish_s\": %.3f, "
-      "\"ten_all_jobs_s\": %.3f, \"ten_all_jobs_tasks_per_s\": %.0f}",
-      n, first.value(), again.value(), static_cast<long long>(rss0.value()),
-      static_cast<long long>(rss1.value()),
-      static_cast<double>(rss1.value() - rss0.value()) / n,
-      static_cast<long long>(rss2.ok() ? rss2.value() : 0),
-      static_cast<long long>(rss3.ok() ? rss3.value() : 0), idle,
-      flags.idle_seconds, static_cast<long long>(beats), fan.value().reach,
-      fan.value().finish, ten.value().seconds,
-      ten.value().tasks / ten.value().seconds);
-  Note("bench: %s\n", text);
-  return std::string(text);
+      "\"all_job_conductor_cpu_s\": %.3f, \"ten_all_jobs_s\": %.3f, "
+      "\"ten_all_jobs_tasks_per_s\": %.0f, "
+      "\"ten_all_jobs_conductor_cpu_s\": %.3f}",
+      f.players, f.connect_s, f.reconnect_s,
+      static_cast<long long>(f.rss_idle),
+      static_cast<long long>(f.rss_connected),
+      static_cast<double>(f.rss_connected - f.rss_idle) / f.players,
+      static_cast<long long>(f.rss_after_jobs),
+      static_cast<long long>(f.rss_after_restart), f.idle_cpu_percent,
+      idle_seconds, static_cast<long long>(f.beats), f.one.reach,
+      f.one.finish, f.one.cpu, f.ten.seconds, f.ten.tasks / f.ten.seconds,
+      f.ten_cpu);
+  return text;
+}
+
+// The figures for `n` connected players.
+Result<FleetFigures> FleetPhase(const Flags& flags, const std::string& dir,
+                                const std::vector<broker::CurveKeyPair>& keys,
+                                size_t n) {
+  Note("bench: %s\n", "fleet of " + std::to_string(n) + " players");
+  Result<std::string> server = PreparePhase(dir, keys, n);
+  if (!server.ok()) return server.status();
+  ConductorProcess conductor(flags.conductor, dir);
+  Status s = conductor.Start();
+  if (!s.ok()) return s;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  FleetFigures f;
+  f.players = n;
+  f.rss_idle = conductor.ResidentBytes().value();
+  bench::ShardSettings settings{conductor.player_endpoint(), server.value(), 4,
+                                "noop"};
+  const std::vector<broker::CurveKeyPair> mine(keys.begin(), keys.begin() + n);
+  {
+    Fleet fleet(settings, flags.per_shard);
+    s = MeasureConnected(flags, conductor, &fleet, mine, &f);
+    if (s.ok()) s = MeasureJobs(conductor, &fleet, &f);
+    if (!s.ok()) return s;
+  }
+  s = MeasureRestart(&conductor, settings, flags.per_shard, mine, &f);
+  if (!s.ok()) return s;
+  Note("bench: %s\n", FleetJson(f, flags.idle_seconds));
+  return f;
+}
+
+// The fleet figures as a table, on stderr.
+void PrintTable(const std::vector<FleetFigures>& fleets) {
+  std::fprintf(stderr,
+               "%8s %9s %9s %9s %7s %9s %9s %8s %9s %8s\n", "players",
+               "connect", "restart", "B/player", "idle%", "1x reach",
+               "1x end", "1x cpu", "10x end", "10x cpu");
+  for (const FleetFigures& f : fleets) {
+    std::fprintf(stderr,
+                 "%8zu %8.2fs %8.2fs %9.0f %6.1f%% %8.3fs %8.3fs %7.3fs "
+                 "%8.3fs %7.3fs\n",
+                 f.players, f.connect_s, f.reconnect_s,
+                 static_cast<double>(f.rss_connected - f.rss_idle) / f.players,
+                 f.idle_cpu_percent, f.one.reach, f.one.finish, f.one.cpu,
+                 f.ten.seconds, f.ten_cpu);
+  }
 }
 
 int Main(int argc, char** argv) {
@@ -469,16 +541,19 @@ int Main(int argc, char** argv) {
     json += ", \"throughput\": " + t.value();
   }
   json += ", \"fleet\": [";
+  std::vector<FleetFigures> fleets;
   for (size_t i = 0; i < flags.fleet.size(); ++i) {
     const size_t n = static_cast<size_t>(flags.fleet[i]);
-    Result<std::string> f =
+    Result<FleetFigures> f =
         FleetPhase(flags, dir + "/fleet-" + std::to_string(n), keys, n);
     if (!f.ok()) {
       Note("bench: fleet failed: %s\n", f.status().ToString());
       return 1;
     }
-    json += (i ? ", " : "") + f.value();
+    json += (i ? ", " : "") + FleetJson(f.value(), flags.idle_seconds);
+    fleets.push_back(f.value());
   }
+  if (!fleets.empty()) PrintTable(fleets);
   json += "]}";
   std::printf("%s\n", json.c_str());
   if (flags.keep.empty()) {

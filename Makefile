@@ -99,7 +99,10 @@ $(BIN)/orchestra-bench-load: $(call obj,$(BENCH_LOAD)) \
                             $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
-$(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(LIBS)
+# The unit tests link broker/sodium_memory.o as the conductor does (its
+# test checks that the whole process uses it).
+$(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(BUILD)/broker/sodium_memory.o \
+                  $(LIBS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
 $(BIN)/e2e_tests: $(call obj,$(E2E_TESTS)) $(LIBS)

@@ -217,17 +217,17 @@ void Player::Rescan() {
 }
 
 // A new connection (the first, or one after the conductor restarted or the
-// network dropped) is greeted at once: a restarted conductor knows no
-// session until our hello, and waiting for the next heartbeat to be
-// answered with hello_required would keep a whole fleet away for up to a
-// heartbeat interval.
+// network dropped) is greeted at once (see Session::OnConnected): a
+// restarted conductor knows no session until our hello, and waiting for
+// the next heartbeat to be answered with hello_required would keep a whole
+// fleet away for up to a heartbeat interval.
 void Player::HandleSocketEvents() {
   int event = 0;
   int value = 0;
   while (monitor_->TryRead(&event, &value)) {
     if (!broker::SocketMonitor::IsHandshakeSucceeded(event)) continue;
-    common::LogDebug("connected to the conductor; hello at once");
-    session_.Restart(clock_.Monotonic(), /*at_once=*/true);
+    common::LogDebug("connected to the conductor");
+    session_.OnConnected(clock_.Monotonic());
   }
 }
 

@@ -238,6 +238,21 @@ std::string RateJson(const Rate& r) {
   return text;
 }
 
+// `flags.jobs` `one` jobs; job i lists `targets` players from player
+// i * targets on: the fleet shares the work and each job still has a
+// choice of players.
+std::vector<broker::SubmitRequest> OneJobs(const Flags& flags) {
+  std::vector<broker::SubmitRequest> ones(flags.jobs);
+  const size_t targets = std::min(flags.targets, flags.players);
+  for (size_t i = 0; i < ones.size(); ++i) {
+    ones[i].score = "noop";
+    for (size_t k = 0; k < targets; ++k)
+      ones[i].players.push_back(
+          PlayerName((i * targets + k) % static_cast<size_t>(flags.players)));
+  }
+  return ones;
+}
+
 // Dispatch throughput through `flags.players` players.
 Result<std::string> Throughput(const Flags& flags, const std::string& dir,
                                const std::vector<broker::CurveKeyPair>& keys) {
@@ -256,16 +271,8 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
     return Status::Unavailable("bench", "players did not all connect");
   auto client = Audience(conductor);
   if (!client.ok()) return client.status();
-  // Job i lists `targets` players from player i * targets on: the fleet
-  // shares the work and each job still has a choice of players.
-  std::vector<broker::SubmitRequest> ones(flags.jobs);
+  std::vector<broker::SubmitRequest> ones = OneJobs(flags);
   const int targets = std::min(flags.targets, flags.players);
-  for (size_t i = 0; i < ones.size(); ++i) {
-    ones[i].score = "noop";
-    for (int k = 0; k < targets; ++k)
-      ones[i].players.push_back(
-          PlayerName((i * targets + k) % static_cast<size_t>(flags.players)));
-  }
   const double cpu0 = conductor.CpuSeconds().value();
   Note("bench: %s\n", "throughput: " + std::to_string(flags.jobs) +
                           " one jobs over " + std::to_string(flags.players) +
@@ -287,12 +294,11 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
   ::kill(conductor.pid(), SIGKILL);
   (void)conductor.Stop();
   fleet.Stop();
-  const std::string db = dir + "/conductor.db";
-  Result<int64_t> ok_tasks =
-      Count(db, "SELECT count(*) FROM tasks WHERE state = 'OK'");
-  Result<int64_t> ok_jobs =
-      Count(db, "SELECT count(*) FROM jobs WHERE state = 'OK'");
+  Result<int64_t> ok_tasks = Count(
+      dir + "/conductor.db", "SELECT count(*) FROM tasks WHERE state = 'OK'");
   if (!ok_tasks.ok()) return ok_tasks.status();
+  Result<int64_t> ok_jobs = Count(
+      dir + "/conductor.db", "SELECT count(*) FROM jobs WHERE state = 'OK'");
   if (!ok_jobs.ok()) return ok_jobs.status();
   char text[512];
   std::snprintf(

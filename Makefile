@@ -29,7 +29,7 @@ BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
              broker/authenticator.cc
-BROKER    += broker/audience_client.cc broker/json.cc
+BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/job_board.cc \
@@ -77,7 +77,11 @@ $(BUILD)/libplayer.a: $(call obj,$(PLAYER))
 $(BUILD)/libtools.a: $(call obj,$(filter-out tools/main.cc,$(TOOLS)))
 	$(AR) rcs $@ $^
 
-$(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o $(BUILD)/libconductor.a \
+# broker/sodium_memory.cc replaces libsodium's guarded allocator with the
+# plain heap (the reasons are in that file): linked into the conductor and
+# the load bench only, never into a library.
+$(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o \
+                         $(BUILD)/broker/sodium_memory.o $(BUILD)/libconductor.a \
                          $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
@@ -101,7 +105,17 @@ $(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \
                               $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
+BENCH_LOAD := tools/bench/load.cc tools/bench/fleet.cc \
+              tools/bench/player_shard.cc tools/bench/conductor_process.cc \
+              broker/sodium_memory.cc
+$(BIN)/orchestra-bench-load: $(call obj,$(BENCH_LOAD)) \
+                            $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(LDLIBS)
+# The unit tests link broker/sodium_memory.o as the conductor does (its
+# test checks that the whole process uses it).
 $(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(BUILD)/tools/bench/samples.o \
+                  $(BUILD)/broker/sodium_memory.o \
                   $(LIBS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
@@ -147,10 +161,10 @@ stop:
 	@tools/run-cluster stop
 
 # The benchmark: a table on stdout, the same figures in $(BUILD)/bench.json
-# (see tools/bench/run-bench). orchestra-bench-load, once it exists, joins
-# BENCH_TOOLS and run-bench merges its figures under "load".
+# (see tools/bench/run-bench; orchestra-bench-load's figures go under
+# "load").
 BENCH_TOOLS := $(BIN)/orchestra-bench-limits $(BIN)/orchestra-bench-latency \
-               $(BIN)/orchestra-bench-throughput
+               $(BIN)/orchestra-bench-throughput $(BIN)/orchestra-bench-load
 bench: deps
 	$(MAKE) -j$(JOBS) all $(BENCH_TOOLS)
 	BIN=$(BIN) BUILD=$(BUILD) tools/bench/run-bench

@@ -22,6 +22,7 @@
 #include "broker/curve_keys.h"
 #include "broker/endpoint.h"
 #include "broker/poller.h"
+#include "broker/socket_monitor.h"
 
 namespace orchestra::broker {
 
@@ -30,7 +31,6 @@ using common::Status;
 
 namespace {
 
-constexpr char kMonitorAddress[] = "inproc://audience-client-monitor";
 constexpr char kIpcPrefix[] = "ipc://";
 constexpr char kTcpPrefix[] = "tcp://";
 
@@ -92,52 +92,6 @@ Status LoadKeys(const ClientOptions& options, EndpointOptions* out) {
 
 // The reading end of zmq_socket_monitor: one PAIR socket, two frames per
 // event (event id and value; the peer address, which we ignore).
-class AudienceClient::Monitor {
- public:
-  explicit Monitor(Context* context) : socket_(context->zmq(), ZMQ_PAIR) {}
-
-  Status Attach(void* watched) {
-    if (zmq_socket_monitor(watched, kMonitorAddress, ZMQ_EVENT_ALL) != 0)
-      return Status::Internal("socket monitor", zmq_strerror(zmq_errno()));
-    try {
-      socket_.set(zmq::sockopt::linger, 0);
-      socket_.connect(kMonitorAddress);
-      return Status();
-    } catch (const zmq::error_t& e) {
-      return Status::Internal("socket monitor", e.what());
-    }
-  }
-
-  // The next event as {id, value}, or false when none is queued.
-  bool TryRead(int* event, int* value) {
-    try {
-      zmq::message_t head;
-      if (!socket_.recv(head, zmq::recv_flags::dontwait)) return false;
-      while (head.more()) {  // The address frame; always sent with the head.
-        zmq::message_t rest;
-        if (!socket_.recv(rest, zmq::recv_flags::dontwait) || !rest.more())
-          break;
-      }
-      uint16_t id = 0;
-      uint32_t data = 0;
-      if (head.size() >= 6) {
-        std::memcpy(&id, head.data(), 2);
-        std::memcpy(&data, static_cast<const char*>(head.data()) + 2, 4);
-      }
-      *event = id;
-      *value = static_cast<int>(data);
-      return true;
-    } catch (const zmq::error_t&) {
-      return false;
-    }
-  }
-
-  void* handle() { return socket_.handle(); }
-
- private:
-  zmq::socket_t socket_;
-};
-
 AudienceClient::AudienceClient(const ClientOptions& options)
     : options_(options), context_(std::make_unique<Context>()) {}
 
@@ -172,9 +126,10 @@ Status AudienceClient::Open() {
       Endpoint::Dealer(context_.get(), "audience client", socket_options);
   if (!dealer.ok()) return dealer.status();
   dealer_ = std::move(dealer.value());
-  monitor_ = std::make_unique<Monitor>(context_.get());
-  s = monitor_->Attach(dealer_->handle());
-  if (!s.ok()) return s;
+  Result<std::unique_ptr<SocketMonitor>> monitor =
+      SocketMonitor::Attach(context_.get(), dealer_.get());
+  if (!monitor.ok()) return monitor.status();
+  monitor_ = std::move(monitor.value());
   return dealer_->Connect(endpoint);
 }
 

@@ -23,6 +23,7 @@ namespace orchestra::broker {
 
 class Context;
 class Endpoint;
+class SocketMonitor;
 
 struct ClientOptions {
   // "ipc://PATH" or "tcp://HOST:PORT" (tcp needs both key files).
@@ -62,7 +63,6 @@ class AudienceClient {
   const std::string& endpoint() const { return options_.endpoint; }
 
  private:
-  class Monitor;  // Reads the DEALER's socket events (defined in the .cc).
   struct Received {
     AudienceReply reply;
     std::string bytes;
@@ -82,7 +82,7 @@ class AudienceClient {
   ClientOptions options_;
   std::unique_ptr<Context> context_;  // First: destroyed after the sockets.
   std::unique_ptr<Endpoint> dealer_;
-  std::unique_ptr<Monitor> monitor_;
+  std::unique_ptr<SocketMonitor> monitor_;  // the DEALER's socket events
   bool connected_ = false;     // The handshake succeeded; not lost since.
   bool transport_up_ = false;  // A transport connection was ever made.
   bool lost_ = false;          // Disconnected with replies outstanding.

@@ -13,7 +13,9 @@ class Context {
  public:
   // `io_threads` background threads move the bytes (one suffices for
   // thousands of peers; Curve handshakes are the cost).
-  explicit Context(int io_threads = 1);
+  // `max_sockets` bounds the sockets the context may hold (ZMQ_MAX_SOCKETS;
+  // libzmq's default is 1023).
+  explicit Context(int io_threads = 1, int max_sockets = 0);
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 

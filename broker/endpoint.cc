@@ -65,6 +65,7 @@ Status Endpoint::Configure(const EndpointOptions& options) {
     socket_.set(zmq::sockopt::reconnect_ivl, options.reconnect_ms);
     socket_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_max_ms);
     if (options.immediate) socket_.set(zmq::sockopt::immediate, 1);
+    if (options.backlog > 0) socket_.set(zmq::sockopt::backlog, options.backlog);
     if (!options.zap_domain.empty())
       socket_.set(zmq::sockopt::zap_domain, options.zap_domain);
     if (!options.curve_server_secret.empty()) {
@@ -152,6 +153,22 @@ Status Endpoint::SendTo(const std::string& peer, bool request_style,
     return Status();
   } catch (const zmq::error_t& e) {  // EHOSTUNREACH: the peer is gone
     return Status::Unavailable(name_, e.what());
+  }
+}
+
+int Endpoint::fd() {
+  try {
+    return socket_.get(zmq::sockopt::fd);
+  } catch (const zmq::error_t& e) {
+    return -1;
+  }
+}
+
+bool Endpoint::HasInput() {
+  try {
+    return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+  } catch (const zmq::error_t& e) {
+    return false;
   }
 }
 

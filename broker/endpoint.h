@@ -31,6 +31,7 @@ struct EndpointOptions {
   int reconnect_ms = 100;                 // first reconnect delay (DEALER)
   int reconnect_max_ms = 5000;            // back-off ceiling (DEALER)
   bool immediate = false;                 // queue only on live connections
+  int backlog = 0;  // ZMQ_BACKLOG, pending connections (binds); 0: libzmq's 100
   int linger_ms = 0;
 };
 
@@ -71,6 +72,11 @@ class Endpoint {
   const std::string& name() const { return name_; }
   // The libzmq socket handle, for Poller.
   void* handle() { return socket_.handle(); }
+  // The socket's signalling descriptor (ZMQ_FD), for an epoll set: it turns
+  // readable when the socket may have news; then call HasInput() and drain.
+  int fd();
+  // True when a message waits (ZMQ_EVENTS); resets fd()'s signal.
+  bool HasInput();
 
  private:
   Endpoint(Context* context, int type, std::string name);

@@ -1,6 +1,7 @@
 #include "common/files.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +93,18 @@ Status MakeDirectories(const std::string& path, int mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
     return Status::FromErrno(path, errno);
   return Status();
+}
+
+Result<uint64_t> RaiseOpenFileLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+    return Status::FromErrno("RLIMIT_NOFILE", errno);
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+      return Status::FromErrno("RLIMIT_NOFILE", errno);
+  }
+  return static_cast<uint64_t>(limit.rlim_cur);
 }
 
 }  // namespace orchestra::common

@@ -4,6 +4,7 @@
 #ifndef ORCHESTRA_COMMON_FILES_H_
 #define ORCHESTRA_COMMON_FILES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "common/result.h"
@@ -27,6 +28,11 @@ Status CheckPrivateFile(const std::string& path);
 
 // Creates directory `path` (and missing parents) with `mode`.
 Status MakeDirectories(const std::string& path, int mode);
+
+// Raises the soft limit on open descriptors (RLIMIT_NOFILE) to the hard
+// limit and returns the new soft limit: a daemon or tool with thousands of
+// peers needs a descriptor for each connection.
+Result<uint64_t> RaiseOpenFileLimit();
 
 }  // namespace orchestra::common
 

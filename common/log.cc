@@ -32,6 +32,9 @@ bool StderrIsJournal() {
 
 bool g_journal = StderrIsJournal();
 std::function<void(LogLevel, std::string_view)> g_sink;
+bool g_hold = false;
+std::string g_held;  // lines not yet written while held
+constexpr size_t kMaxHeldBytes = 64 << 10;
 
 int JournalPriority(LogLevel level) {
   switch (level) {
@@ -71,11 +74,29 @@ void Emit(LogLevel level, const char* fmt, va_list args) {
   }
   line += text;
   line += '\n';
+  if (g_hold) {
+    g_held += line;
+    if (level == LogLevel::kError || g_held.size() >= kMaxHeldBytes)
+      FlushLogLines();
+    return;
+  }
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }
 
 }  // namespace
+
+void HoldLogLines(bool hold) {
+  g_hold = hold;
+  if (!hold) FlushLogLines();
+}
+
+void FlushLogLines() {
+  if (g_held.empty()) return;
+  std::fwrite(g_held.data(), 1, g_held.size(), stderr);
+  std::fflush(stderr);
+  g_held.clear();
+}
 
 void InitLogging(std::string_view program, LogLevel level) {
   g_program = std::string(program);

@@ -34,6 +34,13 @@ void LogDebug(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 // control characters; returns it unchanged otherwise.
 std::string LogQuote(std::string_view text);
 
+// While held, lines gather in memory and FlushLogLines() writes them with
+// one write(2) (the conductor flushes at the end of each loop turn, where a
+// line a message costs a system call each); an error line, 64 KiB of lines
+// or HoldLogLines(false) flushes at once.
+void HoldLogLines(bool hold);
+void FlushLogLines();
+
 // Routes log lines to `sink` instead of stderr (tests); nullptr restores.
 void SetLogSinkForTest(std::function<void(LogLevel, std::string_view)> sink);
 

@@ -24,9 +24,9 @@ broker::Progress ProgressOf(const JobRecord& job) {
   return p;
 }
 
-// "alice" for the Peer-Address of an ipc peer, which libzmq ends with the
-// peer's credentials: "localhost:UID:GID:PID".
-std::string LocalUser(const std::string& peer_address) {
+// The UID field of the Peer-Address of an ipc peer, which libzmq ends with
+// the peer's credentials: "localhost:UID:GID:PID"; "" if there is none.
+std::string UidField(const std::string& peer_address) {
   std::vector<std::string> fields;
   size_t start = 0;
   for (size_t colon; (colon = peer_address.find(':', start)) !=
@@ -38,6 +38,13 @@ std::string LocalUser(const std::string& peer_address) {
   if (fields.size() < 4) return "";
   const std::string& field = fields[fields.size() - 3];
   if (!common::ParseInt64(field, 0, UINT32_MAX, &uid)) return "";
+  return field;
+}
+
+// "alice" for UID field `field`, or "uid:1234" for a UID without a name.
+std::string UserName(const std::string& field) {
+  int64_t uid = 0;
+  common::ParseInt64(field, 0, UINT32_MAX, &uid);
   struct passwd pw;
   struct passwd* found = nullptr;
   char buf[4096];
@@ -154,8 +161,15 @@ std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
 
 std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
   if (!in.user_id.empty()) return in.user_id;
-  std::string user = LocalUser(in.peer_address);
-  return user.empty() ? "local" : user;
+  const std::string uid = UidField(in.peer_address);
+  if (uid.empty()) return "local";
+  // getpwuid_r reads /etc/passwd each time: a submit-heavy client made it
+  // a tenth of the conductor's work. Names are cached until the next
+  // reload (SIGHUP).
+  auto it = user_names_.find(uid);
+  if (it != user_names_.end()) return it->second;
+  if (user_names_.size() >= kMaxUserNames) user_names_.clear();
+  return user_names_[uid] = UserName(uid);
 }
 
 std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/audience_protocol.h"
@@ -48,7 +49,11 @@ class AudienceChannel {
   // request, with `unavailable`.
   void Stop();
 
-  void set_config(const ConductorConfig* config) { config_ = config; }
+  // New settings (SIGHUP); also forgets the cached user names.
+  void set_config(const ConductorConfig* config) {
+    config_ = config;
+    user_names_.clear();
+  }
   // The audience keys that Curve clients are held to; null: none. It must
   // outlive us (or be replaced first).
   void set_keys(const AudienceKeys* keys) { keys_ = keys; }
@@ -105,6 +110,8 @@ class AudienceChannel {
   const AudienceKeys* keys_ = nullptr;
   bool stopping_ = false;
   std::multimap<JobId, Waiter> waiters_;
+  static constexpr size_t kMaxUserNames = 1024;
+  mutable std::unordered_map<std::string, std::string> user_names_;  // uid
 };
 
 }  // namespace orchestra::conductor

@@ -23,8 +23,8 @@ struct ConductorConfig {
   std::string audience_keys_file;                // for tcp audience endpoints
   std::string revoked_keys_file;                 // "" = none revoked
   std::string database_path = "/var/lib/orchestra/conductor.db";
-  int heartbeat_interval_ms = 1000;              // beat period, both ways
-  int player_timeout_ms = 10000;                 // silence before "gone"
+  int heartbeat_interval_ms = 10000;             // beat period, both ways
+  int player_timeout_ms = 30000;                 // silence before "gone"
   int dispatch_retry_ms = 5000;                  // resend unaccepted tasks
   int64_t default_delivery_timeout_s = 86400;    // 0 = wait for ever
   double retention_days = 30;                    // 0 = keep for ever

@@ -50,7 +50,7 @@ void JobBoard::Track(ActiveJob* job, size_t position, TimeMs queued_since) {
   const TaskRecord& task = job->record.tasks[position];
   job->index[task.task] = position;
   if (broker::IsFinal(task.state)) return;
-  task_jobs_[task.task] = job->record.id;
+  if (task_jobs_.emplace(task.task, job->record.id).second) ++job->open;
   queued_since_[task.task] = queued_since;
   if (task.state == TaskState::kQueued) {
     Enqueue(*job, task);
@@ -211,7 +211,12 @@ Status JobBoard::EndTask(TaskRecord* task, TaskState state,
   if (task->finished_at == 0) task->finished_at = clock_->Now();
   if (!error.empty()) task->error = error;
   scheduler_->Remove(task->task);
-  task_jobs_.erase(task->task);
+  auto tracked = task_jobs_.find(task->task);
+  if (tracked != task_jobs_.end()) {
+    auto job = jobs_.find(tracked->second);
+    if (job != jobs_.end()) --job->second.open;
+    task_jobs_.erase(tracked);
+  }
   sent_.erase(task->task);
   queued_since_.erase(task->task);
   auto on = on_player_.find(task->player);
@@ -239,6 +244,9 @@ Status JobBoard::Settle(JobId id) {
       return AddTask(&job, std::move(next));
     }
   }
+  // Counting, not rescanning: an `all` job over 10,000 players would
+  // otherwise scan its tasks on every result.
+  if (job.record.scope == Scope::kAll && job.open > 0) return Status();
   JobState state = EvaluateJob(job.record, job.cancelled);
   if (state == JobState::kPending) return Status();
   job.record.state = state;

@@ -96,6 +96,7 @@ class JobBoard {
     JobRecord record;
     bool cancelled = false;
     std::unordered_map<TaskId, size_t> index;  // task -> position in record
+    size_t open = 0;  // tasks not final: an `all` job settles at zero
   };
 
   TaskRecord* FindTask(TaskId task, ActiveJob** job);

@@ -234,8 +234,15 @@ Status JobStore::Write(Statement* statement) {
 }
 
 Status JobStore::Commit() {
+  Status s = FlushTasks();
+  if (!s.ok()) {
+    pending_tasks_.clear();
+    if (in_transaction_) (void)db_.Exec("ROLLBACK");
+    in_transaction_ = false;
+    return s;
+  }
   if (!in_transaction_) return Status();
-  Status s = db_.Exec("COMMIT");
+  s = db_.Exec("COMMIT");
   if (!s.ok()) {
     (void)db_.Exec("ROLLBACK");
   }
@@ -280,7 +287,25 @@ Status JobStore::InsertTask(JobId job, TaskRecord* task) {
   return s;
 }
 
+// A task changes state several times in one turn (dispatched right after
+// its insert; accepted and finished in one batch of player messages): the
+// turn keeps its latest version and writes the row once, at Commit() (or
+// before any read).
 Status JobStore::UpdateTask(const TaskRecord& t) {
+  pending_tasks_.insert_or_assign(t.task, t);
+  return Status();
+}
+
+Status JobStore::FlushTasks() {
+  for (const auto& [id, t] : pending_tasks_) {
+    Status s = WriteTask(t);
+    if (!s.ok()) return s;
+  }
+  pending_tasks_.clear();
+  return Status();
+}
+
+Status JobStore::WriteTask(const TaskRecord& t) {
   Statement& s = update_task_;
   s.Bind(1, t.task).Bind(3, t.attempt).Bind(4, broker::TaskStateName(t.state));
   if (t.player.empty()) s.BindNull(2); else s.Bind(2, t.player);
@@ -304,6 +329,7 @@ Status JobStore::UpdateJobState(const JobRecord& job) {
 // is spread over many calls; the job row goes last, when the cascade of
 // its foreign keys finds nothing left to delete.
 Result<Purged> JobStore::PurgeFinishedBefore(TimeMs cutoff, int64_t max_rows) {
+  if (Status s = FlushTasks(); !s.ok()) return s;
   Purged purged;
   Result<std::vector<JobId>> expired = ExpiredJobs(cutoff, max_rows);
   if (!expired.ok()) return expired.status();
@@ -403,6 +429,7 @@ Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
 }
 
 Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
+  if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql =
       std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1";
   Result<Statement> query = db_.Prepare(sql.c_str());
@@ -422,6 +449,7 @@ Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
 }
 
 Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
+  if (Status s = FlushTasks(); !s.ok()) return s;
   Result<Statement> query = db_.Prepare(
       "SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
   if (!query.ok()) return query.status();
@@ -443,6 +471,7 @@ Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
 
 Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
     const broker::JobsRequest& filter) {
+  if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql =
       "SELECT j.id, j.score, j.scope, j.state, j.submitted_by, "
       "j.created_at, j.finished_at, "

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/audience_protocol.h"
@@ -57,7 +58,8 @@ class JobStore {
   common::Status InsertJob(JobRecord* job, const std::string& key);
   // Adds `task` to job `job`; sets task->task.
   common::Status InsertTask(JobId job, TaskRecord* task);
-  // Writes every field of an existing task.
+  // Writes every field of an existing task (at the latest by Commit();
+  // several updates of one task in a turn write its row once).
   common::Status UpdateTask(const TaskRecord& task);
   // Writes the job's state and finished_at.
   common::Status UpdateJobState(const JobRecord& job);
@@ -106,11 +108,15 @@ class JobStore {
                                      int64_t limit);
   common::Status PrepareStatements();
   common::Status Write(common::Statement* statement);
+  // Writes the task rows UpdateTask() kept back.
+  common::Status FlushTasks();
+  common::Status WriteTask(const TaskRecord& task);
   common::Result<std::vector<TaskRecord>> LoadTasks(JobId job);
   common::Result<std::vector<std::string>> LoadPlayers(JobId job);
 
   common::Database db_;
   bool in_transaction_ = false;
+  std::unordered_map<TaskId, TaskRecord> pending_tasks_;  // to write
   common::Statement insert_job_, insert_job_player_, insert_task_,
       update_task_, update_job_, find_key_, save_key_, save_session_,
       delete_scores_, insert_score_, expired_jobs_, delete_tasks_,

@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "common/signal_fd.h"
 #include "common/version.h"
@@ -85,6 +86,16 @@ int Main(int argc, char** argv) {
     return 0;
   }
   common::InitLogging("orchestra-conductor", config.value().log_level);
+  // Each connected player holds a descriptor: the soft limit (often 1024)
+  // would cap the fleet long before the hard limit does.
+  common::Result<uint64_t> files = common::RaiseOpenFileLimit();
+  if (files.ok()) {
+    common::LogInfo("open file limit=%llu",
+                    static_cast<unsigned long long>(files.value()));
+  } else {
+    common::LogWarning("open file limit not raised error=%s",
+                       common::LogQuote(files.status().ToString()).c_str());
+  }
   common::Result<common::SignalFd> signals =
       common::SignalFd::Open({SIGTERM, SIGINT, SIGHUP});
   if (!signals.ok()) {

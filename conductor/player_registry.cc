@@ -8,6 +8,9 @@ constexpr size_t kMaxDropped = 65536;
 
 void PlayerRegistry::Remember(PlayerState state) {
   state.peer.clear();
+  auto it = players_.find(state.name);
+  if (it != players_.end() && !it->second.peer.empty())
+    peers_.erase(it->second.peer);
   std::string name = state.name;
   players_[name] = std::move(state);
 }
@@ -33,7 +36,7 @@ std::string PlayerRegistry::Open(const std::string& name,
   state.last_seen = now;
   state.last_heard = monotonic;
   state.last_sent = monotonic;
-  peers_[peer] = name;
+  peers_[peer] = &state;
   return replaced;
 }
 
@@ -47,8 +50,7 @@ void PlayerRegistry::Close(const std::string& name, bool drop) {
 
 PlayerState* PlayerRegistry::FindByPeer(const std::string& peer) {
   auto it = peers_.find(peer);
-  if (it == peers_.end()) return nullptr;
-  return &players_.at(it->second);
+  return it == peers_.end() ? nullptr : it->second;
 }
 
 PlayerState* PlayerRegistry::Find(const std::string& name) {
@@ -70,8 +72,8 @@ void PlayerRegistry::Heard(PlayerState* state, common::TimeMs now,
 std::vector<std::string> PlayerRegistry::SilentSince(
     common::TimeMs cutoff) const {
   std::vector<std::string> silent;
-  for (const auto& [peer, name] : peers_) {
-    if (players_.at(name).last_heard < cutoff) silent.push_back(name);
+  for (const auto& [peer, state] : peers_) {
+    if (state->last_heard < cutoff) silent.push_back(state->name);
   }
   return silent;
 }

@@ -74,7 +74,8 @@ class PlayerRegistry {
   void Drop(const std::string& peer);
 
   std::map<std::string, PlayerState> players_;
-  std::unordered_map<std::string, std::string> peers_;  // peer -> name
+  // peer -> its player, in players_ (a std::map: its nodes never move)
+  std::unordered_map<std::string, PlayerState*> peers_;
   std::unordered_set<std::string> dropped_;
   std::deque<std::string> dropped_order_;  // bounds dropped_
 };

@@ -40,7 +40,6 @@ namespace {
 constexpr TimeMs kFirstBackoffMs = 100;
 constexpr TimeMs kMaxBackoffMs = 5000;
 constexpr TimeMs kMaxPollMs = 1000;
-constexpr int kZmqHeartbeatMs = 2000;
 constexpr int kMaxMessagesPerTurn = 1000;
 constexpr const char* kRestartedError = "player restarted while the score ran";
 
@@ -105,15 +104,24 @@ Status Player::Connect() {
   options.curve_server_public = keys_.conductor_public;
   options.curve_client = keys_.ours;
   options.immediate = true;
-  options.heartbeat_ms = kZmqHeartbeatMs;
+  // No ZMTP heartbeats: the protocol's heartbeats already find a dead
+  // conductor (3 silent beats), and each ZMTP ping costs the conductor a
+  // Curve-encrypted pong and a libzmq timer that is slow to cancel with
+  // thousands of sessions (see conductor.cc, BindPlayers).
+  options.heartbeat_ms = 0;
   options.reconnect_ms = static_cast<int>(kFirstBackoffMs);
   options.reconnect_max_ms = static_cast<int>(kMaxBackoffMs);
   options.max_message_bytes = broker::kMaxMessageBytes;
+  monitor_.reset();
   conductor_.reset();  // The old session goes first
   Result<std::unique_ptr<broker::Endpoint>> dealer =
       broker::Endpoint::Dealer(&context_, "conductor", options);
   if (!dealer.ok()) return dealer.status();
   conductor_ = std::move(dealer.value());
+  Result<std::unique_ptr<broker::SocketMonitor>> monitor =
+      broker::SocketMonitor::Attach(&context_, conductor_.get());
+  if (!monitor.ok()) return monitor.status();
+  monitor_ = std::move(monitor.value());
   return conductor_->Connect(config_.conductor_endpoint);
 }
 
@@ -152,6 +160,7 @@ void Player::RequestStop() {
 Status Player::Turn() {
   broker::Poller poller;
   const size_t socket = poller.AddSocket(conductor_->handle());
+  const size_t events = poller.AddSocket(monitor_->handle());
   const size_t stop = poller.AddFd(stop_fd_.get());
   const size_t signals =
       signals_ ? poller.AddFd(signals_->fd()) : SIZE_MAX;
@@ -160,6 +169,7 @@ Status Player::Turn() {
   if (!s.ok()) return s;
   if (poller.IsReady(signals)) HandleSignals();
   if (poller.IsReady(stop)) HandleStopRequest();
+  if (poller.IsReady(events)) HandleSocketEvents();
   if (poller.IsReady(socket)) {
     s = HandleConductorTraffic();
     if (!s.ok()) return s;
@@ -215,6 +225,21 @@ void Player::BeginStop(const char* reason) {
 void Player::Rescan() {
   scores_ = ScoreDirectory::Scan(config_.score_directory, ::geteuid());
   if (session_.live()) Send(broker::ScoreList{scores_.List()});
+}
+
+// A new connection (the first, or one after the conductor restarted or the
+// network dropped) is greeted at once (see Session::OnConnected): a
+// restarted conductor knows no session until our hello, and waiting for
+// the next heartbeat to be answered with hello_required would keep a whole
+// fleet away for up to a heartbeat interval.
+void Player::HandleSocketEvents() {
+  int event = 0;
+  int value = 0;
+  while (monitor_->TryRead(&event, &value)) {
+    if (!broker::SocketMonitor::IsHandshakeSucceeded(event)) continue;
+    common::LogDebug("connected to the conductor");
+    session_.OnConnected(clock_.Monotonic());
+  }
 }
 
 Status Player::HandleConductorTraffic() {

@@ -15,6 +15,7 @@
 #include "broker/context.h"
 #include "broker/endpoint.h"
 #include "broker/protocol.h"
+#include "broker/socket_monitor.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/signal_fd.h"
@@ -69,6 +70,7 @@ class Player {
   void HandleSignals();
   void HandleStopRequest();
   common::Status HandleConductorTraffic();
+  void HandleSocketEvents();
   common::Status Dispatch(const broker::PlayerMessage& message);
   void OnWelcome(const broker::Welcome& welcome);
   common::Status OnSessionError(const broker::SessionError& error);
@@ -87,6 +89,7 @@ class Player {
   common::SystemClock clock_;
   broker::Context context_;  // Before the socket that uses it
   std::unique_ptr<broker::Endpoint> conductor_;
+  std::unique_ptr<broker::SocketMonitor> monitor_;  // conductor_'s events
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<ProcessRunner> runner_;
   ScoreDirectory scores_;

@@ -17,6 +17,7 @@ Session::Session(TimeMs first_backoff_ms, TimeMs max_backoff_ms)
 
 void Session::Restart(TimeMs now, bool at_once) {
   state_ = State::kGreeting;
+  backing_off_ = !at_once;
   next_hello_ = at_once ? now : now + backoff_ms_;
   if (!at_once) backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
 }
@@ -27,8 +28,18 @@ void Session::OnHelloSent(TimeMs now) {
   backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
 }
 
+void Session::OnConnected(TimeMs now) {
+  if (live()) {
+    state_ = State::kGreeting;
+    next_hello_ = now;
+  } else if (!backing_off_) {
+    next_hello_ = now;
+  }
+}
+
 void Session::OnWelcome(TimeMs now, int heartbeat_ms) {
   state_ = State::kLive;
+  backing_off_ = false;
   heartbeat_ms_ = heartbeat_ms;
   backoff_ms_ = first_backoff_ms_;
   last_received_ = now;

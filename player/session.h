@@ -23,6 +23,11 @@ class Session {
   // back-off (a new socket after the conductor was lost).
   void Restart(common::TimeMs now, bool at_once);
   void OnHelloSent(common::TimeMs now);
+  // A connection's handshake completed. A live session greets again at
+  // once (a restarted conductor knows no session until a hello), and so
+  // does a greeting that only waited for a connection; the back-off after
+  // a refusal or a lost conductor is kept.
+  void OnConnected(common::TimeMs now);
   void OnWelcome(common::TimeMs now, int heartbeat_ms);
   // Any message received, or any send attempted.
   void OnReceived(common::TimeMs now) { last_received_ = now; }
@@ -43,6 +48,7 @@ class Session {
   State state_ = State::kGreeting;
   common::TimeMs backoff_ms_;
   common::TimeMs next_hello_ = 0;
+  bool backing_off_ = false;  // Restart(at_once = false) until the welcome
   common::TimeMs heartbeat_ms_ = 0;
   common::TimeMs last_sent_ = 0;
   common::TimeMs last_received_ = 0;

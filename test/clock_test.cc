@@ -98,5 +98,21 @@ TEST_F(ClockTest, SystemClockMonotonicNeverGoesBack) {
   }
 }
 
+// FormatTime and ParseTime do their own calendar arithmetic (gmtime_r and
+// timegm were too slow for the conductor's hot path): they must agree
+// with the C library on every day, leap years and century rules included.
+TEST_F(ClockTest, FormatsEveryDayAsGmtimeDoes) {
+  for (TimeMs day = -25567; day < 2 * 36525; day += 1) {  // 1900 to 2170
+    const TimeMs ms = day * 86400000 + 45296789;           // 12:34:56.789
+    const time_t seconds = static_cast<time_t>(day * 86400 + 45296);
+    struct tm tm;
+    gmtime_r(&seconds, &tm);
+    char expected[32];
+    strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S.789Z", &tm);
+    ASSERT_EQ(expected, FormatTime(ms));
+    ASSERT_EQ(ms, Parsed(expected));
+  }
+}
+
 }  // namespace
 }  // namespace orchestra::common

@@ -84,8 +84,9 @@ TEST_F(ConductorConfigTest, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(0660, c.audience_socket_mode);
   EXPECT_EQ("/etc/orchestra/players", c.players_file);
   EXPECT_EQ("/var/lib/orchestra/conductor.db", c.database_path);
-  EXPECT_EQ(1000, c.heartbeat_interval_ms);
-  EXPECT_EQ(10000, c.player_timeout_ms);
+  // Chosen for 10,000 idle players (tools/bench/load.cc measures them).
+  EXPECT_EQ(10000, c.heartbeat_interval_ms);
+  EXPECT_EQ(30000, c.player_timeout_ms);
   EXPECT_EQ(5000, c.dispatch_retry_ms);
   EXPECT_EQ(86400, c.default_delivery_timeout_s);
   EXPECT_EQ(30, c.retention_days);

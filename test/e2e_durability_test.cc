@@ -366,5 +366,22 @@ TEST_F(DurabilityTest, SilentPlayerIsNoticedAndWelcomedBack) {
   EXPECT_EQ(JobState::kOk, Wait(Submit(broker::Scope::kAll, {"p1"})).state);
 }
 
+// A restarted conductor knows no session until a player's hello. Players
+// greet each new connection at once; before, they waited for their next
+// heartbeat to be answered with hello_required, which kept a whole fleet
+// away for up to a heartbeat interval (here a minute) after a restart.
+TEST_F(DurabilityTest, PlayersGreetARestartedConductorAtOnce) {
+  Start("heartbeat interval = 60000\nplayer timeout = 120000\n");
+  cluster_.KillConductor(SIGKILL);
+  ASSERT_TRUE(cluster_.RestartConductor());
+  const size_t mark = 0;
+  EXPECT_TRUE(cluster_.conductor()
+                  ->WaitForLog("player joined player=p1 ", 20s, mark)
+                  .has_value());
+  EXPECT_TRUE(cluster_.conductor()
+                  ->WaitForLog("player joined player=p2 ", 20s, mark)
+                  .has_value());
+}
+
 }  // namespace
 }  // namespace orchestra::test

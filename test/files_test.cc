@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -123,6 +124,23 @@ TEST_F(FilesTest, MakeDirectoriesRefusesAFileInTheWay) {
   std::string path = dir_.MakeFile("plain", "x", 0644);
   EXPECT_EQ(Status::Code::kInvalidArgument,
             MakeDirectories(path + "/sub", 0755).code());
+}
+
+// The conductor holds a descriptor per connected player: it raises its
+// soft limit to the hard limit at start.
+TEST(OpenFileLimitTest, RaisesTheSoftLimitToTheHardLimit) {
+  struct rlimit saved;
+  ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+  struct rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_max, 256);
+  ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+  Result<uint64_t> raised = RaiseOpenFileLimit();
+  struct rlimit now;
+  ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &now));
+  ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+  ASSERT_OK(raised.status());
+  EXPECT_EQ(saved.rlim_max, now.rlim_cur);
+  EXPECT_EQ(static_cast<uint64_t>(saved.rlim_max), raised.value());
 }
 
 }  // namespace

@@ -225,6 +225,33 @@ TEST_F(JobBoardTest, ResultsFinishAnAllJob) {
   EXPECT_EQ(clock_.Now(), Stored(id).finished_at);
 }
 
+// An `all` job counts its open tasks instead of rescanning them on every
+// result: it must still finish exactly when its last task ends, whatever
+// the order, also after a restart recovered it half done.
+TEST_F(JobBoardTest, AllJobFinishesWithItsLastTaskInAnyOrder) {
+  Hello("web-1", 4);
+  Hello("web-2", 4);
+  Hello("web-3", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2", "web-3"});
+  Report("web-3", TaskOf(id, 2), TaskState::kOk);
+  Report("web-1", TaskOf(id, 0), TaskState::kFail);
+  EXPECT_TRUE(Finished().empty());
+  Report("web-2", TaskOf(id, 1), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+}
+
+TEST_F(JobBoardTest, RecoveredAllJobFinishesWithItsLastTask) {
+  Hello("web-1", 4);
+  Hello("web-2", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  Report("web-2", TaskOf(id, 1), TaskState::kOk);
+  Restart();
+  ASSERT_OK(board_->Recover());
+  Hello("web-1", 4);
+  Report("web-1", TaskOf(id, 0), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kOk)}, Finished());
+}
+
 TEST_F(JobBoardTest, ResultFieldsAreStored) {
   Hello("web-1", 4);
   JobId id = Submit(Scope::kAll, {"web-1"});

@@ -492,6 +492,32 @@ TEST_F(JobStoreTest, ReadsSeeTheTurnsUncommittedWrites) {
   EXPECT_EQ(std::optional<JobId>(job.id), found.value());
 }
 
+// Task updates of a turn are kept back and each row written once, at
+// Commit(): the last update wins, reads see it before the commit, and the
+// commit makes it durable.
+TEST_F(JobStoreTest, LastUpdateOfATaskInATurnIsWhatCommits) {
+  JobId id = Insert(Job(Scope::kOne, {"web-1"}));
+  TaskRecord t = Load(id).tasks[0];
+  t.state = TaskState::kRunning;
+  ASSERT_OK(store_->UpdateTask(t));
+  t.state = TaskState::kOk;
+  t.exit_code = 0;
+  ASSERT_OK(store_->UpdateTask(t));
+  EXPECT_EQ(TaskState::kOk, Load(id).tasks[0].state);
+  ASSERT_OK(store_->Commit());
+  Reopen();
+  EXPECT_EQ(TaskState::kOk, Load(id).tasks[0].state);
+}
+
+TEST_F(JobStoreTest, TaskUpdateWithoutCommitIsLost) {
+  JobId id = Insert(Job(Scope::kOne, {"web-1"}));
+  TaskRecord t = Load(id).tasks[0];
+  t.state = TaskState::kRunning;
+  ASSERT_OK(store_->UpdateTask(t));
+  Reopen();
+  EXPECT_EQ(TaskState::kQueued, Load(id).tasks[0].state);
+}
+
 TEST_F(JobStoreTest, KnownPlayersKeepLatestSession) {
   ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
   ASSERT_OK(store_->SavePlayerSession("web-1", "1.1", 8, false, kT0 + 60000));

@@ -128,6 +128,18 @@ TEST_F(PlayerRegistryTest, RememberedPlayerHasNoLiveSession) {
   EXPECT_EQ(2, registry_.Find("web-9")->slots);
 }
 
+// Sessions index the players by pointer (no name lookup per message):
+// remembering a player again must not leave its old session behind.
+TEST_F(PlayerRegistryTest, RememberingALivePlayerEndsItsSession) {
+  Open("web-1", "peer-a");
+  PlayerState remembered;
+  remembered.name = "web-1";
+  registry_.Remember(remembered);
+  EXPECT_EQ(nullptr, registry_.FindByPeer("peer-a"));
+  EXPECT_EQ(0u, registry_.connected());
+  EXPECT_TRUE(registry_.SilentSince(1000).empty());
+}
+
 TEST_F(PlayerRegistryTest, LacksScoreOnlyWhenTheListIsKnownAndLacksIt) {
   Open("web-1", "peer-a");
   EXPECT_FALSE(registry_.LacksScore("web-1", "backup"));

@@ -1,0 +1,574 @@
+// orchestra-bench-load: measures the conductor alone under load. It starts
+// a real orchestra-conductor (generated keys, players file and config in a
+// temporary directory) and simulated players that answer every task at
+// once (see Fleet and PlayerShard), then reports, as one JSON object:
+//   throughput  `one` and `all` jobs pipelined through P players: tasks/s
+//               from first submit to last result_ack (every result durable:
+//               checked in the database after a kill -9)
+//   fleet       for each size N: time for all N to connect (first start and
+//               after a conductor restart), resident memory per player,
+//               idle CPU, and the time for 1 and for 10 `all` jobs over N.
+//
+//   orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]
+//       [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]
+//       [--idle-seconds S] [--per-shard N] [--keep DIR]
+
+#include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/audience_client.h"
+#include "broker/curve_keys.h"
+#include "common/files.h"
+#include "common/sqlite.h"
+#include "tools/bench/conductor_process.h"
+#include "tools/bench/fleet.h"
+
+using namespace orchestra;
+using bench::ConductorProcess;
+using bench::Fleet;
+using bench::FleetTotals;
+using bench::MonotonicNs;
+using common::Result;
+using common::Status;
+
+namespace {
+
+struct Flags {
+  std::string conductor;
+  std::string keep;  // use this directory and leave it behind
+  int jobs = 20000;
+  int players = 100;
+  int targets = 4;  // players listed in each `one` job
+  int slots = 64;
+  int window = 256;
+  int all_jobs = 200;
+  std::vector<int> fleet = {1000, 3000, 10000};
+  int idle_seconds = 10;
+  int per_shard = 2500;
+};
+
+const char kUsage[] =
+    "usage: orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]\n"
+    "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]\n"
+    "    [--idle-seconds S] [--per-shard N] [--keep DIR]\n";
+
+bool ParseFlags(int argc, char** argv, Flags* f) {
+  static const option kOptions[] = {
+      {"conductor", required_argument, nullptr, 'c'},
+      {"jobs", required_argument, nullptr, 'j'},
+      {"players", required_argument, nullptr, 'p'},
+      {"targets", required_argument, nullptr, 't'},
+      {"slots", required_argument, nullptr, 's'},
+      {"window", required_argument, nullptr, 'w'},
+      {"all-jobs", required_argument, nullptr, 'a'},
+      {"fleet", required_argument, nullptr, 'f'},
+      {"idle-seconds", required_argument, nullptr, 'i'},
+      {"per-shard", required_argument, nullptr, 'n'},
+      {"keep", required_argument, nullptr, 'k'},
+      {nullptr, 0, nullptr, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
+    switch (c) {
+      case 'c': f->conductor = optarg; break;
+      case 'j': f->jobs = std::atoi(optarg); break;
+      case 'p': f->players = std::atoi(optarg); break;
+      case 't': f->targets = std::max(1, std::atoi(optarg)); break;
+      case 's': f->slots = std::atoi(optarg); break;
+      case 'w': f->window = std::max(1, std::atoi(optarg)); break;
+      case 'a': f->all_jobs = std::atoi(optarg); break;
+      case 'f': {
+        f->fleet.clear();
+        std::string list = optarg;
+        for (size_t at = 0; at < list.size();) {
+          size_t comma = list.find(',', at);
+          if (comma == std::string::npos) comma = list.size();
+          if (comma > at) f->fleet.push_back(std::atoi(list.substr(at).c_str()));
+          at = comma + 1;
+        }
+        break;
+      }
+      case 'i': f->idle_seconds = std::atoi(optarg); break;
+      case 'n': f->per_shard = std::max(1, std::atoi(optarg)); break;
+      case 'k': f->keep = optarg; break;
+      default: return false;
+    }
+  }
+  if (f->conductor.empty()) {
+    std::string self = argv[0];
+    size_t slash = self.rfind('/');
+    f->conductor = (slash == std::string::npos ? std::string(".")
+                                               : self.substr(0, slash)) +
+                   "/orchestra-conductor";
+  }
+  return optind == argc;
+}
+
+double Seconds(int64_t from_ns, int64_t to_ns) {
+  return static_cast<double>(to_ns - from_ns) / 1e9;
+}
+
+void Note(const char* format, const std::string& what) {
+  std::fprintf(stderr, format, what.c_str());
+}
+
+// Polls `done` every millisecond until it holds or `timeout_s` passes.
+template <typename Done>
+bool WaitUntil(Done done, double timeout_s) {
+  const int64_t end = MonotonicNs() + static_cast<int64_t>(timeout_s * 1e9);
+  while (!done()) {
+    if (MonotonicNs() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+std::string PlayerName(size_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "sim-%05zu", i);
+  return name;
+}
+
+// One phase's directory: a fresh conductor key and a players file listing
+// the first `count` of `keys`. Returns the conductor's public key.
+Result<std::string> PreparePhase(const std::string& dir,
+                                 const std::vector<broker::CurveKeyPair>& keys,
+                                 size_t count) {
+  Status s = common::MakeDirectories(dir + "/keys", 0700);
+  if (!s.ok()) return s;
+  Result<broker::CurveKeyPair> conductor = broker::GenerateKeyPair();
+  if (!conductor.ok()) return conductor.status();
+  s = broker::WriteKeyPair(dir + "/keys", "conductor", conductor.value());
+  if (!s.ok()) return s;
+  std::string players = "# written by orchestra-bench-load\n";
+  for (size_t i = 0; i < count; ++i)
+    players += PlayerName(i) + " " + keys[i].public_key + "\n";
+  s = common::WriteFileAtomically(dir + "/players", players, 0644);
+  if (!s.ok()) return s;
+  return conductor.value().public_key;
+}
+
+Result<std::unique_ptr<broker::AudienceClient>> Audience(
+    const ConductorProcess& conductor) {
+  broker::ClientOptions options;
+  options.endpoint = conductor.audience_endpoint();
+  return broker::AudienceClient::Connect(options);
+}
+
+// Sends `submits` keeping `window` requests in flight; counts refusals.
+Status SubmitPipelined(broker::AudienceClient* client,
+                       const std::vector<broker::SubmitRequest>& submits,
+                       int window, int* refused) {
+  size_t sent = 0, answered = 0;
+  while (answered < submits.size()) {
+    while (sent < submits.size() &&
+           sent - answered < static_cast<size_t>(window)) {
+      Result<int64_t> req = client->Send(submits[sent]);
+      if (!req.ok()) return req.status();
+      ++sent;
+    }
+    auto reply = client->Receive(60000);
+    if (!reply.ok()) return reply.status();
+    if (!reply.value()) return Status::Unavailable("submit", "no reply in 60 s");
+    if (!std::holds_alternative<broker::SubmitReply>(reply.value()->body))
+      ++*refused;
+    ++answered;
+  }
+  return Status();
+}
+
+broker::SubmitRequest AllJob(size_t players) {
+  broker::SubmitRequest submit;
+  submit.score = "noop";
+  submit.scope = broker::Scope::kAll;
+  for (size_t i = 0; i < players; ++i) submit.players.push_back(PlayerName(i));
+  return submit;
+}
+
+// Counts rows of `sql` (one integer column) in the database at `path`.
+Result<int64_t> Count(const std::string& path, const char* sql) {
+  Result<common::Database> db = common::Database::OpenReadOnly(path);
+  if (!db.ok()) return db.status();
+  Result<common::Statement> st = db.value().Prepare(sql);
+  if (!st.ok()) return st.status();
+  Result<bool> row = st.value().Step();
+  if (!row.ok()) return row.status();
+  return row.value() ? st.value().Int(0) : 0;
+}
+
+struct Rate {
+  int64_t tasks = 0;
+  double seconds = 0;
+  double submit_seconds = 0;  // until the last submit reply
+  int refused = 0;
+};
+
+// Submits `submits` and waits until `tasks` more results were acknowledged.
+Result<Rate> Pump(broker::AudienceClient* client, Fleet* fleet,
+                  const std::vector<broker::SubmitRequest>& submits,
+                  int64_t tasks, int window) {
+  const int64_t acks = fleet->Totals().acks;
+  Rate rate;
+  rate.tasks = tasks;
+  const int64_t start = MonotonicNs();
+  Status s = SubmitPipelined(client, submits, window, &rate.refused);
+  if (!s.ok()) return s;
+  rate.submit_seconds = Seconds(start, MonotonicNs());
+  if (!WaitUntil([&] { return fleet->Totals().acks >= acks + tasks; }, 600))
+    return Status::Unavailable("bench", "results missing after 600 s");
+  rate.seconds = Seconds(start, fleet->Totals().last_ack_ns);
+  return rate;
+}
+
+std::string RateJson(const Rate& r) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "{\"tasks\": %lld, \"seconds\": %.3f, \"tasks_per_s\": %.0f, "
+                "\"submit_seconds\": %.3f, \"refused\": %d}",
+                static_cast<long long>(r.tasks), r.seconds,
+                r.tasks / r.seconds, r.submit_seconds, r.refused);
+  return text;
+}
+
+// `flags.jobs` `one` jobs; job i lists `targets` players from player
+// i * targets on: the fleet shares the work and each job still has a
+// choice of players.
+std::vector<broker::SubmitRequest> OneJobs(const Flags& flags) {
+  std::vector<broker::SubmitRequest> ones(flags.jobs);
+  const size_t targets = std::min(flags.targets, flags.players);
+  for (size_t i = 0; i < ones.size(); ++i) {
+    ones[i].score = "noop";
+    for (size_t k = 0; k < targets; ++k)
+      ones[i].players.push_back(
+          PlayerName((i * targets + k) % static_cast<size_t>(flags.players)));
+  }
+  return ones;
+}
+
+// Dispatch throughput through `flags.players` players.
+Result<std::string> Throughput(const Flags& flags, const std::string& dir,
+                               const std::vector<broker::CurveKeyPair>& keys) {
+  Result<std::string> server = PreparePhase(dir, keys, flags.players);
+  if (!server.ok()) return server.status();
+  ConductorProcess conductor(flags.conductor, dir);
+  Status s = conductor.Start();
+  if (!s.ok()) return s;
+  bench::ShardSettings settings{conductor.player_endpoint(), server.value(),
+                                flags.slots, "noop"};
+  Fleet fleet(settings, flags.per_shard);
+  s = fleet.Start(std::vector<broker::CurveKeyPair>(
+      keys.begin(), keys.begin() + flags.players));
+  if (!s.ok()) return s;
+  if (!WaitUntil([&] { return fleet.Totals().welcomed >= flags.players; }, 60))
+    return Status::Unavailable("bench", "players did not all connect");
+  auto client = Audience(conductor);
+  if (!client.ok()) return client.status();
+  std::vector<broker::SubmitRequest> ones = OneJobs(flags);
+  const int targets = std::min(flags.targets, flags.players);
+  const double cpu0 = conductor.CpuSeconds().value();
+  Note("bench: %s\n", "throughput: " + std::to_string(flags.jobs) +
+                          " one jobs over " + std::to_string(flags.players) +
+                          " players");
+  Result<Rate> one = Pump(client.value().get(), &fleet, ones, flags.jobs,
+                          flags.window);
+  if (!one.ok()) return one.status();
+  const double cpu1 = conductor.CpuSeconds().value();
+  std::vector<broker::SubmitRequest> alls(flags.all_jobs,
+                                          AllJob(flags.players));
+  Note("bench: %s\n", "throughput: " + std::to_string(flags.all_jobs) +
+                          " all jobs");
+  Result<Rate> all =
+      Pump(client.value().get(), &fleet, alls,
+           int64_t{flags.all_jobs} * flags.players, flags.window);
+  if (!all.ok()) return all.status();
+  const double cpu2 = conductor.CpuSeconds().value();
+  // Durable means it survives a crash: kill -9, then count what is stored.
+  ::kill(conductor.pid(), SIGKILL);
+  (void)conductor.Stop();
+  fleet.Stop();
+  Result<int64_t> ok_tasks = Count(
+      dir + "/conductor.db", "SELECT count(*) FROM tasks WHERE state = 'OK'");
+  if (!ok_tasks.ok()) return ok_tasks.status();
+  Result<int64_t> ok_jobs = Count(
+      dir + "/conductor.db", "SELECT count(*) FROM jobs WHERE state = 'OK'");
+  if (!ok_jobs.ok()) return ok_jobs.status();
+  char text[512];
+  std::snprintf(
+      text, sizeof text,
+      "{\"players\": %d, \"targets\": %d, \"slots\": %d, \"window\": %d, "
+      "\"one\": %s, "
+      "\"all\": %s, \"conductor_cpu_us_per_task_one\": %.1f, "
+      "\"conductor_cpu_us_per_task_all\": %.1f, \"durable_ok_tasks\": %lld, "
+      "\"durable_ok_jobs\": %lld, \"expected_tasks\": %lld, "
+      "\"expected_jobs\": %d}",
+      flags.players, targets, flags.slots, flags.window, RateJson(one.value()).c_str(),
+      RateJson(all.value()).c_str(), (cpu1 - cpu0) * 1e6 / flags.jobs,
+      (cpu2 - cpu1) * 1e6 / (int64_t{flags.all_jobs} * flags.players),
+      static_cast<long long>(ok_tasks.value()),
+      static_cast<long long>(ok_jobs.value()),
+      static_cast<long long>(flags.jobs +
+                             int64_t{flags.all_jobs} * flags.players),
+      flags.jobs + flags.all_jobs);
+  return std::string(text);
+}
+
+// Seconds from `start_ns` until `count` players are welcomed.
+Result<double> ConnectTime(Fleet* fleet, int64_t count, int64_t start_ns) {
+  if (!WaitUntil([&] { return fleet->Totals().welcomed >= count; }, 300)) {
+    FleetTotals t = fleet->Totals();
+    return Status::Unavailable(
+        "bench", std::to_string(t.welcomed) + " of " + std::to_string(count) +
+                     " players connected in 300 s (refused " +
+                     std::to_string(t.refused) + ")");
+  }
+  return Seconds(start_ns, fleet->Totals().last_welcome_ns);
+}
+
+struct FanOut {
+  double reach = 0;   // until the last player received its task
+  double finish = 0;  // until the wait reply said the job finished
+  double cpu = 0;     // the conductor's CPU seconds meanwhile
+};
+
+// One `all` job over `n` players: submit, then wait for its end.
+Result<FanOut> OneAllJob(broker::AudienceClient* client, Fleet* fleet,
+                         const ConductorProcess& conductor, size_t n) {
+  const int64_t tasks = fleet->Totals().tasks;
+  const double cpu = conductor.CpuSeconds().value();
+  const int64_t start = MonotonicNs();
+  auto reply = client->Call(AllJob(n), 60000);
+  if (!reply.ok()) return reply.status();
+  auto* submitted = std::get_if<broker::SubmitReply>(&reply.value().body);
+  if (submitted == nullptr) return Status::Internal("bench", "submit refused");
+  auto done = client->Call(broker::WaitRequest{submitted->job, 120000}, 130000);
+  if (!done.ok()) return done.status();
+  auto* job = std::get_if<broker::JobReply>(&done.value().body);
+  if (job == nullptr || job->job.state != broker::JobState::kOk)
+    return Status::Internal("bench", "the all job did not end OK");
+  FanOut f;
+  f.finish = Seconds(start, MonotonicNs());
+  f.cpu = conductor.CpuSeconds().value() - cpu;
+  if (!WaitUntil([&] { return fleet->Totals().tasks >= tasks + int64_t(n); },
+                 10))
+    return Status::Internal("bench", "tasks missing");
+  f.reach = Seconds(start, fleet->Totals().last_task_ns);
+  return f;
+}
+
+// Idle CPU of the conductor over `seconds`, in percent of one core.
+double IdleCpu(const ConductorProcess& conductor, int seconds) {
+  const double before = conductor.CpuSeconds().value();
+  const int64_t start = MonotonicNs();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  const double after = conductor.CpuSeconds().value();
+  return 100.0 * (after - before) / Seconds(start, MonotonicNs());
+}
+
+// What one fleet size measured.
+struct FleetFigures {
+  size_t players = 0;
+  double connect_s = 0, reconnect_s = 0;
+  int64_t rss_idle = 0, rss_connected = 0, rss_after_jobs = 0;
+  int64_t rss_after_restart = 0, beats = 0;
+  double idle_cpu_percent = 0;
+  FanOut one;
+  Rate ten;
+  double ten_cpu = 0;
+};
+
+// Connects `mine` from a fresh fleet; the connect time, memory, idle CPU.
+Status MeasureConnected(const Flags& flags, const ConductorProcess& conductor,
+                        Fleet* fleet,
+                        const std::vector<broker::CurveKeyPair>& mine,
+                        FleetFigures* f) {
+  const int64_t start = MonotonicNs();
+  Status s = fleet->Start(mine);
+  if (!s.ok()) return s;
+  Result<double> connect = ConnectTime(fleet, mine.size(), start);
+  if (!connect.ok()) return connect.status();
+  f->connect_s = connect.value();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  f->rss_connected = conductor.ResidentBytes().value();
+  const int64_t beats = fleet->Totals().heartbeats;
+  f->idle_cpu_percent = IdleCpu(conductor, flags.idle_seconds);
+  f->beats = fleet->Totals().heartbeats - beats;
+  return Status();
+}
+
+// One `all` job over the fleet, then ten at once.
+Status MeasureJobs(const ConductorProcess& conductor, Fleet* fleet,
+                   FleetFigures* f) {
+  auto client = Audience(conductor);
+  if (!client.ok()) return client.status();
+  Result<FanOut> one =
+      OneAllJob(client.value().get(), fleet, conductor, f->players);
+  if (!one.ok()) return one.status();
+  f->one = one.value();
+  const double cpu = conductor.CpuSeconds().value();
+  Result<Rate> ten =
+      Pump(client.value().get(), fleet,
+           std::vector<broker::SubmitRequest>(10, AllJob(f->players)),
+           int64_t{10} * static_cast<int64_t>(f->players), 10);
+  if (!ten.ok()) return ten.status();
+  f->ten = ten.value();
+  f->ten_cpu = conductor.CpuSeconds().value() - cpu;
+  f->rss_after_jobs = conductor.ResidentBytes().value();
+  return Status();
+}
+
+// A restart: the players keep trying while the conductor is down, and all
+// connect again (Curve handshake, hello) once it is back.
+Status MeasureRestart(ConductorProcess* conductor,
+                      const bench::ShardSettings& settings, size_t per_shard,
+                      const std::vector<broker::CurveKeyPair>& mine,
+                      FleetFigures* f) {
+  Status s = conductor->Stop();
+  if (!s.ok()) return s;
+  Fleet fleet(settings, per_shard);
+  s = fleet.Start(mine);
+  if (!s.ok()) return s;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int64_t start = MonotonicNs();
+  s = conductor->Start();
+  if (!s.ok()) return s;
+  Result<double> again = ConnectTime(&fleet, mine.size(), start);
+  if (!again.ok()) return again.status();
+  f->reconnect_s = again.value();
+  f->rss_after_restart = conductor->ResidentBytes().value();
+  return conductor->Stop();
+}
+
+std::string FleetJson(const FleetFigures& f, int idle_seconds) {
+  char text[1024];
+  std::snprintf(
+      text, sizeof text,
+      "{\"players\": %zu, \"connect_s\": %.3f, \"reconnect_after_restart_s\": "
+      "%.3f, \"rss_idle_bytes\": %lld, \"rss_connected_bytes\": %lld, "
+      "\"rss_bytes_per_player\": %.0f, \"rss_after_jobs_bytes\": %lld, "
+      "\"rss_after_restart_bytes\": %lld, \"idle_cpu_percent\": %.2f, "
+      "\"idle_seconds\": %d, \"player_heartbeats\": %lld, "
+      "\"all_job_reach_s\": %.3f, \"all_job_finish_s\": %.3f, "
+      "\"all_job_conductor_cpu_s\": %.3f, \"ten_all_jobs_s\": %.3f, "
+      "\"ten_all_jobs_tasks_per_s\": %.0f, "
+      "\"ten_all_jobs_conductor_cpu_s\": %.3f}",
+      f.players, f.connect_s, f.reconnect_s,
+      static_cast<long long>(f.rss_idle),
+      static_cast<long long>(f.rss_connected),
+      static_cast<double>(f.rss_connected - f.rss_idle) / f.players,
+      static_cast<long long>(f.rss_after_jobs),
+      static_cast<long long>(f.rss_after_restart), f.idle_cpu_percent,
+      idle_seconds, static_cast<long long>(f.beats), f.one.reach,
+      f.one.finish, f.one.cpu, f.ten.seconds, f.ten.tasks / f.ten.seconds,
+      f.ten_cpu);
+  return text;
+}
+
+// The figures for `n` connected players.
+Result<FleetFigures> FleetPhase(const Flags& flags, const std::string& dir,
+                                const std::vector<broker::CurveKeyPair>& keys,
+                                size_t n) {
+  Note("bench: %s\n", "fleet of " + std::to_string(n) + " players");
+  Result<std::string> server = PreparePhase(dir, keys, n);
+  if (!server.ok()) return server.status();
+  ConductorProcess conductor(flags.conductor, dir);
+  Status s = conductor.Start();
+  if (!s.ok()) return s;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  FleetFigures f;
+  f.players = n;
+  f.rss_idle = conductor.ResidentBytes().value();
+  bench::ShardSettings settings{conductor.player_endpoint(), server.value(), 4,
+                                "noop"};
+  const std::vector<broker::CurveKeyPair> mine(keys.begin(), keys.begin() + n);
+  {
+    Fleet fleet(settings, flags.per_shard);
+    s = MeasureConnected(flags, conductor, &fleet, mine, &f);
+    if (s.ok()) s = MeasureJobs(conductor, &fleet, &f);
+    if (!s.ok()) return s;
+  }
+  s = MeasureRestart(&conductor, settings, flags.per_shard, mine, &f);
+  if (!s.ok()) return s;
+  Note("bench: %s\n", FleetJson(f, flags.idle_seconds));
+  return f;
+}
+
+// The fleet figures as a table, on stderr.
+void PrintTable(const std::vector<FleetFigures>& fleets) {
+  std::fprintf(stderr,
+               "%8s %9s %9s %9s %7s %9s %9s %8s %9s %8s\n", "players",
+               "connect", "restart", "B/player", "idle%", "1x reach",
+               "1x end", "1x cpu", "10x end", "10x cpu");
+  for (const FleetFigures& f : fleets) {
+    std::fprintf(stderr,
+                 "%8zu %8.2fs %8.2fs %9.0f %6.1f%% %8.3fs %8.3fs %7.3fs "
+                 "%8.3fs %7.3fs\n",
+                 f.players, f.connect_s, f.reconnect_s,
+                 static_cast<double>(f.rss_connected - f.rss_idle) / f.players,
+                 f.idle_cpu_percent, f.one.reach, f.one.finish, f.one.cpu,
+                 f.ten.seconds, f.ten_cpu);
+  }
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, &flags)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  Result<uint64_t> files = common::RaiseOpenFileLimit();
+  if (!files.ok()) Note("bench: %s\n", files.status().ToString());
+  std::string dir = flags.keep;
+  if (dir.empty()) {
+    char pattern[] = "/tmp/orchestra-bench-load.XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) return 1;
+    dir = pattern;
+  }
+  size_t most = static_cast<size_t>(flags.players);
+  for (int n : flags.fleet) most = std::max(most, static_cast<size_t>(n));
+  std::vector<broker::CurveKeyPair> keys;
+  for (size_t i = 0; i < most; ++i) keys.push_back(broker::GenerateKeyPair().value());
+  std::string json = "{\"open_file_limit\": " +
+                     std::to_string(files.ok() ? files.value() : 0);
+  if (flags.jobs > 0) {
+    Result<std::string> t = Throughput(flags, dir + "/throughput", keys);
+    if (!t.ok()) {
+      Note("bench: throughput failed: %s\n", t.status().ToString());
+      return 1;
+    }
+    Note("bench: %s\n", t.value());
+    json += ", \"throughput\": " + t.value();
+  }
+  json += ", \"fleet\": [";
+  std::vector<FleetFigures> fleets;
+  for (size_t i = 0; i < flags.fleet.size(); ++i) {
+    const size_t n = static_cast<size_t>(flags.fleet[i]);
+    Result<FleetFigures> f =
+        FleetPhase(flags, dir + "/fleet-" + std::to_string(n), keys, n);
+    if (!f.ok()) {
+      Note("bench: fleet failed: %s\n", f.status().ToString());
+      return 1;
+    }
+    json += (i ? ", " : "") + FleetJson(f.value(), flags.idle_seconds);
+    fleets.push_back(f.value());
+  }
+  if (!fleets.empty()) PrintTable(fleets);
+  json += "]}";
+  std::printf("%s\n", json.c_str());
+  if (flags.keep.empty()) {
+    const std::string rm = "rm -rf '" + dir + "'";
+    if (std::system(rm.c_str()) != 0) return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Main(argc, argv); }

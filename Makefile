@@ -94,6 +94,7 @@ $(BIN)/orchestra: $(BUILD)/tools/main.o $(BUILD)/libtools.a \
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
+                               $(BUILD)/tools/bench/samples.o \
                                $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(LDLIBS)

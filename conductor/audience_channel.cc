@@ -24,9 +24,9 @@ broker::Progress ProgressOf(const JobRecord& job) {
   return p;
 }
 
-// The UID field of the Peer-Address of an ipc peer, which libzmq ends with
-// the peer's credentials: "localhost:UID:GID:PID"; "" if there is none.
-std::string UidField(const std::string& peer_address) {
+// The UID in the Peer-Address of an ipc peer, which libzmq ends with the
+// peer's credentials: "localhost:UID:GID:PID"; -1 if there is none.
+int64_t PeerUid(const std::string& peer_address) {
   std::vector<std::string> fields;
   size_t start = 0;
   for (size_t colon; (colon = peer_address.find(':', start)) !=
@@ -35,16 +35,14 @@ std::string UidField(const std::string& peer_address) {
     fields.push_back(peer_address.substr(start, colon - start));
   fields.push_back(peer_address.substr(start));
   int64_t uid = 0;
-  if (fields.size() < 4) return "";
-  const std::string& field = fields[fields.size() - 3];
-  if (!common::ParseInt64(field, 0, UINT32_MAX, &uid)) return "";
-  return field;
+  if (fields.size() < 4 ||
+      !common::ParseInt64(fields[fields.size() - 3], 0, UINT32_MAX, &uid))
+    return -1;
+  return uid;
 }
 
-// "alice" for UID field `field`, or "uid:1234" for a UID without a name.
-std::string UserName(const std::string& field) {
-  int64_t uid = 0;
-  common::ParseInt64(field, 0, UINT32_MAX, &uid);
+// "alice" for UID 1000, or "uid:1234" for a UID without a name.
+std::string UserName(int64_t uid) {
   struct passwd pw;
   struct passwd* found = nullptr;
   char buf[4096];
@@ -52,7 +50,7 @@ std::string UserName(const std::string& field) {
           0 &&
       found != nullptr)
     return found->pw_name;
-  return "uid:" + field;
+  return "uid:" + std::to_string(uid);
 }
 
 }  // namespace
@@ -161,8 +159,8 @@ std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
 
 std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
   if (!in.user_id.empty()) return in.user_id;
-  const std::string uid = UidField(in.peer_address);
-  if (uid.empty()) return "local";
+  const int64_t uid = PeerUid(in.peer_address);
+  if (uid < 0) return "local";
   // getpwuid_r reads /etc/passwd each time: a submit-heavy client made it
   // a tenth of the conductor's work. Names are cached until the next
   // reload (SIGHUP).

@@ -111,7 +111,7 @@ class AudienceChannel {
   bool stopping_ = false;
   std::multimap<JobId, Waiter> waiters_;
   static constexpr size_t kMaxUserNames = 1024;
-  mutable std::unordered_map<std::string, std::string> user_names_;  // uid
+  mutable std::unordered_map<int64_t, std::string> user_names_;  // by uid
 };
 
 }  // namespace orchestra::conductor

@@ -320,8 +320,7 @@ Status Player::RunTimers() {
 
 // Sends before spawning: the turn's results reach the conductor before the
 // spawns (each blocks until its exec), so it can refill the freed slots
-// meanwhile. (Spawning first, to start a lone task ~0.1 ms sooner, made no
-// difference measurable over the noise and delays results under load.)
+// meanwhile.
 Status Player::Settle() {
   for (;;) {
     Status s = board_->StartReady();

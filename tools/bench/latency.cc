@@ -4,14 +4,13 @@
 //
 //   orchestra-bench-latency ENDPOINT SCORE PLAYER RUNS
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 #include "broker/audience_client.h"
+#include "tools/bench/samples.h"
+#include "tools/bench/stopwatch.h"
 
 using namespace orchestra;
 
@@ -28,29 +27,32 @@ int main(int argc, char** argv) {
     return 3;
   }
   const int runs = std::atoi(argv[4]);
-  std::vector<double> ms;
+  bench::Samples ms;
   int failed = 0;
   for (int i = 0; i < runs + runs / 10; ++i) {
     broker::SubmitRequest submit;
     submit.score = argv[2];
     submit.players = {argv[3]};
-    auto start = std::chrono::steady_clock::now();
+    bench::Stopwatch watch;
     auto reply = client.value()->Call(submit, 10000);
     auto* id = reply.ok() ? std::get_if<broker::SubmitReply>(&reply.value().body)
                           : nullptr;
-    if (id == nullptr) return 1;
+    if (id == nullptr) {
+      std::fprintf(stderr, "submit of '%s' to %s refused or unanswered\n",
+                   argv[2], argv[3]);
+      return 1;
+    }
     auto done = client.value()->Call(broker::WaitRequest{id->job, 10000}, 15000);
     auto* job = done.ok() ? std::get_if<broker::JobReply>(&done.value().body)
                           : nullptr;
-    auto end = std::chrono::steady_clock::now();
+    const double elapsed_ms = watch.Micros() / 1000;
     if (job == nullptr || job->job.state != broker::JobState::kOk) ++failed;
     if (i >= runs / 10)  // The first tenth warms up.
-      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+      ms.Add(elapsed_ms);
   }
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[static_cast<size_t>(q * (ms.size() - 1))]; };
   std::printf("{\"runs\": %zu, \"failed\": %d, \"p50_ms\": %.3f, "
               "\"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f}\n",
-              ms.size(), failed, at(0.5), at(0.9), at(0.99), ms.back());
+              ms.size(), failed, ms.Percentile(0.5), ms.Percentile(0.9),
+              ms.Percentile(0.99), ms.Max());
   return failed == 0 ? 0 : 1;
 }

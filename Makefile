@@ -29,14 +29,15 @@ BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
              broker/authenticator.cc
-BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc
+BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
+             broker/connection.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/audience_keys.cc conductor/conductor.cc \
-             conductor/retention.cc
+             conductor/retention.cc conductor/trust.cc
 PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \

@@ -1,5 +1,6 @@
 #include "broker/audience_protocol.h"
 
+#include <iterator>
 #include <set>
 
 #include "broker/wire.h"
@@ -15,7 +16,11 @@ using common::Status;
 constexpr const char* kErrorCodeNames[] = {
     "bad_request",   "unknown_op",    "missing_field", "invalid_scope",
     "invalid_player", "unknown_score", "invalid_param", "too_large",
-    "not_found",     "unauthorized",  "unavailable"};
+    "not_found",     "unauthorized",  "unavailable",   "conflict",
+    "busy"};
+static_assert(std::size(kErrorCodeNames) ==
+                  static_cast<size_t>(ErrorCode::kLastErrorCode) + 1,
+              "one name per error code");
 constexpr int64_t kMaxTimeoutS = 10LL * 365 * 24 * 3600;
 constexpr size_t kMaxReqString = 256;
 
@@ -471,7 +476,7 @@ const char* ErrorCodeName(ErrorCode code) {
 }
 
 bool ParseErrorCode(std::string_view text, ErrorCode* code) {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kUnavailable); ++i) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kLastErrorCode); ++i) {
     if (text == kErrorCodeNames[i]) {
       *code = static_cast<ErrorCode>(i);
       return true;

@@ -40,6 +40,9 @@ enum class ErrorCode {
   kNotFound,
   kUnauthorized,
   kUnavailable,
+  kConflict,  // an idempotency key reused for a different request
+  kBusy,      // a limit on pending requests was reached; retry later
+  kLastErrorCode = kBusy,
 };
 const char* ErrorCodeName(ErrorCode code);
 bool ParseErrorCode(std::string_view text, ErrorCode* code);

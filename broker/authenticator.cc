@@ -1,6 +1,15 @@
 // ZAP requests arrive on inproc://zeromq.zap.01 from libzmq's I/O thread
 // while a Curve handshake waits; libzmq does not block on us, so answering
 // them from the conductor's loop (not a thread of their own) is safe.
+//
+// Routing ids. A ROUTER takes the routing id a peer asks for in its
+// handshake, and numbers the others itself with a counter that starts at
+// a random value and never checks for a clash: a peer that asked for the
+// id the counter later reaches made libzmq 4.3 abort the whole conductor
+// (an assertion in router.cpp). A ZAP reply's "Identity" property replaces
+// the peer's wish (libzmq reads it after the peer's handshake metadata), so
+// every connection gets an id of ours: a byte 0x01 (libzmq's own start with
+// 0x00) and a 64-bit count, never repeated in this process's life.
 
 #include "broker/authenticator.h"
 
@@ -77,6 +86,39 @@ ZapDecision Authenticator::Decide(const ZapRequest& request) const {
   return d;
 }
 
+std::string Authenticator::NextRoutingId() {
+  std::string id(1, '\x01');
+  const uint64_t n = ++connections_;
+  for (int shift = 56; shift >= 0; shift -= 8)
+    id.push_back(static_cast<char>((n >> shift) & 0xff));
+  return id;
+}
+
+namespace {
+
+// One ZMTP metadata property: name length (1 byte), name, value length
+// (4 bytes, big-endian), value.
+void AppendProperty(std::string* out, const std::string& name,
+                    const std::string& value) {
+  out->push_back(static_cast<char>(name.size()));
+  out->append(name);
+  const uint32_t size = static_cast<uint32_t>(value.size());
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((size >> shift) & 0xff));
+  out->append(value);
+}
+
+}  // namespace
+
+std::string Authenticator::Metadata(const std::string& routing_id,
+                                    const std::string& key, int64_t epoch) {
+  std::string metadata;
+  AppendProperty(&metadata, "Identity", routing_id);
+  AppendProperty(&metadata, kKeyProperty, key);
+  AppendProperty(&metadata, kEpochProperty, std::to_string(epoch));
+  return metadata;
+}
+
 void Authenticator::HandleRequests() {
   for (;;) {
     std::vector<zmq::message_t> frames;
@@ -134,6 +176,8 @@ void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {
   if (!d.allow) LogRefusal(request, d.reason);
   const std::string status = d.allow ? "200" : "400";
   const std::string text = d.allow ? "OK" : d.reason;
+  const std::string metadata =
+      d.allow ? Metadata(NextRoutingId(), request.public_key, epoch_) : "";
   try {
     auto more = zmq::send_flags::sndmore;
     socket_.send(zmq::buffer(std::string("1.0")), more);
@@ -141,7 +185,7 @@ void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {
     socket_.send(zmq::buffer(status), more);
     socket_.send(zmq::buffer(text), more);
     socket_.send(zmq::buffer(d.user_id), more);
-    socket_.send(zmq::message_t(), zmq::send_flags::none);
+    socket_.send(zmq::buffer(metadata), zmq::send_flags::none);
   } catch (const zmq::error_t& e) {
     common::LogError("authenticator reply failed error=%s", e.what());
   }

@@ -2,7 +2,12 @@
 // connect: on the "players" domain only Curve keys listed in the players
 // file and not revoked, with the ZAP user id set to the player's name; on
 // the "audience" domain, listed audience keys over Curve and local clients
-// over ipc. Owned by the conductor's loop thread, which polls handle().
+// over ipc. Every connection it admits is bound to what admitted it: the
+// reply's metadata names the Curve key (kKeyProperty) and the trust epoch
+// of the decision (kEpochProperty), which libzmq attaches to every message
+// of that connection, and gives the connection a routing id of ours
+// (DESIGN.md section 6). Owned by the conductor's loop thread, which polls
+// handle().
 
 #ifndef ORCHESTRA_BROKER_AUTHENTICATOR_H_
 #define ORCHESTRA_BROKER_AUTHENTICATOR_H_
@@ -16,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "broker/context.h"
+#include "broker/endpoint.h"
 #include "common/status.h"
 
 namespace orchestra::broker {
@@ -44,10 +50,12 @@ class Authenticator {
   common::Status Start();
 
   // Replaces the trusted keys: public key -> player name, revoked keys,
-  // public key -> audience key name.
+  // public key -> audience key name. `epoch` (SetEpoch) says which
+  // version of them admitted a connection.
   void SetPlayers(std::unordered_map<std::string, std::string> players);
   void SetRevoked(std::unordered_set<std::string> revoked);
   void SetAudienceKeys(std::unordered_map<std::string, std::string> keys);
+  void SetEpoch(int64_t epoch) { epoch_ = epoch; }
 
   // The decision for one request (pure; the tests call it directly).
   ZapDecision Decide(const ZapRequest& request) const;
@@ -57,8 +65,16 @@ class Authenticator {
 
   void* handle() { return socket_.handle(); }
 
+  // The ZAP reply's metadata frame for an admitted connection: its routing
+  // id (the ZMTP "Identity" property, which replaces whatever routing id the
+  // peer asked for), its key and the epoch. Public for the tests.
+  static std::string Metadata(const std::string& routing_id,
+                              const std::string& key, int64_t epoch);
+
  private:
   void Answer(const std::vector<zmq::message_t>& frames);
+  // A routing id no other connection of this process had or will have.
+  std::string NextRoutingId();
   // Logs a refusal: the first of a key at once, then one line a minute
   // with the count, so a refused peer retrying cannot flood the log.
   void LogRefusal(const ZapRequest& request, const std::string& reason);
@@ -73,6 +89,8 @@ class Authenticator {
   std::unordered_map<std::string, std::string> players_;
   std::unordered_set<std::string> revoked_;
   std::unordered_map<std::string, std::string> audience_keys_;
+  int64_t epoch_ = 0;
+  uint64_t connections_ = 0;  // admitted so far: numbers routing ids
 };
 
 }  // namespace orchestra::broker

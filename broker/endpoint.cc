@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "common/text.h"
+
 namespace orchestra::broker {
 
 using common::Result;
@@ -134,7 +136,11 @@ std::optional<Inbound> Endpoint::TryReceive() {
     }
     zmq::message_t& payload = frames[first];
     in.user_id = Property(payload, "User-Id");
+    in.key = Property(payload, kKeyProperty);
+    const std::string epoch = Property(payload, kEpochProperty);
+    if (!common::ParseInt64(epoch, 0, INT64_MAX, &in.epoch)) in.epoch = -1;
     in.peer_address = Property(payload, "Peer-Address");
+    in.fd = zmq_msg_get(payload.handle(), ZMQ_SRCFD);
     in.payload = payload.to_string();
     return in;
   } catch (const zmq::error_t& e) {

@@ -17,6 +17,13 @@
 
 namespace orchestra::broker {
 
+// Message properties that the authenticator sets on every connection it
+// admits (see broker/authenticator.h). A peer cannot set them itself:
+// libzmq lets properties from the ZAP reply win over those a peer sends in
+// its handshake.
+constexpr const char* kKeyProperty = "Orchestra-Key";      // Z85; "" on ipc
+constexpr const char* kEpochProperty = "Orchestra-Epoch";  // decimal
+
 struct EndpointOptions {
   // CurveZMQ server: our secret key. Empty for none (ipc).
   std::string curve_server_secret;
@@ -41,7 +48,10 @@ struct Inbound {
   bool request_style = false;  // came through a REQ socket (empty delimiter)
   std::string payload;
   std::string user_id;    // set by the authenticator; empty if none
+  std::string key;        // the Curve key that opened the connection
+  int64_t epoch = -1;     // the trust epoch that admitted it; -1: none
   std::string peer_address;
+  int fd = -1;            // the connection's socket (ZMQ_SRCFD); -1: none
   bool malformed = false; // wrong frame count; `payload` is empty
 };
 

@@ -1,5 +1,6 @@
 #include "common/sqlite.h"
 
+#include <fnmatch.h>
 #include <sqlite3.h>
 
 #include <utility>
@@ -19,6 +20,18 @@ Status SqliteError(sqlite3* db, const std::string& where, int rc) {
 std::string Where(sqlite3* db) {
   const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
   return std::string("sqlite ") + (file && *file ? file : ":memory:");
+}
+
+void Fnmatch(sqlite3_context* context, int, sqlite3_value** args) {
+  const unsigned char* glob = sqlite3_value_text(args[0]);
+  const unsigned char* text = sqlite3_value_text(args[1]);
+  if (glob == nullptr || text == nullptr) {
+    sqlite3_result_null(context);
+    return;
+  }
+  sqlite3_result_int(context,
+                     ::fnmatch(reinterpret_cast<const char*>(glob),
+                               reinterpret_cast<const char*>(text), 0) == 0);
 }
 
 }  // namespace
@@ -155,6 +168,14 @@ Result<Statement> Database::Prepare(const char* sql) {
                               &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_.get(), Where(db_.get()), rc);
   return Statement(stmt, db_.get());
+}
+
+Status Database::AddFnmatchFunction() {
+  int rc = sqlite3_create_function_v2(
+      db_.get(), "fnmatch", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+      Fnmatch, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_.get(), Where(db_.get()), rc);
+  return Status();
 }
 
 int64_t Database::LastInsertId() const {

@@ -79,6 +79,10 @@ class Database {
 
   Status Exec(const char* sql);
   Result<Statement> Prepare(const char* sql);
+  // Adds the SQL function fnmatch(GLOB, TEXT): 1 when TEXT matches GLOB by
+  // fnmatch(3) with no flags, else 0 (NULL for a NULL argument), so a query
+  // matches globs exactly as the C++ code does.
+  Status AddFnmatchFunction();
   int64_t LastInsertId() const;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;

@@ -2,6 +2,8 @@
 
 #include <pwd.h>
 
+#include "broker/connection.h"
+#include "broker/curve_keys.h"
 #include "common/log.h"
 #include "common/text.h"
 
@@ -56,12 +58,11 @@ std::string UserName(int64_t uid) {
 }  // namespace
 
 AudienceChannel::AudienceChannel(const ConductorConfig* config,
-                                 const std::set<std::string>* listed,
-                                 PlayerRegistry* registry, JobBoard* board,
-                                 JobStore* store, Outbox* outbox,
-                                 const common::Clock* clock)
+                                 const Trust* trust, PlayerRegistry* registry,
+                                 JobBoard* board, JobStore* store,
+                                 Outbox* outbox, const common::Clock* clock)
     : config_(config),
-      listed_(listed),
+      trust_(trust),
       registry_(registry),
       board_(board),
       store_(store),
@@ -79,7 +80,8 @@ void AudienceChannel::Fail(const Caller& c, ErrorCode code,
 }
 
 Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
-  Caller caller{endpoint, in.peer, in.request_style, {}, in.user_id};
+  Caller caller{endpoint,   in.peer, in.request_style, {},
+                in.user_id, in.key,  in.epoch};
   if (in.malformed) {
     Fail(caller, ErrorCode::kBadRequest,
          "a request is one frame holding one msgpack map");
@@ -105,27 +107,53 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
 Status AudienceChannel::Dispatch(const Caller& c, const AudienceOp& op,
                                  const broker::Inbound& in) {
   const AudienceGrant* grant = nullptr;
-  if (!FindGrant(c, &grant)) return Status();
+  if (!FindGrant(c, in, &grant)) return Status();
   if (auto* r = std::get_if<broker::SubmitRequest>(&op))
     return On(c, *r, in, grant);
-  if (auto* r = std::get_if<broker::StatusRequest>(&op)) return On(c, *r);
-  if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r);
+  if (auto* r = std::get_if<broker::StatusRequest>(&op))
+    return On(c, *r, grant);
+  if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r, grant);
   if (auto* r = std::get_if<broker::CancelRequest>(&op))
     return On(c, *r, grant);
-  if (auto* r = std::get_if<broker::JobsRequest>(&op)) return On(c, *r);
-  return On(c, std::get<broker::PlayersRequest>(op));
+  if (auto* r = std::get_if<broker::JobsRequest>(&op)) return On(c, *r, grant);
+  return On(c, std::get<broker::PlayersRequest>(op), grant);
 }
 
-bool AudienceChannel::FindGrant(const Caller& c, const AudienceGrant** grant) {
+// The first request of a connection whose key was taken back is told so;
+// libzmq cannot close a connection after a reply without losing the reply,
+// so a connection that asks again is closed instead.
+bool AudienceChannel::FindGrant(const Caller& c, const broker::Inbound& in,
+                                const AudienceGrant** grant) {
   *grant = nullptr;
-  if (c.key_name.empty()) return true;  // ipc: the socket's mode guards it
-  *grant = keys_ ? keys_->Find(c.key_name) : nullptr;
+  // ipc: the socket's mode and group guard it (Curve endpoints never admit
+  // a connection without a key).
+  if (c.key_name.empty() && c.key.empty()) return true;
+  *grant = trust_->AudienceGrantFor(c.key_name, c.key, c.epoch);
   if (*grant != nullptr) return true;
-  common::LogWarning("request refused key=%s reason=no-longer-listed",
-                     c.key_name.c_str());
-  Fail(c, ErrorCode::kUnauthorized,
-       "audience key '" + c.key_name +
-           "' is no longer in the audience keys file, or is revoked");
+  const bool again = RefusedBefore(c.peer);
+  const bool closed = again && broker::Close(broker::ConnectionOf(in));
+  if (refusal_log_.Allow(clock_->Monotonic()))
+    common::LogWarning(
+        "request refused key=%s fingerprint=%s reason=key-taken-back "
+        "connection=%s suppressed=%lld",
+        c.key_name.c_str(), broker::KeyFingerprint(c.key).c_str(),
+        closed ? "closed" : "open",
+        static_cast<long long>(refusal_log_.TakeSuppressed()));
+  if (!again)
+    Fail(c, ErrorCode::kUnauthorized,
+         "audience key '" + c.key_name +
+             "' is no longer in the audience keys file with this public key, "
+             "or is revoked");
+  return false;
+}
+
+bool AudienceChannel::RefusedBefore(const std::string& peer) {
+  if (!refused_.insert(peer).second) return true;
+  refused_order_.push_back(peer);
+  if (refused_order_.size() > kMaxRefused) {
+    refused_.erase(refused_order_.front());
+    refused_order_.pop_front();
+  }
   return false;
 }
 
@@ -141,7 +169,7 @@ std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
   std::string unknown;
   size_t count = 0;
   for (const std::string& player : r.players) {
-    if (listed_->count(player)) continue;
+    if (trust_->listed()->count(player)) continue;
     if (++count <= 10) unknown += (unknown.empty() ? "" : ", ") + player;
   }
   if (count > 0) {
@@ -170,7 +198,8 @@ std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
   return user_names_[uid] = UserName(uid);
 }
 
-std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job) {
+std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
+                                               const AudienceGrant* grant) {
   Result<std::optional<JobRecord>> record = board_->Find(job);
   if (!record.ok()) {
     common::LogError("job read failed job=%lld error=%s",
@@ -181,8 +210,11 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job) {
              " could not be read from the conductor's database; try again");
     return std::nullopt;
   }
-  if (!record.value())
+  const std::optional<JobRecord>& found = record.value();
+  if (!found || (grant && !grant->MaySee(found->score, found->players))) {
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
+    return std::nullopt;
+  }
   return std::move(record.value());
 }
 
@@ -191,35 +223,72 @@ Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
                            const AudienceGrant* grant) {
   ErrorCode code = ErrorCode::kUnauthorized;
   std::string problem = grant ? grant->WhyNotSubmit(r.score, r.players) : "";
-  if (!problem.empty()) LogRefusal(c, "submit", problem);
-  if (problem.empty()) problem = CheckTargets(r, &code);
+  if (!problem.empty()) {
+    LogRefusal(c, "submit", problem);
+    Fail(c, code, problem);
+    return Status();
+  }
+  const std::string submitted_by = SubmittedBy(in);
+  bool conflict = false;
+  Result<std::optional<JobId>> earlier =
+      Resubmitted(c, r, submitted_by, &conflict);
+  if (!earlier.ok()) return earlier.status();
+  if (conflict) return Status();
+  if (earlier.value()) {
+    Reply(c, broker::SubmitReply{*earlier.value()});
+    return Status();
+  }
+  problem = CheckTargets(r, &code);
   if (!problem.empty()) {
     Fail(c, code, problem);
     return Status();
   }
-  if (!r.key.empty()) {
-    Result<std::optional<JobId>> existing = store_->FindJobByKey(r.key);
-    if (!existing.ok()) return existing.status();
-    if (existing.value()) {
-      Reply(c, broker::SubmitReply{*existing.value()});
-      return Status();
-    }
-  }
-  Result<JobId> job = board_->Submit(r, SubmittedBy(in),
+  Result<JobId> job = board_->Submit(r, submitted_by,
                                      config_->default_delivery_timeout_s);
   if (!job.ok()) return job.status();
   Reply(c, broker::SubmitReply{job.value()});
   return Status();
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r) {
-  std::optional<JobRecord> job = Read(c, r.job);
+// Idempotency keys belong to their submitter: the same key from another
+// submitter is another job. The same key with another request is a
+// mistake worth saying, not a job to hand back.
+Result<std::optional<JobId>> AudienceChannel::Resubmitted(
+    const Caller& c, const broker::SubmitRequest& r,
+    const std::string& submitted_by, bool* conflict) {
+  *conflict = false;
+  if (r.key.empty()) return std::optional<JobId>();
+  Result<std::optional<JobId>> earlier =
+      store_->FindJobByKey(submitted_by, r.key);
+  if (!earlier.ok() || !earlier.value()) return earlier;
+  Result<std::optional<JobRecord>> job = board_->Find(*earlier.value());
+  if (!job.ok()) return job.status();
+  const std::optional<JobRecord>& found = job.value();
+  if (found && found->score == r.score && found->scope == r.scope &&
+      found->players == r.players && found->params == r.params)
+    return earlier;
+  *conflict = true;
+  Fail(c, ErrorCode::kConflict,
+       "idempotency key '" + r.key + "' was used for job " +
+           std::to_string(*earlier.value()) +
+           " with a different request (score, scope, players or params); "
+           "use a new key for a new job");
+  return std::optional<JobId>();
+}
+
+Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r,
+                           const AudienceGrant* grant) {
+  std::optional<JobRecord> job = Read(c, r.job, grant);
   if (job) Reply(c, broker::JobReply{std::move(*job), false});
   return Status();
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r) {
-  if (const JobRecord* active = board_->FindActive(r.job)) {
+Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r,
+                           const AudienceGrant* grant) {
+  const JobRecord* active = board_->FindActive(r.job);
+  if (active && grant && !grant->MaySee(active->score, active->players))
+    active = nullptr;  // Read() below answers not_found
+  if (active) {
     Waiter w;
     w.caller = c;
     w.deadline = r.timeout_ms > 0 ? clock_->Monotonic() + r.timeout_ms : 0;
@@ -232,31 +301,28 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r) {
     waiters_.emplace(r.job, std::move(w));
     return Status();
   }
-  return On(c, broker::StatusRequest{r.job});  // Finished, or no such job.
+  // Finished, not visible, or no such job.
+  return On(c, broker::StatusRequest{r.job}, grant);
 }
 
 // A restricted key may cancel only the jobs it could submit now: its grant
 // says what it may run, and stopping a job is a way of deciding what runs.
+// Any other job does not exist for it.
 Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r,
                            const AudienceGrant* grant) {
   if (grant != nullptr && grant->restricted()) {
-    std::optional<JobRecord> job = Read(c, r.job);
+    std::optional<JobRecord> job = Read(c, r.job, grant);
     if (!job) return Status();
-    std::string problem = grant->WhyNotSubmit(job->score, job->players);
-    if (!problem.empty()) {
-      LogRefusal(c, "cancel", problem);
-      Fail(c, ErrorCode::kUnauthorized,
-           "cannot cancel job " + std::to_string(r.job) + ": " + problem);
-      return Status();
-    }
   }
   Status s = board_->Cancel(r.job);
   if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
-  return On(c, broker::StatusRequest{r.job});
+  return On(c, broker::StatusRequest{r.job}, grant);
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r) {
-  Result<std::vector<broker::JobSummary>> jobs = store_->ListJobs(r);
+Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r,
+                           const AudienceGrant* grant) {
+  Result<std::vector<broker::JobSummary>> jobs =
+      store_->ListJobs(r, grant && grant->restricted() ? grant : nullptr);
   if (!jobs.ok()) {
     common::LogError("job list failed error=%s",
                      common::LogQuote(jobs.status().ToString()).c_str());
@@ -269,9 +335,11 @@ Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r) {
   return Status();
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&) {
+Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&,
+                           const AudienceGrant* grant) {
   broker::PlayersReply reply;
-  for (const std::string& name : *listed_) {
+  for (const std::string& name : *trust_->listed()) {
+    if (grant && !grant->MaySeePlayer(name)) continue;
     broker::PlayerInfo info;
     info.name = name;
     if (const PlayerState* p = registry_->Find(name)) {
@@ -325,9 +393,33 @@ void AudienceChannel::Tick() {
   }
 }
 
+// The wait was allowed to see `job` when it began.
 void AudienceChannel::TimeUp(JobId job, const Caller& c, bool timed_out) {
-  std::optional<JobRecord> record = Read(c, job);
+  std::optional<JobRecord> record = Read(c, job, nullptr);
   if (record) Reply(c, broker::JobReply{std::move(*record), timed_out});
+}
+
+void AudienceChannel::TrustChanged() {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    const Caller& c = it->second.caller;
+    if (c.key_name.empty() && c.key.empty()) {
+      ++it;
+      continue;
+    }
+    const AudienceGrant* grant =
+        trust_->AudienceGrantFor(c.key_name, c.key, c.epoch);
+    const JobRecord* job = board_->FindActive(it->first);
+    if (grant == nullptr) {
+      Fail(c, ErrorCode::kUnauthorized,
+           "audience key '" + c.key_name + "' was taken back while it waited");
+    } else if (job && !grant->MaySee(job->score, job->players)) {
+      Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(it->first));
+    } else {
+      ++it;
+      continue;
+    }
+    it = waiters_.erase(it);
+  }
 }
 
 void AudienceChannel::Stop() {

@@ -1,22 +1,29 @@
 // AudienceChannel answers the audience ops of DESIGN.md section 4 (submit,
 // status, wait, cancel, jobs, players). Every request gets exactly one
 // final reply; `wait` is answered when its job finishes (pushed, nobody
-// polls) or its time is up. Requests over Curve are held to their audience
-// key's grant. Owned by the conductor's loop thread.
+// polls) or its time is up. Requests over Curve are held to the grant of
+// the key that opened their connection, looked up by key on every request
+// (Trust): a key taken back gets `unauthorized`, and its connection is
+// closed if it asks again. A limited key sees only the jobs and players it
+// could submit to (DESIGN.md section 6). Owned by the conductor's loop
+// thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/audience_protocol.h"
 #include "broker/endpoint.h"
 #include "common/clock.h"
+#include "common/rate_limit.h"
 #include "common/status.h"
 #include "conductor/audience_keys.h"
 #include "conductor/config.h"
@@ -24,14 +31,14 @@
 #include "conductor/job_store.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
+#include "conductor/trust.h"
 
 namespace orchestra::conductor {
 
 class AudienceChannel {
  public:
-  // `listed` is the players file's names; it must outlive us.
-  AudienceChannel(const ConductorConfig* config,
-                  const std::set<std::string>* listed,
+  // `trust` must outlive us.
+  AudienceChannel(const ConductorConfig* config, const Trust* trust,
                   PlayerRegistry* registry, JobBoard* board, JobStore* store,
                   Outbox* outbox, const common::Clock* clock);
 
@@ -45,6 +52,11 @@ class AudienceChannel {
   // Answers waits whose time is up and sends progress to those that asked.
   void Tick();
 
+  // The trust lists changed (SIGHUP): waits of connections whose key was
+  // taken back end with `unauthorized`, and waits for jobs their key may
+  // no longer see with `not_found`.
+  void TrustChanged();
+
   // The conductor is stopping: answers every wait, and from now on every
   // request, with `unavailable`.
   void Stop();
@@ -54,9 +66,6 @@ class AudienceChannel {
     config_ = config;
     user_names_.clear();
   }
-  // The audience keys that Curve clients are held to; null: none. It must
-  // outlive us (or be replaced first).
-  void set_keys(const AudienceKeys* keys) { keys_ = keys; }
 
  private:
   struct Caller {  // where a reply goes
@@ -65,6 +74,8 @@ class AudienceChannel {
     bool request_style = false;
     broker::RequestId req;
     std::string key_name;  // the Curve client's audience key; "" on ipc
+    std::string key;       // its public key; "" on ipc
+    int64_t epoch = -1;    // the trust epoch that admitted the connection
   };
   struct Waiter {
     Caller caller;
@@ -76,24 +87,40 @@ class AudienceChannel {
   common::Status Dispatch(const Caller& caller, const broker::AudienceOp& op,
                           const broker::Inbound& in);
   // The grant a Curve caller is held to; false (after an `unauthorized`
-  // reply) when its key is no longer listed. Null for local callers.
-  bool FindGrant(const Caller& c, const AudienceGrant** grant);
+  // reply, or closing a connection refused before) when its key was taken
+  // back. Null for local callers.
+  bool FindGrant(const Caller& c, const broker::Inbound& in,
+                 const AudienceGrant** grant);
+  // Remembers that `peer` was refused; true if it was already.
+  bool RefusedBefore(const std::string& peer);
   void LogRefusal(const Caller& c, const char* op,
                   const std::string& why) const;
   common::Status On(const Caller& c, const broker::SubmitRequest& r,
                     const broker::Inbound& in, const AudienceGrant* grant);
-  common::Status On(const Caller& c, const broker::StatusRequest& r);
-  common::Status On(const Caller& c, const broker::WaitRequest& r);
+  common::Status On(const Caller& c, const broker::StatusRequest& r,
+                    const AudienceGrant* grant);
+  common::Status On(const Caller& c, const broker::WaitRequest& r,
+                    const AudienceGrant* grant);
   common::Status On(const Caller& c, const broker::CancelRequest& r,
                     const AudienceGrant* grant);
-  common::Status On(const Caller& c, const broker::JobsRequest& r);
-  common::Status On(const Caller& c, const broker::PlayersRequest& r);
+  common::Status On(const Caller& c, const broker::JobsRequest& r,
+                    const AudienceGrant* grant);
+  common::Status On(const Caller& c, const broker::PlayersRequest& r,
+                    const AudienceGrant* grant);
+  // The job an earlier submit of this submitter with key `r.key` made, or
+  // nullopt; `conflict` (false after the error reply) when that job was
+  // made by a different request.
+  common::Result<std::optional<JobId>> Resubmitted(
+      const Caller& c, const broker::SubmitRequest& r,
+      const std::string& submitted_by, bool* conflict);
   std::string CheckTargets(const broker::SubmitRequest& r,
                            broker::ErrorCode* code) const;
   std::string SubmittedBy(const broker::Inbound& in) const;
   // The record of `job`, or nullopt after a `not_found` or `unavailable`
-  // reply (a store read that failed is logged, not fatal).
-  std::optional<JobRecord> Read(const Caller& c, JobId job);
+  // reply (a store read that failed is logged, not fatal). A job `grant`
+  // may not see is `not_found`, exactly as a job that does not exist.
+  std::optional<JobRecord> Read(const Caller& c, JobId job,
+                                const AudienceGrant* grant);
 
   // Answers a wait whose job ended elsewhere or whose time is up.
   void TimeUp(JobId job, const Caller& c, bool timed_out);
@@ -101,17 +128,22 @@ class AudienceChannel {
   void Fail(const Caller& c, broker::ErrorCode code, std::string message);
 
   const ConductorConfig* config_;
-  const std::set<std::string>* listed_;
+  const Trust* trust_;
   PlayerRegistry* registry_;
   JobBoard* board_;
   JobStore* store_;
   Outbox* outbox_;
   const common::Clock* clock_;
-  const AudienceKeys* keys_ = nullptr;
   bool stopping_ = false;
   std::multimap<JobId, Waiter> waiters_;
   static constexpr size_t kMaxUserNames = 1024;
   mutable std::unordered_map<int64_t, std::string> user_names_;  // by uid
+  // Routing ids of connections refused once (bounded: the oldest are
+  // forgotten, and then refused once more before they are closed).
+  static constexpr size_t kMaxRefused = 4096;
+  std::unordered_set<std::string> refused_;
+  std::deque<std::string> refused_order_;
+  common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
 };
 
 }  // namespace orchestra::conductor

@@ -116,6 +116,19 @@ std::string AudienceGrant::WhyNotSubmit(
          " (it may use players: " + Join(players) + ")";
 }
 
+bool AudienceGrant::MaySee(const std::string& score,
+                           const std::vector<std::string>& targets) const {
+  if (!Matches(scores, score)) return false;
+  for (const std::string& player : targets) {
+    if (!Matches(players, player)) return false;
+  }
+  return true;
+}
+
+bool AudienceGrant::MaySeePlayer(const std::string& player) const {
+  return Matches(players, player);
+}
+
 Result<AudienceKeys> AudienceKeys::Load(const std::string& path) {
   AudienceKeys keys;
   if (path.empty()) return keys;
@@ -135,6 +148,7 @@ Result<AudienceKeys> AudienceKeys::Load(const std::string& path) {
       return Status::InvalidArgument(
           where, "key already given another name on line " +
                      std::to_string(it->second));
+    keys.names_[grant.public_key] = grant.name;
     keys.grants_.emplace(grant.name, std::move(grant));
   }
   return keys;
@@ -142,8 +156,19 @@ Result<AudienceKeys> AudienceKeys::Load(const std::string& path) {
 
 void AudienceKeys::Revoke(const std::set<std::string>& revoked) {
   for (auto it = grants_.begin(); it != grants_.end();) {
-    it = revoked.count(it->second.public_key) ? grants_.erase(it) : ++it;
+    if (!revoked.count(it->second.public_key)) {
+      ++it;
+      continue;
+    }
+    names_.erase(it->second.public_key);
+    it = grants_.erase(it);
   }
+}
+
+const AudienceGrant* AudienceKeys::FindByKey(
+    const std::string& public_key) const {
+  auto it = names_.find(public_key);
+  return it == names_.end() ? nullptr : Find(it->second);
 }
 
 const AudienceGrant* AudienceKeys::Find(const std::string& name) const {
@@ -152,9 +177,7 @@ const AudienceGrant* AudienceKeys::Find(const std::string& name) const {
 }
 
 std::unordered_map<std::string, std::string> AudienceKeys::NamesByKey() const {
-  std::unordered_map<std::string, std::string> names;
-  for (const auto& [name, grant] : grants_) names[grant.public_key] = name;
-  return names;
+  return names_;
 }
 
 }  // namespace orchestra::conductor

@@ -27,6 +27,12 @@ struct AudienceGrant {
   // match), or "" when it may.
   std::string WhyNotSubmit(const std::string& score,
                            const std::vector<std::string>& players) const;
+  // True when this key could submit `score` to `players`: it may then read
+  // and cancel such a job; other jobs do not exist for it.
+  bool MaySee(const std::string& score,
+              const std::vector<std::string>& players) const;
+  // True when `player` matches the `players=` globs (or there are none).
+  bool MaySeePlayer(const std::string& player) const;
   bool restricted() const { return !scores.empty() || !players.empty(); }
 };
 
@@ -41,12 +47,15 @@ class AudienceKeys {
 
   // The grant of the key named `name`, or nullptr.
   const AudienceGrant* Find(const std::string& name) const;
+  // The grant of the key whose public key is `public_key`, or nullptr.
+  const AudienceGrant* FindByKey(const std::string& public_key) const;
   // Public key -> name, for the authenticator.
   std::unordered_map<std::string, std::string> NamesByKey() const;
   size_t size() const { return grants_.size(); }
 
  private:
   std::map<std::string, AudienceGrant> grants_;  // by name
+  std::unordered_map<std::string, std::string> names_;  // public key -> name
 };
 
 }  // namespace orchestra::conductor

@@ -67,17 +67,16 @@ Status Conductor::Start() {
       JobStore::Open(config_->database_path);
   if (!store.ok()) return store.status();
   store_ = std::move(store.value());
-  Result<Trust> trust = LoadTrust(*config_);
+  Result<TrustFiles> trust = TrustFiles::Load(*config_);
   if (!trust.ok()) return trust.status();
   board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
-                                      &listed_);
+                                      trust_.listed());
   player_channel_ = std::make_unique<PlayerChannel>(
-      config_.get(), &registry_, board_.get(), store_.get(), &outbox_,
-      &clock_);
-  audience_channel_ = std::make_unique<AudienceChannel>(
-      config_.get(), &listed_, &registry_, board_.get(), store_.get(),
+      config_.get(), &trust_, &registry_, board_.get(), store_.get(),
       &outbox_, &clock_);
-  audience_channel_->set_keys(&trust_.audience);
+  audience_channel_ = std::make_unique<AudienceChannel>(
+      config_.get(), &trust_, &registry_, board_.get(), store_.get(),
+      &outbox_, &clock_);
   retention_ = std::make_unique<Retention>(config_.get(), store_.get(),
                                            &clock_);
   s = ApplyTrust(std::move(trust.value()));
@@ -105,48 +104,23 @@ Status Conductor::LockDatabase() {
   return Status();
 }
 
-Result<Conductor::Trust> Conductor::LoadTrust(
-    const ConductorConfig& config) const {
-  Trust trust;
-  Result<std::map<std::string, std::string>> players =
-      LoadPlayersFile(config.players_file);
-  if (!players.ok()) return players.status();
-  trust.players = std::move(players.value());
-  Result<std::set<std::string>> revoked =
-      LoadRevokedKeys(config.revoked_keys_file);
-  if (!revoked.ok()) return revoked.status();
-  trust.revoked = std::move(revoked.value());
-  Result<AudienceKeys> audience = AudienceKeys::Load(config.audience_keys_file);
-  if (!audience.ok()) return audience.status();
-  trust.audience = std::move(audience.value());
-  trust.audience.Revoke(trust.revoked);
-  return trust;
-}
-
 // Installs new trust lists. Players removed, re-keyed or revoked are cut
-// off at once and their unfinished tasks end ABORTED.
-Status Conductor::ApplyTrust(Trust trust) {
-  std::vector<std::string> cut;
-  for (const auto& [name, key] : trust_.players) {
-    auto it = trust.players.find(name);
-    if (it == trust.players.end() || it->second != key ||
-        trust.revoked.count(key))
-      cut.push_back(name);
-  }
-  std::unordered_map<std::string, std::string> by_key;
-  listed_.clear();
-  for (const auto& [name, key] : trust.players) {
-    if (trust.revoked.count(key)) continue;  // Revoked: as if not listed.
-    by_key[key] = name;
-    listed_.insert(name);
+// off at once (their connections closed) and their unfinished tasks end
+// ABORTED; connections of audience keys taken back are refused from their
+// next request on.
+Status Conductor::ApplyTrust(TrustFiles files) {
+  std::vector<std::string> cut = trust_.Install(std::move(files));
+  for (const auto& [name, key] : trust_.files().players) {
+    if (!trust_.listed()->count(name)) continue;  // Revoked
     Status s = store_->SavePlayerKey(name, key);
     if (!s.ok()) return s;
   }
-  authenticator_.SetPlayers(std::move(by_key));
+  authenticator_.SetPlayers(trust_.PlayerNamesByKey());
   authenticator_.SetRevoked(std::unordered_set<std::string>(
-      trust.revoked.begin(), trust.revoked.end()));
-  authenticator_.SetAudienceKeys(trust.audience.NamesByKey());
-  trust_ = std::move(trust);
+      trust_.files().revoked.begin(), trust_.files().revoked.end()));
+  authenticator_.SetAudienceKeys(trust_.AudienceNamesByKey());
+  authenticator_.SetEpoch(trust_.epoch());
+  audience_channel_->TrustChanged();
   for (const std::string& name : cut) {
     common::LogWarning("player cut off player=%s reason=removed-or-revoked",
                        name.c_str());
@@ -264,13 +238,13 @@ void Conductor::StartTimers() {
 }
 
 std::string Conductor::Describe() const {
-  return "players=" + std::to_string(listed_.size()) +
+  return "players=" + std::to_string(trust_.listed()->size()) +
          " connected=" + std::to_string(registry_.connected()) +
          " jobs=" + std::to_string(board_->active_jobs());
 }
 
 Status Conductor::Run() {
-  common::LogInfo("started players=%zu jobs=%zu", listed_.size(),
+  common::LogInfo("started players=%zu jobs=%zu", trust_.listed()->size(),
                   board_->active_jobs());
   notifier_.Ready("serving " + Describe());
   // A busy turn logs a line per job or player: they leave in one write at
@@ -383,7 +357,7 @@ Status Conductor::Reload() {
                      common::LogQuote(config.status().ToString()).c_str());
     return Status();
   }
-  Result<Trust> trust = LoadTrust(config.value());
+  Result<TrustFiles> trust = TrustFiles::Load(config.value());
   if (!trust.ok()) {
     common::LogError("reload failed, old settings kept error=%s",
                      common::LogQuote(trust.status().ToString()).c_str());
@@ -411,9 +385,11 @@ Status Conductor::Reload() {
   common::InitLogging("orchestra-conductor", config_->log_level);
   Status s = ApplyTrust(std::move(trust.value()));
   if (!s.ok()) return s;
-  common::LogInfo("reloaded players=%zu revoked=%zu audience_keys=%zu",
-                  listed_.size(), trust_.revoked.size(),
-                  trust_.audience.size());
+  common::LogInfo("reloaded players=%zu revoked=%zu audience_keys=%zu "
+                  "epoch=%lld",
+                  trust_.listed()->size(), trust_.files().revoked.size(),
+                  trust_.files().audience.size(),
+                  static_cast<long long>(trust_.epoch()));
   return Status();
 }
 

@@ -35,6 +35,7 @@
 #include "conductor/player_registry.h"
 #include "conductor/retention.h"
 #include "conductor/scheduler.h"
+#include "conductor/trust.h"
 
 namespace orchestra::conductor {
 
@@ -50,20 +51,11 @@ class Conductor {
   common::Status Run();
 
  private:
-  // What the players file, the revoked keys file and the audience keys
-  // file say.
-  struct Trust {
-    std::map<std::string, std::string> players;  // name -> public key
-    std::set<std::string> revoked;
-    AudienceKeys audience;  // revoked keys already left out
-  };
-
   Conductor(const std::string& config_path, const ConductorConfig& config,
             common::SignalFd signals);
   common::Status Start();
   common::Status LockDatabase();
-  common::Result<Trust> LoadTrust(const ConductorConfig& config) const;
-  common::Status ApplyTrust(Trust trust);
+  common::Status ApplyTrust(TrustFiles files);
   common::Status BindPlayers();
   common::Status BindAudience(const std::string& address);
   common::Status RememberPlayers();
@@ -89,7 +81,6 @@ class Conductor {
   std::vector<std::string> ipc_paths_;  // removed at exit
   std::unique_ptr<JobStore> store_;
   Trust trust_;
-  std::set<std::string> listed_;  // names in the players file
   Scheduler scheduler_;
   PlayerRegistry registry_;
   Outbox outbox_;

@@ -104,7 +104,8 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   Result<common::Database> db = common::Database::Open(path);
   if (!db.ok()) return db.status();
   std::unique_ptr<JobStore> store(new JobStore(std::move(db.value())));
-  Status s = store->Migrate();
+  Status s = store->db_.AddFnmatchFunction();
+  if (s.ok()) s = store->Migrate();
   // Bounds the WAL file: after a checkpoint lets it start over, a WAL grown
   // past this by a large turn is truncated back.
   if (s.ok()) s = store->db_.Exec("PRAGMA journal_size_limit = 16777216");
@@ -187,7 +188,8 @@ Status JobStore::PrepareStatements() {
        "finished_at = ?15 WHERE id = ?1"},
       {&update_job_,
        "UPDATE jobs SET state = ?2, finished_at = ?3 WHERE id = ?1"},
-      {&find_key_, "SELECT id FROM jobs WHERE idempotency_key = ?1"},
+      {&find_key_,
+       "SELECT id FROM jobs WHERE submitted_by = ?1 AND idempotency_key = ?2"},
       {&save_key_,
        "INSERT INTO players(name, public_key) VALUES(?1, ?2) "
        "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key"},
@@ -387,8 +389,9 @@ Result<common::CheckpointResult> JobStore::Checkpoint() {
   return db_.Checkpoint();
 }
 
-Result<std::optional<JobId>> JobStore::FindJobByKey(const std::string& key) {
-  find_key_.Bind(1, key);
+Result<std::optional<JobId>> JobStore::FindJobByKey(
+    const std::string& submitted_by, const std::string& key) {
+  find_key_.Bind(1, submitted_by).Bind(2, key);
   Result<bool> row = find_key_.Step();
   std::optional<JobId> id;
   if (row.ok() && row.value()) id = find_key_.Int(0);
@@ -469,8 +472,11 @@ Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
   return jobs;
 }
 
+// A limited audience key's globs arrive as JSON arrays (?6 scores, ?7
+// players; NULL: any) and are matched by fnmatch(), the same matcher as
+// AudienceGrant's, so the list shows exactly the jobs status would.
 Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
-    const broker::JobsRequest& filter) {
+    const broker::JobsRequest& filter, const AudienceGrant* visible) {
   if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql =
       "SELECT j.id, j.score, j.scope, j.state, j.submitted_by, "
@@ -479,7 +485,13 @@ Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
       "FROM jobs j WHERE (?1 IS NULL OR j.state = ?1) "
       "AND (?2 IS NULL OR j.score = ?2) AND (?3 IS NULL OR j.id < ?3) "
       "AND (?4 IS NULL OR j.id IN (SELECT job_id FROM job_players "
-      "WHERE player = ?4)) ORDER BY j.id DESC LIMIT ?5";
+      "WHERE player = ?4)) "
+      "AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(?6) g "
+      "WHERE fnmatch(g.value, j.score))) "
+      "AND (?7 IS NULL OR NOT EXISTS (SELECT 1 FROM job_players p "
+      "WHERE p.job_id = j.id AND NOT EXISTS (SELECT 1 FROM json_each(?7) g "
+      "WHERE fnmatch(g.value, p.player)))) "
+      "ORDER BY j.id DESC LIMIT ?5";
   Result<Statement> query = db_.Prepare(sql.c_str());
   if (!query.ok()) return query.status();
   Statement& q = query.value();
@@ -488,6 +500,10 @@ Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
   q.Bind(3, filter.before);
   if (!filter.player.empty()) q.Bind(4, filter.player);
   q.Bind(5, filter.limit);
+  if (visible && !visible->scores.empty())
+    q.Bind(6, nlohmann::json(visible->scores).dump());
+  if (visible && !visible->players.empty())
+    q.Bind(7, nlohmann::json(visible->players).dump());
   std::vector<broker::JobSummary> jobs;
   for (;;) {
     Result<bool> row = q.Step();

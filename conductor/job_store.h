@@ -17,6 +17,7 @@
 #include "broker/audience_protocol.h"
 #include "common/result.h"
 #include "common/sqlite.h"
+#include "conductor/audience_keys.h"
 
 namespace orchestra::conductor {
 
@@ -25,7 +26,7 @@ using broker::JobRecord;
 using broker::TaskId;
 using broker::TaskRecord;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // What one PurgeFinishedBefore() call deleted.
 struct Purged {
@@ -64,15 +65,18 @@ class JobStore {
   // Writes the job's state and finished_at.
   common::Status UpdateJobState(const JobRecord& job);
 
-  // The job submitted with idempotency key `key`, if any.
-  common::Result<std::optional<JobId>> FindJobByKey(const std::string& key);
+  // The job `submitted_by` submitted with idempotency key `key`, if any.
+  common::Result<std::optional<JobId>> FindJobByKey(
+      const std::string& submitted_by, const std::string& key);
   // The whole record of job `id`, if it exists.
   common::Result<std::optional<JobRecord>> LoadJob(JobId id);
   // Every job still PENDING, with its tasks, oldest first.
   common::Result<std::vector<JobRecord>> LoadUnfinishedJobs();
-  // Summaries for the `jobs` op, newest first.
+  // Summaries for the `jobs` op, newest first; with `visible`, only jobs
+  // whose score and every player its globs match (AudienceGrant::MaySee).
   common::Result<std::vector<broker::JobSummary>> ListJobs(
-      const broker::JobsRequest& filter);
+      const broker::JobsRequest& filter,
+      const AudienceGrant* visible = nullptr);
 
   // Deletes finished jobs whose finished_at is before `cutoff` (wall
   // clock), oldest first, with their tasks and target lists, removing at

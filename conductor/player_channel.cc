@@ -1,5 +1,7 @@
 #include "conductor/player_channel.h"
 
+#include "broker/connection.h"
+#include "broker/curve_keys.h"
 #include "common/log.h"
 
 namespace orchestra::conductor {
@@ -8,11 +10,12 @@ using broker::PlayerMessage;
 using common::LogQuote;
 using common::Status;
 
-PlayerChannel::PlayerChannel(const ConductorConfig* config,
+PlayerChannel::PlayerChannel(const ConductorConfig* config, const Trust* trust,
                              PlayerRegistry* registry, JobBoard* board,
                              JobStore* store, Outbox* outbox,
                              const common::Clock* clock)
     : config_(config),
+      trust_(trust),
       registry_(registry),
       board_(board),
       store_(store),
@@ -29,6 +32,10 @@ Status PlayerChannel::Handle(const broker::Inbound& in) {
   if (in.malformed || in.user_id.empty()) {
     common::LogWarning("player message dropped reason=%s",
                        in.malformed ? "frames" : "no-user-id");
+    return Status();
+  }
+  if (!trust_->AdmitsPlayer(in.user_id, in.key, in.epoch)) {
+    Refuse(in);
     return Status();
   }
   common::Result<PlayerMessage> message =
@@ -64,6 +71,17 @@ Status PlayerChannel::Dispatch(PlayerState* player, const broker::Inbound& in,
   return Status();
 }
 
+void PlayerChannel::Refuse(const broker::Inbound& in) {
+  const bool closed = broker::Close(broker::ConnectionOf(in));
+  if (!refusal_log_.Allow(clock_->Monotonic())) return;
+  common::LogWarning("player message refused player=%s key=%s "
+                     "reason=key-taken-back connection=%s suppressed=%lld",
+                     in.user_id.c_str(),
+                     broker::KeyFingerprint(in.key).c_str(),
+                     closed ? "closed" : "open",
+                     static_cast<long long>(refusal_log_.TakeSuppressed()));
+}
+
 Status PlayerChannel::OnHello(const broker::Inbound& in,
                               const broker::Hello& m) {
   const std::string& name = in.user_id;
@@ -75,8 +93,9 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                                    std::to_string(broker::kProtocolVersion)});
     return Status();
   }
-  std::string replaced = registry_->Open(name, in.peer, m, clock_->Now(),
-                                         clock_->Monotonic());
+  std::string replaced =
+      registry_->Open(name, in.peer, broker::ConnectionOf(in), m,
+                      clock_->Now(), clock_->Monotonic());
   if (!replaced.empty()) {
     common::LogWarning("session replaced player=%s reason=newer-session",
                        name.c_str());
@@ -122,7 +141,8 @@ Status PlayerChannel::EndSession(const std::string& name, bool drop,
   if (p == nullptr || p->peer.empty()) return Status();
   const std::string version = p->version;
   const int slots = p->slots;
-  registry_->Close(name, drop);
+  broker::Connection connection = registry_->Close(name, drop);
+  if (drop) broker::Close(connection);
   Status s = board_->OnDisconnect(name);
   if (!s.ok()) return s;
   common::LogInfo("player left player=%s reason=%s", name.c_str(),

@@ -1,7 +1,9 @@
 // PlayerChannel speaks the player channel of DESIGN.md section 4 on the
 // conductor's side: sessions (hello/welcome, heartbeats, silence), and the
 // messages that move tasks (accepted, result, scores), handed to JobBoard.
-// One small On() per message type. Owned by the conductor's loop thread.
+// Every message is first held to Trust: a connection whose key was taken
+// back is refused and closed, whatever it sends. One small On() per
+// message type. Owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
@@ -11,20 +13,22 @@
 #include "broker/endpoint.h"
 #include "broker/protocol.h"
 #include "common/clock.h"
+#include "common/rate_limit.h"
 #include "common/status.h"
 #include "conductor/config.h"
 #include "conductor/job_board.h"
 #include "conductor/job_store.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
+#include "conductor/trust.h"
 
 namespace orchestra::conductor {
 
 class PlayerChannel {
  public:
-  PlayerChannel(const ConductorConfig* config, PlayerRegistry* registry,
-                JobBoard* board, JobStore* store, Outbox* outbox,
-                const common::Clock* clock);
+  PlayerChannel(const ConductorConfig* config, const Trust* trust,
+                PlayerRegistry* registry, JobBoard* board, JobStore* store,
+                Outbox* outbox, const common::Clock* clock);
 
   // Handles one message from the player endpoint. A non-OK status is a
   // store failure (fatal); bad input is logged and dropped.
@@ -33,7 +37,8 @@ class PlayerChannel {
   // Sends heartbeats to quiet sessions and ends silent ones.
   common::Status Tick();
 
-  // Ends `name`'s session at once: nothing more it sends is accepted.
+  // Ends `name`'s session at once and closes its connection: nothing more
+  // it sends is accepted.
   common::Status CutOff(const std::string& name, const std::string& why);
 
   void set_config(const ConductorConfig* config) { config_ = config; }
@@ -41,6 +46,9 @@ class PlayerChannel {
  private:
   common::Status Dispatch(PlayerState* player, const broker::Inbound& in,
                           broker::PlayerMessage& message);
+  // Refuses a message from a connection Trust no longer admits: logs it
+  // (at a bounded rate) and closes the connection.
+  void Refuse(const broker::Inbound& in);
   common::Status OnHello(const broker::Inbound& in, const broker::Hello& m);
   common::Status On(PlayerState* p, const broker::Accepted& m);
   common::Status On(PlayerState* p, const broker::TaskResult& m);
@@ -50,11 +58,13 @@ class PlayerChannel {
   void Send(const std::string& peer, const broker::PlayerMessage& message);
 
   const ConductorConfig* config_;
+  const Trust* trust_;
   PlayerRegistry* registry_;
   JobBoard* board_;
   JobStore* store_;
   Outbox* outbox_;
   const common::Clock* clock_;
+  common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
 };
 
 }  // namespace orchestra::conductor

@@ -8,6 +8,7 @@ constexpr size_t kMaxDropped = 65536;
 
 void PlayerRegistry::Remember(PlayerState state) {
   state.peer.clear();
+  state.connection = broker::Connection();
   auto it = players_.find(state.name);
   if (it != players_.end() && !it->second.peer.empty())
     peers_.erase(it->second.peer);
@@ -17,6 +18,7 @@ void PlayerRegistry::Remember(PlayerState state) {
 
 std::string PlayerRegistry::Open(const std::string& name,
                                  const std::string& peer,
+                                 const broker::Connection& connection,
                                  const broker::Hello& hello,
                                  common::TimeMs now,
                                  common::TimeMs monotonic) {
@@ -29,6 +31,7 @@ std::string PlayerRegistry::Open(const std::string& name,
   }
   state.name = name;
   state.peer = peer;
+  state.connection = connection;
   state.version = hello.version;
   state.slots = hello.slots;
   state.scores = hello.scores;
@@ -40,12 +43,16 @@ std::string PlayerRegistry::Open(const std::string& name,
   return replaced;
 }
 
-void PlayerRegistry::Close(const std::string& name, bool drop) {
+broker::Connection PlayerRegistry::Close(const std::string& name, bool drop) {
   auto it = players_.find(name);
-  if (it == players_.end() || it->second.peer.empty()) return;
+  if (it == players_.end() || it->second.peer.empty())
+    return broker::Connection();
   peers_.erase(it->second.peer);
   if (drop) Drop(it->second.peer);
   it->second.peer.clear();
+  broker::Connection connection = it->second.connection;
+  it->second.connection = broker::Connection();
+  return connection;
 }
 
 PlayerState* PlayerRegistry::FindByPeer(const std::string& peer) {

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "broker/connection.h"
 #include "broker/protocol.h"
 #include "common/clock.h"
 
@@ -25,6 +26,7 @@ namespace orchestra::conductor {
 struct PlayerState {
   std::string name;
   std::string peer;  // routing id of the live session; empty when none
+  broker::Connection connection;  // the live session's, when known
   std::string version;
   int slots = 0;
   std::vector<broker::ScoreInfo> scores;
@@ -39,14 +41,16 @@ class PlayerRegistry {
   // Adds what the database remembers (start-up): no session is live.
   void Remember(PlayerState state);
 
-  // Opens a session for `name` on routing id `peer` from its hello. Returns
-  // the routing id of the session it replaces, or "".
+  // Opens a session for `name` on routing id `peer` (over `connection`)
+  // from its hello. Returns the routing id of the session it replaces, or
+  // "".
   std::string Open(const std::string& name, const std::string& peer,
+                   const broker::Connection& connection,
                    const broker::Hello& hello, common::TimeMs now,
                    common::TimeMs monotonic);
   // Ends the live session of `name` (if any); its routing id is dropped
-  // when `drop` is true.
-  void Close(const std::string& name, bool drop);
+  // when `drop` is true. Returns the session's connection.
+  broker::Connection Close(const std::string& name, bool drop);
 
   // The player whose live session uses `peer`, or nullptr.
   PlayerState* FindByPeer(const std::string& peer);

@@ -222,10 +222,51 @@ GROUP BY day, score;
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: an idempotency key belongs to its submitter (DESIGN.md
+// section 6): UNIQUE (submitted_by, idempotency_key) instead of a key
+// unique across all submitters, which let one client claim another's key.
+// SQLite cannot change a column's constraint, so `jobs` is rebuilt.
+// legacy_alter_table keeps the rename from checking the views that name
+// `jobs` (they would be broken for a moment), and the AUTOINCREMENT counter
+// is carried over so that no job id ever comes back.
+constexpr const char* kSchemaV3 = R"sql(
+PRAGMA legacy_alter_table = ON;
+CREATE TABLE jobs_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  score TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('one', 'all')),
+  params TEXT NOT NULL DEFAULT '{}',          -- JSON object
+  state TEXT NOT NULL DEFAULT 'PENDING',
+  submitted_by TEXT NOT NULL DEFAULT '',
+  idempotency_key TEXT,
+  timeout_s INTEGER,
+  delivery_timeout_s INTEGER,
+  created_at TEXT NOT NULL,                   -- ISO 8601 UTC
+  finished_at TEXT,
+  UNIQUE (submitted_by, idempotency_key)
+);
+INSERT INTO jobs_v3(id, score, scope, params, state, submitted_by,
+                    idempotency_key, timeout_s, delivery_timeout_s,
+                    created_at, finished_at)
+  SELECT id, score, scope, params, state, submitted_by, idempotency_key,
+         timeout_s, delivery_timeout_s, created_at, finished_at FROM jobs;
+DELETE FROM sqlite_sequence WHERE name = 'jobs_v3';
+INSERT INTO sqlite_sequence(name, seq)
+  SELECT 'jobs_v3', MAX(COALESCE((SELECT seq FROM sqlite_sequence
+                                  WHERE name = 'jobs'), 0),
+                        COALESCE((SELECT MAX(id) FROM jobs), 0));
+DROP TABLE jobs;
+ALTER TABLE jobs_v3 RENAME TO jobs;
+PRAGMA legacy_alter_table = OFF;
+CREATE INDEX jobs_pending ON jobs(id) WHERE state = 'PENDING';
+CREATE INDEX jobs_finished_at ON jobs(finished_at);
+PRAGMA user_version = 3;
+)sql";
+
 // kMigrations[v] takes a database at user_version v to v + 1. They run in
 // one transaction, with foreign keys off, so a failed upgrade changes
 // nothing; a foreign key check follows.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 }  // namespace orchestra::conductor
 

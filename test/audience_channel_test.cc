@@ -31,14 +31,16 @@ class AudienceChannelTest : public testing::Test {
  protected:
   void SetUp() override {
     common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    listed_ = {"web-1", "web-2"};
+    TrustFiles files;
+    files.players = {{"web-1", "key-1"}, {"web-2", "key-2"}};
+    trust_.Install(std::move(files));
     auto store = JobStore::Open(dir_.File("conductor.db"));
     ASSERT_OK(store.status());
     store_ = std::move(store.value());
     board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
-                                        &listed_);
+                                        trust_.listed());
     channel_ = std::make_unique<AudienceChannel>(
-        &config_, &listed_, &registry_, board_.get(), store_.get(), &outbox_,
+        &config_, &trust_, &registry_, board_.get(), store_.get(), &outbox_,
         &clock_);
     auto router = broker::Endpoint::Router(&context_, "audience", {});
     auto dealer = broker::Endpoint::Dealer(&context_, "client", {});
@@ -110,7 +112,7 @@ class AudienceChannelTest : public testing::Test {
   test::TempDir dir_;
   test::FakeClock clock_;
   ConductorConfig config_;
-  std::set<std::string> listed_;
+  Trust trust_;
   Scheduler scheduler_;
   PlayerRegistry registry_;
   Outbox outbox_;

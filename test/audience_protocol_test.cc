@@ -457,7 +457,7 @@ TEST_F(AudienceProtocolTest, ProgressReplyRoundTrips) {
 }
 
 TEST_F(AudienceProtocolTest, ErrorReplyRoundTripsEveryCode) {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kUnavailable); ++i) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kLastErrorCode); ++i) {
     const AudienceError error{static_cast<ErrorCode>(i), "why, and the fix"};
     ErrorReply back =
         std::get<ErrorReply>(RoundTripReply({int64_t{i}, ErrorReply{error}}));
@@ -484,7 +484,7 @@ TEST_F(AudienceProtocolTest, ReplyEchoesReqOfEitherKind) {
 }
 
 TEST_F(AudienceProtocolTest, ErrorCodeNamesParseBack) {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kUnavailable); ++i) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kLastErrorCode); ++i) {
     ErrorCode parsed = ErrorCode::kBadRequest;
     ASSERT_TRUE(
         ParseErrorCode(ErrorCodeName(static_cast<ErrorCode>(i)), &parsed));

@@ -177,7 +177,7 @@ class JobStoreTest : public testing::Test {
 };
 
 TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
-  EXPECT_EQ("2", Query("PRAGMA user_version"));
+  EXPECT_EQ("3", Query("PRAGMA user_version"));
   EXPECT_EQ("9", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
                        "('jobs', 'job_players', 'tasks', 'players', "
                        "'player_scores', 'job_summary', 'player_summary', "
@@ -209,7 +209,7 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   });
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-  EXPECT_EQ("2", Query("PRAGMA user_version"));
+  EXPECT_EQ("3", Query("PRAGMA user_version"));
   EXPECT_EQ("7|2|2", Query("SELECT id, tasks, ok FROM job_summary", 3));
   EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master "
                        "WHERE name = 'score_summary'"));
@@ -219,11 +219,11 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   ASSERT_EQ(2u, job.tasks.size());
   EXPECT_EQ(31, job.tasks[1].task);
   EXPECT_EQ("out 2", job.tasks[1].stdout_text);
-  Result<std::optional<JobId>> by_key = store_->FindJobByKey("k7");
+  Result<std::optional<JobId>> by_key = store_->FindJobByKey("", "k7");
   ASSERT_OK(by_key.status());
   EXPECT_EQ(std::optional<JobId>(7), by_key.value());
   ASSERT_EQ(1u, logged.size());
-  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=2")) << logged[0];
+  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=3")) << logged[0];
 
   // Delete the newest job: the next job and task still get new ids.
   ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 100000, 100).status());
@@ -234,6 +234,54 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   EXPECT_EQ(8, next.id);
   EXPECT_EQ(32, next.tasks[0].task);
   EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
+}
+
+// Version 2 held an idempotency key unique across all submitters. The
+// migration to 3 scopes keys to their submitter, keeps every job and key,
+// and carries the id counter over: ids retention deleted never come back.
+TEST_F(JobStoreTest, VersionTwoDatabaseScopesIdempotencyKeysToSubmitters) {
+  store_.reset();
+  ASSERT_EQ(0, ::unlink(path().c_str()));
+  {
+    Result<common::Database> db = common::Database::Open(path());
+    ASSERT_OK(db.status());
+    ASSERT_OK(db.value().Exec("PRAGMA foreign_keys = OFF"));
+    ASSERT_OK(db.value().Exec(kSchemaV1));
+    ASSERT_OK(db.value().Exec(kSchemaV2));
+    ASSERT_OK(db.value().Exec(
+        "INSERT INTO jobs(id, score, scope, state, submitted_by, "
+        "idempotency_key, created_at) VALUES(5, 'backup', 'one', 'PENDING', "
+        "'alice', 'k', '2026-11-18T11:06:40.123Z'), (9, 'backup', 'one', "
+        "'OK', 'bob', 'k2', '2026-11-18T11:06:40.123Z');"
+        "INSERT INTO job_players VALUES(5, 'web-1', 0), (9, 'web-1', 0);"
+        "INSERT INTO tasks(id, job_id, state) VALUES(40, 5, 'QUEUED'), "
+        "(41, 9, 'OK');"
+        "PRAGMA foreign_keys = ON;"
+        "DELETE FROM jobs WHERE id = 9;"));
+  }
+  ASSERT_EQ("2", Query("PRAGMA user_version"));
+  Reopen();
+  EXPECT_EQ("3", Query("PRAGMA user_version"));
+  EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
+  EXPECT_EQ("5|1", Query("SELECT id, players FROM job_summary", 2));
+  Result<std::optional<JobId>> alice = store_->FindJobByKey("alice", "k");
+  ASSERT_OK(alice.status());
+  EXPECT_EQ(std::optional<JobId>(5), alice.value());
+  Result<std::optional<JobId>> bob = store_->FindJobByKey("bob", "k");
+  ASSERT_OK(bob.status());
+  EXPECT_FALSE(bob.value());
+  JobRecord theirs = Job(Scope::kOne, {"web-1"});
+  theirs.submitted_by = "bob";
+  ASSERT_OK(store_->InsertJob(&theirs, "k"));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ(10, theirs.id) << "job 9 was deleted: its id must not return";
+  JobRecord again = Job(Scope::kOne, {"web-1"});
+  again.submitted_by = "alice";
+  EXPECT_EQ(common::Status::Code::kConflict,
+            store_->InsertJob(&again, "k").code());
+  EXPECT_OK(store_->Commit());
+  EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
+                       "('jobs_pending')"));
 }
 
 // Retention deletes the newest jobs too; their ids must never come back,
@@ -367,18 +415,34 @@ TEST_F(JobStoreTest, UpdateJobStateStoresStateAndFinishedAt) {
 TEST_F(JobStoreTest, FindJobByKeyReturnsTheJobSubmittedWithIt) {
   Insert(Job(Scope::kOne, {"web-1"}), "key-a");
   JobId b = Insert(Job(Scope::kOne, {"web-1"}), "key-b");
-  Result<std::optional<JobId>> found = store_->FindJobByKey("key-b");
+  Result<std::optional<JobId>> found = store_->FindJobByKey("", "key-b");
   ASSERT_OK(found.status());
   EXPECT_EQ(std::optional<JobId>(b), found.value());
-  Result<std::optional<JobId>> missing = store_->FindJobByKey("key-c");
+  Result<std::optional<JobId>> missing = store_->FindJobByKey("", "key-c");
   ASSERT_OK(missing.status());
   EXPECT_FALSE(missing.value());
+}
+
+// DESIGN.md section 6: the same key from another submitter is another job.
+TEST_F(JobStoreTest, IdempotencyKeysBelongToTheirSubmitter) {
+  JobRecord alice = Job(Scope::kOne, {"web-1"});
+  alice.submitted_by = "alice";
+  JobId a = Insert(alice, "shared");
+  JobRecord bob = Job(Scope::kOne, {"web-1"});
+  bob.submitted_by = "bob";
+  JobId b = Insert(bob, "shared");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(std::optional<JobId>(a),
+            store_->FindJobByKey("alice", "shared").value());
+  EXPECT_EQ(std::optional<JobId>(b),
+            store_->FindJobByKey("bob", "shared").value());
+  EXPECT_FALSE(store_->FindJobByKey("carol", "shared").value());
 }
 
 TEST_F(JobStoreTest, JobsWithoutKeyDoNotCollide) {
   Insert(Job(Scope::kOne, {"web-1"}));
   Insert(Job(Scope::kOne, {"web-1"}));
-  Result<std::optional<JobId>> found = store_->FindJobByKey("");
+  Result<std::optional<JobId>> found = store_->FindJobByKey("", "");
   ASSERT_OK(found.status());
   EXPECT_FALSE(found.value());
 }
@@ -487,7 +551,7 @@ TEST_F(JobStoreTest, ReadsSeeTheTurnsUncommittedWrites) {
   JobRecord job = Job(Scope::kOne, {"web-1"});
   ASSERT_OK(store_->InsertJob(&job, "k"));
   EXPECT_EQ(job.id, Load(job.id).id);
-  Result<std::optional<JobId>> found = store_->FindJobByKey("k");
+  Result<std::optional<JobId>> found = store_->FindJobByKey("", "k");
   ASSERT_OK(found.status());
   EXPECT_EQ(std::optional<JobId>(job.id), found.value());
 }

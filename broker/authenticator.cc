@@ -148,12 +148,12 @@ void Authenticator::LogRefusal(const ZapRequest& request,
     ++r.unlogged;
     return;
   }
-  common::LogWarning("connection refused domain=%s key=%s address=%s "
-                     "reason=%s repeated=%lld",
-                     request.domain.c_str(),
-                     KeyFingerprint(request.public_key).c_str(),
-                     request.address.c_str(), common::LogQuote(reason).c_str(),
-                     static_cast<long long>(r.unlogged));
+  common::LogWarning(
+      "connection refused domain=%s key=%s address=%s "
+      "reason=%s repeated=%lld",
+      request.domain.c_str(), KeyFingerprint(request.public_key).c_str(),
+      request.address.c_str(), common::LogQuote(reason).c_str(),
+      static_cast<long long>(r.unlogged));
   r.logged = now;
   r.unlogged = 0;
 }

@@ -25,11 +25,9 @@ Endpoint::Endpoint(Context* context, int type, std::string name)
     : socket_(context->zmq(), type), name_(std::move(name)) {}
 
 Result<std::unique_ptr<Endpoint>> Endpoint::Router(
-    Context* context, const std::string& name,
-    const EndpointOptions& options) {
+    Context* context, const std::string& name, const EndpointOptions& options) {
   try {
-    std::unique_ptr<Endpoint> endpoint(
-        new Endpoint(context, ZMQ_ROUTER, name));
+    std::unique_ptr<Endpoint> endpoint(new Endpoint(context, ZMQ_ROUTER, name));
     endpoint->socket_.set(zmq::sockopt::router_mandatory, 1);
     Status s = endpoint->Configure(options);
     if (!s.ok()) return s;
@@ -40,11 +38,9 @@ Result<std::unique_ptr<Endpoint>> Endpoint::Router(
 }
 
 Result<std::unique_ptr<Endpoint>> Endpoint::Dealer(
-    Context* context, const std::string& name,
-    const EndpointOptions& options) {
+    Context* context, const std::string& name, const EndpointOptions& options) {
   try {
-    std::unique_ptr<Endpoint> endpoint(
-        new Endpoint(context, ZMQ_DEALER, name));
+    std::unique_ptr<Endpoint> endpoint(new Endpoint(context, ZMQ_DEALER, name));
     Status s = endpoint->Configure(options);
     if (!s.ok()) return s;
     return endpoint;
@@ -67,7 +63,8 @@ Status Endpoint::Configure(const EndpointOptions& options) {
     socket_.set(zmq::sockopt::reconnect_ivl, options.reconnect_ms);
     socket_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_max_ms);
     if (options.immediate) socket_.set(zmq::sockopt::immediate, 1);
-    if (options.backlog > 0) socket_.set(zmq::sockopt::backlog, options.backlog);
+    if (options.backlog > 0)
+      socket_.set(zmq::sockopt::backlog, options.backlog);
     if (!options.zap_domain.empty())
       socket_.set(zmq::sockopt::zap_domain, options.zap_domain);
     if (!options.curve_server_secret.empty()) {
@@ -119,8 +116,7 @@ std::optional<Inbound> Endpoint::TryReceive() {
     } while (frames.back().more() && frames.size() < 64);
     while (frames.back().more()) {  // Drain an absurdly long message.
       zmq::message_t rest;
-      if (!socket_.recv(rest, zmq::recv_flags::dontwait) || !rest.more())
-        break;
+      if (!socket_.recv(rest, zmq::recv_flags::dontwait) || !rest.more()) break;
     }
     Inbound in;
     const bool router = socket_.get(zmq::sockopt::type) == ZMQ_ROUTER;

@@ -30,29 +30,29 @@ struct EndpointOptions {
   // CurveZMQ client: the server's public key and our key pair.
   std::string curve_server_public;
   CurveKeyPair curve_client;
-  std::string zap_domain;                 // Authenticator domain (servers)
-  int64_t max_message_bytes = 4 << 20;    // ZMQ_MAXMSGSIZE, inbound
-  int heartbeat_ms = 0;                   // ZMQ heartbeats; 0 = off
+  std::string zap_domain;               // Authenticator domain (servers)
+  int64_t max_message_bytes = 4 << 20;  // ZMQ_MAXMSGSIZE, inbound
+  int heartbeat_ms = 0;                 // ZMQ heartbeats; 0 = off
   int send_hwm = 100000;
   int receive_hwm = 100000;
-  int reconnect_ms = 100;                 // first reconnect delay (DEALER)
-  int reconnect_max_ms = 5000;            // back-off ceiling (DEALER)
-  bool immediate = false;                 // queue only on live connections
+  int reconnect_ms = 100;       // first reconnect delay (DEALER)
+  int reconnect_max_ms = 5000;  // back-off ceiling (DEALER)
+  bool immediate = false;       // queue only on live connections
   int backlog = 0;  // ZMQ_BACKLOG, pending connections (binds); 0: libzmq's 100
   int linger_ms = 0;
 };
 
 // A message received on a ROUTER or DEALER.
 struct Inbound {
-  std::string peer;       // ROUTER routing id (empty on a DEALER)
+  std::string peer;            // ROUTER routing id (empty on a DEALER)
   bool request_style = false;  // came through a REQ socket (empty delimiter)
   std::string payload;
-  std::string user_id;    // set by the authenticator; empty if none
-  std::string key;        // the Curve key that opened the connection
-  int64_t epoch = -1;     // the trust epoch that admitted it; -1: none
+  std::string user_id;  // set by the authenticator; empty if none
+  std::string key;      // the Curve key that opened the connection
+  int64_t epoch = -1;   // the trust epoch that admitted it; -1: none
   std::string peer_address;
-  int fd = -1;            // the connection's socket (ZMQ_SRCFD); -1: none
-  bool malformed = false; // wrong frame count; `payload` is empty
+  int fd = -1;             // the connection's socket (ZMQ_SRCFD); -1: none
+  bool malformed = false;  // wrong frame count; `payload` is empty
 };
 
 class Endpoint {

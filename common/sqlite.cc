@@ -123,8 +123,7 @@ std::optional<int64_t> Statement::OptionalInt(int column) const {
 
 Result<Database> Database::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-              SQLITE_OPEN_NOMUTEX;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Database db(raw, path);
   if (rc != SQLITE_OK) return SqliteError(raw, "sqlite " + path, rc);
@@ -186,9 +185,9 @@ int64_t Database::Changes() const { return sqlite3_changes64(db_.get()); }
 
 Result<CheckpointResult> Database::Checkpoint() {
   CheckpointResult result;
-  int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr,
-                                     SQLITE_CHECKPOINT_PASSIVE,
-                                     &result.wal_frames, &result.checkpointed);
+  int rc =
+      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                &result.wal_frames, &result.checkpointed);
   if (rc != SQLITE_OK) return SqliteError(db_.get(), Where(db_.get()), rc);
   return result;
 }

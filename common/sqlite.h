@@ -93,8 +93,7 @@ class Database {
   const std::string& path() const { return path_; }
 
  private:
-  Database(sqlite3* db, std::string path)
-      : db_(db), path_(std::move(path)) {}
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
   std::unique_ptr<sqlite3, SqliteCloser> db_;
   std::string path_;

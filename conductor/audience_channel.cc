@@ -31,8 +31,8 @@ broker::Progress ProgressOf(const JobRecord& job) {
 int64_t PeerUid(const std::string& peer_address) {
   std::vector<std::string> fields;
   size_t start = 0;
-  for (size_t colon; (colon = peer_address.find(':', start)) !=
-                     std::string::npos;
+  for (size_t colon;
+       (colon = peer_address.find(':', start)) != std::string::npos;
        start = colon + 1)
     fields.push_back(peer_address.substr(start, colon - start));
   fields.push_back(peer_address.substr(start));
@@ -48,8 +48,7 @@ std::string UserName(int64_t uid) {
   struct passwd pw;
   struct passwd* found = nullptr;
   char buf[4096];
-  if (getpwuid_r(static_cast<uid_t>(uid), &pw, buf, sizeof(buf), &found) ==
-          0 &&
+  if (getpwuid_r(static_cast<uid_t>(uid), &pw, buf, sizeof(buf), &found) == 0 &&
       found != nullptr)
     return found->pw_name;
   return "uid:" + std::to_string(uid);
@@ -159,9 +158,10 @@ bool AudienceChannel::RefusedBefore(const std::string& peer) {
 
 void AudienceChannel::LogRefusal(const Caller& c, const char* op,
                                  const std::string& why) const {
-  common::LogWarning("request refused op=%s key=%s code=unauthorized "
-                     "error=%s",
-                     op, c.key_name.c_str(), common::LogQuote(why).c_str());
+  common::LogWarning(
+      "request refused op=%s key=%s code=unauthorized "
+      "error=%s",
+      op, c.key_name.c_str(), common::LogQuote(why).c_str());
 }
 
 std::string AudienceChannel::CheckTargets(const broker::SubmitRequest& r,
@@ -243,8 +243,8 @@ Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
     Fail(c, code, problem);
     return Status();
   }
-  Result<JobId> job = board_->Submit(r, submitted_by,
-                                     config_->default_delivery_timeout_s);
+  Result<JobId> job =
+      board_->Submit(r, submitted_by, config_->default_delivery_timeout_s);
   if (!job.ok()) return job.status();
   Reply(c, broker::SubmitReply{job.value()});
   return Status();

@@ -46,7 +46,8 @@ bool Matches(const std::vector<std::string>& globs, const std::string& name) {
 
 std::string Join(const std::vector<std::string>& items) {
   std::string text;
-  for (const std::string& item : items) text += (text.empty() ? "" : ",") + item;
+  for (const std::string& item : items)
+    text += (text.empty() ? "" : ",") + item;
   return text;
 }
 
@@ -108,8 +109,8 @@ std::string AudienceGrant::WhyNotSubmit(
     if (!Matches(players, player)) refused.push_back(player);
   }
   if (refused.empty()) return "";
-  const size_t more = refused.size() > kMaxListed ? refused.size() - kMaxListed
-                                                  : 0;
+  const size_t more =
+      refused.size() > kMaxListed ? refused.size() - kMaxListed : 0;
   refused.resize(refused.size() - more);
   return "audience key '" + name + "' may not run scores on " + Join(refused) +
          (more ? " and " + std::to_string(more) + " more" : "") +
@@ -145,9 +146,18 @@ Result<AudienceKeys> AudienceKeys::Load(const std::string& path) {
           where, "key name '" + grant.name + "' listed twice");
     auto [it, fresh] = key_lines.emplace(grant.public_key, number);
     if (!fresh)
-      return Status::InvalidArgument(
-          where, "key already given another name on line " +
-                     std::to_string(it->second));
+      return Status::InvalidArgument(where,
+                                     "key already given another name on line " +
+                                         std::to_string(it->second));
+    keys.names_[grant.public_key] = grant.name;
+    keys.grants_.emplace(grant.name, std::move(grant));
+  }
+  return keys;
+}
+
+AudienceKeys AudienceKeys::FromGrants(std::vector<AudienceGrant> grants) {
+  AudienceKeys keys;
+  for (AudienceGrant& grant : grants) {
     keys.names_[grant.public_key] = grant.name;
     keys.grants_.emplace(grant.name, std::move(grant));
   }

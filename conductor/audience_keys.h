@@ -42,6 +42,9 @@ class AudienceKeys {
   // FILE:LINE for a malformed line, a bad glob, a duplicate name or key.
   static common::Result<AudienceKeys> Load(const std::string& path);
 
+  // Keys from grants made in code (tests); names and keys must be unique.
+  static AudienceKeys FromGrants(std::vector<AudienceGrant> grants);
+
   // Forgets the keys listed in `revoked`.
   void Revoke(const std::set<std::string>& revoked);
 
@@ -54,7 +57,7 @@ class AudienceKeys {
   size_t size() const { return grants_.size(); }
 
  private:
-  std::map<std::string, AudienceGrant> grants_;  // by name
+  std::map<std::string, AudienceGrant> grants_;         // by name
   std::unordered_map<std::string, std::string> names_;  // public key -> name
 };
 

@@ -6,11 +6,11 @@
 
 #include "conductor/conductor.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,7 +27,7 @@ using common::Status;
 
 namespace {
 
-constexpr size_t kBatch = 4096;     // messages per endpoint per turn
+constexpr size_t kBatch = 4096;  // messages per endpoint per turn
 constexpr common::TimeMs kWaitTickMs = 50;
 constexpr common::TimeMs kExpiryTickMs = 1000;
 constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
@@ -72,13 +72,13 @@ Status Conductor::Start() {
   board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                       trust_.listed());
   player_channel_ = std::make_unique<PlayerChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), store_.get(),
-      &outbox_, &clock_);
+      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &outbox_,
+      &clock_);
   audience_channel_ = std::make_unique<AudienceChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), store_.get(),
-      &outbox_, &clock_);
-  retention_ = std::make_unique<Retention>(config_.get(), store_.get(),
-                                           &clock_);
+      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &outbox_,
+      &clock_);
+  retention_ =
+      std::make_unique<Retention>(config_.get(), store_.get(), &clock_);
   s = ApplyTrust(std::move(trust.value()));
   if (s.ok()) s = store_->MarkAllDisconnected();
   if (s.ok()) s = RememberPlayers();
@@ -182,10 +182,10 @@ Status Conductor::BindAudience(const std::string& address) {
     if (!config_->audience_socket_group.empty()) {
       struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
       if (g == nullptr)
-        return Status::InvalidArgument(
-            config_path_, "audience socket group '" +
-                              config_->audience_socket_group +
-                              "' does not exist");
+        return Status::InvalidArgument(config_path_,
+                                       "audience socket group '" +
+                                           config_->audience_socket_group +
+                                           "' does not exist");
       if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
         return Status::FromErrno(path, errno);
     }
@@ -277,8 +277,8 @@ Status Conductor::Turn() {
   common::TimeMs now = clock_.Monotonic();
   common::TimeMs timeout = timers_.TimeUntilNext(now);
   if (notifier_.NextKeepAlive() > 0)
-    timeout = std::min(timeout, std::max<common::TimeMs>(
-                                    0, notifier_.NextKeepAlive() - now));
+    timeout = std::min(
+        timeout, std::max<common::TimeMs>(0, notifier_.NextKeepAlive() - now));
   Status s = poller_.Wait(timeout);
   if (!s.ok()) return s;
   notifier_.KeepAlive(clock_.Monotonic());
@@ -318,8 +318,8 @@ Status Conductor::EndTurn() {
   if (!s.ok()) return s;
   std::vector<broker::Endpoint*> audience;
   for (auto& endpoint : audience_) audience.push_back(endpoint.get());
-  if (players_) outbox_.Flush(players_.get(), audience, &registry_,
-                              clock_.Monotonic());
+  if (players_)
+    outbox_.Flush(players_.get(), audience, &registry_, clock_.Monotonic());
   common::FlushLogLines();
   return Status();
 }
@@ -368,8 +368,9 @@ Status Conductor::Reload() {
       next.audience_endpoints != config_->audience_endpoints ||
       next.database_path != config_->database_path ||
       next.secret_key_file != config_->secret_key_file)
-    common::LogWarning("reload: endpoints, keys and database path change "
-                       "only on restart");
+    common::LogWarning(
+        "reload: endpoints, keys and database path change "
+        "only on restart");
   next.player_endpoint = config_->player_endpoint;
   next.audience_endpoints = config_->audience_endpoints;
   next.database_path = config_->database_path;
@@ -385,11 +386,11 @@ Status Conductor::Reload() {
   common::InitLogging("orchestra-conductor", config_->log_level);
   Status s = ApplyTrust(std::move(trust.value()));
   if (!s.ok()) return s;
-  common::LogInfo("reloaded players=%zu revoked=%zu audience_keys=%zu "
-                  "epoch=%lld",
-                  trust_.listed()->size(), trust_.files().revoked.size(),
-                  trust_.files().audience.size(),
-                  static_cast<long long>(trust_.epoch()));
+  common::LogInfo(
+      "reloaded players=%zu revoked=%zu audience_keys=%zu "
+      "epoch=%lld",
+      trust_.listed()->size(), trust_.files().revoked.size(),
+      trust_.files().audience.size(), static_cast<long long>(trust_.epoch()));
   return Status();
 }
 

@@ -73,7 +73,7 @@ class Conductor {
   std::unique_ptr<ConductorConfig> config_;
   common::SystemClock clock_;
   common::SignalFd signals_;
-  common::UniqueFd lock_;  // flock on the database: one conductor per file
+  common::UniqueFd lock_;    // flock on the database: one conductor per file
   broker::Context context_;  // before the sockets that use it
   broker::Authenticator authenticator_;
   std::unique_ptr<broker::Endpoint> players_;

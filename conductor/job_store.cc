@@ -6,7 +6,6 @@
 #include "conductor/job_store.h"
 
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -159,9 +158,9 @@ Status JobStore::ApplyMigrations(int64_t from) {
   Result<bool> violation = check.value().Step();
   if (!violation.ok()) return violation.status();
   if (violation.value())
-    return Status::Internal(db_.path(),
-                            "migration broke a foreign key in table " +
-                                check.value().Text(0));
+    return Status::Internal(
+        db_.path(),
+        "migration broke a foreign key in table " + check.value().Text(0));
   check.value().Reset();
   return txn.value().Commit();
 }
@@ -260,7 +259,10 @@ Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
       .Bind(5, job->submitted_by)
       .Bind(7, job->timeout_s)
       .Bind(8, job->delivery_timeout_s);
-  if (key.empty()) insert_job_.BindNull(6); else insert_job_.Bind(6, key);
+  if (key.empty())
+    insert_job_.BindNull(6);
+  else
+    insert_job_.Bind(6, key);
   BindTime(&insert_job_, 9, job->created_at);
   Status s = Write(&insert_job_);
   if (!s.ok()) return s;
@@ -280,10 +282,13 @@ Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
 }
 
 Status JobStore::InsertTask(JobId job, TaskRecord* task) {
-  insert_task_.Bind(1, job).Bind(3, task->attempt).Bind(
-      4, broker::TaskStateName(task->state));
-  if (task->player.empty()) insert_task_.BindNull(2);
-  else insert_task_.Bind(2, task->player);
+  insert_task_.Bind(1, job)
+      .Bind(3, task->attempt)
+      .Bind(4, broker::TaskStateName(task->state));
+  if (task->player.empty())
+    insert_task_.BindNull(2);
+  else
+    insert_task_.Bind(2, task->player);
   Status s = Write(&insert_task_);
   if (s.ok()) task->task = db_.LastInsertId();
   return s;
@@ -310,7 +315,10 @@ Status JobStore::FlushTasks() {
 Status JobStore::WriteTask(const TaskRecord& t) {
   Statement& s = update_task_;
   s.Bind(1, t.task).Bind(3, t.attempt).Bind(4, broker::TaskStateName(t.state));
-  if (t.player.empty()) s.BindNull(2); else s.Bind(2, t.player);
+  if (t.player.empty())
+    s.BindNull(2);
+  else
+    s.Bind(2, t.player);
   s.Bind(5, t.exit_code).Bind(6, t.signal);
   s.Bind(7, t.stdout_text).Bind(8, t.stderr_text);
   s.Bind(9, int64_t{t.stdout_truncated}).Bind(10, int64_t{t.stderr_truncated});
@@ -361,8 +369,7 @@ Result<Purged> JobStore::PurgeFinishedBefore(TimeMs cutoff, int64_t max_rows) {
   return purged;
 }
 
-Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff,
-                                                 int64_t limit) {
+Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff, int64_t limit) {
   expired_jobs_.Bind(1, common::FormatTime(cutoff)).Bind(2, limit);
   std::vector<JobId> jobs;
   for (;;) {
@@ -453,8 +460,8 @@ Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
 
 Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
   if (Status s = FlushTasks(); !s.ok()) return s;
-  Result<Statement> query = db_.Prepare(
-      "SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
+  Result<Statement> query =
+      db_.Prepare("SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
   if (!query.ok()) return query.status();
   std::vector<JobId> ids;
   for (;;) {
@@ -545,8 +552,10 @@ Status JobStore::SavePlayerKey(const std::string& name,
 Status JobStore::SavePlayerSession(const std::string& name,
                                    const std::string& version, int slots,
                                    bool connected, TimeMs now) {
-  save_session_.Bind(1, name).Bind(2, version).Bind(3, int64_t{slots}).Bind(
-      4, int64_t{connected});
+  save_session_.Bind(1, name)
+      .Bind(2, version)
+      .Bind(3, int64_t{slots})
+      .Bind(4, int64_t{connected});
   BindTime(&save_session_, 5, now);
   return Write(&save_session_);
 }
@@ -557,8 +566,10 @@ Status JobStore::SavePlayerScores(
   Status s = Write(&delete_scores_);
   for (const broker::ScoreInfo& score : scores) {
     if (!s.ok()) return s;
-    insert_score_.Bind(1, name).Bind(2, score.name).Bind(3, score.sha256).Bind(
-        4, score.interface);
+    insert_score_.Bind(1, name)
+        .Bind(2, score.name)
+        .Bind(3, score.sha256)
+        .Bind(4, score.interface);
     s = Write(&insert_score_);
   }
   return s;
@@ -591,8 +602,8 @@ Result<std::vector<StoredPlayer>> JobStore::LoadKnownPlayers() {
     index[p.name] = players.size();
     players.push_back(std::move(p));
   }
-  Result<Statement> scores = db_.Prepare(
-      "SELECT player, score, sha256, interface FROM player_scores");
+  Result<Statement> scores =
+      db_.Prepare("SELECT player, score, sha256, interface FROM player_scores");
   if (!scores.ok()) return scores.status();
   for (;;) {
     Result<bool> row = scores.value().Step();
@@ -600,9 +611,9 @@ Result<std::vector<StoredPlayer>> JobStore::LoadKnownPlayers() {
     if (!row.value()) break;
     auto it = index.find(scores.value().Text(0));
     if (it == index.end()) continue;
-    players[it->second].scores.push_back(broker::ScoreInfo{
-        scores.value().Text(1), scores.value().Text(2),
-        scores.value().Text(3)});
+    players[it->second].scores.push_back(
+        broker::ScoreInfo{scores.value().Text(1), scores.value().Text(2),
+                          scores.value().Text(3)});
   }
   return players;
 }

@@ -121,10 +121,10 @@ class JobStore {
   common::Database db_;
   bool in_transaction_ = false;
   std::unordered_map<TaskId, TaskRecord> pending_tasks_;  // to write
-  common::Statement insert_job_, insert_job_player_, insert_task_,
-      update_task_, update_job_, find_key_, save_key_, save_session_,
-      delete_scores_, insert_score_, expired_jobs_, delete_tasks_,
-      delete_job_players_, delete_job_;
+  common::Statement insert_job_, insert_job_player_, insert_task_, update_task_,
+      update_job_, find_key_, save_key_, save_session_, delete_scores_,
+      insert_score_, expired_jobs_, delete_tasks_, delete_job_players_,
+      delete_job_;
 };
 
 }  // namespace orchestra::conductor

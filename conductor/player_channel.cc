@@ -28,14 +28,16 @@ void PlayerChannel::Send(const std::string& peer,
 }
 
 Status PlayerChannel::Handle(const broker::Inbound& in) {
-  if (registry_->IsDropped(in.peer)) return Status();
-  if (in.malformed || in.user_id.empty()) {
-    common::LogWarning("player message dropped reason=%s",
-                       in.malformed ? "frames" : "no-user-id");
-    return Status();
-  }
+  // Trust first: it alone decides whether a key may speak, whatever the
+  // registry remembers of replaced sessions.
   if (!trust_->AdmitsPlayer(in.user_id, in.key, in.epoch)) {
     Refuse(in);
+    return Status();
+  }
+  if (registry_->IsDropped(in.peer)) return Status();
+  if (in.malformed) {
+    common::LogWarning("player message dropped player=%s reason=frames",
+                       in.user_id.c_str());
     return Status();
   }
   common::Result<PlayerMessage> message =
@@ -65,21 +67,22 @@ Status PlayerChannel::Dispatch(PlayerState* player, const broker::Inbound& in,
     return On(player, *m);
   if (auto* m = std::get_if<broker::ScoreList>(&message)) return On(player, *m);
   if (std::holds_alternative<broker::Heartbeat>(message)) return Status();
-  common::LogWarning("player message dropped player=%s type=%s "
-                     "reason=conductor-only",
-                     in.user_id.c_str(), broker::MessageType(message));
+  common::LogWarning(
+      "player message dropped player=%s type=%s "
+      "reason=conductor-only",
+      in.user_id.c_str(), broker::MessageType(message));
   return Status();
 }
 
 void PlayerChannel::Refuse(const broker::Inbound& in) {
   const bool closed = broker::Close(broker::ConnectionOf(in));
   if (!refusal_log_.Allow(clock_->Monotonic())) return;
-  common::LogWarning("player message refused player=%s key=%s "
-                     "reason=key-taken-back connection=%s suppressed=%lld",
-                     in.user_id.c_str(),
-                     broker::KeyFingerprint(in.key).c_str(),
-                     closed ? "closed" : "open",
-                     static_cast<long long>(refusal_log_.TakeSuppressed()));
+  common::LogWarning(
+      "player message refused player=%s key=%s "
+      "reason=key-taken-back connection=%s suppressed=%lld",
+      in.user_id.c_str(), broker::KeyFingerprint(in.key).c_str(),
+      closed ? "closed" : "open",
+      static_cast<long long>(refusal_log_.TakeSuppressed()));
 }
 
 Status PlayerChannel::OnHello(const broker::Inbound& in,
@@ -94,8 +97,8 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
     return Status();
   }
   std::string replaced =
-      registry_->Open(name, in.peer, broker::ConnectionOf(in), m,
-                      clock_->Now(), clock_->Monotonic());
+      registry_->Open(name, in.peer, broker::ConnectionOf(in), m, clock_->Now(),
+                      clock_->Monotonic());
   if (!replaced.empty()) {
     common::LogWarning("session replaced player=%s reason=newer-session",
                        name.c_str());
@@ -103,16 +106,17 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                                         "a newer session of this player "
                                         "replaced this one"});
   }
-  Status s = store_->SavePlayerSession(name, m.version, m.slots, true,
-                                       clock_->Now());
+  Status s =
+      store_->SavePlayerSession(name, m.version, m.slots, true, clock_->Now());
   if (s.ok()) s = store_->SavePlayerScores(name, m.scores);
   if (!s.ok()) return s;
   Send(in.peer, broker::Welcome{broker::kProtocolVersion,
                                 config_->heartbeat_interval_ms});
-  common::LogInfo("player joined player=%s version=%s slots=%d scores=%zu "
-                  "held=%zu address=%s",
-                  name.c_str(), LogQuote(m.version).c_str(), m.slots,
-                  m.scores.size(), m.tasks.size(), in.peer_address.c_str());
+  common::LogInfo(
+      "player joined player=%s version=%s slots=%d scores=%zu "
+      "held=%zu address=%s",
+      name.c_str(), LogQuote(m.version).c_str(), m.slots, m.scores.size(),
+      m.tasks.size(), in.peer_address.c_str());
   return board_->OnHello(name, m);
 }
 
@@ -145,10 +149,8 @@ Status PlayerChannel::EndSession(const std::string& name, bool drop,
   if (drop) broker::Close(connection);
   Status s = board_->OnDisconnect(name);
   if (!s.ok()) return s;
-  common::LogInfo("player left player=%s reason=%s", name.c_str(),
-                  why.c_str());
-  return store_->SavePlayerSession(name, version, slots, false,
-                                   clock_->Now());
+  common::LogInfo("player left player=%s reason=%s", name.c_str(), why.c_str());
+  return store_->SavePlayerSession(name, version, slots, false, clock_->Now());
 }
 
 Status PlayerChannel::CutOff(const std::string& name, const std::string& why) {
@@ -162,10 +164,10 @@ Status PlayerChannel::Tick() {
     Status s = EndSession(name, false, "silent");
     if (!s.ok()) return s;
   }
-  const std::string heartbeat = broker::EncodePlayerMessage(broker::Heartbeat{});
+  const std::string heartbeat =
+      broker::EncodePlayerMessage(broker::Heartbeat{});
   for (const auto& [name, p] : registry_->players()) {
-    if (!p.peer.empty() &&
-        now - p.last_sent >= config_->heartbeat_interval_ms)
+    if (!p.peer.empty() && now - p.last_sent >= config_->heartbeat_interval_ms)
       outbox_->ToPeer(p.peer, heartbeat);
   }
   return Status();

@@ -19,8 +19,7 @@ void PlayerRegistry::Remember(PlayerState state) {
 std::string PlayerRegistry::Open(const std::string& name,
                                  const std::string& peer,
                                  const broker::Connection& connection,
-                                 const broker::Hello& hello,
-                                 common::TimeMs now,
+                                 const broker::Hello& hello, common::TimeMs now,
                                  common::TimeMs monotonic) {
   PlayerState& state = players_[name];
   std::string replaced;

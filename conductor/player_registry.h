@@ -30,8 +30,8 @@ struct PlayerState {
   std::string version;
   int slots = 0;
   std::vector<broker::ScoreInfo> scores;
-  bool scores_known = false;     // a hello or score list was seen
-  common::TimeMs last_seen = 0;  // wall clock, last traffic
+  bool scores_known = false;      // a hello or score list was seen
+  common::TimeMs last_seen = 0;   // wall clock, last traffic
   common::TimeMs last_heard = 0;  // monotonic, last traffic (live only)
   common::TimeMs last_sent = 0;   // monotonic, last message sent
 };
@@ -69,9 +69,7 @@ class PlayerRegistry {
   // True when `name`'s latest score list is known and lacks `score`.
   bool LacksScore(const std::string& name, const std::string& score) const;
 
-  const std::map<std::string, PlayerState>& players() const {
-    return players_;
-  }
+  const std::map<std::string, PlayerState>& players() const { return players_; }
   size_t connected() const { return peers_.size(); }
 
  private:

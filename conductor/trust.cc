@@ -23,27 +23,34 @@ Result<TrustFiles> TrustFiles::Load(const ConductorConfig& config) {
   return files;
 }
 
+// A binding (key -> name) that holds in both the old and the new files
+// keeps its epoch; any other starts now.
 std::vector<std::string> Trust::Install(TrustFiles files) {
   ++epoch_;
+  Since players;
   std::vector<std::string> cut;
   for (const auto& [name, key] : files_.players) {
+    if (files_.revoked.count(key)) continue;  // Cut off when revoked
     auto it = files.players.find(name);
     const bool kept = it != files.players.end() && it->second == key &&
                       !files.revoked.count(key);
-    if (kept || files_.revoked.count(key)) continue;
-    cut.push_back(name);
-    TakeBack(key);
+    if (kept)
+      players[key] = player_since_[key];
+    else
+      cut.push_back(name);
   }
-  for (const auto& [key, name] : files_.audience.NamesByKey()) {
-    const AudienceGrant* now = files.audience.FindByKey(key);
-    if (now == nullptr || now->name != name) TakeBack(key);
+  for (const auto& [name, key] : files.players) {
+    if (!files.revoked.count(key)) players.emplace(key, epoch_);
   }
-  // A key revoked now is taken back whatever it was, also one of a name
-  // that was already revoked under another key.
-  for (const std::string& key : files.revoked) {
-    if (!files_.revoked.count(key)) TakeBack(key);
+  Since audience;
+  for (const auto& [key, name] : files.audience.NamesByKey()) {
+    const AudienceGrant* before = files_.audience.FindByKey(key);
+    audience[key] =
+        before && before->name == name ? audience_since_[key] : epoch_;
   }
   files_ = std::move(files);
+  player_since_ = std::move(players);
+  audience_since_ = std::move(audience);
   listed_.clear();
   for (const auto& [name, key] : files_.players) {
     if (!files_.revoked.count(key)) listed_.insert(name);
@@ -51,25 +58,26 @@ std::vector<std::string> Trust::Install(TrustFiles files) {
   return cut;
 }
 
-bool Trust::TakenBackSince(const std::string& key, int64_t epoch) const {
-  auto it = taken_back_.find(key);
-  return it != taken_back_.end() && it->second > epoch;
+bool Trust::Within(const Since& since, const std::string& key,
+                   int64_t epoch) const {
+  auto it = since.find(key);
+  return it != since.end() && epoch >= it->second && epoch <= epoch_;
 }
 
 bool Trust::AdmitsPlayer(const std::string& name, const std::string& key,
                          int64_t epoch) const {
-  if (epoch < 1 || epoch > epoch_ || key.empty()) return false;
   auto it = files_.players.find(name);
-  return it != files_.players.end() && it->second == key &&
-         !files_.revoked.count(key) && !TakenBackSince(key, epoch);
+  return !key.empty() && it != files_.players.end() && it->second == key &&
+         !files_.revoked.count(key) && Within(player_since_, key, epoch);
 }
 
 const AudienceGrant* Trust::AudienceGrantFor(const std::string& name,
                                              const std::string& key,
                                              int64_t epoch) const {
-  if (epoch < 1 || epoch > epoch_ || key.empty()) return nullptr;
+  if (key.empty()) return nullptr;
   const AudienceGrant* grant = files_.audience.FindByKey(key);
-  if (grant == nullptr || grant->name != name || TakenBackSince(key, epoch))
+  if (grant == nullptr || grant->name != name ||
+      !Within(audience_since_, key, epoch))
     return nullptr;
   return grant;
 }

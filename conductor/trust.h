@@ -1,11 +1,14 @@
 // Trust is what the conductor believes about keys: the players file, the
 // revoked keys file and the audience keys file as of the last (re)load,
-// and which keys each reload took back. Every connection is bound to the
-// key that opened it and to the epoch (the count of loads) that admitted
-// it; on every message Trust says whether that binding still holds, so a
-// key that was rotated, removed or revoked stays cut off for as long as its
-// old connections live, however many others come and go (DESIGN.md
-// section 6). Pure data; owned by the conductor's loop thread.
+// and since which load each key has held its place. Every connection is
+// bound to the key that opened it, the name it was admitted as and the
+// epoch (the count of loads) that admitted it; on every message Trust says
+// whether that binding still holds: the key still names the same player or
+// audience key and has done so without a break since that epoch. So a key
+// that was rotated, removed or revoked stays cut off for as long as its old
+// connections live, however many others come and go, and even if it is
+// listed again later (DESIGN.md section 6). Pure data; owned by the
+// conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_TRUST_H_
 #define ORCHESTRA_CONDUCTOR_TRUST_H_
@@ -65,17 +68,19 @@ class Trust {
   const TrustFiles& files() const { return files_; }
 
  private:
-  // True when `key` was taken back after a connection of epoch `epoch`
-  // was admitted.
-  bool TakenBackSince(const std::string& key, int64_t epoch) const;
-  void TakeBack(const std::string& key) { taken_back_[key] = epoch_; }
+  // Key -> the epoch since which it has named the same player (audience
+  // key) without a break. Only keys listed now: the maps are as large as
+  // the files, whatever peers do.
+  using Since = std::unordered_map<std::string, int64_t>;
+  // True when a connection of epoch `epoch` with `key` falls within the
+  // key's present run in `since`.
+  bool Within(const Since& since, const std::string& key, int64_t epoch) const;
 
   TrustFiles files_;
   std::set<std::string> listed_;
   int64_t epoch_ = 0;
-  // Key -> the epoch that took it back. It grows only with what
-  // administrators change in the files, never with what peers do.
-  std::unordered_map<std::string, int64_t> taken_back_;
+  Since player_since_;
+  Since audience_since_;
 };
 
 }  // namespace orchestra::conductor

@@ -39,9 +39,9 @@ class AudienceChannelTest : public testing::Test {
     store_ = std::move(store.value());
     board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                         trust_.listed());
-    channel_ = std::make_unique<AudienceChannel>(
-        &config_, &trust_, &registry_, board_.get(), store_.get(), &outbox_,
-        &clock_);
+    channel_ = std::make_unique<AudienceChannel>(&config_, &trust_, &registry_,
+                                                 board_.get(), store_.get(),
+                                                 &outbox_, &clock_);
     auto router = broker::Endpoint::Router(&context_, "audience", {});
     auto dealer = broker::Endpoint::Dealer(&context_, "client", {});
     ASSERT_TRUE(router.ok() && dealer.ok());

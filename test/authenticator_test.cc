@@ -200,6 +200,48 @@ TEST_F(AuthenticatorTest, ListedPlayerIsNamedOnEveryMessage) {
   EXPECT_FALSE(received_[0].peer.empty());
 }
 
+// Every message of an admitted connection carries the key that opened it
+// and the trust epoch of the decision, and a routing id of ours: the 0x01
+// byte and a count, never repeated.
+TEST_F(AuthenticatorTest, EveryMessageNamesItsConnectionsKeyAndEpoch) {
+  authenticator_.SetPlayers(
+      {{player_.public_key, "web-3"}, {stranger_.public_key, "web-4"}});
+  authenticator_.SetEpoch(7);
+  StartPlayerRouter();
+  auto first = SendAs(player_, "one");
+  ASSERT_TRUE(PumpUntil([this] { return Received("one"); }));
+  authenticator_.SetEpoch(8);
+  auto second = SendAs(stranger_, "two");
+  ASSERT_TRUE(PumpUntil([this] { return Received("two"); }));
+  ASSERT_OK(first->Send("three"));
+  ASSERT_TRUE(PumpUntil([this] { return Received("three"); }));
+  ASSERT_EQ(3u, received_.size());
+  EXPECT_EQ(player_.public_key, received_[0].key);
+  EXPECT_EQ(7, received_[0].epoch);
+  EXPECT_EQ(stranger_.public_key, received_[1].key);
+  EXPECT_EQ("web-4", received_[1].user_id);
+  EXPECT_EQ(8, received_[1].epoch);
+  EXPECT_EQ(7, received_[2].epoch) << "bound at the handshake";
+  EXPECT_EQ(received_[0].peer, received_[2].peer);
+  EXPECT_NE(received_[0].peer, received_[1].peer);
+  for (const Inbound& in : received_) {
+    ASSERT_EQ(9u, in.peer.size());
+    EXPECT_EQ('\x01', in.peer[0]);
+    EXPECT_GE(in.fd, 0);
+  }
+}
+
+TEST_F(AuthenticatorTest, MetadataIsZmtpPropertiesInOrder) {
+  const std::string m = Authenticator::Metadata("id", "k", 12);
+  const std::string expected = std::string("\x08Identity\0\0\0\x02id", 15) +
+                               std::string("\x0dOrchestra-Key\0\0\0\x01k", 19) +
+                               std::string(
+                                   "\x0fOrchestra-Epoch\0\0\0\x02"
+                                   "12",
+                                   22);
+  EXPECT_EQ(expected, m);
+}
+
 TEST_F(AuthenticatorTest, UnlistedKeyNeverGetsAMessageThrough) {
   StartPlayerRouter();
   ExpectRefused(stranger_);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -62,7 +63,8 @@ void Cluster::WriteScore(const std::string& player, const std::string& name,
 void Cluster::WriteScoreEverywhere(const std::string& name,
                                    const std::string& script,
                                    const std::string& conf) {
-  for (const auto& [player, keys] : keys_) WriteScore(player, name, script, conf);
+  for (const auto& [player, keys] : keys_)
+    WriteScore(player, name, script, conf);
 }
 
 void Cluster::ServeTcpAudience(const std::string& audience_keys_file) {
@@ -74,17 +76,29 @@ std::string Cluster::ConductorConfig(const std::string& extra) const {
       player_endpoint_.empty() ? "tcp://127.0.0.1:*" : player_endpoint_;
   std::string audience = audience_endpoint();
   if (!audience_keys_file_.empty()) {
-    audience += ", " + (tcp_audience_endpoint_.empty() ? "tcp://127.0.0.1:*"
-                                                       : tcp_audience_endpoint_);
+    audience +=
+        ", " + (tcp_audience_endpoint_.empty() ? "tcp://127.0.0.1:*"
+                                               : tcp_audience_endpoint_);
     audience += "\naudience keys file = " + audience_keys_file_;
   }
   return "# written by the test\n"
-         "player endpoint = " + endpoint + "\n"
-         "audience endpoint = " + audience + "\n"
-         "conductor secret key = " + dir() + "/keys/conductor.key\n"
-         "player file path = " + dir() + "/players\n"
-         "revoked keys file = " + dir() + "/revoked\n"
-         "database path = " + dir() + "/conductor.db\n" +
+         "player endpoint = " +
+         endpoint +
+         "\n"
+         "audience endpoint = " +
+         audience +
+         "\n"
+         "conductor secret key = " +
+         dir() +
+         "/keys/conductor.key\n"
+         "player file path = " +
+         dir() +
+         "/players\n"
+         "revoked keys file = " +
+         dir() +
+         "/revoked\n"
+         "database path = " +
+         dir() + "/conductor.db\n" +
          // Short beats for quick tests, unless `extra` sets its own.
          (extra.find("heartbeat interval") == std::string::npos
               ? "heartbeat interval = 200\nplayer timeout = 2000\n"
@@ -101,7 +115,8 @@ bool Cluster::StartConductor(const std::string& extra) {
       daemon_env_);
   if (!conductor_->started()) return false;
   std::optional<std::string> bound = conductor_->WaitForLog(
-      "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=players", 10s);
+      "bound endpoint=((tcp://[0-9.]+:[0-9]+)|(ipc://[^ ]+)) role=players",
+      10s);
   if (!bound) return false;
   player_endpoint_ = *bound;
   if (!audience_keys_file_.empty()) {
@@ -115,14 +130,25 @@ bool Cluster::StartConductor(const std::string& extra) {
 
 bool Cluster::StartPlayer(const std::string& name, const std::string& extra,
                           bool wait_joined) {
-  const std::string config =
-      "player name = " + name + "\n"
-      "conductor endpoint = " + player_endpoint_ + "\n"
-      "conductor public key = " + dir() + "/keys/conductor.pub\n"
-      "player secret key = " + dir() + "/keys/" + name + ".key\n"
-      "score directory = " + dir() + "/scores-" + name + "\n"
-      "state path = " + dir() + "/" + name + ".db\n"
-      "kill grace = 1\n" + extra;
+  const std::string config = "player name = " + name +
+                             "\n"
+                             "conductor endpoint = " +
+                             player_endpoint_ +
+                             "\n"
+                             "conductor public key = " +
+                             dir() +
+                             "/keys/conductor.pub\n"
+                             "player secret key = " +
+                             dir() + "/keys/" + name +
+                             ".key\n"
+                             "score directory = " +
+                             dir() + "/scores-" + name +
+                             "\n"
+                             "state path = " +
+                             dir() + "/" + name +
+                             ".db\n"
+                             "kill grace = 1\n" +
+                             extra;
   WriteText(dir() + "/" + name + ".conf", config, 0644);
   const size_t mark = conductor_ ? conductor_->LogSize() : 0;
   players_[name] = std::make_unique<Process>(
@@ -131,10 +157,9 @@ bool Cluster::StartPlayer(const std::string& name, const std::string& extra,
       daemon_env_);
   if (!players_[name]->started()) return false;
   if (!wait_joined) return true;
-  return conductor_ && conductor_
-                           ->WaitForLog("player joined player=" + name + " ",
-                                        10s, mark)
-                           .has_value();
+  return conductor_ &&
+         conductor_->WaitForLog("player joined player=" + name + " ", 10s, mark)
+             .has_value();
 }
 
 void Cluster::StopPlayer(const std::string& name) {
@@ -158,6 +183,15 @@ bool Cluster::ReloadConductor() {
 
 void Cluster::Unlist(const std::string& name) {
   keys_[name].listed = false;
+  WritePlayersFile();
+}
+
+void Cluster::RotateKey(const std::string& name) {
+  for (const char* suffix : {".key", ".pub"})
+    ASSERT_EQ(0, ::unlink((dir() + "/keys/" + name + suffix).c_str()));
+  broker::CurveKeyPair keys = broker::GenerateKeyPair().value();
+  ASSERT_OK(broker::WriteKeyPair(dir() + "/keys", name, keys));
+  keys_[name].public_key = keys.public_key;
   WritePlayersFile();
 }
 

@@ -70,6 +70,14 @@ class Cluster {
   bool ReloadConductor();
   // Drops `name` from the players file (call ReloadConductor() after).
   void Unlist(const std::string& name);
+  // Gives player `name` a new key pair (its key files and its players file
+  // line; ReloadConductor() after).
+  void RotateKey(const std::string& name);
+  // The conductor binds `endpoint` for players from its next start (the
+  // default is tcp://127.0.0.1:*).
+  void SetPlayerEndpoint(const std::string& endpoint) {
+    player_endpoint_ = endpoint;
+  }
   // Adds `name`'s key to the revoked keys file (ReloadConductor() after).
   void Revoke(const std::string& name);
 
@@ -92,8 +100,8 @@ class Cluster {
 
   TempDir dir_;
   std::map<std::string, Keys> keys_;
-  std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
-  std::string conductor_extra_;  // extra config lines of the last start
+  std::string player_endpoint_;        // tcp://127.0.0.1:PORT once bound
+  std::string conductor_extra_;        // extra config lines of the last start
   std::string audience_keys_file_;     // set: serve a tcp audience too
   std::string tcp_audience_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::unique_ptr<Process> conductor_;

@@ -158,8 +158,8 @@ TEST_F(AudienceTest, QueueIsAnAliasOfSubmit) {
   ASSERT_NE(nullptr, submitted);
   EXPECT_EQ(7, std::get<int64_t>(reply.req));
   EXPECT_EQ(JobState::kOk, Wait(submitted->job).state);
-  AudienceError e = RawError(
-      SubmitBytes(With(Without(SubmitFields(), "players"), "op", Str("queue"))));
+  AudienceError e = RawError(SubmitBytes(
+      With(Without(SubmitFields(), "players"), "op", Str("queue"))));
   EXPECT_EQ(ErrorCode::kMissingField, e.code);  // the same checks
 }
 
@@ -168,6 +168,31 @@ TEST_F(AudienceTest, ASubmitRetriedWithItsKeyReturnsTheFirstJob) {
   broker::SubmitRequest r = Job("hello", {"p1"});
   r.key = "nightly-2026-11-28";
   const broker::JobId first = Submit(r);
+  EXPECT_EQ(first, Submit(r));
+  EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
+}
+
+// The same key with a different request is a mistake worth saying: the
+// client would otherwise believe its new job runs.
+TEST_F(AudienceTest, AKeyReusedForADifferentRequestIsConflict) {
+  Start();
+  broker::SubmitRequest r = Job("hello", {"p1"});
+  r.key = "deploy-42";
+  r.params = {{"NAME", "a"}};
+  const broker::JobId first = Submit(r);
+  std::vector<broker::SubmitRequest> changed(4, r);
+  changed[0].score = "true";
+  changed[1].scope = Scope::kOne;
+  changed[2].players = {"p1", "p2"};
+  changed[3].params = {{"NAME", "b"}};
+  for (const broker::SubmitRequest& other : changed) {
+    AudienceError e = ErrorOf(other);
+    EXPECT_EQ(ErrorCode::kConflict, e.code);
+    EXPECT_NE(std::string::npos,
+              e.message.find("idempotency key 'deploy-42' was used for job " +
+                             std::to_string(first)))
+        << e.message;
+  }
   EXPECT_EQ(first, Submit(r));
   EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
 }
@@ -210,7 +235,8 @@ TEST_F(AudienceTest, WaitOnAFinishedJobAnswersAtOnce) {
   Start();
   const broker::JobId job = Submit(Job("fail", {"p1"}));
   EXPECT_EQ(JobState::kFail, Wait(job).state);
-  broker::JobReply again = Expect<broker::JobReply>(broker::WaitRequest{job, 0});
+  broker::JobReply again =
+      Expect<broker::JobReply>(broker::WaitRequest{job, 0});
   EXPECT_FALSE(again.timed_out);
   EXPECT_EQ(3, again.job.tasks.at(0).exit_code.value_or(-1));
 }
@@ -309,7 +335,8 @@ TEST_F(AudienceTest, AMissingFieldIsNamed) {
 
 TEST_F(AudienceTest, AScopeOtherThanOneOrAllIsInvalidScope) {
   Start();
-  AudienceError e = RawError(SubmitBytes(With(SubmitFields(), "scope", Str("some"))));
+  AudienceError e =
+      RawError(SubmitBytes(With(SubmitFields(), "scope", Str("some"))));
   EXPECT_EQ(ErrorCode::kInvalidScope, e.code);
   EXPECT_NE(std::string::npos, e.message.find("'one' or 'all'"));
 }
@@ -392,8 +419,8 @@ class RemoteAudienceTest : public AudienceTest {
   void WriteKeysFile() {
     std::string text = "# audience keys\n";
     for (const auto& [name, line] : lines_) text += line + "\n";
-    ASSERT_OK(common::WriteFileAtomically(cluster_.dir() + "/audience", text,
-                                          0644));
+    ASSERT_OK(
+        common::WriteFileAtomically(cluster_.dir() + "/audience", text, 0644));
   }
   common::Result<std::unique_ptr<broker::AudienceClient>> Connect(
       const std::string& key) {
@@ -424,8 +451,8 @@ TEST_F(RemoteAudienceTest, AListedKeyRunsJobsInItsOwnName) {
   auto ci = Remote("ci");
   ASSERT_NE(nullptr, ci);
   const broker::JobId job = Submit(Job("restart-web", {"p1"}), ci.get());
-  JobRecord record = Expect<broker::JobReply>(
-                         broker::WaitRequest{job, 20000}, ci.get()).job;
+  JobRecord record =
+      Expect<broker::JobReply>(broker::WaitRequest{job, 20000}, ci.get()).job;
   EXPECT_EQ(JobState::kOk, record.state);
   EXPECT_EQ("ci", record.submitted_by);
 }
@@ -435,9 +462,10 @@ TEST_F(RemoteAudienceTest, AKeyLimitedToBackupScoresCannotRunRestartWeb) {
   ASSERT_NE(nullptr, bot);
   AudienceError e = ErrorOf(Job("restart-web", {"p1"}), bot.get());
   EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
-  EXPECT_EQ("audience key 'backup-bot' may not run score 'restart-web' (it "
-            "may run: backup-*)",
-            e.message);
+  EXPECT_EQ(
+      "audience key 'backup-bot' may not run score 'restart-web' (it "
+      "may run: backup-*)",
+      e.message);
   EXPECT_NE(0, Submit(Job("backup-home", {"p1"}), bot.get()));
   EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
 }
@@ -447,12 +475,14 @@ TEST_F(RemoteAudienceTest, AKeyLimitedToSomePlayersCannotUseOthers) {
   ASSERT_NE(nullptr, bot);
   AudienceError e = ErrorOf(Job("backup-home", {"p1", "p2"}), bot.get());
   EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
-  EXPECT_EQ("audience key 'backup-bot' may not run scores on p2 (it may use "
-            "players: p1,p3)",
-            e.message);
+  EXPECT_EQ(
+      "audience key 'backup-bot' may not run scores on p2 (it may use "
+      "players: p1,p3)",
+      e.message);
 }
 
-// A limited key may cancel only the jobs it could submit itself.
+// A limited key may cancel only the jobs it could submit itself; the
+// others do not exist for it.
 TEST_F(RemoteAudienceTest, ALimitedKeyCancelsOnlyJobsItCouldSubmit) {
   auto bot = Remote("backup-bot");
   ASSERT_NE(nullptr, bot);
@@ -460,22 +490,88 @@ TEST_F(RemoteAudienceTest, ALimitedKeyCancelsOnlyJobsItCouldSubmit) {
   const broker::JobId wide = Submit(Job("backup-home", {"p2", "p3"}));
   const broker::JobId backup = Submit(Job("backup-home", {"p3"}));
   AudienceError e = ErrorOf(broker::CancelRequest{web}, bot.get());
-  EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
-  EXPECT_EQ(0u, e.message.find("cannot cancel job " + std::to_string(web) +
-                               ": audience key 'backup-bot' may not run "
-                               "score 'restart-web'"));
-  EXPECT_EQ(ErrorCode::kUnauthorized,
+  EXPECT_EQ(ErrorCode::kNotFound, e.code);
+  EXPECT_EQ("no job " + std::to_string(web), e.message);
+  EXPECT_EQ(ErrorCode::kNotFound,
             ErrorOf(broker::CancelRequest{wide}, bot.get()).code);
   EXPECT_EQ(JobState::kCancelled,
             Expect<broker::JobReply>(broker::CancelRequest{backup}, bot.get())
                 .job.state);
+  EXPECT_EQ(JobState::kPending,
+            Expect<broker::JobReply>(broker::StatusRequest{web}).job.state);
+  EXPECT_EQ(JobState::kPending,
+            Expect<broker::JobReply>(broker::StatusRequest{wide}).job.state);
+}
+
+// DESIGN.md section 6: a limited key reads only what it could submit. A
+// job it may not see answers exactly as a job that does not exist, so its
+// parameters and outputs, and even its existence, stay hidden.
+TEST_F(RemoteAudienceTest, ALimitedKeyCannotReadAnotherJob) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  broker::SubmitRequest secret = Job("restart-web", {"p1"});
+  secret.params = {{"TOKEN", "s3cret"}};
+  const broker::JobId web = Submit(secret);
+  const broker::JobId wide = Submit(Job("backup-home", {"p1", "p2"}));
+  const broker::JobId mine = Submit(Job("backup-home", {"p1"}));
+  Wait(web);
+  Wait(wide);
+  Wait(mine);
+  const broker::JobId absent = mine + 1000;
+  for (broker::JobId hidden : {web, wide, absent}) {
+    const std::string text = "no job " + std::to_string(hidden);
+    AudienceError status = ErrorOf(broker::StatusRequest{hidden}, bot.get());
+    EXPECT_EQ(ErrorCode::kNotFound, status.code);
+    EXPECT_EQ(text, status.message);
+    AudienceError wait = ErrorOf(broker::WaitRequest{hidden, 1000}, bot.get());
+    EXPECT_EQ(ErrorCode::kNotFound, wait.code);
+    EXPECT_EQ(text, wait.message);
+  }
+  EXPECT_EQ(JobState::kOk,
+            Expect<broker::JobReply>(broker::StatusRequest{mine}, bot.get())
+                .job.state);
+  std::vector<broker::JobSummary> listed =
+      Expect<broker::JobsReply>(broker::JobsRequest{}, bot.get()).jobs;
+  ASSERT_EQ(1u, listed.size());
+  EXPECT_EQ(mine, listed[0].id);
+  broker::JobsRequest by_score;
+  by_score.score = "restart-web";
+  EXPECT_TRUE(Expect<broker::JobsReply>(by_score, bot.get()).jobs.empty());
+  EXPECT_EQ(3u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
+  // Its players= globs are p1,p3: p2 is not listed for it.
+  std::set<std::string> players;
+  for (const broker::PlayerInfo& p :
+       Expect<broker::PlayersReply>(broker::PlayersRequest{}, bot.get())
+           .players)
+    players.insert(p.name);
+  EXPECT_EQ((std::set<std::string>{"p1", "p3"}), players);
+}
+
+// A wait a limited key began is answered `unauthorized` when its key is
+// taken back, not with the record once the job ends.
+TEST_F(RemoteAudienceTest, AWaitOfAKeyRevokedMeanwhileEndsUnauthorized) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  const broker::JobId job = Submit(Job("backup-home", {"p3"}));
+  ASSERT_OK(bot->Send(broker::WaitRequest{job, 0}).status());
+  ASSERT_TRUE(cluster_.conductor()->WaitForLog("job submitted job=", 10s));
+  ASSERT_OK(common::WriteFileAtomically(
+      cluster_.dir() + "/revoked", public_keys_["backup-bot"] + "\n", 0644));
+  Reload();
+  auto reply = bot->Receive(10000);
+  ASSERT_OK(reply.status());
+  ASSERT_TRUE(reply.value().has_value());
+  auto* error = std::get_if<broker::ErrorReply>(&reply.value()->body);
+  ASSERT_NE(nullptr, error);
+  EXPECT_EQ(ErrorCode::kUnauthorized, error->error.code);
 }
 
 TEST_F(RemoteAudienceTest, AnUnknownKeyCannotConnect) {
   auto stranger = Connect("stranger");
   ASSERT_FALSE(stranger.ok());
   EXPECT_EQ(common::Status::Code::kUnavailable, stranger.status().code());
-  EXPECT_NE(std::string::npos, stranger.status().message().find("refused our key"));
+  EXPECT_NE(std::string::npos,
+            stranger.status().message().find("refused our key"));
   EXPECT_TRUE(cluster_.conductor()->WaitForLog(
       "connection refused domain=audience .*reason=\"unknown key\"", 10s));
 }
@@ -506,6 +602,74 @@ TEST_F(RemoteAudienceTest, AKeyRemovedOnReloadIsRefusedMidSession) {
   EXPECT_FALSE(Connect("backup-bot").ok());
 }
 
+// A key rotated under the same name: the old key's open connection gets
+// `unauthorized`, never the grant the name has now (the new line gives
+// backup-bot every score), and is closed when it asks again; the new key
+// works at once.
+TEST_F(RemoteAudienceTest, ARotatedKeysOldConnectionGetsNothingOfTheNewGrant) {
+  auto old_connection = Remote("backup-bot");
+  ASSERT_NE(nullptr, old_connection);
+  broker::CurveKeyPair rotated = broker::GenerateKeyPair().value();
+  ASSERT_OK(
+      broker::WriteKeyPair(cluster_.dir() + "/keys", "backup-bot-2", rotated));
+  lines_["backup-bot"] = "backup-bot " + rotated.public_key;  // no limits
+  WriteKeysFile();
+  Reload();
+  AudienceError e = ErrorOf(Job("restart-web", {"p1"}), old_connection.get());
+  EXPECT_EQ(ErrorCode::kUnauthorized, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("backup-bot")) << e.message;
+  // Asking again closes the connection, with no reply.
+  ASSERT_OK(old_connection->Send(broker::PlayersRequest{}).status());
+  EXPECT_TRUE(cluster_.conductor()->WaitForLog(
+      "request refused key=backup-bot .*connection=closed", 10s));
+  auto silence = old_connection->Receive(500);
+  EXPECT_TRUE(!silence.ok() || !silence.value().has_value());
+  auto fresh = Remote("backup-bot-2");
+  ASSERT_NE(nullptr, fresh);
+  const broker::JobId job = Submit(Job("restart-web", {"p1"}), fresh.get());
+  EXPECT_EQ(JobState::kOk, Wait(job).state);
+  EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
+}
+
+// A key revoked and then listed again: connections it opened before the
+// revocation stay refused; new ones are admitted.
+TEST_F(RemoteAudienceTest, AKeyRevokedThenRestoredKeepsItsOldConnectionsOut) {
+  auto before = Remote("ci");
+  ASSERT_NE(nullptr, before);
+  ASSERT_OK(common::WriteFileAtomically(cluster_.dir() + "/revoked",
+                                        public_keys_["ci"] + "\n", 0644));
+  Reload();
+  ASSERT_OK(common::WriteFileAtomically(cluster_.dir() + "/revoked", "", 0644));
+  Reload();
+  EXPECT_EQ(ErrorCode::kUnauthorized,
+            ErrorOf(broker::PlayersRequest{}, before.get()).code);
+  auto after = Remote("ci");
+  ASSERT_NE(nullptr, after);
+  EXPECT_EQ(3u,
+            Expect<broker::PlayersReply>(broker::PlayersRequest{}, after.get())
+                .players.size());
+}
+
+// Idempotency keys belong to their submitter: a limited key that uses a
+// key first cannot make another client's submit return its job.
+TEST_F(RemoteAudienceTest, TwoSubmittersWithOneIdempotencyKeyGetTwoJobs) {
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  broker::SubmitRequest r = Job("backup-home", {"p1"});
+  r.key = "nightly";
+  const broker::JobId theirs = Submit(r, bot.get());
+  const broker::JobId ours = Submit(r);  // the ipc client (root)
+  EXPECT_NE(theirs, ours);
+  EXPECT_EQ(ours, Submit(r));
+  EXPECT_EQ(theirs, Submit(r, bot.get()));
+  EXPECT_EQ(
+      "backup-bot",
+      Expect<broker::JobReply>(broker::StatusRequest{theirs}).job.submitted_by);
+  EXPECT_NE(
+      "backup-bot",
+      Expect<broker::JobReply>(broker::StatusRequest{ours}).job.submitted_by);
+}
+
 TEST_F(RemoteAudienceTest, ABrokenKeysFileOnReloadKeepsTheOldKeys) {
   std::ofstream(cluster_.dir() + "/audience", std::ios::app) << "bad line\n";
   const size_t mark = cluster_.conductor()->LogSize();
@@ -521,13 +685,14 @@ TEST_F(RemoteAudienceTest, ABrokenKeysFileOnReloadKeepsTheOldKeys) {
 TEST_F(RemoteAudienceTest, TheCliUsesItsKeyOverTcp) {
   auto cli = [&](const std::string& key, std::vector<std::string> args) {
     std::vector<std::string> all = {
-        "--endpoint", cluster_.tcp_audience_endpoint(), "--key",
-        cluster_.dir() + "/keys/" + key + ".key", "--server-key",
-        cluster_.dir() + "/keys/conductor.pub"};
+        "--endpoint",   cluster_.tcp_audience_endpoint(),
+        "--key",        cluster_.dir() + "/keys/" + key + ".key",
+        "--server-key", cluster_.dir() + "/keys/conductor.pub"};
     all.insert(all.end(), args.begin(), args.end());
     return RunCommand(BinaryDir() + "/orchestra", all, 30s);
   };
-  CommandResult ok = cli("backup-bot", {"submit", "--wait", "backup-home", "p1"});
+  CommandResult ok =
+      cli("backup-bot", {"submit", "--wait", "backup-home", "p1"});
   EXPECT_EQ(0, ok.exit_code) << ok.err;
   EXPECT_NE(std::string::npos, ok.out.find("hello  from p1"));
   CommandResult refused = cli("backup-bot", {"submit", "restart-web", "p1"});
@@ -553,7 +718,7 @@ TEST(AudienceKeysFileTest, ABrokenFileKeepsTheConductorFromStarting) {
       {"--check-config", "--config", cluster.dir() + "/conductor.conf"}, 30s);
   EXPECT_EQ(2, check.exit_code);
   EXPECT_NE(std::string::npos, check.err.find(file + ":2: expected 'NAME "
-                                                      "PUBLIC-KEY"));
+                                                     "PUBLIC-KEY"));
 }
 
 // ---- many requests in flight on one connection ----

@@ -68,8 +68,7 @@ class JobStoreTest : public testing::Test {
   // A job with every field set, unicode in its parameters.
   static JobRecord FullJob() {
     JobRecord job = Job(Scope::kAll, {"web-2", "web-1"}, "db.dump-2");
-    job.params = {
-        {"target", "héllo wörld ✓"}, {"empty", ""}, {"q", "\"'\\"}};
+    job.params = {{"target", "héllo wörld ✓"}, {"empty", ""}, {"q", "\"'\\"}};
     job.submitted_by = "uid=1000";
     job.timeout_s = 90;
     job.delivery_timeout_s = 0;
@@ -729,11 +728,11 @@ class PurgeTest : public JobStoreTest {
   }
   std::string Rows(JobId job) {
     const std::string id = std::to_string(job);
-    return Query("SELECT (SELECT count(*) FROM jobs WHERE id = " + id +
-                     "), (SELECT count(*) FROM tasks WHERE job_id = " + id +
-                     "), (SELECT count(*) FROM job_players WHERE job_id = " +
-                     id + ")",
-                 3);
+    return Query(
+        "SELECT (SELECT count(*) FROM jobs WHERE id = " + id +
+            "), (SELECT count(*) FROM tasks WHERE job_id = " + id +
+            "), (SELECT count(*) FROM job_players WHERE job_id = " + id + ")",
+        3);
   }
 };
 

@@ -27,7 +27,8 @@ class PlayerRegistryTest : public testing::Test {
   // Opens a session of `name` on `peer`, heard at monotonic `at`.
   std::string Open(const std::string& name, const std::string& peer,
                    common::TimeMs at = 100) {
-    return registry_.Open(name, peer, broker::Connection(), Hello(), kNow + at, at);
+    return registry_.Open(name, peer, broker::Connection(), Hello(), kNow + at,
+                          at);
   }
 
   PlayerRegistry registry_;
@@ -153,8 +154,8 @@ TEST_F(PlayerRegistryTest, LacksScoreOnlyWhenTheListIsKnownAndLacksIt) {
 
 TEST_F(PlayerRegistryTest, ANewHelloReplacesTheScoreList) {
   Open("web-1", "peer-a");
-  registry_.Open("web-1", "peer-b", broker::Connection(), Hello({"restore"}), kNow,
-                  200);
+  registry_.Open("web-1", "peer-b", broker::Connection(), Hello({"restore"}),
+                 kNow, 200);
   EXPECT_TRUE(registry_.LacksScore("web-1", "backup"));
   EXPECT_FALSE(registry_.LacksScore("web-1", "restore"));
 }

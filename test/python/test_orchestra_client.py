@@ -195,12 +195,18 @@ def test_a_key_limited_to_backup_scores_cannot_run_restart_web(cluster):
                                                              "backup-bot")
 
 
-def test_a_limited_key_cancels_only_jobs_it_could_submit(cluster, client):
-    web = client.submit("restart-web", ["p3"])
+def test_a_limited_key_sees_and_cancels_only_jobs_it_could_submit(
+        cluster, client):
+    web = client.submit("restart-web", ["p3"], params={"TOKEN": "secret"})
     mine = client.submit("backup-home", ["p3"])
     with remote(cluster, "backup-bot") as bot:
-        assert error_of(bot.cancel, web).code == "unauthorized"
+        for op in (bot.cancel, bot.status):
+            e = error_of(op, web)
+            assert (e.code, e.message) == ("not_found", "no job %d" % web)
+        seen = [j["id"] for j in bot.jobs()]
+        assert mine in seen and web not in seen
         assert bot.cancel(mine)["state"] == "CANCELLED"
+    assert client.status(web)["state"] == "PENDING"
     client.cancel(web)
 
 

@@ -96,7 +96,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 // What a spawn needs, prepared before fork so the child only makes
 // async-signal-safe calls.
 struct Launch {
-  std::string path;  // The score's name in the score directory, for errors
+  std::string path;  // The score in the score directory, for messages
   int score_fd = -1;
   std::string dir;
   std::vector<std::string> argv_strings;

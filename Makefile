@@ -37,8 +37,9 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/audience_keys.cc conductor/conductor.cc \
-             conductor/retention.cc conductor/trust.cc
-PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
+             conductor/retention.cc conductor/trust.cc conductor/wait_list.cc
+PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
+             player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \
              player/player.cc

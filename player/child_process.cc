@@ -2,10 +2,23 @@
 // an environment built from scratch, stdin /dev/null, stdout and stderr to
 // pipes, umask 022, a new process group, default signal dispositions and an
 // empty signal mask (the player blocks the signals it reads through a
-// signalfd), and every descriptor above 2 closed. A score with `user =`
-// needs setgroups/setgid/setuid between fork and exec, which posix_spawn
-// cannot do, so it is started with fork and a close-on-exec error pipe that
-// carries a failed step's errno back to the player.
+// signalfd). A score with `user =` needs setgroups/setgid/setuid between
+// fork and exec, which posix_spawn cannot do, so it is started with fork
+// and a close-on-exec error pipe that carries a failed step's errno back
+// to the player.
+//
+// Either way the score runs through the descriptor its scan opened
+// (ScoreFile), never by its name, so the file that was checked is the file
+// that runs: after a fresh fstat, the child gets that descriptor as fd 3,
+// every descriptor above 3 is closed, and it execs "/proc/self/fd/3". One
+// exec form for both paths (posix_spawn cannot do execveat), so a score
+// sees the same in both. fd 3 stays open across the exec because the
+// kernel starts a script's interpreter with the path it was given: for a
+// `#!` script $0 (and the interpreter's script argument) is
+// "/proc/self/fd/3", which the interpreter opens; what it opens is the
+// checked file even if the name was replaced since. So every score finds
+// fd 3 open on itself, read-only; nothing else of the player's leaks.
+// argv[0] is the score's name.
 
 #include "player/child_process.h"
 
@@ -34,6 +47,8 @@ using common::UniqueFd;
 namespace {
 
 constexpr const char* kPath = "PATH=/usr/bin:/usr/sbin:/bin:/sbin";
+constexpr int kScoreFd = 3;
+constexpr const char* kScoreExecPath = "/proc/self/fd/3";
 constexpr size_t kReadChunk = 65536;
 constexpr int kReadsPerCall = 16;  // Then let other work run
 
@@ -81,7 +96,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 // What a spawn needs, prepared before fork so the child only makes
 // async-signal-safe calls.
 struct Launch {
-  std::string path;
+  std::string path;  // The score in the score directory, for messages
+  int score_fd = -1;
   std::string dir;
   std::vector<std::string> argv_strings;
   std::vector<std::string> env_strings;
@@ -132,9 +148,23 @@ struct ChildError {
   ::_exit(127);
 }
 
+// Puts the score on fd 3, open across exec (dup2 onto itself would keep
+// close-on-exec); marks every descriptor above it close-on-exec, which
+// keeps the error pipe open until the exec. Async-signal-safe.
+bool PlaceScoreFd(int score_fd) {
+  if (score_fd == kScoreFd) {
+    if (::fcntl(kScoreFd, F_SETFD, 0) != 0) return false;
+  } else if (::dup2(score_fd, kScoreFd) != kScoreFd) {
+    return false;
+  }
+  return ::close_range(kScoreFd + 1, ~0U, CLOSE_RANGE_CLOEXEC) == 0;
+}
+
 // In the forked child: only async-signal-safe calls from here on.
 [[noreturn]] void ExecInChild(const Launch& l, int error_fd) {
   ::setpgid(0, 0);
+  // Above fd 3, which the score gets, and so never one of the dup2s below.
+  if (error_fd <= kScoreFd) error_fd = ::fcntl(error_fd, F_DUPFD_CLOEXEC, 4);
   int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(l.stdout_fd, 1) < 0 ||
       ::dup2(l.stderr_fd, 2) < 0)
@@ -151,8 +181,8 @@ struct ChildError {
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
-  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  ::execve(l.path.c_str(), l.argv.data(), l.envp.data());
+  if (!PlaceScoreFd(l.score_fd)) FailInChild(error_fd, 2);
+  ::execve(kScoreExecPath, l.argv.data(), l.envp.data());
   FailInChild(error_fd, 2);
 }
 
@@ -184,8 +214,11 @@ Result<pid_t> PosixSpawn(const Launch& launch) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, launch.stdout_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, launch.stderr_fd, 2);
+  // After the two above: a pipe may be fd 3 in the player. glibc clears
+  // close-on-exec when the score's descriptor already is fd 3.
+  posix_spawn_file_actions_adddup2(&actions, launch.score_fd, kScoreFd);
   posix_spawn_file_actions_addchdir_np(&actions, launch.dir.c_str());
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kScoreFd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
@@ -201,7 +234,7 @@ Result<pid_t> PosixSpawn(const Launch& launch) {
   // and only this thread creates files.
   mode_t old_umask = ::umask(022);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, launch.path.c_str(), &actions, &attr,
+  int rc = ::posix_spawn(&pid, kScoreExecPath, &actions, &attr,
                          launch.argv.data(), launch.envp.data());
   ::umask(old_umask);
   posix_spawnattr_destroy(&attr);
@@ -219,6 +252,10 @@ ChildProcess::ChildProcess(pid_t pid, size_t output_limit, bool pipe_interface)
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
                                                           size_t output_limit) {
+  if (!run.file) return Status::Internal("score " + run.score, "not opened");
+  Status checked = run.file->CheckBeforeRun();
+  if (!checked.ok()) return checked;
+  run.file->WarnIfReplaced();
   Result<Pipe> out = MakePipe();
   if (!out.ok()) return out.status();
   Result<Pipe> err = MakePipe();
@@ -228,6 +265,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
     return Status::FromErrno("working directory " + run.dir, errno);
   Launch launch;
   launch.path = run.path;
+  launch.score_fd = run.file->fd();
   launch.dir = run.dir;
   launch.argv_strings = {run.score};
   launch.env_strings = BuildEnvironment(run);

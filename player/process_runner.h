@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "broker/states.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "player/score_file.h"
 
 namespace orchestra::player {
 
@@ -22,21 +24,23 @@ struct ScoreRun {
   broker::TaskId task = 0;
   broker::JobId job = 0;
   std::string score;            // argv[0]
-  std::string path;             // The score file, from the score directory
+  std::string path;             // The score in the score directory (messages)
   broker::StringMap params;     // Each becomes ORC_<key>
   std::string player;           // ORC_PLAYER
   bool pipe_interface = false;  // stdout key=value lines fill `response`
   std::string dir = "/";        // Working directory
   std::string user;             // Run as this user; empty: the player's own
   int64_t timeout_ms = 0;       // 0: no limit
+  // What runs: the file the scan opened and checked, never `path` again.
+  std::shared_ptr<const ScoreFile> file;
 };
 
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
 
-  // Starts `run` in its own process group. On failure nothing runs and the
-  // error (with the errno text) says why; the task is then HOST_ERROR.
+  // Starts `run.file` in its own process group. On failure nothing runs and
+  // the error (with the errno text) says why; the task is then HOST_ERROR.
   virtual common::Status Start(const ScoreRun& run) = 0;
 
   // Stops the running task `task`: SIGTERM to its process group, SIGKILL

@@ -1,15 +1,20 @@
 // The rules of DESIGN.md section 7. A score must be a regular file (or a
 // link to one), executable, not writable by group or others, owned by root
-// or the player's user, in a directory held to the same ownership rules:
-// whoever can change a score can run code as the player. NAME.conf is held
-// to the same rules, since it can name the user a score runs as. A bad
-// NAME.conf leaves the score listed but unusable, so the conductor learns
-// why each of its runs fails instead of the score vanishing. Beyond the
-// names DESIGN.md rules out, editors' and package managers' leftovers
-// (.dpkg-old, .bak, ...) are not scores either. NAME.conf of the original
-// Orchestra keeps working: its `path` is accepted and ignored (as the
-// original did), an empty `user` or `dir` is the default, `user` may be a
-// uid.
+// or the player's user, and so must every directory on its real path and
+// every link on the way (TrustedDirectory says which may be sticky):
+// whoever can change a score, or what its name leads to, can run code as
+// the player. Each score is opened here, judged by the fstat of that
+// descriptor, hashed from it and later run through it (ScoreFile), so no
+// name is looked up twice. NAME.conf is held to the same rules, since it
+// can name the user a score runs as; it must be a regular file in the
+// score directory itself, not a link, and is read relative to the
+// directory's descriptor. A bad NAME.conf leaves the score listed but
+// unusable, so the conductor learns why each of its runs fails instead of
+// the score vanishing. Beyond the names DESIGN.md rules out, editors' and
+// package managers' leftovers (.dpkg-old, .bak, ...) are not scores
+// either. NAME.conf of the original Orchestra keeps working: its `path` is
+// accepted and ignored (as the original did), an empty `user` or `dir` is
+// the default, `user` may be a uid.
 
 #include "player/score_directory.h"
 
@@ -31,6 +36,7 @@
 #include "common/result.h"
 #include "common/text.h"
 #include "common/unique_fd.h"
+#include "player/trusted_directory.h"
 
 namespace orchestra::player {
 
@@ -40,52 +46,11 @@ using common::Status;
 namespace {
 
 constexpr int64_t kMaxTimeoutS = 10LL * 365 * 24 * 3600;
+constexpr size_t kMaxConfBytes = 1 << 20;
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() &&
          text.substr(text.size() - suffix.size()) == suffix;
-}
-
-// Why `st` may not be trusted, or "" when it may. `what` names the object.
-std::string OwnershipProblem(const struct stat& st, uid_t owner,
-                             const char* what) {
-  if (st.st_uid != 0 && st.st_uid != owner)
-    return std::string(what) + " is owned by uid " + std::to_string(st.st_uid) +
-           ", not root or the player's user";
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    return std::string(what) + " is writable by group or others";
-  return "";
-}
-
-// Why `path` is not a score, or "" when it is one.
-std::string ScoreFileProblem(const std::string& path, uid_t owner) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return std::string("cannot stat: ") + std::strerror(errno);
-  if (!S_ISREG(st.st_mode)) return "not a regular file";
-  if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
-    return "not executable";
-  return OwnershipProblem(st, owner, "file");
-}
-
-Result<std::string> Sha256Hex(const std::string& path) {
-  common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Status::FromErrno(path, errno);
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  unsigned char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno(path, errno);
-    if (n == 0) break;
-    crypto_hash_sha256_update(&state, buffer, static_cast<size_t>(n));
-  }
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state, digest);
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-  return std::string(hex);
 }
 
 Status ParseInterface(std::string_view value, bool* pipe) {
@@ -141,18 +106,49 @@ Status IgnorePath(const std::string& conf, std::string_view) {
   return Status();
 }
 
-// Applies NAME.conf at `path` to `score`; the error says what is wrong.
-Status ReadScoreConf(const std::string& path, uid_t owner, Score* score) {
+// The text of NAME.conf `name` in `dir`, "" if there is none; the error
+// says why it may not be used. `path` names it in messages.
+Status ReadConfText(const TrustedDirectory& dir, const std::string& name,
+                    const std::string& path, std::string* text) {
+  const int dir_fd = dir.fd()->get();
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status();
-    return Status::FromErrno(path, errno);
-  }
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno == ENOENT ? Status() : Status::FromErrno(path, errno);
+  if (S_ISLNK(st.st_mode))
+    return Status::InvalidArgument(path, "a link, not a regular file");
   if (!S_ISREG(st.st_mode))
     return Status::InvalidArgument(path, "not a regular file");
-  std::string problem = OwnershipProblem(st, owner, "file");
+  common::UniqueFd fd(
+      ::openat(dir_fd, name.c_str(),
+               O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
+    return Status::FromErrno(path, errno);
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument(path, "not a regular file");
+  std::string problem = OwnershipProblem(st, dir.owner(), "file");
   if (!problem.empty()) return Status::PermissionDenied(path, problem);
-  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(path, errno);
+    if (n == 0) return Status();
+    if (text->size() + n > kMaxConfBytes)
+      return Status::InvalidArgument(path, "larger than 1 MiB");
+    text->append(buffer, static_cast<size_t>(n));
+  }
+}
+
+// Applies NAME.conf `name` in `dir` to `score`; the error says what is
+// wrong.
+Status ReadScoreConf(const TrustedDirectory& dir, const std::string& name,
+                     Score* score) {
+  const std::string path = score->path + ".conf";
+  const uid_t owner = dir.owner();
+  std::string text;
+  Status read = ReadConfText(dir, name, path, &text);
+  if (!read.ok() || text.empty()) return read;
+  Result<common::ConfigFile> file = common::ConfigFile::Parse(path, text);
   if (!file.ok()) return file.status();
   common::ConfigReader r(file.value());
   r.Custom("interface", [&](std::string_view v) {
@@ -190,44 +186,48 @@ std::string NameProblem(const std::string& name) {
   return "";
 }
 
-std::vector<std::string> ListNames(const std::string& path, uid_t owner) {
-  struct stat st;
-  std::string problem;
-  if (::stat(path.c_str(), &st) != 0)
-    problem = std::strerror(errno);
-  else if (!S_ISDIR(st.st_mode))
-    problem = "not a directory";
-  else
-    problem = OwnershipProblem(st, owner, "directory");
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(
-      problem.empty() ? ::opendir(path.c_str()) : nullptr, ::closedir);
-  if (problem.empty() && !dir) problem = std::strerror(errno);
-  if (!problem.empty()) {
+// The names in the score directory, or none (logged) if it is unusable.
+std::vector<std::string> ListNames(const std::string& path,
+                                   const Result<TrustedDirectory>& dir) {
+  std::string problem = dir.status().message();
+  std::unique_ptr<DIR, int (*)(DIR*)> list(nullptr, ::closedir);
+  if (dir.ok()) {
+    common::UniqueFd fd(::openat(dir.value().fd()->get(), ".",
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.valid()) list.reset(::fdopendir(fd.get()));
+    if (list)
+      fd.Release();  // The DIR owns it now
+    else
+      problem = std::strerror(errno);
+  }
+  if (!list) {
     common::LogWarning("score directory unusable dir=%s reason=%s",
                        path.c_str(), common::LogQuote(problem).c_str());
     return {};
   }
   std::vector<std::string> names;
-  while (struct dirent* entry = ::readdir(dir.get())) {
+  while (struct dirent* entry = ::readdir(list.get())) {
     std::string name = entry->d_name;
     if (name != "." && name != "..") names.push_back(std::move(name));
   }
   return names;
 }
 
-// The score `name` in directory `dir`, or why it is not one.
-Result<Score> LoadScore(const std::string& dir, const std::string& name,
-                        uid_t owner) {
+// The score `name` in `dir`, or why it is not one.
+Result<Score> LoadScore(const std::string& path, const TrustedDirectory& dir,
+                        const std::string& name) {
   Score score;
   score.name = name;
-  score.path = dir + "/" + name;
+  score.path = path + "/" + name;
   std::string problem = NameProblem(name);
-  if (problem.empty()) problem = ScoreFileProblem(score.path, owner);
   if (!problem.empty()) return Status::InvalidArgument("", problem);
-  Result<std::string> sha = Sha256Hex(score.path);
+  Result<std::shared_ptr<const ScoreFile>> file = ScoreFile::Open(dir, name);
+  if (!file.ok()) return file.status();
+  score.file = std::move(file.value());
+  Result<std::string> sha = score.file->Sha256();
   if (!sha.ok()) return sha.status();
   score.sha256 = sha.value();
-  Status conf = ReadScoreConf(score.path + ".conf", owner, &score);
+  Status conf = ReadScoreConf(dir, name + ".conf", &score);
   if (!conf.ok()) {
     score.problem = conf.message();
     common::LogWarning("score unusable name=%s error=%s", name.c_str(),
@@ -241,9 +241,10 @@ Result<Score> LoadScore(const std::string& dir, const std::string& name,
 ScoreDirectory ScoreDirectory::Scan(const std::string& path, uid_t owner) {
   if (sodium_init() < 0) common::LogError("libsodium failed to initialise");
   ScoreDirectory table;
-  const std::vector<std::string> names = ListNames(path, owner);
+  const Result<TrustedDirectory> dir = TrustedDirectory::Open(path, owner);
+  const std::vector<std::string> names = ListNames(path, dir);
   for (const std::string& name : names) {
-    Result<Score> score = LoadScore(path, name, owner);
+    Result<Score> score = LoadScore(path, dir.value(), name);
     if (score.ok()) {
       table.scores_[name] = std::move(score.value());
       continue;

@@ -1,7 +1,7 @@
 // ScoreDirectory is the table of scores found in the score directory
-// (DESIGN.md section 7): each score's path, SHA-256 and NAME.conf settings.
-// Built by one Scan() at start-up and on each SIGHUP, then read-only; owned
-// by the player loop thread.
+// (DESIGN.md section 7): each score's open file, SHA-256 and NAME.conf
+// settings. Built by one Scan() at start-up and on each SIGHUP, then
+// read-only; owned by the player loop thread.
 
 #ifndef ORCHESTRA_PLAYER_SCORE_DIRECTORY_H_
 #define ORCHESTRA_PLAYER_SCORE_DIRECTORY_H_
@@ -10,24 +10,27 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "broker/protocol.h"
+#include "player/score_file.h"
 
 namespace orchestra::player {
 
 struct Score {
   std::string name;
-  std::string path;                  // Score directory + "/" + name
-  std::string sha256;                // Lower-case hex
-  bool pipe_interface = false;       // `interface = pipe`
-  std::optional<int64_t> timeout_s;  // `timeout`; 0 = no limit
-  std::string user;                  // `user`; empty: the player's own
-  std::string dir = "/";             // `dir`, the working directory
-  int concurrency = 0;               // `concurrency`; 0 = only `slots`
+  std::string path;                       // Score directory + "/" + name
+  std::shared_ptr<const ScoreFile> file;  // Opened and checked; runs
+  std::string sha256;                     // Lower-case hex, of `file`
+  bool pipe_interface = false;            // `interface = pipe`
+  std::optional<int64_t> timeout_s;       // `timeout`; 0 = no limit
+  std::string user;                       // `user`; empty: the player's own
+  std::string dir = "/";                  // `dir`, the working directory
+  int concurrency = 0;                    // `concurrency`; 0 = only `slots`
   std::string problem;  // The NAME.conf error; set: every run is HOST_ERROR
 
   bool usable() const { return problem.empty(); }
@@ -37,8 +40,10 @@ class ScoreDirectory {
  public:
   ScoreDirectory() = default;
 
-  // Scans directory `path`. Scores (and the directory) must be owned by
-  // root or `owner`, the player's uid; `user =` needs owner 0. Everything
+  // Scans directory `path`. Scores, the directories on their real paths
+  // and the links on the way must be owned by root or `owner`, the
+  // player's uid (see TrustedDirectory); `user =` needs owner 0. Each
+  // score is opened here and runs through that descriptor. Everything
   // skipped is logged with the reason; an unusable directory yields no
   // scores. Never fails.
   static ScoreDirectory Scan(const std::string& path, uid_t owner);

@@ -209,6 +209,7 @@ ScoreRun TaskBoard::MakeRun(const RunTask& task, const Score& score) const {
   run.job = task.job;
   run.score = score.name;
   run.path = score.path;
+  run.file = score.file;
   run.params = task.params;
   run.player = config_.player_name;
   run.pipe_interface = score.pipe_interface;

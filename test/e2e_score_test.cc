@@ -128,6 +128,30 @@ class ScoreTest : public testing::Test {
     EXPECT_NE(nullptr, submitted);
     return submitted ? submitted->job : 0;
   }
+  // The error code of a submit of `score` to p1 that must be refused.
+  std::optional<broker::ErrorCode> SubmitRefusal(const std::string& score) {
+    broker::SubmitRequest r;
+    r.score = score;
+    r.scope = broker::Scope::kOne;
+    r.players = {"p1"};
+    auto reply = client_->Call(r, 10000);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    if (!reply.ok()) return std::nullopt;
+    auto* error = std::get_if<broker::ErrorReply>(&reply.value().body);
+    EXPECT_NE(nullptr, error) << score << " was accepted";
+    if (error == nullptr) return std::nullopt;
+    return error->error.code;
+  }
+  // The scores p1 listed to the conductor.
+  std::vector<std::string> ListedScores() {
+    auto players = client_->Call(broker::PlayersRequest{}, 10000);
+    EXPECT_TRUE(players.ok());
+    if (!players.ok()) return {};
+    auto* reply = std::get_if<broker::PlayersReply>(&players.value().body);
+    EXPECT_NE(nullptr, reply);
+    if (reply == nullptr || reply->players.size() != 1) return {};
+    return reply->players[0].scores;
+  }
   JobRecord Ask(const broker::AudienceOp& op) {
     auto reply = client_->Call(op, 30000);
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
@@ -374,6 +398,55 @@ TEST_F(ScoreTest, HelloAndRescanReportEachScoresSha256) {
   EXPECT_EQ("three\n", Run("gamma").stdout_text);
 }
 
+// Issue 11: a score linked into a directory others could write was
+// checked once and run later by its name; someone swapped the target and
+// it ran as root. A link is a score only if every directory on its real
+// path is as trusted as the score itself.
+TEST_F(ScoreTest, LinkedScoreInADirectoryOthersMayWriteIsNoScore) {
+  const std::string kHello = "#!/bin/sh\necho hello\n";
+  for (const auto& [dir, mode] : std::map<std::string, int>{
+           {"trusted", 0755}, {"group", 0775}, {"world", 0777}}) {
+    ASSERT_EQ(0, ::mkdir(File(dir).c_str(), 0700));
+    ASSERT_EQ(0, ::chmod(File(dir).c_str(), mode));
+    const std::string target = File(dir + "/hello");
+    std::ofstream(target) << kHello;
+    ASSERT_EQ(0, ::chmod(target.c_str(), 0755));
+    ASSERT_EQ(0, ::symlink(target.c_str(), ScoreFile("via-" + dir).c_str()));
+  }
+  StartPlayer();
+  for (const char* dir : {"group", "world"}) {
+    EXPECT_TRUE(player()->WaitForLog(
+        std::string("score skipped name=via-") + dir + " reason=\"directory " +
+            File(dir) + " is writable by group or others and not sticky\"",
+        1s))
+        << dir;
+  }
+  EXPECT_EQ(std::vector<std::string>{"via-trusted"}, ListedScores());
+  // Not in p1's score list, so the conductor refuses a job at once.
+  EXPECT_EQ(broker::ErrorCode::kUnknownScore, SubmitRefusal("via-group"));
+  EXPECT_EQ(broker::ErrorCode::kUnknownScore, SubmitRefusal("via-world"));
+  EXPECT_EQ("hello\n", Run("via-trusted").stdout_text);
+}
+
+// Issue 11, the swap itself: a file renamed over a checked score without
+// a SIGHUP does not run; the checked file does, and the player says once
+// that the score changed on disk. A rescan takes the new file.
+TEST_F(ScoreTest, ScoreReplacedAfterTheScanRunsTheCheckedFile) {
+  Install("swapped", "#!/bin/sh\necho checked\n");
+  StartPlayer();
+  Install("swapped", "#!/bin/sh\necho swapped-in\n");  // A rename over it
+  EXPECT_EQ("checked\n", Run("swapped").stdout_text);
+  EXPECT_EQ("checked\n", Run("swapped").stdout_text);
+  const std::string kWarning =
+      "score changed on disk since the scan name=swapped ";
+  EXPECT_TRUE(player()->WaitForLog(kWarning, 1s));
+  const size_t mark = player()->LogSize();
+  player()->Signal(SIGHUP);  // Its log line follows every earlier one
+  ASSERT_TRUE(player()->WaitForLog("scores scanned", 10s, mark));
+  EXPECT_EQ(1u, player()->CountLog(kWarning));  // Once, not per run
+  EXPECT_EQ("swapped-in\n", Run("swapped").stdout_text);
+}
+
 TEST_F(ScoreTest, BadScoreConfEndsHostErrorAndThePlayerServesOn) {
   Install("broken", "#!/bin/sh\necho never\n", "interface = carrier-pigeon\n");
   Install("hello", "#!/bin/sh\necho hello\n");
@@ -431,22 +504,37 @@ TEST_F(ScoreTest, EnvironmentIsBuiltFromScratch) {
       env);
 }
 
-TEST_F(ScoreTest, ScoreHasOnlyStdinFromDevNullAndItsTwoOutputPipes) {
-  Install("fds", "#!/bin/sh\nexec ls -l /proc/self/fd/\n");
+// Besides stdin and its two output pipes a score has fd 3, the score file
+// itself, read-only: it runs through that descriptor (the one its scan
+// opened), and a script's interpreter reads it through /proc/self/fd/3.
+// Nothing else of the player's leaks.
+TEST_F(ScoreTest, ScoreHasStdinOutputPipesItselfOnFd3AndNothingElse) {
+  Install("fds",
+          "#!/bin/sh\nstat -L -c %d:%i /proc/$$/fd/3\n"
+          "sed -n 's/^flags:[[:space:]]*//p' /proc/$$/fdinfo/3\n"
+          "exec ls -l /proc/self/fd/\n");
   StartPlayer();
+  std::vector<std::string> lines = Lines(Run("fds").stdout_text);
+  ASSERT_LE(2u, lines.size());
+  struct stat st;
+  ASSERT_EQ(0, ::stat(ScoreFile("fds").c_str(), &st));
+  EXPECT_EQ(std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino),
+            lines[0]);  // The very file
+  EXPECT_EQ(O_RDONLY, std::stoi(lines[1], nullptr, 8) & O_ACCMODE) << lines[1];
   std::map<std::string, std::string> fds;  // fd -> what it is
-  for (const std::string& line : Lines(Run("fds").stdout_text)) {
+  for (const std::string& line : lines) {
     const size_t arrow = line.find(" -> ");
     if (arrow == std::string::npos) continue;
     const size_t space = line.rfind(' ', arrow - 1);
     fds[line.substr(space + 1, arrow - space - 1)] = line.substr(arrow + 4);
   }
-  ASSERT_EQ(4u, fds.size()) << "a descriptor leaked";
+  ASSERT_EQ(5u, fds.size()) << "a descriptor leaked";
   EXPECT_EQ("/dev/null", fds["0"]);
   EXPECT_EQ(0u, fds["1"].rfind("pipe:", 0));
   EXPECT_EQ(0u, fds["2"].rfind("pipe:", 0));
   EXPECT_NE(fds["1"], fds["2"]);
-  EXPECT_NE(std::string::npos, fds["3"].find("/fd"));  // ls reading the list
+  EXPECT_EQ(ScoreFile("fds"), fds["3"]);
+  EXPECT_NE(std::string::npos, fds["4"].find("/fd"));  // ls reading the list
 }
 
 TEST_F(ScoreTest, ScoreLeadsItsOwnProcessGroup) {

@@ -417,6 +417,22 @@ TEST_F(PlayerTest, RealScoreRunsToOk) {
   EXPECT_EQ("ran 7\n", result->stdout_text);
 }
 
+// The score is checked again just before it runs (issue 11): one its
+// owner made writable by others since the scan could hold anything now.
+TEST_F(PlayerTest, ScoreMadeWritableSinceTheScanEndsHostError) {
+  Greet(/*real=*/true);
+  ASSERT_EQ(0, ::chmod(dir_.File("scores/alpha").c_str(), 0777));
+  Give(7);
+  std::optional<broker::TaskResult> result = ExpectResult(7);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(TaskState::kHostError, result->state);
+  EXPECT_NE(std::string::npos,
+            result->error.find("score alpha: changed since the scan: file is "
+                               "writable by group or others"))
+      << result->error;
+  EXPECT_TRUE(result->stdout_text.empty());
+}
+
 TEST_F(PlayerTest, TimeLimitIsTheJobsElseTheScoresElseTheDefault) {
   AddScore("limited", "timeout = 7\n");
   config_.slots = 4;

@@ -1,6 +1,7 @@
 // Tests for player/posix_process_runner.cc (and child_process.cc,
-// output_capture.cc) with real score scripts in a temporary directory.
-// Every wait is on the runner's descriptor, bounded by a deadline.
+// output_capture.cc, score_file.cc) with real score scripts in a temporary
+// directory, each opened as a scan opens it. Every wait is on the runner's
+// descriptor, bounded by a deadline.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,7 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "player/posix_process_runner.h"
+#include "player/score_file.h"
+#include "player/trusted_directory.h"
 #include "test/fake_clock.h"
 #include "test/file_watch.h"
 #include "test/test_util.h"
@@ -31,7 +35,13 @@ using broker::TaskState;
 
 class PosixProcessRunnerTest : public testing::Test {
  protected:
-  void SetUp() override { MakeRunner(/*output_limit=*/65536); }
+  void SetUp() override {
+    common::SetLogSinkForTest([this](common::LogLevel, std::string_view line) {
+      log_.emplace_back(line);
+    });
+    MakeRunner(/*output_limit=*/65536);
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
   // `clock` (null: the system clock) is the runner's, for its deadlines.
   void MakeRunner(size_t output_limit, const common::Clock* clock = nullptr) {
@@ -45,7 +55,8 @@ class PosixProcessRunnerTest : public testing::Test {
     runner_ = std::move(runner.value());
   }
 
-  // Writes score `name` with `body` and returns a run of it.
+  // Writes score `name` with `body` and returns a run of it, opened as
+  // a scan opens it.
   ScoreRun Score(const std::string& name, const std::string& body) {
     std::ofstream(dir_.File(name)) << body;
     EXPECT_EQ(0, ::chmod(dir_.File(name).c_str(), 0755));
@@ -54,8 +65,17 @@ class PosixProcessRunnerTest : public testing::Test {
     run.job = 7;
     run.score = name;
     run.path = dir_.File(name);
+    run.file = Open(name);
     run.player = "test-player";
     return run;
+  }
+  std::shared_ptr<const ScoreFile> Open(const std::string& name) {
+    auto dir = TrustedDirectory::Open(dir_.path(), ::geteuid());
+    EXPECT_OK(dir.status());
+    if (!dir.ok()) return nullptr;
+    auto file = ScoreFile::Open(dir.value(), name);
+    EXPECT_OK(file.status());
+    return file.ok() ? file.value() : nullptr;
   }
   ScoreRun Shell(const std::string& script) {
     return Score("score" + std::to_string(last_task_ + 1),
@@ -84,6 +104,17 @@ class PosixProcessRunnerTest : public testing::Test {
     return TaskResult();
   }
 
+  size_t CountLogged(const std::string& text) const {
+    return std::count_if(log_.begin(), log_.end(), [&](const std::string& l) {
+      return l.find(text) != std::string::npos;
+    });
+  }
+  // "DEV:INODE" of `path`, as stat -c %d:%i prints it.
+  static std::string DevIno(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return "none";
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  }
   static int Count(const std::string& text, const std::string& needle) {
     int count = 0;
     for (size_t at = text.find(needle); at != std::string::npos;
@@ -102,6 +133,7 @@ class PosixProcessRunnerTest : public testing::Test {
   common::SystemClock clock_;
   const common::Clock* runner_clock_ = &clock_;
   test::TempDir dir_;
+  std::vector<std::string> log_;
   std::unique_ptr<PosixProcessRunner> runner_;
   broker::TaskId last_task_ = 0;
 };
@@ -201,15 +233,60 @@ TEST_F(PosixProcessRunnerTest, RunsInItsOwnProcessGroup) {
   EXPECT_NE(std::to_string(::getpgrp()), ids[1]);
 }
 
+// fd 3 is the score itself (ScriptSeesItselfReadOnlyOnFd3AsItsDollarZero).
 TEST_F(PosixProcessRunnerTest, NoDescriptorOfThePlayerLeaks) {
   int sentinel = ::open(dir_.path().c_str(), O_RDONLY);  // No O_CLOEXEC
   ASSERT_GE(sentinel, 0);
-  std::string fds = Run(Shell("ls -l /proc/$$/fd/")).stdout_text;
+  ScoreRun run = Shell("ls -l /proc/$$/fd/");
+  std::string fds = Run(run).stdout_text;
   ::close(sentinel);
+  EXPECT_NE(std::string::npos, fds.find(" 3 -> " + run.path + "\n")) << fds;
   EXPECT_EQ(std::string::npos, fds.find("-> " + dir_.path() + "\n")) << fds;
   EXPECT_EQ(std::string::npos, fds.find("socket:")) << fds;
   EXPECT_EQ(std::string::npos, fds.find("anon_inode")) << fds;
   EXPECT_EQ(2, Count(fds, "pipe:")) << fds;  // stdout and stderr
+}
+
+// A score runs through the descriptor its scan opened, as fd 3: for a
+// script the kernel hands the interpreter "/proc/self/fd/3", which is $0.
+// That descriptor is the score's own file, read-only.
+TEST_F(PosixProcessRunnerTest, ScriptSeesItselfReadOnlyOnFd3AsItsDollarZero) {
+  ScoreRun run = Shell(
+      "echo \"$0\"; stat -L -c %d:%i /proc/$$/fd/3; "
+      "sed -n 's/^flags:[[:space:]]*//p' /proc/$$/fdinfo/3");
+  std::vector<std::string> lines = Lines(Run(run).stdout_text);
+  ASSERT_EQ(3u, lines.size());
+  EXPECT_EQ("/proc/self/fd/3", lines[0]);
+  EXPECT_EQ(DevIno(run.path), lines[1]);
+  EXPECT_EQ(O_RDONLY, std::stoi(lines[2], nullptr, 8) & O_ACCMODE) << lines[2];
+}
+
+// Issue 11: a score was checked at the scan and run later by its name, so
+// a file renamed over it in between ran instead, as the player's user (or
+// root). Now the checked file runs, and the player says the name changed.
+TEST_F(PosixProcessRunnerTest, ScoreReplacedAfterTheScanRunsTheCheckedFile) {
+  const std::string out = dir_.File("ran");
+  ScoreRun run = Score("swapped", "#!/bin/sh\necho old >> " + out + "\n");
+  dir_.MakeFile("swapped.new", "#!/bin/sh\necho new >> " + out + "\n", 0755);
+  ASSERT_EQ(0, ::rename(dir_.File("swapped.new").c_str(), run.path.c_str()));
+  EXPECT_EQ(TaskState::kOk, Run(run).state);
+  run.task = ++last_task_;
+  EXPECT_EQ(TaskState::kOk, Run(run).state);
+  EXPECT_EQ("old\nold\n", test::ReadText(out));
+  EXPECT_EQ(1u, CountLogged("score changed on disk since the scan "
+                            "name=swapped"));  // Once per score
+}
+
+TEST_F(PosixProcessRunnerTest, ScoreMadeWritableAfterTheScanDoesNotStart) {
+  ScoreRun run = Shell("echo ran");
+  ASSERT_EQ(0, ::chmod(run.path.c_str(), 0777));
+  common::Status s = runner_->Start(run);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos,
+            s.message().find("changed since the scan: file is writable by "
+                             "group or others"))
+      << s.message();
+  EXPECT_EQ(0u, runner_->running());
 }
 
 TEST_F(PosixProcessRunnerTest, WorkingDirectoryDefaultsToRoot) {
@@ -405,6 +482,19 @@ TEST_F(PosixProcessRunnerTest, WorkingDirectoryIsEnteredAsTheScoresUser) {
       << s.message();
   EXPECT_NE(std::string::npos, s.message().find("Permission denied"))
       << s.message();
+}
+
+// fork+exec (for `user =`) runs the score the same way posix_spawn does.
+TEST_F(PosixProcessRunnerTest, ScoreRunAsAUserSeesItselfOnFd3Too) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ASSERT_EQ(0, ::chmod(dir_.path().c_str(), 0755));
+  ScoreRun run = Shell("echo \"$0\"; stat -L -c %d:%i /proc/$$/fd/3");
+  run.user = "nobody";
+  TaskResult result = Run(run);
+  std::vector<std::string> lines = Lines(result.stdout_text);
+  ASSERT_EQ(2u, lines.size()) << result.stderr_text;
+  EXPECT_EQ("/proc/self/fd/3", lines[0]);
+  EXPECT_EQ(DevIno(run.path), lines[1]);
 }
 
 TEST_F(PosixProcessRunnerTest, UnknownUserFailsToStart) {

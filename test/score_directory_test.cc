@@ -1,15 +1,20 @@
-// Tests for player/score_directory.cc: which files are scores, what
-// NAME.conf sets, and that a bad NAME.conf leaves the score listed but
-// unusable.
+// Tests for player/score_directory.cc (and trusted_directory.cc): which
+// files are scores, which links and directories on the way to one are
+// trusted, what NAME.conf sets, and that a bad NAME.conf leaves the score
+// listed but unusable.
 
 #include "player/score_directory.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -46,6 +51,32 @@ class ScoreDirectoryTest : public testing::Test {
     scores_ = Scan(owner);
     return scores_.Find(name);
   }
+  // Makes directory `path` with exactly `mode` (the umask would narrow it).
+  void MakeDir(const std::string& path, int mode) {
+    ASSERT_EQ(0, ::mkdir(path.c_str(), 0700));
+    ASSERT_EQ(0, ::chmod(path.c_str(), mode));
+  }
+  // An executable script at `path`, outside the score directory.
+  void WriteScriptAt(const std::string& path) {
+    std::ofstream(path) << "#!/bin/sh\nexit 0\n";
+    ASSERT_EQ(0, ::chmod(path.c_str(), 0755));
+  }
+  // Makes `name` in the score directory a link to `target`.
+  void Link(const std::string& target, const std::string& name) {
+    ASSERT_EQ(0, ::symlink(target.c_str(), dir_.File(name).c_str()));
+  }
+  static std::string Sha256Of(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest,
+                       reinterpret_cast<const unsigned char*>(bytes.data()),
+                       bytes.size());
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+    return hex;
+  }
   static std::string Me() { return ::getpwuid(::geteuid())->pw_name; }
   bool Logged(const std::string& text) const {
     for (const std::string& line : log_)
@@ -53,7 +84,8 @@ class ScoreDirectoryTest : public testing::Test {
     return false;
   }
 
-  test::TempDir dir_;
+  test::TempDir dir_;      // The score directory
+  test::TempDir outside_;  // Where links lead
   std::vector<std::string> log_;
   ScoreDirectory scores_;
 };
@@ -128,6 +160,148 @@ TEST_F(ScoreDirectoryTest, SymlinkToAScoreIsAScore) {
   ScoreDirectory scores = Scan();
   EXPECT_NE(nullptr, scores.Find("link"));
   EXPECT_EQ(nullptr, scores.Find("dirlink"));
+}
+
+// ---- links and the directories on a score's real path ----------------------
+// Issue 11: a score linked to a file in a directory others could write was
+// checked at the scan and run later by its name; someone swapped the
+// target in between and it ran as root. Now every directory and link on
+// the way must be as trusted as the score itself.
+
+TEST_F(ScoreDirectoryTest, LinkIntoAGroupOrWorldWritableDirectoryIsSkipped) {
+  MakeDir(outside_.File("group"), 0775);
+  MakeDir(outside_.File("world"), 0777);
+  WriteScriptAt(outside_.File("group/score"));
+  WriteScriptAt(outside_.File("world/score"));
+  Link(outside_.File("group/score"), "via-group");
+  Link(outside_.File("world/score"), "via-world");
+  EXPECT_EQ(0u, Scan().size());
+  for (const char* dir : {"group", "world"})
+    EXPECT_TRUE(Logged(std::string("name=via-") + dir + " reason=\"directory " +
+                       outside_.File(dir) +
+                       " is writable by group or others and not sticky\""))
+        << dir;
+}
+
+// A link in a directory others may write could be pointed at any program
+// root owns, which would pass every check on the file itself.
+TEST_F(ScoreDirectoryTest, LinkOnTheWayInAWorldWritableDirectoryIsSkipped) {
+  MakeDir(outside_.File("safe"), 0755);
+  MakeDir(outside_.File("open"), 0777);
+  WriteScriptAt(outside_.File("safe/tool"));
+  ASSERT_EQ(0, ::symlink("../safe/tool", outside_.File("open/hop").c_str()));
+  ASSERT_EQ(0, ::symlink("tool", outside_.File("safe/hop").c_str()));
+  Link(outside_.File("open/hop"), "bad-chain");
+  Link(outside_.File("safe/hop"), "good-chain");
+  ScoreDirectory scores = Scan();
+  EXPECT_EQ(nullptr, scores.Find("bad-chain"));
+  EXPECT_TRUE(Logged("name=bad-chain reason=\"directory " +
+                     outside_.File("open") + " is writable"));
+  EXPECT_NE(nullptr, scores.Find("good-chain"));
+}
+
+// /bin is a link to usr/bin on Debian: a root-owned link in "/".
+TEST_F(ScoreDirectoryTest, LinkToATrustedProgramIsAScoreWithItsSha256) {
+  Link("/bin/true", "true");
+  const Score* score = Find("true");
+  ASSERT_NE(nullptr, score);
+  EXPECT_EQ(Sha256Of("/usr/bin/true"), score->sha256);
+}
+
+// Others may not rename or remove what they do not own in a sticky
+// directory (/tmp), so one may be on the way. It may not hold the file
+// itself: a name others create there could be a hard link to any program.
+TEST_F(ScoreDirectoryTest, StickyDirectoryMayBeOnTheWayButNotHoldTheFile) {
+  MakeDir(outside_.File("sticky"), 01777);
+  MakeDir(outside_.File("sticky/safe"), 0755);
+  WriteScriptAt(outside_.File("sticky/safe/tool"));
+  WriteScriptAt(outside_.File("sticky/tool"));
+  Link(outside_.File("sticky/safe/tool"), "below-sticky");
+  Link(outside_.File("sticky/tool"), "in-sticky");
+  ScoreDirectory scores = Scan();
+  EXPECT_NE(nullptr, scores.Find("below-sticky"));
+  EXPECT_EQ(nullptr, scores.Find("in-sticky"));
+  EXPECT_TRUE(Logged("name=in-sticky reason=\"directory " +
+                     outside_.File("sticky") +
+                     " is writable by group or others\""));
+}
+
+// Its owner could replace a link in a sticky directory.
+TEST_F(ScoreDirectoryTest, LinkOwnedBySomeoneElseIsSkipped) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  MakeDir(outside_.File("sticky"), 01777);
+  MakeDir(outside_.File("safe"), 0755);
+  WriteScriptAt(outside_.File("safe/tool"));
+  const std::string hop = outside_.File("sticky/hop");
+  ASSERT_EQ(0, ::symlink(outside_.File("safe/tool").c_str(), hop.c_str()));
+  ASSERT_EQ(0, ::lchown(hop.c_str(), 4242, 4242));
+  Link(hop, "theirs");
+  EXPECT_EQ(nullptr, Find("theirs"));
+  EXPECT_TRUE(Logged("reason=\"link " + hop + " is owned by uid 4242"));
+}
+
+TEST_F(ScoreDirectoryTest, LinkLoopIsSkipped) {
+  Link("loop-b", "loop-a");
+  Link("loop-a", "loop-b");
+  EXPECT_EQ(0u, Scan().size());
+  EXPECT_TRUE(Logged("name=loop-a reason="));
+  EXPECT_TRUE(Logged("more than 40 links on the way"));
+}
+
+// Opening a FIFO for reading waits for a writer; the scan must not.
+TEST_F(ScoreDirectoryTest, FifoNamedLikeAScoreIsSkippedWithoutBlocking) {
+  const std::vector<std::string> fifos = {dir_.File("fifo"),
+                                          outside_.File("fifo")};
+  for (const std::string& fifo : fifos) {
+    ASSERT_EQ(0, ::mkfifo(fifo.c_str(), 0700));
+    ASSERT_EQ(0, ::chmod(fifo.c_str(), 0755));
+  }
+  Link(outside_.File("fifo"), "linked-fifo");
+  std::future<size_t> scanned =
+      std::async(std::launch::async, [this] { return Scan().size(); });
+  const bool blocked =
+      scanned.wait_for(std::chrono::seconds(10)) != std::future_status::ready;
+  // Opening a FIFO for writing lets an open that waits on it return.
+  while (blocked && scanned.wait_for(std::chrono::milliseconds(100)) !=
+                        std::future_status::ready) {
+    for (const std::string& fifo : fifos)
+      ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));
+  }
+  ASSERT_FALSE(blocked) << "the scan blocked on a FIFO";
+  EXPECT_EQ(0u, scanned.get());
+  EXPECT_TRUE(Logged("name=fifo reason=\"not a regular file\""));
+  EXPECT_TRUE(Logged("name=linked-fifo reason=\"not a regular file\""));
+}
+
+// Whoever may write a directory above the score directory may rename the
+// score directory away and put another in its place.
+TEST_F(ScoreDirectoryTest, WritableDirectoryAboveTheScoresYieldsNoScores) {
+  MakeDir(outside_.File("open"), 0777);
+  MakeDir(outside_.File("open/scores"), 0755);
+  WriteScriptAt(outside_.File("open/scores/alpha"));
+  EXPECT_EQ(
+      0u,
+      ScoreDirectory::Scan(outside_.File("open/scores"), ::geteuid()).size());
+  EXPECT_TRUE(Logged("score directory unusable"));
+  EXPECT_TRUE(Logged(outside_.File("open") +
+                     " is writable by group or others and not sticky"));
+}
+
+TEST_F(ScoreDirectoryTest, ScoreDirectoryReachedThroughALinkIsScanned) {
+  WriteScore("alpha");
+  ASSERT_EQ(0, ::symlink(dir_.path().c_str(), outside_.File("scores").c_str()));
+  ScoreDirectory scores =
+      ScoreDirectory::Scan(outside_.File("scores"), ::geteuid());
+  EXPECT_NE(nullptr, scores.Find("alpha"));
+}
+
+TEST_F(ScoreDirectoryTest, ConfThatIsALinkMakesScoreUnusable) {
+  WriteScore("alpha");
+  std::ofstream(outside_.File("alpha.conf")) << "interface = pipe\n";
+  Link(outside_.File("alpha.conf"), "alpha.conf");
+  const Score* score = Find("alpha");
+  ASSERT_NE(nullptr, score);
+  EXPECT_NE(std::string::npos, score->problem.find("a link")) << score->problem;
 }
 
 TEST_F(ScoreDirectoryTest, FileOwnedBySomeoneElseIsSkipped) {

@@ -290,15 +290,36 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r,
     active = nullptr;  // Read() below answers not_found
   if (active) {
     Waiter w;
+    w.job = r.job;
     w.caller = c;
     w.deadline = r.timeout_ms > 0 ? clock_->Monotonic() + r.timeout_ms : 0;
     w.progress = r.progress && !c.request_style;  // REQ takes one reply
-    if (w.progress) {
-      broker::Progress p = ProgressOf(*active);
-      w.last_counts = p.by_state;
-      Reply(c, broker::ProgressReply{std::move(p)});
+    const WaitList::Added added = waits_.Add(w);
+    if (added != WaitList::Added::kYes) {
+      Fail(c, ErrorCode::kBusy,
+           added == WaitList::Added::kConnectionFull
+               ? "this connection has " +
+                     std::to_string(kMaxWaitsPerConnection) +
+                     " waits pending, the most one connection may; wait for "
+                     "some to end, then ask again"
+               : "the conductor has " + std::to_string(kMaxWaits) +
+                     " waits pending, the most it keeps; ask again later");
+      return Status();
     }
-    waiters_.emplace(r.job, std::move(w));
+    if (w.progress) {
+      // Every progress waiter of a job has seen the same counts: a change
+      // not sent yet goes to all of them now, with the newcomer's first.
+      broker::Progress p = ProgressOf(*active);
+      std::map<std::string, int64_t>& sent = progress_sent_[r.job];
+      if (p.by_state == sent) {
+        Reply(c, broker::ProgressReply{std::move(p)});
+      } else {
+        sent = p.by_state;
+        waits_.ForEachProgress(r.job, [&](const Waiter& each) {
+          Reply(each.caller, broker::ProgressReply{p});
+        });
+      }
+    }
     return Status();
   }
   // Finished, not visible, or no such job.
@@ -359,37 +380,32 @@ Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&,
 
 void AudienceChannel::Finished(const std::vector<JobRecord>& jobs) {
   for (const JobRecord& job : jobs) {
-    auto [begin, end] = waiters_.equal_range(job.id);
-    for (auto it = begin; it != end; ++it)
-      Reply(it->second.caller, broker::JobReply{job, false});
-    waiters_.erase(begin, end);
+    for (const Waiter& w : waits_.TakeJob(job.id))
+      Reply(w.caller, broker::JobReply{job, false});
+    progress_sent_.erase(job.id);
   }
 }
 
-// Progress goes out when a task changes state (at most once a tick), and
-// is counted once per job and tick, however many wait for it.
+// A tick costs what expires and the jobs someone wants progress of, not
+// every wait: progress is counted once per job and tick, and goes out only
+// when the job's counts changed since the last that went out.
 void AudienceChannel::Tick() {
-  const common::TimeMs now = clock_->Monotonic();
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    const JobId id = it->first;
+  for (const Waiter& w : waits_.TakeExpired(clock_->Monotonic()))
+    TimeUp(w.job, w.caller, true);
+  for (JobId id : waits_.ProgressJobs()) {
     const JobRecord* active = board_->FindActive(id);
-    std::optional<broker::Progress> progress;
-    for (; it != waiters_.end() && it->first == id;) {
-      Waiter& w = it->second;
-      if (active == nullptr || (w.deadline != 0 && now >= w.deadline)) {
-        TimeUp(id, w.caller, active != nullptr);
-        it = waiters_.erase(it);
-        continue;
-      }
-      if (w.progress) {
-        if (!progress) progress = ProgressOf(*active);
-        if (progress->by_state != w.last_counts) {
-          w.last_counts = progress->by_state;
-          Reply(w.caller, broker::ProgressReply{*progress});
-        }
-      }
-      ++it;
+    if (active == nullptr) {  // Ended without Finished(): answer anyway
+      for (const Waiter& w : waits_.TakeJob(id)) TimeUp(id, w.caller, false);
+      progress_sent_.erase(id);
+      continue;
     }
+    broker::Progress progress = ProgressOf(*active);
+    std::map<std::string, int64_t>& sent = progress_sent_[id];
+    if (progress.by_state == sent) continue;
+    sent = progress.by_state;
+    waits_.ForEachProgress(id, [&](const Waiter& w) {
+      Reply(w.caller, broker::ProgressReply{progress});
+    });
   }
 }
 
@@ -400,36 +416,33 @@ void AudienceChannel::TimeUp(JobId job, const Caller& c, bool timed_out) {
 }
 
 void AudienceChannel::TrustChanged() {
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    const Caller& c = it->second.caller;
-    if (c.key_name.empty() && c.key.empty()) {
-      ++it;
-      continue;
-    }
+  std::vector<Waiter> dropped = waits_.TakeIf([this](const Waiter& w) {
+    const Caller& c = w.caller;
+    if (c.key_name.empty() && c.key.empty()) return false;
     const AudienceGrant* grant =
         trust_->AudienceGrantFor(c.key_name, c.key, c.epoch);
-    const JobRecord* job = board_->FindActive(it->first);
-    if (grant == nullptr) {
+    const JobRecord* job = board_->FindActive(w.job);
+    return grant == nullptr ||
+           (job && !grant->MaySee(job->score, job->players));
+  });
+  for (const Waiter& w : dropped) {
+    const Caller& c = w.caller;
+    if (trust_->AudienceGrantFor(c.key_name, c.key, c.epoch) == nullptr)
       Fail(c, ErrorCode::kUnauthorized,
            "audience key '" + c.key_name + "' was taken back while it waited");
-    } else if (job && !grant->MaySee(job->score, job->players)) {
-      Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(it->first));
-    } else {
-      ++it;
-      continue;
-    }
-    it = waiters_.erase(it);
+    else
+      Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(w.job));
   }
 }
 
 void AudienceChannel::Stop() {
   stopping_ = true;
-  for (auto& [job, w] : waiters_) {
+  for (const Waiter& w : waits_.TakeIf([](const Waiter&) { return true; })) {
     Fail(w.caller, ErrorCode::kUnavailable,
-         "the conductor is stopping before job " + std::to_string(job) +
+         "the conductor is stopping before job " + std::to_string(w.job) +
              " finished; wait again once it is back");
   }
-  waiters_.clear();
+  progress_sent_.clear();
 }
 
 }  // namespace orchestra::conductor

@@ -32,6 +32,7 @@
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
 #include "conductor/trust.h"
+#include "conductor/wait_list.h"
 
 namespace orchestra::conductor {
 
@@ -68,22 +69,6 @@ class AudienceChannel {
   }
 
  private:
-  struct Caller {  // where a reply goes
-    size_t endpoint = 0;
-    std::string peer;
-    bool request_style = false;
-    broker::RequestId req;
-    std::string key_name;  // the Curve client's audience key; "" on ipc
-    std::string key;       // its public key; "" on ipc
-    int64_t epoch = -1;    // the trust epoch that admitted the connection
-  };
-  struct Waiter {
-    Caller caller;
-    common::TimeMs deadline = 0;  // monotonic; 0 = none
-    bool progress = false;
-    std::map<std::string, int64_t> last_counts;  // progress last sent
-  };
-
   common::Status Dispatch(const Caller& caller, const broker::AudienceOp& op,
                           const broker::Inbound& in);
   // The grant a Curve caller is held to; false (after an `unauthorized`
@@ -135,7 +120,9 @@ class AudienceChannel {
   Outbox* outbox_;
   const common::Clock* clock_;
   bool stopping_ = false;
-  std::multimap<JobId, Waiter> waiters_;
+  WaitList waits_;
+  // Job -> the progress counts last sent to its waiters.
+  std::map<JobId, std::map<std::string, int64_t>> progress_sent_;
   static constexpr size_t kMaxUserNames = 1024;
   mutable std::unordered_map<int64_t, std::string> user_names_;  // by uid
   // Routing ids of connections refused once (bounded: the oldest are

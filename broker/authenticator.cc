@@ -6,13 +6,20 @@
 // handshake, and numbers the others itself with a counter that starts at
 // a random value and never checks for a clash: a peer that asked for the
 // id the counter later reaches made libzmq 4.3 abort the whole conductor
-// (an assertion in router.cpp). A ZAP reply's "Identity" property replaces
-// the peer's wish (libzmq reads it after the peer's handshake metadata), so
-// every connection gets an id of ours: a byte 0x01 (libzmq's own start with
-// 0x00) and a 64-bit count, never repeated in this process's life.
+// (an assertion in router.cpp), and one that asked for a live peer's id
+// had that peer's next connection refused. A ZAP reply's "Identity"
+// property replaces the peer's wish, because libzmq reads it after the
+// peer's handshake metadata, so every connection gets an id of ours: a
+// byte 0x01 (libzmq's own start with 0x00) and 8 random bytes, which no
+// peer can predict. One race remains in libzmq: when this thread answers
+// before the I/O thread has read the peer's metadata (it looks for the
+// reply once, right after asking), the peer's wish wins for that
+// connection. The peer cannot steer that timing, and with ids it cannot
+// predict, the clashes above need a guess of 64 random bits.
 
 #include "broker/authenticator.h"
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include <vector>
@@ -87,10 +94,8 @@ ZapDecision Authenticator::Decide(const ZapRequest& request) const {
 }
 
 std::string Authenticator::NextRoutingId() {
-  std::string id(1, '\x01');
-  const uint64_t n = ++connections_;
-  for (int shift = 56; shift >= 0; shift -= 8)
-    id.push_back(static_cast<char>((n >> shift) & 0xff));
+  std::string id(9, '\x01');
+  randombytes_buf(&id[1], 8);
   return id;
 }
 

@@ -5,9 +5,9 @@
 // over ipc. Every connection it admits is bound to what admitted it: the
 // reply's metadata names the Curve key (kKeyProperty) and the trust epoch
 // of the decision (kEpochProperty), which libzmq attaches to every message
-// of that connection, and gives the connection a routing id of ours
-// (DESIGN.md section 6). Owned by the conductor's loop thread, which polls
-// handle().
+// of that connection, and gives the connection a routing id of ours that
+// no peer can predict (DESIGN.md section 6). Owned by the conductor's loop
+// thread, which polls handle().
 
 #ifndef ORCHESTRA_BROKER_AUTHENTICATOR_H_
 #define ORCHESTRA_BROKER_AUTHENTICATOR_H_
@@ -73,8 +73,8 @@ class Authenticator {
 
  private:
   void Answer(const std::vector<zmq::message_t>& frames);
-  // A routing id no other connection of this process had or will have.
-  std::string NextRoutingId();
+  // A routing id for a new connection: 0x01 and 8 random bytes.
+  static std::string NextRoutingId();
   // Logs a refusal: the first of a key at once, then one line a minute
   // with the count, so a refused peer retrying cannot flood the log.
   void LogRefusal(const ZapRequest& request, const std::string& reason);
@@ -90,7 +90,6 @@ class Authenticator {
   std::unordered_set<std::string> revoked_;
   std::unordered_map<std::string, std::string> audience_keys_;
   int64_t epoch_ = 0;
-  uint64_t connections_ = 0;  // admitted so far: numbers routing ids
 };
 
 }  // namespace orchestra::broker

@@ -26,7 +26,8 @@ COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
              common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
 BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
-             broker/audience_protocol.cc broker/curve_keys.cc \
+             broker/audience_protocol.cc broker/secret_key.cc \
+             broker/curve_keys.cc \
              broker/context.cc broker/endpoint.cc broker/poller.cc \
              broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc

@@ -86,13 +86,23 @@ Status Conductor::Start() {
   if (s.ok()) s = board_->Recover();
   if (s.ok()) s = EndTurn();
   if (s.ok()) s = authenticator_.Start();
-  if (s.ok()) s = BindPlayers();
-  for (const std::string& address : config_->audience_endpoints) {
-    if (s.ok()) s = BindAudience(address);
-  }
+  if (s.ok()) s = BindEndpoints();
   if (!s.ok()) return s;
   StartTimers();
   return Status();
+}
+
+// Our secret key is read once and dropped (zeroed) when every endpoint has
+// it: libzmq keeps its own copy in each socket.
+Status Conductor::BindEndpoints() {
+  Result<broker::CurveKeyPair> keys =
+      broker::ReadSecretKeyFile(config_->secret_key_file);
+  if (!keys.ok()) return keys.status();
+  Status s = BindPlayers(keys.value());
+  for (const std::string& address : config_->audience_endpoints) {
+    if (s.ok()) s = BindAudience(address, keys.value());
+  }
+  return s;
 }
 
 Status Conductor::LockDatabase() {
@@ -157,12 +167,9 @@ Status Conductor::ApplyTrust(Trust trust) {
   return Status();
 }
 
-Status Conductor::BindPlayers() {
-  Result<broker::CurveKeyPair> keys =
-      broker::ReadSecretKeyFile(config_->secret_key_file);
-  if (!keys.ok()) return keys.status();
+Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
   broker::EndpointOptions options;
-  options.curve_server_secret = keys.value().secret_key;
+  options.curve_server_secret = &keys.secret_key;
   options.zap_domain = broker::kPlayerDomain;
   // No ZMTP heartbeats here: the player protocol's own heartbeats already
   // tell a silent player (player timeout), and libzmq 4.3's timers cancel
@@ -179,11 +186,12 @@ Status Conductor::BindPlayers() {
   if (!bound.ok()) return bound.status();
   common::LogInfo("bound endpoint=%s role=players key=%s",
                   bound.value().c_str(),
-                  broker::KeyFingerprint(keys.value().public_key).c_str());
+                  broker::KeyFingerprint(keys.public_key).c_str());
   return Status();
 }
 
-Status Conductor::BindAudience(const std::string& address) {
+Status Conductor::BindAudience(const std::string& address,
+                               const broker::CurveKeyPair& keys) {
   broker::EndpointOptions options;
   options.zap_domain = broker::kAudienceDomain;
   options.linger_ms = kAudienceLingerMs;
@@ -192,10 +200,7 @@ Status Conductor::BindAudience(const std::string& address) {
     Status s = common::MakeDirectories(path.substr(0, path.rfind('/')), 0755);
     if (!s.ok()) return s;
   } else {
-    Result<broker::CurveKeyPair> keys =
-        broker::ReadSecretKeyFile(config_->secret_key_file);
-    if (!keys.ok()) return keys.status();
-    options.curve_server_secret = keys.value().secret_key;
+    options.curve_server_secret = &keys.secret_key;
   }
   Result<std::unique_ptr<broker::Endpoint>> endpoint =
       broker::Endpoint::Router(&context_, "audience endpoint", options);

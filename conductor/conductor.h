@@ -17,6 +17,7 @@
 
 #include "broker/authenticator.h"
 #include "broker/context.h"
+#include "broker/curve_keys.h"
 #include "broker/endpoint.h"
 #include "broker/poller.h"
 #include "common/clock.h"
@@ -64,8 +65,10 @@ class Conductor {
   common::Status LockDatabase();
   common::Result<Trust> LoadTrust(const ConductorConfig& config) const;
   common::Status ApplyTrust(Trust trust);
-  common::Status BindPlayers();
-  common::Status BindAudience(const std::string& address);
+  common::Status BindEndpoints();
+  common::Status BindPlayers(const broker::CurveKeyPair& keys);
+  common::Status BindAudience(const std::string& address,
+                              const broker::CurveKeyPair& keys);
   common::Status RememberPlayers();
   void StartTimers();
   common::Status Turn();

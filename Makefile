@@ -36,7 +36,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/job_store.cc conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
-             conductor/audience_keys.cc conductor/conductor.cc \
+             conductor/audience_keys.cc conductor/audience_socket.cc \
+             conductor/conductor.cc \
              conductor/retention.cc
 PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \

@@ -6,11 +6,11 @@
 
 #include "conductor/conductor.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include "broker/curve_keys.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "conductor/audience_socket.h"
 #include "conductor/players_file.h"
 
 namespace orchestra::conductor {
@@ -36,10 +37,6 @@ constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
 // overflowed the queue, and the dropped players waited out TCP's SYN
 // back-off (1, 3, 7, 15 s...). The kernel caps it at net.core.somaxconn.
 constexpr int kPlayerBacklog = 8192;
-
-std::string IpcPath(const std::string& address) {
-  return address.rfind("ipc://", 0) == 0 ? address.substr(6) : "";
-}
 
 }  // namespace
 
@@ -195,36 +192,44 @@ Status Conductor::BindAudience(const std::string& address,
   broker::EndpointOptions options;
   options.zap_domain = broker::kAudienceDomain;
   options.linger_ms = kAudienceLingerMs;
-  const std::string path = IpcPath(address);
-  if (!path.empty()) {
-    Status s = common::MakeDirectories(path.substr(0, path.rfind('/')), 0755);
-    if (!s.ok()) return s;
-  } else {
-    options.curve_server_secret = &keys.secret_key;
-  }
+  const bool ipc = !IpcPath(address).empty();
+  if (!ipc) options.curve_server_secret = &keys.secret_key;
   Result<std::unique_ptr<broker::Endpoint>> endpoint =
       broker::Endpoint::Router(&context_, "audience endpoint", options);
   if (!endpoint.ok()) return endpoint.status();
-  Result<std::string> bound = endpoint.value()->Bind(address);
+  Result<std::string> bound =
+      ipc ? BindAudienceSocket(endpoint.value().get(), address)
+          : endpoint.value()->Bind(address);
   if (!bound.ok()) return bound.status();
-  if (!path.empty()) {
-    if (::chmod(path.c_str(), config_->audience_socket_mode) != 0)
-      return Status::FromErrno(path, errno);
-    if (!config_->audience_socket_group.empty()) {
-      struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
-      if (g == nullptr)
-        return Status::InvalidArgument(
-            config_path_, "audience socket group '" +
-                              config_->audience_socket_group +
-                              "' does not exist");
-      if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
-        return Status::FromErrno(path, errno);
-    }
-    ipc_paths_.push_back(path);
-  }
   common::LogInfo("bound endpoint=%s role=audience", bound.value().c_str());
   audience_.push_back(std::move(endpoint.value()));
   return Status();
+}
+
+// An ipc audience socket: reachable by our user only until it has the
+// configured group and mode (see audience_socket.h).
+Result<std::string> Conductor::BindAudienceSocket(broker::Endpoint* endpoint,
+                                                  const std::string& address) {
+  gid_t group = static_cast<gid_t>(-1);
+  if (!config_->audience_socket_group.empty()) {
+    struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
+    if (g == nullptr)
+      return Status::InvalidArgument(config_path_,
+                                     "audience socket group '" +
+                                         config_->audience_socket_group +
+                                         "' does not exist");
+    group = g->gr_gid;
+  }
+  Result<std::string> bound =
+      BindIpcSocket(endpoint, address, config_->audience_socket_mode, group);
+  if (!bound.ok()) {
+    const Status& s = bound.status();
+    if (s.code() != Status::Code::kInvalidArgument) return s;
+    return Status::InvalidArgument(config_path_ + ": 'audience endpoint'",
+                                   s.message());
+  }
+  ipc_paths_.push_back(IpcPath(address));
+  return bound;
 }
 
 Status Conductor::RememberPlayers() {

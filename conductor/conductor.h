@@ -69,6 +69,8 @@ class Conductor {
   common::Status BindPlayers(const broker::CurveKeyPair& keys);
   common::Status BindAudience(const std::string& address,
                               const broker::CurveKeyPair& keys);
+  common::Result<std::string> BindAudienceSocket(broker::Endpoint* endpoint,
+                                                 const std::string& address);
   common::Status RememberPlayers();
   void StartTimers();
   common::Status Turn();

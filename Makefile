@@ -27,9 +27,8 @@ COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
 BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/secret_key.cc \
-             broker/curve_keys.cc \
-             broker/context.cc broker/endpoint.cc broker/poller.cc \
-             broker/authenticator.cc
+             broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
+             broker/poller.cc broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
@@ -37,8 +36,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/audience_keys.cc conductor/audience_socket.cc \
-             conductor/conductor.cc \
-             conductor/retention.cc
+             conductor/conductor.cc conductor/retention.cc
 PLAYER    := player/config.cc player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \

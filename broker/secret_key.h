@@ -2,13 +2,13 @@
 // block of its own that is zeroed when it is freed, so that no copy of the
 // key is left in freed memory. Move-only; one owner, any thread.
 //
-// The block comes from sodium_malloc(). In orchestra-player, orchestra and
-// the tests' daemons that is libsodium's: guard pages, locked in memory
-// (mlock). orchestra-conductor, orchestra-bench-load and unit_tests link
-// the plain-heap sodium_malloc() of broker/sodium_memory.cc (the reason is
-// in that file): there the key is on the plain heap, not locked. In both,
-// the destructor zeroes the block with sodium_memzero(), and sodium_free()
-// zeroes it again.
+// The block comes from sodium_malloc(). In orchestra-player and orchestra
+// (the CLI) that is libsodium's: guard pages around it, locked in memory
+// (mlock), so never swapped out. orchestra-conductor, orchestra-bench-load
+// and unit_tests link the plain-heap sodium_malloc() of
+// broker/sodium_memory.cc (the reason is in that file): there the key is on
+// the plain heap, unguarded and not locked. In both, the destructor zeroes
+// the block with sodium_memzero(), and sodium_free() zeroes it again.
 
 #ifndef ORCHESTRA_BROKER_SECRET_KEY_H_
 #define ORCHESTRA_BROKER_SECRET_KEY_H_

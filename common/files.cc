@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "common/unique_fd.h"
 
@@ -171,7 +172,9 @@ Result<size_t> ReadKeyFile(const std::string& path, KeyFileKind kind,
     done += static_cast<size_t>(n);
   }
   char more;  // Full: the file grew since fstat(), or holds exactly `size`.
-  if (::read(fd.get(), &more, 1) != 0) return TooLarge(path, size);
+  const ssize_t extra = ::read(fd.get(), &more, 1);
+  ::explicit_bzero(&more, sizeof more);  // A byte of a secret key, maybe.
+  if (extra != 0) return TooLarge(path, size);
   return done;
 }
 

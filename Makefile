@@ -26,9 +26,9 @@ COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
              common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
 BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
-             broker/audience_protocol.cc broker/curve_keys.cc \
-             broker/context.cc broker/endpoint.cc broker/poller.cc \
-             broker/authenticator.cc
+             broker/audience_protocol.cc broker/secret_key.cc \
+             broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
+             broker/poller.cc broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
              broker/connection.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
@@ -36,8 +36,9 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/job_store.cc conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
-             conductor/audience_keys.cc conductor/conductor.cc \
-             conductor/retention.cc conductor/trust.cc conductor/wait_list.cc
+             conductor/audience_keys.cc conductor/audience_socket.cc \
+             conductor/conductor.cc conductor/retention.cc conductor/trust.cc \
+             conductor/wait_list.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \

@@ -61,8 +61,10 @@ Status CheckIpcPath(const std::string& endpoint) {
   return Status();
 }
 
-// Fills in the Curve client keys from the key files, when given.
-Status LoadKeys(const ClientOptions& options, EndpointOptions* out) {
+// Reads the Curve client keys from the key files, when given, into `keys`
+// and points `out` at them.
+Status LoadKeys(const ClientOptions& options, CurveKeyPair* keys,
+                EndpointOptions* out) {
   const bool secret = !options.secret_key_file.empty();
   const bool server = !options.server_key_file.empty();
   if (secret != server)
@@ -83,7 +85,8 @@ Status LoadKeys(const ClientOptions& options, EndpointOptions* out) {
   if (!ours.ok()) return ours.status();
   Result<std::string> theirs = ReadPublicKeyFile(options.server_key_file);
   if (!theirs.ok()) return theirs.status();
-  out->curve_client = ours.value();
+  *keys = std::move(ours.value());
+  out->curve_client = keys;
   out->curve_server_public = theirs.value();
   return Status();
 }
@@ -110,8 +113,11 @@ Result<std::unique_ptr<AudienceClient>> AudienceClient::Connect(
 
 Status AudienceClient::Open() {
   const std::string& endpoint = options_.endpoint;
+  // Our keys need to live only until the DEALER is made: libzmq keeps
+  // its own copy (see Endpoint).
+  CurveKeyPair keys;
   EndpointOptions socket_options;
-  Status s = LoadKeys(options_, &socket_options);
+  Status s = LoadKeys(options_, &keys, &socket_options);
   if (!s.ok()) return s;
   if (StartsWith(endpoint, kIpcPrefix)) {
     s = CheckIpcPath(endpoint);

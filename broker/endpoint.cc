@@ -67,20 +67,35 @@ Status Endpoint::Configure(const EndpointOptions& options) {
       socket_.set(zmq::sockopt::backlog, options.backlog);
     if (!options.zap_domain.empty())
       socket_.set(zmq::sockopt::zap_domain, options.zap_domain);
-    if (!options.curve_server_secret.empty()) {
-      socket_.set(zmq::sockopt::curve_server, 1);
-      socket_.set(zmq::sockopt::curve_secretkey, options.curve_server_secret);
-    } else if (!options.curve_server_public.empty()) {
-      socket_.set(zmq::sockopt::curve_serverkey, options.curve_server_public);
-      socket_.set(zmq::sockopt::curve_publickey,
-                  options.curve_client.public_key);
-      socket_.set(zmq::sockopt::curve_secretkey,
-                  options.curve_client.secret_key);
-    }
-    return Status();
+    return ConfigureCurve(options);
   } catch (const zmq::error_t& e) {
     return Status::InvalidArgument(name_, e.what());
   }
+}
+
+// The secret key goes to libzmq from its SecretKey block, as a view: no
+// copy of ours. libzmq copies it into a stack buffer, decodes it into the
+// socket's options and copies those into every session; we cannot zero
+// those copies, which live as long as the socket and its sessions.
+Status Endpoint::ConfigureCurve(const EndpointOptions& options) {
+  if (options.curve_server_secret != nullptr) {
+    if (options.curve_server_secret->empty())
+      return Status::InvalidArgument(name_, "no Curve secret key");
+    socket_.set(zmq::sockopt::curve_server, 1);
+    socket_.set(zmq::sockopt::curve_secretkey,
+                options.curve_server_secret->view());
+  } else if (options.curve_client != nullptr) {
+    if (options.curve_client->secret_key.empty() ||
+        options.curve_server_public.empty())
+      return Status::InvalidArgument(
+          name_, "a Curve client needs our key pair and the server's key");
+    socket_.set(zmq::sockopt::curve_serverkey, options.curve_server_public);
+    socket_.set(zmq::sockopt::curve_publickey,
+                options.curve_client->public_key);
+    socket_.set(zmq::sockopt::curve_secretkey,
+                options.curve_client->secret_key.view());
+  }
+  return Status();
 }
 
 Result<std::string> Endpoint::Bind(const std::string& address) {

@@ -12,6 +12,7 @@
 
 #include "broker/context.h"
 #include "broker/curve_keys.h"
+#include "broker/secret_key.h"
 #include "common/result.h"
 #include "common/status.h"
 
@@ -24,15 +25,17 @@ namespace orchestra::broker {
 constexpr const char* kKeyProperty = "Orchestra-Key";      // Z85; "" on ipc
 constexpr const char* kEpochProperty = "Orchestra-Epoch";  // decimal
 
+// The keys are referred to, not copied: they must outlive only the call
+// that makes the socket (Router() or Dealer()), which hands them to libzmq.
 struct EndpointOptions {
-  // CurveZMQ server: our secret key. Empty for none (ipc).
-  std::string curve_server_secret;
-  // CurveZMQ client: the server's public key and our key pair.
+  // CurveZMQ server: our secret key. Null for none (ipc).
+  const SecretKey* curve_server_secret = nullptr;
+  // CurveZMQ client: the server's public key and our key pair (or null).
   std::string curve_server_public;
-  CurveKeyPair curve_client;
-  std::string zap_domain;               // Authenticator domain (servers)
-  int64_t max_message_bytes = 4 << 20;  // ZMQ_MAXMSGSIZE, inbound
-  int heartbeat_ms = 0;                 // ZMQ heartbeats; 0 = off
+  const CurveKeyPair* curve_client = nullptr;
+  std::string zap_domain;                 // Authenticator domain (servers)
+  int64_t max_message_bytes = 4 << 20;    // ZMQ_MAXMSGSIZE, inbound
+  int heartbeat_ms = 0;                   // ZMQ heartbeats; 0 = off
   int send_hwm = 100000;
   int receive_hwm = 100000;
   int reconnect_ms = 100;       // first reconnect delay (DEALER)
@@ -91,6 +94,7 @@ class Endpoint {
  private:
   Endpoint(Context* context, int type, std::string name);
   common::Status Configure(const EndpointOptions& options);
+  common::Status ConfigureCurve(const EndpointOptions& options);
 
   zmq::socket_t socket_;
   std::string name_;  // For messages: "player endpoint", "audience", ...

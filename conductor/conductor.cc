@@ -18,6 +18,7 @@
 #include "broker/curve_keys.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "conductor/audience_socket.h"
 #include "conductor/players_file.h"
 
 namespace orchestra::conductor {
@@ -36,10 +37,6 @@ constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
 // overflowed the queue, and the dropped players waited out TCP's SYN
 // back-off (1, 3, 7, 15 s...). The kernel caps it at net.core.somaxconn.
 constexpr int kPlayerBacklog = 8192;
-
-std::string IpcPath(const std::string& address) {
-  return address.rfind("ipc://", 0) == 0 ? address.substr(6) : "";
-}
 
 }  // namespace
 
@@ -85,13 +82,23 @@ Status Conductor::Start() {
   if (s.ok()) s = board_->Recover();
   if (s.ok()) s = EndTurn();
   if (s.ok()) s = authenticator_.Start();
-  if (s.ok()) s = BindPlayers();
-  for (const std::string& address : config_->audience_endpoints) {
-    if (s.ok()) s = BindAudience(address);
-  }
+  if (s.ok()) s = BindEndpoints();
   if (!s.ok()) return s;
   StartTimers();
   return Status();
+}
+
+// Our secret key is read once and dropped (zeroed) when every endpoint has
+// it: libzmq keeps its own copy in each socket.
+Status Conductor::BindEndpoints() {
+  Result<broker::CurveKeyPair> keys =
+      broker::ReadSecretKeyFile(config_->secret_key_file);
+  if (!keys.ok()) return keys.status();
+  Status s = BindPlayers(keys.value());
+  for (const std::string& address : config_->audience_endpoints) {
+    if (s.ok()) s = BindAudience(address, keys.value());
+  }
+  return s;
 }
 
 Status Conductor::LockDatabase() {
@@ -131,12 +138,9 @@ Status Conductor::ApplyTrust(TrustFiles files) {
   return Status();
 }
 
-Status Conductor::BindPlayers() {
-  Result<broker::CurveKeyPair> keys =
-      broker::ReadSecretKeyFile(config_->secret_key_file);
-  if (!keys.ok()) return keys.status();
+Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
   broker::EndpointOptions options;
-  options.curve_server_secret = keys.value().secret_key;
+  options.curve_server_secret = &keys.secret_key;
   options.zap_domain = broker::kPlayerDomain;
   // No ZMTP heartbeats here: the player protocol's own heartbeats already
   // tell a silent player (player timeout), and libzmq 4.3's timers cancel
@@ -153,47 +157,53 @@ Status Conductor::BindPlayers() {
   if (!bound.ok()) return bound.status();
   common::LogInfo("bound endpoint=%s role=players key=%s",
                   bound.value().c_str(),
-                  broker::KeyFingerprint(keys.value().public_key).c_str());
+                  broker::KeyFingerprint(keys.public_key).c_str());
   return Status();
 }
 
-Status Conductor::BindAudience(const std::string& address) {
+Status Conductor::BindAudience(const std::string& address,
+                               const broker::CurveKeyPair& keys) {
   broker::EndpointOptions options;
   options.zap_domain = broker::kAudienceDomain;
   options.linger_ms = kAudienceLingerMs;
-  const std::string path = IpcPath(address);
-  if (!path.empty()) {
-    Status s = common::MakeDirectories(path.substr(0, path.rfind('/')), 0755);
-    if (!s.ok()) return s;
-  } else {
-    Result<broker::CurveKeyPair> keys =
-        broker::ReadSecretKeyFile(config_->secret_key_file);
-    if (!keys.ok()) return keys.status();
-    options.curve_server_secret = keys.value().secret_key;
-  }
+  const bool ipc = !IpcPath(address).empty();
+  if (!ipc) options.curve_server_secret = &keys.secret_key;
   Result<std::unique_ptr<broker::Endpoint>> endpoint =
       broker::Endpoint::Router(&context_, "audience endpoint", options);
   if (!endpoint.ok()) return endpoint.status();
-  Result<std::string> bound = endpoint.value()->Bind(address);
+  Result<std::string> bound =
+      ipc ? BindAudienceSocket(endpoint.value().get(), address)
+          : endpoint.value()->Bind(address);
   if (!bound.ok()) return bound.status();
-  if (!path.empty()) {
-    if (::chmod(path.c_str(), config_->audience_socket_mode) != 0)
-      return Status::FromErrno(path, errno);
-    if (!config_->audience_socket_group.empty()) {
-      struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
-      if (g == nullptr)
-        return Status::InvalidArgument(config_path_,
-                                       "audience socket group '" +
-                                           config_->audience_socket_group +
-                                           "' does not exist");
-      if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
-        return Status::FromErrno(path, errno);
-    }
-    ipc_paths_.push_back(path);
-  }
   common::LogInfo("bound endpoint=%s role=audience", bound.value().c_str());
   audience_.push_back(std::move(endpoint.value()));
   return Status();
+}
+
+// An ipc audience socket: reachable by our user only until it has the
+// configured group and mode (see audience_socket.h).
+Result<std::string> Conductor::BindAudienceSocket(broker::Endpoint* endpoint,
+                                                  const std::string& address) {
+  gid_t group = static_cast<gid_t>(-1);
+  if (!config_->audience_socket_group.empty()) {
+    struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
+    if (g == nullptr)
+      return Status::InvalidArgument(config_path_,
+                                     "audience socket group '" +
+                                         config_->audience_socket_group +
+                                         "' does not exist");
+    group = g->gr_gid;
+  }
+  Result<std::string> bound =
+      BindIpcSocket(endpoint, address, config_->audience_socket_mode, group);
+  if (!bound.ok()) {
+    const Status& s = bound.status();
+    if (s.code() != Status::Code::kInvalidArgument) return s;
+    return Status::InvalidArgument(config_path_ + ": 'audience endpoint'",
+                                   s.message());
+  }
+  ipc_paths_.push_back(IpcPath(address));
+  return bound;
 }
 
 Status Conductor::RememberPlayers() {

@@ -17,6 +17,7 @@
 
 #include "broker/authenticator.h"
 #include "broker/context.h"
+#include "broker/curve_keys.h"
 #include "broker/endpoint.h"
 #include "broker/poller.h"
 #include "common/clock.h"
@@ -56,8 +57,12 @@ class Conductor {
   common::Status Start();
   common::Status LockDatabase();
   common::Status ApplyTrust(TrustFiles files);
-  common::Status BindPlayers();
-  common::Status BindAudience(const std::string& address);
+  common::Status BindEndpoints();
+  common::Status BindPlayers(const broker::CurveKeyPair& keys);
+  common::Status BindAudience(const std::string& address,
+                              const broker::CurveKeyPair& keys);
+  common::Result<std::string> BindAudienceSocket(broker::Endpoint* endpoint,
+                                                 const std::string& address);
   common::Status RememberPlayers();
   void StartTimers();
   common::Status Turn();

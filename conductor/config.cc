@@ -8,6 +8,7 @@
 #include "common/config_file.h"
 #include "common/text.h"
 #include "conductor/audience_keys.h"
+#include "conductor/audience_socket.h"
 #include "conductor/players_file.h"
 
 namespace orchestra::conductor {
@@ -20,8 +21,8 @@ namespace {
 
 Status CheckEndpoint(std::string_view value, bool ipc_allowed) {
   if (value.rfind("tcp://", 0) == 0 && value.size() > 6) return Status();
-  if (ipc_allowed && value.rfind("ipc://", 0) == 0 && value.size() > 6)
-    return Status();
+  if (ipc_allowed && value.rfind("ipc://", 0) == 0)
+    return CheckIpcAddress(value);
   return Status::InvalidArgument(
       "", "'" + std::string(value) + "' is not a " +
               (ipc_allowed ? "tcp:// or ipc://" : "tcp://") + " endpoint");

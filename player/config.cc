@@ -114,7 +114,7 @@ Result<PlayerKeys> LoadPlayerKeys(const PlayerConfig& config) {
   Result<broker::CurveKeyPair> ours =
       broker::ReadSecretKeyFile(config.player_secret_key);
   if (!ours.ok()) return ours.status();
-  return PlayerKeys{conductor.value(), ours.value()};
+  return PlayerKeys{conductor.value(), std::move(ours.value())};
 }
 
 }  // namespace orchestra::player

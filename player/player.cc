@@ -64,7 +64,7 @@ Result<std::unique_ptr<Player>> Player::Create(const PlayerConfig& config,
     signals.emplace(std::move(opened.value()));
   }
   std::unique_ptr<Player> player(new Player(config, std::move(seams)));
-  player->keys_ = keys.value();
+  player->keys_ = std::move(keys.value());
   player->signals_ = std::move(signals);
   Status s = player->Open();
   if (!s.ok()) return s;
@@ -102,7 +102,7 @@ Status Player::Open() {
 Status Player::Connect() {
   broker::EndpointOptions options;
   options.curve_server_public = keys_.conductor_public;
-  options.curve_client = keys_.ours;
+  options.curve_client = &keys_.ours;
   options.immediate = true;
   // No ZMTP heartbeats: the protocol's heartbeats already find a dead
   // conductor (3 silent beats), and each ZMTP ping costs the conductor a

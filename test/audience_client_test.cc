@@ -69,7 +69,7 @@ class AudienceClientTest : public testing::Test {
     Result<CurveKeyPair> conductor = WriteKeys("conductor");
     ASSERT_OK(WriteKeys("client").status());
     FakeConductor::Setup setup{"tcp://127.0.0.1:*", {}, authenticate};
-    setup.options.curve_server_secret = conductor.value().secret_key;
+    setup.options.curve_server_secret = &conductor.value().secret_key;
     if (authenticate) setup.options.zap_domain = kAudienceDomain;
     Start(setup, std::move(answer));
     options_.secret_key_file = dir_.File("client.key");

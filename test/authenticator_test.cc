@@ -53,7 +53,7 @@ class AuthenticatorTest : public testing::Test {
   void StartPlayerRouter() {
     ASSERT_OK(authenticator_.Start());
     EndpointOptions options;
-    options.curve_server_secret = server_.secret_key;
+    options.curve_server_secret = &server_.secret_key;
     options.zap_domain = kPlayerDomain;
     auto router = Endpoint::Router(&context_, "players", options);
     ASSERT_OK(router.status());
@@ -67,7 +67,7 @@ class AuthenticatorTest : public testing::Test {
                                    const std::string& payload) {
     EndpointOptions options;
     options.curve_server_public = server_.public_key;
-    options.curve_client = keys;
+    options.curve_client = &keys;
     auto dealer = Endpoint::Dealer(&context_, "player", options);
     EXPECT_OK(dealer.status());
     if (!dealer.ok()) return nullptr;

@@ -34,6 +34,7 @@ Cluster::~Cluster() {
 }
 
 std::string Cluster::audience_endpoint() const {
+  if (!audience_endpoint_.empty()) return audience_endpoint_;
   return "ipc://" + dir() + "/conductor.sock";
 }
 

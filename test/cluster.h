@@ -26,7 +26,13 @@ class Cluster {
   ~Cluster();
 
   const std::string& dir() const { return dir_.path(); }
+  // ipc://DIR/conductor.sock unless SetAudienceEndpoint() said otherwise.
   std::string audience_endpoint() const;
+  // The conductor's ipc:// audience endpoint from its next start on (and
+  // the one Client() and Cli() use).
+  void SetAudienceEndpoint(const std::string& endpoint) {
+    audience_endpoint_ = endpoint;
+  }
 
   // Makes keys for player `name`; lists it in the players file if `listed`.
   void AddPlayer(const std::string& name, bool listed = true);
@@ -100,8 +106,9 @@ class Cluster {
 
   TempDir dir_;
   std::map<std::string, Keys> keys_;
-  std::string player_endpoint_;        // tcp://127.0.0.1:PORT once bound
-  std::string conductor_extra_;        // extra config lines of the last start
+  std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
+  std::string conductor_extra_;  // extra config lines of the last start
+  std::string audience_endpoint_;      // "": ipc://DIR/conductor.sock
   std::string audience_keys_file_;     // set: serve a tcp audience too
   std::string tcp_audience_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::unique_ptr<Process> conductor_;

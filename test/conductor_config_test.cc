@@ -3,12 +3,14 @@
 // checks that span two keys.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "conductor/config.h"
 #include "test/test_util.h"
 
@@ -20,7 +22,7 @@ using common::Result;
 // Every key of conductor.conf, none at its default.
 constexpr const char* kEveryKey =
     "player endpoint = tcp://10.0.0.5:7000\n"
-    "audience endpoint = ipc:///tmp/a.sock, tcp://127.0.0.1:7001\n"
+    "audience endpoint = ipc:///nonexistent/a.sock, tcp://127.0.0.1:7001\n"
     "audience socket mode = 0640\n"
     "audience socket group = orchestra\n"
     "conductor secret key = /k/conductor.key\n"
@@ -51,6 +53,9 @@ constexpr const char* kBadLines[] = {
     "player endpoint = 10.0.0.1:2258",
     "player endpoint = tcp://",
     "audience endpoint = ipc://",
+    "audience endpoint = ipc://@orchestra",
+    "audience endpoint = ipc://run/conductor.sock",
+    "audience endpoint = ipc:///tmp/conductor.sock",  // /tmp: mode 1777
     "audience endpoint = http://x",
     "audience endpoint = ,",
 };
@@ -103,7 +108,7 @@ TEST_F(ConductorConfigTest, EveryEndpointAndFileKeyIsParsed) {
   ASSERT_OK(config.status());
   const ConductorConfig& c = config.value();
   EXPECT_EQ("tcp://10.0.0.5:7000", c.player_endpoint);
-  EXPECT_EQ((std::vector<std::string>{"ipc:///tmp/a.sock",
+  EXPECT_EQ((std::vector<std::string>{"ipc:///nonexistent/a.sock",
                                       "tcp://127.0.0.1:7001"}),
             c.audience_endpoints);
   EXPECT_EQ("orchestra", c.audience_socket_group);
@@ -178,6 +183,33 @@ TEST_F(ConductorConfigTest, PlayerTimeoutUnderTwiceTheHeartbeatIsAnError) {
   EXPECT_EQ(0u, error.find(path())) << error;
   EXPECT_NE(std::string::npos, error.find("twice")) << error;
   EXPECT_EQ("", Error("heartbeat interval = 1000\nplayer timeout = 2000\n"));
+}
+
+// ipc://@name is an abstract socket: every local user can connect, whatever
+// `audience socket mode` says.
+TEST_F(ConductorConfigTest, AbstractAudienceSocketIsRefusedWithTheFix) {
+  std::string error = Error("log level = info\naudience endpoint = ipc://@x\n");
+  EXPECT_EQ(0u, error.find(Where(2) + "bad value for 'audience endpoint': "
+                                      "'ipc://@x' is an abstract socket"))
+      << error;
+  EXPECT_NE(std::string::npos,
+            error.find("ipc:///run/orchestra/conductor.sock"))
+      << error;
+}
+
+TEST_F(ConductorConfigTest, AudienceSocketInAWorldWritableDirectoryIsRefused) {
+  ASSERT_OK(common::MakeDirectories(dir_.File("open"), 0755));
+  ASSERT_EQ(0, ::chmod(dir_.File("open").c_str(), 0777));
+  std::string error =
+      Error("audience endpoint = ipc://" + dir_.File("open/c.sock") + "\n");
+  EXPECT_EQ(0u, error.find(Where(1) + "bad value for 'audience endpoint'"))
+      << error;
+  EXPECT_NE(std::string::npos,
+            error.find("writable by group or others (mode 0777)"))
+      << error;
+  ASSERT_EQ(0, ::chmod(dir_.File("open").c_str(), 0755));
+  EXPECT_EQ("", Error("audience endpoint = ipc://" + dir_.File("open/c.sock") +
+                      "\n"));
 }
 
 TEST_F(ConductorConfigTest, MissingFileIsNotFound) {

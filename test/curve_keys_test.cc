@@ -1,14 +1,20 @@
 // Tests for broker/curve_keys.h: key generation, the NAME.key / NAME.pub
-// files of DESIGN.md section 6, their modes, and bad key files.
+// files of DESIGN.md section 6, their modes, and the key files refused:
+// bad text, loose modes, another user's, links, FIFOs, oversized files.
 
 #include "broker/curve_keys.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <future>
 #include <string>
 
 #include "common/files.h"
+#include "common/unique_fd.h"
 #include "test/test_util.h"
 
 namespace orchestra::broker {
@@ -22,8 +28,9 @@ class CurveKeysTest : public testing::Test {
   void SetUp() override {
     common::Result<CurveKeyPair> keys = GenerateKeyPair();
     ASSERT_OK(keys.status());
-    keys_ = keys.value();
+    keys_ = std::move(keys.value());
   }
+  std::string Secret() const { return std::string(keys_.secret_key.view()); }
   static bool Mentions(const Status& s, const std::string& part) {
     return s.message().find(part) != std::string::npos;
   }
@@ -34,8 +41,9 @@ class CurveKeysTest : public testing::Test {
 
 TEST_F(CurveKeysTest, GeneratedKeysAreCurveKeys) {
   EXPECT_TRUE(IsCurveKey(keys_.public_key));
-  EXPECT_TRUE(IsCurveKey(keys_.secret_key));
-  EXPECT_NE(keys_.public_key, keys_.secret_key);
+  EXPECT_TRUE(IsCurveKey(keys_.secret_key.view()));
+  EXPECT_NE(keys_.public_key, Secret());
+  EXPECT_EQ(keys_.public_key, keys_.secret_key.PublicKey());
   EXPECT_NE(keys_.public_key, GenerateKeyPair().value().public_key);
 }
 
@@ -65,7 +73,7 @@ TEST_F(CurveKeysTest, WrittenKeysReadBack) {
   common::Result<CurveKeyPair> secret =
       ReadSecretKeyFile(dir_.File("web-3.key"));
   ASSERT_OK(secret.status());
-  EXPECT_EQ(keys_.secret_key, secret.value().secret_key);
+  EXPECT_EQ(Secret(), secret.value().secret_key.view());
   EXPECT_EQ(keys_.public_key, secret.value().public_key);  // derived
   EXPECT_EQ(keys_.public_key,
             ReadPublicKeyFile(dir_.File("web-3.pub")).value());
@@ -73,8 +81,7 @@ TEST_F(CurveKeysTest, WrittenKeysReadBack) {
 
 TEST_F(CurveKeysTest, KeyFilesAreTheKeyAndANewline) {
   ASSERT_OK(WriteKeyPair(dir_.path(), "web-3", keys_));
-  EXPECT_EQ(keys_.secret_key + "\n",
-            common::ReadFile(dir_.File("web-3.key")).value());
+  EXPECT_EQ(Secret() + "\n", common::ReadFile(dir_.File("web-3.key")).value());
   EXPECT_EQ(keys_.public_key + "\n",
             common::ReadFile(dir_.File("web-3.pub")).value());
 }
@@ -95,8 +102,9 @@ TEST_F(CurveKeysTest, ExistingKeysAreNeverOverwritten) {
   CurveKeyPair other = GenerateKeyPair().value();
   Status s = WriteKeyPair(dir_.path(), "web-3", other);
   EXPECT_EQ(Status::Code::kConflict, s.code());
-  EXPECT_EQ(keys_.secret_key,
-            ReadSecretKeyFile(dir_.File("web-3.key")).value().secret_key);
+  EXPECT_EQ(
+      Secret(),
+      ReadSecretKeyFile(dir_.File("web-3.key")).value().secret_key.view());
 }
 
 TEST_F(CurveKeysTest, ALonePublicFileAlsoBlocksTheWrite) {
@@ -116,12 +124,99 @@ TEST_F(CurveKeysTest, KeyNameCannotLeaveTheDirectory) {
 
 TEST_F(CurveKeysTest, GroupReadableSecretKeyIsRefused) {
   for (mode_t mode : {0640, 0644, 0604}) {
-    std::string path =
-        dir_.MakeFile("loose.key", keys_.secret_key + "\n", mode);
+    std::string path = dir_.MakeFile("loose.key", Secret() + "\n", mode);
     Status s = ReadSecretKeyFile(path).status();
     EXPECT_EQ(Status::Code::kPermissionDenied, s.code()) << std::oct << mode;
     EXPECT_TRUE(Mentions(s, path)) << s.ToString();
   }
+}
+
+// A secret key another user wrote is a key that user knows, whatever its
+// mode says now.
+TEST_F(CurveKeysTest, SecretKeyFileOfAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  std::string path = dir_.MakeFile("theirs.key", Secret() + "\n", 0600);
+  ASSERT_EQ(0, ::chown(path.c_str(), 65534, static_cast<gid_t>(-1)));
+  Status s = ReadSecretKeyFile(path).status();
+  EXPECT_EQ(Status::Code::kPermissionDenied, s.code());
+  EXPECT_TRUE(Mentions(s, path + ": secret key file belongs to uid 65534"))
+      << s.ToString();
+  EXPECT_TRUE(Mentions(s, "(chown 0 " + path + ")")) << s.ToString();
+}
+
+// The rule is "ours or root's": a daemon running as its own user (the
+// conductor as `orchestra`) reads a key that user owns.
+TEST_F(CurveKeysTest, SecretKeyFileOfOurOwnUserIsRead) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to change user";
+  std::string path = dir_.MakeFile("ours.key", Secret() + "\n", 0600);
+  ASSERT_EQ(0, ::chown(path.c_str(), 65534, static_cast<gid_t>(-1)));
+  ASSERT_EQ(0, ::chmod(dir_.path().c_str(), 0755));
+  ASSERT_EQ(0, ::seteuid(65534));
+  common::Result<CurveKeyPair> keys = ReadSecretKeyFile(path);
+  ASSERT_EQ(0, ::seteuid(0));
+  ASSERT_OK(keys.status());
+  EXPECT_EQ(keys_.public_key, keys.value().public_key);
+}
+
+TEST_F(CurveKeysTest, LinkToAKeyFileIsRefused) {
+  std::string real = dir_.MakeFile("real.key", Secret() + "\n", 0600);
+  ASSERT_EQ(0, ::symlink(real.c_str(), dir_.File("link.key").c_str()));
+  ASSERT_EQ(0, ::symlink(real.c_str(), dir_.File("link.pub").c_str()));
+  for (const Status& s : {ReadSecretKeyFile(dir_.File("link.key")).status(),
+                          ReadPublicKeyFile(dir_.File("link.pub")).status()}) {
+    EXPECT_EQ(Status::Code::kInvalidArgument, s.code());
+    EXPECT_TRUE(Mentions(s,
+                         "is a symbolic link; point the setting at the "
+                         "file itself"))
+        << s.ToString();
+  }
+}
+
+// Opening a FIFO for reading waits for a writer: a key setting naming one
+// must not hang the daemon. If the read did block, the test opens the FIFO
+// for writing to set it free, and fails.
+TEST_F(CurveKeysTest, FifoAsKeyFileIsRefusedWithoutBlocking) {
+  const std::string fifo = dir_.File("fifo.key");
+  ASSERT_EQ(0, ::mkfifo(fifo.c_str(), 0600));
+  std::future<Status> read = std::async(
+      std::launch::async, [&fifo] { return ReadSecretKeyFile(fifo).status(); });
+  if (read.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    common::UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));
+    FAIL() << "reading a FIFO blocked";
+  }
+  Status s = read.get();
+  EXPECT_EQ(Status::Code::kInvalidArgument, s.code());
+  EXPECT_TRUE(Mentions(s, "not a regular file")) << s.ToString();
+}
+
+TEST_F(CurveKeysTest, KeyFileOverFourKibibytesIsRefused) {
+  std::string path = dir_.MakeFile(
+      "padded.pub", keys_.public_key + std::string(4096, ' '), 0644);
+  Status s = ReadPublicKeyFile(path).status();
+  EXPECT_EQ(Status::Code::kInvalidArgument, s.code());
+  EXPECT_TRUE(Mentions(s, "larger than 4096 bytes")) << s.ToString();
+}
+
+// keygen used to write NAME.key through a temporary file named after the
+// pid, opened without O_EXCL: a link planted there or at NAME.key could
+// make it write the secret key somewhere else.
+TEST_F(CurveKeysTest, KeygenNeverWritesThroughALinkPlantedAtTheKeyName) {
+  const std::string target = dir_.File("elsewhere");
+  ASSERT_EQ(0, ::symlink(target.c_str(), dir_.File("web-3.key").c_str()));
+  Status s = WriteKeyPair(dir_.path(), "web-3", keys_);
+  EXPECT_EQ(Status::Code::kConflict, s.code());
+  EXPECT_TRUE(Mentions(s, "keys are never overwritten")) << s.ToString();
+  EXPECT_NE(0, ::access(target.c_str(), F_OK)) << "the link was followed";
+  EXPECT_NE(0, ::access(dir_.File("web-3.pub").c_str(), F_OK));
+}
+
+TEST_F(CurveKeysTest, SecretKeyIsCreatedPrivateEvenWithUmaskZero) {
+  const mode_t saved = ::umask(0);
+  Status s = WriteKeyPair(dir_.path(), "web-3", keys_);
+  ::umask(saved);
+  ASSERT_OK(s);
+  EXPECT_EQ(0600u, ModeOf(dir_.File("web-3.key")));
+  EXPECT_EQ(0644u, ModeOf(dir_.File("web-3.pub")));
 }
 
 TEST_F(CurveKeysTest, KeyWithSurroundingWhitespaceIsRead) {

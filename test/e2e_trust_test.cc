@@ -48,7 +48,7 @@ class RawPlayer {
     socket_.set(zmq::sockopt::reconnect_ivl, reconnect ? 100 : -1);
     socket_.set(zmq::sockopt::curve_serverkey, server.value());
     socket_.set(zmq::sockopt::curve_publickey, keys.value().public_key);
-    socket_.set(zmq::sockopt::curve_secretkey, keys.value().secret_key);
+    socket_.set(zmq::sockopt::curve_secretkey, keys.value().secret_key.view());
     if (!routing_id.empty()) socket_.set(zmq::sockopt::routing_id, routing_id);
     const std::string address =
         "inproc://raw-player-monitor-" + std::to_string(++count_);

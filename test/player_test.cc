@@ -42,7 +42,7 @@ class PlayerTest : public testing::Test {
         broker::WriteKeyPair(dir_.path(), "conductor", conductor_keys.value()));
     ASSERT_OK(broker::WriteKeyPair(dir_.path(), "player", player_keys.value()));
     broker::EndpointOptions options;
-    options.curve_server_secret = conductor_keys.value().secret_key;
+    options.curve_server_secret = &conductor_keys.value().secret_key;
     auto router =
         broker::Endpoint::Router(&context_, "fake conductor", options);
     ASSERT_OK(router.status());

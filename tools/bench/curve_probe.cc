@@ -24,8 +24,8 @@ constexpr int kWindow = 50000;
 constexpr int kTimeoutMs = 10000;
 
 // The ROUTER side: binds, reports its address (or the error), then serves
-// until "stop".
-void ServeEchoes(const std::string& secret_key,
+// until "stop". `secret_key` need last only until the address is reported.
+void ServeEchoes(const broker::SecretKey* secret_key,
                  std::promise<Result<std::string>> bound) {
   broker::Context context;
   broker::EndpointOptions options;
@@ -71,12 +71,12 @@ Status CurveProbe::Start() {
   std::promise<Result<std::string>> bound;
   std::future<Result<std::string>> address = bound.get_future();
   router_thread_ =
-      std::thread(ServeEchoes, server.value().secret_key, std::move(bound));
+      std::thread(ServeEchoes, &server.value().secret_key, std::move(bound));
   Result<std::string> endpoint = address.get();
   if (!endpoint.ok()) return endpoint.status();
   broker::EndpointOptions options;
   options.curve_server_public = server.value().public_key;
-  options.curve_client = client.value();
+  options.curve_client = &client.value();
   Result<std::unique_ptr<broker::Endpoint>> dealer =
       broker::Endpoint::Dealer(&context_, "bench dealer", options);
   if (!dealer.ok()) return dealer.status();

@@ -28,7 +28,7 @@ volatile bool shard_stop = false;
 void OnShardSignal(int) { shard_stop = true; }
 
 [[noreturn]] void RunShard(const ShardSettings& settings,
-                           std::vector<broker::CurveKeyPair> keys,
+                           std::vector<const broker::CurveKeyPair*> keys,
                            ShardCounters* counters) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   struct sigaction action {};
@@ -63,17 +63,19 @@ Fleet::~Fleet() {
     ::munmap(counters_, sizeof(ShardCounters) * kMaxShards);
 }
 
-Status Fleet::Start(const std::vector<broker::CurveKeyPair>& keys) {
+Status Fleet::Start(const std::vector<broker::CurveKeyPair>& keys,
+                    size_t count) {
   if (counters_ == nullptr) return Status::IoError("fleet", "no shared memory");
-  const size_t shards = (keys.size() + per_shard_ - 1) / per_shard_;
+  count = std::min(count, keys.size());
+  const size_t shards = (count + per_shard_ - 1) / per_shard_;
   if (shards > kMaxShards)
     return Status::InvalidArgument("fleet", "too many shards");
   for (size_t i = 0; i < shards; ++i) {
     new (&counters_[i]) ShardCounters();
     const size_t begin = i * per_shard_;
-    const size_t end = std::min(keys.size(), begin + per_shard_);
-    std::vector<broker::CurveKeyPair> part(keys.begin() + begin,
-                                           keys.begin() + end);
+    const size_t end = std::min(count, begin + per_shard_);
+    std::vector<const broker::CurveKeyPair*> part;
+    for (size_t k = begin; k < end; ++k) part.push_back(&keys[k]);
     std::fflush(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) return Status::FromErrno("fork", errno);

@@ -32,9 +32,11 @@ class Fleet {
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
 
-  // Starts the players with `keys` (each connects and says hello at once).
-  // REQUIRES: no players running (Stop() first).
-  common::Status Start(const std::vector<broker::CurveKeyPair>& keys);
+  // Starts players with the first `count` of `keys` (each connects and says
+  // hello at once). The shard processes use the copies of `keys` that
+  // fork() gives them. REQUIRES: no players running (Stop() first).
+  common::Status Start(const std::vector<broker::CurveKeyPair>& keys,
+                       size_t count);
   // Ends every shard process and forgets its counters.
   void Stop();
 

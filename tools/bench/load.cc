@@ -264,8 +264,7 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
   bench::ShardSettings settings{conductor.player_endpoint(), server.value(),
                                 flags.slots, "noop"};
   Fleet fleet(settings, flags.per_shard);
-  s = fleet.Start(std::vector<broker::CurveKeyPair>(
-      keys.begin(), keys.begin() + flags.players));
+  s = fleet.Start(keys, static_cast<size_t>(flags.players));
   if (!s.ok()) return s;
   if (!WaitUntil([&] { return fleet.Totals().welcomed >= flags.players; }, 60))
     return Status::Unavailable("bench", "players did not all connect");
@@ -384,15 +383,16 @@ struct FleetFigures {
   double ten_cpu = 0;
 };
 
-// Connects `mine` from a fresh fleet; the connect time, memory, idle CPU.
+// Connects the first `f->players` of `keys` from a fresh fleet; the connect
+// time, memory, idle CPU.
 Status MeasureConnected(const Flags& flags, const ConductorProcess& conductor,
                         Fleet* fleet,
-                        const std::vector<broker::CurveKeyPair>& mine,
+                        const std::vector<broker::CurveKeyPair>& keys,
                         FleetFigures* f) {
   const int64_t start = MonotonicNs();
-  Status s = fleet->Start(mine);
+  Status s = fleet->Start(keys, f->players);
   if (!s.ok()) return s;
-  Result<double> connect = ConnectTime(fleet, mine.size(), start);
+  Result<double> connect = ConnectTime(fleet, f->players, start);
   if (!connect.ok()) return connect.status();
   f->connect_s = connect.value();
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -428,18 +428,18 @@ Status MeasureJobs(const ConductorProcess& conductor, Fleet* fleet,
 // connect again (Curve handshake, hello) once it is back.
 Status MeasureRestart(ConductorProcess* conductor,
                       const bench::ShardSettings& settings, size_t per_shard,
-                      const std::vector<broker::CurveKeyPair>& mine,
+                      const std::vector<broker::CurveKeyPair>& keys,
                       FleetFigures* f) {
   Status s = conductor->Stop();
   if (!s.ok()) return s;
   Fleet fleet(settings, per_shard);
-  s = fleet.Start(mine);
+  s = fleet.Start(keys, f->players);
   if (!s.ok()) return s;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const int64_t start = MonotonicNs();
   s = conductor->Start();
   if (!s.ok()) return s;
-  Result<double> again = ConnectTime(&fleet, mine.size(), start);
+  Result<double> again = ConnectTime(&fleet, f->players, start);
   if (!again.ok()) return again.status();
   f->reconnect_s = again.value();
   f->rss_after_restart = conductor->ResidentBytes().value();
@@ -487,14 +487,13 @@ Result<FleetFigures> FleetPhase(const Flags& flags, const std::string& dir,
   f.rss_idle = conductor.ResidentBytes().value();
   bench::ShardSettings settings{conductor.player_endpoint(), server.value(), 4,
                                 "noop"};
-  const std::vector<broker::CurveKeyPair> mine(keys.begin(), keys.begin() + n);
   {
     Fleet fleet(settings, flags.per_shard);
-    s = MeasureConnected(flags, conductor, &fleet, mine, &f);
+    s = MeasureConnected(flags, conductor, &fleet, keys, &f);
     if (s.ok()) s = MeasureJobs(conductor, &fleet, &f);
     if (!s.ok()) return s;
   }
-  s = MeasureRestart(&conductor, settings, flags.per_shard, mine, &f);
+  s = MeasureRestart(&conductor, settings, flags.per_shard, keys, &f);
   if (!s.ok()) return s;
   Note("bench: %s\n", FleetJson(f, flags.idle_seconds));
   return f;

@@ -23,7 +23,7 @@ constexpr int kEvents = 256;
 }  // namespace
 
 PlayerShard::PlayerShard(const ShardSettings& settings,
-                         std::vector<broker::CurveKeyPair> keys,
+                         std::vector<const broker::CurveKeyPair*> keys,
                          ShardCounters* counters)
     : settings_(settings), keys_(std::move(keys)), counters_(counters) {
   result_.state = broker::TaskState::kOk;

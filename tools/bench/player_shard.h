@@ -29,8 +29,10 @@ struct ShardSettings {
 
 class PlayerShard {
  public:
+  // `keys` must outlive the shard.
   PlayerShard(const ShardSettings& settings,
-              std::vector<broker::CurveKeyPair> keys, ShardCounters* counters);
+              std::vector<const broker::CurveKeyPair*> keys,
+              ShardCounters* counters);
   ~PlayerShard();
 
   // Connects every player (each sends hello at once) and serves them until
@@ -53,7 +55,7 @@ class PlayerShard {
   void SendHeartbeats();
 
   ShardSettings settings_;
-  std::vector<broker::CurveKeyPair> keys_;
+  std::vector<const broker::CurveKeyPair*> keys_;
   ShardCounters* counters_;
   std::unique_ptr<broker::Context> context_;  // before the sockets
   std::vector<Player> players_;

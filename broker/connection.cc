@@ -1,6 +1,8 @@
 #include "broker/connection.h"
 
+#include <linux/sockios.h>
 #include <netdb.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 namespace orchestra::broker {
@@ -41,6 +43,12 @@ bool Close(const Connection& connection) {
       address + " " + port != connection.remote)
     return false;
   return ::shutdown(connection.fd, SHUT_RDWR) == 0;
+}
+
+int64_t UnsentBytes(int fd) {
+  int bytes = 0;
+  if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &bytes) != 0) return -1;
+  return bytes;
 }
 
 }  // namespace orchestra::broker

@@ -35,6 +35,10 @@ Connection ConnectionOf(const Inbound& in);
 // address and port. True when it did.
 bool Close(const Connection& connection);
 
+// Bytes written to socket `fd` that its peer has not taken yet (the
+// kernel's send queue, SIOCOUTQ), or -1 when it cannot be told.
+int64_t UnsentBytes(int fd);
+
 }  // namespace orchestra::broker
 
 #endif  // ORCHESTRA_BROKER_CONNECTION_H_

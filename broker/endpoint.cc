@@ -63,6 +63,8 @@ Status Endpoint::Configure(const EndpointOptions& options) {
     socket_.set(zmq::sockopt::reconnect_ivl, options.reconnect_ms);
     socket_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_max_ms);
     if (options.immediate) socket_.set(zmq::sockopt::immediate, 1);
+    if (options.handshake_ms > 0)
+      socket_.set(zmq::sockopt::handshake_ivl, options.handshake_ms);
     if (options.backlog > 0)
       socket_.set(zmq::sockopt::backlog, options.backlog);
     if (!options.zap_domain.empty())
@@ -168,7 +170,9 @@ Status Endpoint::SendTo(const std::string& peer, bool request_style,
     if (request_style) socket_.send(zmq::message_t(), more);
     socket_.send(zmq::buffer(payload), zmq::send_flags::dontwait);
     return Status();
-  } catch (const zmq::error_t& e) {  // EHOSTUNREACH: the peer is gone
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH)  // ZMQ_ROUTER_MANDATORY: no such peer
+      return Status::NotFound(name_, "peer gone");
     return Status::Unavailable(name_, e.what());
   }
 }

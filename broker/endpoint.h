@@ -33,9 +33,10 @@ struct EndpointOptions {
   // CurveZMQ client: the server's public key and our key pair (or null).
   std::string curve_server_public;
   const CurveKeyPair* curve_client = nullptr;
-  std::string zap_domain;                 // Authenticator domain (servers)
-  int64_t max_message_bytes = 4 << 20;    // ZMQ_MAXMSGSIZE, inbound
-  int heartbeat_ms = 0;                   // ZMQ heartbeats; 0 = off
+  std::string zap_domain;               // Authenticator domain (servers)
+  int64_t max_message_bytes = 4 << 20;  // ZMQ_MAXMSGSIZE, inbound
+  int heartbeat_ms = 0;                 // ZMQ heartbeats; 0 = off
+  int handshake_ms = 0;                 // ZMQ_HANDSHAKE_IVL; 0: libzmq's 30 s
   int send_hwm = 100000;
   int receive_hwm = 100000;
   int reconnect_ms = 100;       // first reconnect delay (DEALER)
@@ -75,8 +76,8 @@ class Endpoint {
   // One message if one is waiting, else nullopt. Never blocks.
   std::optional<Inbound> TryReceive();
 
-  // Sends `payload` to `peer` (ROUTER). Unavailable when the peer is gone or
-  // its queue is full; never blocks.
+  // Sends `payload` to `peer` (ROUTER). NotFound when the peer is gone,
+  // Unavailable when its queue is full; never blocks.
   common::Status SendTo(const std::string& peer, bool request_style,
                         const std::string& payload);
   // Sends `payload` (DEALER). Unavailable when it would block.

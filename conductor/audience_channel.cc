@@ -70,7 +70,8 @@ AudienceChannel::AudienceChannel(const ConductorConfig* config,
 
 void AudienceChannel::Reply(const Caller& c, broker::AudienceReplyBody body) {
   outbox_->ToAudience(c.endpoint, c.peer, c.request_style,
-                      broker::EncodeAudienceReply({c.req, std::move(body)}));
+                      broker::EncodeAudienceReply({c.req, std::move(body)}),
+                      c.fd);
 }
 
 void AudienceChannel::Fail(const Caller& c, ErrorCode code,
@@ -79,8 +80,17 @@ void AudienceChannel::Fail(const Caller& c, ErrorCode code,
 }
 
 Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
+  // A client that does not read its replies gets no more work done for it:
+  // every reply now would be dropped.
+  if (outbox_->IsFull(endpoint, in.peer)) {
+    if (ignored_log_.Allow(clock_->Monotonic()))
+      common::LogWarning("requests ignored reason=client-not-reading "
+                         "suppressed=%lld",
+                         static_cast<long long>(ignored_log_.TakeSuppressed()));
+    return Status();
+  }
   Caller caller{endpoint,   in.peer, in.request_style, {},
-                in.user_id, in.key,  in.epoch};
+                in.user_id, in.key,  in.epoch,         in.fd};
   if (in.malformed) {
     Fail(caller, ErrorCode::kBadRequest,
          "a request is one frame holding one msgpack map");

@@ -131,6 +131,7 @@ class AudienceChannel {
   std::unordered_set<std::string> refused_;
   std::deque<std::string> refused_order_;
   common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
+  common::RateLimit ignored_log_{10, 60000};
 };
 
 }  // namespace orchestra::conductor

@@ -29,6 +29,9 @@ using common::Status;
 namespace {
 
 constexpr size_t kBatch = 4096;  // messages per endpoint per turn
+// A turn ends early once its replies and messages reach this: they are
+// held until the turn's commit.
+constexpr size_t kTurnBytes = 16 << 20;
 constexpr common::TimeMs kWaitTickMs = 50;
 constexpr common::TimeMs kExpiryTickMs = 1000;
 constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
@@ -37,6 +40,23 @@ constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
 // overflowed the queue, and the dropped players waited out TCP's SYN
 // back-off (1, 3, 7, 15 s...). The kernel caps it at net.core.somaxconn.
 constexpr int kPlayerBacklog = 8192;
+// What one peer may make a conductor socket hold (DESIGN.md section 6):
+// messages libzmq queues to it and from it, and how long a connection that
+// has not finished its handshake keeps its descriptor (libzmq: 30 s).
+constexpr int kPeerSendHwm = 1000;
+constexpr int kPeerReceiveHwm = 1000;
+constexpr int kHandshakeMs = 5000;
+// How soon the loop flushes again while the outbox holds a backlog.
+constexpr common::TimeMs kBacklogRetryMs = 10;
+
+// The options every conductor socket shares.
+broker::EndpointOptions PeerLimits() {
+  broker::EndpointOptions options;
+  options.send_hwm = kPeerSendHwm;
+  options.receive_hwm = kPeerReceiveHwm;
+  options.handshake_ms = kHandshakeMs;
+  return options;
+}
 
 }  // namespace
 
@@ -139,7 +159,7 @@ Status Conductor::ApplyTrust(TrustFiles files) {
 }
 
 Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
-  broker::EndpointOptions options;
+  broker::EndpointOptions options = PeerLimits();
   options.curve_server_secret = &keys.secret_key;
   options.zap_domain = broker::kPlayerDomain;
   // No ZMTP heartbeats here: the player protocol's own heartbeats already
@@ -163,7 +183,7 @@ Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
 
 Status Conductor::BindAudience(const std::string& address,
                                const broker::CurveKeyPair& keys) {
-  broker::EndpointOptions options;
+  broker::EndpointOptions options = PeerLimits();
   options.zap_domain = broker::kAudienceDomain;
   options.linger_ms = kAudienceLingerMs;
   const bool ipc = !IpcPath(address).empty();
@@ -289,6 +309,7 @@ Status Conductor::Turn() {
   if (notifier_.NextKeepAlive() > 0)
     timeout = std::min(
         timeout, std::max<common::TimeMs>(0, notifier_.NextKeepAlive() - now));
+  if (outbox_.HasBacklog()) timeout = std::min(timeout, kBacklogRetryMs);
   Status s = poller_.Wait(timeout);
   if (!s.ok()) return s;
   notifier_.KeepAlive(clock_.Monotonic());
@@ -309,7 +330,7 @@ Status Conductor::Turn() {
 }
 
 Status Conductor::Drain(broker::Endpoint* endpoint, size_t audience_index) {
-  for (size_t n = 0; n < kBatch; ++n) {
+  for (size_t n = 0; n < kBatch && outbox_.turn_bytes() < kTurnBytes; ++n) {
     std::optional<broker::Inbound> in = endpoint->TryReceive();
     if (!in) break;
     Status s = audience_index == SIZE_MAX

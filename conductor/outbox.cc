@@ -1,49 +1,153 @@
 #include "conductor/outbox.h"
 
+#include "broker/connection.h"
 #include "common/log.h"
 
 namespace orchestra::conductor {
 
 void Outbox::ToPeer(const std::string& peer, std::string payload) {
+  turn_bytes_ += payload.size();
   messages_.push_back({Message::kPeer, 0, peer, false, std::move(payload)});
 }
 
 void Outbox::ToPlayer(const std::string& name, std::string payload) {
+  turn_bytes_ += payload.size();
   messages_.push_back({Message::kPlayer, 0, name, false, std::move(payload)});
 }
 
 void Outbox::ToAudience(size_t endpoint, const std::string& peer,
-                        bool request_style, std::string payload) {
-  messages_.push_back(
-      {Message::kAudience, endpoint, peer, request_style, std::move(payload)});
+                        bool request_style, std::string payload, int fd) {
+  turn_bytes_ += payload.size();
+  messages_.push_back({Message::kAudience, endpoint, peer, request_style,
+                       std::move(payload), fd});
+}
+
+bool Outbox::IsFull(size_t endpoint, const std::string& peer) const {
+  auto it = backlog_.find(std::to_string(endpoint) + "/" + peer);
+  return it != backlog_.end() && it->second.bytes >= kMaxBacklogPerPeer / 2;
+}
+
+std::string Outbox::KeyOf(const Message& m) {
+  return m.kind == Message::kAudience ? std::to_string(m.endpoint) + "/" + m.to
+                                      : "p/" + m.to;
+}
+
+bool Outbox::Resolve(Message* m, PlayerRegistry* registry) const {
+  if (m->kind == Message::kAudience) return true;
+  PlayerState* player = m->kind == Message::kPlayer
+                            ? registry->Find(m->to)
+                            : registry->FindByPeer(m->to);
+  if (m->kind == Message::kPlayer) {
+    if (player == nullptr || player->peer.empty()) return false;
+    m->to = player->peer;
+    m->kind = Message::kPeer;
+  }
+  if (player != nullptr) m->fd = player->connection.fd;
+  return true;
+}
+
+Outbox::Sent Outbox::Send(const Message& m, broker::Endpoint* players,
+                          const std::vector<broker::Endpoint*>& audience,
+                          PlayerRegistry* registry, common::TimeMs monotonic,
+                          Turn* turn) {
+  const std::string key = KeyOf(m);
+  size_t& sent = turn->bytes[key];
+  if (sent > 0 && sent + m.payload.size() > kPeerBytesPerTurn)
+    return Sent::kBlocked;
+  auto [backed_up, fresh] = turn->backed_up.try_emplace(key, false);
+  if (fresh)
+    backed_up->second = broker::UnsentBytes(m.fd) > int64_t{kBackedUpBytes};
+  if (backed_up->second) return Sent::kBlocked;
+  broker::Endpoint* endpoint =
+      m.kind == Message::kAudience ? audience[m.endpoint] : players;
+  common::Status s = endpoint->SendTo(m.to, m.request_style, m.payload);
+  if (s.code() == common::Status::Code::kNotFound) return Sent::kGone;
+  if (!s.ok()) return Sent::kBlocked;
+  sent += m.payload.size();
+  if (m.kind != Message::kAudience) {
+    if (PlayerState* player = registry->FindByPeer(m.to))
+      player->last_sent = monotonic;
+  }
+  return Sent::kYes;
+}
+
+void Outbox::LogDrop(const char* who, const char* why, size_t messages,
+                     common::TimeMs monotonic) {
+  if (!drop_log_.Allow(monotonic)) return;
+  common::LogWarning(
+      "messages dropped to=%s count=%zu reason=%s "
+      "suppressed=%lld",
+      who, messages, why, static_cast<long long>(drop_log_.TakeSuppressed()));
+}
+
+void Outbox::Keep(const std::string& key, Message m, common::TimeMs monotonic) {
+  auto [it, fresh] = backlog_.try_emplace(key);
+  PeerBacklog& peer = it->second;
+  if (fresh) peer.since = monotonic;
+  const size_t size = m.payload.size();
+  if (peer.bytes + size > kMaxBacklogPerPeer ||
+      backlog_bytes_ + size > kMaxBacklog) {
+    LogDrop(Who(m), "backlog-full", 1, monotonic);
+    if (peer.waiting.empty()) backlog_.erase(it);
+    return;
+  }
+  peer.bytes += size;
+  backlog_bytes_ += size;
+  peer.waiting.push_back(std::move(m));
+}
+
+Outbox::Sent Outbox::Retry(PeerBacklog* peer, broker::Endpoint* players,
+                           const std::vector<broker::Endpoint*>& audience,
+                           PlayerRegistry* registry, common::TimeMs monotonic,
+                           Turn* turn) {
+  while (!peer->waiting.empty()) {
+    Message& m = peer->waiting.front();
+    const Sent sent = Send(m, players, audience, registry, monotonic, turn);
+    if (sent != Sent::kYes) return sent;
+    peer->bytes -= m.payload.size();
+    backlog_bytes_ -= m.payload.size();
+    peer->waiting.pop_front();
+    peer->since = monotonic;
+  }
+  return Sent::kYes;
 }
 
 void Outbox::Flush(broker::Endpoint* players,
                    const std::vector<broker::Endpoint*>& audience,
                    PlayerRegistry* registry, common::TimeMs monotonic) {
-  for (Message& m : messages_) {
-    common::Status s;
-    if (m.kind == Message::kAudience) {
-      s = audience[m.endpoint]->SendTo(m.to, m.request_style, m.payload);
-      if (!s.ok()) common::LogDebug("reply dropped error=%s",
-                                    common::LogQuote(s.message()).c_str());
-      continue;
-    }
-    PlayerState* player = m.kind == Message::kPlayer ? registry->Find(m.to)
-                                                     : registry->FindByPeer(m.to);
-    const std::string& peer =
-        m.kind == Message::kPlayer ? (player ? player->peer : m.to) : m.to;
-    if (peer.empty() || (m.kind == Message::kPlayer && player == nullptr))
-      continue;  // Offline: what matters is sent again at its next hello.
-    s = players->SendTo(peer, false, m.payload);
-    if (!s.ok()) {
-      common::LogDebug("message to player dropped player=%s error=%s",
-                       m.to.c_str(), common::LogQuote(s.message()).c_str());
-    } else if (player != nullptr) {
-      player->last_sent = monotonic;
+  Turn turn;
+  for (auto it = backlog_.begin(); it != backlog_.end();) {
+    PeerBacklog& peer = it->second;
+    const Sent sent =
+        Retry(&peer, players, audience, registry, monotonic, &turn);
+    const bool stuck = monotonic - peer.since >= kStuckMs;
+    if (sent == Sent::kYes || sent == Sent::kGone || stuck) {
+      if (!peer.waiting.empty())
+        LogDrop(Who(peer.waiting.front()),
+                sent == Sent::kGone ? "gone" : "not-reading",
+                peer.waiting.size(), monotonic);
+      backlog_bytes_ -= peer.bytes;
+      it = backlog_.erase(it);
+    } else {
+      ++it;
     }
   }
+  for (Message& m : messages_) {
+    if (!Resolve(&m, registry)) continue;  // Offline player
+    const std::string key = KeyOf(m);
+    if (backlog_.count(key)) {  // Keeps the peer's order
+      Keep(key, std::move(m), monotonic);
+      continue;
+    }
+    const Sent sent = Send(m, players, audience, registry, monotonic, &turn);
+    if (sent == Sent::kBlocked) Keep(key, std::move(m), monotonic);
+  }
   messages_.clear();
+  turn_bytes_ = 0;
+}
+
+const char* Outbox::Who(const Message& m) {
+  return m.kind == Message::kAudience ? "audience" : "player";
 }
 
 }  // namespace orchestra::conductor

@@ -34,6 +34,7 @@ struct Caller {
   std::string key_name;  // the Curve client's audience key; "" on ipc
   std::string key;       // its public key; "" on ipc
   int64_t epoch = -1;    // the trust epoch that admitted the connection
+  int fd = -1;           // the connection's socket, to see it backed up
 };
 
 struct Waiter {

@@ -182,12 +182,12 @@ TEST_F(EndpointTest, MultiFrameMessageIsMarkedMalformed) {
   EXPECT_EQ("", in->payload);
 }
 
-TEST_F(EndpointTest, SendToAnUnknownPeerIsUnavailable) {
+TEST_F(EndpointTest, SendToAnUnknownPeerIsNotFound) {
   StartRouter();
   Status s = router_->SendTo("no-such-peer", false, "hello");
-  EXPECT_EQ(Status::Code::kUnavailable, s.code()) << s.ToString();
+  EXPECT_EQ(Status::Code::kNotFound, s.code()) << s.ToString();
   s = router_->SendTo("no-such-peer", true, "hello");
-  EXPECT_EQ(Status::Code::kUnavailable, s.code()) << s.ToString();
+  EXPECT_EQ(Status::Code::kNotFound, s.code()) << s.ToString();
 }
 
 TEST_F(EndpointTest, SendToAPeerThatStopsReadingIsUnavailableWhenFull) {

@@ -1,0 +1,201 @@
+// End-to-end: nothing a peer sends grows the conductor without bound
+// (DESIGN.md section 6). A real conductor and players on loopback, and
+// raw clients that behave as an attacker would: they never read, or they
+// ask for more than the conductor keeps.
+
+#include <gtest/gtest.h>
+#include <zmq.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "broker/audience_protocol.h"
+#include "test/cluster.h"
+
+namespace orchestra::test {
+namespace {
+
+using broker::ErrorCode;
+using broker::JobId;
+
+const char kTrue[] = "#!/bin/sh\nexit 0\n";
+
+// A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 if absent.
+int64_t StatusKib(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stoll(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+// An audience client on raw ZeroMQ: it sends what it is told and reads
+// only when told to.
+class RawClient {
+ public:
+  // `receive_hwm` bounds what its libzmq reads ahead for it (0: no bound).
+  RawClient(zmq::context_t* context, const std::string& endpoint,
+            int receive_hwm = 0)
+      : socket_(*context, ZMQ_DEALER) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::sndhwm, 0);
+    socket_.set(zmq::sockopt::rcvhwm, receive_hwm);
+    socket_.connect(endpoint);
+  }
+  // Sends `op`; false when it could not be sent within `timeout_ms`.
+  bool Send(const broker::AudienceOp& op, int64_t req, int timeout_ms = 10000) {
+    socket_.set(zmq::sockopt::sndtimeo, timeout_ms);
+    const std::string bytes = broker::EncodeAudienceRequest({req, op});
+    return socket_.send(zmq::buffer(bytes), zmq::send_flags::none).has_value();
+  }
+  void* handle() { return socket_.handle(); }
+  // The next reply, or nullopt after `timeout_ms`.
+  std::optional<broker::AudienceReply> Receive(int timeout_ms) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0)
+      return std::nullopt;
+    zmq::message_t frame;
+    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
+    auto reply = broker::DecodeAudienceReply(frame.to_string());
+    EXPECT_OK(reply.status());
+    if (!reply.ok()) return std::nullopt;
+    return std::move(reply.value());
+  }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+class LimitsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_.AddPlayer("p1");
+    cluster_.AddPlayer("p2");  // listed, never started: its jobs wait
+    cluster_.WriteScoreEverywhere("true", kTrue);
+    ASSERT_TRUE(cluster_.StartConductor());
+    ASSERT_TRUE(cluster_.StartPlayer("p1"));
+    client_ = cluster_.Client();
+    ASSERT_NE(nullptr, client_);
+  }
+  template <typename Body>
+  Body Expect(const broker::AudienceOp& op) {
+    auto reply = client_->Call(op, 60000);
+    EXPECT_OK(reply.status());
+    if (!reply.ok()) return Body{};
+    Body* body = std::get_if<Body>(&reply.value().body);
+    EXPECT_NE(nullptr, body);
+    return body ? *body : Body{};
+  }
+  JobId Submit(const std::string& player, broker::StringMap params = {}) {
+    broker::SubmitRequest r;
+    r.score = "true";
+    r.scope = broker::Scope::kAll;
+    r.players = {player};
+    r.params = std::move(params);
+    return Expect<broker::SubmitReply>(r).job;
+  }
+  pid_t conductor() { return cluster_.conductor()->pid(); }
+  // Reads replies on all of `clients` until `count` have come (or 60 s
+  // pass); each must satisfy `check`. Returns how many came.
+  static int Collect(
+      std::vector<std::unique_ptr<RawClient>>& clients, int count,
+      const std::function<void(const broker::AudienceReply&)>& check) {
+    std::vector<zmq::pollitem_t> items;
+    for (auto& c : clients) items.push_back({c->handle(), 0, ZMQ_POLLIN, 0});
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    int got = 0;
+    while (got < count && std::chrono::steady_clock::now() < deadline) {
+      if (zmq::poll(items.data(), items.size(), 1000ms) <= 0) continue;
+      for (size_t i = 0; i < clients.size(); ++i) {
+        if (!(items[i].revents & ZMQ_POLLIN)) continue;
+        while (std::optional<broker::AudienceReply> r =
+                   clients[i]->Receive(0)) {
+          check(*r);
+          ++got;
+        }
+      }
+    }
+    return got;
+  }
+
+  Cluster cluster_;
+  std::unique_ptr<broker::AudienceClient> client_;
+  zmq::context_t context_;
+};
+
+// The review's attack: 6,000 `status` requests for a job with large
+// parameters from a client that never reads made the conductor hold 1.9 GB.
+// Now a peer is sent nothing while its connection's kernel queue is backed
+// up, and what waits for it is bounded (conductor/outbox.h): growth stays
+// within a few tens of MiB.
+TEST_F(LimitsTest, AClientThatNeverReadsCannotGrowTheConductor) {
+  broker::StringMap params;
+  for (const char* key : {"A", "B", "C", "D"})
+    params[key] = std::string(60 << 10, 'x');
+  const JobId job = Submit("p2", params);
+  const int64_t before = StatusKib(conductor(), "VmRSS");
+  RawClient reader_never(&context_, cluster_.audience_endpoint(), 1);
+  int sent = 0;
+  for (; sent < 6000; ++sent) {
+    if (!reader_never.Send(broker::StatusRequest{job}, sent)) break;
+  }
+  EXPECT_EQ(6000, sent);
+  ASSERT_TRUE(cluster_.conductor()->WaitForLog(
+      "requests ignored reason=client-not-reading", 30s));
+  // Others are still served, after every queued request was handled.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(
+        2u,
+        Expect<broker::PlayersReply>(broker::PlayersRequest{}).players.size());
+  const int64_t peak = StatusKib(conductor(), "VmHWM");
+  ASSERT_GT(before, 0);
+  std::printf("conductor RSS %lld KiB before, peak %lld KiB\n",
+              static_cast<long long>(before), static_cast<long long>(peak));
+  EXPECT_LT(peak - before, 64 << 10)
+      << "KiB: a never-reading client grew the conductor from " << before
+      << " to " << peak;
+}
+
+// At most 10,000 waits a connection and 100,000 in all; beyond, `busy`.
+// Waits are forgotten when their job ends: new ones are taken again.
+TEST_F(LimitsTest, WaitsPastTheCapAreBusyAndForgottenWhenTheirJobEnds) {
+  const JobId job = Submit("p2");
+  std::vector<std::unique_ptr<RawClient>> clients;
+  constexpr int kConnections = 20;
+  constexpr int kPerConnection = 10000;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.push_back(
+        std::make_unique<RawClient>(&context_, cluster_.audience_endpoint()));
+    for (int i = 0; i < kPerConnection; ++i)
+      ASSERT_TRUE(clients.back()->Send(broker::WaitRequest{job, 0}, i));
+  }
+  // 20 x 10,000 asked; 100,000 are kept, the other 100,000 are busy.
+  EXPECT_EQ(100000,
+            Collect(clients, 100000, [](const broker::AudienceReply& r) {
+              auto* error = std::get_if<broker::ErrorReply>(&r.body);
+              ASSERT_NE(nullptr, error);
+              EXPECT_EQ(ErrorCode::kBusy, error->error.code);
+            }));
+  // The job ends: every kept wait is answered with its record.
+  Expect<broker::JobReply>(broker::CancelRequest{job});
+  EXPECT_EQ(100000,
+            Collect(clients, 100000, [](const broker::AudienceReply& r) {
+              EXPECT_TRUE(std::holds_alternative<broker::JobReply>(r.body));
+            }));
+  for (auto& client : clients) EXPECT_FALSE(client->Receive(0).has_value());
+  // Forgotten: a new wait is taken (and times out as asked).
+  const JobId next = Submit("p2");
+  broker::JobReply reply =
+      Expect<broker::JobReply>(broker::WaitRequest{next, 100});
+  EXPECT_TRUE(reply.timed_out);
+}
+
+}  // namespace
+}  // namespace orchestra::test

@@ -143,24 +143,16 @@ void Authenticator::HandleRequests() {
 
 void Authenticator::LogRefusal(const ZapRequest& request,
                                const std::string& reason) {
-  constexpr auto kQuiet = std::chrono::minutes(1);
-  const auto now = std::chrono::steady_clock::now();
-  if (refusals_.size() > 10000) refusals_.clear();  // Bounded memory.
-  auto [it, first] =
-      refusals_.try_emplace(request.domain + " " + request.public_key);
-  Refusals& r = it->second;
-  if (!first && now - r.logged < kQuiet) {
-    ++r.unlogged;
-    return;
-  }
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  if (!refusal_log_.Allow(now)) return;
   common::LogWarning(
       "connection refused domain=%s key=%s address=%s "
-      "reason=%s repeated=%lld",
+      "reason=%s suppressed=%lld",
       request.domain.c_str(), KeyFingerprint(request.public_key).c_str(),
       request.address.c_str(), common::LogQuote(reason).c_str(),
-      static_cast<long long>(r.unlogged));
-  r.logged = now;
-  r.unlogged = 0;
+      static_cast<long long>(refusal_log_.TakeSuppressed()));
 }
 
 void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {

@@ -22,6 +22,7 @@
 
 #include "broker/context.h"
 #include "broker/endpoint.h"
+#include "common/rate_limit.h"
 #include "common/status.h"
 
 namespace orchestra::broker {
@@ -75,17 +76,13 @@ class Authenticator {
   void Answer(const std::vector<zmq::message_t>& frames);
   // A routing id for a new connection: 0x01 and 8 random bytes.
   static std::string NextRoutingId();
-  // Logs a refusal: the first of a key at once, then one line a minute
-  // with the count, so a refused peer retrying cannot flood the log.
+  // Logs a refusal at a bounded rate in all (kRefusalLines a minute, then
+  // a count of those left out), so that peers retrying, or coming with
+  // ever new keys, cannot flood the log.
   void LogRefusal(const ZapRequest& request, const std::string& reason);
 
-  struct Refusals {
-    std::chrono::steady_clock::time_point logged;
-    int64_t unlogged = 0;
-  };
-
   zmq::socket_t socket_;
-  std::unordered_map<std::string, Refusals> refusals_;  // by domain + key
+  common::RateLimit refusal_log_{10, 60000};
   std::unordered_map<std::string, std::string> players_;
   std::unordered_set<std::string> revoked_;
   std::unordered_map<std::string, std::string> audience_keys_;

@@ -241,5 +241,40 @@ TEST_F(TrustTest, RoutingIdsPeersAskForAreNotUsed) {
   EXPECT_TRUE(third->Greet());
 }
 
+// 300 connections with keys nobody listed: each is refused, and the log
+// says so at a bounded rate in all (the review saw 300 lines).
+TEST_F(TrustTest, RefusalsAreLoggedAtABoundedRateWhateverTheKeys) {
+  Start();
+  auto server =
+      broker::ReadPublicKeyFile(cluster_.dir() + "/keys/conductor.pub");
+  ASSERT_OK(server.status());
+  zmq::context_t context;
+  for (int i = 0; i < 300; ++i) {
+    char public_key[41], secret_key[41];
+    ASSERT_EQ(0, zmq_curve_keypair(public_key, secret_key));
+    zmq::socket_t socket(context, ZMQ_DEALER);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::reconnect_ivl, -1);
+    socket.set(zmq::sockopt::curve_serverkey, server.value());
+    socket.set(zmq::sockopt::curve_publickey, public_key);
+    socket.set(zmq::sockopt::curve_secretkey, secret_key);
+    const std::string address = "inproc://refused-" + std::to_string(i);
+    ASSERT_EQ(0, zmq_socket_monitor(socket.handle(), address.c_str(),
+                                    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH));
+    zmq::socket_t monitor(context, ZMQ_PAIR);
+    monitor.connect(address);
+    socket.connect(cluster_.player_endpoint());
+    zmq::pollitem_t item{monitor.handle(), 0, ZMQ_POLLIN, 0};
+    ASSERT_EQ(1, zmq::poll(&item, 1, std::chrono::milliseconds(10000)))
+        << "connection " << i << " was not refused";
+  }
+  const size_t lines =
+      cluster_.conductor()->CountLog("connection refused domain=players ");
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 10u);
+  // The conductor still serves a listed player.
+  EXPECT_TRUE(Raw("p1")->Greet());
+}
+
 }  // namespace
 }  // namespace orchestra::test

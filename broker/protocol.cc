@@ -10,7 +10,6 @@ namespace {
 using common::Result;
 using common::Status;
 
-constexpr size_t kMaxScores = 10000;
 constexpr size_t kMaxHeldTasks = 100000;
 constexpr size_t kMaxParamValue = 64 << 10;
 constexpr size_t kMaxParamsTotal = 256 << 10;

@@ -31,11 +31,18 @@ constexpr int64_t kMaxMessageBytes = 4 << 20;
 constexpr size_t kMaxOutputBytes = 1 << 20;
 constexpr size_t kMaxResponseEntries = 10000;
 constexpr size_t kMaxResponseBytes = 64 << 10;  // per key or value
+// Scores one player may list.
+constexpr size_t kMaxScores = 10000;
 
 struct ScoreInfo {
   std::string name;
   std::string sha256;     // 64 lower-case hex digits
   std::string interface;  // "env" or "pipe"
+
+  bool operator==(const ScoreInfo& o) const {
+    return name == o.name && sha256 == o.sha256 && interface == o.interface;
+  }
+  bool operator!=(const ScoreInfo& o) const { return !(*this == o); }
 };
 
 // A task the player's journal holds, reported in hello.

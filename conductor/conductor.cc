@@ -32,6 +32,9 @@ constexpr size_t kBatch = 4096;  // messages per endpoint per turn
 // A turn ends early once its replies and messages reach this: they are
 // held until the turn's commit.
 constexpr size_t kTurnBytes = 16 << 20;
+// A turn also ends early after this long handling one endpoint's messages,
+// so a peer flooding large messages cannot keep the others waiting.
+constexpr common::TimeMs kTurnMs = 50;
 constexpr common::TimeMs kWaitTickMs = 50;
 constexpr common::TimeMs kExpiryTickMs = 1000;
 constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
@@ -330,7 +333,9 @@ Status Conductor::Turn() {
 }
 
 Status Conductor::Drain(broker::Endpoint* endpoint, size_t audience_index) {
+  const common::TimeMs end = clock_.Monotonic() + kTurnMs;
   for (size_t n = 0; n < kBatch && outbox_.turn_bytes() < kTurnBytes; ++n) {
+    if (n % 64 == 63 && clock_.Monotonic() >= end) break;
     std::optional<broker::Inbound> in = endpoint->TryReceive();
     if (!in) break;
     Status s = audience_index == SIZE_MAX
@@ -342,6 +347,10 @@ Status Conductor::Drain(broker::Endpoint* endpoint, size_t audience_index) {
 }
 
 Status Conductor::EndTurn() {
+  if (player_channel_) {
+    Status saved = player_channel_->SaveScoreLists();
+    if (!saved.ok()) return saved;
+  }
   audience_channel_->Finished(board_->TakeFinishedJobs());
   for (PlayerOrder& order : board_->TakeOrders())
     outbox_.ToPlayer(order.player, broker::EncodePlayerMessage(order.message));

@@ -96,9 +96,13 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                                    std::to_string(broker::kProtocolVersion)});
     return Status();
   }
+  const PlayerState* known = registry_->Find(name);
+  const bool scores_changed =
+      known == nullptr || !known->scores_known || known->scores != m.scores;
   std::string replaced =
       registry_->Open(name, in.peer, broker::ConnectionOf(in), m, clock_->Now(),
                       clock_->Monotonic());
+  if (scores_changed) unsaved_scores_.insert(name);
   if (!replaced.empty()) {
     common::LogWarning("session replaced player=%s reason=newer-session",
                        name.c_str());
@@ -108,7 +112,6 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
   }
   Status s =
       store_->SavePlayerSession(name, m.version, m.slots, true, clock_->Now());
-  if (s.ok()) s = store_->SavePlayerScores(name, m.scores);
   if (!s.ok()) return s;
   Send(in.peer, broker::Welcome{broker::kProtocolVersion,
                                 config_->heartbeat_interval_ms});
@@ -132,11 +135,40 @@ Status PlayerChannel::On(PlayerState* p, const broker::TaskResult& m) {
 }
 
 Status PlayerChannel::On(PlayerState* p, const broker::ScoreList& m) {
+  if (p->scores_known && p->scores == m.scores) return Status();
   p->scores = m.scores;
   p->scores_known = true;
-  common::LogInfo("scores changed player=%s scores=%zu", p->name.c_str(),
-                  m.scores.size());
-  return store_->SavePlayerScores(p->name, m.scores);
+  unsaved_scores_.insert(p->name);
+  if (scores_log_.Allow(clock_->Monotonic()))
+    common::LogInfo("scores changed player=%s scores=%zu suppressed=%lld",
+                    p->name.c_str(), m.scores.size(),
+                    static_cast<long long>(scores_log_.TakeSuppressed()));
+  return Status();
+}
+
+Status PlayerChannel::SaveScoreLists() {
+  const common::TimeMs now = clock_->Monotonic();
+  size_t saved = 0;
+  for (auto it = unsaved_scores_.begin();
+       it != unsaved_scores_.end() && saved < kScoreListsPerTurn;) {
+    PlayerState* p = registry_->Find(*it);
+    if (p == nullptr) {
+      it = unsaved_scores_.erase(it);
+      continue;
+    }
+    if (p->scores_saved != 0 && now - p->scores_saved < kScoreListMs) {
+      ++it;
+      continue;
+    }
+    Status s = store_->SavePlayerScores(p->name, p->scores);
+    if (!s.ok()) return s;
+    common::LogInfo("scores saved player=%s scores=%zu", p->name.c_str(),
+                    p->scores.size());
+    p->scores_saved = now;
+    ++saved;
+    it = unsaved_scores_.erase(it);
+  }
+  return Status();
 }
 
 Status PlayerChannel::EndSession(const std::string& name, bool drop,

@@ -8,6 +8,7 @@
 #ifndef ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
 
+#include <set>
 #include <string>
 
 #include "broker/endpoint.h"
@@ -24,6 +25,9 @@
 
 namespace orchestra::conductor {
 
+constexpr size_t kScoreListsPerTurn = 8;
+constexpr common::TimeMs kScoreListMs = 1000;
+
 class PlayerChannel {
  public:
   PlayerChannel(const ConductorConfig* config, const Trust* trust,
@@ -36,6 +40,12 @@ class PlayerChannel {
 
   // Sends heartbeats to quiet sessions and ends silent ones.
   common::Status Tick();
+
+  // Stores the score lists that changed, at most kScoreListsPerTurn a turn
+  // and one a player every kScoreListMs: a player sending list after list
+  // costs the loop one list a second, and an unchanged list costs nothing.
+  // Called once a turn, before its commit.
+  common::Status SaveScoreLists();
 
   // Ends `name`'s session at once and closes its connection: nothing more
   // it sends is accepted.
@@ -65,6 +75,8 @@ class PlayerChannel {
   Outbox* outbox_;
   const common::Clock* clock_;
   common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
+  std::set<std::string> unsaved_scores_;      // players whose list changed
+  common::RateLimit scores_log_{60, 60000};
 };
 
 }  // namespace orchestra::conductor

@@ -31,6 +31,7 @@ struct PlayerState {
   int slots = 0;
   std::vector<broker::ScoreInfo> scores;
   bool scores_known = false;      // a hello or score list was seen
+  common::TimeMs scores_saved = 0;  // monotonic: its list last stored
   common::TimeMs last_seen = 0;   // wall clock, last traffic
   common::TimeMs last_heard = 0;  // monotonic, last traffic (live only)
   common::TimeMs last_sent = 0;   // monotonic, last message sent

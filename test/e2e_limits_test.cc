@@ -17,6 +17,7 @@
 
 #include "broker/audience_protocol.h"
 #include "test/cluster.h"
+#include "test/raw_player.h"
 
 namespace orchestra::test {
 namespace {
@@ -195,6 +196,46 @@ TEST_F(LimitsTest, WaitsPastTheCapAreBusyAndForgottenWhenTheirJobEnds) {
   broker::JobReply reply =
       Expect<broker::JobReply>(broker::WaitRequest{next, 100});
   EXPECT_TRUE(reply.timed_out);
+}
+
+// One compromised player sending list after list of 10,000 scores stalled
+// the loop for 32 s in the review (each list a delete and 10,000 inserts).
+// Now an unchanged list costs nothing, a changed one is stored at most once
+// a second a player, and a turn stops taking messages after 50 ms: another
+// player's results keep flowing.
+TEST_F(LimitsTest, APlayerFloodingScoreListsDoesNotStallTheOthers) {
+  RawPlayer flooder(cluster_.player_endpoint(), cluster_.dir() + "/keys", "p2");
+  ASSERT_TRUE(flooder.Greet());
+  std::vector<broker::ScoreInfo> list(broker::kMaxScores);
+  for (size_t i = 0; i < list.size(); ++i)
+    list[i] = {"score-" + std::to_string(i), std::string(64, 'a'), "env"};
+  const auto start = std::chrono::steady_clock::now();
+  std::chrono::milliseconds slowest{0};
+  int jobs = 0;
+  for (int round = 0; round < 60; ++round) {
+    for (int i = 0; i < 5; ++i) {  // 5 new lists of 10,000, ~1 MB each
+      list[0].sha256[0] = "0123456789abcdef"[(round * 5 + i) % 16];
+      list[1].name = "round-" + std::to_string(round * 5 + i);
+      flooder.Send(broker::ScoreList{list});
+    }
+    const auto asked = std::chrono::steady_clock::now();
+    broker::JobReply done =
+        Expect<broker::JobReply>(broker::WaitRequest{Submit("p1"), 20000});
+    EXPECT_EQ(broker::JobState::kOk, done.job.state);
+    slowest =
+        std::max(slowest, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - asked));
+    ++jobs;
+  }
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+  std::printf("%d jobs during the flood, slowest %lld ms\n", jobs,
+              static_cast<long long>(slowest.count()));
+  EXPECT_LT(slowest.count(), 2000) << "another player's job waited this long";
+  // Stored at most once a second (and once more at the end).
+  EXPECT_LE(cluster_.conductor()->CountLog("scores saved player=p2 "),
+            static_cast<size_t>(seconds) + 2);
 }
 
 }  // namespace

@@ -389,8 +389,9 @@ TEST_F(ScoreTest, HelloAndRescanReportEachScoresSha256) {
   Install("gamma", "#!/bin/sh\necho three\n");
   const size_t mark = cluster_.conductor()->LogSize();
   player()->Signal(SIGHUP);
+  // Stored at most once a second a player (PlayerChannel::SaveScoreLists).
   ASSERT_TRUE(cluster_.conductor()->WaitForLog(
-      "scores changed player=p1 scores=3", 10s, mark));
+      "scores saved player=p1 scores=3", 10s, mark));
   ASSERT_TRUE(client_->Call(broker::PlayersRequest{}, 10000).ok());
   EXPECT_EQ(row("alpha", "env") + row("beta", "pipe") + row("gamma", "env"),
             query());

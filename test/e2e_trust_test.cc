@@ -17,6 +17,7 @@
 #include "broker/curve_keys.h"
 #include "broker/protocol.h"
 #include "test/cluster.h"
+#include "test/raw_player.h"
 
 namespace orchestra::test {
 namespace {
@@ -27,83 +28,6 @@ using broker::JobState;
 using broker::TaskState;
 
 const char kHello[] = "#!/bin/sh\necho \"hello from $ORC_PLAYER\"\n";
-
-// A player session spoken by hand. It never reconnects, so a connection
-// the conductor closed stays closed, and a monitor tells when that
-// happened.
-class RawPlayer {
- public:
-  // Connects to `endpoint` as the holder of `keys_dir`/`name`.key. A
-  // non-empty `routing_id` asks the ROUTER for that routing id.
-  RawPlayer(const std::string& endpoint, const std::string& keys_dir,
-            const std::string& name, const std::string& routing_id = "",
-            bool reconnect = false)
-      : socket_(context_, ZMQ_DEALER), monitor_(context_, ZMQ_PAIR) {
-    auto keys = broker::ReadSecretKeyFile(keys_dir + "/" + name + ".key");
-    auto server = broker::ReadPublicKeyFile(keys_dir + "/conductor.pub");
-    EXPECT_OK(keys.status());
-    EXPECT_OK(server.status());
-    if (!keys.ok() || !server.ok()) return;
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.set(zmq::sockopt::reconnect_ivl, reconnect ? 100 : -1);
-    socket_.set(zmq::sockopt::curve_serverkey, server.value());
-    socket_.set(zmq::sockopt::curve_publickey, keys.value().public_key);
-    socket_.set(zmq::sockopt::curve_secretkey, keys.value().secret_key.view());
-    if (!routing_id.empty()) socket_.set(zmq::sockopt::routing_id, routing_id);
-    const std::string address =
-        "inproc://raw-player-monitor-" + std::to_string(++count_);
-    EXPECT_EQ(0, zmq_socket_monitor(socket_.handle(), address.c_str(),
-                                    ZMQ_EVENT_DISCONNECTED));
-    monitor_.connect(address);
-    socket_.connect(endpoint);
-  }
-
-  void Send(const broker::PlayerMessage& message) {
-    const std::string bytes = broker::EncodePlayerMessage(message);
-    socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-  }
-  // The next message, or nullopt after `timeout_ms`.
-  std::optional<broker::PlayerMessage> Receive(int timeout_ms) {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0)
-      return std::nullopt;
-    zmq::message_t frame;
-    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
-    auto message = broker::DecodePlayerMessage(frame.to_string());
-    EXPECT_OK(message.status());
-    if (!message.ok()) return std::nullopt;
-    return std::move(message.value());
-  }
-  // Says hello with no tasks held; true when the conductor says welcome.
-  bool Greet() {
-    broker::Hello hello;
-    hello.proto = broker::kProtocolVersion;
-    hello.version = "raw";
-    hello.slots = 4;
-    hello.scores = {{"hello", std::string(64, '0'), "env"}};
-    Send(hello);
-    for (;;) {
-      std::optional<broker::PlayerMessage> m = Receive(10000);
-      if (!m) return false;
-      if (std::holds_alternative<broker::Welcome>(*m)) return true;
-      if (std::holds_alternative<broker::SessionError>(*m)) return false;
-    }
-  }
-  // True once the conductor closed the connection (within `timeout_ms`).
-  bool WaitDisconnected(int timeout_ms) {
-    zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0)
-      return false;
-    zmq::message_t event;
-    return monitor_.recv(event, zmq::recv_flags::dontwait).has_value();
-  }
-
- private:
-  static inline int count_ = 0;
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-  zmq::socket_t monitor_;
-};
 
 class TrustTest : public testing::Test {
  protected:

@@ -5,17 +5,34 @@
 namespace orchestra::conductor {
 
 void Outbox::ToPeer(const std::string& peer, std::string payload) {
-  messages_.push_back({Message::kPeer, 0, peer, false, std::move(payload)});
+  messages_.push_back(
+      {Message::kPeer, 0, peer, false, std::move(payload), false, {}});
 }
 
 void Outbox::ToPlayer(const std::string& name, std::string payload) {
-  messages_.push_back({Message::kPlayer, 0, name, false, std::move(payload)});
+  messages_.push_back(
+      {Message::kPlayer, 0, name, false, std::move(payload), false, {}});
 }
 
 void Outbox::ToAudience(size_t endpoint, const std::string& peer,
-                        bool request_style, std::string payload) {
-  messages_.push_back(
-      {Message::kAudience, endpoint, peer, request_style, std::move(payload)});
+                        bool request_style,
+                        const broker::AudienceReply& reply) {
+  const bool final_reply =
+      !std::holds_alternative<broker::ProgressReply>(reply.body);
+  messages_.push_back({Message::kAudience, endpoint, peer, request_style,
+                       broker::EncodeAudienceReply(reply), final_reply,
+                       final_reply ? reply.req : broker::RequestId()});
+}
+
+void Outbox::Abandon(const std::string& why) {
+  std::vector<Message> kept;
+  for (Message& m : messages_) {
+    if (m.kind != Message::kAudience || !m.final_reply) continue;
+    m.payload = broker::EncodeAudienceReply(
+        {m.req, broker::ErrorReply{{broker::ErrorCode::kUnavailable, why}}});
+    kept.push_back(std::move(m));
+  }
+  messages_.swap(kept);
 }
 
 void Outbox::Flush(broker::Endpoint* players,

@@ -9,12 +9,30 @@ namespace orchestra::common {
 
 namespace {
 
+// The one place SQLite's result codes become Status. A database that
+// cannot be written now (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY: a full
+// disk, an I/O error, a read-only file system) is IoError with a short
+// `what` ("disk full") that a daemon can pass on to its peers as it is.
+Status FromSqlite(int rc, const std::string& where, const std::string& what) {
+  switch (rc) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(where, what);
+    case SQLITE_CONSTRAINT:
+      return Status::Conflict(where, what);
+    case SQLITE_FULL:
+      return Status::IoError(where, "disk full");
+    case SQLITE_IOERR:
+      return Status::IoError(where, "I/O error");
+    case SQLITE_READONLY:
+      return Status::IoError(where, "read-only");
+    default:
+      return Status::IoError(where, what);
+  }
+}
+
 Status SqliteError(sqlite3* db, const std::string& where, int rc) {
-  std::string what = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-    return Status::Unavailable(where, what);
-  if (rc == SQLITE_CONSTRAINT) return Status::Conflict(where, what);
-  return Status::IoError(where, what);
+  return FromSqlite(rc, where, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 std::string Where(sqlite3* db) {
@@ -155,10 +173,7 @@ Status Database::Exec(const char* sql) {
   if (rc == SQLITE_OK) return Status();
   std::string what = error ? error : sqlite3_errstr(rc);
   sqlite3_free(error);
-  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-    return Status::Unavailable(Where(db_.get()), what);
-  if (rc == SQLITE_CONSTRAINT) return Status::Conflict(Where(db_.get()), what);
-  return Status::IoError(Where(db_.get()), what);
+  return FromSqlite(rc, Where(db_.get()), what);
 }
 
 Result<Statement> Database::Prepare(const char* sql) {

@@ -27,6 +27,7 @@ Status::Status(Code code, std::string_view where, std::string_view what)
   message_.reserve(where.size() + what.size() + 2);
   message_.append(where);
   if (!where.empty() && !what.empty()) message_.append(": ");
+  what_at_ = message_.size();
   message_.append(what);
 }
 

@@ -43,6 +43,10 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   // "where: what", without the code name; empty when OK.
   const std::string& message() const { return message_; }
+  // Only what went wrong, without where ("disk full").
+  std::string_view what() const {
+    return std::string_view(message_).substr(what_at_);
+  }
   // e.g. "InvalidArgument: conductor.conf:14: unknown key 'hartbeat'"
   std::string ToString() const;
 
@@ -51,6 +55,7 @@ class [[nodiscard]] Status {
 
   Code code_ = Code::kOk;
   std::string message_;  // Empty when OK.
+  size_t what_at_ = 0;   // Where `what` starts in message_.
 };
 
 }  // namespace orchestra::common

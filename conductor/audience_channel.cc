@@ -59,24 +59,31 @@ std::string UserName(int64_t uid) {
 AudienceChannel::AudienceChannel(const ConductorConfig* config,
                                  const Trust* trust, PlayerRegistry* registry,
                                  JobBoard* board, JobStore* store,
-                                 Outbox* outbox, const common::Clock* clock)
+                                 const StoreHealth* health, Outbox* outbox,
+                                 const common::Clock* clock)
     : config_(config),
       trust_(trust),
       registry_(registry),
       board_(board),
       store_(store),
+      health_(health),
       outbox_(outbox),
       clock_(clock) {}
 
 void AudienceChannel::Reply(const Caller& c, broker::AudienceReplyBody body) {
   outbox_->ToAudience(c.endpoint, c.peer, c.request_style,
-                      broker::EncodeAudienceReply({c.req, std::move(body)}),
-                      c.fd);
+                      {c.req, std::move(body)}, c.fd);
 }
 
 void AudienceChannel::Fail(const Caller& c, ErrorCode code,
                            std::string message) {
   Reply(c, broker::ErrorReply{{code, std::move(message)}});
+}
+
+bool AudienceChannel::Writable(const Caller& c) {
+  if (health_->writable()) return true;
+  Fail(c, ErrorCode::kUnavailable, health_->reason() + "; try again later");
+  return false;
 }
 
 Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
@@ -242,9 +249,15 @@ Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
   bool conflict = false;
   Result<std::optional<JobId>> earlier =
       Resubmitted(c, r, submitted_by, &conflict);
-  if (!earlier.ok()) return earlier.status();
+  if (!earlier.ok()) {
+    common::LogError("idempotency key read failed error=%s",
+                     common::LogQuote(earlier.status().ToString()).c_str());
+    Fail(c, ErrorCode::kUnavailable,
+         StoreHealth::Describe(earlier.status()) + "; try again later");
+    return Status();
+  }
   if (conflict) return Status();
-  if (earlier.value()) {
+  if (earlier.value()) {  // Read from what is committed: also while failed
     Reply(c, broker::SubmitReply{*earlier.value()});
     return Status();
   }
@@ -253,9 +266,14 @@ Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
     Fail(c, code, problem);
     return Status();
   }
+  if (!Writable(c)) return Status();
   Result<JobId> job =
       board_->Submit(r, submitted_by, config_->default_delivery_timeout_s);
-  if (!job.ok()) return job.status();
+  if (!job.ok()) {
+    Fail(c, ErrorCode::kUnavailable,
+         StoreHealth::Describe(job.status()) + "; try again later");
+    return job.status();
+  }
   Reply(c, broker::SubmitReply{job.value()});
   return Status();
 }
@@ -345,8 +363,13 @@ Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r,
     std::optional<JobRecord> job = Read(c, r.job, grant);
     if (!job) return Status();
   }
+  if (!Writable(c)) return Status();
   Status s = board_->Cancel(r.job);
-  if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+  if (!s.ok() && s.code() != Status::Code::kNotFound) {
+    Fail(c, ErrorCode::kUnavailable,
+         StoreHealth::Describe(s) + "; try again later");
+    return s;
+  }
   return On(c, broker::StatusRequest{r.job}, grant);
 }
 

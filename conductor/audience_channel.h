@@ -5,8 +5,9 @@
 // the key that opened their connection, looked up by key on every request
 // (Trust): a key taken back gets `unauthorized`, and its connection is
 // closed if it asks again. A limited key sees only the jobs and players it
-// could submit to (DESIGN.md section 6). Owned by the conductor's loop
-// thread.
+// could submit to (DESIGN.md section 6). While the store is unwritable
+// (StoreHealth), submits and cancels are `unavailable` and reads answer
+// from what is committed. Owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
@@ -31,6 +32,7 @@
 #include "conductor/job_store.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
+#include "conductor/store_health.h"
 #include "conductor/trust.h"
 #include "conductor/wait_list.h"
 
@@ -41,10 +43,12 @@ class AudienceChannel {
   // `trust` must outlive us.
   AudienceChannel(const ConductorConfig* config, const Trust* trust,
                   PlayerRegistry* registry, JobBoard* board, JobStore* store,
-                  Outbox* outbox, const common::Clock* clock);
+                  const StoreHealth* health, Outbox* outbox,
+                  const common::Clock* clock);
 
   // Answers one request from audience endpoint number `endpoint`. A non-OK
-  // status is a store failure (fatal); bad requests get error replies.
+  // status is a failed store write (the request was answered
+  // `unavailable`); bad requests get error replies.
   common::Status Handle(size_t endpoint, const broker::Inbound& in);
 
   // Answers the waits of jobs that just finished.
@@ -111,12 +115,15 @@ class AudienceChannel {
   void TimeUp(JobId job, const Caller& c, bool timed_out);
   void Reply(const Caller& c, broker::AudienceReplyBody body);
   void Fail(const Caller& c, broker::ErrorCode code, std::string message);
+  // False, after an `unavailable` reply, while the store takes no writes.
+  bool Writable(const Caller& c);
 
   const ConductorConfig* config_;
   const Trust* trust_;
   PlayerRegistry* registry_;
   JobBoard* board_;
   JobStore* store_;
+  const StoreHealth* health_;
   Outbox* outbox_;
   const common::Clock* clock_;
   bool stopping_ = false;

@@ -3,6 +3,21 @@
 // cannot starve the rest) -> run due timers -> end the turn: commit, then
 // send. Because every write of a turn shares one transaction, durability
 // costs one fsync per turn, not one per message (group commit).
+//
+// When a write or the commit fails (disk full, I/O error, read-only file
+// system), the turn is undone rather than the process ended: its writes
+// are rolled back, its outbox is abandoned (no job id, result_ack or task
+// that rests on them leaves; each request it answered is told
+// `unavailable`), the JobBoard reloads what is committed, and every player
+// session ends with `hello_required`, so that each player's next hello says
+// what it holds. The store then counts as failed (StoreHealth): nothing
+// writes, submits and cancels are `unavailable`, results and `accepted` go
+// unacknowledged (players resend them), reads answer from what is
+// committed. Every second a probe commits one page; once one does,
+// Reconcile() does in one transaction what a start does (keys, sessions,
+// recovery of the jobs) and reconciles the sessions opened meanwhile as at
+// their hello. A failed start-up recovery starts the conductor in the same
+// state.
 
 #include "conductor/conductor.h"
 
@@ -92,19 +107,25 @@ Status Conductor::Start() {
   board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                       trust_.listed());
   player_channel_ = std::make_unique<PlayerChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &outbox_,
-      &clock_);
+      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &health_,
+      &outbox_, &clock_);
   audience_channel_ = std::make_unique<AudienceChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &outbox_,
-      &clock_);
+      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &health_,
+      &outbox_, &clock_);
   retention_ =
       std::make_unique<Retention>(config_.get(), store_.get(), &clock_);
-  s = ApplyTrust(std::move(trust.value()));
-  if (s.ok()) s = store_->MarkAllDisconnected();
-  if (s.ok()) s = RememberPlayers();
-  if (s.ok()) s = board_->Recover();
+  InstallTrust(std::move(trust.value()));
+  s = RememberPlayers();
+  if (!s.ok()) return s;
+  // A database it can read but not write does not keep the conductor
+  // from starting: it starts with the store failed.
+  s = Reconcile();
   if (s.ok()) s = EndTurn();
-  if (s.ok()) s = authenticator_.Start();
+  if (!s.ok()) s = StoreFailed(s);
+  if (!s.ok()) return s;
+  common::LogInfo("recovered jobs=%zu queued=%zu", board_->active_jobs(),
+                  scheduler_.queued());
+  s = authenticator_.Start();
   if (s.ok()) s = BindEndpoints();
   if (!s.ok()) return s;
   StartTimers();
@@ -134,28 +155,41 @@ Status Conductor::LockDatabase() {
   return Status();
 }
 
-// Installs new trust lists. Players removed, re-keyed or revoked are cut
-// off at once (their connections closed) and their unfinished tasks end
-// ABORTED; connections of audience keys taken back are refused from their
-// next request on.
-Status Conductor::ApplyTrust(TrustFiles files) {
+// Installs new trust lists in memory and in the authenticator; returns the
+// players cut off (removed, re-keyed or revoked). Connections of audience
+// keys taken back are refused from their next request on.
+std::vector<std::string> Conductor::InstallTrust(TrustFiles files) {
   std::vector<std::string> cut = trust_.Install(std::move(files));
-  for (const auto& [name, key] : trust_.files().players) {
-    if (!trust_.listed()->count(name)) continue;  // Revoked
-    Status s = store_->SavePlayerKey(name, key);
-    if (!s.ok()) return s;
-  }
   authenticator_.SetPlayers(trust_.PlayerNamesByKey());
   authenticator_.SetRevoked(std::unordered_set<std::string>(
       trust_.files().revoked.begin(), trust_.files().revoked.end()));
   authenticator_.SetAudienceKeys(trust_.AudienceNamesByKey());
   authenticator_.SetEpoch(trust_.epoch());
   audience_channel_->TrustChanged();
+  return cut;
+}
+
+// Installs new trust lists. Players cut off lose their connections at once
+// and their unfinished tasks end ABORTED. While the store fails, the keys
+// and the aborts wait for Reconcile() (which records every key and aborts
+// what unlisted players hold); the connections are closed all the same.
+Status Conductor::ApplyTrust(TrustFiles files) {
+  std::vector<std::string> cut = InstallTrust(std::move(files));
+  Status s = health_.writable() ? SavePlayerKeys() : Status();
   for (const std::string& name : cut) {
     common::LogWarning("player cut off player=%s reason=removed-or-revoked",
                        name.c_str());
-    Status s = board_->AbortPlayer(name);
-    if (s.ok()) s = player_channel_->CutOff(name, "removed-or-revoked");
+    Status aborted = health_.writable() ? board_->AbortPlayer(name) : Status();
+    Status ended = player_channel_->CutOff(name, "removed-or-revoked");
+    if (s.ok()) s = aborted.ok() ? ended : aborted;
+  }
+  return s;
+}
+
+Status Conductor::SavePlayerKeys() {
+  for (const auto& [name, key] : trust_.files().players) {
+    if (!trust_.listed()->count(name)) continue;  // Revoked
+    Status s = store_->SavePlayerKey(name, key);
     if (!s.ok()) return s;
   }
   return Status();
@@ -258,14 +292,20 @@ void Conductor::StartTimers() {
     return Status();
   });
   timers_.Every("expiry", kExpiryTickMs, now, [this] {
+    if (!health_.writable()) return Status();  // They expire once it is
     return board_->ExpireUndelivered([this](const std::string& name) {
       return registry_.IsConnected(name);
     });
   });
   timers_.Every("retention", retention_->IdlePeriod(), now, [this] {
+    if (!health_.writable()) return Status();
     Result<common::TimeMs> next = retention_->Tick();
     if (!next.ok()) return next.status();
     timers_.SetPeriod("retention", next.value());
+    return Status();
+  });
+  timers_.Every("store", kStoreRetryMs, now, [this] {
+    RetryStore();
     return Status();
   });
 }
@@ -286,15 +326,14 @@ Status Conductor::Run() {
   Status s;
   while (!stop_ && s.ok()) s = Turn();
   common::HoldLogLines(false);
-  notifier_.Stopping(s.ok() ? "stopping" : "store failed");
+  notifier_.Stopping(s.ok() ? "stopping" : "poll failed");
   if (!s.ok()) {
-    common::LogError("stopping: store failed error=%s",
+    common::LogError("stopping: poll failed error=%s",
                      common::LogQuote(s.ToString()).c_str());
     return s;
   }
-  s = AnswerBeforeStopping();
+  AnswerBeforeStopping();
   for (const std::string& path : ipc_paths_) ::unlink(path.c_str());
-  if (!s.ok()) return s;
   common::LogInfo("stopped jobs=%zu", board_->active_jobs());
   return Status();
 }
@@ -318,6 +357,16 @@ Status Conductor::Turn() {
   notifier_.KeepAlive(clock_.Monotonic());
   if (poller_.IsReady(signal_item)) HandleSignals();
   if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
+  s = Serve(player_item, audience_items);
+  if (s.ok()) s = EndTurn();
+  if (!s.ok()) (void)StoreFailed(s);  // Logged there; the loop goes on
+  return Status();
+}
+
+// A non-OK status is a failed store write: the turn is to be undone.
+Status Conductor::Serve(size_t player_item,
+                        const std::vector<size_t>& audience_items) {
+  Status s;
   if (poller_.IsReady(player_item)) s = Drain(players_.get(), SIZE_MAX);
   for (size_t i = 0; s.ok() && i < audience_.size(); ++i) {
     if (poller_.IsReady(audience_items[i])) s = Drain(audience_[i].get(), i);
@@ -328,8 +377,7 @@ Status Conductor::Turn() {
     s = Reload();
     notifier_.Ready("serving " + Describe());
   }
-  if (!s.ok()) return s;
-  return EndTurn();
+  return s;
 }
 
 Status Conductor::Drain(broker::Endpoint* endpoint, size_t audience_index) {
@@ -356,24 +404,90 @@ Status Conductor::EndTurn() {
     outbox_.ToPlayer(order.player, broker::EncodePlayerMessage(order.message));
   Status s = store_->Commit();
   if (!s.ok()) return s;
+  player_channel_->TurnCommitted();
+  Send();
+  return Status();
+}
+
+void Conductor::Send() {
   std::vector<broker::Endpoint*> audience;
   for (auto& endpoint : audience_) audience.push_back(endpoint.get());
   if (players_)
     outbox_.Flush(players_.get(), audience, &registry_, clock_.Monotonic());
   common::FlushLogLines();
-  return Status();
+}
+
+// Start-up recovery, and the same again (with the keys) once a failed
+// store takes writes: all of it commits, or none.
+Status Conductor::Reconcile() {
+  Status s = SavePlayerKeys();
+  if (s.ok()) s = store_->MarkAllDisconnected();
+  if (s.ok()) s = board_->Recover();
+  if (s.ok()) s = player_channel_->Reconcile();
+  if (s.ok()) s = store_->Probe();  // A real write, even with nothing to do
+  if (s.ok()) s = store_->Commit();
+  if (s.ok()) player_channel_->Reconciled();
+  return s;
+}
+
+// Nothing the turn produced may leave: each of its messages rests on
+// writes the database does not have. Memory goes back to what is
+// committed; the players greet again (see the top of this file).
+Status Conductor::StoreFailed(const Status& error) {
+  store_->Rollback();
+  const bool changed = health_.Failed(error, clock_.Monotonic());
+  outbox_.Abandon(health_.reason() + "; try again later");
+  player_channel_->StoreFailed();
+  Status s = board_->Reload();
+  if (changed)
+    common::LogError("store failed error=%s jobs=%zu",
+                     common::LogQuote(error.ToString()).c_str(),
+                     board_->active_jobs());
+  if (!s.ok())
+    common::LogError("jobs could not be read back error=%s",
+                     common::LogQuote(s.ToString()).c_str());
+  Send();
+  return s;
+}
+
+// The probe costs one failed commit a second while the disk stays full,
+// and changes nothing in memory; Reconcile() runs once it commits. A retry
+// that fails logs nothing: the state did not change.
+void Conductor::RetryStore() {
+  if (health_.writable()) return;
+  Status s = store_->Probe();
+  if (s.ok()) s = store_->Commit();
+  if (!s.ok()) {
+    store_->Rollback();
+    health_.Failed(s, clock_.Monotonic());
+    return;
+  }
+  s = Reconcile();
+  if (!s.ok()) {
+    store_->Rollback();
+    health_.Failed(s, clock_.Monotonic());
+    Status reloaded = board_->Reload();
+    if (!reloaded.ok())
+      common::LogError("jobs could not be read back error=%s",
+                       common::LogQuote(reloaded.ToString()).c_str());
+    return;
+  }
+  const common::TimeMs failed_ms = clock_.Monotonic() - health_.failed_at();
+  health_.Recovered();
+  common::LogInfo("store writable again after_ms=%lld jobs=%zu",
+                  static_cast<long long>(failed_ms), board_->active_jobs());
 }
 
 // Every request gets one final reply, also when the conductor stops: waits
 // and requests already queued get `unavailable`; the audience sockets
 // linger briefly so that these replies leave before the process does.
-Status Conductor::AnswerBeforeStopping() {
+void Conductor::AnswerBeforeStopping() {
   audience_channel_->Stop();
-  for (size_t i = 0; i < audience_.size(); ++i) {
-    Status s = Drain(audience_[i].get(), i);
-    if (!s.ok()) return s;
-  }
-  return EndTurn();
+  Status s;
+  for (size_t i = 0; s.ok() && i < audience_.size(); ++i)
+    s = Drain(audience_[i].get(), i);
+  if (s.ok()) s = EndTurn();
+  if (!s.ok()) (void)StoreFailed(s);
 }
 
 void Conductor::HandleSignals() {
@@ -425,13 +539,12 @@ Status Conductor::Reload() {
   config_ = std::move(fresh);
   common::InitLogging("orchestra-conductor", config_->log_level);
   Status s = ApplyTrust(std::move(trust.value()));
-  if (!s.ok()) return s;
   common::LogInfo(
       "reloaded players=%zu revoked=%zu audience_keys=%zu "
       "epoch=%lld",
       trust_.listed()->size(), trust_.files().revoked.size(),
       trust_.files().audience.size(), static_cast<long long>(trust_.epoch()));
-  return Status();
+  return s;
 }
 
 }  // namespace orchestra::conductor

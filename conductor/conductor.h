@@ -2,9 +2,11 @@
 // audience endpoints, answers ZAP requests, and runs the loop that hands
 // each message to PlayerChannel or AudienceChannel, runs the timers, and
 // ends each turn by committing the store and then sending what the turn
-// produced. One thread owns every socket. SIGHUP reloads the configuration
-// and trust lists; SIGTERM and SIGINT stop it cleanly. Under systemd it
-// reports READY, RELOADING, STOPPING and watchdog keep-alives.
+// produced. One thread owns every socket. A store that fails a write does
+// not stop it: it serves what is committed until a retry writes again
+// (DESIGN.md section 15). SIGHUP reloads the configuration and trust
+// lists; SIGTERM and SIGINT stop it cleanly. Under systemd it reports
+// READY, RELOADING, STOPPING and watchdog keep-alives.
 
 #ifndef ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
 #define ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
@@ -36,6 +38,7 @@
 #include "conductor/player_registry.h"
 #include "conductor/retention.h"
 #include "conductor/scheduler.h"
+#include "conductor/store_health.h"
 #include "conductor/trust.h"
 
 namespace orchestra::conductor {
@@ -48,15 +51,20 @@ class Conductor {
       const std::string& config_path, const ConductorConfig& config,
       common::SignalFd signals);
 
-  // Runs until SIGTERM or SIGINT. Non-OK when the store failed.
+  // Runs until SIGTERM or SIGINT. Non-OK when polling failed.
   common::Status Run();
+
+  // False while the store fails writes and the conductor refuses them.
+  bool store_writable() const { return health_.writable(); }
 
  private:
   Conductor(const std::string& config_path, const ConductorConfig& config,
             common::SignalFd signals);
   common::Status Start();
   common::Status LockDatabase();
+  std::vector<std::string> InstallTrust(TrustFiles files);
   common::Status ApplyTrust(TrustFiles files);
+  common::Status SavePlayerKeys();
   common::Status BindEndpoints();
   common::Status BindPlayers(const broker::CurveKeyPair& keys);
   common::Status BindAudience(const std::string& address,
@@ -66,12 +74,23 @@ class Conductor {
   common::Status RememberPlayers();
   void StartTimers();
   common::Status Turn();
+  common::Status Serve(size_t player_item,
+                       const std::vector<size_t>& audience_items);
   common::Status Drain(broker::Endpoint* endpoint, size_t audience_index);
   common::Status EndTurn();
+  void Send();
+  // The writes that make memory and the database one again, in one
+  // transaction: at start, and when the store takes writes again.
+  common::Status Reconcile();
+  // A write or commit failed with `error`: the turn is undone and the
+  // store counts as failed. Non-OK if the jobs could not be read back.
+  common::Status StoreFailed(const common::Status& error);
+  // Every second while failed: a probe, then Reconcile().
+  void RetryStore();
   void HandleSignals();
   common::Status Reload();
   // Answers every wait and queued audience request with `unavailable`.
-  common::Status AnswerBeforeStopping();
+  void AnswerBeforeStopping();
   std::string Describe() const;
 
   std::string config_path_;
@@ -87,6 +106,7 @@ class Conductor {
   std::unique_ptr<JobStore> store_;
   Trust trust_;
   Scheduler scheduler_;
+  StoreHealth health_;
   PlayerRegistry registry_;
   Outbox outbox_;
   std::unique_ptr<JobBoard> board_;

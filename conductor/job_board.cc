@@ -75,21 +75,34 @@ Status JobBoard::AddTask(ActiveJob* job, TaskRecord task) {
   return Status();
 }
 
-Status JobBoard::Recover() {
+Status JobBoard::Reload() {
+  jobs_.clear();
+  task_jobs_.clear();
+  sent_.clear();
+  queued_since_.clear();
+  on_player_.clear();
+  orders_.clear();
+  finished_.clear();
+  *scheduler_ = Scheduler();  // It held what memory held; Track() refills it
   Result<std::vector<JobRecord>> jobs = store_->LoadUnfinishedJobs();
   if (!jobs.ok()) return jobs.status();
-  std::vector<JobId> ids;
   for (JobRecord& record : jobs.value()) {
-    const JobId id = record.id;
-    ActiveJob& job = jobs_[id];
+    ActiveJob& job = jobs_[record.id];
     job.record = std::move(record);
     for (size_t i = 0; i < job.record.tasks.size(); ++i) {
       const TaskRecord& task = job.record.tasks[i];
       Track(&job, i, task.attempt == 1 ? job.record.created_at
                                        : clock_->Now());
     }
-    ids.push_back(id);
   }
+  return Status();
+}
+
+Status JobBoard::Recover() {
+  Status reloaded = Reload();
+  if (!reloaded.ok()) return reloaded;
+  std::vector<JobId> ids;
+  for (const auto& [id, job] : jobs_) ids.push_back(id);
   // Tasks of players no longer listed cannot run; the jobs move on. So
   // does a `one` task that waits and has no listed player left.
   for (JobId id : ids) {
@@ -109,8 +122,6 @@ Status JobBoard::Recover() {
     Status s = Settle(id);
     if (!s.ok()) return s;
   }
-  common::LogInfo("recovered jobs=%zu queued=%zu", jobs_.size(),
-                  scheduler_->queued());
   return ApplyAssignments();
 }
 

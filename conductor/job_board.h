@@ -3,8 +3,8 @@
 // DESIGN.md section 5. It owns no socket: after each loop turn the Conductor
 // commits the store, then sends TakeOrders() to players and answers the
 // waits of TakeFinishedJobs(). Owned by the conductor's loop thread.
-// A failed store write leaves memory ahead of the database; the Conductor
-// then stops, and a restart recovers from the database.
+// A failed store write leaves memory ahead of the database: the Conductor
+// then calls Reload(), which puts memory back where the database is.
 
 #ifndef ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 #define ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
@@ -38,7 +38,12 @@ class JobBoard {
   JobBoard(JobStore* store, Scheduler* scheduler, const common::Clock* clock,
            const std::set<std::string>* listed);
 
-  // Loads the unfinished jobs (start-up) and queues their queued tasks.
+  // Forgets every job and order in memory, and the Scheduler's state, and
+  // loads the unfinished jobs as the store has committed them, writing
+  // nothing (after a failed commit). No player is connected afterwards.
+  common::Status Reload();
+  // Reload(), then ends the tasks no listed player can run and moves their
+  // jobs on (start-up, and once the store takes writes again).
   common::Status Recover();
 
   // Creates a job from a validated request; its tasks are queued.

@@ -219,6 +219,11 @@ Status JobStore::PrepareStatements() {
     if (!prepared.ok()) return prepared.status();
     *entry.statement = std::move(prepared.value());
   }
+  const std::string probe =
+      "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  Result<Statement> prepared = db_.Prepare(probe.c_str());
+  if (!prepared.ok()) return prepared.status();
+  probe_ = std::move(prepared.value());
   return Status();
 }
 
@@ -234,22 +239,27 @@ Status JobStore::Write(Statement* statement) {
   return statement->Run();
 }
 
+// A failed COMMIT (SQLITE_FULL, SQLITE_IOERR) may or may not have rolled
+// the transaction back already (SQLITE_BUSY leaves it open): ROLLBACK
+// makes sure, and its own error, if none was open, means nothing.
 Status JobStore::Commit() {
   Status s = FlushTasks();
+  if (s.ok() && in_transaction_) s = db_.Exec("COMMIT");
   if (!s.ok()) {
-    pending_tasks_.clear();
-    if (in_transaction_) (void)db_.Exec("ROLLBACK");
-    in_transaction_ = false;
+    Rollback();
     return s;
   }
-  if (!in_transaction_) return Status();
-  s = db_.Exec("COMMIT");
-  if (!s.ok()) {
-    (void)db_.Exec("ROLLBACK");
-  }
   in_transaction_ = false;
-  return s;
+  return Status();
 }
+
+void JobStore::Rollback() {
+  pending_tasks_.clear();
+  if (in_transaction_) (void)db_.Exec("ROLLBACK");
+  in_transaction_ = false;
+}
+
+Status JobStore::Probe() { return Write(&probe_); }
 
 Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
   insert_job_.Bind(1, job->score)

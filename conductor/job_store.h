@@ -52,8 +52,15 @@ class JobStore {
   static common::Result<std::unique_ptr<JobStore>> Open(
       const std::string& path);
 
-  // Commits the turn's writes, if there were any.
+  // Commits the turn's writes, if there were any. On failure they are all
+  // rolled back.
   common::Status Commit();
+  // Drops the turn's writes (a write failed before the commit).
+  void Rollback();
+  // Rewrites the schema version, unchanged, in the turn's transaction: the
+  // next Commit() then writes a page even when nothing else changed, and
+  // so shows whether the database takes writes again.
+  common::Status Probe();
 
   // Adds `job` and its tasks; sets job->id and each task's id.
   common::Status InsertJob(JobRecord* job, const std::string& key);
@@ -124,7 +131,7 @@ class JobStore {
   common::Statement insert_job_, insert_job_player_, insert_task_, update_task_,
       update_job_, find_key_, save_key_, save_session_, delete_scores_,
       insert_score_, expired_jobs_, delete_tasks_, delete_job_players_,
-      delete_job_;
+      delete_job_, probe_;
 };
 
 }  // namespace orchestra::conductor

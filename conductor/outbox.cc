@@ -7,19 +7,51 @@ namespace orchestra::conductor {
 
 void Outbox::ToPeer(const std::string& peer, std::string payload) {
   turn_bytes_ += payload.size();
-  messages_.push_back({Message::kPeer, 0, peer, false, std::move(payload)});
+  Message m;
+  m.kind = Message::kPeer;
+  m.to = peer;
+  m.payload = std::move(payload);
+  messages_.push_back(std::move(m));
 }
 
 void Outbox::ToPlayer(const std::string& name, std::string payload) {
   turn_bytes_ += payload.size();
-  messages_.push_back({Message::kPlayer, 0, name, false, std::move(payload)});
+  Message m;
+  m.kind = Message::kPlayer;
+  m.to = name;
+  m.payload = std::move(payload);
+  messages_.push_back(std::move(m));
 }
 
 void Outbox::ToAudience(size_t endpoint, const std::string& peer,
-                        bool request_style, std::string payload, int fd) {
-  turn_bytes_ += payload.size();
-  messages_.push_back({Message::kAudience, endpoint, peer, request_style,
-                       std::move(payload), fd});
+                        bool request_style, const broker::AudienceReply& reply,
+                        int fd) {
+  const bool final_reply =
+      !std::holds_alternative<broker::ProgressReply>(reply.body);
+  Message m;
+  m.kind = Message::kAudience;
+  m.endpoint = endpoint;
+  m.to = peer;
+  m.request_style = request_style;
+  m.payload = broker::EncodeAudienceReply(reply);
+  m.fd = fd;
+  m.final_reply = final_reply;
+  if (final_reply) m.req = reply.req;
+  turn_bytes_ += m.payload.size();
+  messages_.push_back(std::move(m));
+}
+
+void Outbox::Abandon(const std::string& why) {
+  std::vector<Message> kept;
+  turn_bytes_ = 0;
+  for (Message& m : messages_) {
+    if (m.kind != Message::kAudience || !m.final_reply) continue;
+    m.payload = broker::EncodeAudienceReply(
+        {m.req, broker::ErrorReply{{broker::ErrorCode::kUnavailable, why}}});
+    turn_bytes_ += m.payload.size();
+    kept.push_back(std::move(m));
+  }
+  messages_.swap(kept);
 }
 
 bool Outbox::IsFull(size_t endpoint, const std::string& peer) const {

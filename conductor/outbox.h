@@ -1,6 +1,7 @@
 // Outbox holds what one turn of the conductor's loop will send, until that
 // turn's writes are committed: a player never sees a task, and a client
-// never sees a job id, that a crash could take back. Sends never block.
+// never sees a job id, that a crash could take back. When the commit fails
+// the turn's messages are abandoned instead. Sends never block.
 //
 // What one peer can make us hold is bounded (DESIGN.md section 6): a peer
 // gets at most kPeerBytesPerTurn a turn, and nothing while its connection's
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/audience_protocol.h"
 #include "broker/endpoint.h"
 #include "common/clock.h"
 #include "common/rate_limit.h"
@@ -42,7 +44,13 @@ class Outbox {
   // A reply on audience endpoint number `endpoint`; `fd` is the client's
   // connection (-1: unknown), watched for a backed-up send queue.
   void ToAudience(size_t endpoint, const std::string& peer, bool request_style,
-                  std::string payload, int fd = -1);
+                  const broker::AudienceReply& reply, int fd = -1);
+
+  // The turn's commit failed: nothing that rests on its writes may leave.
+  // Messages to players are dropped (tasks are sent again, players resend
+  // results), progress messages too, and every final reply becomes an
+  // `unavailable` error saying `why`: each request still gets one answer.
+  void Abandon(const std::string& why);
 
   // Sends what the backlog and this turn hold, in order per peer, within
   // the bounds above, and empties the turn.
@@ -63,12 +71,14 @@ class Outbox {
 
  private:
   struct Message {
-    enum Kind { kPeer, kPlayer, kAudience } kind;
-    size_t endpoint;
+    enum Kind { kPeer, kPlayer, kAudience } kind = kPeer;
+    size_t endpoint = 0;
     std::string to;  // routing id or player name
-    bool request_style;
+    bool request_style = false;
     std::string payload;
     int fd = -1;  // the connection, for its kernel send queue
+    bool final_reply = false;  // to the audience, not a progress message
+    broker::RequestId req;     // of a final reply
   };
   struct PeerBacklog {
     std::deque<Message> waiting;

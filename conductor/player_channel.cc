@@ -12,13 +12,14 @@ using common::Status;
 
 PlayerChannel::PlayerChannel(const ConductorConfig* config, const Trust* trust,
                              PlayerRegistry* registry, JobBoard* board,
-                             JobStore* store, Outbox* outbox,
-                             const common::Clock* clock)
+                             JobStore* store, const StoreHealth* health,
+                             Outbox* outbox, const common::Clock* clock)
     : config_(config),
       trust_(trust),
       registry_(registry),
       board_(board),
       store_(store),
+      health_(health),
       outbox_(outbox),
       clock_(clock) {}
 
@@ -110,9 +111,6 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                                         "a newer session of this player "
                                         "replaced this one"});
   }
-  Status s =
-      store_->SavePlayerSession(name, m.version, m.slots, true, clock_->Now());
-  if (!s.ok()) return s;
   Send(in.peer, broker::Welcome{broker::kProtocolVersion,
                                 config_->heartbeat_interval_ms});
   common::LogInfo(
@@ -120,14 +118,29 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
       "held=%zu address=%s",
       name.c_str(), LogQuote(m.version).c_str(), m.slots, m.scores.size(),
       m.tasks.size(), in.peer_address.c_str());
+  if (!health_->writable()) {
+    left_.erase(name);
+    greeted_[name] = m;  // Reconciled once the store takes writes
+    return Status();
+  }
+  Status s =
+      store_->SavePlayerSession(name, m.version, m.slots, true, clock_->Now());
+  if (!s.ok()) return s;
   return board_->OnHello(name, m);
 }
 
+// While the store fails, `accepted` is dropped: the task is still sent
+// but not accepted in the database, so it is sent again, and the player
+// answers `accepted` again.
 Status PlayerChannel::On(PlayerState* p, const broker::Accepted& m) {
+  if (!health_->writable()) return Status();
   return board_->OnAccepted(p->name, m.task);
 }
 
+// While the store fails, a result is neither stored nor acknowledged: the
+// player keeps it and sends it again.
 Status PlayerChannel::On(PlayerState* p, const broker::TaskResult& m) {
+  if (!health_->writable()) return Status();
   Status s = board_->OnResult(p->name, m);
   if (!s.ok()) return s;
   Send(p->peer, broker::ResultAck{m.task});  // Sent after the commit.
@@ -147,6 +160,7 @@ Status PlayerChannel::On(PlayerState* p, const broker::ScoreList& m) {
 }
 
 Status PlayerChannel::SaveScoreLists() {
+  if (!health_->writable()) return Status();  // Reconcile() stores them
   const common::TimeMs now = clock_->Monotonic();
   size_t saved = 0;
   for (auto it = unsaved_scores_.begin();
@@ -179,10 +193,63 @@ Status PlayerChannel::EndSession(const std::string& name, bool drop,
   const int slots = p->slots;
   broker::Connection connection = registry_->Close(name, drop);
   if (drop) broker::Close(connection);
+  common::LogInfo("player left player=%s reason=%s", name.c_str(), why.c_str());
+  if (!health_->writable()) {
+    greeted_.erase(name);
+    left_.insert(name);  // Settled by Reconcile()
+    return Status();
+  }
+  ended_this_turn_.push_back(name);
   Status s = board_->OnDisconnect(name);
   if (!s.ok()) return s;
-  common::LogInfo("player left player=%s reason=%s", name.c_str(), why.c_str());
   return store_->SavePlayerSession(name, version, slots, false, clock_->Now());
+}
+
+void PlayerChannel::StoreFailed() {
+  left_.insert(ended_this_turn_.begin(), ended_this_turn_.end());
+  ended_this_turn_.clear();
+  std::vector<std::string> live;
+  for (const auto& [name, p] : registry_->players()) {
+    if (!p.peer.empty() && !greeted_.count(name)) live.push_back(name);
+  }
+  for (const std::string& name : live) {
+    Send(registry_->Find(name)->peer,
+         broker::SessionError{"hello_required",
+                              "the conductor's database failed; greet again"});
+    registry_->Close(name, /*drop=*/false);
+    left_.insert(name);
+  }
+}
+
+// Every session live now was opened by a hello while the store failed
+// (StoreFailed() ended the others), so each is in greeted_. A player that
+// left is settled as if its session had just ended.
+Status PlayerChannel::Reconcile() {
+  for (const std::string& name : left_) {
+    const PlayerState* p = registry_->Find(name);
+    if (p == nullptr || !p->peer.empty()) continue;
+    Status s = board_->OnDisconnect(name);
+    if (s.ok())
+      s = store_->SavePlayerSession(name, p->version, p->slots, false,
+                                    p->last_seen);
+    if (!s.ok()) return s;
+  }
+  for (const auto& [name, hello] : greeted_) {
+    const PlayerState* p = registry_->Find(name);
+    if (p == nullptr || p->peer.empty()) continue;
+    Status s = store_->SavePlayerSession(name, p->version, p->slots, true,
+                                         p->last_seen);
+    if (s.ok()) s = store_->SavePlayerScores(name, p->scores);
+    if (s.ok()) s = board_->OnHello(name, hello);
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+void PlayerChannel::Reconciled() {
+  greeted_.clear();
+  left_.clear();
+  ended_this_turn_.clear();
 }
 
 Status PlayerChannel::CutOff(const std::string& name, const std::string& why) {

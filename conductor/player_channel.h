@@ -3,13 +3,17 @@
 // messages that move tasks (accepted, result, scores), handed to JobBoard.
 // Every message is first held to Trust: a connection whose key was taken
 // back is refused and closed, whatever it sends. One small On() per
-// message type. Owned by the conductor's loop thread.
+// message type. While the store is unwritable (StoreHealth) nothing here
+// writes: results wait unacknowledged, hellos are answered and kept until
+// Reconcile(). Owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
 
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "broker/endpoint.h"
 #include "broker/protocol.h"
@@ -21,6 +25,7 @@
 #include "conductor/job_store.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
+#include "conductor/store_health.h"
 #include "conductor/trust.h"
 
 namespace orchestra::conductor {
@@ -32,10 +37,11 @@ class PlayerChannel {
  public:
   PlayerChannel(const ConductorConfig* config, const Trust* trust,
                 PlayerRegistry* registry, JobBoard* board, JobStore* store,
-                Outbox* outbox, const common::Clock* clock);
+                const StoreHealth* health, Outbox* outbox,
+                const common::Clock* clock);
 
   // Handles one message from the player endpoint. A non-OK status is a
-  // store failure (fatal); bad input is logged and dropped.
+  // failed store write; bad input is logged and dropped.
   common::Status Handle(const broker::Inbound& in);
 
   // Sends heartbeats to quiet sessions and ends silent ones.
@@ -50,6 +56,19 @@ class PlayerChannel {
   // Ends `name`'s session at once and closes its connection: nothing more
   // it sends is accepted.
   common::Status CutOff(const std::string& name, const std::string& why);
+
+  // The turn's writes are committed: its ended sessions are settled.
+  void TurnCommitted() { ended_this_turn_.clear(); }
+  // The store failed and the JobBoard went back to what is committed:
+  // every live session that no hello has opened since ends, and its player
+  // is told `hello_required`, so that its hello says what it holds now.
+  void StoreFailed();
+  // The store takes writes again and the JobBoard was recovered: the
+  // sessions opened meanwhile are reconciled as at their hello, those that
+  // ended are settled, and each is recorded. Writes; Reconciled() after
+  // the commit.
+  common::Status Reconcile();
+  void Reconciled();
 
   void set_config(const ConductorConfig* config) { config_ = config; }
 
@@ -72,11 +91,17 @@ class PlayerChannel {
   PlayerRegistry* registry_;
   JobBoard* board_;
   JobStore* store_;
+  const StoreHealth* health_;
   Outbox* outbox_;
   const common::Clock* clock_;
   common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
   std::set<std::string> unsaved_scores_;      // players whose list changed
   common::RateLimit scores_log_{60, 60000};
+  std::vector<std::string> ended_this_turn_;  // sessions, not committed yet
+  // Since the store failed: hellos not reconciled yet, by player, and
+  // players whose session ended.
+  std::map<std::string, broker::Hello> greeted_;
+  std::set<std::string> left_;
 };
 
 }  // namespace orchestra::conductor

@@ -93,11 +93,14 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   if (!version.ok()) return version.status();
   Result<bool> row = version.value().Step();
   if (!row.ok()) return row.status();
-  if (row.value() && version.value().Int(0) > 1)
+  const int64_t current = row.value() ? version.value().Int(0) : 0;
+  version.value().Reset();
+  if (current > 1)
     return Status::InvalidArgument(
         path, "journal was written by a newer player; upgrade this one");
-  version.value().Reset();
-  s = journal->db_.Exec(kSchema);
+  // A journal that exists is only read here: a player whose disk is full
+  // still starts (and refuses tasks until it has space).
+  if (current == 0) s = journal->db_.Exec(kSchema);
   if (!s.ok()) return s;
   s = journal->Prepare();
   if (!s.ok()) return s;
@@ -118,6 +121,7 @@ Status Journal::Prepare() {
        "UPDATE tasks SET phase = 'done', result_state = ?2, result = ?3 "
        "WHERE task = ?1"},
       {&forget_, "DELETE FROM tasks WHERE task = ?1"},
+      {&probe_, "PRAGMA user_version = 1"},
   };
   for (const auto& [statement, sql] : statements) {
     Result<Statement> prepared = db_.Prepare(sql);
@@ -230,6 +234,8 @@ Status Journal::Forget(TaskId task) {
   forget_.Bind(1, task);
   return Write(&forget_, /*urgent=*/false);
 }
+
+Status Journal::Probe() { return Write(&probe_); }
 
 Status Journal::CommitUrgent() {
   if (!batch_urgent_ && batch_error_.ok()) return Status();

@@ -51,6 +51,9 @@ class Journal {
   // urgent: until committed, a crash only makes the player resend a result
   // the conductor has already acknowledged.
   common::Status Forget(broker::TaskId task);
+  // Rewrites the schema version, unchanged: a write that makes the next
+  // commit reach the disk, to learn whether the journal takes writes.
+  common::Status Probe();
 
   // Makes the writes since the last commit durable. If any of them failed,
   // they are all rolled back and the first error is returned.
@@ -71,6 +74,7 @@ class Journal {
   common::Statement mark_started_;
   common::Statement save_result_;
   common::Statement forget_;
+  common::Statement probe_;
   std::optional<common::Transaction> batch_;  // Open between commits
   common::Status batch_error_;                // First failed write
   bool batch_urgent_ = false;                 // Holds a write but Forget

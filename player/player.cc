@@ -9,6 +9,11 @@
 // two syncs instead of three and the forget's sync no longer lands in the
 // middle of the conductor's work on the next job.
 //
+// A journal that fails a commit (disk full) does not stop the player: see
+// task_board.cc. It stays connected, refuses new tasks with a HOST_ERROR
+// result, keeps results in memory and sends them, and retries the journal
+// every second.
+//
 // The session follows Session: hello with back-off until welcome; heartbeat
 // when idle; after 3 silent heartbeats a fresh socket and hello again.
 // Results are resent after each welcome and every result_resend_ms until
@@ -78,8 +83,10 @@ Status Player::Open() {
   if (!journal.ok()) return journal.status();
   journal_ = std::move(journal.value());
   Result<int> lost = journal_->MarkStartedLost(kRestartedError, clock_.Now());
-  if (!lost.ok()) return lost.status();
-  if (lost.value() > 0)
+  if (!lost.ok())  // TaskBoard::Load() ends them LOST in memory
+    common::LogError("journal failed error=%s",
+                     common::LogQuote(lost.status().ToString()).c_str());
+  else if (lost.value() > 0)
     common::LogWarning("tasks lost in restart count=%d", lost.value());
   runner_ = std::move(seams_.runner);
   if (!runner_) {
@@ -94,7 +101,7 @@ Status Player::Open() {
   board_ = std::make_unique<TaskBoard>(config_, journal_.get(), runner_.get(),
                                        &clock_);
   board_->set_scores(&scores_);
-  Status s = board_->Load();
+  Status s = board_->Load(kRestartedError);
   if (!s.ok()) return s;
   return Connect();
 }
@@ -141,12 +148,8 @@ Status Player::Run() {
       return s;
     }
   }
-  Status s = journal_->Commit();  // Pending forgets
-  if (!s.ok()) {
-    common::LogError("player failed error=%s",
-                     common::LogQuote(s.ToString()).c_str());
-    return s;
-  }
+  // Pending forgets; if they are lost, the conductor acknowledges again
+  board_->Commit(/*forgets_due=*/true);
   common::LogInfo("player stopped player=%s", config_.player_name.c_str());
   return Status();
 }
@@ -174,11 +177,11 @@ Status Player::Turn() {
     s = HandleConductorTraffic();
     if (!s.ok()) return s;
   }
-  s = board_->CollectResults();  // Also enforces the runner's deadlines
-  if (!s.ok()) return s;
+  board_->CollectResults();  // Also enforces the runner's deadlines
   s = RunTimers();
   if (!s.ok()) return s;
-  return Settle();
+  Settle();
+  return Status();
 }
 
 TimeMs Player::PollTimeout(TimeMs now) const {
@@ -186,7 +189,7 @@ TimeMs Player::PollTimeout(TimeMs now) const {
   for (TimeMs deadline :
        {session_.NextDeadline(), runner_->NextDeadline(),
         session_.live() ? board_->NextResend(seams_.result_resend_ms) : 0,
-        notifier_.NextKeepAlive(),
+        notifier_.NextKeepAlive(), board_->NextJournalRetry(),
         forgets_since_ > 0 ? forgets_since_ + seams_.forget_commit_ms : 0}) {
     if (deadline > 0) next = std::min(next, deadline);
   }
@@ -264,22 +267,22 @@ Status Player::HandleConductorTraffic() {
   return Status();
 }
 
+// Only a new socket after a refused session can fail (the ZeroMQ context).
 Status Player::Dispatch(const PlayerMessage& message) {
-  if (const auto* m = std::get_if<broker::RunTask>(&message))
-    return board_->OnTask(*m);
-  if (const auto* m = std::get_if<broker::CancelTask>(&message))
-    return board_->OnCancel(m->task);
-  if (const auto* m = std::get_if<broker::ResultAck>(&message))
-    return board_->OnResultAck(m->task);
-  if (const auto* m = std::get_if<broker::Welcome>(&message)) {
+  if (const auto* m = std::get_if<broker::RunTask>(&message)) {
+    board_->OnTask(*m);
+  } else if (const auto* m = std::get_if<broker::CancelTask>(&message)) {
+    board_->OnCancel(m->task);
+  } else if (const auto* m = std::get_if<broker::ResultAck>(&message)) {
+    board_->OnResultAck(m->task);
+  } else if (const auto* m = std::get_if<broker::Welcome>(&message)) {
     OnWelcome(*m);
-    return Status();
-  }
-  if (const auto* m = std::get_if<broker::SessionError>(&message))
+  } else if (const auto* m = std::get_if<broker::SessionError>(&message)) {
     return OnSessionError(*m);
-  if (std::holds_alternative<broker::Heartbeat>(message)) return Status();
-  common::LogWarning("message dropped reason=\"unexpected type %s\"",
-                     broker::MessageType(message));
+  } else if (!std::holds_alternative<broker::Heartbeat>(message)) {
+    common::LogWarning("message dropped reason=\"unexpected type %s\"",
+                       broker::MessageType(message));
+  }
   return Status();
 }
 
@@ -315,23 +318,21 @@ Status Player::RunTimers() {
     if (!s.ok()) return s;
   }
   if (session_.live()) board_->ResendResults(now, seams_.result_resend_ms);
+  board_->RetryJournal();
   return Status();
 }
 
 // Sends before spawning: the turn's results reach the conductor before the
 // spawns (each blocks until its exec), so it can refill the freed slots
 // meanwhile.
-Status Player::Settle() {
+void Player::Settle() {
   for (;;) {
-    Status s = board_->StartReady();
-    if (s.ok())
-      s = ForgetsDue() ? journal_->Commit() : journal_->CommitUrgent();
-    if (!s.ok()) return s;
+    board_->StartReady();
+    board_->Commit(ForgetsDue());
     NoteJournalPending();
     SendOutbox();
-    if (!board_->HasStarted()) return Status();
-    s = board_->SpawnStarted();  // Failures queue results: settle again
-    if (!s.ok()) return s;
+    if (!board_->HasStarted()) return;
+    board_->SpawnStarted();  // Failures queue results: settle again
   }
 }
 

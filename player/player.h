@@ -54,8 +54,9 @@ class Player {
   ~Player();
 
   // Serves the conductor until SIGTERM/SIGINT or RequestStop(), then stops
-  // the running scores (they end LOST) and returns OK. An error means the
-  // journal could not be written.
+  // the running scores (they end LOST) and returns OK. A journal that
+  // cannot be written does not stop it; an error means the ZeroMQ context
+  // failed.
   common::Status Run();
 
   // Asks Run() to stop as on SIGTERM. Thread-safe.
@@ -75,7 +76,7 @@ class Player {
   void OnWelcome(const broker::Welcome& welcome);
   common::Status OnSessionError(const broker::SessionError& error);
   common::Status RunTimers();
-  common::Status Settle();
+  void Settle();
   bool ForgetsDue() const;
   void NoteJournalPending();
   void SendOutbox();

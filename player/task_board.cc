@@ -10,6 +10,17 @@
 // score with a bad NAME.conf HOST_ERROR, both without running anything. The
 // FIFO is served in order, except that a task whose score is at its
 // `concurrency` limit lets later tasks of other scores pass.
+//
+// When a journal commit fails (disk full, I/O error; DESIGN.md section 15),
+// memory is put back where the journal is: a task added in the failed batch
+// is refused (never `accepted`, never run; its `accepted` is not sent and a
+// HOST_ERROR result saying "journal: ..." is), a task started in it is not
+// spawned and waits again at the head of the FIFO, and a result saved in it
+// is kept in memory and sent all the same. Until a retry commits (every
+// kJournalRetryMs: the results and forgets held in memory, and a probe),
+// nothing is written: new tasks are refused the same way, waiting tasks do
+// not start (they were accepted; they run once the journal takes writes),
+// results and forgets are held in memory. One log line each way.
 
 #include "player/task_board.h"
 
@@ -40,21 +51,25 @@ TaskBoard::TaskBoard(const PlayerConfig& config, Journal* journal,
                      ProcessRunner* runner, const common::Clock* clock)
     : config_(config), journal_(journal), runner_(runner), clock_(clock) {}
 
-Status TaskBoard::Load() {
+Status TaskBoard::Load(const std::string& lost_error) {
   common::Result<std::vector<JournalEntry>> entries = journal_->Load();
   if (!entries.ok()) return entries.status();
+  std::vector<TaskId> lost;
   for (JournalEntry& entry : entries.value()) {
     const TaskId id = entry.task.task;
     if (entry.phase == TaskPhase::kAccepted) waiting_.push_back(id);
+    if (entry.phase == TaskPhase::kStarted && !entry.result) lost.push_back(id);
     tasks_[id] = TaskRecord{std::move(entry.task), entry.phase,
                             std::move(entry.result), 0};
   }
   common::LogInfo("journal loaded tasks=%zu waiting=%zu", tasks_.size(),
                   waiting_.size());
+  for (TaskId id : lost) FinishEarly(id, TaskState::kLost, lost_error);
+  if (!lost.empty()) Commit(/*forgets_due=*/true);
   return Status();
 }
 
-Status TaskBoard::OnTask(const RunTask& task) {
+void TaskBoard::OnTask(const RunTask& task) {
   auto known = tasks_.find(task.task);
   if (known != tasks_.end()) {
     common::LogInfo("task repeated task=%lld", Id(task.task));
@@ -62,31 +77,29 @@ Status TaskBoard::OnTask(const RunTask& task) {
       outbox_.push_back(*known->second.result);
     else
       outbox_.push_back(broker::Accepted{task.task});
-    return Status();
+    return;
   }
   if (stopping_) {
     common::LogInfo("task refused while stopping task=%lld", Id(task.task));
-    return Status();
+    return;
   }
-  Status s = journal_->Add(task, clock_->Now());
-  if (!s.ok()) return s;
+  if (!journal_writable_) return Refuse(task);
+  (void)journal_->Add(task, clock_->Now());
+  batch_added_.push_back(task.task);  // "task accepted" once committed
   tasks_[task.task] = TaskRecord{task, TaskPhase::kAccepted, std::nullopt, 0};
   outbox_.push_back(broker::Accepted{task.task});
-  common::LogInfo("task accepted task=%lld job=%lld score=%s", Id(task.task),
-                  static_cast<long long>(task.job), task.score.c_str());
   TaskState state;
   std::string error;
   if (ScoreProblem(task.score, &state, &error))
     return FinishEarly(task.task, state, error);
   waiting_.push_back(task.task);
-  return Status();
 }
 
-Status TaskBoard::OnCancel(TaskId task) {
+void TaskBoard::OnCancel(TaskId task) {
   auto it = tasks_.find(task);
   if (it == tasks_.end() || it->second.result) {
     common::LogDebug("cancel ignored task=%lld (not running)", Id(task));
-    return Status();
+    return;
   }
   auto waiting = std::find(waiting_.begin(), waiting_.end(), task);
   if (waiting != waiting_.end()) {
@@ -95,33 +108,28 @@ Status TaskBoard::OnCancel(TaskId task) {
   }
   common::LogInfo("task cancelling task=%lld", Id(task));
   runner_->Stop(task, TaskState::kCancelled);
-  return Status();
 }
 
-Status TaskBoard::OnResultAck(TaskId task) {
+void TaskBoard::OnResultAck(TaskId task) {
   auto it = tasks_.find(task);
   if (it == tasks_.end() || !it->second.result) {
     common::LogDebug("result_ack ignored task=%lld (no result)", Id(task));
-    return Status();
+    return;
   }
-  Status s = journal_->Forget(task);
-  if (!s.ok()) return s;
+  Forget(task);
   tasks_.erase(it);
   common::LogDebug("result acknowledged task=%lld", Id(task));
-  return Status();
 }
 
-Status TaskBoard::CollectResults() {
+void TaskBoard::CollectResults() {
   for (TaskResult& result : runner_->Collect()) {
     auto it = tasks_.find(result.task);
     if (it == tasks_.end() || it->second.result) continue;  // Not ours
     --picked_;
     --running_by_score_[it->second.task.score];
     if (result.state == TaskState::kLost) result.error = kStoppedError;
-    Status s = Finish(std::move(result));
-    if (!s.ok()) return s;
+    Finish(std::move(result));
   }
-  return Status();
 }
 
 void TaskBoard::StopAll() {
@@ -133,7 +141,8 @@ void TaskBoard::StopAll() {
 }
 
 std::optional<TaskId> TaskBoard::PopRunnable() {
-  if (stopping_ || picked_ >= config_.slots) return std::nullopt;
+  if (stopping_ || !journal_writable_ || picked_ >= config_.slots)
+    return std::nullopt;
   for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
     const std::string& score = tasks_[*it].task.score;
     const Score* found = scores_ ? scores_->Find(score) : nullptr;
@@ -147,28 +156,39 @@ std::optional<TaskId> TaskBoard::PopRunnable() {
   return std::nullopt;
 }
 
-Status TaskBoard::StartReady() {
+void TaskBoard::StartReady() {
   while (std::optional<TaskId> task = PopRunnable()) {
     TaskRecord& record = tasks_[*task];
     TaskState state;
     std::string error;
     if (ScoreProblem(record.task.score, &state, &error)) {
-      Status s = FinishEarly(*task, state, error);
-      if (!s.ok()) return s;
+      FinishEarly(*task, state, error);
       continue;
     }
-    Status s = journal_->MarkStarted(*task, clock_->Now());
-    if (!s.ok()) return s;
+    (void)journal_->MarkStarted(*task, clock_->Now());
     record.phase = TaskPhase::kStarted;
     ++picked_;
     ++running_by_score_[record.task.score];
     to_spawn_.push_back(
         MakeRun(record.task, *scores_->Find(record.task.score)));
   }
-  return Status();
 }
 
-Status TaskBoard::SpawnStarted() {
+void TaskBoard::Commit(bool forgets_due) {
+  if (!journal_writable_) return;  // Nothing was written
+  Status s = forgets_due ? journal_->Commit() : journal_->CommitUrgent();
+  if (!s.ok()) return JournalFailed(s);
+  for (TaskId id : batch_added_) {
+    const RunTask& task = tasks_[id].task;
+    common::LogInfo("task accepted task=%lld job=%lld score=%s", Id(id),
+                    static_cast<long long>(task.job), task.score.c_str());
+  }
+  batch_added_.clear();  // Every write but a forget is urgent
+  batch_results_.clear();
+  if (!journal_->HasPending()) batch_forgotten_.clear();
+}
+
+void TaskBoard::SpawnStarted() {
   std::vector<ScoreRun> runs;
   runs.swap(to_spawn_);
   for (const ScoreRun& run : runs) {
@@ -180,10 +200,8 @@ Status TaskBoard::SpawnStarted() {
     }
     --picked_;
     --running_by_score_[run.score];
-    Status s = FinishEarly(run.task, TaskState::kHostError, started.message());
-    if (!s.ok()) return s;
+    FinishEarly(run.task, TaskState::kHostError, started.message());
   }
-  return Status();
 }
 
 bool TaskBoard::ScoreProblem(const std::string& score, TaskState* state,
@@ -221,22 +239,21 @@ ScoreRun TaskBoard::MakeRun(const RunTask& task, const Score& score) const {
   return run;
 }
 
-Status TaskBoard::FinishEarly(TaskId task, TaskState state,
-                              const std::string& error) {
+void TaskBoard::FinishEarly(TaskId task, TaskState state,
+                            const std::string& error) {
   TaskResult result;
   result.task = task;
   result.state = state;
   result.finished_at = clock_->Now();
   result.error = error;
-  return Finish(std::move(result));
+  Finish(std::move(result));
 }
 
-Status TaskBoard::Finish(TaskResult result) {
+void TaskBoard::Finish(TaskResult result) {
   if (result.error.size() > kMaxErrorBytes) result.error.resize(kMaxErrorBytes);
   result.error = common::SanitizeUtf8(result.error);
   TaskRecord& record = tasks_[result.task];
-  Status s = journal_->SaveResult(result);
-  if (!s.ok()) return s;
+  SaveResult(result);
   record.phase = TaskPhase::kDone;
   record.sent_at = clock_->Monotonic();
   std::string fields;
@@ -251,7 +268,103 @@ Status TaskBoard::Finish(TaskResult result) {
                   fields.c_str());
   outbox_.push_back(result);
   record.result = std::move(result);
-  return Status();
+}
+
+void TaskBoard::SaveResult(const TaskResult& result) {
+  if (!journal_writable_) {
+    unjournaled_.insert(result.task);
+    return;
+  }
+  (void)journal_->SaveResult(result);
+  batch_results_.push_back(result.task);
+}
+
+void TaskBoard::Forget(TaskId task) {
+  unjournaled_.erase(task);
+  if (!journal_writable_) {
+    unforgotten_.insert(task);
+    return;
+  }
+  (void)journal_->Forget(task);
+  batch_forgotten_.push_back(task);
+}
+
+void TaskBoard::Refuse(const RunTask& task) {
+  TaskResult result;
+  result.task = task.task;
+  result.state = TaskState::kHostError;
+  result.finished_at = clock_->Now();
+  result.error = journal_error_;
+  TaskRecord& record = tasks_[task.task];
+  record = TaskRecord{task, TaskPhase::kDone, result, clock_->Monotonic()};
+  outbox_.push_back(std::move(result));
+  common::LogWarning("task refused task=%lld job=%lld error=%s", Id(task.task),
+                     static_cast<long long>(task.job),
+                     common::LogQuote(journal_error_).c_str());
+}
+
+// What the failed batch held is undone in memory (see the top of the file).
+// A task both added and started in it is first put back, then refused.
+void TaskBoard::JournalFailed(const Status& error) {
+  journal_writable_ = false;
+  journal_error_ = "journal: " + std::string(error.what());
+  retry_at_ = clock_->Monotonic() + kJournalRetryMs;
+  common::LogError("journal failed error=%s",
+                   common::LogQuote(error.ToString()).c_str());
+  for (auto run = to_spawn_.rbegin(); run != to_spawn_.rend(); ++run) {
+    --picked_;
+    --running_by_score_[run->score];
+    tasks_[run->task].phase = TaskPhase::kAccepted;
+    waiting_.push_front(run->task);
+  }
+  to_spawn_.clear();
+  for (TaskId id : batch_results_) unjournaled_.insert(id);
+  for (TaskId id : batch_added_) {
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), id),
+                   waiting_.end());
+    unjournaled_.erase(id);
+    DropMessages(id);
+    const RunTask task = tasks_[id].task;
+    Refuse(task);
+  }
+  unforgotten_.insert(batch_forgotten_.begin(), batch_forgotten_.end());
+  batch_added_.clear();
+  batch_results_.clear();
+  batch_forgotten_.clear();
+}
+
+void TaskBoard::DropMessages(TaskId task) {
+  auto about = [task](const broker::PlayerMessage& m) {
+    if (const auto* a = std::get_if<broker::Accepted>(&m))
+      return a->task == task;
+    if (const auto* r = std::get_if<TaskResult>(&m)) return r->task == task;
+    return false;
+  };
+  outbox_.erase(std::remove_if(outbox_.begin(), outbox_.end(), about),
+                outbox_.end());
+}
+
+// A result whose task the journal does not hold (a refused one) updates
+// nothing: it needs no record, since the task never ran.
+void TaskBoard::RetryJournal() {
+  if (journal_writable_ || clock_->Monotonic() < retry_at_) return;
+  retry_at_ = clock_->Monotonic() + kJournalRetryMs;
+  for (TaskId id : unjournaled_) {
+    auto it = tasks_.find(id);
+    if (it != tasks_.end() && it->second.result)
+      (void)journal_->SaveResult(*it->second.result);
+  }
+  for (TaskId id : unforgotten_) (void)journal_->Forget(id);
+  (void)journal_->Probe();
+  Status s = journal_->Commit();
+  if (!s.ok()) {
+    journal_error_ = "journal: " + std::string(s.what());
+    return;
+  }
+  journal_writable_ = true;
+  unjournaled_.clear();
+  unforgotten_.clear();
+  common::LogInfo("journal writable again");
 }
 
 std::vector<broker::HeldTask> TaskBoard::Held() const {

@@ -1,7 +1,8 @@
 // Tests for conductor/audience_channel.h with a real JobStore on a temp file,
 // a real JobBoard, a FakeClock and real sockets in process (a DEALER and a
 // REQ client of an inproc ROUTER): the `unavailable` replies (a stopping
-// conductor, a database that cannot be read) and when `wait` sends progress.
+// conductor, a database that cannot be read or written) and when `wait`
+// sends progress.
 
 #include "conductor/audience_channel.h"
 
@@ -41,7 +42,7 @@ class AudienceChannelTest : public testing::Test {
                                         trust_.listed());
     channel_ = std::make_unique<AudienceChannel>(&config_, &trust_, &registry_,
                                                  board_.get(), store_.get(),
-                                                 &outbox_, &clock_);
+                                                 &health_, &outbox_, &clock_);
     auto router = broker::Endpoint::Router(&context_, "audience", {});
     auto dealer = broker::Endpoint::Dealer(&context_, "client", {});
     ASSERT_TRUE(router.ok() && dealer.ok());
@@ -101,6 +102,10 @@ class AudienceChannelTest : public testing::Test {
     Ask(r);
     return NextIs<broker::SubmitReply>().job;
   }
+  std::vector<broker::JobSummary> NextIsJobs() {
+    Ask(broker::JobsRequest{});
+    return NextIs<broker::JobsReply>().jobs;
+  }
   // A new session for `player` with `slots` slots: queued tasks go to it.
   void Hello(const std::string& player, int slots) {
     broker::Hello hello;
@@ -114,6 +119,7 @@ class AudienceChannelTest : public testing::Test {
   ConductorConfig config_;
   Trust trust_;
   Scheduler scheduler_;
+  StoreHealth health_;
   PlayerRegistry registry_;
   Outbox outbox_;
   std::unique_ptr<JobStore> store_;
@@ -151,6 +157,51 @@ TEST_F(AudienceChannelTest, AJobTheDatabaseCannotReadIsUnavailableNotFatal) {
   EXPECT_NE(std::string::npos, e.message.find("could not be read"));
   Ask(broker::JobsRequest{});
   EXPECT_EQ(ErrorCode::kUnavailable, NextIs<broker::ErrorReply>().error.code);
+}
+
+// DESIGN.md section 15: while the store takes no writes, what would write
+// is refused with the reason, and reads answer from what is committed.
+TEST_F(AudienceChannelTest, WhileTheStoreFailsSubmitAndCancelAreUnavailable) {
+  const broker::JobId job = Submit({"web-1"});
+  health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
+  broker::SubmitRequest r;
+  r.score = "backup";
+  r.players = {"web-1"};
+  Ask(r);
+  broker::AudienceError e = NextIs<broker::ErrorReply>().error;
+  EXPECT_EQ(ErrorCode::kUnavailable, e.code);
+  EXPECT_EQ(0u, e.message.find("database: disk full")) << e.message;
+  Ask(broker::CancelRequest{job});
+  EXPECT_EQ(ErrorCode::kUnavailable, NextIs<broker::ErrorReply>().error.code);
+  EXPECT_EQ(1u, NextIsJobs().size());  // nothing was added
+}
+
+TEST_F(AudienceChannelTest, WhileTheStoreFailsReadsStillAnswer) {
+  const broker::JobId job = Submit({"web-1"});
+  health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
+  Ask(broker::StatusRequest{job});
+  EXPECT_EQ(broker::JobState::kPending, NextIs<broker::JobReply>().job.state);
+  Ask(broker::WaitRequest{job, 100});
+  clock_.Advance(100);
+  channel_->Tick();
+  EndTurn();
+  EXPECT_TRUE(NextIs<broker::JobReply>().timed_out);
+  Ask(broker::PlayersRequest{});
+  EXPECT_EQ(2u, NextIs<broker::PlayersReply>().players.size());
+}
+
+// A client that never saw the reply to its submit asks again with the same
+// key: the job is committed, so it gets its id even while the store fails.
+TEST_F(AudienceChannelTest, WhileTheStoreFailsARetriedSubmitGetsItsJob) {
+  broker::SubmitRequest r;
+  r.score = "backup";
+  r.players = {"web-1"};
+  r.key = "nightly-1";
+  Ask(r);
+  const broker::JobId job = NextIs<broker::SubmitReply>().job;
+  health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
+  Ask(r);
+  EXPECT_EQ(job, NextIs<broker::SubmitReply>().job);
 }
 
 TEST_F(AudienceChannelTest, ProgressGoesOutWhenATaskChangesState) {

@@ -99,7 +99,8 @@ std::string Cluster::ConductorConfig(const std::string& extra) const {
          dir() +
          "/revoked\n"
          "database path = " +
-         dir() + "/conductor.db\n" +
+         (database_path_.empty() ? dir() + "/conductor.db" : database_path_) +
+         "\n" +
          // Short beats for quick tests, unless `extra` sets its own.
          (extra.find("heartbeat interval") == std::string::npos
               ? "heartbeat interval = 200\nplayer timeout = 2000\n"
@@ -131,6 +132,9 @@ bool Cluster::StartConductor(const std::string& extra) {
 
 bool Cluster::StartPlayer(const std::string& name, const std::string& extra,
                           bool wait_joined) {
+  const std::string journal = journal_paths_.count(name)
+                                  ? journal_paths_.at(name)
+                                  : dir() + "/" + name + ".db";
   const std::string config = "player name = " + name +
                              "\n"
                              "conductor endpoint = " +
@@ -146,8 +150,8 @@ bool Cluster::StartPlayer(const std::string& name, const std::string& extra,
                              dir() + "/scores-" + name +
                              "\n"
                              "state path = " +
-                             dir() + "/" + name +
-                             ".db\n"
+                             journal +
+                             "\n"
                              "kill grace = 1\n" +
                              extra;
   WriteText(dir() + "/" + name + ".conf", config, 0644);

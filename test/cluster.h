@@ -54,6 +54,13 @@ class Cluster {
     return tcp_audience_endpoint_;
   }
 
+  // The conductor's database from its next start (DIR/conductor.db if "").
+  void SetDatabasePath(const std::string& path) { database_path_ = path; }
+  // Player `name`'s journal from its next start (DIR/NAME.db if "").
+  void SetJournalPath(const std::string& name, const std::string& path) {
+    journal_paths_[name] = path;
+  }
+
   // Environment variables ("NAME=value") for the daemons started from now.
   void SetDaemonEnvironment(std::vector<std::string> env) {
     daemon_env_ = std::move(env);
@@ -114,6 +121,8 @@ class Cluster {
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
   std::vector<std::string> daemon_env_;
+  std::string database_path_;                         // "": the default
+  std::map<std::string, std::string> journal_paths_;  // by player
 };
 
 }  // namespace orchestra::test

@@ -76,7 +76,7 @@ class JobBoardTest : public testing::Test {
     EXPECT_OK(board_->OnAccepted(player, task));
     EndTurn();
   }
-  void Report(const std::string& player, TaskId task, TaskState state) {
+  broker::TaskResult ResultOf(TaskId task, TaskState state = TaskState::kOk) {
     broker::TaskResult result;
     result.task = task;
     result.state = state;
@@ -84,7 +84,10 @@ class JobBoardTest : public testing::Test {
     result.stdout_text = "done";
     result.started_at = clock_.Now() - 10;
     result.finished_at = clock_.Now();
-    EXPECT_OK(board_->OnResult(player, result));
+    return result;
+  }
+  void Report(const std::string& player, TaskId task, TaskState state) {
+    EXPECT_OK(board_->OnResult(player, ResultOf(task, state)));
     EndTurn();
   }
   // Removes `player` from the players file and tells the board.
@@ -712,6 +715,42 @@ TEST_F(JobBoardTest, RecoverEndsAQueuedOneJobWhosePlayersAreAllUnlisted) {
   EndTurn();
   EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
   EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+// ---- a failed commit ----
+
+// The commit of a turn failed (the store rolled it back): Reload() puts
+// memory back where the database is. What the turn dispatched, finished or
+// created is gone, and the players, told to greet again, get it anew.
+TEST_F(JobBoardTest, ReloadForgetsATurnWhoseCommitFailed) {
+  Hello("web-1", 1);
+  JobId kept = Submit(Scope::kAll, {"web-1", "web-2"});
+  Orders();
+  Report("web-1", TaskOf(kept, 0), TaskState::kOk);  // frees the slot
+  JobId next = Submit(Scope::kOne, {"web-1"});
+  EXPECT_OK(board_->OnResult("web-1", ResultOf(TaskOf(next, 0))));
+  broker::SubmitRequest request;
+  request.score = "backup";
+  request.players = {"web-2"};
+  ASSERT_OK(board_->Submit(request, "tester", 0).status());
+  store_->Rollback();
+  ASSERT_OK(board_->Reload());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_TRUE(Finished().empty());
+  EXPECT_EQ(2u, board_->active_jobs());  // `kept` and `next`, unfinished
+  EXPECT_EQ(TaskState::kDispatched, StateOf(next, 0));
+  EXPECT_EQ(TaskState::kQueued, StateOf(kept, 1));
+  Hello("web-2", 1);  // no player is connected until it greets again
+  EXPECT_EQ(Strings{Run(TaskOf(kept, 1), "web-2")}, Orders());
+}
+
+TEST_F(JobBoardTest, ReloadWritesNothing) {
+  JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
+  listed_ = {"web-3"};  // Recover() would end it; Reload() must not
+  ASSERT_OK(board_->Reload());
+  EndTurn();
+  EXPECT_EQ(JobState::kPending, Stored(id).state);
+  EXPECT_TRUE(Finished().empty());
 }
 
 TEST_F(JobBoardTest, SubmitUsesDefaultDeliveryTimeoutUnlessGiven) {

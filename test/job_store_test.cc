@@ -1,7 +1,8 @@
 // Tests for conductor/job_store.h on a real SQLite file in a temp dir: the
 // schema of DESIGN.md section 8, round trips of every field of a job and its
 // tasks, the `jobs` listing, group commit (nothing survives without
-// Commit()), what is remembered of players, and the reporting views.
+// Commit()), what is remembered of players, and the reporting views; and on
+// a full tmpfs, what a failed commit leaves.
 
 #include "conductor/job_store.h"
 
@@ -16,6 +17,7 @@
 #include "common/log.h"
 #include "common/sqlite.h"
 #include "conductor/schema.h"
+#include "test/small_disk.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
@@ -842,6 +844,78 @@ TEST_F(JobStoreTest, CheckpointInsideATransactionIsRefused) {
   EXPECT_FALSE(store_->Checkpoint().ok());
   ASSERT_OK(store_->Commit());
   EXPECT_OK(store_->Checkpoint().status());
+}
+
+TEST_F(JobStoreTest, RollbackDropsTheTurnsWrites) {
+  JobRecord job = Job(Scope::kOne, {"web-1"});
+  ASSERT_OK(store_->InsertJob(&job, "key-1"));
+  store_->Rollback();
+  EXPECT_OK(store_->Commit());
+  EXPECT_EQ(0u, List(JobsRequest{}).size());
+  EXPECT_NE(0, Insert(Job(Scope::kOne, {"web-1"}), "key-1"));
+}
+
+// The store on a small tmpfs that a filler fills to the last byte: SQLite
+// meets the kernel's ENOSPC when a commit appends to the WAL.
+class JobStoreOnAFullDiskTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!disk_.error().empty()) GTEST_SKIP() << disk_.error();
+    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
+    Result<std::unique_ptr<JobStore>> store =
+        JobStore::Open(disk_.File("conductor.db"));
+    ASSERT_OK(store.status());
+    store_ = std::move(store.value());
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+
+  // Inserts a job with a large parameter (it needs new pages).
+  common::Status Insert(JobRecord* job) {
+    job->score = "backup";
+    job->scope = Scope::kOne;
+    job->players = {"web-1"};
+    job->params = {{"big", std::string(50000, 'x')}};
+    job->created_at = kT0;
+    job->tasks.resize(1);
+    common::Status s = store_->InsertJob(job, "");
+    return s.ok() ? store_->Commit() : s;
+  }
+  size_t Jobs() {
+    Result<std::vector<JobSummary>> jobs = store_->ListJobs(JobsRequest{});
+    EXPECT_OK(jobs.status());
+    return jobs.ok() ? jobs.value().size() : 0;
+  }
+
+  test::SmallDisk disk_{2 << 20};
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(JobStoreOnAFullDiskTest, CommitFailsSayingDiskFullAndKeepsWhatWasThere) {
+  JobRecord before;
+  ASSERT_OK(Insert(&before));
+  ASSERT_TRUE(disk_.Fill());
+  JobRecord job;
+  common::Status s = Insert(&job);
+  EXPECT_EQ(common::Status::Code::kIoError, s.code()) << s.ToString();
+  EXPECT_EQ("disk full", s.what());
+  EXPECT_EQ(1u, Jobs());
+  Result<std::optional<JobRecord>> kept = store_->LoadJob(before.id);
+  ASSERT_OK(kept.status());
+  EXPECT_TRUE(kept.value().has_value());
+}
+
+TEST_F(JobStoreOnAFullDiskTest, AProbeCommitsOnlyOnceTheDiskHasRoom) {
+  ASSERT_TRUE(disk_.Fill());
+  ASSERT_OK(store_->Probe());
+  EXPECT_EQ("disk full", store_->Commit().what());
+  ASSERT_OK(store_->Probe());
+  EXPECT_EQ("disk full", store_->Commit().what());  // still full
+  disk_.Free();
+  ASSERT_OK(store_->Probe());
+  EXPECT_OK(store_->Commit());
+  JobRecord job;
+  EXPECT_OK(Insert(&job));
+  EXPECT_EQ(1u, Jobs());
 }
 
 }  // namespace

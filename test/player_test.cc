@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -24,6 +26,7 @@
 #include "common/sqlite.h"
 #include "test/fake_process_runner.h"
 #include "test/file_watch.h"
+#include "test/small_disk.h"
 #include "test/test_util.h"
 
 namespace orchestra::player {
@@ -490,6 +493,67 @@ TEST_F(PlayerTest, StopLeavesNoRealScoreOrChildRunning) {
   EXPECT_OK(run_status_);
   std::istringstream in(pids[0]);
   for (pid_t pid; in >> pid;) EXPECT_TRUE(test::ProcessEnds(pid)) << pid;
+}
+
+// The journal on a small tmpfs that a filler fills (test/small_disk.h); the
+// player's log lines are watched, to wait for one with a deadline.
+class PlayerJournalTest : public PlayerTest {
+ protected:
+  void SetUp() override {
+    if (!disk_.error().empty()) GTEST_SKIP() << disk_.error();
+    PlayerTest::SetUp();
+    config_.state_path = disk_.File("player.db");
+    common::SetLogSinkForTest([this](common::LogLevel, std::string_view line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_ += std::string(line) + "\n";
+      logged_.notify_all();
+    });
+  }
+  void TearDown() override {
+    PlayerTest::TearDown();
+    common::SetLogSinkForTest(nullptr);
+  }
+  bool WaitForLog(const std::string& text) {
+    std::unique_lock<std::mutex> lock(log_mutex_);
+    return logged_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return log_.find(text) != std::string::npos;
+    });
+  }
+
+  test::SmallDisk disk_{1 << 20};
+  std::mutex log_mutex_;
+  std::condition_variable logged_;
+  std::string log_;  // Guarded by log_mutex_
+};
+
+// DESIGN.md section 15: a task the player cannot journal is not accepted
+// and never runs; the conductor hears HOST_ERROR, so a `one` job moves on.
+// Once the disk has room, tasks are taken again without a restart.
+TEST_F(PlayerJournalTest, ATaskItCannotJournalEndsHostErrorUntilThereIsRoom) {
+  Greet();
+  ASSERT_TRUE(disk_.Fill());
+  Send(Task(1));
+  std::optional<broker::TaskResult> refused = ExpectResult(1);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(TaskState::kHostError, refused->state);
+  EXPECT_EQ("journal: disk full", refused->error);
+  disk_.Free();
+  ASSERT_TRUE(WaitForLog("journal writable again"));
+  Give(2);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  EXPECT_EQ(std::vector<broker::TaskId>{2}, fake_->started());
+}
+
+TEST_F(PlayerJournalTest, AResultItCannotJournalIsStillSent) {
+  Greet();
+  Give(1);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  ASSERT_TRUE(disk_.Fill());
+  fake_->Finish(1, TaskState::kOk);
+  EXPECT_EQ(TaskState::kOk, ExpectResult(1)->state);
+  EXPECT_TRUE(WaitForLog("journal failed"));
+  disk_.Free();
+  EXPECT_TRUE(WaitForLog("journal writable again"));
 }
 
 class PlayerConfigTest : public testing::Test {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "test/small_disk.h"
 #include "test/test_util.h"
 
 namespace orchestra::common {
@@ -204,6 +205,45 @@ TEST_F(SqliteTest, BadSqlNamesTheDatabase) {
   ASSERT_FALSE(stmt.ok());
   EXPECT_NE(std::string::npos, stmt.status().message().find("test.db"));
   EXPECT_FALSE(db_->Exec("DROP TABLE nothing").ok());
+}
+
+// SQLite's own SQLITE_FULL, here from a page limit rather than a full file
+// system (test/small_disk.h has the real thing).
+TEST_F(SqliteTest, AFullDatabaseIsIoErrorSayingDiskFull) {
+  ASSERT_OK(db_->Exec("PRAGMA max_page_count = 3"));
+  Status s = db_->Exec("INSERT INTO jobs(score) VALUES(zeroblob(100000))");
+  EXPECT_EQ(Status::Code::kIoError, s.code()) << s.ToString();
+  EXPECT_EQ("disk full", s.what());
+  EXPECT_NE(std::string::npos, s.message().find("test.db"));
+  Result<Statement> insert =
+      db_->Prepare("INSERT INTO jobs(score) VALUES(zeroblob(100000))");
+  ASSERT_OK(insert.status());
+  EXPECT_EQ("disk full", insert.value().Run().what());
+}
+
+// The real thing: a WAL database on a file system with no byte left.
+TEST_F(SqliteTest, ACommitOnAFullFileSystemSaysDiskFullAndWorksOnceFreed) {
+  test::SmallDisk disk(1 << 20);
+  if (!disk.error().empty()) GTEST_SKIP() << disk.error();
+  Result<Database> db = Database::Open(disk.File("full.db"));
+  ASSERT_OK(db.status());
+  ASSERT_OK(db.value().Exec("CREATE TABLE t(x)"));
+  ASSERT_TRUE(disk.Fill());
+  const char* insert = "INSERT INTO t VALUES(zeroblob(20000))";
+  Status s = db.value().Exec(insert);
+  EXPECT_EQ("disk full", s.what()) << s.ToString();
+  disk.Free();
+  EXPECT_OK(db.value().Exec(insert));
+}
+
+TEST_F(SqliteTest, WritingAReadOnlyDatabaseIsIoErrorSayingReadOnly) {
+  ASSERT_OK(Insert("a", "k1"));
+  Result<Database> reader = Database::OpenReadOnly(dir_.File("test.db"));
+  ASSERT_OK(reader.status());
+  Status s = reader.value().Exec("DELETE FROM jobs");
+  EXPECT_EQ(Status::Code::kIoError, s.code()) << s.ToString();
+  EXPECT_EQ("read-only", s.what());
+  EXPECT_EQ("1", Count());
 }
 
 TEST_F(SqliteTest, NestedBeginFails) {

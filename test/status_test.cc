@@ -38,6 +38,14 @@ TEST_F(StatusTest, EmptyWhereLeavesOnlyWhat) {
   EXPECT_EQ("here", Status::NotFound("here", "").message());
 }
 
+TEST_F(StatusTest, WhatLeavesOutWhere) {
+  EXPECT_EQ("disk full", Status::IoError("sqlite /db", "disk full").what());
+  EXPECT_EQ("gone", Status::NotFound("", "gone").what());
+  EXPECT_EQ("", Status::NotFound("here", "").what());
+  Status copy = Status::Conflict("job 3", "already finished");
+  EXPECT_EQ("already finished", Status(copy).what());
+}
+
 TEST_F(StatusTest, EachFactoryHasItsOwnCodeAndName) {
   EXPECT_EQ("NotFound: a: b", Status::NotFound("a", "b").ToString());
   EXPECT_EQ("Conflict: a: b", Status::Conflict("a", "b").ToString());

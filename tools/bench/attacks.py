@@ -37,10 +37,12 @@ lists the flags):
                     Figures: connections up, the conductor's descriptors,
                     how many it closed (its handshake timeout), the probes.
   endless-multipart An ipc audience client sends M frames of 4 MiB, each
-                    with ZMQ_SNDMORE, and never a last frame. libzmq keeps
-                    an unfinished message until its last frame: the figure
-                    is how much of it the conductor holds (RSS growth), and
-                    whether it gives it back when the client goes away.
+                    with the MORE flag, and never a last frame (ZMTP written
+                    by hand: libzmq would keep the frames on our side until
+                    the last one). libzmq keeps an unfinished message until
+                    its last frame: the figure is how much of it the
+                    conductor holds (RSS growth), and whether it gives it
+                    back when the client goes away.
   non-reader        An ipc client submits one job with large parameters (4
                     of 60 KiB, for a listed player that never connects, so
                     it stays PENDING), then sends K `status` requests for it
@@ -56,11 +58,14 @@ lists the flags):
                     the job (which answers every wait still held).
   scores-flood      A raw player (listed key) says hello, then sends `scores`
                     messages of 10,000 entries as fast as the conductor takes
-                    them for S seconds, first the same list again and again,
-                    then two lists alternately; meanwhile a stream of short
-                    jobs runs on the real player, one at a time. Figures:
-                    p50, p99 and longest submit-to-result latency without and
-                    with the flood, the conductor's CPU, its log growth.
+                    them for S seconds (--mode same: one list again and
+                    again; alternate: two lists in turn, so it always
+                    changes); a stream of short jobs runs on the real
+                    player, one at a time, before and during the flood.
+                    Figures: p50, p99 and longest submit-to-result latency
+                    without and with the flood (a job waits at most 60 s),
+                    the lists taken, the conductor's CPU and RSS, how long
+                    until it answers again.
   refusal-log       300 DEALERs with random (unlisted) Curve keys connect to
                     the player port (and reconnect as libzmq does) for a few
                     seconds. Figure: the conductor's log lines about
@@ -76,8 +81,8 @@ lists the flags):
                     4 MiB replies (as the CLI does) gets its `status`, and
                     what `orchestra status --json` does.
 
-Every run is bounded in time (--timeout a attack; `all` takes ~5 minutes
-here). The table goes to stdout; with --json FILE (make attacks:
+Every run is bounded in time (--timeout a attack; `all` runs the plan of
+`attacks.py list`, ~6 minutes here). The table goes to stdout; with --json FILE (make attacks:
 $(BUILD)/attacks.json) the same figures as JSON. The load average is
 recorded before and after each attack: other work on the machine moves
 every CPU and latency figure.
@@ -1088,6 +1093,8 @@ def attack_pending_waits(run, a):
     fig["cancel_cpu_s"] = round(run.cpu() - cpu1, 2)
     cl.close()
     fig["after"] = run.serves()
+    time.sleep(0.2)
+    fig["cancel_rss_peak_mb"] = mb(run.sampler.window(t1)["rss_peak_kib"])
     run.result["rss_after_mb"] = mb(run.rss_kib())
     run.result["cpu_after_pct"] = run.result.get("cpu_idle_pct")
     run.result["figure"] = (
@@ -1096,7 +1103,8 @@ def attack_pending_waits(run, a):
             a.waits, a.connections,
             ", ".join("%s %d" % kv for kv in sorted(codes.items())) or "none",
             fig["rss_growth_mb"], fig["rss_after_disconnect_mb"],
-            run.result["cpu_idle_pct"], a.after, fig["cancel"]))
+            run.result["cpu_idle_pct"], a.after, fig["cancel"]) +
+        " (RSS peak %s MiB then)" % fig["cancel_rss_peak_mb"])
     return fig
 
 
@@ -1144,50 +1152,55 @@ def latency_figures(lat, failures):
 def attack_scores_flood(run, a):
     """A raw player floods `scores` while real jobs run."""
     c = run.c
-    fig = run.figures({"seconds": a.seconds, "entries": a.entries})
+    fig = run.figures({"seconds": a.seconds, "entries": a.entries,
+                       "mode": a.mode})
     t0 = now()
     cpu0 = run.cpu()
     # Without the flood.
     run.step = "jobs without a flood"
-    lat, failures = job_stream(run, a.seconds)
+    lat, failures = job_stream(run, a.quiet_seconds)
     fig["quiet"] = latency_figures(lat, failures)
     fig["quiet"]["cpu_pct"] = round(100 * (run.cpu() - cpu0) /
                                     (now() - t0), 1)
+    # The flood, from a process of its own; the same job stream meanwhile.
     public, secret = c.raw_keys["raw-1"]
-    for mode in ("same", "alternate"):
-        run.step = "jobs during a flood of %s lists" % mode
-        mark = c.log_size()
-        env = dict(os.environ, ORC_ATTACK_KEYS="%s %s %s" % (
-            c.server_public.decode(), public.decode(), secret.decode()))
-        flooder = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "_flood-scores",
-             c.player_endpoint, str(a.entries), str(a.seconds), mode],
-            env=env, stdout=subprocess.PIPE)
-        t1 = now()
-        cpu1 = run.cpu()
-        time.sleep(0.5)  # its hello and first lists
-        lat, failures = job_stream(run, a.seconds)
-        phase = latency_figures(lat, failures)
-        try:
-            out, _ = flooder.communicate(timeout=a.seconds + 30)
-            phase.update(json.loads(out.decode() or "{}"))
-        except (subprocess.TimeoutExpired, ValueError):
-            flooder.kill()
-            flooder.wait()
-        phase["cpu_pct"] = round(100 * (run.cpu() - cpu1) / (now() - t1), 1)
-        phase["rss_peak_mb"] = mb(run.sampler.window(t1)["rss_peak_kib"])
-        phase["log_bytes"] = c.log_size() - mark
-        # How long the conductor takes to answer once the flood has ended
-        # (a backlog still in its queues).
-        t2 = now()
-        run.step = "after a flood of %s lists" % mode
-        s = run.serves(job=True, timeout=60)
-        phase["after_flood"] = s
-        phase["drain_s"] = round(now() - t2, 2)
-        fig["flood_" + mode] = phase
-        c.check()
+    run.step = "jobs during a flood of %s lists" % a.mode
+    mark = c.log_size()
+    env = dict(os.environ, ORC_ATTACK_KEYS="%s %s %s" % (
+        c.server_public.decode(), public.decode(), secret.decode()))
+    flooder = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "_flood-scores",
+         c.player_endpoint, str(a.entries), str(a.seconds), a.mode],
+        env=env, stdout=subprocess.PIPE)
+    t1 = now()
+    cpu1 = run.cpu()
+    time.sleep(0.5)  # its hello and first lists
+    # A job may wait for everything the flood queued before it: give it
+    # as long as the drain limit, so that its latency says how long.
+    lat, failures = job_stream(run, a.seconds, limit=a.drain_limit)
+    flood = fig["flood"] = latency_figures(lat, failures)
+    try:
+        out, _ = flooder.communicate(timeout=a.seconds + 30)
+        flood.update(json.loads(out.decode() or "{}"))
+    except (subprocess.TimeoutExpired, ValueError):
+        flooder.kill()
+        flooder.wait()
+    t_end = now()
+    flood["cpu_pct"] = round(100 * (run.cpu() - cpu1) / (t_end - t1), 1)
+    flood["rss_peak_mb"] = mb(run.sampler.window(t1)["rss_peak_kib"])
+    flood["log_bytes"] = c.log_size() - mark
+    flood["log_lines"] = c.log_text(mark).count("\n")
+    # How long until it answers again once the flood has ended (what it
+    # took in is still queued).
+    run.step = "after a flood of %s lists" % a.mode
+    cl = Audience(run.ctx, c.ipc)
+    r = cl.request({"op": "players"}, a.drain_limit)
+    cl.close()
+    fig["answers_again_after_s"] = round(now() - t_end, 1) if r else None
+    fig["answers_again"] = ("in %.1f s" % (now() - t_end) if r else
+                            "not in %g s" % a.drain_limit)
+    c.check()
     run.measure_attack(t0, cpu0)
-    run.result["rss_after_mb"] = mb(run.rss_kib())
     fig["after"] = run.serves()
     run.measure_after(3.0)
 
@@ -1197,15 +1210,11 @@ def attack_scores_flood(run, a):
             p["p50_ms"], p["p99_ms"], p["max_ms"], p["jobs"],
             ", %d failed" % failed if failed else "")
     run.result["figure"] = (
-        "quiet %s; %s" % (line(fig["quiet"]), "; ".join(
-            "flood %s: %s, %s lists taken, CPU %s%%, RSS peak %s MiB, "
-            "serves %s after it" % (
-                mode, line(fig["flood_" + mode]),
-                fig["flood_" + mode].get("sent"),
-                fig["flood_" + mode]["cpu_pct"],
-                fig["flood_" + mode]["rss_peak_mb"],
-                fig["flood_" + mode]["drain_s"])
-            for mode in ("same", "alternate"))))
+        "quiet %s; flood of %s lists: %s; %s lists of %s KiB taken in %g s, "
+        "CPU %s%%, RSS peak %s MiB; answers again %s after it" % (
+            line(fig["quiet"]), a.mode, line(flood), flood.get("sent"),
+            (flood.get("message_bytes") or 0) // KiB, a.seconds,
+            flood["cpu_pct"], flood["rss_peak_mb"], fig["answers_again"]))
     return fig
 
 
@@ -1497,10 +1506,18 @@ def flags_waits(p):
 
 
 def flags_flood(p):
-    p.add_argument("--seconds", type=float, default=10.0,
-                   help="seconds of each phase: quiet, same list, "
-                        "alternating lists (default 10)")
+    p.add_argument("--seconds", type=float, default=5.0,
+                   help="seconds of flood (default 5: the original takes "
+                        "~10 times longer to work through it)")
+    p.add_argument("--quiet-seconds", type=float, default=5.0,
+                   help="seconds of jobs before it (default 5)")
+    p.add_argument("--mode", choices=("same", "alternate"), default="same",
+                   help="the same list again and again, or two lists "
+                        "alternately (a list that always changes)")
     p.add_argument("--entries", type=int, default=10000)
+    p.add_argument("--drain-limit", type=float, default=60.0,
+                   help="seconds a job (and a `players` request after the "
+                        "flood) may take (default 60)")
 
 
 def flags_refusal(p):
@@ -1551,6 +1568,7 @@ PLAN = [
     ("non-reader", "non-reader", []),
     ("pending-waits", "pending-waits", []),
     ("scores-flood", "scores-flood", []),
+    ("scores-flood@alternate", "scores-flood", ["--mode", "alternate"]),
     ("refusal-log", "refusal-log", []),
     ("greedy-slots", "greedy-slots", []),
     ("big-record", "big-record", []),

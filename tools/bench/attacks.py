@@ -92,10 +92,8 @@ can read /proc/PID of its own children (any user).
 """
 
 import argparse
-import errno
 import json
 import os
-import random
 import re
 import resource
 import select

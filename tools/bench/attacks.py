@@ -109,6 +109,7 @@ import traceback
 
 import msgpack
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 MiB = 1 << 20
 KiB = 1 << 10
@@ -582,21 +583,27 @@ class Run:
         return self.fig
 
     def __enter__(self):
-        self.c.start()
-        self.sampler = Sampler(self.c.pid)
-        self.sampler.start()
-        self.player = RealPlayer(self.c)
-        if self.real_player_wanted:
-            if self.player.start() is None:
-                raise RuntimeError("the real player did not join")
-        time.sleep(0.5)
-        self.base = read_proc(self.c.pid, fds=True)
-        self.t_base = now()
-        return self
+        try:
+            self.c.start()
+            self.sampler = Sampler(self.c.pid)
+            self.sampler.start()
+            self.player = RealPlayer(self.c)
+            if self.real_player_wanted:
+                if self.player.start() is None:
+                    raise RuntimeError("the real player did not join")
+            time.sleep(0.5)
+            self.base = read_proc(self.c.pid, fds=True)
+            if self.base is None:
+                raise ConductorDied()
+            return self
+        except BaseException:
+            self.__exit__()
+            raise
 
     def __exit__(self, *exc):
         try:
-            self.player.stop()
+            if self.player is not None:
+                self.player.stop()
         finally:
             self.c.stop()
             if self.sampler:
@@ -694,8 +701,9 @@ def attack_idle_handshakes(run, a):
     addr = (host, int(port))
     greeting = b"\xff" + b"\x00" * 8 + b"\x7f" if a.greeting == "partial" \
         else b""
-    fig = run.figures({"connections": a.connections, "greeting": a.greeting,
-           "nofile": a.nofile, "hold_s": a.hold})
+    fig = run.figures({"connections": a.connections,
+                       "greeting": a.greeting, "nofile": a.nofile,
+                       "hold_s": a.hold})
     socks = {}  # fd -> (socket, opened at)
     lock = threading.Lock()
     stats = {"reopened": 0, "open_failed": 0}
@@ -966,8 +974,9 @@ def attack_non_reader(run, a):
     params = {"P%d" % i: "x" * (a.param_kib * KiB) for i in range(a.params)}
     job, reply_bytes = submit_pending_job(run, params)
     fig = run.figures({"requests": a.requests, "params": a.params,
-           "param_kib": a.param_kib, "job": job, "reply_bytes": reply_bytes,
-           "replies_bytes_total": a.requests * reply_bytes})
+                       "param_kib": a.param_kib, "job": job,
+                       "reply_bytes": reply_bytes,
+                       "replies_bytes_total": a.requests * reply_bytes})
     mark = c.log_size()
     t0 = now()
     cpu0 = run.cpu()
@@ -1015,7 +1024,8 @@ def attack_pending_waits(run, a):
     """W waits without timeout for a job that never finishes."""
     c = run.c
     job, _ = submit_pending_job(run)
-    fig = run.figures({"waits": a.waits, "connections": a.connections, "job": job})
+    fig = run.figures({"waits": a.waits, "connections": a.connections,
+                       "job": job})
     clients = [Audience(run.ctx, c.ipc, sndhwm=100000)
                for _ in range(a.connections)]
     codes = {}
@@ -1265,7 +1275,7 @@ def attack_refusal_log(run, a):
     mark = c.log_size()
     t0 = now()
     cpu0 = run.cpu()
-    socks = []
+    socks, monitors = [], []
     run.step = "connections with unlisted keys"
     for _ in range(a.connections):
         public, secret = zmq.curve_keypair()
@@ -1274,31 +1284,51 @@ def attack_refusal_log(run, a):
         s.curve_serverkey = c.server_public
         s.curve_publickey = public
         s.curve_secretkey = secret
+        # Its events say how often it tried (libzmq reconnects after a
+        # refusal, every 100 ms by default).
+        monitors.append(s.get_monitor_socket(
+            zmq.EVENT_CONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL))
         s.connect(c.player_endpoint)
         socks.append(s)
-    time.sleep(a.seconds)
+    events = {}
+    poller = zmq.Poller()
+    for m in monitors:
+        poller.register(m, zmq.POLLIN)
+    names = {zmq.EVENT_CONNECTED: "connected",
+             zmq.EVENT_HANDSHAKE_FAILED_AUTH: "refused",
+             zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL: "failed",
+             zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "failed"}
+    deadline = now() + a.seconds
+    while now() < deadline:
+        for m, _ in poller.poll(100):
+            ev = recv_monitor_message(m)["event"]
+            events[names.get(ev, str(ev))] = \
+                events.get(names.get(ev, str(ev)), 0) + 1
     for s in socks:
+        s.disable_monitor()
         s.close(linger=0)
+    for m in monitors:
+        m.close(linger=0)
     time.sleep(1.0)
     c.check()
     run.measure_attack(t0, cpu0)
     log = c.log_text(mark).splitlines()
     refused = [line for line in log if "refused" in line]
-    repeated = 0
-    for line in refused:
-        m = re.search(r"repeated=(\d+)", line)
-        repeated += int(m.group(1)) if m else 0
     fig = run.figures({"connections": a.connections, "seconds": a.seconds,
-           "log_lines": len(log), "log_lines_refused": len(refused),
-           "log_bytes": c.log_size() - mark,
-           "repeated_counted_in_lines": repeated,
-           "sample": refused[:2]})
+                       "client_events": events,
+                       "log_lines": len(log),
+                       "log_lines_refused": len(refused),
+                       "log_bytes": c.log_size() - mark,
+                       "sample": refused[:2]})
     fig["after"] = run.serves()
     run.measure_after(3.0)
     run.result["figure"] = (
-        "%d connections for %g s: %d refusal lines (%d log lines, %d bytes)"
-        % (a.connections, a.seconds, len(refused), len(log),
-           fig["log_bytes"]))
+        "%d keys for %g s, %d handshakes refused: %d refusal lines (%d log "
+        "lines, %d bytes)" % (a.connections, a.seconds,
+                              events.get("refused", 0), len(refused),
+                              len(log), fig["log_bytes"]))
     return fig
 
 

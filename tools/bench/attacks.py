@@ -1781,8 +1781,17 @@ def main(argv):
                         help="seconds an attack may take (default 180)")
     p = argparse.ArgumentParser(
         prog="attacks.py",
-        description="What a hostile peer can make the conductor hold.",
-        epilog="attacks: " + ", ".join(ATTACKS))
+        description="What a hostile peer can make the conductor hold "
+                    "(the top of this file says what each attack does).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="attacks: " + ", ".join(ATTACKS) + """
+
+examples:
+  make attacks                      # all, figures in build/attacks.json
+  attacks.py all --bin /elsewhere/bin --json /tmp/attacks.json
+  attacks.py all --only non-reader,pending-waits
+  attacks.py run endless-multipart --frames 500    # the review's 2 GB
+  attacks.py run idle-handshakes -h                # an attack's flags""")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", parents=[common],
                        help="one attack: run NAME [its flags]")
@@ -1790,13 +1799,14 @@ def main(argv):
     r.add_argument("flags", nargs=argparse.REMAINDER,
                    help="the attack's flags (run NAME -h)")
     al = sub.add_parser("all", parents=[common],
-                        help="every attack with its defaults (~5 minutes)")
+                        help="the plan of `list` (~6 minutes)")
     al.add_argument("--only", default=None,
                     help="comma-separated labels of the plan to run")
     sub.add_parser("list", help="the attacks and the plan of `all`")
     args = p.parse_args(argv)
     if args.command == "run":  # common flags may follow the attack's name
         args, args.flags = common.parse_known_args(args.flags, args)
+        attack_args(args.name, args.flags)  # -h, or a bad flag: exits here
     if args.command == "list":
         for label, name, flags in PLAN:
             print("%-28s run %s %s" % (label, name, " ".join(flags)))
@@ -1813,8 +1823,6 @@ def main(argv):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.command == "run":
-        if args.flags in (["-h"], ["--help"]):
-            attack_args(args.name, ["-h"])
         plan = [(args.name, args.name, args.flags)]
     else:
         plan = PLAN

@@ -794,7 +794,7 @@ def attack_idle_handshakes(run, a):
         if a.ipc_probe:
             run.step = "an ipc `players` request while held"
             fig["during"].update(run.serves(job=False))
-        if joined is not None:
+        if joined is not None and a.ipc_probe:  # it asks over ipc too
             run.step = "a job on the real player while held"
             fig["during"]["job"] = run.serves().get("job", "no reply")
         run.step = "holding %d connections" % len(socks)
@@ -1506,8 +1506,9 @@ def flags_idle(p):
     p.add_argument("--no-reopen", dest="reopen", action="store_false",
                    help="do not open another when the conductor closes one")
     p.add_argument("--no-ipc-probe", dest="ipc_probe", action="store_false",
-                   help="no ipc `players` request while held (libzmq 4.3.4 "
-                        "aborts on an ipc accept at the descriptor limit)")
+                   help="no ipc connection while held (no `players` request, "
+                        "no job): libzmq 4.3.4 aborts on an ipc accept at "
+                        "the descriptor limit")
 
 
 def flags_multipart(p):

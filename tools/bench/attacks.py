@@ -1707,7 +1707,8 @@ def run_attack(label, name, argv, common):
 # ---------------------------------------------------------------- report
 
 def table(results, meta):
-    lines = ["conductor: %s (%s)" % (meta["conductor"], meta["version"]),
+    lines = ["conductor: %s (%s, built from %s)" % (
+        meta["conductor"], meta["version"], meta["source"]),
              "machine: %d cores, %s; load before/after each attack in the "
              "table" % (meta["cores"], meta["uptime"]), ""]
     head = ("attack", "outcome", "load", "RSS base", "peak", "HWM",
@@ -1757,8 +1758,16 @@ def meta_of(common):
         version = "? (%s)" % e
     with open("/proc/uptime") as f:
         up = float(f.read().split()[0])
+    # The commit the binaries were built from, when BIN is in a git tree.
+    try:
+        commit = subprocess.run(
+            ["git", "-C", os.path.dirname(os.path.abspath(common.bin)),
+             "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, timeout=10).stdout.decode().strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
     return {"conductor": os.path.join(common.bin, "orchestra-conductor"),
-            "version": version, "cores": os.cpu_count(),
+            "version": version, "source": commit or "?", "cores": os.cpu_count(),
             "uptime": "up %.1f h, load %s" % (up / 3600, loadavg()),
             "date": iso_now(), "python": sys.version.split()[0],
             "libzmq": zmq.zmq_version(), "pyzmq": zmq.__version__}

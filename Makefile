@@ -3,6 +3,8 @@
 #                 on loopback and run an `all` job (make stop ends them)
 #   make test     install packages, build, run every test
 #   make bench    the benchmark (figures in build/bench.json)
+#   make attacks  what a hostile peer can make the conductor hold
+#                 (figures in build/attacks.json)
 #   make install  DESTDIR=... PREFIX=...
 
 CXX      ?= g++
@@ -173,6 +175,11 @@ bench: deps
 	$(MAKE) -j$(JOBS) all $(BENCH_TOOLS)
 	BIN=$(BIN) BUILD=$(BUILD) tools/bench/run-bench
 
+# Attacks on a real conductor (tools/bench/attacks.py): memory, CPU and
+# service under each; a table on stdout, the figures in $(BUILD)/attacks.json.
+attacks: all
+	BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) tools/bench/attacks.py all
+
 # A longer retention soak than `make test` runs: the database's size round
 # after round of jobs (ROUNDS, JOBS a round) with a short retention.
 soak: all $(BIN)/e2e_tests
@@ -193,5 +200,5 @@ format:
 	clang-format -i */*.h */*.cc
 
 .PHONY: all deps build-all test unit-test e2e-test python-test run stop \
-        bench soak install clean format
+        bench attacks soak install clean format
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -91,13 +91,23 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
   // every reply now would be dropped.
   if (outbox_->IsFull(endpoint, in.peer)) {
     if (ignored_log_.Allow(clock_->Monotonic()))
-      common::LogWarning("requests ignored reason=client-not-reading "
-                         "suppressed=%lld",
-                         static_cast<long long>(ignored_log_.TakeSuppressed()));
+      common::LogWarning(
+          "requests ignored reason=client-not-reading "
+          "suppressed=%lld",
+          static_cast<long long>(ignored_log_.TakeSuppressed()));
     return Status();
   }
-  Caller caller{endpoint,   in.peer, in.request_style, {},
-                in.user_id, in.key,  in.epoch,         in.fd};
+  Caller caller;
+  caller.endpoint = endpoint;
+  caller.peer = in.peer;
+  caller.request_style = in.request_style;
+  caller.key_name = in.user_id;
+  caller.key = in.key;
+  caller.epoch = in.epoch;
+  caller.fd = in.fd;
+  caller.submitter = in.user_id.empty()
+                         ? "uid:" + std::to_string(PeerUid(in.peer_address))
+                         : "key:" + in.user_id;
   if (in.malformed) {
     Fail(caller, ErrorCode::kBadRequest,
          "a request is one frame holding one msgpack map");
@@ -325,10 +335,9 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r,
     const WaitList::Added added = waits_.Add(w);
     if (added != WaitList::Added::kYes) {
       Fail(c, ErrorCode::kBusy,
-           added == WaitList::Added::kConnectionFull
-               ? "this connection has " +
-                     std::to_string(kMaxWaitsPerConnection) +
-                     " waits pending, the most one connection may; wait for "
+           added == WaitList::Added::kSubmitterFull
+               ? "you have " + std::to_string(kMaxWaitsPerSubmitter) +
+                     " waits pending, the most one submitter may; wait for "
                      "some to end, then ask again"
                : "the conductor has " + std::to_string(kMaxWaits) +
                      " waits pending, the most it keeps; ask again later");

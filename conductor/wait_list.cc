@@ -2,15 +2,10 @@
 
 namespace orchestra::conductor {
 
-std::string WaitList::ConnectionKey(size_t endpoint, const std::string& peer) {
-  return std::to_string(endpoint) + "/" + peer;
-}
-
 WaitList::Added WaitList::Add(Waiter waiter) {
   if (waiters_.size() >= kMaxWaits) return Added::kFull;
-  size_t& count = per_connection_[ConnectionKey(waiter.caller.endpoint,
-                                                waiter.caller.peer)];
-  if (count >= kMaxWaitsPerConnection) return Added::kConnectionFull;
+  size_t& count = per_submitter_[waiter.caller.submitter];
+  if (count >= kMaxWaitsPerSubmitter) return Added::kSubmitterFull;
   ++count;
   const Id id = next_id_++;
   by_job_.emplace(waiter.job, id);
@@ -28,9 +23,8 @@ Waiter WaitList::Remove(Id id) {
   if (waiter.deadline != 0) by_deadline_.erase({waiter.deadline, id});
   if (waiter.progress && --progress_[waiter.job] == 0)
     progress_.erase(waiter.job);
-  auto count = per_connection_.find(
-      ConnectionKey(waiter.caller.endpoint, waiter.caller.peer));
-  if (--count->second == 0) per_connection_.erase(count);
+  auto count = per_submitter_.find(waiter.caller.submitter);
+  if (--count->second == 0) per_submitter_.erase(count);
   return waiter;
 }
 
@@ -78,9 +72,9 @@ void WaitList::ForEachProgress(
   }
 }
 
-size_t WaitList::CountOf(size_t endpoint, const std::string& peer) const {
-  auto it = per_connection_.find(ConnectionKey(endpoint, peer));
-  return it == per_connection_.end() ? 0 : it->second;
+size_t WaitList::CountOf(const std::string& submitter) const {
+  auto it = per_submitter_.find(submitter);
+  return it == per_submitter_.end() ? 0 : it->second;
 }
 
 }  // namespace orchestra::conductor

@@ -1,9 +1,14 @@
 // WaitList holds the audience's pending `wait` requests: who waits for
 // which job, until when, and whether it wants progress. It bounds them
-// (DESIGN.md section 6: at most kMaxWaitsPerConnection per connection and
+// (DESIGN.md section 6: at most kMaxWaitsPerSubmitter per submitter and
 // kMaxWaits in all) and indexes them by job and by deadline, so that a
 // tick costs what expires, not what waits. Pure data; owned by
 // AudienceChannel on the conductor's loop thread.
+//
+// The bound is per submitter (an audience key, or a local user), which is
+// stricter than DESIGN.md's per connection: a client opening connection
+// after connection could otherwise take the whole list and leave everyone
+// else `busy`.
 
 #ifndef ORCHESTRA_CONDUCTOR_WAIT_LIST_H_
 #define ORCHESTRA_CONDUCTOR_WAIT_LIST_H_
@@ -22,7 +27,7 @@
 
 namespace orchestra::conductor {
 
-constexpr size_t kMaxWaitsPerConnection = 10000;
+constexpr size_t kMaxWaitsPerSubmitter = 10000;
 constexpr size_t kMaxWaits = 100000;
 
 // Where a reply goes, and who asked.
@@ -31,10 +36,11 @@ struct Caller {
   std::string peer;  // routing id
   bool request_style = false;
   broker::RequestId req;
-  std::string key_name;  // the Curve client's audience key; "" on ipc
-  std::string key;       // its public key; "" on ipc
-  int64_t epoch = -1;    // the trust epoch that admitted the connection
-  int fd = -1;           // the connection's socket, to see it backed up
+  std::string key_name;   // the Curve client's audience key; "" on ipc
+  std::string key;        // its public key; "" on ipc
+  int64_t epoch = -1;     // the trust epoch that admitted the connection
+  int fd = -1;            // the connection's socket, to see it backed up
+  std::string submitter;  // "key:NAME" or "uid:UID": whose request it is
 };
 
 struct Waiter {
@@ -46,9 +52,9 @@ struct Waiter {
 
 class WaitList {
  public:
-  enum class Added { kYes, kConnectionFull, kFull };
+  enum class Added { kYes, kSubmitterFull, kFull };
 
-  // Adds `waiter` unless its connection or the whole list is full.
+  // Adds `waiter` unless its submitter's share or the whole list is full.
   Added Add(Waiter waiter);
 
   // Removes and returns the waiters of `job`.
@@ -65,11 +71,10 @@ class WaitList {
                        const std::function<void(const Waiter&)>& fn) const;
 
   size_t size() const { return waiters_.size(); }
-  size_t CountOf(size_t endpoint, const std::string& peer) const;
+  size_t CountOf(const std::string& submitter) const;
 
  private:
   using Id = uint64_t;
-  static std::string ConnectionKey(size_t endpoint, const std::string& peer);
   // Removes waiter `id` from every index and returns it.
   Waiter Remove(Id id);
 
@@ -78,7 +83,7 @@ class WaitList {
   std::set<std::pair<broker::JobId, Id>> by_job_;
   std::set<std::pair<common::TimeMs, Id>> by_deadline_;
   std::map<broker::JobId, size_t> progress_;  // job -> progress waiters
-  std::unordered_map<std::string, size_t> per_connection_;
+  std::unordered_map<std::string, size_t> per_submitter_;
 };
 
 }  // namespace orchestra::conductor

@@ -16,6 +16,8 @@
 #include <zmq.hpp>
 
 #include "broker/audience_protocol.h"
+#include "broker/curve_keys.h"
+#include "common/files.h"
 #include "test/cluster.h"
 #include "test/raw_player.h"
 
@@ -42,12 +44,19 @@ int64_t StatusKib(pid_t pid, const std::string& field) {
 class RawClient {
  public:
   // `receive_hwm` bounds what its libzmq reads ahead for it (0: no bound).
+  // With `keys` (and the conductor's public key), it speaks CurveZMQ.
   RawClient(zmq::context_t* context, const std::string& endpoint,
-            int receive_hwm = 0)
+            int receive_hwm = 0, const broker::CurveKeyPair* keys = nullptr,
+            const std::string& server_key = "")
       : socket_(*context, ZMQ_DEALER) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::sndhwm, 0);
     socket_.set(zmq::sockopt::rcvhwm, receive_hwm);
+    if (keys != nullptr) {
+      socket_.set(zmq::sockopt::curve_serverkey, server_key);
+      socket_.set(zmq::sockopt::curve_publickey, keys->public_key);
+      socket_.set(zmq::sockopt::curve_secretkey, keys->secret_key.view());
+    }
     socket_.connect(endpoint);
   }
   // Sends `op`; false when it could not be sent within `timeout_ms`.
@@ -80,7 +89,22 @@ class LimitsTest : public testing::Test {
     cluster_.AddPlayer("p1");
     cluster_.AddPlayer("p2");  // listed, never started: its jobs wait
     cluster_.WriteScoreEverywhere("true", kTrue);
+    std::string keys_file;
+    for (int i = 0; i < kAudienceKeys; ++i) {
+      auto pair = broker::GenerateKeyPair();
+      ASSERT_OK(pair.status());
+      keys_file +=
+          "k" + std::to_string(i) + " " + pair.value().public_key + "\n";
+      audience_keys_.push_back(std::move(pair.value()));
+    }
+    ASSERT_OK(common::WriteFileAtomically(cluster_.dir() + "/audience",
+                                          keys_file, 0644));
+    cluster_.ServeTcpAudience(cluster_.dir() + "/audience");
     ASSERT_TRUE(cluster_.StartConductor());
+    auto server =
+        broker::ReadPublicKeyFile(cluster_.dir() + "/keys/conductor.pub");
+    ASSERT_OK(server.status());
+    server_key_ = server.value();
     ASSERT_TRUE(cluster_.StartPlayer("p1"));
     client_ = cluster_.Client();
     ASSERT_NE(nullptr, client_);
@@ -126,9 +150,12 @@ class LimitsTest : public testing::Test {
     return got;
   }
 
+  static constexpr int kAudienceKeys = 20;
   Cluster cluster_;
   std::unique_ptr<broker::AudienceClient> client_;
   zmq::context_t context_;
+  std::vector<broker::CurveKeyPair> audience_keys_;
+  std::string server_key_;
 };
 
 // The review's attack: 6,000 `status` requests for a job with large
@@ -164,33 +191,43 @@ TEST_F(LimitsTest, AClientThatNeverReadsCannotGrowTheConductor) {
       << " to " << peak;
 }
 
-// At most 10,000 waits a connection and 100,000 in all; beyond, `busy`.
-// Waits are forgotten when their job ends: new ones are taken again.
-TEST_F(LimitsTest, WaitsPastTheCapAreBusyAndForgottenWhenTheirJobEnds) {
+// At most 10,000 pending waits a submitter (however many connections it
+// opens) and 100,000 in all; beyond, `busy`. Waits are forgotten when their
+// job ends: new ones are taken again.
+TEST_F(LimitsTest, WaitsPastTheCapsAreBusyAndForgottenWhenTheirJobEnds) {
   const JobId job = Submit("p2");
-  std::vector<std::unique_ptr<RawClient>> clients;
-  constexpr int kConnections = 20;
-  constexpr int kPerConnection = 10000;
-  for (int c = 0; c < kConnections; ++c) {
-    clients.push_back(
+  auto is_busy = [](const broker::AudienceReply& r) {
+    auto* error = std::get_if<broker::ErrorReply>(&r.body);
+    ASSERT_NE(nullptr, error);
+    EXPECT_EQ(ErrorCode::kBusy, error->error.code);
+  };
+  // The local user (root), on two connections: 15,000 asked, 10,000 kept.
+  std::vector<std::unique_ptr<RawClient>> local;
+  for (int c = 0; c < 2; ++c) {
+    local.push_back(
         std::make_unique<RawClient>(&context_, cluster_.audience_endpoint()));
-    for (int i = 0; i < kPerConnection; ++i)
-      ASSERT_TRUE(clients.back()->Send(broker::WaitRequest{job, 0}, i));
+    for (int i = 0; i < 7500; ++i)
+      ASSERT_TRUE(local.back()->Send(broker::WaitRequest{job, 0}, i));
   }
-  // 20 x 10,000 asked; 100,000 are kept, the other 100,000 are busy.
-  EXPECT_EQ(100000,
-            Collect(clients, 100000, [](const broker::AudienceReply& r) {
-              auto* error = std::get_if<broker::ErrorReply>(&r.body);
-              ASSERT_NE(nullptr, error);
-              EXPECT_EQ(ErrorCode::kBusy, error->error.code);
-            }));
+  EXPECT_EQ(5000, Collect(local, 5000, is_busy));
+  // 20 audience keys ask 10,000 each: 90,000 more fit, 110,000 are busy.
+  std::vector<std::unique_ptr<RawClient>> remote;
+  for (const broker::CurveKeyPair& keys : audience_keys_) {
+    remote.push_back(std::make_unique<RawClient>(
+        &context_, cluster_.tcp_audience_endpoint(), 0, &keys, server_key_));
+    for (int i = 0; i < 10000; ++i)
+      ASSERT_TRUE(remote.back()->Send(broker::WaitRequest{job, 0}, i));
+  }
+  EXPECT_EQ(110000, Collect(remote, 110000, is_busy));
   // The job ends: every kept wait is answered with its record.
   Expect<broker::JobReply>(broker::CancelRequest{job});
-  EXPECT_EQ(100000,
-            Collect(clients, 100000, [](const broker::AudienceReply& r) {
-              EXPECT_TRUE(std::holds_alternative<broker::JobReply>(r.body));
-            }));
-  for (auto& client : clients) EXPECT_FALSE(client->Receive(0).has_value());
+  auto is_record = [](const broker::AudienceReply& r) {
+    EXPECT_TRUE(std::holds_alternative<broker::JobReply>(r.body));
+  };
+  EXPECT_EQ(10000, Collect(local, 10000, is_record));
+  EXPECT_EQ(90000, Collect(remote, 90000, is_record));
+  for (auto& client : local) EXPECT_FALSE(client->Receive(0).has_value());
+  for (auto& client : remote) EXPECT_FALSE(client->Receive(0).has_value());
   // Forgotten: a new wait is taken (and times out as asked).
   const JobId next = Submit("p2");
   broker::JobReply reply =

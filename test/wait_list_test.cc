@@ -13,39 +13,42 @@ Waiter On(broker::JobId job, const std::string& peer,
   Waiter w;
   w.job = job;
   w.caller.peer = peer;
+  w.caller.submitter = "key:" + peer;
   w.deadline = deadline;
   w.progress = progress;
   return w;
 }
 
-TEST(WaitListTest, AConnectionHoldsAtMostItsShare) {
+TEST(WaitListTest, ASubmitterHoldsAtMostItsShareOverAllItsConnections) {
   WaitList waits;
-  for (size_t i = 0; i < kMaxWaitsPerConnection; ++i)
-    ASSERT_EQ(WaitList::Added::kYes, waits.Add(On(1, "a")));
-  EXPECT_EQ(WaitList::Added::kConnectionFull, waits.Add(On(1, "a")));
+  for (size_t i = 0; i < kMaxWaitsPerSubmitter; ++i) {
+    Waiter w = On(1, "a");
+    w.caller.peer = "connection-" + std::to_string(i % 7);
+    ASSERT_EQ(WaitList::Added::kYes, waits.Add(w));
+  }
+  Waiter another_connection = On(1, "a");
+  another_connection.caller.peer = "one-more";
+  EXPECT_EQ(WaitList::Added::kSubmitterFull, waits.Add(another_connection));
   EXPECT_EQ(WaitList::Added::kYes, waits.Add(On(1, "b")));
-  Waiter other_endpoint = On(1, "a");
-  other_endpoint.caller.endpoint = 1;
-  EXPECT_EQ(WaitList::Added::kYes, waits.Add(other_endpoint));
-  EXPECT_EQ(kMaxWaitsPerConnection, waits.CountOf(0, "a"));
+  EXPECT_EQ(kMaxWaitsPerSubmitter, waits.CountOf("key:a"));
   waits.TakeJob(1);
   EXPECT_EQ(0u, waits.size());
-  EXPECT_EQ(0u, waits.CountOf(0, "a"));
+  EXPECT_EQ(0u, waits.CountOf("key:a"));
   EXPECT_EQ(WaitList::Added::kYes, waits.Add(On(1, "a")));
 }
 
 TEST(WaitListTest, TheWholeListHoldsAtMostItsLimit) {
   WaitList waits;
-  const size_t connections = kMaxWaits / kMaxWaitsPerConnection;
+  const size_t connections = kMaxWaits / kMaxWaitsPerSubmitter;
   for (size_t c = 0; c < connections; ++c) {
-    for (size_t i = 0; i < kMaxWaitsPerConnection; ++i)
+    for (size_t i = 0; i < kMaxWaitsPerSubmitter; ++i)
       ASSERT_EQ(WaitList::Added::kYes,
                 waits.Add(On(static_cast<broker::JobId>(c + 1),
                              "peer-" + std::to_string(c))));
   }
   EXPECT_EQ(kMaxWaits, waits.size());
   EXPECT_EQ(WaitList::Added::kFull, waits.Add(On(1, "late")));
-  EXPECT_EQ(kMaxWaitsPerConnection, waits.TakeJob(1).size());
+  EXPECT_EQ(kMaxWaitsPerSubmitter, waits.TakeJob(1).size());
   EXPECT_EQ(WaitList::Added::kYes, waits.Add(On(1, "late")));
 }
 

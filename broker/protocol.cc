@@ -139,7 +139,8 @@ Hello ReadHello(WireReader* r) {
   m.proto = static_cast<int>(r->Int("proto", WireReader::kRequired, 0,
                                     1000000));
   m.version = r->Str("version", WireReader::kOptional, 128);
-  m.slots = static_cast<int>(r->Int("slots", WireReader::kRequired, 1, 4096));
+  m.slots =
+      static_cast<int>(r->Int("slots", WireReader::kRequired, 1, kMaxSlots));
   m.scores = ReadScores(r);
   for (const msgpack::object* item :
        r->Array("tasks", WireReader::kOptional, kMaxHeldTasks)) {

@@ -33,6 +33,9 @@ constexpr size_t kMaxResponseEntries = 10000;
 constexpr size_t kMaxResponseBytes = 64 << 10;  // per key or value
 // Scores one player may list.
 constexpr size_t kMaxScores = 10000;
+// Tasks one player may run at once (its `slots`): the conductor keeps at
+// most this many of a player's tasks unfinished, with their parameters.
+constexpr int kMaxSlots = 256;
 
 struct ScoreInfo {
   std::string name;

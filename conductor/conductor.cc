@@ -62,7 +62,7 @@ constexpr int kPlayerBacklog = 8192;
 // messages libzmq queues to it and from it, and how long a connection that
 // has not finished its handshake keeps its descriptor (libzmq: 30 s).
 constexpr int kPeerSendHwm = 1000;
-constexpr int kPeerReceiveHwm = 1000;
+constexpr int kPeerReceiveHwm = 100;
 constexpr int kHandshakeMs = 5000;
 // How soon the loop flushes again while the outbox holds a backlog.
 constexpr common::TimeMs kBacklogRetryMs = 10;

@@ -5,6 +5,7 @@
 #include <climits>
 #include <string_view>
 
+#include "broker/protocol.h"
 #include "common/config_file.h"
 #include "common/text.h"
 
@@ -74,7 +75,7 @@ Result<PlayerConfig> LoadPlayerConfig(const std::string& path) {
   r.String("player secret key", &c.player_secret_key, ConfigReader::kRequired);
   r.Custom("score directory", bind(CheckAbsolutePath, &c.score_directory));
   r.String("state path", &c.state_path);
-  r.Int("slots", 1, 1024, &c.slots);
+  r.Int("slots", 1, broker::kMaxSlots, &c.slots);
   r.Int("default score timeout", int64_t{0}, kMaxTimeoutS,
         &c.default_score_timeout_s);
   r.Int("output limit", int64_t{0}, kMaxOutputLimit, &c.output_limit);

@@ -233,10 +233,21 @@ ScoreRun TaskBoard::MakeRun(const RunTask& task, const Score& score) const {
   run.pipe_interface = score.pipe_interface;
   run.dir = score.dir;
   run.user = score.user;
-  int64_t timeout_s = task.timeout_s.value_or(
-      score.timeout_s.value_or(config_.default_score_timeout_s));
-  run.timeout_ms = timeout_s * 1000;
+  run.timeout_ms = TimeLimitS(task, score) * 1000;
   return run;
+}
+
+// The job's limit if it gave one, else the score's, else the player's
+// default. A score's `timeout` is its administrator's limit: a job may ask
+// for less, never more (0 means none).
+int64_t TaskBoard::TimeLimitS(const RunTask& task, const Score& score) const {
+  const int64_t score_limit =
+      score.timeout_s.value_or(config_.default_score_timeout_s);
+  if (!task.timeout_s) return score_limit;
+  const int64_t job_limit = *task.timeout_s;
+  if (!score.timeout_s || *score.timeout_s == 0) return job_limit;
+  if (job_limit == 0) return *score.timeout_s;
+  return std::min(job_limit, *score.timeout_s);
 }
 
 void TaskBoard::FinishEarly(TaskId task, TaskState state,

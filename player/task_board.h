@@ -97,6 +97,8 @@ class TaskBoard {
   std::optional<broker::TaskId> PopRunnable();
   bool ScoreProblem(const std::string& score, broker::TaskState* state,
                     std::string* error) const;
+  // The time limit of `task` running `score`, in seconds (0: none).
+  int64_t TimeLimitS(const broker::RunTask& task, const Score& score) const;
   ScoreRun MakeRun(const broker::RunTask& task, const Score& score) const;
   void Finish(broker::TaskResult result);
   void FinishEarly(broker::TaskId task, broker::TaskState state,

@@ -213,24 +213,27 @@ class ScoreTest : public testing::Test {
 // ---- time limits ----------------------------------------------------------
 
 // The player's default limit: Defect8HungScoreEndsAtThePlayersDefaultLimit.
-TEST_F(ScoreTest, TimeLimitIsTheJobsElseTheScores) {
+// A job may ask for less time than its score's `timeout`, never more: the
+// score's limit is its administrator's.
+TEST_F(ScoreTest, TimeLimitIsTheJobsWithinTheScores) {
   const std::string kSlow =
       "#!/bin/sh\necho started\necho working >&2\nexec sleep 600\n";
   Install("limit-600", kSlow, "timeout = 600\n");
   Install("limit-1", kSlow, "timeout = 1\n");
-  Install("naps", "#!/bin/sh\nsleep 2\necho done\n", "timeout = 1\n");
+  Install("unlimited", "#!/bin/sh\nsleep 2\necho done\n", "timeout = 0\n");
   StartPlayer();
   JobId by_job = Submit("limit-600", 1);
   JobId by_score = Submit("limit-1");
-  JobId job_over_score = Submit("naps", 30);
-  for (JobId id : {by_job, by_score}) {
+  JobId job_over_score = Submit("limit-1", 3600);
+  JobId no_score_limit = Submit("unlimited", 30);
+  for (JobId id : {by_job, by_score, job_over_score}) {
     TaskRecord task = Wait(id).tasks.back();
     EXPECT_EQ(TaskState::kTimeout, task.state) << "job " << id;
     EXPECT_EQ(SIGTERM, task.signal.value_or(0));
     EXPECT_EQ("started\n", task.stdout_text);  // What it wrote so far
     EXPECT_EQ("working\n", task.stderr_text);
   }
-  TaskRecord allowed = Wait(job_over_score).tasks.back();
+  TaskRecord allowed = Wait(no_score_limit).tasks.back();
   EXPECT_EQ(TaskState::kOk, allowed.state) << allowed.error;
   EXPECT_EQ("done\n", allowed.stdout_text);
 }

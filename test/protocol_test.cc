@@ -439,7 +439,8 @@ TEST_F(ProtocolTest, OutOfRangeIntegersAreRejected) {
       {"timeout_s", Int(INT64_MAX)}};
   for (const auto& [key, value] : task_cases)
     EXPECT_TRUE(Mentions(Rejection(With(TaskFields(), key, value)), key));
-  for (int64_t slots : {0, -1, 4097})
+  for (int64_t slots :
+       {int64_t{0}, int64_t{-1}, int64_t{kMaxSlots} + 1, int64_t{4096}})
     EXPECT_FALSE(Rejection(With(HelloFields(), "slots", Int(slots))).empty());
   EXPECT_FALSE(
       Rejection(With(WelcomeFields(), "heartbeat_ms", Int(5))).empty());

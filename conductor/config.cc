@@ -46,21 +46,20 @@ Status CheckConsistency(const std::string& path, const ConductorConfig& c) {
     tcp_audience |= endpoint.rfind("tcp://", 0) == 0;
   if (tcp_audience && c.audience_keys_file.empty())
     return Status::InvalidArgument(
-        path, "a tcp:// audience endpoint needs 'audience keys file' (the "
-              "Curve keys allowed to connect)");
+        path,
+        "a tcp:// audience endpoint needs 'audience keys file' (the "
+        "Curve keys allowed to connect)");
   if (c.player_timeout_ms < 2 * c.heartbeat_interval_ms)
     return Status::InvalidArgument(
         path, "'player timeout' must be at least twice 'heartbeat interval'");
   return Status();
 }
 
-}  // namespace
-
-Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
-  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
-  if (!file.ok()) return file.status();
+// The settings of `file` (read from `path`), checked.
+Result<ConductorConfig> BindConductorConfig(const std::string& path,
+                                            const common::ConfigFile& file) {
   ConductorConfig c;
-  ConfigReader r(file.value());
+  ConfigReader r(file);
   r.Custom("player endpoint", [&](std::string_view v) {
     c.player_endpoint = std::string(v);
     return CheckEndpoint(v, false);
@@ -87,6 +86,21 @@ Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
   s = CheckConsistency(path, c);
   if (!s.ok()) return s;
   return c;
+}
+
+}  // namespace
+
+Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
+  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
+  if (!file.ok()) return file.status();
+  return BindConductorConfig(path, file.value());
+}
+
+Result<ConductorConfig> ParseConductorConfig(const std::string& path,
+                                             std::string_view text) {
+  Result<common::ConfigFile> file = common::ConfigFile::Parse(path, text);
+  if (!file.ok()) return file.status();
+  return BindConductorConfig(path, file.value());
 }
 
 Status CheckConfigFiles(const ConductorConfig& config) {

@@ -27,6 +27,7 @@
 #include <memory>
 
 #include "common/config_file.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "common/text.h"
@@ -152,22 +153,9 @@ Status ReadScoreConf(const std::string& path, uid_t owner, Score* score) {
     return Status::InvalidArgument(path, "not a regular file");
   std::string problem = OwnershipProblem(st, owner, "file");
   if (!problem.empty()) return Status::PermissionDenied(path, problem);
-  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
-  if (!file.ok()) return file.status();
-  common::ConfigReader r(file.value());
-  r.Custom("interface", [&](std::string_view v) {
-    return ParseInterface(v, &score->pipe_interface);
-  });
-  r.Custom("timeout", [&](std::string_view v) {
-    return ParseTimeout(v, &score->timeout_s);
-  });
-  r.Custom("user", [&](std::string_view v) {
-    return ParseUser(v, owner, &score->user);
-  });
-  r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
-  r.Custom("path", [&](std::string_view v) { return IgnorePath(path, v); });
-  r.Int("concurrency", 1, 1024, &score->concurrency);
-  return r.Finish();
+  Result<std::string> text = common::ReadFile(path, 1 << 20);
+  if (!text.ok()) return text.status();
+  return ParseScoreConf(path, text.value(), owner, score);
 }
 
 // Left behind by editors and package managers; never scores (run-parts
@@ -237,6 +225,26 @@ Result<Score> LoadScore(const std::string& dir, const std::string& name,
 }
 
 }  // namespace
+
+Status ParseScoreConf(const std::string& path, std::string_view text,
+                      uid_t owner, Score* score) {
+  Result<common::ConfigFile> file = common::ConfigFile::Parse(path, text);
+  if (!file.ok()) return file.status();
+  common::ConfigReader r(file.value());
+  r.Custom("interface", [&](std::string_view v) {
+    return ParseInterface(v, &score->pipe_interface);
+  });
+  r.Custom("timeout", [&](std::string_view v) {
+    return ParseTimeout(v, &score->timeout_s);
+  });
+  r.Custom("user", [&](std::string_view v) {
+    return ParseUser(v, owner, &score->user);
+  });
+  r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
+  r.Custom("path", [&](std::string_view v) { return IgnorePath(path, v); });
+  r.Int("concurrency", 1, 1024, &score->concurrency);
+  return r.Finish();
+}
 
 ScoreDirectory ScoreDirectory::Scan(const std::string& path, uid_t owner) {
   if (sodium_init() < 0) common::LogError("libsodium failed to initialise");

@@ -1,6 +1,7 @@
 #include "conductor/config.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -88,6 +89,22 @@ Result<ConductorConfig> BindConductorConfig(const std::string& path,
   return c;
 }
 
+// `days` in the digits-and-point form `retention days` reads, with the
+// fewest decimals that read back as the same number (an ostream's
+// default writes 0.00001 as 1e-05, which the loader refuses).
+std::string FormatDays(double days) {
+  std::string text;
+  // 1074 decimals spell the smallest double exactly.
+  for (int decimals = 0; decimals <= 1074; ++decimals) {
+    const int size = std::snprintf(nullptr, 0, "%.*f", decimals, days);
+    text.resize(static_cast<size_t>(size) + 1);
+    std::snprintf(text.data(), text.size(), "%.*f", decimals, days);
+    text.resize(static_cast<size_t>(size));
+    if (std::strtod(text.c_str(), nullptr) == days) break;
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
@@ -135,7 +152,7 @@ std::string DescribeConfig(const ConductorConfig& c) {
       << "player timeout = " << c.player_timeout_ms << "\n"
       << "dispatch retry = " << c.dispatch_retry_ms << "\n"
       << "default delivery timeout = " << c.default_delivery_timeout_s << "\n"
-      << "retention days = " << c.retention_days << "\n"
+      << "retention days = " << FormatDays(c.retention_days) << "\n"
       << "log level = " << common::LogLevelName(c.log_level) << "\n";
   return out.str();
 }

@@ -253,7 +253,7 @@ class Daemon:
 def sanitized(program):
     """True when `program` was built with AddressSanitizer (SANITIZE=1)."""
     with open(program, "rb") as f:
-        return b"AddressSanitizer" in f.read()
+        return b"__asan_init" in f.read()
 
 
 def traced_pid(strace):

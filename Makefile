@@ -6,10 +6,36 @@
 #   make attacks  what a hostile peer can make the conductor hold
 #                 (figures in build/attacks.json)
 #   make install  DESTDIR=... PREFIX=...
+#   make test SANITIZE=1   every test under ASan and UBSan (build-san/)
+#   make fuzz     each fuzz target of test/fuzz/ for FUZZ_SECONDS (clang)
+
+# SANITIZE=1 builds everything with AddressSanitizer and
+# UndefinedBehaviorSanitizer (g++) in build-san/ and bin-san/; FUZZ=1 (set
+# by `make fuzz`) builds the fuzz targets with clang's libFuzzer, ASan and
+# UBSan in build-fuzz/ and bin-fuzz/. The plain build is never touched.
+ifeq ($(SANITIZE),1)
+CXXFLAGS ?= -O1 -g
+# GCC warns of maybe-uninitialized values inside libstdc++'s <regex> when
+# sanitizing (GCC bug 105562, a false positive); the plain build checks.
+SANITIZER := -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZER_WARNINGS := -Wno-maybe-uninitialized
+BUILD ?= build-san
+BIN   ?= bin-san
+endif
+ifeq ($(FUZZ),1)
+CXX      := clang++
+CXXFLAGS ?= -O1 -g
+SANITIZER := -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-omit-frame-pointer
+BUILD ?= build-fuzz
+BIN   ?= bin-fuzz
+endif
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++17 -Wall -Wextra -I. -MMD -MP -DMSGPACK_NO_BOOST=1
+CXXFLAGS += -std=c++17 -Wall -Wextra -I. -MMD -MP -DMSGPACK_NO_BOOST=1 \
+            $(SANITIZER) $(SANITIZER_WARNINGS)
+LDFLAGS  += $(SANITIZER)
 LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -pthread
 GTEST    := -lgtest -lgtest_main
 PREFIX   ?= /usr
@@ -23,6 +49,8 @@ PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
             libsqlite3-dev sqlite3 libsodium-dev libsystemd-dev \
             nlohmann-json3-dev googletest libgtest-dev python3 python3-zmq \
             python3-msgpack python3-pytest systemd strace
+# What `make fuzz` needs besides: clang and its libFuzzer runtime.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
@@ -56,6 +84,9 @@ BENCH_THROUGHPUT := tools/bench/throughput.cc tools/bench/job_pipeline.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc
 E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
+# One fuzz target a file, test/fuzz/NAME_fuzz.cc, its corpus in
+# test/fuzz/NAME/ (see the fuzz targets below).
+FUZZ_TARGETS := $(patsubst test/fuzz/%_fuzz.cc,%,$(wildcard test/fuzz/*_fuzz.cc))
 
 # BUILD and BIN may be overridden (make BUILD=build-x BIN=bin-x) so that two
 # builds of one tree never write the same files.
@@ -89,49 +120,64 @@ $(BIN)/orchestra-conductor: $(BUILD)/conductor/main.o \
                          $(BUILD)/broker/sodium_memory.o $(BUILD)/libconductor.a \
                          $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-player: $(BUILD)/player/main.o $(BUILD)/libplayer.a \
                       $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra: $(BUILD)/tools/main.o $(BUILD)/libtools.a \
                  $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-latency: $(BUILD)/tools/bench/latency.o \
                                $(BUILD)/tools/bench/samples.o \
                                $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-throughput: $(call obj,$(BENCH_THROUGHPUT)) \
                                   $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \
                               $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 BENCH_LOAD := tools/bench/load.cc tools/bench/fleet.cc \
               tools/bench/player_shard.cc tools/bench/conductor_process.cc \
               broker/sodium_memory.cc
 $(BIN)/orchestra-bench-load: $(call obj,$(BENCH_LOAD)) \
                             $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # The unit tests link broker/sodium_memory.o as the conductor does (its
 # test checks that the whole process uses it).
 $(BIN)/unit_tests: $(call obj,$(UNIT_TESTS)) $(BUILD)/tools/bench/samples.o \
                   $(BUILD)/broker/sodium_memory.o \
                   $(LIBS)
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(GTEST) $(LDLIBS)
 $(BIN)/e2e_tests: $(call obj,$(E2E_TESTS)) $(LIBS)
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $^ $(GTEST) $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(GTEST) $(LDLIBS)
+# A fuzz target with its own main: libFuzzer's under FUZZ=1, else the
+# replay driver that `make test` runs over the target's corpus.
+ifeq ($(FUZZ),1)
+FUZZ_MAIN :=
+FUZZ_LDFLAGS := -fsanitize=fuzzer
+else
+FUZZ_MAIN := $(BUILD)/test/fuzz/replay_main.o
+FUZZ_LDFLAGS :=
+endif
+FUZZ_BINS := $(addprefix $(BIN)/fuzz/,$(FUZZ_TARGETS))
+.SECONDARY: $(call obj,$(wildcard test/fuzz/*.cc))  # kept, not intermediate
+$(BIN)/fuzz/%: $(BUILD)/test/fuzz/%_fuzz.o $(FUZZ_MAIN) $(LIBS)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Installs the Debian packages above that are missing (needs root or sudo).
-deps:
-	@missing=$$(for p in $(PACKAGES); do \
+# Installs the Debian packages named in $(1) that are missing (needs root
+# or sudo).
+define install-missing
+	@missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -140,24 +186,82 @@ deps:
 	  $$SUDO apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+endef
+deps:
+	$(call install-missing,$(PACKAGES))
+fuzz-deps:
+	$(call install-missing,$(PACKAGES) $(FUZZ_PACKAGES))
 
-build-all: all $(BIN)/unit_tests $(BIN)/e2e_tests
+build-all: all $(BIN)/unit_tests $(BIN)/e2e_tests $(FUZZ_BINS)
 
 JOBS ?= $(shell nproc)
 
+# Under SANITIZE=1 a sanitizer report ends the process that makes it with a
+# failure; the e2e and Python harnesses also fail a test whose daemon's log
+# holds one (a daemon killed with SIGKILL makes no leak check; one that
+# exits does). LSan's suppressions are for code not ours (see the file).
+ifeq ($(SANITIZE),1)
+export ASAN_OPTIONS ?= halt_on_error=1:detect_leaks=1:check_initialization_order=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0
+endif
+
 test: deps
 	$(MAKE) -j$(JOBS) build-all
-	$(MAKE) unit-test e2e-test python-test
+	$(MAKE) unit-test fuzz-replay e2e-test python-test
 
 unit-test: $(BIN)/unit_tests
 	$(BIN)/unit_tests
 
+# Every file of each corpus of test/fuzz/ through its target (no clang).
+fuzz-replay: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	  $(BIN)/fuzz/$$t test/fuzz/$$t || exit 1; done
+
 e2e-test: $(BIN)/e2e_tests all
 	$(BIN)/e2e_tests
 
+# The Python tests run this build's binaries (ORCHESTRA_BIN), and its
+# `make install` the same build (ORCHESTRA_MAKE_VARS).
 python-test: all
 	@if ls test/python/test_*.py >/dev/null 2>&1; then \
+	  ORCHESTRA_BIN=$(abspath $(BIN)) \
+	  ORCHESTRA_MAKE_VARS="BUILD=$(BUILD) BIN=$(BIN) SANITIZE=$(SANITIZE)" \
 	  $(PYTHON) -m pytest -q test/python; fi
+
+# Each fuzz target built with clang's libFuzzer, ASan and UBSan, run for
+# FUZZ_SECONDS on its corpus: new inputs go to build-fuzz/corpus/NAME/, a
+# crash to build-fuzz/findings/NAME/ (add it to test/fuzz/NAME/ once fixed).
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-deps
+	$(MAKE) FUZZ=1 -j$(JOBS) fuzz-build
+	$(MAKE) FUZZ=1 fuzz-run
+
+fuzz-build: $(FUZZ_BINS)
+
+# Writes the message targets' seeds, made by our own encoders, into
+# test/fuzz/ (after a change of the protocol; commit what changed).
+fuzz-seeds: $(BIN)/fuzz-seeds
+	mkdir -p test/fuzz/player_message test/fuzz/audience_request \
+	  test/fuzz/audience_reply
+	$(BIN)/fuzz-seeds test/fuzz
+$(BIN)/fuzz-seeds: $(BUILD)/test/fuzz/make_seeds.o $(BUILD)/libbroker.a \
+                   $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-run: $(FUZZ_BINS)
+	@failed=; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/corpus/$$t $(BUILD)/findings/$$t; \
+	  dict=; [ ! -f test/fuzz/$$t.dict ] || dict=-dict=test/fuzz/$$t.dict; \
+	  echo "fuzz $$t: $(FUZZ_SECONDS) s, log in $(BUILD)/fuzz-$$t.log"; \
+	  if $(BIN)/fuzz/$$t $$dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	       -print_final_stats=1 -artifact_prefix=$(BUILD)/findings/$$t/ \
+	       $(BUILD)/corpus/$$t test/fuzz/$$t > $(BUILD)/fuzz-$$t.log 2>&1; \
+	  then grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz-$$t.log; \
+	  else tail -40 $(BUILD)/fuzz-$$t.log; failed="$$failed $$t"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed"; exit 1; fi
 
 run: deps
 	$(MAKE) -j$(JOBS) all
@@ -194,11 +298,12 @@ install: all
 	  BIN="$(BIN)" tools/install
 
 clean:
-	rm -rf build bin
+	rm -rf build bin build-san bin-san build-fuzz bin-fuzz
 
 format:
-	clang-format -i */*.h */*.cc
+	clang-format -i */*.h */*.cc test/fuzz/*.h test/fuzz/*.cc
 
-.PHONY: all deps build-all test unit-test e2e-test python-test run stop \
-        bench attacks soak install clean format
+.PHONY: all deps fuzz-deps build-all test unit-test fuzz-replay e2e-test \
+        python-test fuzz fuzz-build fuzz-run fuzz-seeds run stop bench \
+        attacks soak install clean format
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

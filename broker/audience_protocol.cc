@@ -379,8 +379,10 @@ std::map<std::string, int64_t> ReadCounts(WireReader* r,
   for (uint32_t i = 0; i < value->via.map.size; ++i) {
     std::string name;
     const msgpack::object& v = value->via.map.ptr[i].val;
+    // A count above INT64_MAX would read as a negative one.
     if (!ReadString(value->via.map.ptr[i].key, &name) ||
-        v.type != msgpack::type::POSITIVE_INTEGER) {
+        v.type != msgpack::type::POSITIVE_INTEGER ||
+        v.via.u64 > static_cast<uint64_t>(INT64_MAX)) {
       r->Fail("bad_request", "counts must map names to counts");
       return {};
     }

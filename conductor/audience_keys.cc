@@ -131,12 +131,17 @@ bool AudienceGrant::MaySeePlayer(const std::string& player) const {
 }
 
 Result<AudienceKeys> AudienceKeys::Load(const std::string& path) {
-  AudienceKeys keys;
-  if (path.empty()) return keys;
+  if (path.empty()) return AudienceKeys();
   Result<std::string> content = common::ReadFile(path);
   if (!content.ok()) return content.status();
+  return Parse(path, content.value());
+}
+
+Result<AudienceKeys> AudienceKeys::Parse(const std::string& path,
+                                         const std::string& content) {
+  AudienceKeys keys;
   std::map<std::string, int> key_lines;
-  for (const auto& [number, line] : ListFileLines(content.value())) {
+  for (const auto& [number, line] : ListFileLines(content)) {
     const std::string where = path + ":" + std::to_string(number);
     AudienceGrant grant;
     std::string problem = ReadGrant(line, &grant);

@@ -41,6 +41,9 @@ class AudienceKeys {
   // Reads `path`; an empty `path` means no keys. InvalidArgument naming
   // FILE:LINE for a malformed line, a bad glob, a duplicate name or key.
   static common::Result<AudienceKeys> Load(const std::string& path);
+  // The same for a file holding `content` (`path` names it in errors).
+  static common::Result<AudienceKeys> Parse(const std::string& path,
+                                            const std::string& content);
 
   // Keys from grants made in code (tests); names and keys must be unique.
   static AudienceKeys FromGrants(std::vector<AudienceGrant> grants);

@@ -1,6 +1,7 @@
 #include "conductor/config.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -47,21 +48,20 @@ Status CheckConsistency(const std::string& path, const ConductorConfig& c) {
     tcp_audience |= endpoint.rfind("tcp://", 0) == 0;
   if (tcp_audience && c.audience_keys_file.empty())
     return Status::InvalidArgument(
-        path, "a tcp:// audience endpoint needs 'audience keys file' (the "
-              "Curve keys allowed to connect)");
+        path,
+        "a tcp:// audience endpoint needs 'audience keys file' (the "
+        "Curve keys allowed to connect)");
   if (c.player_timeout_ms < 2 * c.heartbeat_interval_ms)
     return Status::InvalidArgument(
         path, "'player timeout' must be at least twice 'heartbeat interval'");
   return Status();
 }
 
-}  // namespace
-
-Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
-  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
-  if (!file.ok()) return file.status();
+// The settings of `file` (read from `path`), checked.
+Result<ConductorConfig> BindConductorConfig(const std::string& path,
+                                            const common::ConfigFile& file) {
   ConductorConfig c;
-  ConfigReader r(file.value());
+  ConfigReader r(file);
   r.Custom("player endpoint", [&](std::string_view v) {
     c.player_endpoint = std::string(v);
     return CheckEndpoint(v, false);
@@ -88,6 +88,37 @@ Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
   s = CheckConsistency(path, c);
   if (!s.ok()) return s;
   return c;
+}
+
+// `days` in the digits-and-point form `retention days` reads, with the
+// fewest decimals that read back as the same number (an ostream's
+// default writes 0.00001 as 1e-05, which the loader refuses).
+std::string FormatDays(double days) {
+  std::string text;
+  // 1074 decimals spell the smallest double exactly.
+  for (int decimals = 0; decimals <= 1074; ++decimals) {
+    const int size = std::snprintf(nullptr, 0, "%.*f", decimals, days);
+    text.resize(static_cast<size_t>(size) + 1);
+    std::snprintf(text.data(), text.size(), "%.*f", decimals, days);
+    text.resize(static_cast<size_t>(size));
+    if (std::strtod(text.c_str(), nullptr) == days) break;
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<ConductorConfig> LoadConductorConfig(const std::string& path) {
+  Result<common::ConfigFile> file = common::ConfigFile::Read(path);
+  if (!file.ok()) return file.status();
+  return BindConductorConfig(path, file.value());
+}
+
+Result<ConductorConfig> ParseConductorConfig(const std::string& path,
+                                             std::string_view text) {
+  Result<common::ConfigFile> file = common::ConfigFile::Parse(path, text);
+  if (!file.ok()) return file.status();
+  return BindConductorConfig(path, file.value());
 }
 
 Status CheckConfigFiles(const ConductorConfig& config) {
@@ -122,7 +153,7 @@ std::string DescribeConfig(const ConductorConfig& c) {
       << "player timeout = " << c.player_timeout_ms << "\n"
       << "dispatch retry = " << c.dispatch_retry_ms << "\n"
       << "default delivery timeout = " << c.default_delivery_timeout_s << "\n"
-      << "retention days = " << c.retention_days << "\n"
+      << "retention days = " << FormatDays(c.retention_days) << "\n"
       << "log level = " << common::LogLevelName(c.log_level) << "\n";
   return out.str();
 }

@@ -41,9 +41,14 @@ Result<std::map<std::string, std::string>> LoadPlayersFile(
     const std::string& path) {
   Result<std::string> content = common::ReadFile(path);
   if (!content.ok()) return content.status();
+  return ParsePlayersFile(path, content.value());
+}
+
+Result<std::map<std::string, std::string>> ParsePlayersFile(
+    const std::string& path, const std::string& content) {
   std::map<std::string, std::string> players;
   std::map<std::string, int> key_lines;
-  for (const auto& [number, line] : ListFileLines(content.value())) {
+  for (const auto& [number, line] : ListFileLines(content)) {
     size_t space = line.find_first_of(" \t");
     std::string name = line.substr(0, space);
     std::string key = space == std::string::npos
@@ -52,8 +57,9 @@ Result<std::map<std::string, std::string>> LoadPlayersFile(
     if (!common::IsValidPlayerName(name))
       return Status::InvalidArgument(
           Where(path, number),
-          "'" + name + "' is not a valid player name (letters, digits, "
-                       "'.', '_', '-')");
+          "'" + name +
+              "' is not a valid player name (letters, digits, "
+              "'.', '_', '-')");
     if (!broker::IsCurveKey(key))
       return Status::InvalidArgument(
           Where(path, number),
@@ -73,11 +79,16 @@ Result<std::map<std::string, std::string>> LoadPlayersFile(
 }
 
 Result<std::set<std::string>> LoadRevokedKeys(const std::string& path) {
-  std::set<std::string> revoked;
-  if (path.empty()) return revoked;
+  if (path.empty()) return std::set<std::string>();
   Result<std::string> content = common::ReadFile(path);
   if (!content.ok()) return content.status();
-  for (const auto& [number, line] : ListFileLines(content.value())) {
+  return ParseRevokedKeys(path, content.value());
+}
+
+Result<std::set<std::string>> ParseRevokedKeys(const std::string& path,
+                                               const std::string& content) {
+  std::set<std::string> revoked;
+  for (const auto& [number, line] : ListFileLines(content)) {
     if (!broker::IsCurveKey(line))
       return Status::InvalidArgument(
           Where(path, number), "expected one 40-character Z85 public key");

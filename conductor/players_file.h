@@ -24,9 +24,15 @@ std::vector<std::pair<int, std::string>> ListFileLines(
 // Player name -> Z85 public key. A duplicate name or key is an error.
 common::Result<std::map<std::string, std::string>> LoadPlayersFile(
     const std::string& path);
+// The same for a players file holding `content` (`path` names it in errors).
+common::Result<std::map<std::string, std::string>> ParsePlayersFile(
+    const std::string& path, const std::string& content);
 
 // Revoked Z85 public keys. An empty `path` means none.
 common::Result<std::set<std::string>> LoadRevokedKeys(const std::string& path);
+// The same for a revoked keys file holding `content`.
+common::Result<std::set<std::string>> ParseRevokedKeys(
+    const std::string& path, const std::string& content);
 
 }  // namespace orchestra::conductor
 

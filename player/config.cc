@@ -56,14 +56,12 @@ Status CheckAbsolutePath(std::string_view value, std::string* out) {
   return Status();
 }
 
-}  // namespace
-
-Result<PlayerConfig> LoadPlayerConfig(const std::string& path) {
-  Result<ConfigFile> file = ConfigFile::Read(path);
-  if (!file.ok()) return file.status();
+// The settings of `file` (read from `path`), checked.
+Result<PlayerConfig> BindPlayerConfig(const std::string& path,
+                                      const ConfigFile& file) {
   PlayerConfig c;
   c.player_name = HostName();
-  ConfigReader r(file.value());
+  ConfigReader r(file);
   auto bind = [](auto check, std::string* field) {
     return [check, field](std::string_view v) { return check(v, field); };
   };
@@ -87,6 +85,21 @@ Result<PlayerConfig> LoadPlayerConfig(const std::string& path) {
     return Status::InvalidArgument(
         path, "the host name is not a valid player name; set 'player name'");
   return c;
+}
+
+}  // namespace
+
+Result<PlayerConfig> LoadPlayerConfig(const std::string& path) {
+  Result<ConfigFile> file = ConfigFile::Read(path);
+  if (!file.ok()) return file.status();
+  return BindPlayerConfig(path, file.value());
+}
+
+Result<PlayerConfig> ParsePlayerConfig(const std::string& path,
+                                       std::string_view text) {
+  Result<ConfigFile> file = ConfigFile::Parse(path, text);
+  if (!file.ok()) return file.status();
+  return BindPlayerConfig(path, file.value());
 }
 
 std::string FormatPlayerConfig(const PlayerConfig& c) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "broker/curve_keys.h"
 #include "common/log.h"
@@ -23,10 +24,10 @@ struct PlayerConfig {
   // The journal. Not under /var/lib/orchestra, which systemd gives to the
   // conductor's user (orchestra-player.service).
   std::string state_path = "/var/lib/orchestra-player/player.db";
-  int slots = 4;                                            // Tasks run at once
-  int64_t default_score_timeout_s = 3600;                   // 0 = no limit
-  int64_t output_limit = 65536;  // Bytes kept per output stream
-  int64_t kill_grace_s = 5;      // SIGTERM to SIGKILL
+  int slots = 4;                           // Tasks run at once
+  int64_t default_score_timeout_s = 3600;  // 0 = no limit
+  int64_t output_limit = 65536;            // Bytes kept per output stream
+  int64_t kill_grace_s = 5;                // SIGTERM to SIGKILL
   common::LogLevel log_level = common::LogLevel::kInfo;
 };
 
@@ -39,6 +40,9 @@ struct PlayerKeys {
 // Reads `path`. InvalidArgument "path:line: ..." for an unknown key, a bad
 // value or a missing required key; NotFound/IoError if unreadable.
 common::Result<PlayerConfig> LoadPlayerConfig(const std::string& path);
+// The same for the text of a player.conf (`path` names it in errors).
+common::Result<PlayerConfig> ParsePlayerConfig(const std::string& path,
+                                               std::string_view text);
 
 // The effective settings in player.conf syntax (for --check-config).
 std::string FormatPlayerConfig(const PlayerConfig& config);

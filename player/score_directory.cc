@@ -32,6 +32,7 @@
 #include <memory>
 
 #include "common/config_file.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "common/text.h"
@@ -148,22 +149,7 @@ Status ReadScoreConf(const TrustedDirectory& dir, const std::string& name,
   std::string text;
   Status read = ReadConfText(dir, name, path, &text);
   if (!read.ok() || text.empty()) return read;
-  Result<common::ConfigFile> file = common::ConfigFile::Parse(path, text);
-  if (!file.ok()) return file.status();
-  common::ConfigReader r(file.value());
-  r.Custom("interface", [&](std::string_view v) {
-    return ParseInterface(v, &score->pipe_interface);
-  });
-  r.Custom("timeout", [&](std::string_view v) {
-    return ParseTimeout(v, &score->timeout_s);
-  });
-  r.Custom("user", [&](std::string_view v) {
-    return ParseUser(v, owner, &score->user);
-  });
-  r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
-  r.Custom("path", [&](std::string_view v) { return IgnorePath(path, v); });
-  r.Int("concurrency", 1, 1024, &score->concurrency);
-  return r.Finish();
+  return ParseScoreConf(path, text, owner, score);
 }
 
 // Left behind by editors and package managers; never scores (run-parts
@@ -237,6 +223,26 @@ Result<Score> LoadScore(const std::string& path, const TrustedDirectory& dir,
 }
 
 }  // namespace
+
+Status ParseScoreConf(const std::string& path, std::string_view text,
+                      uid_t owner, Score* score) {
+  Result<common::ConfigFile> file = common::ConfigFile::Parse(path, text);
+  if (!file.ok()) return file.status();
+  common::ConfigReader r(file.value());
+  r.Custom("interface", [&](std::string_view v) {
+    return ParseInterface(v, &score->pipe_interface);
+  });
+  r.Custom("timeout", [&](std::string_view v) {
+    return ParseTimeout(v, &score->timeout_s);
+  });
+  r.Custom("user", [&](std::string_view v) {
+    return ParseUser(v, owner, &score->user);
+  });
+  r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
+  r.Custom("path", [&](std::string_view v) { return IgnorePath(path, v); });
+  r.Int("concurrency", 1, 1024, &score->concurrency);
+  return r.Finish();
+}
 
 ScoreDirectory ScoreDirectory::Scan(const std::string& path, uid_t owner) {
   if (sodium_init() < 0) common::LogError("libsodium failed to initialise");

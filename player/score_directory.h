@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "broker/protocol.h"
+#include "common/status.h"
 #include "player/score_file.h"
 
 namespace orchestra::player {
@@ -35,6 +36,12 @@ struct Score {
 
   bool usable() const { return problem.empty(); }
 };
+
+// Applies the text of a score's NAME.conf (`path` names it in errors) to
+// `score`. `owner` is the player's uid, as for Scan(): `user =` needs 0.
+// InvalidArgument "path:line: ..." for what is wrong.
+common::Status ParseScoreConf(const std::string& path, std::string_view text,
+                              uid_t owner, Score* score);
 
 class ScoreDirectory {
  public:

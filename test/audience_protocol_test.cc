@@ -30,6 +30,7 @@ using test::Mp;
 using test::Nil;
 using test::Str;
 using test::Strings;
+using test::Uint;
 using test::With;
 using test::Without;
 
@@ -506,6 +507,33 @@ TEST_F(AudienceProtocolTest, MalformedRepliesAreRejected) {
   EXPECT_FALSE(
       DecodeAudienceReply(Map({{"ok", Bool(true)}, {"job", bad_job}}).Encode())
           .ok());
+}
+
+// Found by the audience_reply fuzz target's round trip: a count above
+// INT64_MAX (in a progress reply's by_state or a job summary's tasks) was
+// read as a negative count, which the encoder then wrote as a negative
+// integer that the decoder refuses; a client would have shown "-1 done".
+TEST_F(AudienceProtocolTest, CountsAboveInt64AreRejected) {
+  const uint64_t too_big = uint64_t{1} << 63;
+  Mp progress = Map({{"done", Int(0)},
+                     {"total", Int(0)},
+                     {"by_state", Map({{"OK", Uint(too_big)}})}});
+  EXPECT_FALSE(
+      DecodeAudienceReply(Map({{"progress", progress}}).Encode()).ok());
+  Mp summary = Map({{"id", Int(1)},
+                    {"score", Str("s")},
+                    {"scope", Str("one")},
+                    {"state", Str("OK")},
+                    {"tasks", Map({{"OK", Uint(too_big)}})}});
+  EXPECT_FALSE(
+      DecodeAudienceReply(
+          Map({{"ok", Bool(true)}, {"jobs", Array({summary})}}).Encode())
+          .ok());
+  Mp largest = Map({{"done", Int(0)},
+                    {"total", Int(0)},
+                    {"by_state", Map({{"OK", Uint(too_big - 1)}})}});
+  EXPECT_OK(
+      DecodeAudienceReply(Map({{"progress", largest}}).Encode()).status());
 }
 
 TEST_F(AudienceProtocolTest, EveryTruncationOfAReplyIsRejected) {

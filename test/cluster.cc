@@ -26,8 +26,19 @@ Cluster::Cluster() {
 }
 
 Cluster::~Cluster() {
-  for (auto& [name, process] : players_) {
-    if (process) process->Signal(SIGKILL);
+  // Stopped as systemd stops them (SIGCONT for one a test stopped), so each
+  // daemon ends by itself and a sanitized build checks it for leaks; one
+  // still running at the deadline is killed by ~Process.
+  std::vector<Process*> daemons;
+  for (auto& [name, process] : players_) daemons.push_back(process.get());
+  daemons.push_back(conductor_.get());
+  for (Process* daemon : daemons) {
+    if (daemon == nullptr) continue;
+    daemon->Signal(SIGTERM);
+    daemon->Signal(SIGCONT);
+  }
+  for (Process* daemon : daemons) {
+    if (daemon != nullptr) daemon->Wait(10s);
   }
   players_.clear();
   conductor_.reset();

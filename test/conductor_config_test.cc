@@ -228,5 +228,22 @@ TEST_F(ConductorConfigTest, DescribeConfigPrintsEveryEffectiveSetting) {
   EXPECT_EQ(15, std::count(text.begin(), text.end(), '\n'));
 }
 
+// Found by the conductor_config fuzz target: a small fraction of a day (the
+// e2e tests' retention days = 0.00001) was described as "1e-05", which
+// --check-config printed and the loader refuses.
+TEST_F(ConductorConfigTest, DescribedSettingsLoadAgainAsTheSameSettings) {
+  for (const char* days : {"0.00001", "0.1", "30", "36500", "0.3333333333"}) {
+    Result<ConductorConfig> config =
+        Load(std::string("retention days = ") + days + "\n");
+    ASSERT_OK(config.status());
+    const std::string described = DescribeConfig(config.value());
+    EXPECT_NE(std::string::npos,
+              described.find(std::string("retention days = ") + days + "\n"));
+    Result<ConductorConfig> again = Load(described);
+    ASSERT_OK(again.status());
+    EXPECT_EQ(config.value().retention_days, again.value().retention_days);
+  }
+}
+
 }  // namespace
 }  // namespace orchestra::conductor

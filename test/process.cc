@@ -1,6 +1,7 @@
 #include "test/process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -22,7 +23,8 @@ std::vector<char*> Argv(const std::string& program,
                         const std::vector<std::string>& args) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(program.c_str()));
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   return argv;
 }
@@ -67,6 +69,16 @@ class Environment {
 
 }  // namespace
 
+std::string SanitizerReport(const std::string& log) {
+  size_t first = std::string::npos;
+  for (const char* mark :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+    first = std::min(first, log.find(mark));
+  if (first == std::string::npos) return "";
+  const size_t line = log.rfind('\n', first);
+  return log.substr(line == std::string::npos ? 0 : line + 1, 8192);
+}
+
 std::string BinaryDir() {
   char path[4096];
   ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
@@ -77,7 +89,8 @@ std::string BinaryDir() {
 
 Process::Process(const std::string& program,
                  const std::vector<std::string>& args,
-                 const std::vector<std::string>& extra_env) {
+                 const std::vector<std::string>& extra_env)
+    : program_(program) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
   posix_spawn_file_actions_t actions;
@@ -112,6 +125,11 @@ Process::~Process() {
     waitpid(pid_, nullptr, 0);
   }
   if (reader_.joinable()) reader_.join();
+  const std::string report = SanitizerReport(log_);
+  if (!report.empty())
+    ADD_FAILURE() << program_ << " (pid " << pid_
+                  << ") made a sanitizer report:\n"
+                  << report;
 }
 
 void Process::ReadLog(int fd) {
@@ -154,9 +172,9 @@ std::optional<std::string> Process::WaitForLog(
 size_t Process::CountLog(const std::string& pattern) {
   const std::regex re(pattern);
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<size_t>(std::distance(
-      std::sregex_iterator(log_.begin(), log_.end(), re),
-      std::sregex_iterator()));
+  return static_cast<size_t>(
+      std::distance(std::sregex_iterator(log_.begin(), log_.end(), re),
+                    std::sregex_iterator()));
 }
 
 std::string Process::Log() {
@@ -221,14 +239,16 @@ CommandResult RunCommand(const std::string& program,
   close(err_pipe[1]);
   if (rc == 0) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::thread err_reader(
-        [&] { Drain(err_pipe[0], &result.err, deadline); });
+    std::thread err_reader([&] { Drain(err_pipe[0], &result.err, deadline); });
     bool done = Drain(out_pipe[0], &result.out, deadline);
     err_reader.join();
     if (!done) kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
     if (done && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    const std::string report = SanitizerReport(result.err);
+    if (!report.empty())
+      ADD_FAILURE() << program << " made a sanitizer report:\n" << report;
   }
   close(out_pipe[0]);
   close(err_pipe[0]);

@@ -1,6 +1,7 @@
 // Process runs one of the project's binaries for end-to-end tests: it
 // captures stderr (the log) on a reader thread so tests can wait for a log
-// line with a deadline, and kills the process if the test forgets to.
+// line with a deadline, and kills the process if the test forgets to. A
+// sanitizer report in the log (`make test SANITIZE=1`) fails the test.
 
 #ifndef ORCHESTRA_TEST_PROCESS_H_
 #define ORCHESTRA_TEST_PROCESS_H_
@@ -21,6 +22,10 @@ namespace orchestra::test {
 // The directory holding the binaries (that of the running test binary).
 std::string BinaryDir();
 
+// The first AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer
+// report in `log` (from its line on, at most a few KiB), or "".
+std::string SanitizerReport(const std::string& log);
+
 class Process {
  public:
   // Starts `program` (a path) with `args` and our environment plus (or
@@ -30,6 +35,8 @@ class Process {
   // failure.
   Process(const std::string& program, const std::vector<std::string>& args,
           const std::vector<std::string>& extra_env = {});
+  // Kills the process unless it was reaped; adds a test failure naming the
+  // program if its log holds a sanitizer report.
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -56,6 +63,7 @@ class Process {
  private:
   void ReadLog(int fd);
 
+  std::string program_;
   pid_t pid_ = 0;
   bool reaped_ = false;
   int status_ = 0;
@@ -67,7 +75,8 @@ class Process {
 };
 
 // Runs `program` with `args` to completion (at most `timeout`), returning
-// its exit code (-1 on timeout or signal) and what it printed.
+// its exit code (-1 on timeout or signal) and what it printed. A sanitizer
+// report on its stderr fails the test.
 struct CommandResult {
   int exit_code = -1;
   std::string out;

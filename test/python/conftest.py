@@ -19,6 +19,9 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 BIN = os.environ.get("ORCHESTRA_BIN", os.path.join(ROOT, "bin"))
+# What AddressSanitizer, LeakSanitizer and UBSan print (SANITIZE=1 builds).
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
 sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
 
 SCORES = {
@@ -78,9 +81,18 @@ class Daemon:
             return len(self.log)
 
     def stop(self, sig=signal.SIGTERM):
+        """Stops the process; fails the test if its log holds a sanitizer
+        report (a leak check runs as it exits)."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
-        return self.process.wait(timeout=20)
+        status = self.process.wait(timeout=20)
+        self._reader.join(timeout=20)
+        log = "".join(line for line in self.log if line)
+        for report in SANITIZER_REPORTS:
+            if report in log:
+                pytest.fail("%s made a sanitizer report:\n%s" % (
+                    self.process.args[0], log[log.index(report):][:8192]))
+        return status
 
 
 class Cluster:

@@ -22,7 +22,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-BIN = os.path.join(ROOT, "bin")
+# The build under test (`make python-test` names it; see the Makefile).
+BIN = os.environ.get("ORCHESTRA_BIN", os.path.join(ROOT, "bin"))
+MAKE_VARS = os.environ.get("ORCHESTRA_MAKE_VARS", "").split()
 UNITS = ("orchestra-conductor.service", "orchestra-player.service")
 
 
@@ -30,7 +32,7 @@ def make_install(destdir="", prefix="/usr", sysconfdir="/etc"):
     """Runs `make install`; returns its stdout."""
     result = subprocess.run(
         ["make", "-s", "-C", ROOT, "install", "DESTDIR=" + destdir,
-         "PREFIX=" + prefix, "SYSCONFDIR=" + sysconfdir],
+         "PREFIX=" + prefix, "SYSCONFDIR=" + sysconfdir] + MAKE_VARS,
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -248,6 +250,12 @@ class Daemon:
         self.process.wait(timeout=30)
 
 
+def sanitized(program):
+    """True when `program` was built with AddressSanitizer (SANITIZE=1)."""
+    with open(program, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def traced_pid(strace):
     """The pid of the program strace runs."""
     with open("/proc/%d/task/%d/children" % (strace, strace)) as f:
@@ -256,6 +264,10 @@ def traced_pid(strace):
 
 def test_conductor_unit_allows_every_call_the_conductor_makes(
         installed, tmp_path):
+    if sanitized(BIN + "/orchestra-conductor"):
+        pytest.skip("the sanitizer runtime makes system calls of its own and "
+                    "LeakSanitizer cannot run under strace; the plain build "
+                    "is checked")
     unit = os.path.join(installed, "usr/lib/systemd/system", UNITS[0])
     allowed = allowed_syscalls(unit)
     d = str(tmp_path)

@@ -420,11 +420,16 @@ Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&,
   return Status();
 }
 
-void AudienceChannel::Finished(const std::vector<JobRecord>& jobs) {
-  for (const JobRecord& job : jobs) {
-    for (const Waiter& w : waits_.TakeJob(job.id))
-      Reply(w.caller, broker::JobReply{job, false});
-    progress_sent_.erase(job.id);
+// Each finished job is read from the store once, however many wait for it.
+void AudienceChannel::Finished(const std::vector<JobId>& jobs) {
+  for (JobId id : jobs) {
+    progress_sent_.erase(id);
+    std::vector<Waiter> waiters = waits_.TakeJob(id);
+    std::optional<JobRecord> record;
+    for (const Waiter& w : waiters) {
+      if (!record) record = Read(w.caller, id, nullptr);  // Errors answered
+      if (record) Reply(w.caller, broker::JobReply{*record, false});
+    }
   }
 }
 

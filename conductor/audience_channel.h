@@ -52,7 +52,7 @@ class AudienceChannel {
   common::Status Handle(size_t endpoint, const broker::Inbound& in);
 
   // Answers the waits of jobs that just finished.
-  void Finished(const std::vector<JobRecord>& jobs);
+  void Finished(const std::vector<JobId>& jobs);
 
   // Answers waits whose time is up and sends progress to those that asked.
   void Tick();

@@ -288,8 +288,7 @@ void Conductor::StartTimers() {
     return Status();
   });
   timers_.Every("resends", config_->dispatch_retry_ms / 4 + 1, now, [this] {
-    board_->ResendUnaccepted(config_->dispatch_retry_ms);
-    return Status();
+    return board_->ResendUnaccepted(config_->dispatch_retry_ms);
   });
   timers_.Every("expiry", kExpiryTickMs, now, [this] {
     if (!health_.writable()) return Status();  // They expire once it is

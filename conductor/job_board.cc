@@ -9,6 +9,14 @@
 // HOST_ERROR, ABORTED, EXPIRED) a new attempt is queued for the players
 // still eligible. Every change is written to the store in the same loop
 // turn; nothing reaches a player before that turn's commit.
+//
+// Memory holds what placement needs, not what the store already has: a
+// job's params are read from the store when a task is sent (the last job's
+// are kept for the next task of the same job), and an ended task's outputs
+// and response are dropped once written. So a job that waits for ever for
+// an offline player costs its task rows, not its 256 KiB of params, and an
+// `all` job over 10,000 players does not hold 10,000 outputs until its
+// last task ends.
 
 #include "conductor/job_board.h"
 
@@ -67,6 +75,14 @@ void JobBoard::Enqueue(const ActiveJob& job, const TaskRecord& task) {
   }
 }
 
+// What the store keeps and memory need not: see the top of the file.
+void JobBoard::Lighten(TaskRecord* task) {
+  if (!broker::IsFinal(task->state)) return;
+  std::string().swap(task->stdout_text);
+  std::string().swap(task->stderr_text);
+  broker::StringMap().swap(task->response);
+}
+
 Status JobBoard::AddTask(ActiveJob* job, TaskRecord task) {
   Status s = store_->InsertTask(job->record.id, &task);
   if (!s.ok()) return s;
@@ -83,16 +99,19 @@ Status JobBoard::Reload() {
   on_player_.clear();
   orders_.clear();
   finished_.clear();
+  params_job_ = 0;  // An id whose insert was undone may be used again
+  params_.clear();
   *scheduler_ = Scheduler();  // It held what memory held; Track() refills it
   Result<std::vector<JobRecord>> jobs = store_->LoadUnfinishedJobs();
   if (!jobs.ok()) return jobs.status();
   for (JobRecord& record : jobs.value()) {
     ActiveJob& job = jobs_[record.id];
     job.record = std::move(record);
+    job.record.params.clear();
     for (size_t i = 0; i < job.record.tasks.size(); ++i) {
-      const TaskRecord& task = job.record.tasks[i];
-      Track(&job, i, task.attempt == 1 ? job.record.created_at
-                                       : clock_->Now());
+      TaskRecord& task = job.record.tasks[i];
+      Lighten(&task);
+      Track(&job, i, task.attempt == 1 ? job.record.created_at : clock_->Now());
     }
   }
   return Status();
@@ -148,24 +167,27 @@ Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
   Status s = store_->InsertJob(&record, request.key);
   if (!s.ok()) return s;
   const JobId id = record.id;
+  params_job_ = id;
+  params_ = std::move(record.params);
+  record.params.clear();
   ActiveJob& job = jobs_[id];
   job.record = std::move(record);
   for (size_t i = 0; i < job.record.tasks.size(); ++i)
     Track(&job, i, job.record.created_at);
-  common::LogInfo("job submitted job=%lld score=%s scope=%s players=%zu "
-                  "by=%s",
-                  static_cast<long long>(id), job.record.score.c_str(),
-                  broker::ScopeName(job.record.scope),
-                  job.record.players.size(),
-                  common::LogQuote(submitted_by).c_str());
+  common::LogInfo(
+      "job submitted job=%lld score=%s scope=%s players=%zu "
+      "by=%s",
+      static_cast<long long>(id), job.record.score.c_str(),
+      broker::ScopeName(job.record.scope), job.record.players.size(),
+      common::LogQuote(submitted_by).c_str());
   s = ApplyAssignments();
   if (!s.ok()) return s;
   return id;
 }
 
+// From the store even when unfinished: memory has no params or outputs,
+// and the store has every change of this turn (written, not committed).
 Result<std::optional<JobRecord>> JobBoard::Find(JobId job) {
-  if (const JobRecord* active = FindActive(job))
-    return std::optional<JobRecord>(*active);
   return store_->LoadJob(job);
 }
 
@@ -174,15 +196,21 @@ const JobRecord* JobBoard::FindActive(JobId job) const {
   return it == jobs_.end() ? nullptr : &it->second.record;
 }
 
-broker::RunTask JobBoard::MakeRunTask(const JobRecord& job,
-                                      const TaskRecord& task) const {
+Status JobBoard::SendTask(const JobRecord& job, const TaskRecord& task) {
+  if (params_job_ != job.id) {
+    Result<broker::StringMap> params = store_->LoadParams(job.id);
+    if (!params.ok()) return params.status();
+    params_job_ = job.id;
+    params_ = std::move(params.value());
+  }
   broker::RunTask run;
   run.task = task.task;
   run.job = job.id;
   run.score = job.score;
-  run.params = job.params;
+  run.params = params_;
   run.timeout_s = job.timeout_s;
-  return run;
+  Order(task.player, std::move(run));
+  return Status();
 }
 
 void JobBoard::Order(const std::string& player, broker::PlayerMessage message) {
@@ -211,7 +239,8 @@ Status JobBoard::ApplyAssignments() {
     if (!s.ok()) return s;
     on_player_[a.player].insert(a.task);
     sent_[a.task] = monotonic;
-    Order(a.player, MakeRunTask(job->record, *task));
+    s = SendTask(job->record, *task);
+    if (!s.ok()) return s;
   }
   return Status();
 }
@@ -234,7 +263,9 @@ Status JobBoard::EndTask(TaskRecord* task, TaskState state,
   if (on != on_player_.end() && on->second.erase(task->task)) {
     scheduler_->Release(task->player);
   }
-  return store_->UpdateTask(*task);
+  Status s = store_->UpdateTask(*task);
+  Lighten(task);
+  return s;
 }
 
 Status JobBoard::Settle(JobId id) {
@@ -267,7 +298,7 @@ Status JobBoard::Settle(JobId id) {
   common::LogInfo("job finished job=%lld state=%s tasks=%zu",
                   static_cast<long long>(id), broker::JobStateName(state),
                   job.record.tasks.size());
-  finished_.push_back(std::move(job.record));
+  finished_.push_back(id);
   jobs_.erase(it);
   return Status();
 }
@@ -289,9 +320,10 @@ Status JobBoard::OnResult(const std::string& player,
   TaskRecord* task = FindTask(result.task, &job);
   if (task == nullptr) return Status();  // Known and final, or unknown.
   if (task->player != player || task->state == TaskState::kQueued) {
-    common::LogWarning("result for a task not sent to this player dropped "
-                       "player=%s task=%lld",
-                       player.c_str(), static_cast<long long>(result.task));
+    common::LogWarning(
+        "result for a task not sent to this player dropped "
+        "player=%s task=%lld",
+        player.c_str(), static_cast<long long>(result.task));
     return Status();
   }
   task->exit_code = result.exit_code;
@@ -337,7 +369,8 @@ Status JobBoard::OnHello(const std::string& player,
       if (job->cancelled) Order(player, broker::CancelTask{id});
     } else if (task->state == TaskState::kDispatched) {
       sent_[id] = clock_->Monotonic();
-      Order(player, MakeRunTask(job->record, *task));
+      Status s = SendTask(job->record, *task);
+      if (!s.ok()) return s;
     } else {
       touched.insert(job->record.id);
       Status s = EndTask(task, TaskState::kLost,
@@ -373,9 +406,9 @@ Status JobBoard::OnDisconnect(const std::string& player) {
         job->record.scope != Scope::kOne)
       continue;
     touched.insert(job->record.id);
-    Status s = EndTask(task, TaskState::kExpired,
-                       "player " + player +
-                           " went away before accepting the task");
+    Status s =
+        EndTask(task, TaskState::kExpired,
+                "player " + player + " went away before accepting the task");
     if (!s.ok()) return s;
   }
   for (JobId id : touched) {
@@ -437,14 +470,13 @@ Status JobBoard::Cancel(JobId id) {
     Status s = EndTask(&task, TaskState::kCancelled, "cancelled");
     if (!s.ok()) return s;
   }
-  common::LogInfo("job cancel requested job=%lld",
-                  static_cast<long long>(id));
+  common::LogInfo("job cancel requested job=%lld", static_cast<long long>(id));
   Status s = Settle(id);
   if (!s.ok()) return s;
   return ApplyAssignments();
 }
 
-void JobBoard::ResendUnaccepted(TimeMs retry_ms) {
+Status JobBoard::ResendUnaccepted(TimeMs retry_ms) {
   const TimeMs now = clock_->Monotonic();
   for (auto& [id, sent_at] : sent_) {
     if (now - sent_at < retry_ms) continue;
@@ -452,8 +484,10 @@ void JobBoard::ResendUnaccepted(TimeMs retry_ms) {
     TaskRecord* task = FindTask(id, &job);
     if (task == nullptr) continue;
     sent_at = now;
-    Order(task->player, MakeRunTask(job->record, *task));
+    Status s = SendTask(job->record, *task);
+    if (!s.ok()) return s;
   }
+  return Status();
 }
 
 Status JobBoard::ExpireUndelivered(
@@ -462,8 +496,7 @@ Status JobBoard::ExpireUndelivered(
   std::set<JobId> touched;
   for (auto& [id, job] : jobs_) {
     const int64_t limit_s = job.record.delivery_timeout_s.value_or(0);
-    if (limit_s <= 0 || now - job.record.created_at < limit_s * 1000)
-      continue;
+    if (limit_s <= 0 || now - job.record.created_at < limit_s * 1000) continue;
     for (TaskRecord& task : job.record.tasks) {
       if (task.state != TaskState::kQueued &&
           task.state != TaskState::kDispatched)
@@ -483,12 +516,12 @@ Status JobBoard::ExpireUndelivered(
           reachable = reachable || connected(p);
       }
       if (reachable) continue;
-      Status s = EndTask(
-          &task, TaskState::kExpired,
-          "not delivered within " + std::to_string(limit_s) + " s: " +
-              (task.state == TaskState::kDispatched
-                   ? "the player never accepted it"
-                   : "the player stayed offline"));
+      Status s =
+          EndTask(&task, TaskState::kExpired,
+                  "not delivered within " + std::to_string(limit_s) + " s: " +
+                      (task.state == TaskState::kDispatched
+                           ? "the player never accepted it"
+                           : "the player stayed offline"));
       if (!s.ok()) return s;
       touched.insert(id);
     }
@@ -506,8 +539,8 @@ std::vector<PlayerOrder> JobBoard::TakeOrders() {
   return out;
 }
 
-std::vector<JobRecord> JobBoard::TakeFinishedJobs() {
-  std::vector<JobRecord> out;
+std::vector<JobId> JobBoard::TakeFinishedJobs() {
+  std::vector<JobId> out;
   out.swap(finished_);
   return out;
 }

@@ -1,4 +1,5 @@
-// JobBoard keeps every unfinished job in memory and applies each change of
+// JobBoard keeps every unfinished job in memory (without its params or the
+// outputs of its ended tasks: the store has those) and applies each change of
 // a task's state to it, to the JobStore and to the Scheduler, following
 // DESIGN.md section 5. It owns no socket: after each loop turn the Conductor
 // commits the store, then sends TakeOrders() to players and answers the
@@ -51,7 +52,7 @@ class JobBoard {
                                const std::string& submitted_by,
                                int64_t default_delivery_timeout_s);
 
-  // The record of `job`, from memory if unfinished, else from the store.
+  // The record of `job` as the store has it, with this turn's changes.
   common::Result<std::optional<JobRecord>> Find(JobId job);
   // The unfinished job `job`, or nullptr.
   const JobRecord* FindActive(JobId job) const;
@@ -62,8 +63,7 @@ class JobBoard {
                           const broker::TaskResult& result);
   // A new session: reconciles the tasks the player holds with ours (resend
   // what it never got, LOST what it forgot) and opens its slots.
-  common::Status OnHello(const std::string& player,
-                         const broker::Hello& hello);
+  common::Status OnHello(const std::string& player, const broker::Hello& hello);
   // The session of `player` ended. Tasks of `one` jobs it never accepted
   // end EXPIRED and their jobs move on to the next eligible player; other
   // tasks wait for it to come back (until their delivery timeout).
@@ -77,7 +77,7 @@ class JobBoard {
   common::Status Cancel(JobId job);
 
   // Queues resends of tasks sent `retry_ms` ago and still not accepted.
-  void ResendUnaccepted(common::TimeMs retry_ms);
+  common::Status ResendUnaccepted(common::TimeMs retry_ms);
   // Ends EXPIRED the tasks that waited past their job's delivery timeout
   // for a player that is not connected, and those sent but never accepted
   // within it.
@@ -86,8 +86,8 @@ class JobBoard {
 
   // Orders for players queued since the last call (send after Commit).
   std::vector<PlayerOrder> TakeOrders();
-  // Jobs that finished since the last call, with their final records.
-  std::vector<JobRecord> TakeFinishedJobs();
+  // Jobs that finished since the last call (Find() has their records).
+  std::vector<JobId> TakeFinishedJobs();
 
   size_t active_jobs() const { return jobs_.size(); }
   // Tasks sent to `player` and not finished.
@@ -116,8 +116,9 @@ class JobBoard {
   common::Status Settle(JobId job);
   common::Status ApplyAssignments();
   void Order(const std::string& player, broker::PlayerMessage message);
-  broker::RunTask MakeRunTask(const JobRecord& job,
-                              const TaskRecord& task) const;
+  // Orders `task` of `job` to its player, with the job's params.
+  common::Status SendTask(const JobRecord& job, const TaskRecord& task);
+  static void Lighten(TaskRecord* task);
   std::vector<std::string> Eligible(const JobRecord& job) const;
 
   JobStore* store_;
@@ -127,10 +128,12 @@ class JobBoard {
   std::map<JobId, ActiveJob> jobs_;                  // unfinished jobs
   std::unordered_map<TaskId, JobId> task_jobs_;      // their unfinished tasks
   std::unordered_map<TaskId, common::TimeMs> sent_;  // DISPATCHED: last send
-  std::unordered_map<TaskId, common::TimeMs> queued_since_;  // wall clock
+  std::unordered_map<TaskId, common::TimeMs> queued_since_;      // wall clock
   std::unordered_map<std::string, std::set<TaskId>> on_player_;  // sent
   std::vector<PlayerOrder> orders_;
-  std::vector<JobRecord> finished_;
+  std::vector<JobId> finished_;
+  JobId params_job_ = 0;  // The job whose params params_ are
+  broker::StringMap params_;
 };
 
 }  // namespace orchestra::conductor

@@ -448,6 +448,17 @@ Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
   return players;
 }
 
+Result<broker::StringMap> JobStore::LoadParams(JobId id) {
+  Result<Statement> query =
+      db_.Prepare("SELECT params FROM jobs WHERE id = ?1");
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, id);
+  Result<bool> row = query.value().Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return broker::StringMap();
+  return FromJson(query.value().Text(0));
+}
+
 Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
   if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql =

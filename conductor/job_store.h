@@ -77,6 +77,8 @@ class JobStore {
       const std::string& submitted_by, const std::string& key);
   // The whole record of job `id`, if it exists.
   common::Result<std::optional<JobRecord>> LoadJob(JobId id);
+  // The params of job `id` ({} if there is no such job).
+  common::Result<broker::StringMap> LoadParams(JobId id);
   // Every job still PENDING, with its tasks, oldest first.
   common::Result<std::vector<JobRecord>> LoadUnfinishedJobs();
   // Summaries for the `jobs` op, newest first; with `visible`, only jobs

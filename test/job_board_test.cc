@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -143,9 +144,9 @@ class JobBoardTest : public testing::Test {
   // The jobs finished since the last call, as "ID STATE".
   std::vector<std::string> Finished() {
     std::vector<std::string> out;
-    for (const JobRecord& job : board_->TakeFinishedJobs())
-      out.push_back(std::to_string(job.id) + " " +
-                    broker::JobStateName(job.state));
+    for (JobId id : board_->TakeFinishedJobs())
+      out.push_back(std::to_string(id) + " " +
+                    broker::JobStateName(Job(id).state));
     return out;
   }
   static std::string Done(JobId id, JobState state) {
@@ -192,6 +193,99 @@ TEST_F(JobBoardTest, TaskOrderCarriesJobScoreParamsAndTimeout) {
   EXPECT_EQ("backup", run->score);
   EXPECT_EQ((broker::StringMap{{"target", "/srv"}}), run->params);
   EXPECT_EQ(std::optional<int64_t>(30), run->timeout_s);
+}
+
+// The params of the RunTask orders, in order.
+std::vector<broker::StringMap> ParamsOf(
+    const std::vector<PlayerOrder>& orders) {
+  std::vector<broker::StringMap> out;
+  for (const PlayerOrder& order : orders) {
+    if (const auto* run = std::get_if<broker::RunTask>(&order.message))
+      out.push_back(run->params);
+  }
+  return out;
+}
+
+// A job waiting for an offline player (no delivery timeout: for ever)
+// holds its task rows in memory, not its params; each order still carries
+// its own job's params, read from the store, after a restart as well.
+TEST_F(JobBoardTest, AWaitingJobsParamsAreInTheStoreNotInMemory) {
+  broker::SubmitRequest request;
+  request.score = "backup";
+  request.scope = Scope::kAll;
+  std::vector<JobId> ids;
+  for (const char* player : {"web-1", "web-2", "web-1"}) {
+    request.players = {player};
+    request.params = {{"big", std::string(64 << 10, 'a' + ids.size())}};
+    Result<JobId> id = board_->Submit(request, "tester", 0);
+    ASSERT_OK(id.status());
+    ids.push_back(id.value());
+    EndTurn();
+  }
+  for (JobId id : ids) {
+    ASSERT_NE(nullptr, board_->FindActive(id));
+    EXPECT_TRUE(board_->FindActive(id)->params.empty());
+    EXPECT_EQ(size_t{64 << 10}, Job(id).params["big"].size());
+  }
+  Restart();
+  ASSERT_OK(board_->Recover());
+  EXPECT_TRUE(board_->FindActive(ids[0])->params.empty());
+  Hello("web-1", 4);
+  Hello("web-2", 4);
+  std::vector<PlayerOrder> sent = board_->TakeOrders();
+  EXPECT_OK(board_->ResendUnaccepted(0));  // Every job's, in hash order
+  std::vector<PlayerOrder> resent = board_->TakeOrders();
+  ASSERT_EQ(3u, sent.size());
+  ASSERT_EQ(3u, resent.size());
+  for (const auto& orders : {sent, resent}) {
+    for (const PlayerOrder& order : orders) {
+      const auto& run = std::get<broker::RunTask>(order.message);
+      const char letter =
+          'a' + (std::find(ids.begin(), ids.end(), run.job) - ids.begin());
+      EXPECT_EQ(std::string(64 << 10, letter), run.params.at("big"))
+          << "job " << run.job;
+    }
+  }
+}
+
+// An ended task's outputs are written, then dropped from memory: an `all`
+// job does not hold every output until its last task ends. Status reads
+// them from the store.
+TEST_F(JobBoardTest, AnEndedTasksOutputsAreInTheStoreNotInMemory) {
+  Hello("web-1", 4);
+  JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
+  broker::TaskResult result = ResultOf(TaskOf(id, 0));
+  result.stdout_text = std::string(60000, 'o');
+  result.response = {{"k", "v"}};
+  EXPECT_OK(board_->OnResult("web-1", result));
+  EndTurn();
+  const JobRecord* active = board_->FindActive(id);
+  ASSERT_NE(nullptr, active);
+  EXPECT_EQ(TaskState::kOk, active->tasks[0].state);
+  EXPECT_TRUE(active->tasks[0].stdout_text.empty());
+  EXPECT_TRUE(active->tasks[0].response.empty());
+  EXPECT_EQ(result.stdout_text, Task(id, 0).stdout_text);
+  EXPECT_EQ(result.response, Task(id, 0).response);
+}
+
+// Job ids of a turn whose commit failed are used again: the params of the
+// new job, not the forgotten one's, go out.
+TEST_F(JobBoardTest, ParamsAfterAFailedCommitAreTheNewJobs) {
+  Hello("web-1", 4);
+  broker::SubmitRequest request;
+  request.score = "backup";
+  request.scope = Scope::kAll;
+  request.players = {"web-1"};
+  request.params = {{"which", "forgotten"}};
+  ASSERT_OK(board_->Submit(request, "tester", 0).status());
+  board_->TakeOrders();
+  store_->Rollback();
+  ASSERT_OK(board_->Reload());
+  Hello("web-1", 4);
+  request.params = {{"which", "kept"}};
+  ASSERT_OK(board_->Submit(request, "tester", 0).status());
+  const std::vector<broker::StringMap> kept = {{{"which", "kept"}}};
+  EXPECT_EQ(kept, ParamsOf(board_->TakeOrders()));
 }
 
 TEST_F(JobBoardTest, PlayerNeverGetsMoreTasksThanSlots) {
@@ -563,12 +657,12 @@ TEST_F(JobBoardTest, UnacceptedTaskIsResentAfterTheRetryTimeOnly) {
   JobId id = Submit(Scope::kAll, {"web-1"});
   Orders();
   clock_.Advance(4999);
-  board_->ResendUnaccepted(5000);
+  EXPECT_OK(board_->ResendUnaccepted(5000));
   EXPECT_TRUE(Orders().empty());
   clock_.Advance(1);
-  board_->ResendUnaccepted(5000);
+  EXPECT_OK(board_->ResendUnaccepted(5000));
   EXPECT_EQ(Strings{Run(TaskOf(id, 0), "web-1")}, Orders());
-  board_->ResendUnaccepted(5000);
+  EXPECT_OK(board_->ResendUnaccepted(5000));
   EXPECT_TRUE(Orders().empty()) << "the retry time starts again";
 }
 
@@ -578,7 +672,7 @@ TEST_F(JobBoardTest, AcceptedTaskIsNeverResent) {
   Accept("web-1", TaskOf(id, 0));
   Orders();
   clock_.Advance(60000);
-  board_->ResendUnaccepted(5000);
+  EXPECT_OK(board_->ResendUnaccepted(5000));
   EXPECT_TRUE(Orders().empty());
 }
 

@@ -436,26 +436,29 @@ TEST_F(PlayerTest, ScoreMadeWritableSinceTheScanEndsHostError) {
   EXPECT_TRUE(result->stdout_text.empty());
 }
 
-TEST_F(PlayerTest, TimeLimitIsTheJobsElseTheScoresElseTheDefault) {
+// A job may ask for less time than its score's `timeout`, never more (nor
+// for none); a score without one leaves the job free to ask.
+TEST_F(PlayerTest, TimeLimitIsTheJobsWithinTheScoresElseTheDefault) {
   AddScore("limited", "timeout = 7\n");
-  config_.slots = 4;
+  config_.slots = 8;
   config_.default_score_timeout_s = 60;
   Greet();
-  broker::RunTask by_job = Task(1, "limited");
-  by_job.timeout_s = 3;
-  broker::RunTask unlimited_by_job = Task(2, "limited");
-  unlimited_by_job.timeout_s = 0;
-  for (const broker::RunTask& task : {by_job, unlimited_by_job}) {
+  const std::vector<std::pair<std::string, std::optional<int64_t>>> tasks = {
+      {"limited", 3}, {"limited", 0}, {"limited", 30}, {"limited", {}},
+      {"alpha", {}},  {"alpha", 0},   {"alpha", 120}};
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    broker::RunTask task =
+        Task(static_cast<broker::TaskId>(i + 1), tasks[i].first);
+    task.timeout_s = tasks[i].second;
     Send(task);
     ASSERT_TRUE(Expect<broker::Accepted>().has_value());
   }
-  Give(3, "limited");
-  Give(4, "alpha");
-  ASSERT_TRUE(fake_->WaitForStarts(4));
-  EXPECT_EQ(3000, fake_->run(0).timeout_ms);
-  EXPECT_EQ(0, fake_->run(1).timeout_ms);  // 0: no limit
-  EXPECT_EQ(7000, fake_->run(2).timeout_ms);
-  EXPECT_EQ(60000, fake_->run(3).timeout_ms);
+  ASSERT_TRUE(fake_->WaitForStarts(tasks.size()));
+  std::vector<int64_t> limits;
+  for (size_t i = 0; i < tasks.size(); ++i)
+    limits.push_back(fake_->run(i).timeout_ms);
+  EXPECT_EQ((std::vector<int64_t>{3000, 7000, 7000, 7000, 60000, 0, 120000}),
+            limits);
 }
 
 TEST_F(PlayerTest, RunCarriesTheScoresSettings) {

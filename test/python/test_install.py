@@ -154,6 +154,18 @@ def test_conductor_unit_is_hardened(installed):
     assert float(level.group(1)) <= 2.0, result.stdout
 
 
+def test_conductor_unit_bounds_memory_and_descriptors(installed):
+    """README "Limits": what libzmq holds for a peer is bounded by
+    MemoryMax=, connections by LimitNOFILE=; systemd must read both."""
+    unit = os.path.join(installed, "usr/lib/systemd/system", UNITS[0])
+    assert unit_lines(unit, "MemoryMax") == ["2G"]
+    assert unit_lines(unit, "LimitNOFILE") == ["65536"]
+    result = subprocess.run(
+        ["systemd-analyze", "verify", unit], capture_output=True, text=True,
+        timeout=120)
+    assert "MemoryMax" not in result.stderr + result.stdout
+
+
 def test_units_speak_sd_notify_with_watchdog_and_reload(installed):
     for name in UNITS:
         unit = os.path.join(installed, "usr/lib/systemd/system", name)

@@ -25,13 +25,12 @@ class SocketMonitor {
       ZMQ_EVENT_DISCONNECTED;
 
   // Watches `events` (ZMQ_EVENT_* bits) of `watched`, which must outlive
-  // this monitor, and must be closed after Detach(). libzmq's sending end
-  // never waits for us: the queue between us has no bound, so read it.
-  // Internal if libzmq refuses.
+  // this monitor. The queue from libzmq has no bound (its sending end must
+  // never wait for us), so keep reading it. Internal if libzmq refuses.
   static common::Result<std::unique_ptr<SocketMonitor>> Attach(
       Context* context, Endpoint* watched, int events = ZMQ_EVENT_ALL);
-  // Stops the events of `watched`; call it from the thread that owns
-  // `watched`, before closing the monitor that reads them.
+  // Stops the events of `watched`, so that none is sent to a monitor about
+  // to close. Call it from the thread that owns `watched`.
   static void Detach(Endpoint* watched);
 
   // The next event as its ZMQ_EVENT_* id and value; false when none waits.

@@ -60,7 +60,7 @@ BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
              broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
              broker/poller.cc broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
-             broker/connection.cc
+             broker/connection.cc broker/listener_gate.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/job_board.cc \
@@ -68,7 +68,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/audience_keys.cc conductor/audience_socket.cc \
              conductor/conductor.cc conductor/retention.cc conductor/trust.cc \
-             conductor/wait_list.cc conductor/store_health.cc
+             conductor/wait_list.cc conductor/store_health.cc \
+             conductor/descriptor_budget.cc conductor/descriptor_guard.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \

@@ -57,7 +57,9 @@ constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
 // libzmq's 100, a fleet reconnecting at once (a conductor restart)
 // overflowed the queue, and the dropped players waited out TCP's SYN
 // back-off (1, 3, 7, 15 s...). The kernel caps it at net.core.somaxconn.
+// Both shrink under a low descriptor limit (DescriptorBudget::Backlog).
 constexpr int kPlayerBacklog = 8192;
+constexpr int kAudienceBacklog = 100;  // libzmq's
 // What one peer may make a conductor socket hold (DESIGN.md section 6):
 // messages libzmq queues to it and from it, and how long a connection that
 // has not finished its handshake keeps its descriptor (libzmq: 30 s).
@@ -125,8 +127,13 @@ Status Conductor::Start() {
   if (!s.ok()) return s;
   common::LogInfo("recovered jobs=%zu queued=%zu", board_->active_jobs(),
                   scheduler_.queued());
+  Result<std::unique_ptr<DescriptorGuard>> guard =
+      DescriptorGuard::Create(&context_);
+  if (!guard.ok()) return guard.status();
+  guard_ = std::move(guard.value());
   s = authenticator_.Start();
   if (s.ok()) s = BindEndpoints();
+  if (s.ok()) s = guard_->Start();
   if (!s.ok()) return s;
   StartTimers();
   return Status();
@@ -205,11 +212,14 @@ Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
   // session made each message cost O(players) in the I/O thread (40% of
   // its time with 3,000 players, and reconnecting 3,000 players took 30 s).
   options.heartbeat_ms = 0;
-  options.backlog = kPlayerBacklog;
+  options.backlog = guard_->Backlog(kPlayerBacklog);
   Result<std::unique_ptr<broker::Endpoint>> endpoint =
       broker::Endpoint::Router(&context_, "player endpoint", options);
   if (!endpoint.ok()) return endpoint.status();
   players_ = std::move(endpoint.value());
+  Status s =
+      guard_->Watch(players_.get(), config_->player_endpoint, options.backlog);
+  if (!s.ok()) return s;
   Result<std::string> bound = players_->Bind(config_->player_endpoint);
   if (!bound.ok()) return bound.status();
   common::LogInfo("bound endpoint=%s role=players key=%s",
@@ -225,15 +235,20 @@ Status Conductor::BindAudience(const std::string& address,
   options.linger_ms = kAudienceLingerMs;
   const bool ipc = !IpcPath(address).empty();
   if (!ipc) options.curve_server_secret = &keys.secret_key;
+  options.backlog = guard_->Backlog(kAudienceBacklog);
   Result<std::unique_ptr<broker::Endpoint>> endpoint =
       broker::Endpoint::Router(&context_, "audience endpoint", options);
   if (!endpoint.ok()) return endpoint.status();
+  // Kept even if its bind fails (the start then fails): the guard watches
+  // it until the guard is destroyed.
+  audience_.push_back(std::move(endpoint.value()));
+  broker::Endpoint* audience = audience_.back().get();
+  Status s = guard_->Watch(audience, address, options.backlog);
+  if (!s.ok()) return s;
   Result<std::string> bound =
-      ipc ? BindAudienceSocket(endpoint.value().get(), address)
-          : endpoint.value()->Bind(address);
+      ipc ? BindAudienceSocket(audience, address) : audience->Bind(address);
   if (!bound.ok()) return bound.status();
   common::LogInfo("bound endpoint=%s role=audience", bound.value().c_str());
-  audience_.push_back(std::move(endpoint.value()));
   return Status();
 }
 
@@ -354,6 +369,7 @@ Status Conductor::Turn() {
   Status s = poller_.Wait(timeout);
   if (!s.ok()) return s;
   notifier_.KeepAlive(clock_.Monotonic());
+  guard_->LogReports(clock_.Monotonic());
   if (poller_.IsReady(signal_item)) HandleSignals();
   if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
   s = Serve(player_item, audience_items);

@@ -2,7 +2,8 @@
 // audience endpoints, answers ZAP requests, and runs the loop that hands
 // each message to PlayerChannel or AudienceChannel, runs the timers, and
 // ends each turn by committing the store and then sending what the turn
-// produced. One thread owns every socket. A store that fails a write does
+// produced. One thread owns every socket (DescriptorGuard's thread reads
+// only the monitors of their descriptors). A store that fails a write does
 // not stop it: it serves what is committed until a retry writes again
 // (DESIGN.md section 15). SIGHUP reloads the configuration and trust
 // lists; SIGTERM and SIGINT stop it cleanly. Under systemd it reports
@@ -31,6 +32,7 @@
 #include "conductor/audience_channel.h"
 #include "conductor/audience_keys.h"
 #include "conductor/config.h"
+#include "conductor/descriptor_guard.h"
 #include "conductor/job_board.h"
 #include "conductor/job_store.h"
 #include "conductor/outbox.h"
@@ -102,6 +104,8 @@ class Conductor {
   broker::Authenticator authenticator_;
   std::unique_ptr<broker::Endpoint> players_;
   std::vector<std::unique_ptr<broker::Endpoint>> audience_;
+  // Watches the sockets above: destroyed before them.
+  std::unique_ptr<DescriptorGuard> guard_;
   std::vector<std::string> ipc_paths_;  // removed at exit
   std::unique_ptr<JobStore> store_;
   Trust trust_;

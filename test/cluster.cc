@@ -125,7 +125,7 @@ bool Cluster::StartConductor(const std::string& extra) {
   conductor_ = std::make_unique<Process>(
       BinaryDir() + "/orchestra-conductor",
       std::vector<std::string>{"--config", dir() + "/conductor.conf"},
-      daemon_env_);
+      daemon_env_, conductor_file_limit_);
   if (!conductor_->started()) return false;
   std::optional<std::string> bound = conductor_->WaitForLog(
       "bound endpoint=((tcp://[0-9.]+:[0-9]+)|(ipc://[^ ]+)) role=players",

@@ -65,6 +65,9 @@ class Cluster {
   void SetDaemonEnvironment(std::vector<std::string> env) {
     daemon_env_ = std::move(env);
   }
+  // The conductor runs under RLIMIT_NOFILE `limit` from its next start
+  // (0: the test's own limit).
+  void SetConductorFileLimit(int limit) { conductor_file_limit_ = limit; }
 
   // Starts the conductor with `extra` lines appended to its config; waits
   // until it has bound its endpoints. Restarts reuse the same ports.
@@ -113,14 +116,15 @@ class Cluster {
 
   TempDir dir_;
   std::map<std::string, Keys> keys_;
-  std::string player_endpoint_;  // tcp://127.0.0.1:PORT once bound
-  std::string conductor_extra_;  // extra config lines of the last start
+  std::string player_endpoint_;        // tcp://127.0.0.1:PORT once bound
+  std::string conductor_extra_;        // extra config lines of the last start
   std::string audience_endpoint_;      // "": ipc://DIR/conductor.sock
   std::string audience_keys_file_;     // set: serve a tcp audience too
   std::string tcp_audience_endpoint_;  // tcp://127.0.0.1:PORT once bound
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
   std::vector<std::string> daemon_env_;
+  int conductor_file_limit_ = 0;
   std::string database_path_;                         // "": the default
   std::map<std::string, std::string> journal_paths_;  // by player
 };

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -87,9 +88,30 @@ std::string BinaryDir() {
   return exe.substr(0, exe.rfind('/'));
 }
 
+namespace {
+
+// Starts `program` as Process does, under RLIMIT_NOFILE `limit`:
+// posix_spawn cannot set a limit, so fork, and between fork and exec only
+// async-signal-safe calls. The child's pid, or 0.
+pid_t SpawnWithFileLimit(const char* program, char** argv, char** env,
+                         int log_fd, int limit) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid < 0 ? 0 : pid;
+  const int null_fd = open("/dev/null", O_RDWR);
+  const struct rlimit files = {static_cast<rlim_t>(limit),
+                               static_cast<rlim_t>(limit)};
+  if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
+      dup2(log_fd, 2) < 0 || setrlimit(RLIMIT_NOFILE, &files) != 0)
+    _exit(127);
+  execve(program, argv, env);
+  _exit(127);
+}
+
+}  // namespace
+
 Process::Process(const std::string& program,
                  const std::vector<std::string>& args,
-                 const std::vector<std::string>& extra_env)
+                 const std::vector<std::string>& extra_env, int open_file_limit)
     : program_(program) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
@@ -107,9 +129,13 @@ Process::Process(const std::string& program,
               std::to_string(st.st_ino);
   }
   Environment env(env_entries);
-  if (posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(),
-                  env.get()) != 0)
+  if (open_file_limit > 0) {
+    pid_ = SpawnWithFileLimit(program.c_str(), argv.data(), env.get(),
+                              pipe_fds[1], open_file_limit);
+  } else if (posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(),
+                         env.get()) != 0) {
     pid_ = 0;
+  }
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (pid_ <= 0) {

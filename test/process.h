@@ -31,10 +31,12 @@ class Process {
   // Starts `program` (a path) with `args` and our environment plus (or
   // overridden by) `extra_env` ("NAME=value"); stdout goes to /dev/null.
   // "JOURNAL_STREAM=stderr" becomes the device and inode of the log pipe,
-  // as systemd sets it for a service logging to the journal. pid() is 0 on
-  // failure.
+  // as systemd sets it for a service logging to the journal. With
+  // `open_file_limit` > 0 the process runs under RLIMIT_NOFILE of that
+  // (soft and hard). pid() is 0 on failure.
   Process(const std::string& program, const std::vector<std::string>& args,
-          const std::vector<std::string>& extra_env = {});
+          const std::vector<std::string>& extra_env = {},
+          int open_file_limit = 0);
   // Kills the process unless it was reaped; adds a test failure naming the
   // program if its log holds a sanitizer report.
   ~Process();

@@ -68,7 +68,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/audience_keys.cc conductor/audience_socket.cc \
              conductor/conductor.cc conductor/retention.cc conductor/trust.cc \
-             conductor/wait_list.cc conductor/store_health.cc
+             conductor/wait_list.cc conductor/store_health.cc \
+             conductor/record_pager.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \

@@ -6,6 +6,7 @@
 #include "broker/curve_keys.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "conductor/record_pager.h"
 
 namespace orchestra::conductor {
 
@@ -52,6 +53,16 @@ std::string UserName(int64_t uid) {
       found != nullptr)
     return found->pw_name;
   return "uid:" + std::to_string(uid);
+}
+
+// How many of `jobs`, from the first, fit in one reply.
+size_t Fitting(const std::vector<broker::JobSummary>& jobs) {
+  size_t used = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    used += broker::EncodedSize(jobs[i]);
+    if (used > broker::kMaxReplyBodyBytes) return i;
+  }
+  return jobs.size();
 }
 
 }  // namespace
@@ -226,7 +237,15 @@ std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
 }
 
 std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
-                                               const AudienceGrant* grant) {
+                                               const AudienceGrant* grant,
+                                               int64_t from, int64_t limit) {
+  // An unfinished job is paged where it lies, never copied whole.
+  if (const JobRecord* active = board_->FindActive(job)) {
+    if (!grant || grant->MaySee(active->score, active->players))
+      return RecordPager::Page(*active, from, limit);
+    Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
+    return std::nullopt;
+  }
   Result<std::optional<JobRecord>> record = board_->Find(job);
   if (!record.ok()) {
     common::LogError("job read failed job=%lld error=%s",
@@ -242,7 +261,7 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
     return std::nullopt;
   }
-  return std::move(record.value());
+  return RecordPager::Page(*found, from, limit);
 }
 
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
@@ -316,7 +335,8 @@ Result<std::optional<JobId>> AudienceChannel::Resubmitted(
 
 Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r,
                            const AudienceGrant* grant) {
-  std::optional<JobRecord> job = Read(c, r.job, grant);
+  std::optional<JobRecord> job =
+      Read(c, r.job, grant, r.tasks_from, r.tasks_limit);
   if (job) Reply(c, broker::JobReply{std::move(*job), false});
   return Status();
 }
@@ -394,37 +414,62 @@ Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r,
          "try again");
     return Status();
   }
-  Reply(c, broker::JobsReply{std::move(jobs.value())});
+  broker::JobsReply reply;
+  reply.jobs = std::move(jobs.value());
+  const size_t fit = Fitting(reply.jobs);
+  reply.jobs_omitted = static_cast<int64_t>(reply.jobs.size() - fit);
+  reply.jobs.resize(fit);
+  Reply(c, std::move(reply));
   return Status();
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&,
+// Players are listed by name; a page ends at the request's limit or when
+// the next player would not fit, and counts the players it left out.
+Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest& r,
                            const AudienceGrant* grant) {
   broker::PlayersReply reply;
-  for (const std::string& name : *trust_->listed()) {
-    if (grant && !grant->MaySeePlayer(name)) continue;
-    broker::PlayerInfo info;
-    info.name = name;
-    if (const PlayerState* p = registry_->Find(name)) {
-      info.connected = !p->peer.empty();
-      info.last_seen = p->last_seen;
-      info.version = p->version;
-      info.slots = p->slots;
-      for (const broker::ScoreInfo& s : p->scores)
-        info.scores.push_back(s.name);
+  size_t used = 0;
+  const std::set<std::string>& listed = *trust_->listed();
+  for (auto it = listed.upper_bound(r.after); it != listed.end(); ++it) {
+    if (grant && !grant->MaySeePlayer(*it)) continue;
+    if (reply.players_omitted == 0 &&
+        static_cast<int64_t>(reply.players.size()) < r.limit) {
+      broker::PlayerInfo info = Info(*it);
+      const size_t size = broker::EncodedSize(info);
+      if (used + size <= broker::kMaxReplyBodyBytes) {
+        used += size;
+        reply.players.push_back(std::move(info));
+        continue;
+      }
     }
-    info.running = static_cast<int64_t>(board_->Unfinished(name));
-    reply.players.push_back(std::move(info));
+    ++reply.players_omitted;
   }
   Reply(c, std::move(reply));
   return Status();
 }
 
+broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
+  broker::PlayerInfo info;
+  info.name = name;
+  if (const PlayerState* p = registry_->Find(name)) {
+    info.connected = !p->peer.empty();
+    info.last_seen = p->last_seen;
+    info.version = p->version;
+    info.slots = p->slots;
+    for (const broker::ScoreInfo& s : p->scores) info.scores.push_back(s.name);
+  }
+  info.running = static_cast<int64_t>(board_->Unfinished(name));
+  return info;
+}
+
 void AudienceChannel::Finished(const std::vector<JobRecord>& jobs) {
   for (const JobRecord& job : jobs) {
-    for (const Waiter& w : waits_.TakeJob(job.id))
-      Reply(w.caller, broker::JobReply{job, false});
+    std::vector<Waiter> waiters = waits_.TakeJob(job.id);
     progress_sent_.erase(job.id);
+    if (waiters.empty()) continue;
+    const broker::JobReply reply{
+        RecordPager::Page(job, 0, broker::kMaxTasksLimit), false};
+    for (const Waiter& w : waiters) Reply(w.caller, reply);
   }
 }
 

@@ -76,7 +76,8 @@ PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/journal.cc player/session.cc player/task_board.cc \
              player/player.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
-             tools/report.cc tools/table.cc tools/progress_line.cc
+             tools/report.cc tools/table.cc tools/progress_line.cc \
+             tools/json_pages.cc
 
 BENCH_LIMITS := tools/bench/limits.cc tools/bench/samples.cc \
                 tools/bench/curve_probe.cc tools/bench/sqlite_probe.cc \

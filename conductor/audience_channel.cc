@@ -246,22 +246,32 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
     return std::nullopt;
   }
-  Result<std::optional<JobRecord>> record = board_->Find(job);
-  if (!record.ok()) {
+  // A finished one is paged from the store: only the page's rows are read.
+  int64_t total = 0;
+  Result<std::optional<JobRecord>> header = store_->LoadJobHeader(job, &total);
+  std::optional<RecordPager> pager;
+  Status s = header.status();
+  if (s.ok() && header.value() &&
+      (!grant ||
+       grant->MaySee(header.value()->score, header.value()->players))) {
+    pager.emplace(*header.value(), from, limit, total);
+    s = store_->ForEachTask(
+        job, from, [&](const TaskRecord& t) { return pager->Offer(t); });
+  }
+  if (!s.ok()) {
     common::LogError("job read failed job=%lld error=%s",
                      static_cast<long long>(job),
-                     common::LogQuote(record.status().ToString()).c_str());
+                     common::LogQuote(s.ToString()).c_str());
     Fail(c, ErrorCode::kUnavailable,
          "job " + std::to_string(job) +
              " could not be read from the conductor's database; try again");
     return std::nullopt;
   }
-  const std::optional<JobRecord>& found = record.value();
-  if (!found || (grant && !grant->MaySee(found->score, found->players))) {
+  if (!pager) {
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
     return std::nullopt;
   }
-  return RecordPager::Page(*found, from, limit);
+  return pager->Take();
 }
 
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,

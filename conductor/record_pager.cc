@@ -18,7 +18,8 @@
 //
 // Sizes are counted, not encoded: broker::EncodedSize sums the msgpack size
 // of each field, exactly what the encoder writes. A page costs one pass
-// over the tasks it holds (and one more task), whatever the job's size.
+// over the tasks it holds (and one more task), whatever the job's size:
+// the tasks are offered one by one, from memory or from the store's rows.
 
 #include "conductor/record_pager.h"
 
@@ -42,18 +43,26 @@ size_t Over(size_t size, size_t room) { return size > room ? size - room : 0; }
 
 }  // namespace
 
-JobRecord RecordPager::Header(const JobRecord& job) {
-  JobRecord h;
-  h.id = job.id;
-  h.score = job.score;
-  h.scope = job.scope;
-  h.params = job.params;
-  h.state = job.state;
-  h.submitted_by = job.submitted_by;
-  h.timeout_s = job.timeout_s;
-  h.delivery_timeout_s = job.delivery_timeout_s;
-  h.created_at = job.created_at;
-  h.finished_at = job.finished_at;
+RecordPager::RecordPager(const JobRecord& job, int64_t from, int64_t limit,
+                         int64_t total, size_t budget)
+    : limit_(limit), budget_(budget) {
+  CopyHeader(job);
+  page_.tasks_from = from;
+  page_.tasks_total = total;  // Counted in the header's size; unset if whole.
+  used_ = broker::EncodedHeaderSize(page_) + kCountSlack;
+}
+
+void RecordPager::CopyHeader(const JobRecord& job) {
+  page_.id = job.id;
+  page_.score = job.score;
+  page_.scope = job.scope;
+  page_.params = job.params;
+  page_.state = job.state;
+  page_.submitted_by = job.submitted_by;
+  page_.timeout_s = job.timeout_s;
+  page_.delivery_timeout_s = job.delivery_timeout_s;
+  page_.created_at = job.created_at;
+  page_.finished_at = job.finished_at;
   size_t room = broker::kMaxRecordPlayersBytes;
   size_t kept = 0;
   for (const std::string& name : job.players) {
@@ -62,37 +71,42 @@ JobRecord RecordPager::Header(const JobRecord& job) {
     room -= size;
     ++kept;
   }
-  h.players.assign(job.players.begin(), job.players.begin() + kept);
-  h.players_omitted =
+  page_.players.assign(job.players.begin(), job.players.begin() + kept);
+  page_.players_omitted =
       job.players_omitted + static_cast<int64_t>(job.players.size() - kept);
-  return h;
+}
+
+bool RecordPager::Offer(const TaskRecord& task) {
+  if (full_ || static_cast<int64_t>(page_.tasks.size()) >= limit_) return false;
+  const size_t size = broker::EncodedSize(task);
+  if (used_ + size <= budget_) {
+    page_.tasks.push_back(task);
+    used_ += size;
+    return true;
+  }
+  full_ = true;
+  if (!page_.tasks.empty()) return false;
+  page_.tasks.push_back(task);
+  Shrink(&page_.tasks.back(), budget_ > used_ ? budget_ - used_ : 0);
+  return true;
+}
+
+JobRecord RecordPager::Take() {
+  if (page_.tasks_from == 0 &&
+      static_cast<int64_t>(page_.tasks.size()) == *page_.tasks_total) {
+    page_.tasks_total.reset();  // Whole: nothing to say.
+  }
+  return std::move(page_);
 }
 
 JobRecord RecordPager::Page(const JobRecord& job, int64_t from, int64_t limit,
                             size_t budget) {
-  JobRecord page = Header(job);
   const int64_t total = static_cast<int64_t>(job.tasks.size());
-  page.tasks_from = from;
-  page.tasks_total = total;  // Counted in the header size; unset if whole.
-  size_t used = broker::EncodedHeaderSize(page) + kCountSlack;
-  for (int64_t i = from; i < total && i - from < limit; ++i) {
-    const TaskRecord& task = job.tasks[static_cast<size_t>(i)];
-    const size_t size = broker::EncodedSize(task);
-    if (used + size <= budget) {
-      page.tasks.push_back(task);
-      used += size;
-      continue;
-    }
-    if (!page.tasks.empty()) break;
-    page.tasks.push_back(task);
-    Shrink(&page.tasks.back(), budget > used ? budget - used : 0);
-    break;
+  RecordPager pager(job, from, limit, total, budget);
+  for (int64_t i = from; i < total; ++i) {
+    if (!pager.Offer(job.tasks[static_cast<size_t>(i)])) break;
   }
-  if (from == 0 && static_cast<int64_t>(page.tasks.size()) == total) {
-    page.tasks_total.reset();
-    page.tasks_from = 0;
-  }
-  return page;
+  return pager.Take();
 }
 
 void RecordPager::CutOutputs(TaskRecord* task, size_t keep) {

@@ -16,11 +16,23 @@ namespace orchestra::conductor {
 
 class RecordPager {
  public:
-  // The page of `job` that holds its tasks from index `from` on, at most
-  // `limit` of them, and takes at most `budget` bytes on the wire; a page
-  // holds at least one task while any is left from `from` on, so asking
-  // for the next page always gets further. The order of cutting is at the
-  // top of record_pager.cc. REQUIRES: from >= 0, limit >= 1.
+  // Starts the page of the job `job` (its tasks are not read: they are
+  // offered) that holds its tasks from index `from` on, at most `limit` of
+  // them, of `total`, and takes at most `budget` bytes on the wire.
+  // REQUIRES: from >= 0, limit >= 1.
+  RecordPager(const broker::JobRecord& job, int64_t from, int64_t limit,
+              int64_t total, size_t budget = broker::kMaxReplyBodyBytes);
+
+  // Offers the job's next task (index `from` + those offered before). True
+  // when the page took it; false when it is full: offer no more. A page
+  // takes at least one task, cut if need be, so the next page always gets
+  // further. The order of cutting is at the top of record_pager.cc.
+  bool Offer(const broker::TaskRecord& task);
+
+  // The page: the job, the tasks taken, and what it left out.
+  broker::JobRecord Take();
+
+  // The page of the record `job` (all its tasks read) from `from` on.
   static broker::JobRecord Page(const broker::JobRecord& job, int64_t from,
                                 int64_t limit,
                                 size_t budget = broker::kMaxReplyBodyBytes);
@@ -30,10 +42,16 @@ class RecordPager {
   static void Shrink(broker::TaskRecord* task, size_t room);
 
  private:
-  // `job` without its tasks, its players cut to kMaxRecordPlayersBytes.
-  static broker::JobRecord Header(const broker::JobRecord& job);
+  // Copies `job` without its tasks, its players cut to 1 MiB.
+  void CopyHeader(const broker::JobRecord& job);
   // Cuts stdout and stderr to `keep` bytes in all, keeping their ends.
   static void CutOutputs(broker::TaskRecord* task, size_t keep);
+
+  broker::JobRecord page_;
+  int64_t limit_;
+  size_t budget_;
+  size_t used_ = 0;  // bytes the page takes so far
+  bool full_ = false;
 };
 
 }  // namespace orchestra::conductor

@@ -69,14 +69,16 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/audience_keys.cc conductor/audience_socket.cc \
              conductor/conductor.cc conductor/retention.cc conductor/trust.cc \
              conductor/wait_list.cc conductor/store_health.cc \
-             conductor/descriptor_budget.cc conductor/descriptor_guard.cc
+             conductor/descriptor_budget.cc conductor/descriptor_guard.cc \
+             conductor/record_pager.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
              player/journal.cc player/session.cc player/task_board.cc \
              player/player.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
-             tools/report.cc tools/table.cc tools/progress_line.cc
+             tools/report.cc tools/table.cc tools/progress_line.cc \
+             tools/json_pages.cc
 
 BENCH_LIMITS := tools/bench/limits.cc tools/bench/samples.cc \
                 tools/bench/curve_probe.cc tools/bench/sqlite_probe.cc \

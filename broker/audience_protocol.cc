@@ -44,7 +44,7 @@ void WriteCounts(WireWriter* w, const std::map<std::string, int64_t>& counts) {
 }
 
 void WriteTask(WireWriter* w, const TaskRecord& t) {
-  w->Map(15);
+  w->Map(t.cut ? 16 : 15);
   w->Key("task"); w->Int(t.task);
   w->Key("player");
   if (t.player.empty()) w->Nil(); else w->Str(t.player);
@@ -61,10 +61,13 @@ void WriteTask(WireWriter* w, const TaskRecord& t) {
   w->Key("started_at"); w->Time(t.started_at);
   w->Key("finished_at"); w->Time(t.finished_at);
   w->Key("error"); w->Str(t.error);
+  if (t.cut) {
+    w->Key("cut"); w->Bool(true);
+  }
 }
 
 void WriteJob(WireWriter* w, const JobRecord& j) {
-  w->Map(12);
+  w->Map(12 + (j.tasks_total ? 2 : 0) + (j.players_omitted > 0 ? 1 : 0));
   w->Key("id"); w->Int(j.id);
   w->Key("score"); w->Str(j.score);
   w->Key("scope"); w->Str(ScopeName(j.scope));
@@ -78,6 +81,13 @@ void WriteJob(WireWriter* w, const JobRecord& j) {
   w->Key("finished_at"); w->Time(j.finished_at);
   w->Key("tasks"); w->Array(j.tasks.size());
   for (const TaskRecord& t : j.tasks) WriteTask(w, t);
+  if (j.tasks_total) {
+    w->Key("tasks_from"); w->Int(j.tasks_from);
+    w->Key("tasks_total"); w->Int(*j.tasks_total);
+  }
+  if (j.players_omitted > 0) {
+    w->Key("players_omitted"); w->Int(j.players_omitted);
+  }
 }
 
 void WriteSummary(WireWriter* w, const JobSummary& s) {
@@ -124,7 +134,18 @@ struct RequestEncoder {
     w->Key("key");
     if (r.key.empty()) w->Nil(); else w->Str(r.key);
   }
-  void operator()(const StatusRequest& r) { JobOnly("status", r.job); }
+  void operator()(const StatusRequest& r) {
+    const bool from = r.tasks_from != 0;
+    const bool limit = r.tasks_limit != kMaxTasksLimit;
+    Op("status", 1 + (from ? 1 : 0) + (limit ? 1 : 0));
+    w->Key("job"); w->Int(r.job);
+    if (from) {
+      w->Key("tasks_from"); w->Int(r.tasks_from);
+    }
+    if (limit) {
+      w->Key("tasks_limit"); w->Int(r.tasks_limit);
+    }
+  }
   void operator()(const WaitRequest& r) {
     Op("wait", 3);
     w->Key("job"); w->Int(r.job);
@@ -143,7 +164,17 @@ struct RequestEncoder {
     w->Key("limit"); w->Int(r.limit);
     w->Key("before"); w->OptionalInt(r.before);
   }
-  void operator()(const PlayersRequest&) { Op("players", 0); }
+  void operator()(const PlayersRequest& r) {
+    const bool after = !r.after.empty();
+    const bool limit = r.limit != static_cast<int64_t>(kMaxJobPlayers);
+    Op("players", (after ? 1 : 0) + (limit ? 1 : 0));
+    if (after) {
+      w->Key("after"); w->Str(r.after);
+    }
+    if (limit) {
+      w->Key("limit"); w->Int(r.limit);
+    }
+  }
 
   void JobOnly(const char* op, JobId job) {
     Op(op, 1);
@@ -176,14 +207,20 @@ struct ReplyEncoder {
     }
   }
   void operator()(const JobsReply& r) {
-    Begin(true, 1);
+    Begin(true, r.jobs_omitted > 0 ? 2 : 1);
     w->Key("jobs"); w->Array(r.jobs.size());
     for (const JobSummary& s : r.jobs) WriteSummary(w, s);
+    if (r.jobs_omitted > 0) {
+      w->Key("jobs_omitted"); w->Int(r.jobs_omitted);
+    }
   }
   void operator()(const PlayersReply& r) {
-    Begin(true, 1);
+    Begin(true, r.players_omitted > 0 ? 2 : 1);
     w->Key("players"); w->Array(r.players.size());
     for (const PlayerInfo& p : r.players) WritePlayer(w, p);
+    if (r.players_omitted > 0) {
+      w->Key("players_omitted"); w->Int(r.players_omitted);
+    }
   }
   void operator()(const ProgressReply& r) {
     const bool has_req = !std::holds_alternative<std::monostate>(req);
@@ -277,6 +314,23 @@ JobId ReadJobId(WireReader* r) {
   return r->Int("job", WireReader::kRequired, 1, INT64_MAX);
 }
 
+StatusRequest ReadStatus(WireReader* r) {
+  StatusRequest m;
+  m.job = ReadJobId(r);
+  m.tasks_from = r->Int("tasks_from", WireReader::kOptional, 0, INT32_MAX);
+  m.tasks_limit = r->Int("tasks_limit", WireReader::kOptional, 1,
+                         kMaxTasksLimit, kMaxTasksLimit);
+  return m;
+}
+
+PlayersRequest ReadPlayersRequest(WireReader* r) {
+  PlayersRequest m;
+  m.after = r->Str("after", WireReader::kOptional, 253);
+  const int64_t most = static_cast<int64_t>(kMaxJobPlayers);
+  m.limit = r->Int("limit", WireReader::kOptional, 1, most, most);
+  return m;
+}
+
 WaitRequest ReadWait(WireReader* r) {
   WaitRequest m;
   m.job = ReadJobId(r);
@@ -307,11 +361,11 @@ JobsRequest ReadJobs(WireReader* r) {
 
 bool ReadOp(const std::string& op, WireReader* r, AudienceOp* out) {
   if (op == "submit" || op == "queue") *out = ReadSubmit(r);
-  else if (op == "status") *out = StatusRequest{ReadJobId(r)};
+  else if (op == "status") *out = ReadStatus(r);
   else if (op == "wait") *out = ReadWait(r);
   else if (op == "cancel") *out = CancelRequest{ReadJobId(r)};
   else if (op == "jobs") *out = ReadJobs(r);
-  else if (op == "players") *out = PlayersRequest{};
+  else if (op == "players") *out = ReadPlayersRequest(r);
   else return false;
   return true;
 }
@@ -338,6 +392,7 @@ TaskRecord ReadTask(WireReader* r) {
   t.started_at = r->Time("started_at");
   t.finished_at = r->Time("finished_at");
   t.error = r->Str("error", WireReader::kOptional, kMaxString);
+  t.cut = r->Bool("cut");
   return t;
 }
 
@@ -364,6 +419,15 @@ JobRecord ReadJob(WireReader* r) {
     j.tasks.push_back(ReadTask(&t));
     if (!r->ok()) break;
   }
+  j.tasks_total = r->OptionalInt("tasks_total", 0, INT32_MAX);
+  if (j.tasks_total) {
+    j.tasks_from = r->Int("tasks_from", WireReader::kOptional, 0, INT32_MAX);
+    if (!j.tasks.empty() &&
+        j.tasks_from + static_cast<int64_t>(j.tasks.size()) > *j.tasks_total)
+      r->Fail("bad_request", "a page lists more tasks than 'tasks_total'");
+  }
+  j.players_omitted =
+      r->Int("players_omitted", WireReader::kOptional, 0, INT32_MAX);
   return j;
 }
 
@@ -449,6 +513,8 @@ AudienceReplyBody ReadReplyBody(WireReader* r) {
       WireReader s = r->Nested(*item, "job summary");
       reply.jobs.push_back(ReadSummary(&s));
     }
+    reply.jobs_omitted =
+        r->Int("jobs_omitted", WireReader::kOptional, 0, INT32_MAX);
     return reply;
   }
   if (r->Has("players")) {
@@ -458,6 +524,8 @@ AudienceReplyBody ReadReplyBody(WireReader* r) {
       WireReader p = r->Nested(*item, "player");
       reply.players.push_back(ReadPlayer(&p));
     }
+    reply.players_omitted =
+        r->Int("players_omitted", WireReader::kOptional, 0, INT32_MAX);
     return reply;
   }
   const msgpack::object* job = r->Find("job");
@@ -469,6 +537,17 @@ AudienceReplyBody ReadReplyBody(WireReader* r) {
     return reply;
   }
   return SubmitReply{r->Int("job", WireReader::kRequired, 1, INT64_MAX)};
+}
+
+// ---- sizes: each mirrors the writer above ----
+
+size_t KeySize(std::string_view key) { return WireWriter::StrSize(key.size()); }
+
+size_t CountsSize(const std::map<std::string, int64_t>& counts) {
+  size_t size = WireWriter::MapSize(counts.size());
+  for (const auto& [name, count] : counts)
+    size += WireWriter::StrSize(name.size()) + WireWriter::IntSize(count);
+  return size;
 }
 
 }  // namespace
@@ -529,6 +608,84 @@ std::string EncodeAudienceReply(const AudienceReply& reply) {
   WireWriter writer;
   std::visit(ReplyEncoder{&writer, reply.req}, reply.body);
   return writer.Take();
+}
+
+size_t EncodedStringSize(size_t bytes) { return WireWriter::StrSize(bytes); }
+
+size_t EncodedSize(const TaskRecord& t) {
+  using W = WireWriter;
+  // Keys, then values, in WriteTask's order.
+  size_t size = W::MapSize(t.cut ? 16 : 15) + KeySize("task") +
+                KeySize("player") + KeySize("attempt") + KeySize("state") +
+                KeySize("exit_code") + KeySize("signal") + KeySize("stdout") +
+                KeySize("stderr") + KeySize("stdout_truncated") +
+                KeySize("stderr_truncated") + KeySize("response") +
+                KeySize("dispatched_at") + KeySize("started_at") +
+                KeySize("finished_at") + KeySize("error");
+  size += W::IntSize(t.task);
+  size += t.player.empty() ? 1 : W::StrSize(t.player.size());
+  size += W::IntSize(t.attempt);
+  size += W::StrSize(std::string_view(TaskStateName(t.state)).size());
+  size += W::OptionalIntSize(t.exit_code) + W::OptionalIntSize(t.signal);
+  size += W::StrSize(t.stdout_text.size()) + W::StrSize(t.stderr_text.size());
+  size += 2;  // the truncated flags
+  size += W::StringsSize(t.response);
+  size += W::TimeSize(t.dispatched_at) + W::TimeSize(t.started_at) +
+          W::TimeSize(t.finished_at);
+  size += W::StrSize(t.error.size());
+  if (t.cut) size += KeySize("cut") + 1;
+  return size;
+}
+
+size_t EncodedHeaderSize(const JobRecord& j) {
+  using W = WireWriter;
+  size_t size =
+      W::MapSize(12 + (j.tasks_total ? 2 : 0) + (j.players_omitted ? 1 : 0));
+  size += KeySize("id") + W::IntSize(j.id);
+  size += KeySize("score") + W::StrSize(j.score.size());
+  size += KeySize("scope") +
+          W::StrSize(std::string_view(ScopeName(j.scope)).size());
+  size += KeySize("players") + W::StringsSize(j.players);
+  size += KeySize("params") + W::StringsSize(j.params);
+  size += KeySize("state") +
+          W::StrSize(std::string_view(JobStateName(j.state)).size());
+  size += KeySize("submitted_by") + W::StrSize(j.submitted_by.size());
+  size += KeySize("timeout_s") + W::OptionalIntSize(j.timeout_s);
+  size +=
+      KeySize("delivery_timeout_s") + W::OptionalIntSize(j.delivery_timeout_s);
+  size += KeySize("created_at") + W::TimeSize(j.created_at);
+  size += KeySize("finished_at") + W::TimeSize(j.finished_at);
+  size += KeySize("tasks") + W::ArraySize(j.tasks.size());
+  if (j.tasks_total)
+    size += KeySize("tasks_from") + W::IntSize(j.tasks_from) +
+            KeySize("tasks_total") + W::IntSize(*j.tasks_total);
+  if (j.players_omitted)
+    size += KeySize("players_omitted") + W::IntSize(j.players_omitted);
+  return size;
+}
+
+size_t EncodedSize(const JobSummary& s) {
+  using W = WireWriter;
+  return W::MapSize(9) + KeySize("id") + W::IntSize(s.id) + KeySize("score") +
+         W::StrSize(s.score.size()) + KeySize("scope") +
+         W::StrSize(std::string_view(ScopeName(s.scope)).size()) +
+         KeySize("state") +
+         W::StrSize(std::string_view(JobStateName(s.state)).size()) +
+         KeySize("submitted_by") + W::StrSize(s.submitted_by.size()) +
+         KeySize("players") + W::IntSize(s.players) + KeySize("tasks") +
+         CountsSize(s.tasks_by_state) + KeySize("created_at") +
+         W::TimeSize(s.created_at) + KeySize("finished_at") +
+         W::TimeSize(s.finished_at);
+}
+
+size_t EncodedSize(const PlayerInfo& p) {
+  using W = WireWriter;
+  return W::MapSize(7) + KeySize("name") + W::StrSize(p.name.size()) +
+         KeySize("connected") + 1 + KeySize("last_seen") +
+         W::TimeSize(p.last_seen) + KeySize("version") +
+         W::StrSize(p.version.size()) + KeySize("slots") + W::IntSize(p.slots) +
+         KeySize("running") + W::IntSize(p.running) + KeySize("scores") +
+         W::StringsSize(p.scores);
 }
 
 Result<AudienceReply> DecodeAudienceReply(std::string_view bytes) {

@@ -24,6 +24,19 @@ namespace orchestra::broker {
 
 constexpr size_t kMaxJobPlayers = 100000;
 constexpr size_t kMaxIdempotencyKey = 128;
+// A reply never exceeds the message limit (DESIGN.md section 6): the
+// conductor sends none larger than kMaxReplyBytes (room is left for the
+// transport: the Curve MESSAGE command), and fits a job record, a job list
+// or a player list into kMaxReplyBodyBytes (room is left for the envelope:
+// req, ok, timed_out and the counts of what was left out).
+constexpr size_t kMaxReplyBytes = kMaxMessageBytes - (16 << 10);
+constexpr size_t kMaxReplyBodyBytes = kMaxMessageBytes - (64 << 10);
+// The most a job record's players list takes in a reply; the rest of the
+// names are counted in `players_omitted`.
+constexpr size_t kMaxRecordPlayersBytes = 1 << 20;
+// The most tasks a `status` page may ask for (a job has at most one task a
+// player, and a `one` job one an attempt).
+constexpr int64_t kMaxTasksLimit = 100000;
 
 // The client's "req": absent, an integer or a short string; echoed verbatim.
 using RequestId = std::variant<std::monostate, int64_t, std::string>;
@@ -65,6 +78,8 @@ struct SubmitRequest {  // op "submit" (alias "queue")
 };
 struct StatusRequest {
   JobId job = 0;
+  int64_t tasks_from = 0;                // Index of the first task wanted.
+  int64_t tasks_limit = kMaxTasksLimit;  // At most this many tasks.
 };
 struct WaitRequest {
   JobId job = 0;
@@ -81,7 +96,10 @@ struct JobsRequest {
   int64_t limit = 100;
   std::optional<JobId> before;  // Only jobs with smaller ids.
 };
-struct PlayersRequest {};
+struct PlayersRequest {
+  std::string after;               // Only names sorting after it.
+  int64_t limit = kMaxJobPlayers;  // At most this many players.
+};
 
 using AudienceOp = std::variant<SubmitRequest, StatusRequest, WaitRequest,
                                 CancelRequest, JobsRequest, PlayersRequest>;
@@ -121,6 +139,10 @@ struct TaskRecord {
   common::TimeMs started_at = 0;
   common::TimeMs finished_at = 0;
   std::string error;
+  // The conductor cut this task to fit one reply: stdout and stderr keep
+  // their last bytes (their *_truncated flags set), then response entries
+  // and the end of `error` go. Only a task too large for a page alone.
+  bool cut = false;
 };
 
 struct JobRecord {
@@ -136,6 +158,11 @@ struct JobRecord {
   common::TimeMs created_at = 0;
   common::TimeMs finished_at = 0;
   std::vector<TaskRecord> tasks;
+  // A page (DESIGN.md section 6): when set, `tasks` are the job's tasks
+  // from index `tasks_from` on, of `tasks_total`; unset, they are all.
+  int64_t tasks_from = 0;
+  std::optional<int64_t> tasks_total;
+  int64_t players_omitted = 0;  // Names left out of `players`.
 };
 
 // One line of a `jobs` listing.
@@ -178,9 +205,15 @@ struct JobReply {  // status, wait, cancel
 };
 struct JobsReply {
   std::vector<JobSummary> jobs;
+  // Jobs within the request's `limit` left out to fit the reply; the list
+  // goes on with `before` set to the last id listed.
+  int64_t jobs_omitted = 0;
 };
 struct PlayersReply {
   std::vector<PlayerInfo> players;
+  // Players after the last listed that this reply left out; the list goes
+  // on with `after` set to the last name listed.
+  int64_t players_omitted = 0;
 };
 struct ProgressReply {  // interim, before a wait's final reply
   Progress progress;
@@ -199,6 +232,19 @@ struct AudienceReply {
 
 std::string EncodeAudienceReply(const AudienceReply& reply);
 common::Result<AudienceReply> DecodeAudienceReply(std::string_view bytes);
+
+// ---- sizes ----
+// Exactly the bytes the encoder writes for each part, counted without
+// encoding (a sum of field sizes): what the conductor uses to fit a reply
+// into kMaxReplyBodyBytes.
+
+size_t EncodedSize(const TaskRecord& task);
+size_t EncodedSize(const JobSummary& summary);
+size_t EncodedSize(const PlayerInfo& player);
+// A job record without its tasks: all of it but the tasks' own maps.
+size_t EncodedHeaderSize(const JobRecord& job);
+// One msgpack string of `bytes` bytes, its header included.
+size_t EncodedStringSize(size_t bytes);
 
 }  // namespace orchestra::broker
 

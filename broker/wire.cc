@@ -25,6 +25,45 @@ void WireWriter::Strings(const StringMap& map) {
   }
 }
 
+size_t WireWriter::StrSize(size_t bytes) {
+  return bytes + (bytes < 32 ? 1 : bytes < 256 ? 2 : bytes < 65536 ? 3 : 5);
+}
+
+size_t WireWriter::IntSize(int64_t value) {
+  if (value < -(int64_t{1} << 5)) {
+    if (value < -(int64_t{1} << 31)) return 9;
+    if (value < -(int64_t{1} << 15)) return 5;
+    return value < -(int64_t{1} << 7) ? 3 : 2;
+  }
+  if (value < (int64_t{1} << 7)) return 1;
+  if (value < (int64_t{1} << 8)) return 2;
+  if (value < (int64_t{1} << 16)) return 3;
+  return value < (int64_t{1} << 32) ? 5 : 9;
+}
+
+// Years 0000 to 9999 take 24 characters ("2026-11-28T03:20:00.123Z");
+// others are formatted to be counted.
+size_t WireWriter::TimeSize(common::TimeMs ms) {
+  constexpr common::TimeMs kYear0 = -62167219200000;
+  constexpr common::TimeMs kYear10000 = 253402300800000;
+  if (ms == 0) return 1;
+  if (ms >= kYear0 && ms < kYear10000) return StrSize(24);
+  return StrSize(common::FormatTime(ms).size());
+}
+
+size_t WireWriter::StringsSize(const std::vector<std::string>& items) {
+  size_t size = ArraySize(items.size());
+  for (const std::string& item : items) size += StrSize(item.size());
+  return size;
+}
+
+size_t WireWriter::StringsSize(const StringMap& map) {
+  size_t size = MapSize(map.size());
+  for (const auto& [key, value] : map)
+    size += StrSize(key.size()) + StrSize(value.size());
+  return size;
+}
+
 bool Unpack(std::string_view bytes, msgpack::object_handle* handle,
             WireProblem* problem) {
   msgpack::unpack_limit limit(kMaxArray, kMaxMapEntries, kMaxString,

@@ -56,7 +56,24 @@ class WireWriter {
 
   std::string Take() { return std::string(buffer_.data(), buffer_.size()); }
 
+  // The bytes each call above writes, counted without writing (msgpack
+  // picks the shortest form: these mirror msgpack-c's choices).
+  static size_t MapSize(size_t entries) { return HeaderSize(entries); }
+  static size_t ArraySize(size_t items) { return HeaderSize(items); }
+  static size_t StrSize(size_t bytes);
+  static size_t IntSize(int64_t value);
+  static size_t OptionalIntSize(const std::optional<int64_t>& value) {
+    return value ? IntSize(*value) : 1;
+  }
+  static size_t TimeSize(common::TimeMs ms);
+  static size_t StringsSize(const std::vector<std::string>& items);
+  static size_t StringsSize(const StringMap& map);
+
  private:
+  static size_t HeaderSize(size_t count) {
+    return count < 16 ? 1 : count < 65536 ? 3 : 5;
+  }
+
   msgpack::sbuffer buffer_;
   msgpack::packer<msgpack::sbuffer> packer_;
 };

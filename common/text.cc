@@ -73,6 +73,30 @@ std::vector<std::string> SplitList(std::string_view text, char separator) {
   return out;
 }
 
+namespace {
+
+bool IsContinuationByte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+}  // namespace
+
+std::string_view LastUtf8Bytes(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return text;
+  text.remove_prefix(text.size() - limit);
+  for (int i = 0; i < 3 && !text.empty() && IsContinuationByte(text[0]); ++i)
+    text.remove_prefix(1);
+  return text;
+}
+
+std::string_view FirstUtf8Bytes(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return text;
+  // A continuation byte just past the cut: back up to its lead byte.
+  size_t end = limit;
+  for (int i = 0; i < 3 && end > 0 && IsContinuationByte(text[end]); ++i) --end;
+  return text.substr(0, end);
+}
+
 bool IsValidUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     size_t length = Utf8SequenceLength(text, i);

@@ -20,6 +20,10 @@ std::vector<std::string> SplitList(std::string_view text, char separator);
 bool IsValidUtf8(std::string_view text);
 // Replaces each ill-formed UTF-8 sequence by U+FFFD.
 std::string SanitizeUtf8(std::string_view text);
+// The last (first) at most `limit` bytes of `text`, without a partial
+// character at the cut (up to three more bytes go).
+std::string_view LastUtf8Bytes(std::string_view text, size_t limit);
+std::string_view FirstUtf8Bytes(std::string_view text, size_t limit);
 
 // Score names: [A-Za-z0-9._-]{1,128}, not starting with '.'.
 bool IsValidScoreName(std::string_view name);

@@ -6,6 +6,7 @@
 #include "broker/curve_keys.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "conductor/record_pager.h"
 
 namespace orchestra::conductor {
 
@@ -52,6 +53,16 @@ std::string UserName(int64_t uid) {
       found != nullptr)
     return found->pw_name;
   return "uid:" + std::to_string(uid);
+}
+
+// How many of `jobs`, from the first, fit in one reply.
+size_t Fitting(const std::vector<broker::JobSummary>& jobs) {
+  size_t used = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    used += broker::EncodedSize(jobs[i]);
+    if (used > broker::kMaxReplyBodyBytes) return i;
+  }
+  return jobs.size();
 }
 
 }  // namespace
@@ -226,23 +237,36 @@ std::string AudienceChannel::SubmittedBy(const broker::Inbound& in) const {
 }
 
 std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
-                                               const AudienceGrant* grant) {
-  Result<std::optional<JobRecord>> record = board_->Find(job);
-  if (!record.ok()) {
+                                               const AudienceGrant* grant,
+                                               int64_t from, int64_t limit) {
+  // Paged from the store, finished or not (memory holds no params or
+  // outputs; the store has this turn's changes): only the page's rows are
+  // read.
+  int64_t total = 0;
+  Result<std::optional<JobRecord>> header = store_->LoadJobHeader(job, &total);
+  std::optional<RecordPager> pager;
+  Status s = header.status();
+  if (s.ok() && header.value() &&
+      (!grant ||
+       grant->MaySee(header.value()->score, header.value()->players))) {
+    pager.emplace(*header.value(), from, limit, total);
+    s = store_->ForEachTask(
+        job, from, [&](const TaskRecord& t) { return pager->Offer(t); });
+  }
+  if (!s.ok()) {
     common::LogError("job read failed job=%lld error=%s",
                      static_cast<long long>(job),
-                     common::LogQuote(record.status().ToString()).c_str());
+                     common::LogQuote(s.ToString()).c_str());
     Fail(c, ErrorCode::kUnavailable,
          "job " + std::to_string(job) +
              " could not be read from the conductor's database; try again");
     return std::nullopt;
   }
-  const std::optional<JobRecord>& found = record.value();
-  if (!found || (grant && !grant->MaySee(found->score, found->players))) {
+  if (!pager) {
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
     return std::nullopt;
   }
-  return std::move(record.value());
+  return pager->Take();
 }
 
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
@@ -316,7 +340,8 @@ Result<std::optional<JobId>> AudienceChannel::Resubmitted(
 
 Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r,
                            const AudienceGrant* grant) {
-  std::optional<JobRecord> job = Read(c, r.job, grant);
+  std::optional<JobRecord> job =
+      Read(c, r.job, grant, r.tasks_from, r.tasks_limit);
   if (job) Reply(c, broker::JobReply{std::move(*job), false});
   return Status();
 }
@@ -394,30 +419,52 @@ Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r,
          "try again");
     return Status();
   }
-  Reply(c, broker::JobsReply{std::move(jobs.value())});
+  broker::JobsReply reply;
+  reply.jobs = std::move(jobs.value());
+  const size_t fit = Fitting(reply.jobs);
+  reply.jobs_omitted = static_cast<int64_t>(reply.jobs.size() - fit);
+  reply.jobs.resize(fit);
+  Reply(c, std::move(reply));
   return Status();
 }
 
-Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest&,
+// Players are listed by name; a page ends at the request's limit or when
+// the next player would not fit, and counts the players it left out.
+Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest& r,
                            const AudienceGrant* grant) {
   broker::PlayersReply reply;
-  for (const std::string& name : *trust_->listed()) {
-    if (grant && !grant->MaySeePlayer(name)) continue;
-    broker::PlayerInfo info;
-    info.name = name;
-    if (const PlayerState* p = registry_->Find(name)) {
-      info.connected = !p->peer.empty();
-      info.last_seen = p->last_seen;
-      info.version = p->version;
-      info.slots = p->slots;
-      for (const broker::ScoreInfo& s : p->scores)
-        info.scores.push_back(s.name);
+  size_t used = 0;
+  const std::set<std::string>& listed = *trust_->listed();
+  for (auto it = listed.upper_bound(r.after); it != listed.end(); ++it) {
+    if (grant && !grant->MaySeePlayer(*it)) continue;
+    if (reply.players_omitted == 0 &&
+        static_cast<int64_t>(reply.players.size()) < r.limit) {
+      broker::PlayerInfo info = Info(*it);
+      const size_t size = broker::EncodedSize(info);
+      if (used + size <= broker::kMaxReplyBodyBytes) {
+        used += size;
+        reply.players.push_back(std::move(info));
+        continue;
+      }
     }
-    info.running = static_cast<int64_t>(board_->Unfinished(name));
-    reply.players.push_back(std::move(info));
+    ++reply.players_omitted;
   }
   Reply(c, std::move(reply));
   return Status();
+}
+
+broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
+  broker::PlayerInfo info;
+  info.name = name;
+  if (const PlayerState* p = registry_->Find(name)) {
+    info.connected = !p->peer.empty();
+    info.last_seen = p->last_seen;
+    info.version = p->version;
+    info.slots = p->slots;
+    for (const broker::ScoreInfo& s : p->scores) info.scores.push_back(s.name);
+  }
+  info.running = static_cast<int64_t>(board_->Unfinished(name));
+  return info;
 }
 
 // Each finished job is read from the store once, however many wait for it.
@@ -425,10 +472,10 @@ void AudienceChannel::Finished(const std::vector<JobId>& jobs) {
   for (JobId id : jobs) {
     progress_sent_.erase(id);
     std::vector<Waiter> waiters = waits_.TakeJob(id);
-    std::optional<JobRecord> record;
+    std::optional<JobRecord> page;
     for (const Waiter& w : waiters) {
-      if (!record) record = Read(w.caller, id, nullptr);  // Errors answered
-      if (record) Reply(w.caller, broker::JobReply{*record, false});
+      if (!page) page = Read(w.caller, id, nullptr, 0, broker::kMaxTasksLimit);
+      if (page) Reply(w.caller, broker::JobReply{*page, false});
     }
   }
 }

@@ -96,6 +96,8 @@ class AudienceChannel {
                     const AudienceGrant* grant);
   common::Status On(const Caller& c, const broker::PlayersRequest& r,
                     const AudienceGrant* grant);
+  // What `players` says of player `name`.
+  broker::PlayerInfo Info(const std::string& name) const;
   // The job an earlier submit of this submitter with key `r.key` made, or
   // nullopt; `conflict` (false after the error reply) when that job was
   // made by a different request.
@@ -105,11 +107,14 @@ class AudienceChannel {
   std::string CheckTargets(const broker::SubmitRequest& r,
                            broker::ErrorCode* code) const;
   std::string SubmittedBy(const broker::Inbound& in) const;
-  // The record of `job`, or nullopt after a `not_found` or `unavailable`
-  // reply (a store read that failed is logged, not fatal). A job `grant`
-  // may not see is `not_found`, exactly as a job that does not exist.
+  // The page of `job`'s record that one reply carries (RecordPager: its
+  // tasks from index `from` on, at most `limit`), or nullopt after a
+  // `not_found` or `unavailable` reply (a store read that failed is
+  // logged, not fatal). A job `grant` may not see is `not_found`, exactly
+  // as a job that does not exist.
   std::optional<JobRecord> Read(const Caller& c, JobId job,
-                                const AudienceGrant* grant);
+                                const AudienceGrant* grant, int64_t from = 0,
+                                int64_t limit = broker::kMaxTasksLimit);
 
   // Answers a wait whose job ended elsewhere or whose time is up.
   void TimeUp(JobId job, const Caller& c, bool timed_out);

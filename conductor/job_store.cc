@@ -479,6 +479,44 @@ Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
   return std::optional<JobRecord>(std::move(job));
 }
 
+Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,
+                                                         int64_t* tasks) {
+  if (Status s = FlushTasks(); !s.ok()) return s;
+  std::string sql = std::string("SELECT ") + kJobColumns +
+                    ", (SELECT COUNT(*) FROM tasks WHERE job_id = ?1) "
+                    "FROM jobs WHERE id = ?1";
+  Result<Statement> query = db_.Prepare(sql.c_str());
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, id);
+  Result<bool> row = query.value().Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return std::optional<JobRecord>();
+  JobRecord job = ReadJob(query.value());
+  *tasks = query.value().Int(10);
+  Result<std::vector<std::string>> players = LoadPlayers(id);
+  if (!players.ok()) return players.status();
+  job.players = std::move(players.value());
+  return std::optional<JobRecord>(std::move(job));
+}
+
+Status JobStore::ForEachTask(
+    JobId id, int64_t from,
+    const std::function<bool(const TaskRecord&)>& take) {
+  if (Status s = FlushTasks(); !s.ok()) return s;
+  std::string sql = std::string("SELECT ") + kTaskColumns +
+                    " FROM tasks WHERE job_id = ?1 ORDER BY id "
+                    "LIMIT -1 OFFSET ?2";
+  Result<Statement> query = db_.Prepare(sql.c_str());
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, id);
+  query.value().Bind(2, from);
+  for (;;) {
+    Result<bool> row = query.value().Step();
+    if (!row.ok()) return row.status();
+    if (!row.value() || !take(ReadTask(query.value()))) return Status();
+  }
+}
+
 Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
   if (Status s = FlushTasks(); !s.ok()) return s;
   Result<Statement> query =

@@ -7,6 +7,7 @@
 #ifndef ORCHESTRA_CONDUCTOR_JOB_STORE_H_
 #define ORCHESTRA_CONDUCTOR_JOB_STORE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,6 +80,15 @@ class JobStore {
   common::Result<std::optional<JobRecord>> LoadJob(JobId id);
   // The params of job `id` ({} if there is no such job).
   common::Result<broker::StringMap> LoadParams(JobId id);
+  // The record of job `id` without its tasks, if it exists; `*tasks` is
+  // set to how many it has.
+  common::Result<std::optional<JobRecord>> LoadJobHeader(JobId id,
+                                                         int64_t* tasks);
+  // Passes the tasks of job `id` in order from index `from` on to `take`,
+  // until it returns false: a page of a large job costs the rows it holds.
+  common::Status ForEachTask(
+      JobId id, int64_t from,
+      const std::function<bool(const TaskRecord&)>& take);
   // Every job still PENDING, with its tasks, oldest first.
   common::Result<std::vector<JobRecord>> LoadUnfinishedJobs();
   // Summaries for the `jobs` op, newest first; with `visible`, only jobs

@@ -34,11 +34,28 @@ void Outbox::ToAudience(size_t endpoint, const std::string& peer,
   m.to = peer;
   m.request_style = request_style;
   m.payload = broker::EncodeAudienceReply(reply);
+  if (final_reply && m.payload.size() > broker::kMaxReplyBytes)
+    m.payload = TooLarge(reply.req, m.payload.size());
   m.fd = fd;
   m.final_reply = final_reply;
   if (final_reply) m.req = reply.req;
   turn_bytes_ += m.payload.size();
   messages_.push_back(std::move(m));
+}
+
+// The AudienceChannel fits every reply it makes (RecordPager and the list
+// pages); this is the backstop for whatever it did not foresee, so that no
+// reply ever exceeds what a client may receive. (A progress message holds
+// a count per task state: it is never large.)
+std::string Outbox::TooLarge(const broker::RequestId& req, size_t size) {
+  common::LogError("reply too large bytes=%zu limit=%zu", size,
+                   broker::kMaxReplyBytes);
+  return broker::EncodeAudienceReply(
+      {req, broker::ErrorReply{{broker::ErrorCode::kTooLarge,
+                                "the reply would take " + std::to_string(size) +
+                                    " bytes, more than the " +
+                                    std::to_string(broker::kMaxReplyBytes) +
+                                    " one message may carry; ask for less"}}});
 }
 
 void Outbox::Abandon(const std::string& why) {

@@ -93,6 +93,8 @@ class Outbox {
   };
 
   static std::string KeyOf(const Message& m);
+  // The error reply `too_large` for a reply to `req` of `size` bytes.
+  static std::string TooLarge(const broker::RequestId& req, size_t size);
   // Resolves a message for a player by name to its session, or false when
   // the player has none (what matters is sent again at its next hello).
   bool Resolve(Message* m, PlayerRegistry* registry) const;

@@ -15,19 +15,6 @@ namespace {
 constexpr size_t kMaxResponseTotal = 1 << 20;
 constexpr size_t kMaxLine = 2 * broker::kMaxResponseBytes + 1;
 
-bool IsContinuationByte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
-
-// The last `limit` bytes of `text`, without a partial leading character.
-std::string_view LastBytes(std::string_view text, size_t limit) {
-  if (text.size() <= limit) return text;
-  text.remove_prefix(text.size() - limit);
-  for (int i = 0; i < 3 && !text.empty() && IsContinuationByte(text[0]); ++i)
-    text.remove_prefix(1);
-  return text;
-}
-
 }  // namespace
 
 OutputCapture::OutputCapture(size_t limit, bool parse_response)
@@ -35,7 +22,7 @@ OutputCapture::OutputCapture(size_t limit, bool parse_response)
 
 void OutputCapture::Append(std::string_view data) {
   total_ += data.size();
-  tail_.append(LastBytes(data, limit_));
+  tail_.append(common::LastUtf8Bytes(data, limit_));
   if (tail_.size() > 2 * limit_) tail_.erase(0, tail_.size() - limit_);
   if (!parse_response_) return;
   while (!data.empty()) {
@@ -89,9 +76,9 @@ void OutputCapture::AddLine(std::string_view line) {
 
 std::string OutputCapture::Tail(bool* truncated) const {
   *truncated = total_ > limit_;
-  std::string text = common::SanitizeUtf8(LastBytes(tail_, limit_));
+  std::string text = common::SanitizeUtf8(common::LastUtf8Bytes(tail_, limit_));
   if (text.size() > limit_) {  // U+FFFD is longer than the byte it replaced
-    text = std::string(LastBytes(text, limit_));
+    text = std::string(common::LastUtf8Bytes(text, limit_));
     *truncated = true;
   }
   return text;

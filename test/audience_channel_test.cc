@@ -74,7 +74,8 @@ class AudienceChannelTest : public testing::Test {
     ASSERT_OK(store_->Commit());
     outbox_.Flush(nullptr, {router_.get()}, &registry_, clock_.Monotonic());
   }
-  // The next reply on the DEALER (an empty one after 5 s).
+  // The next reply on the DEALER (an empty one after 5 s). Every reply
+  // must fit the message limit: inproc transports never check it.
   AudienceReply Next() {
     broker::Poller poller;
     poller.AddSocket(dealer_->handle());
@@ -82,6 +83,8 @@ class AudienceChannelTest : public testing::Test {
     std::optional<broker::Inbound> in = dealer_->TryReceive();
     EXPECT_TRUE(in.has_value()) << "no reply";
     if (!in) return {};
+    EXPECT_LE(in->payload.size(), broker::kMaxReplyBytes);
+    last_reply_bytes_ = in->payload.size();
     auto reply = broker::DecodeAudienceReply(in->payload);
     EXPECT_OK(reply.status());
     return reply.ok() ? reply.value() : AudienceReply{};
@@ -114,7 +117,28 @@ class AudienceChannelTest : public testing::Test {
     EndTurn();
   }
 
+  // Ends `job`'s task on `player` with both output streams full (1 MiB
+  // each) and a response of 1,000 entries.
+  void ReportLarge(const std::string& player, broker::JobId job) {
+    auto record = board_->Find(job);
+    ASSERT_OK(record.status());
+    ASSERT_TRUE(record.value().has_value());
+    broker::TaskResult result;
+    for (const broker::TaskRecord& t : record.value()->tasks)
+      if (t.player == player) result.task = t.task;
+    result.state = broker::TaskState::kOk;
+    result.exit_code = 0;
+    result.stdout_text = std::string(broker::kMaxOutputBytes, 'o');
+    result.stderr_text = std::string(broker::kMaxOutputBytes, 'e');
+    for (int i = 0; i < 1000; ++i)
+      result.response["key_" + std::to_string(i)] = "value";
+    result.started_at = result.finished_at = clock_.Now();
+    ASSERT_OK(board_->OnResult(player, result));
+    EndTurn();
+  }
+
   test::TempDir dir_;
+  size_t last_reply_bytes_ = 0;
   test::FakeClock clock_;
   ConductorConfig config_;
   Trust trust_;
@@ -239,6 +263,114 @@ TEST_F(AudienceChannelTest, ARequestSocketGetsNoProgressOnlyTheAnswer) {
   ASSERT_OK(reply.status());
   EXPECT_EQ(broker::JobState::kCancelled,
             std::get<broker::JobReply>(reply.value().body).job.state);
+}
+
+// DESIGN.md section 6: a reply never exceeds the message limit. Two tasks
+// with full output streams make a record of 4.2 MiB: status, wait and
+// cancel send it in pages of whole tasks, and say so.
+TEST_F(AudienceChannelTest, ARecordLargerThanAMessageComesInPages) {
+  const broker::JobId job = Submit({"web-1", "web-2"});
+  Ask(broker::WaitRequest{job, 0}, 5);
+  Hello("web-1", 1);
+  Hello("web-2", 1);
+  ReportLarge("web-1", job);
+  EXPECT_TRUE(Silent());
+  ReportLarge("web-2", job);  // the job ends: the wait is answered
+  broker::JobRecord first = NextIs<broker::JobReply>().job;
+  EXPECT_EQ(broker::JobState::kOk, first.state);
+  EXPECT_EQ(2, first.tasks_total.value_or(-1));
+  EXPECT_EQ(0, first.tasks_from);
+  ASSERT_EQ(1u, first.tasks.size());
+  EXPECT_EQ(broker::kMaxOutputBytes, first.tasks[0].stdout_text.size());
+  EXPECT_FALSE(first.tasks[0].cut);
+
+  Ask(broker::StatusRequest{job, 1});
+  broker::JobRecord second = NextIs<broker::JobReply>().job;
+  EXPECT_EQ(1, second.tasks_from);
+  EXPECT_EQ(2, second.tasks_total.value_or(-1));
+  ASSERT_EQ(1u, second.tasks.size());
+  EXPECT_NE(first.tasks[0].player, second.tasks[0].player);
+  EXPECT_EQ(broker::kMaxOutputBytes, second.tasks[0].stderr_text.size());
+
+  Ask(broker::StatusRequest{job});
+  EXPECT_EQ(1u, NextIs<broker::JobReply>().job.tasks.size());
+  Ask(broker::CancelRequest{job});
+  EXPECT_EQ(2, NextIs<broker::JobReply>().job.tasks_total.value_or(-1));
+  Ask(broker::WaitRequest{job, 0});  // finished: answered at once
+  EXPECT_EQ(2, NextIs<broker::JobReply>().job.tasks_total.value_or(-1));
+  EXPECT_GT(last_reply_bytes_, size_t{2} << 20);  // the page is used
+}
+
+TEST_F(AudienceChannelTest, AStatusPageHoldsAtMostItsLimit) {
+  const broker::JobId job = Submit({"web-1", "web-2"});
+  Ask(broker::StatusRequest{job, 0, 1});
+  broker::JobRecord page = NextIs<broker::JobReply>().job;
+  EXPECT_EQ(1u, page.tasks.size());
+  EXPECT_EQ(2, page.tasks_total.value_or(-1));
+  Ask(broker::StatusRequest{job, 2});
+  page = NextIs<broker::JobReply>().job;
+  EXPECT_TRUE(page.tasks.empty());
+  EXPECT_EQ(2, page.tasks_total.value_or(-1));
+}
+
+// Ten thousand players, each listing dozens of scores, are more than one
+// reply holds: `players` comes in pages by name.
+TEST_F(AudienceChannelTest, PlayersComeInPagesByName) {
+  TrustFiles files;
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "web-" + std::to_string(i);
+    files.players[name] = "key-" + std::to_string(i);
+    PlayerState state;
+    state.name = name;
+    for (size_t s = 0; s < broker::kMaxScores; ++s)
+      state.scores.push_back({std::string(120, 's') + std::to_string(s),
+                              std::string(64, '0'), "env"});
+    registry_.Remember(std::move(state));
+  }
+  trust_.Install(std::move(files));
+  Ask(broker::PlayersRequest{});
+  broker::PlayersReply page = NextIs<broker::PlayersReply>();
+  ASSERT_EQ(3u, page.players.size());  // 1.3 MB each
+  EXPECT_EQ("web-0", page.players[0].name);
+  EXPECT_EQ(broker::kMaxScores, page.players[0].scores.size());
+  EXPECT_EQ(2, page.players_omitted);
+  Ask(broker::PlayersRequest{page.players.back().name});
+  page = NextIs<broker::PlayersReply>();
+  ASSERT_EQ(2u, page.players.size());
+  EXPECT_EQ("web-3", page.players[0].name);
+  EXPECT_EQ(0, page.players_omitted);
+  Ask(broker::PlayersRequest{"web-0", 1});
+  page = NextIs<broker::PlayersReply>();
+  ASSERT_EQ(1u, page.players.size());
+  EXPECT_EQ("web-1", page.players[0].name);
+  EXPECT_EQ(3, page.players_omitted);
+}
+
+TEST_F(AudienceChannelTest, AJobsListLargerThanAMessageIsCutSayingSo) {
+  broker::SubmitRequest r;
+  r.score = std::string(128, 's');
+  r.scope = Scope::kAll;
+  r.players = {"web-1"};
+  const std::string by(256, 'b');  // the longest a client accepts
+  for (int i = 0; i < 10000; ++i) ASSERT_OK(board_->Submit(r, by, 0).status());
+  EndTurn();
+  broker::JobsRequest list;
+  list.limit = 10000;  // the most a request may ask for
+  Ask(list);
+  broker::JobsReply page = NextIs<broker::JobsReply>();
+  ASSERT_FALSE(page.jobs.empty());
+  ASSERT_GT(10000 * broker::EncodedSize(page.jobs[0]),
+            broker::kMaxReplyBodyBytes);
+  EXPECT_GT(page.jobs.size(), 8000u);
+  EXPECT_LT(page.jobs.size(), 10000u);
+  EXPECT_EQ(10000, static_cast<int64_t>(page.jobs.size()) + page.jobs_omitted);
+  list.before = page.jobs.back().id;
+  list.limit = page.jobs_omitted;
+  Ask(list);
+  broker::JobsReply rest = NextIs<broker::JobsReply>();
+  EXPECT_EQ(page.jobs_omitted, static_cast<int64_t>(rest.jobs.size()));
+  EXPECT_EQ(0, rest.jobs_omitted);
+  EXPECT_EQ(1, rest.jobs.back().id);
 }
 
 }  // namespace

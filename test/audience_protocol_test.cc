@@ -226,6 +226,50 @@ TEST_F(AudienceProtocolTest, PlayersRoundTrips) {
       RoundTripRequest({int64_t{-4}, PlayersRequest{}})));
 }
 
+TEST_F(AudienceProtocolTest, PagesOfStatusAndPlayersRoundTrip) {
+  StatusRequest page = std::get<StatusRequest>(
+      RoundTripRequest({int64_t{1}, StatusRequest{5, 200, 50}}));
+  EXPECT_EQ(5, page.job);
+  EXPECT_EQ(200, page.tasks_from);
+  EXPECT_EQ(50, page.tasks_limit);
+  PlayersRequest players = std::get<PlayersRequest>(
+      RoundTripRequest({int64_t{2}, PlayersRequest{"web-17", 10}}));
+  EXPECT_EQ("web-17", players.after);
+  EXPECT_EQ(10, players.limit);
+}
+
+TEST_F(AudienceProtocolTest, WithoutPageFieldsStatusAndPlayersAskForAll) {
+  DecodedRequest status = Decode({{"op", Str("status")}, {"job", Int(5)}});
+  ASSERT_TRUE(status.op.has_value()) << status.error.message;
+  EXPECT_EQ(0, std::get<StatusRequest>(*status.op).tasks_from);
+  EXPECT_EQ(kMaxTasksLimit, std::get<StatusRequest>(*status.op).tasks_limit);
+  DecodedRequest players = Decode({{"op", Str("players")}});
+  ASSERT_TRUE(players.op.has_value()) << players.error.message;
+  EXPECT_EQ("", std::get<PlayersRequest>(*players.op).after);
+  EXPECT_EQ(static_cast<int64_t>(kMaxJobPlayers),
+            std::get<PlayersRequest>(*players.op).limit);
+  // Nothing new on the wire for a request without them.
+  EXPECT_EQ(Map({{"op", Str("status")}, {"job", Int(5)}}).Encode(),
+            EncodeAudienceRequest({{}, StatusRequest{5}}));
+}
+
+TEST_F(AudienceProtocolTest, PageFieldsOutOfBoundsAreBadRequest) {
+  Fields status = {{"op", Str("status")}, {"job", Int(5)}};
+  EXPECT_EQ("bad_request", CodeFor(With(status, "tasks_from", Int(-1))));
+  EXPECT_EQ("bad_request",
+            CodeFor(With(status, "tasks_from", Int(int64_t{1} << 31))));
+  EXPECT_EQ("bad_request", CodeFor(With(status, "tasks_limit", Int(0))));
+  EXPECT_EQ("bad_request",
+            CodeFor(With(status, "tasks_limit", Int(kMaxTasksLimit + 1))));
+  EXPECT_EQ("bad_request", CodeFor(With(status, "tasks_from", Str("3"))));
+  Fields players = {{"op", Str("players")}};
+  EXPECT_EQ("bad_request", CodeFor(With(players, "limit", Int(0))));
+  EXPECT_EQ("too_large",  // as every string over its bound
+            CodeFor(With(players, "after", Str(std::string(254, 'a')))));
+  EXPECT_EQ("accepted",
+            CodeFor(With(players, "after", Str(std::string(253, 'a')))));
+}
+
 TEST_F(AudienceProtocolTest, OpNamesAreTheWireNames) {
   EXPECT_STREQ("status", OpName(StatusRequest{}));
   EXPECT_STREQ("wait", OpName(WaitRequest{}));
@@ -446,6 +490,102 @@ TEST_F(AudienceProtocolTest, PlayersReplyRoundTrips) {
   EXPECT_EQ(1795836000500, back.players[1].last_seen);
   EXPECT_TRUE(std::get<PlayersReply>(RoundTripReply({{}, PlayersReply{}}))
                   .players.empty());
+}
+
+TEST_F(AudienceProtocolTest, APageOfARecordRoundTripsSayingWhatItLeftOut) {
+  JobRecord job = FullJob();
+  job.tasks_from = 7;
+  job.tasks_total = 9;
+  job.players_omitted = 1000;
+  job.tasks[1].cut = true;
+  JobReply back =
+      std::get<JobReply>(RoundTripReply({int64_t{1}, JobReply{job}}));
+  EXPECT_EQ(7, back.job.tasks_from);
+  EXPECT_EQ(9, back.job.tasks_total.value_or(-1));
+  EXPECT_EQ(1000, back.job.players_omitted);
+  EXPECT_FALSE(back.job.tasks[0].cut);
+  EXPECT_TRUE(back.job.tasks[1].cut);
+  // A whole record says none of it.
+  JobReply whole =
+      std::get<JobReply>(RoundTripReply({int64_t{1}, JobReply{FullJob()}}));
+  EXPECT_FALSE(whole.job.tasks_total.has_value());
+  EXPECT_EQ(0, whole.job.players_omitted);
+}
+
+TEST_F(AudienceProtocolTest, ListsRoundTripWithWhatTheyLeftOut) {
+  JobsReply jobs = std::get<JobsReply>(
+      RoundTripReply({int64_t{2}, JobsReply{{FullSummary(9)}, 40}}));
+  EXPECT_EQ(40, jobs.jobs_omitted);
+  PlayersReply players = std::get<PlayersReply>(
+      RoundTripReply({int64_t{3}, PlayersReply{{FullPlayer("a")}, 9999}}));
+  EXPECT_EQ(9999, players.players_omitted);
+}
+
+TEST_F(AudienceProtocolTest, APageListingMoreTasksThanItsTotalIsRejected) {
+  JobRecord job = FullJob();  // two tasks
+  job.tasks_from = 1;
+  job.tasks_total = 2;
+  EXPECT_FALSE(
+      DecodeAudienceReply(EncodeAudienceReply({int64_t{1}, JobReply{job}}))
+          .ok());
+  job.tasks_total = 3;
+  EXPECT_OK(
+      DecodeAudienceReply(EncodeAudienceReply({int64_t{1}, JobReply{job}}))
+          .status());
+  job.tasks_total = -1;
+  EXPECT_FALSE(
+      DecodeAudienceReply(EncodeAudienceReply({int64_t{1}, JobReply{job}}))
+          .ok());
+}
+
+// EncodedSize is what the conductor fits replies with: it must be exactly
+// what the encoder writes, for every size class of msgpack's strings,
+// integers, maps and times.
+TEST_F(AudienceProtocolTest, EncodedSizesAreExactlyWhatTheEncoderWrites) {
+  auto job_reply = [](const JobRecord& job) {
+    return EncodeAudienceReply({{}, JobReply{job}}).size();
+  };
+  JobRecord empty = FullJob();
+  empty.tasks.clear();
+  const size_t envelope = 9;  // {ok: true, job: ...}
+  EXPECT_EQ(job_reply(empty), envelope + EncodedHeaderSize(empty));
+  for (size_t bytes : {0, 1, 31, 32, 255, 256, 65535, 65536, 100000}) {
+    for (int64_t n :
+         {int64_t{0}, int64_t{-1}, int64_t{-33}, int64_t{-129}, int64_t{-40000},
+          int64_t{-3000000000}, int64_t{127}, int64_t{200}, int64_t{60000},
+          int64_t{70000}, int64_t{5000000000}}) {
+      TaskRecord t = FullTask(n == 0 ? 1 : (n < 0 ? -n : n), "web-1");
+      t.stdout_text = std::string(bytes, 'o');
+      t.error = std::string(bytes / 2, 'x');
+      t.exit_code = n;
+      t.signal.reset();
+      t.cut = bytes % 2 == 1;
+      t.started_at = n == 0 ? 0 : t.started_at;
+      t.finished_at = 253402300800000;  // the year 10000
+      for (size_t i = 0; i < bytes / 4000; ++i)
+        t.response["k" + std::to_string(i)] = "v";
+      JobRecord one = empty;
+      one.tasks = {t};
+      one.tasks_total = n < 0 ? std::optional<int64_t>(-n) : std::nullopt;
+      one.tasks_from = 0;
+      one.players_omitted = bytes;
+      JobRecord none = one;
+      none.tasks.clear();
+      ASSERT_EQ(job_reply(one) - job_reply(none), EncodedSize(t))
+          << bytes << " " << n;
+      ASSERT_EQ(job_reply(none), envelope + EncodedHeaderSize(none));
+    }
+  }
+  JobSummary summary = FullSummary(1LL << 40);
+  summary.score = std::string(128, 's');
+  PlayerInfo player = FullPlayer(std::string(253, 'p'));
+  player.scores.assign(70000, "score");
+  EXPECT_EQ(EncodeAudienceReply({{}, JobsReply{{summary}}}).size() -
+                EncodeAudienceReply({{}, JobsReply{}}).size(),
+            EncodedSize(summary));
+  EXPECT_EQ(EncodeAudienceReply({{}, PlayersReply{{player}}}).size() -
+                EncodeAudienceReply({{}, PlayersReply{}}).size(),
+            EncodedSize(player));
 }
 
 TEST_F(AudienceProtocolTest, ProgressReplyRoundTrips) {

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -175,6 +176,91 @@ TEST_F(CliTest, JsonPrintsListsAsArrays) {
   Answer({broker::PlayersReply{{{"web-1", true, 0, "1.0", 4, 0, {}}}}});
   EXPECT_EQ(kExitOk, Run({"--json", "players"}));
   EXPECT_EQ(0u, out_.str().find("[\n  {\n    \"name\": \"web-1\","));
+}
+
+// A record of three tasks, sent as pages of at most `per_page` tasks the
+// way the conductor pages a record too large for one reply.
+broker::JobRecord PageOf(int64_t from, int64_t per_page) {
+  broker::JobRecord job = Job(5, JobState::kOk);
+  job.tasks.clear();
+  for (int64_t i = from; i < 3 && i < from + per_page; ++i) {
+    broker::TaskRecord task = Job(5, JobState::kOk).tasks[0];
+    task.task = 10 + i;
+    task.player = "web-" + std::to_string(i + 1);
+    job.tasks.push_back(task);
+  }
+  job.tasks_from = from;
+  job.tasks_total = 3;
+  return job;
+}
+
+std::vector<AudienceReplyBody> Paged(const AudienceOp& op) {
+  const auto* status = std::get_if<broker::StatusRequest>(&op);
+  return {broker::JobReply{PageOf(status ? status->tasks_from : 0, 2)}};
+}
+
+TEST_F(CliTest, WaitFetchesTheRestOfAPagedRecordWithStatus) {
+  AnswerWith(Paged);
+  EXPECT_EQ(kExitOk, Run({"wait", "5"}));
+  for (const char* player : {"web-1", "web-2", "web-3"})
+    EXPECT_NE(std::string::npos, out_.str().find(player)) << out_.str();
+  EXPECT_EQ(std::string::npos, out_.str().find("tasks listed"));
+  std::vector<AudienceOp> ops = fake_->ops();
+  ASSERT_EQ(2u, ops.size());
+  EXPECT_TRUE(std::holds_alternative<broker::WaitRequest>(ops[0]));
+  EXPECT_EQ(2, std::get<broker::StatusRequest>(ops[1]).tasks_from);
+}
+
+TEST_F(CliTest, JsonJoinsThePagesIntoOneRecord) {
+  AnswerWith(Paged);
+  EXPECT_EQ(kExitOk, Run({"--json", "status", "5"}));
+  EXPECT_EQ(0u, out_.str().find("{\n  \"id\": 5,\n  \"score\": \"backup\","));
+  EXPECT_NE(std::string::npos, out_.str().find("\"web-3\""));
+  EXPECT_EQ(std::string::npos, out_.str().find("tasks_total"));
+  EXPECT_EQ(2u, fake_->ops().size());
+}
+
+TEST_F(CliTest, StatusOfOnePageSaysWhereTheNextStarts) {
+  AnswerWith(Paged);
+  EXPECT_EQ(kExitOk, Run({"status", "--tasks-from", "0", "5"}));
+  EXPECT_NE(std::string::npos,
+            out_.str().find("2 of 3 tasks listed, from task #0 (0 is the "
+                            "first); more: orchestra status 5 --tasks-from 2"))
+      << out_.str();
+  EXPECT_EQ(std::string::npos, out_.str().find("web-3"));
+  EXPECT_EQ(1u, fake_->ops().size());
+  out_.str("");
+  EXPECT_EQ(kExitOk, Run({"--json", "status", "--tasks-from", "2", "5"}));
+  EXPECT_NE(std::string::npos, out_.str().find("\"tasks_total\": 3"));
+}
+
+TEST_F(CliTest, JobsAndPlayersFetchTheirPages) {
+  AnswerWith([](const AudienceOp& op) -> std::vector<AudienceReplyBody> {
+    if (const auto* jobs = std::get_if<broker::JobsRequest>(&op)) {
+      broker::JobsReply reply;
+      for (broker::JobId id : jobs->before ? std::vector<broker::JobId>{7}
+                                           : std::vector<broker::JobId>{9, 8})
+        reply.jobs.emplace_back().id = id;
+      reply.jobs_omitted = jobs->before ? 0 : 1;
+      return {reply};
+    }
+    const auto& players = std::get<broker::PlayersRequest>(op);
+    broker::PlayersReply reply;
+    reply.players.emplace_back().name =
+        players.after.empty() ? "web-1" : "web-2";
+    reply.players_omitted = players.after.empty() ? 1 : 0;
+    return {reply};
+  });
+  EXPECT_EQ(kExitOk, Run({"jobs", "--limit", "3"}));
+  const std::string table = out_.str();
+  EXPECT_EQ(4, std::count(table.begin(), table.end(), '\n')) << table;
+  broker::JobsRequest second = LastOp<broker::JobsRequest>();
+  EXPECT_EQ(8, second.before.value_or(0));
+  EXPECT_EQ(1, second.limit);
+  out_.str("");
+  EXPECT_EQ(kExitOk, Run({"--json", "players"}));
+  EXPECT_NE(std::string::npos, out_.str().find("\"web-2\""));
+  EXPECT_EQ("web-1", LastOp<broker::PlayersRequest>().after);
 }
 
 TEST_F(CliTest, CancelExitsZeroThoughTheJobIsCancelled) {

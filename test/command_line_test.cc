@@ -109,7 +109,7 @@ TEST_F(CommandLineTest, EndpointComesFromOptionThenEnvironmentThenDefault) {
 }
 
 TEST_F(CommandLineTest, JobMustBeAPositiveInteger) {
-  EXPECT_EQ(7, Get<StatusCommand>({"status", "7"}).job);
+  EXPECT_EQ(7, Get<StatusCommand>({"status", "7"}).request.job);
   EXPECT_NE("", Error({"status", "seven"}));
   EXPECT_NE("", Error({"cancel", "0"}));
   EXPECT_NE("", Error({"status", "7", "8"}));
@@ -123,6 +123,21 @@ TEST_F(CommandLineTest, WaitReadsItsTimeout) {
 
 TEST_F(CommandLineTest, OnlyWaitTakesTimeout) {
   EXPECT_NE("", Error({"status", "--timeout", "3", "5"}));
+}
+
+TEST_F(CommandLineTest, StatusReadsThePageItAsksFor) {
+  StatusCommand all = Get<StatusCommand>({"status", "5"});
+  EXPECT_FALSE(all.one_page);
+  EXPECT_EQ(0, all.request.tasks_from);
+  StatusCommand page = Get<StatusCommand>(
+      {"status", "--tasks-from", "200", "--tasks-limit", "50", "5"});
+  EXPECT_TRUE(page.one_page);
+  EXPECT_EQ(5, page.request.job);
+  EXPECT_EQ(200, page.request.tasks_from);
+  EXPECT_EQ(50, page.request.tasks_limit);
+  EXPECT_NE("", Error({"status", "--tasks-limit", "0", "5"}));
+  EXPECT_NE("", Error({"status", "--tasks-from", "-1", "5"}));
+  EXPECT_NE("", Error({"wait", "--tasks-from", "1", "5"}));
 }
 
 TEST_F(CommandLineTest, JobsFiltersParse) {

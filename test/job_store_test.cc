@@ -394,6 +394,40 @@ TEST_F(JobStoreTest, UpdateTaskClearsOptionalIntsAndTimes) {
   EXPECT_EQ(0, Load(id).tasks[0].started_at);
 }
 
+// A page of a finished job reads its header and only the rows it holds.
+TEST_F(JobStoreTest, APageReadsTheJobWithoutTasksThenTasksFromAnIndex) {
+  JobRecord job = FullJob();
+  const JobId id = Insert(job);
+  JobRecord whole = Load(id);
+  int64_t total = -1;
+  Result<std::optional<JobRecord>> header = store_->LoadJobHeader(id, &total);
+  ASSERT_OK(header.status());
+  ASSERT_TRUE(header.value().has_value());
+  EXPECT_EQ(static_cast<int64_t>(whole.tasks.size()), total);
+  EXPECT_TRUE(header.value()->tasks.empty());
+  JobRecord with_tasks = *header.value();
+  with_tasks.tasks = whole.tasks;
+  ExpectSameJob(whole, with_tasks);
+
+  std::vector<TaskId> seen;
+  ASSERT_OK(store_->ForEachTask(id, 1, [&](const TaskRecord& t) {
+    seen.push_back(t.task);
+    return false;  // the page is full after one
+  }));
+  EXPECT_EQ(std::vector<TaskId>{whole.tasks[1].task}, seen);
+  seen.clear();
+  ASSERT_OK(store_->ForEachTask(id, 0, [&](const TaskRecord& t) {
+    seen.push_back(t.task);
+    return true;
+  }));
+  EXPECT_EQ(whole.tasks.size(), seen.size());
+  ASSERT_OK(store_->ForEachTask(id, 99, [&](const TaskRecord&) {
+    ADD_FAILURE() << "no task is past the last";
+    return true;
+  }));
+  EXPECT_FALSE(store_->LoadJobHeader(4242, &total).value().has_value());
+}
+
 TEST_F(JobStoreTest, InsertTaskAddsALaterAttempt) {
   JobId id = Insert(Job(Scope::kOne, {"web-1", "web-2"}));
   TaskRecord next;

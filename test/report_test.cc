@@ -120,6 +120,30 @@ TEST_F(ReportTest, VerboseShowsParamsAndFullOutput) {
             text.find("  stdout (truncated):\n    \n    no disk\n    x\n"));
 }
 
+TEST_F(ReportTest, APageSaysWhichTasksItListsAndHowToGetTheRest) {
+  JobRecord job = PartlyFailedJob();
+  EXPECT_EQ(std::string::npos, FormatJob(job, false).find("tasks listed"));
+  job.tasks_from = 100;
+  job.tasks_total = 250;
+  EXPECT_NE(std::string::npos,
+            FormatJob(job, false)
+                .find("\n2 of 250 tasks listed, from task #100 (0 is the "
+                      "first); more: orchestra status 42 --tasks-from 102\n"));
+  job.tasks_from = 248;
+  const std::string last = FormatJob(job, false);
+  EXPECT_NE(std::string::npos, last.find("2 of 250 tasks listed"));
+  EXPECT_EQ(std::string::npos, last.find("more:"));
+}
+
+TEST_F(ReportTest, VerboseSaysATaskWasCutToFitOneReply) {
+  JobRecord job = PartlyFailedJob();
+  job.tasks[0].cut = true;
+  job.tasks[0].stdout_truncated = true;
+  const std::string text = FormatJob(job, true);
+  EXPECT_NE(std::string::npos, text.find("cut to fit one reply"));
+  EXPECT_NE(std::string::npos, text.find("stdout (truncated)"));
+}
+
 TEST_F(ReportTest, TaskWithoutPlayerShowsDash) {
   JobRecord job = PartlyFailedJob();
   job.tasks = {Task(3, "", TaskState::kQueued, "")};

@@ -19,6 +19,7 @@
 #include "broker/curve_keys.h"
 #include "broker/json.h"
 #include "tools/command_line.h"
+#include "tools/json_pages.h"
 #include "tools/progress_line.h"
 #include "tools/report.h"
 #include "tools/usage.h"
@@ -68,8 +69,13 @@ class Runner {
       const std::function<void(const broker::Progress&)>& on_progress = {});
   int WaitFor(JobId job, int64_t timeout_s, const std::string& note);
   // Prints a job record; returns kExitOk or, with `exit_by_state`, the exit
-  // status its state stands for.
-  int ShowJob(const Result<broker::JobReply>& reply, bool exit_by_state);
+  // status its state stands for. With `whole`, the rest of a record that
+  // came in pages is fetched first (`status` pages).
+  int ShowJob(Result<broker::JobReply> reply, bool exit_by_state,
+              bool whole = true);
+  // Asks for the pages that follow the one `job` holds and adds their
+  // tasks to it (and to `json`, with --json).
+  Status FetchRest(broker::JobRecord* job, JsonPages* json);
   // Prints the reply's `field` as JSON.
   int PrintJson(const char* field);
   // Prints `s` (with `note`) and returns the exit status it stands for.
@@ -122,9 +128,8 @@ int Runner::Run(const SubmitCommand& c) {
 
 int Runner::Run(const StatusCommand& c) {
   return ShowJob(
-      Expect<broker::JobReply>(
-          Request(broker::StatusRequest{c.job}, kRequestTimeoutMs), "status"),
-      true);
+      Expect<broker::JobReply>(Request(c.request, kRequestTimeoutMs), "status"),
+      true, !c.one_page);
 }
 
 int Runner::Run(const WaitCommand& c) {
@@ -138,21 +143,54 @@ int Runner::Run(const CancelCommand& c) {
       false);
 }
 
+// A list cut to fit one reply goes on from its last job, up to the limit.
 int Runner::Run(const JobsCommand& c) {
-  Result<broker::JobsReply> reply =
-      Expect<broker::JobsReply>(Request(c.request, kRequestTimeoutMs), "jobs");
-  if (!reply.ok()) return Fail(reply.status());
-  if (global_.json) return PrintJson("jobs");
-  out_ << FormatJobs(reply.value().jobs);
+  broker::JobsRequest request = c.request;
+  std::vector<broker::JobSummary> jobs;
+  JsonPages json;
+  for (;;) {
+    Result<broker::JobsReply> reply =
+        Expect<broker::JobsReply>(Request(request, kRequestTimeoutMs), "jobs");
+    if (!reply.ok()) return Fail(reply.status());
+    if (global_.json) {
+      Status s = json.Add(client_->last_reply_bytes(), "jobs");
+      if (!s.ok()) return Fail(s);
+    }
+    std::vector<broker::JobSummary>& page = reply.value().jobs;
+    jobs.insert(jobs.end(), page.begin(), page.end());
+    if (reply.value().jobs_omitted == 0 || page.empty()) break;
+    request.limit -= static_cast<int64_t>(page.size());
+    request.before = page.back().id;
+  }
+  if (global_.json)
+    out_ << json.Text() << "\n";
+  else
+    out_ << FormatJobs(jobs);
   return kExitOk;
 }
 
+// Players come in pages by name; every page is fetched.
 int Runner::Run(const PlayersCommand&) {
-  Result<broker::PlayersReply> reply = Expect<broker::PlayersReply>(
-      Request(broker::PlayersRequest{}, kRequestTimeoutMs), "players");
-  if (!reply.ok()) return Fail(reply.status());
-  if (global_.json) return PrintJson("players");
-  out_ << FormatPlayers(reply.value().players);
+  broker::PlayersRequest request;
+  std::vector<broker::PlayerInfo> players;
+  JsonPages json;
+  for (;;) {
+    Result<broker::PlayersReply> reply = Expect<broker::PlayersReply>(
+        Request(request, kRequestTimeoutMs), "players");
+    if (!reply.ok()) return Fail(reply.status());
+    if (global_.json) {
+      Status s = json.Add(client_->last_reply_bytes(), "players");
+      if (!s.ok()) return Fail(s);
+    }
+    std::vector<broker::PlayerInfo>& page = reply.value().players;
+    players.insert(players.end(), page.begin(), page.end());
+    if (reply.value().players_omitted == 0 || page.empty()) break;
+    request.after = page.back().name;
+  }
+  if (global_.json)
+    out_ << json.Text() << "\n";
+  else
+    out_ << FormatPlayers(players);
   return kExitOk;
 }
 
@@ -198,15 +236,53 @@ int Runner::WaitFor(JobId job, int64_t timeout_s, const std::string& note) {
   return ShowJob(Expect<broker::JobReply>(std::move(reply), "wait"), true);
 }
 
-int Runner::ShowJob(const Result<broker::JobReply>& reply, bool exit_by_state) {
+int Runner::ShowJob(Result<broker::JobReply> reply, bool exit_by_state,
+                    bool whole) {
   if (!reply.ok()) return Fail(reply.status());
+  broker::JobRecord& job = reply.value().job;
+  JsonPages json;
   if (global_.json) {
-    const int printed = PrintJson("job");
-    if (printed != kExitOk) return printed;
-  } else {
-    out_ << FormatJob(reply.value().job, global_.verbose);
+    Status s = json.Add(client_->last_reply_bytes(), "job");
+    if (!s.ok()) return Fail(s);
   }
-  return exit_by_state ? ExitStatusForJob(reply.value().job.state) : kExitOk;
+  if (whole) {
+    Status s = FetchRest(&job, &json);
+    if (!s.ok()) return Fail(s);
+  }
+  if (global_.json)
+    out_ << json.Text() << "\n";
+  else
+    out_ << FormatJob(job, global_.verbose);
+  return exit_by_state ? ExitStatusForJob(job.state) : kExitOk;
+}
+
+// The pages of a job still running may show it at different moments: the
+// header is the first page's, the tasks each page's own.
+Status Runner::FetchRest(broker::JobRecord* job, JsonPages* json) {
+  while (job->tasks_total &&
+         job->tasks_from + static_cast<int64_t>(job->tasks.size()) <
+             *job->tasks_total) {
+    broker::StatusRequest next;
+    next.job = job->id;
+    next.tasks_from = job->tasks_from + static_cast<int64_t>(job->tasks.size());
+    Result<broker::JobReply> page =
+        Expect<broker::JobReply>(Request(next, kRequestTimeoutMs), "status");
+    if (!page.ok()) return page.status();
+    if (global_.json) {
+      Status s = json->Add(client_->last_reply_bytes(), "job");
+      if (!s.ok()) return s;
+    }
+    std::vector<broker::TaskRecord>& tasks = page.value().job.tasks;
+    job->tasks.insert(job->tasks.end(), std::make_move_iterator(tasks.begin()),
+                      std::make_move_iterator(tasks.end()));
+    job->tasks_total = page.value().job.tasks_total;
+    if (tasks.empty()) break;  // The job has fewer tasks than it said.
+  }
+  if (job->tasks_from == 0) {
+    job->tasks_total.reset();
+    json->MarkWhole();
+  }
+  return Status();
 }
 
 int Runner::PrintJson(const char* field) {

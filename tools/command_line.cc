@@ -42,6 +42,8 @@ enum LongOnly {
   kLimit,
   kBefore,
   kDir,
+  kTasksFrom,
+  kTasksLimit,
 };
 
 using OptionHandler = std::function<Status(int option, const char* value)>;
@@ -231,20 +233,45 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
   return Command(std::move(c));
 }
 
-// status, wait and cancel: JOB and, for wait, --timeout.
+// The options of status, wait and cancel: --timeout (wait), --tasks-from
+// and --tasks-limit (status).
+Status ParseJobOption(const std::string& word, int option, const char* value,
+                      int64_t* timeout_s, StatusCommand* page) {
+  const bool paging = option == kTasksFrom || option == kTasksLimit;
+  if (word != (paging ? "status" : "wait"))
+    return UsageError(std::string("unknown option '--") +
+                      (option == kTimeout     ? "timeout"
+                       : option == kTasksFrom ? "tasks-from"
+                                              : "tasks-limit") +
+                      "'");
+  if (!paging) return ReadSeconds("--timeout", value, 1, timeout_s);
+  page->one_page = true;
+  Result<int64_t> n =
+      option == kTasksFrom
+          ? ParseNumber("--tasks-from", value, 0, INT32_MAX)
+          : ParseNumber("--tasks-limit", value, 1, broker::kMaxTasksLimit);
+  if (!n.ok()) return n.status();
+  (option == kTasksFrom ? page->request.tasks_from
+                        : page->request.tasks_limit) = n.value();
+  return Status();
+}
+
+// status, wait and cancel: JOB and their options.
 Result<Command> ParseJobCommand(const std::string& word, int argc, char** argv,
                                 GlobalOptions* global) {
   static const option kOptions[] = {
       {"timeout", required_argument, nullptr, kTimeout},
+      {"tasks-from", required_argument, nullptr, kTasksFrom},
+      {"tasks-limit", required_argument, nullptr, kTasksLimit},
       {"help", no_argument, nullptr, 'h'},
       {"verbose", no_argument, nullptr, 'v'},
       {}};
   int64_t timeout_s = 0;
+  StatusCommand status;
   bool help = false;
   auto handle = [&](int option, const char* value) -> Status {
     if (CommonOption(option, &help, global)) return Status();
-    if (word != "wait") return UsageError("unknown option '--timeout'");
-    return ReadSeconds("--timeout", value, 1, &timeout_s);
+    return ParseJobOption(word, option, value, &timeout_s, &status);
   };
   int first = 0;
   Status s = ReadOptions(argc, argv, "hv", kOptions, false, handle, &first);
@@ -254,7 +281,10 @@ Result<Command> ParseJobCommand(const std::string& word, int argc, char** argv,
   if (!s.ok()) return s;
   Result<JobId> job = ParseJob(argv[first]);
   if (!job.ok()) return job.status();
-  if (word == "status") return Command(StatusCommand{job.value()});
+  if (word == "status") {
+    status.request.job = job.value();
+    return Command(std::move(status));
+  }
   if (word == "cancel") return Command(CancelCommand{job.value()});
   return Command(WaitCommand{job.value(), timeout_s});
 }

@@ -32,7 +32,8 @@ struct SubmitCommand {
   int64_t wait_timeout_s = 0;  // 0: as long as it takes
 };
 struct StatusCommand {
-  broker::JobId job = 0;
+  broker::StatusRequest request;  // The job, and the page of one_page.
+  bool one_page = false;  // --tasks-from or --tasks-limit: only that page.
 };
 struct WaitCommand {
   broker::JobId job = 0;

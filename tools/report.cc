@@ -84,6 +84,10 @@ std::string TaskDetail(const TaskRecord& t) {
                     "\n";
   out += "  dispatched " + Time(t.dispatched_at) + "  started " +
          Time(t.started_at) + "  finished " + Time(t.finished_at) + "\n";
+  if (t.cut)
+    out +=
+        "  (cut to fit one reply: the ends of stdout and stderr are "
+        "kept, some response entries may be missing)\n";
   out += Section("error", t.error);
   out += Section(t.stdout_truncated ? "stdout (truncated)" : "stdout",
                  t.stdout_text);
@@ -93,6 +97,21 @@ std::string TaskDetail(const TaskRecord& t) {
   for (const auto& [key, value] : t.response)
     response += key + "=" + value + "\n";
   return out + Section("response", response);
+}
+
+// What a page of a record leaves out, and how to get it; "" when whole.
+std::string PageNote(const JobRecord& job) {
+  if (!job.tasks_total) return "";
+  const int64_t shown = static_cast<int64_t>(job.tasks.size());
+  const int64_t next = job.tasks_from + shown;
+  std::string out = "\n" + std::to_string(shown) + " of " +
+                    std::to_string(*job.tasks_total) +
+                    " tasks listed, from task #" +
+                    std::to_string(job.tasks_from) + " (0 is the first)";
+  if (next < *job.tasks_total)
+    out += "; more: orchestra status " + std::to_string(job.id) +
+           " --tasks-from " + std::to_string(next);
+  return out + "\n";
 }
 
 std::string FirstNonBlankLine(std::string_view text) {
@@ -127,6 +146,7 @@ std::string FormatJob(const JobRecord& job, bool verbose) {
       out += "param " + Printable(key) + "=" + Printable(value) + "\n";
   }
   out += "\n" + TaskTable(job);
+  out += PageNote(job);
   if (verbose) {
     for (const TaskRecord& t : job.tasks) out += TaskDetail(t);
   }

@@ -55,10 +55,20 @@ constexpr char kSubmit[] =
     "  --wait-timeout S      give up waiting after S seconds (exit 4)\n";
 
 constexpr char kStatus[] =
-    "usage: orchestra status [-v] JOB\n"
+    "usage: orchestra status [-v] [--tasks-from K] [--tasks-limit N] JOB\n"
     "\n"
     "Shows job JOB and its tasks. Exit status as for `wait`; 4 when the job\n"
-    "is still PENDING.\n";
+    "is still PENDING.\n"
+    "\n"
+    "A reply carries at most 4 MiB, so the conductor sends a large job in\n"
+    "pages of whole tasks; status (like wait and cancel) fetches every page\n"
+    "and shows them as one. A single task too large for a reply of its own\n"
+    "is cut: the ends of its stdout and stderr are kept, marked\n"
+    "\"(truncated)\" and \"cut to fit one reply\" (-v).\n"
+    "\n"
+    "  --tasks-from K   only the page that starts at the job's task K\n"
+    "                   (0 is the first); it says where the next one starts\n"
+    "  --tasks-limit N  only the page of at most N tasks\n";
 
 constexpr char kWait[] =
     "usage: orchestra wait [-v] [--timeout S] JOB\n"
@@ -84,14 +94,16 @@ constexpr char kJobs[] =
     "                CANCELLED)\n"
     "  --score S     only jobs of score S\n"
     "  --player P    only jobs that list player P\n"
-    "  --limit N     at most N jobs (default 100, at most 10000)\n"
+    "  --limit N     at most N jobs (default 100, at most 10000); a list\n"
+    "                too large for one reply is fetched in pages\n"
     "  --before JOB  only jobs older than JOB (for the next page)\n";
 
 constexpr char kPlayers[] =
     "usage: orchestra players\n"
     "\n"
     "Lists the players the conductor knows, whether they are connected, and\n"
-    "their scores.\n";
+    "their scores. A list too large for one reply (4 MiB) is fetched in\n"
+    "pages, by name.\n";
 
 constexpr char kKeygen[] =
     "usage: orchestra keygen NAME [--dir DIR]\n"

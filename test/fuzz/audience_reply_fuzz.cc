@@ -21,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   orchestra::common::Result<broker::AudienceReply> reply =
       broker::DecodeAudienceReply(bytes);
   if (!reply.ok()) return 0;
-  // The encoder writes every field, so equal encodings are equal replies.
+  // The encoder writes every field (the paging ones only when they differ
+  // from their defaults, which is what their absence decodes to), so equal
+  // encodings are equal replies.
   const std::string encoded = broker::EncodeAudienceReply(reply.value());
   orchestra::common::Result<broker::AudienceReply> again =
       broker::DecodeAudienceReply(encoded);

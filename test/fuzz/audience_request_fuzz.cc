@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckErrorReply(request);
     return 0;
   }
-  // The encoder writes every field, so equal encodings are equal requests.
+  // The encoder writes every field (the paging ones only when they differ
+  // from their defaults, which is what their absence decodes to), so equal
+  // encodings are equal requests.
   const std::string encoded =
       broker::EncodeAudienceRequest({request.req, *request.op});
   broker::DecodedRequest again = broker::DecodeAudienceRequest(encoded);

@@ -99,7 +99,9 @@ bool AudienceRequests(const std::string& dir) {
          put("cancel", int64_t{-4}, broker::CancelRequest{17}) &&
          put("jobs", int64_t{5}, jobs) &&
          put("jobs-all", std::monostate{}, broker::JobsRequest{}) &&
-         put("players", int64_t{6}, broker::PlayersRequest{});
+         put("players", int64_t{6}, broker::PlayersRequest{}) &&
+         put("status-page", int64_t{7}, broker::StatusRequest{17, 200, 50}) &&
+         put("players-page", int64_t{8}, broker::PlayersRequest{"p1", 100});
 }
 
 broker::JobRecord Job() {
@@ -135,6 +137,19 @@ broker::JobRecord Job() {
   return job;
 }
 
+// A page of a record that did not fit one reply: its second task on, one
+// of them cut, and players left out.
+broker::JobRecord Page() {
+  broker::JobRecord job = Job();
+  job.tasks.erase(job.tasks.begin());
+  job.tasks[0].cut = true;
+  job.tasks[0].stdout_truncated = true;
+  job.tasks_from = 1;
+  job.tasks_total = 3;
+  job.players_omitted = 5000;
+  return job;
+}
+
 bool AudienceReplies(const std::string& dir) {
   auto put = [&](const std::string& name, const broker::RequestId& req,
                  const broker::AudienceReplyBody& body) {
@@ -164,6 +179,10 @@ bool AudienceReplies(const std::string& dir) {
          put("jobs", int64_t{5}, broker::JobsReply{{summary}}) &&
          put("players", int64_t{6}, broker::PlayersReply{{player}}) &&
          put("progress", int64_t{3}, broker::ProgressReply{progress}) &&
+         put("job-page", int64_t{7}, broker::JobReply{Page(), false}) &&
+         put("jobs-cut", int64_t{8}, broker::JobsReply{{summary}, 40}) &&
+         put("players-page", int64_t{9},
+             broker::PlayersReply{{player}, 9999}) &&
          put("error", std::monostate{},
              broker::ErrorReply{{broker::ErrorCode::kUnauthorized,
                                  "audience key 'bot' may not run score 'x'"}});

@@ -30,6 +30,10 @@ SCORES = {
     "true": "#!/bin/sh\nexit 0\n",
     "backup-home": "#!/bin/sh\necho saved\n",
     "restart-web": "#!/bin/sh\necho restarted\n",
+    # ~1 MB on each stream (with `output limit = 1048576`, all of it).
+    "loud": "#!/bin/sh\necho \"from $ORC_PLAYER\"\n"
+            "head -c 1000000 /dev/zero | tr '\\0' o\n"
+            "head -c 1000000 /dev/zero | tr '\\0' e >&2\n",
 }
 
 
@@ -169,7 +173,7 @@ class Cluster:
                 r"bound endpoint=(tcp://[0-9.]+:[0-9]+) role=audience")
         self.conductor.wait_for_log(r"started players=")
 
-    def start_player(self, name):
+    def start_player(self, name, extra=""):
         config = self.write(name + ".conf", (
             "player name = %s\n"
             "conductor endpoint = %s\n"
@@ -179,7 +183,7 @@ class Cluster:
             "state path = %s/%s.db\n"
             "kill grace = 1\n" % (name, self.player_endpoint, self.keys,
                                   self.keys, name, self.dir, name, self.dir,
-                                  name)))
+                                  name)) + extra)
         mark = self.conductor.mark()
         self.players[name] = Daemon([os.path.join(BIN, "orchestra-player"),
                                      "--config", config])
@@ -220,5 +224,18 @@ def cluster(tmp_path_factory):
 def own_cluster(tmp_path):
     """A cluster of the test's own, which it may stop or change."""
     c = make_cluster(tmp_path)
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def loud_cluster(tmp_path):
+    """p1, p2 and p3 running with an output limit of 1 MiB: three tasks of
+    the `loud` score make a record larger than one message."""
+    c = Cluster(tmp_path)
+    c.add_players(["p1", "p2", "p3"])
+    c.start_conductor()
+    for name in ("p1", "p2", "p3"):
+        c.start_player(name, "output limit = 1048576\n")
     yield c
     c.stop()

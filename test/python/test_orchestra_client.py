@@ -30,11 +30,13 @@ def error_of(call, *args, **kwargs):
     return caught.value
 
 
-def raw_reply(cluster, data):
-    """The decoded reply to the bytes `data`, sent on a socket of its own."""
+def raw_reply(cluster, data, max_bytes=-1):
+    """The decoded reply to the bytes `data`, sent on a socket of its own
+    (that takes messages of at most `max_bytes`, if given)."""
     context = zmq.Context()
     socket = context.socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
+    socket.setsockopt(zmq.MAXMSGSIZE, max_bytes)
     try:
         socket.connect(cluster.endpoint)
         socket.send(data)
@@ -130,6 +132,61 @@ def test_players_says_who_is_connected_and_what_they_run(client):
     assert players["p1"]["connected"] and not players["p3"]["connected"]
     assert "hello" in players["p2"]["scores"]
     assert players["p1"]["slots"] == 4
+
+
+# ---- replies within the message limit (DESIGN.md section 6) ----
+
+def test_a_record_larger_than_a_message_comes_whole_in_pages(loud_cluster):
+    params = {key: "v" * 60 * 1024 for key in "ABCD"}
+    with Client(loud_cluster.endpoint) as client:
+        job = client.submit("loud", ["p1", "p2", "p3"], scope="all",
+                            params=params)
+        record = client.wait(job, timeout=60)
+        assert record["state"] == "OK"
+        assert "tasks_total" not in record and "tasks_from" not in record
+        assert sorted(t["player"] for t in record["tasks"]) == [
+            "p1", "p2", "p3"]
+        for task in record["tasks"]:
+            assert task["stdout"] == "from %s\n%s" % (task["player"],
+                                                      "o" * 1000000)
+            assert task["stderr"] == "e" * 1000000
+            assert "cut" not in task
+        assert client.status(job) == record
+        assert client.cancel(job) == record  # finished: nothing to cancel
+
+        first = client.status(job, tasks_from=0)
+        assert first["tasks_total"] == 3 and first["tasks_from"] == 0
+        assert 0 < len(first["tasks"]) < 3
+        second = client.status(job, tasks_from=len(first["tasks"]))
+        assert second["tasks_from"] == len(first["tasks"])
+        one = client.status(job, tasks_from=2, tasks_limit=1)
+        assert [t["player"] for t in one["tasks"]] == [
+            record["tasks"][2]["player"]]
+    # A client that, like the CLI, takes at most 4 MiB a message.
+    reply = raw_reply(loud_cluster, msgpack.packb(
+        {"op": "status", "job": job, "req": 1}), max_bytes=4 << 20)
+    assert reply["ok"] and reply["job"]["tasks_total"] == 3
+
+
+def test_jobs_and_players_follow_their_pages(client, monkeypatch):
+    sent = []
+    pages = {
+        ("jobs", None): {"jobs": [{"id": 9}, {"id": 8}], "jobs_omitted": 3},
+        ("jobs", 8): {"jobs": [{"id": 7}, {"id": 6}, {"id": 5}]},
+        ("players", None): {"players": [{"name": "a"}], "players_omitted": 1},
+        ("players", "a"): {"players": [{"name": "b"}]},
+    }
+
+    def request(fields, *args):
+        sent.append(dict(fields))
+        key = fields.get("before", fields.get("after"))
+        return dict(pages[(fields["op"], key)], ok=True)
+
+    monkeypatch.setattr(client, "request", request)
+    assert [j["id"] for j in client.jobs(limit=5)] == [9, 8, 7, 6, 5]
+    assert sent[1] == {"op": "jobs", "limit": 3, "before": 8}
+    assert [p["name"] for p in client.players()] == ["a", "b"]
+    assert sent[3] == {"op": "players", "after": "a"}
 
 
 # ---- the error codes ----

@@ -77,9 +77,11 @@ lists the flags):
   big-record        An `all` job on P raw players that each answer their task
                     with 1 MiB of stdout, so the job record passes 4 MiB.
                     Figures: the record's size (`status` read by a client
-                    without a size limit), whether a client that accepts
-                    4 MiB replies (as the CLI does) gets its `status`, and
-                    what `orchestra status --json` does.
+                    without a size limit: the first page, if it comes in
+                    pages; then how many pages, the largest, the tasks
+                    read), whether a client that accepts 4 MiB replies (as
+                    the CLI does) gets its `status`, and what `orchestra
+                    status --json` does.
 
 Every run is bounded in time (--timeout a attack; `all` runs the plan of
 `attacks.py list`, ~6 minutes here). The table goes to stdout; with --json FILE (make attacks:
@@ -1458,7 +1460,21 @@ def attack_big_record(run, a):
         fig["record_stdout_bytes"] = sum(len(t.get("stdout") or "")
                                          for t in tasks)
         fig["record_truncated"] = [k for k in r["job"] if "trunc" in k
-                                   or "page" in k or "more" in k]
+                                   or "page" in k or "more" in k
+                                   or k in ("tasks_total", "tasks_from")]
+        # The pages after the first, as a client asks for them.
+        pages, largest = 1, cl.last_size
+        total = r["job"].get("tasks_total", len(tasks))
+        while len(tasks) < total:
+            p = cl.request({"op": "status", "job": job,
+                            "tasks_from": len(tasks)}, 20)
+            if p is None or not p.get("ok") or not p["job"]["tasks"]:
+                break
+            tasks += p["job"]["tasks"]
+            pages, largest = pages + 1, max(largest, cl.last_size)
+        fig["record_pages"] = pages
+        fig["record_largest_page_bytes"] = largest
+        fig["record_tasks_read"] = len(tasks)
     limited = Audience(run.ctx, c.ipc, maxmsgsize=4 * MiB)
     r = limited.request({"op": "status", "job": job}, 10)
     fig["status_4mib_client"] = error_code(r) if r is not None else \

@@ -111,9 +111,21 @@ class Client:
                 request[field] = value
         return self.request(request)["job"]
 
-    def status(self, job):
-        """The record of `job`, with its tasks."""
-        return self.request({"op": "status", "job": job})["job"]
+    def status(self, job, tasks_from=None, tasks_limit=None):
+        """The record of `job`, with every task. A reply carries at most
+        4 MiB, so the conductor sends a large record in pages; this asks
+        for each and returns them as one record. Given `tasks_from` (the
+        index of a task, 0 the first) or `tasks_limit`, it returns only
+        that page, as the conductor sent it: its "tasks_from" and
+        "tasks_total" say where it stands and what is left."""
+        if tasks_from is None and tasks_limit is None:
+            return self._whole(self.request({"op": "status", "job": job}))
+        request = {"op": "status", "job": job}
+        if tasks_from is not None:
+            request["tasks_from"] = tasks_from
+        if tasks_limit is not None:
+            request["tasks_limit"] = tasks_limit
+        return self.request(request)["job"]
 
     def wait(self, job, timeout=None, progress=None):
         """Waits until `job` is finished (the conductor pushes the answer)
@@ -125,12 +137,12 @@ class Client:
         if timeout is not None:
             request["timeout_ms"] = max(1, int(timeout * 1000))
             deadline = timeout + _WAIT_SLACK
-        return self.request(request, deadline, progress)["job"]
+        return self._whole(self.request(request, deadline, progress))
 
     def cancel(self, job):
         """Cancels `job`: queued tasks end CANCELLED and running ones are
         stopped on their players. Returns its record."""
-        return self.request({"op": "cancel", "job": job})["job"]
+        return self._whole(self.request({"op": "cancel", "job": job}))
 
     def jobs(self, **filters):
         """Job summaries, newest first. Filters: state, score, player,
@@ -141,12 +153,26 @@ class Client:
                 ", ".join(sorted(unknown)), ", ".join(_JOB_FILTERS)))
         request = {"op": "jobs"}
         request.update((k, v) for k, v in filters.items() if v is not None)
-        return self.request(request)["jobs"]
+        jobs = []
+        while True:  # a list cut to fit one reply goes on from its last job
+            reply = self.request(request)
+            jobs.extend(reply["jobs"])
+            if not reply.get("jobs_omitted") or not reply["jobs"]:
+                return jobs
+            request["limit"] = request.get("limit", 100) - len(reply["jobs"])
+            request["before"] = reply["jobs"][-1]["id"]
 
     def players(self):
         """The players in the players file: connected or not, their
-        version, slots, running tasks and scores."""
-        return self.request({"op": "players"})["players"]
+        version, slots, running tasks and scores (every page of them)."""
+        request = {"op": "players"}
+        players = []
+        while True:
+            reply = self.request(request)
+            players.extend(reply["players"])
+            if not reply.get("players_omitted") or not reply["players"]:
+                return players
+            request["after"] = reply["players"][-1]["name"]
 
     def request(self, fields, timeout=_REQUEST_TIMEOUT, progress=None):
         """Sends one request map (with "op") and returns the final reply
@@ -192,6 +218,25 @@ class Client:
 
     def __exit__(self, *exc):
         self.close()
+
+    def _whole(self, reply):
+        """The record of a status, wait or cancel `reply`, with the tasks
+        of the pages after it (a job running meanwhile may show different
+        moments on different pages)."""
+        record = reply["job"]
+        while "tasks_total" in record:
+            start = record.get("tasks_from", 0) + len(record["tasks"])
+            if start >= record["tasks_total"]:
+                break
+            page = self.request({"op": "status", "job": record["id"],
+                                 "tasks_from": start})["job"]
+            record["tasks"].extend(page["tasks"])
+            record["tasks_total"] = page.get("tasks_total", 0)
+            if not page["tasks"]:
+                break
+        record.pop("tasks_from", None)
+        record.pop("tasks_total", None)
+        return record
 
     # ---- the connection ----
 

@@ -163,6 +163,16 @@ class LimitsTest : public testing::Test {
 // Now a peer is sent nothing while its connection's kernel queue is backed
 // up, and what waits for it is bounded (conductor/outbox.h): growth stays
 // within a few tens of MiB.
+// Under AddressSanitizer (make test SANITIZE=1) freed blocks wait in its
+// quarantine (256 MiB by default) before they are reused, and the RSS
+// shows them: the bound there is that much looser, and still far below
+// what the attack took before.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int64_t kGrowthBoundKib = (64 + 256 + 64) << 10;
+#else
+constexpr int64_t kGrowthBoundKib = 64 << 10;
+#endif
+
 TEST_F(LimitsTest, AClientThatNeverReadsCannotGrowTheConductor) {
   broker::StringMap params;
   for (const char* key : {"A", "B", "C", "D"})
@@ -186,7 +196,7 @@ TEST_F(LimitsTest, AClientThatNeverReadsCannotGrowTheConductor) {
   ASSERT_GT(before, 0);
   std::printf("conductor RSS %lld KiB before, peak %lld KiB\n",
               static_cast<long long>(before), static_cast<long long>(peak));
-  EXPECT_LT(peak - before, 64 << 10)
+  EXPECT_LT(peak - before, kGrowthBoundKib)
       << "KiB: a never-reading client grew the conductor from " << before
       << " to " << peak;
 }

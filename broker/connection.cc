@@ -51,4 +51,12 @@ int64_t UnsentBytes(int fd) {
   return bytes;
 }
 
+int64_t SendBufferBytes(int fd) {
+  int bytes = 0;
+  socklen_t size = sizeof(bytes);
+  if (fd < 0 || ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &size) != 0)
+    return -1;
+  return bytes;
+}
+
 }  // namespace orchestra::broker

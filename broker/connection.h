@@ -38,6 +38,9 @@ bool Close(const Connection& connection);
 // Bytes written to socket `fd` that its peer has not taken yet (the
 // kernel's send queue, SIOCOUTQ), or -1 when it cannot be told.
 int64_t UnsentBytes(int fd);
+// The size of `fd`'s kernel send buffer (SO_SNDBUF), -1 if unknown. A unix
+// socket's is ~208 KiB, and its UnsentBytes() never exceeds it.
+int64_t SendBufferBytes(int fd);
 
 }  // namespace orchestra::broker
 

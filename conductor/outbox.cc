@@ -5,6 +5,22 @@
 
 namespace orchestra::conductor {
 
+namespace {
+
+// Whether the kernel holds enough of `fd`'s bytes unsent that the peer is
+// not reading: kBackedUpBytes, or half the send buffer when that is less
+// (a unix socket's buffer is ~208 KiB: 1 MiB would never be reached, and
+// libzmq's pipe would take up to its high-water mark meanwhile).
+bool IsBackedUp(int fd) {
+  const int64_t unsent = broker::UnsentBytes(fd);
+  const int64_t buffer = broker::SendBufferBytes(fd);
+  int64_t mark = int64_t{kBackedUpBytes};
+  if (buffer > 0 && buffer / 2 < mark) mark = buffer / 2;
+  return unsent > mark;
+}
+
+}  // namespace
+
 void Outbox::ToPeer(const std::string& peer, std::string payload) {
   turn_bytes_ += payload.size();
   Message m;
@@ -104,8 +120,7 @@ Outbox::Sent Outbox::Send(const Message& m, broker::Endpoint* players,
   if (sent > 0 && sent + m.payload.size() > kPeerBytesPerTurn)
     return Sent::kBlocked;
   auto [backed_up, fresh] = turn->backed_up.try_emplace(key, false);
-  if (fresh)
-    backed_up->second = broker::UnsentBytes(m.fd) > int64_t{kBackedUpBytes};
+  if (fresh) backed_up->second = IsBackedUp(m.fd);
   if (backed_up->second) return Sent::kBlocked;
   broker::Endpoint* endpoint =
       m.kind == Message::kAudience ? audience[m.endpoint] : players;

@@ -323,7 +323,9 @@ Result<std::optional<JobId>> AudienceChannel::Resubmitted(
   Result<std::optional<JobId>> earlier =
       store_->FindJobByKey(submitted_by, r.key);
   if (!earlier.ok() || !earlier.value()) return earlier;
-  Result<std::optional<JobRecord>> job = board_->Find(*earlier.value());
+  int64_t tasks = 0;  // The request is compared with the header alone
+  Result<std::optional<JobRecord>> job =
+      store_->LoadJobHeader(*earlier.value(), &tasks);
   if (!job.ok()) return job.status();
   const std::optional<JobRecord>& found = job.value();
   if (found && found->score == r.score && found->scope == r.scope &&

@@ -185,12 +185,6 @@ Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
   return id;
 }
 
-// From the store even when unfinished: memory has no params or outputs,
-// and the store has every change of this turn (written, not committed).
-Result<std::optional<JobRecord>> JobBoard::Find(JobId job) {
-  return store_->LoadJob(job);
-}
-
 const JobRecord* JobBoard::FindActive(JobId job) const {
   auto it = jobs_.find(job);
   return it == jobs_.end() ? nullptr : &it->second.record;

@@ -52,9 +52,8 @@ class JobBoard {
                                const std::string& submitted_by,
                                int64_t default_delivery_timeout_s);
 
-  // The record of `job` as the store has it, with this turn's changes.
-  common::Result<std::optional<JobRecord>> Find(JobId job);
-  // The unfinished job `job`, or nullptr.
+  // The unfinished job `job` (without params or ended tasks' outputs:
+  // JobStore::LoadJob() has the whole record), or nullptr.
   const JobRecord* FindActive(JobId job) const;
 
   // Player events: `player` is the name its Curve key proved.
@@ -86,7 +85,7 @@ class JobBoard {
 
   // Orders for players queued since the last call (send after Commit).
   std::vector<PlayerOrder> TakeOrders();
-  // Jobs that finished since the last call (Find() has their records).
+  // Jobs that finished since the last call (the store has their records).
   std::vector<JobId> TakeFinishedJobs();
 
   size_t active_jobs() const { return jobs_.size(); }

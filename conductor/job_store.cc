@@ -417,22 +417,6 @@ Result<std::optional<JobId>> JobStore::FindJobByKey(
   return id;
 }
 
-Result<std::vector<TaskRecord>> JobStore::LoadTasks(JobId job) {
-  std::string sql = std::string("SELECT ") + kTaskColumns +
-                    " FROM tasks WHERE job_id = ?1 ORDER BY id";
-  Result<Statement> query = db_.Prepare(sql.c_str());
-  if (!query.ok()) return query.status();
-  query.value().Bind(1, job);
-  std::vector<TaskRecord> tasks;
-  for (;;) {
-    Result<bool> row = query.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    tasks.push_back(ReadTask(query.value()));
-  }
-  return tasks;
-}
-
 Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
   Result<Statement> query = db_.Prepare(
       "SELECT player FROM job_players WHERE job_id = ?1 ORDER BY position");
@@ -459,24 +443,19 @@ Result<broker::StringMap> JobStore::LoadParams(JobId id) {
   return FromJson(query.value().Text(0));
 }
 
+// The header, then every task: what a page is, without a limit.
 Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
-  if (Status s = FlushTasks(); !s.ok()) return s;
-  std::string sql =
-      std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1";
-  Result<Statement> query = db_.Prepare(sql.c_str());
-  if (!query.ok()) return query.status();
-  query.value().Bind(1, id);
-  Result<bool> row = query.value().Step();
-  if (!row.ok()) return row.status();
-  if (!row.value()) return std::optional<JobRecord>();
-  JobRecord job = ReadJob(query.value());
-  Result<std::vector<std::string>> players = LoadPlayers(id);
-  if (!players.ok()) return players.status();
-  job.players = std::move(players.value());
-  Result<std::vector<TaskRecord>> tasks = LoadTasks(id);
-  if (!tasks.ok()) return tasks.status();
-  job.tasks = std::move(tasks.value());
-  return std::optional<JobRecord>(std::move(job));
+  int64_t count = 0;
+  Result<std::optional<JobRecord>> job = LoadJobHeader(id, &count);
+  if (!job.ok() || !job.value()) return job;
+  std::vector<TaskRecord>& tasks = job.value()->tasks;
+  tasks.reserve(static_cast<size_t>(count));
+  Status s = ForEachTask(id, 0, [&](const TaskRecord& t) {
+    tasks.push_back(t);
+    return true;
+  });
+  if (!s.ok()) return s;
+  return job;
 }
 
 Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,

@@ -134,7 +134,6 @@ class JobStore {
   // Writes the task rows UpdateTask() kept back.
   common::Status FlushTasks();
   common::Status WriteTask(const TaskRecord& task);
-  common::Result<std::vector<TaskRecord>> LoadTasks(JobId job);
   common::Result<std::vector<std::string>> LoadPlayers(JobId job);
 
   common::Database db_;

@@ -22,20 +22,23 @@ bool IsBackedUp(int fd) {
 }  // namespace
 
 void Outbox::ToPeer(const std::string& peer, std::string payload) {
-  turn_bytes_ += payload.size();
   Message m;
   m.kind = Message::kPeer;
   m.to = peer;
   m.payload = std::move(payload);
-  messages_.push_back(std::move(m));
+  Add(std::move(m));
 }
 
 void Outbox::ToPlayer(const std::string& name, std::string payload) {
-  turn_bytes_ += payload.size();
   Message m;
   m.kind = Message::kPlayer;
   m.to = name;
   m.payload = std::move(payload);
+  Add(std::move(m));
+}
+
+void Outbox::Add(Message m) {
+  turn_bytes_ += m.payload.size();
   messages_.push_back(std::move(m));
 }
 
@@ -55,8 +58,7 @@ void Outbox::ToAudience(size_t endpoint, const std::string& peer,
   m.fd = fd;
   m.final_reply = final_reply;
   if (final_reply) m.req = reply.req;
-  turn_bytes_ += m.payload.size();
-  messages_.push_back(std::move(m));
+  Add(std::move(m));
 }
 
 // The AudienceChannel fits every reply it makes (RecordPager and the list

@@ -76,7 +76,7 @@ class Outbox {
     std::string to;  // routing id or player name
     bool request_style = false;
     std::string payload;
-    int fd = -1;  // the connection, for its kernel send queue
+    int fd = -1;               // the connection, for its kernel send queue
     bool final_reply = false;  // to the audience, not a progress message
     broker::RequestId req;     // of a final reply
   };
@@ -92,6 +92,8 @@ class Outbox {
     std::map<std::string, bool> backed_up;
   };
 
+  // Queues `m` for this turn's Flush().
+  void Add(Message m);
   static std::string KeyOf(const Message& m);
   // The error reply `too_large` for a reply to `req` of `size` bytes.
   static std::string TooLarge(const broker::RequestId& req, size_t size);

@@ -120,7 +120,7 @@ class AudienceChannelTest : public testing::Test {
   // Ends `job`'s task on `player` with both output streams full (1 MiB
   // each) and a response of 1,000 entries.
   void ReportLarge(const std::string& player, broker::JobId job) {
-    auto record = board_->Find(job);
+    auto record = store_->LoadJob(job);
     ASSERT_OK(record.status());
     ASSERT_TRUE(record.value().has_value());
     broker::TaskResult result;

@@ -105,7 +105,7 @@ class JobBoardTest : public testing::Test {
   }
 
   JobRecord Job(JobId id) {
-    Result<std::optional<JobRecord>> job = board_->Find(id);
+    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
     EXPECT_OK(job.status());
     return job.ok() && job.value() ? *job.value() : JobRecord();
   }

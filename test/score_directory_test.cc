@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "test/file_watch.h"
 #include "test/test_util.h"
 
 namespace orchestra::player {
@@ -64,18 +64,6 @@ class ScoreDirectoryTest : public testing::Test {
   // Makes `name` in the score directory a link to `target`.
   void Link(const std::string& target, const std::string& name) {
     ASSERT_EQ(0, ::symlink(target.c_str(), dir_.File(name).c_str()));
-  }
-  static std::string Sha256Of(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)),
-                      std::istreambuf_iterator<char>());
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest,
-                       reinterpret_cast<const unsigned char*>(bytes.data()),
-                       bytes.size());
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-    return hex;
   }
   static std::string Me() { return ::getpwuid(::geteuid())->pw_name; }
   bool Logged(const std::string& text) const {
@@ -205,7 +193,7 @@ TEST_F(ScoreDirectoryTest, LinkToATrustedProgramIsAScoreWithItsSha256) {
   Link("/bin/true", "true");
   const Score* score = Find("true");
   ASSERT_NE(nullptr, score);
-  EXPECT_EQ(Sha256Of("/usr/bin/true"), score->sha256);
+  EXPECT_EQ(test::Sha256Hex(test::ReadText("/usr/bin/true")), score->sha256);
 }
 
 // Others may not rename or remove what they do not own in a sticky

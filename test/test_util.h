@@ -5,6 +5,7 @@
 #define ORCHESTRA_TEST_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -13,16 +14,16 @@
 
 #include "common/status.h"
 
-#define ASSERT_OK(expr)                                         \
-  do {                                                          \
-    const ::orchestra::common::Status _s = (expr);              \
-    ASSERT_TRUE(_s.ok()) << _s.ToString();                      \
+#define ASSERT_OK(expr)                            \
+  do {                                             \
+    const ::orchestra::common::Status _s = (expr); \
+    ASSERT_TRUE(_s.ok()) << _s.ToString();         \
   } while (0)
 
-#define EXPECT_OK(expr)                                         \
-  do {                                                          \
-    const ::orchestra::common::Status _s = (expr);              \
-    EXPECT_TRUE(_s.ok()) << _s.ToString();                      \
+#define EXPECT_OK(expr)                            \
+  do {                                             \
+    const ::orchestra::common::Status _s = (expr); \
+    EXPECT_TRUE(_s.ok()) << _s.ToString();         \
   } while (0)
 
 namespace orchestra::test {
@@ -48,9 +49,7 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const {
-    return path_ + "/" + name;
-  }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
   // Writes `content` to the file `name` in this directory, sets its mode and
   // returns its path.
   std::string MakeFile(const std::string& name, const std::string& content,
@@ -64,6 +63,17 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The SHA-256 of `bytes` in lower-case hex, as a player reports a score's.
+inline std::string Sha256Hex(const std::string& bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest,
+                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+  return hex;
+}
 
 // The permission bits of `path` (mode & 07777), or 0 if it cannot be stat'ed.
 inline mode_t ModeOf(const std::string& path) {

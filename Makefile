@@ -55,7 +55,8 @@ FUZZ_PACKAGES := clang libclang-rt-14-dev
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
              common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
-BROKER    := broker/states.cc broker/wire.cc broker/protocol.cc \
+BROKER    := broker/states.cc broker/wire.cc broker/fields.cc \
+             broker/message_schema.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/secret_key.cc \
              broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
              broker/poller.cc broker/authenticator.cc
@@ -85,7 +86,8 @@ BENCH_LIMITS := tools/bench/limits.cc tools/bench/samples.cc \
                 tools/bench/spawn_probe.cc
 BENCH_THROUGHPUT := tools/bench/throughput.cc tools/bench/job_pipeline.cc
 
-UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc
+UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc \
+              test/wire_samples.cc
 E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
 # One fuzz target a file, test/fuzz/NAME_fuzz.cc, its corpus in
 # test/fuzz/NAME/ (see the fuzz targets below).

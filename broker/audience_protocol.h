@@ -22,8 +22,6 @@
 
 namespace orchestra::broker {
 
-constexpr size_t kMaxJobPlayers = 100000;
-constexpr size_t kMaxIdempotencyKey = 128;
 // A reply never exceeds the message limit (DESIGN.md section 6): the
 // conductor sends none larger than kMaxReplyBytes (room is left for the
 // transport: the Curve MESSAGE command), and fits a job record, a job list
@@ -123,22 +121,13 @@ const char* OpName(const AudienceOp& op);
 
 // ---- records ----
 
-struct TaskRecord {
+// A task as a job record shows it: its outcome (broker/protocol.h), where
+// and when it was sent.
+struct TaskRecord : TaskOutcome {
   TaskId task = 0;
   std::string player;  // Empty while a `one` task waits for a player.
   int64_t attempt = 1;
-  TaskState state = TaskState::kQueued;
-  std::optional<int64_t> exit_code;
-  std::optional<int64_t> signal;
-  std::string stdout_text;
-  std::string stderr_text;
-  bool stdout_truncated = false;
-  bool stderr_truncated = false;
-  StringMap response;
   common::TimeMs dispatched_at = 0;
-  common::TimeMs started_at = 0;
-  common::TimeMs finished_at = 0;
-  std::string error;
   // The conductor cut this task to fit one reply: stdout and stderr keep
   // their last bytes (their *_truncated flags set), then response entries
   // and the end of `error` go. Only a task too large for a page alone.
@@ -229,6 +218,10 @@ struct AudienceReply {
   RequestId req;
   AudienceReplyBody body;
 };
+
+// The reply's "kind" ("submit", "job", "jobs", "players", "progress",
+// "error"): one per alternative of AudienceReplyBody, in its order.
+const char* ReplyKind(const AudienceReplyBody& body);
 
 std::string EncodeAudienceReply(const AudienceReply& reply);
 common::Result<AudienceReply> DecodeAudienceReply(std::string_view bytes);

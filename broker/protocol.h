@@ -16,6 +16,7 @@
 
 #include "broker/states.h"
 #include "common/clock.h"
+#include "common/limits.h"
 #include "common/result.h"
 
 namespace orchestra::broker {
@@ -25,17 +26,6 @@ using TaskId = int64_t;
 using StringMap = std::map<std::string, std::string>;
 
 constexpr int kProtocolVersion = 1;
-// Inbound messages larger than this are refused by ZMQ_MAXMSGSIZE.
-constexpr int64_t kMaxMessageBytes = 4 << 20;
-// What one result may carry: each output stream, and the response map.
-constexpr size_t kMaxOutputBytes = 1 << 20;
-constexpr size_t kMaxResponseEntries = 10000;
-constexpr size_t kMaxResponseBytes = 64 << 10;  // per key or value
-// Scores one player may list.
-constexpr size_t kMaxScores = 10000;
-// Tasks one player may run at once (its `slots`): the conductor keeps at
-// most this many of a player's tasks unfinished, with their parameters.
-constexpr int kMaxSlots = 256;
 
 struct ScoreInfo {
   std::string name;
@@ -84,11 +74,12 @@ struct Accepted {  // P: journaled; it will run
   TaskId task = 0;
 };
 
-struct TaskResult {  // P: the task's end; resent until acknowledged
-  TaskId task = 0;
-  TaskState state = TaskState::kFail;
-  std::optional<int64_t> exit_code;
-  std::optional<int64_t> signal;
+// How a task ended: what a player's result reports and what a job record's
+// task shows (broker/audience_protocol.h), one struct for both.
+struct TaskOutcome {
+  TaskState state = TaskState::kQueued;
+  std::optional<int64_t> exit_code;  // Unset when a signal ended the score.
+  std::optional<int64_t> signal;     // The signal that ended it, if one did.
   std::string stdout_text;
   std::string stderr_text;
   bool stdout_truncated = false;
@@ -97,6 +88,10 @@ struct TaskResult {  // P: the task's end; resent until acknowledged
   common::TimeMs started_at = 0;
   common::TimeMs finished_at = 0;
   std::string error;
+};
+
+struct TaskResult : TaskOutcome {  // P: the task's end; resent until acked
+  TaskId task = 0;
 };
 
 struct ResultAck {  // C: stored durably; the player may forget it
@@ -117,7 +112,8 @@ using PlayerMessage =
     std::variant<Hello, Welcome, SessionError, RunTask, Accepted, TaskResult,
                  ResultAck, CancelTask, ScoreList, Heartbeat>;
 
-// The wire "type" of a message ("hello", "task", "result", ...).
+// The wire "type" of a message ("hello", "task", "result", ...): one name
+// per alternative of PlayerMessage, in its order.
 const char* MessageType(const PlayerMessage& message);
 
 std::string EncodePlayerMessage(const PlayerMessage& message);

@@ -1,5 +1,6 @@
 #include "broker/wire.h"
 
+#include <cassert>
 #include <exception>
 
 namespace orchestra::broker {
@@ -29,39 +30,41 @@ size_t WireWriter::StrSize(size_t bytes) {
   return bytes + (bytes < 32 ? 1 : bytes < 256 ? 2 : bytes < 65536 ? 3 : 5);
 }
 
-size_t WireWriter::IntSize(int64_t value) {
-  if (value < -(int64_t{1} << 5)) {
-    if (value < -(int64_t{1} << 31)) return 9;
-    if (value < -(int64_t{1} << 15)) return 5;
-    return value < -(int64_t{1} << 7) ? 3 : 2;
+void WireWriter::BeginMap() {
+  open_.push_back({sink_.size, 0});
+  packer_.pack_map(0);  // one byte, replaced by EndMap()
+}
+
+void WireWriter::Key(std::string_view key) {
+  assert(!open_.empty());
+  ++open_.back().entries;
+  Str(key);
+}
+
+// Puts the real header in place of the placeholder: msgpack's shortest
+// form, as pack_map writes it (fixmap, map 16 or map 32).
+void WireWriter::EndMap() {
+  assert(!open_.empty());
+  const OpenMap map = open_.back();
+  open_.pop_back();
+  const uint32_t n = static_cast<uint32_t>(map.entries);
+  char header[5];
+  size_t size;
+  if (n < 16) {
+    header[0] = static_cast<char>(0x80 | n);
+    size = 1;
+  } else if (n < 65536) {
+    header[0] = static_cast<char>(0xde);
+    header[1] = static_cast<char>(n >> 8);
+    header[2] = static_cast<char>(n);
+    size = 3;
+  } else {
+    header[0] = static_cast<char>(0xdf);
+    for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>(n >> (24 - 8 * i));
+    size = 5;
   }
-  if (value < (int64_t{1} << 7)) return 1;
-  if (value < (int64_t{1} << 8)) return 2;
-  if (value < (int64_t{1} << 16)) return 3;
-  return value < (int64_t{1} << 32) ? 5 : 9;
-}
-
-// Years 0000 to 9999 take 24 characters ("2026-11-28T03:20:00.123Z");
-// others are formatted to be counted.
-size_t WireWriter::TimeSize(common::TimeMs ms) {
-  constexpr common::TimeMs kYear0 = -62167219200000;
-  constexpr common::TimeMs kYear10000 = 253402300800000;
-  if (ms == 0) return 1;
-  if (ms >= kYear0 && ms < kYear10000) return StrSize(24);
-  return StrSize(common::FormatTime(ms).size());
-}
-
-size_t WireWriter::StringsSize(const std::vector<std::string>& items) {
-  size_t size = ArraySize(items.size());
-  for (const std::string& item : items) size += StrSize(item.size());
-  return size;
-}
-
-size_t WireWriter::StringsSize(const StringMap& map) {
-  size_t size = MapSize(map.size());
-  for (const auto& [key, value] : map)
-    size += StrSize(key.size()) + StrSize(value.size());
-  return size;
+  sink_.size += size - 1;
+  if (sink_.mode == kWrite) sink_.bytes.replace(map.at, 1, header, size);
 }
 
 bool Unpack(std::string_view bytes, msgpack::object_handle* handle,
@@ -152,6 +155,18 @@ const msgpack::object* WireReader::Find(std::string_view key) const {
     }
   }
   return nullptr;
+}
+
+bool WireReader::HasKey(std::string_view key) const {
+  if (map_ == nullptr) return false;
+  const msgpack::object_map& map = map_->via.map;
+  for (uint32_t i = 0; i < map.size; ++i) {
+    const msgpack::object& k = map.ptr[i].key;
+    if (k.type == msgpack::type::STR &&
+        std::string_view(k.via.str.ptr, k.via.str.size) == key)
+      return true;
+  }
+  return false;
 }
 
 bool WireReader::Has(std::string_view key) const {

@@ -28,15 +28,23 @@ constexpr size_t kMaxMapEntries = 100000;
 constexpr size_t kMaxString = 4 << 20;
 constexpr size_t kMaxDepth = 8;
 
+// Writes msgpack, or only counts the bytes it would write (`kCountOnly`):
+// the same calls size a message exactly without building it. Struct maps
+// are opened with BeginMap() and closed with EndMap(); each Key() between
+// counts one entry, so no caller counts a map's fields by hand. Map(n) is
+// for maps whose size the caller holds (a StringMap, counts).
 class WireWriter {
  public:
-  WireWriter() : packer_(buffer_) {}
+  enum Mode { kWrite, kCountOnly };
+  explicit WireWriter(Mode mode = kWrite) : sink_(mode), packer_(sink_) {}
 
+  void BeginMap();
+  void EndMap();
+  void Key(std::string_view key);
   void Map(size_t entries) { packer_.pack_map(static_cast<uint32_t>(entries)); }
   void Array(size_t items) {
     packer_.pack_array(static_cast<uint32_t>(items));
   }
-  void Key(std::string_view key) { Str(key); }
   void Str(std::string_view text) {
     packer_.pack_str(static_cast<uint32_t>(text.size()));
     packer_.pack_str_body(text.data(), static_cast<uint32_t>(text.size()));
@@ -54,28 +62,33 @@ class WireWriter {
   void Strings(const std::vector<std::string>& items);
   void Strings(const StringMap& map);
 
-  std::string Take() { return std::string(buffer_.data(), buffer_.size()); }
+  // The bytes written (or counted) so far.
+  size_t size() const { return sink_.size; }
+  std::string Take() { return std::move(sink_.bytes); }
 
-  // The bytes each call above writes, counted without writing (msgpack
-  // picks the shortest form: these mirror msgpack-c's choices).
-  static size_t MapSize(size_t entries) { return HeaderSize(entries); }
-  static size_t ArraySize(size_t items) { return HeaderSize(items); }
+  // The bytes of one msgpack string of `bytes` bytes, header included.
   static size_t StrSize(size_t bytes);
-  static size_t IntSize(int64_t value);
-  static size_t OptionalIntSize(const std::optional<int64_t>& value) {
-    return value ? IntSize(*value) : 1;
-  }
-  static size_t TimeSize(common::TimeMs ms);
-  static size_t StringsSize(const std::vector<std::string>& items);
-  static size_t StringsSize(const StringMap& map);
 
  private:
-  static size_t HeaderSize(size_t count) {
-    return count < 16 ? 1 : count < 65536 ? 3 : 5;
-  }
+  // What msgpack's packer writes into: a string, or only a count.
+  struct Sink {
+    explicit Sink(Mode m) : mode(m) {}
+    Mode mode;
+    std::string bytes;
+    size_t size = 0;
+    void write(const char* data, size_t n) {
+      size += n;
+      if (mode == kWrite) bytes.append(data, n);
+    }
+  };
+  struct OpenMap {
+    size_t at;  // offset of its one-byte placeholder header
+    size_t entries;
+  };
 
-  msgpack::sbuffer buffer_;
-  msgpack::packer<msgpack::sbuffer> packer_;
+  Sink sink_;
+  msgpack::packer<Sink> packer_;
+  std::vector<OpenMap> open_;
 };
 
 // The outcome of decoding: the first problem found, if any. `code` uses the
@@ -107,6 +120,8 @@ class WireReader {
     return WireReader(object, problem_, context);
   }
   bool Has(std::string_view key) const;
+  // True when `key` is in the map, even with a nil value.
+  bool HasKey(std::string_view key) const;
   // The raw value under `key`, or nullptr (nil counts as absent).
   const msgpack::object* Find(std::string_view key) const;
 
@@ -129,10 +144,11 @@ class WireReader {
 
   // Records a problem unless one is already recorded.
   void Fail(std::string_view code, std::string_view message);
+  // "task 3: field 'name'", for messages.
+  std::string Name(std::string_view key) const;
 
  private:
   const msgpack::object* Require(std::string_view key, Need need);
-  std::string Name(std::string_view key) const;
 
   const msgpack::object* map_ = nullptr;
   WireProblem* problem_;

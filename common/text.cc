@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "common/limits.h"
+
 namespace orchestra::common {
 
 namespace {
@@ -124,7 +126,7 @@ std::string SanitizeUtf8(std::string_view text) {
 }
 
 bool IsValidScoreName(std::string_view name) {
-  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  if (name.empty() || name.size() > kMaxScoreNameBytes || name[0] == '.') return false;
   for (char c : name) {
     if (!IsNameChar(c)) return false;
   }
@@ -132,7 +134,7 @@ bool IsValidScoreName(std::string_view name) {
 }
 
 bool IsValidParamKey(std::string_view key) {
-  if (key.empty() || key.size() > 64) return false;
+  if (key.empty() || key.size() > kMaxParamKeyBytes) return false;
   const char first = key[0];
   if (!(first == '_' || (first >= 'a' && first <= 'z') ||
         (first >= 'A' && first <= 'Z')))
@@ -144,12 +146,27 @@ bool IsValidParamKey(std::string_view key) {
 }
 
 bool IsValidPlayerName(std::string_view name) {
-  if (name.empty() || name.size() > 253 || name[0] == '.' || name[0] == '-')
+  if (name.empty() || name.size() > kMaxPlayerNameBytes || name[0] == '.' || name[0] == '-')
     return false;
   for (char c : name) {
     if (!IsNameChar(c)) return false;
   }
   return true;
+}
+
+std::string ScoreNameRule() {
+  return "[A-Za-z0-9._-]{1," + std::to_string(kMaxScoreNameBytes) +
+         "} and not start with '.'";
+}
+
+std::string ParamKeyRule() {
+  return "[A-Za-z_][A-Za-z0-9_]{0," + std::to_string(kMaxParamKeyBytes - 1) +
+         "}";
+}
+
+std::string PlayerNameRule() {
+  return "[A-Za-z0-9._-]{1," + std::to_string(kMaxPlayerNameBytes) +
+         "} and not start with '.' or '-'";
 }
 
 bool ParseInt64(std::string_view text, int64_t min, int64_t max,

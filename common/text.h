@@ -31,6 +31,11 @@ bool IsValidScoreName(std::string_view name);
 bool IsValidParamKey(std::string_view key);
 // Player names: [A-Za-z0-9._-]{1,253}, not starting with '.' or '-'.
 bool IsValidPlayerName(std::string_view name);
+// Each rule above as error messages say it, from common/limits.h:
+// "[A-Za-z0-9._-]{1,128} and not start with '.'".
+std::string ScoreNameRule();
+std::string ParamKeyRule();
+std::string PlayerNameRule();
 
 // Parses a whole decimal integer in [min, max]; false otherwise.
 bool ParseInt64(std::string_view text, int64_t min, int64_t max,

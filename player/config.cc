@@ -19,7 +19,7 @@ using common::Status;
 namespace {
 
 constexpr int64_t kMaxTimeoutS = 10LL * 365 * 24 * 3600;
-constexpr int64_t kMaxOutputLimit = 1 << 20;  // broker::kMaxOutputBytes
+constexpr int64_t kMaxOutputLimit = 1 << 20;  // kMaxOutputBytes
 constexpr int64_t kMaxKillGraceS = 3600;
 
 std::string HostName() {
@@ -73,7 +73,7 @@ Result<PlayerConfig> BindPlayerConfig(const std::string& path,
   r.String("player secret key", &c.player_secret_key, ConfigReader::kRequired);
   r.Custom("score directory", bind(CheckAbsolutePath, &c.score_directory));
   r.String("state path", &c.state_path);
-  r.Int("slots", 1, broker::kMaxSlots, &c.slots);
+  r.Int("slots", 1, kMaxSlots, &c.slots);
   r.Int("default score timeout", int64_t{0}, kMaxTimeoutS,
         &c.default_score_timeout_s);
   r.Int("output limit", int64_t{0}, kMaxOutputLimit, &c.output_limit);

@@ -1,7 +1,7 @@
-// Bounds: each response key and value is at most broker::kMaxResponseBytes,
-// there are at most broker::kMaxResponseEntries keys, and all of them
+// Bounds: each response key and value is at most kMaxResponseBytes,
+// there are at most kMaxResponseEntries keys, and all of them
 // together stay under kMaxResponseTotal so that a result with two full
-// output streams still fits in one message (broker::kMaxMessageBytes).
+// output streams still fits in one message (kMaxMessageBytes).
 // A later line with the same key replaces the earlier value.
 
 #include "player/output_capture.h"
@@ -13,7 +13,7 @@ namespace orchestra::player {
 namespace {
 
 constexpr size_t kMaxResponseTotal = 1 << 20;
-constexpr size_t kMaxLine = 2 * broker::kMaxResponseBytes + 1;
+constexpr size_t kMaxLine = 2 * kMaxResponseBytes + 1;
 
 }  // namespace
 
@@ -60,10 +60,10 @@ void OutputCapture::AddLine(std::string_view line) {
   std::string value = common::SanitizeUtf8(line.substr(equals + 1));
   auto it = response_.find(key);
   size_t old_size = it == response_.end() ? 0 : key.size() + it->second.size();
-  bool fits = key.size() <= broker::kMaxResponseBytes &&
-              value.size() <= broker::kMaxResponseBytes &&
+  bool fits = key.size() <= kMaxResponseBytes &&
+              value.size() <= kMaxResponseBytes &&
               (it != response_.end() ||
-               response_.size() < broker::kMaxResponseEntries) &&
+               response_.size() < kMaxResponseEntries) &&
               response_bytes_ - old_size + key.size() + value.size() <=
                   kMaxResponseTotal;
   if (!fits) {

@@ -118,7 +118,7 @@ Status Player::Connect() {
   options.heartbeat_ms = 0;
   options.reconnect_ms = static_cast<int>(kFirstBackoffMs);
   options.reconnect_max_ms = static_cast<int>(kMaxBackoffMs);
-  options.max_message_bytes = broker::kMaxMessageBytes;
+  options.max_message_bytes = kMaxMessageBytes;
   monitor_.reset();
   conductor_.reset();  // The old session goes first
   Result<std::unique_ptr<broker::Endpoint>> dealer =

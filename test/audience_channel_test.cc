@@ -128,8 +128,8 @@ class AudienceChannelTest : public testing::Test {
       if (t.player == player) result.task = t.task;
     result.state = broker::TaskState::kOk;
     result.exit_code = 0;
-    result.stdout_text = std::string(broker::kMaxOutputBytes, 'o');
-    result.stderr_text = std::string(broker::kMaxOutputBytes, 'e');
+    result.stdout_text = std::string(kMaxOutputBytes, 'o');
+    result.stderr_text = std::string(kMaxOutputBytes, 'e');
     for (int i = 0; i < 1000; ++i)
       result.response["key_" + std::to_string(i)] = "value";
     result.started_at = result.finished_at = clock_.Now();
@@ -281,7 +281,7 @@ TEST_F(AudienceChannelTest, ARecordLargerThanAMessageComesInPages) {
   EXPECT_EQ(2, first.tasks_total.value_or(-1));
   EXPECT_EQ(0, first.tasks_from);
   ASSERT_EQ(1u, first.tasks.size());
-  EXPECT_EQ(broker::kMaxOutputBytes, first.tasks[0].stdout_text.size());
+  EXPECT_EQ(kMaxOutputBytes, first.tasks[0].stdout_text.size());
   EXPECT_FALSE(first.tasks[0].cut);
 
   Ask(broker::StatusRequest{job, 1});
@@ -290,7 +290,7 @@ TEST_F(AudienceChannelTest, ARecordLargerThanAMessageComesInPages) {
   EXPECT_EQ(2, second.tasks_total.value_or(-1));
   ASSERT_EQ(1u, second.tasks.size());
   EXPECT_NE(first.tasks[0].player, second.tasks[0].player);
-  EXPECT_EQ(broker::kMaxOutputBytes, second.tasks[0].stderr_text.size());
+  EXPECT_EQ(kMaxOutputBytes, second.tasks[0].stderr_text.size());
 
   Ask(broker::StatusRequest{job});
   EXPECT_EQ(1u, NextIs<broker::JobReply>().job.tasks.size());
@@ -322,7 +322,7 @@ TEST_F(AudienceChannelTest, PlayersComeInPagesByName) {
     files.players[name] = "key-" + std::to_string(i);
     PlayerState state;
     state.name = name;
-    for (size_t s = 0; s < broker::kMaxScores; ++s)
+    for (size_t s = 0; s < kMaxScores; ++s)
       state.scores.push_back({std::string(120, 's') + std::to_string(s),
                               std::string(64, '0'), "env"});
     registry_.Remember(std::move(state));
@@ -332,7 +332,7 @@ TEST_F(AudienceChannelTest, PlayersComeInPagesByName) {
   broker::PlayersReply page = NextIs<broker::PlayersReply>();
   ASSERT_EQ(3u, page.players.size());  // 1.3 MB each
   EXPECT_EQ("web-0", page.players[0].name);
-  EXPECT_EQ(broker::kMaxScores, page.players[0].scores.size());
+  EXPECT_EQ(kMaxScores, page.players[0].scores.size());
   EXPECT_EQ(2, page.players_omitted);
   Ask(broker::PlayersRequest{page.players.back().name});
   page = NextIs<broker::PlayersReply>();

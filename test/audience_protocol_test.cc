@@ -547,7 +547,7 @@ TEST_F(AudienceProtocolTest, EncodedSizesAreExactlyWhatTheEncoderWrites) {
   };
   JobRecord empty = FullJob();
   empty.tasks.clear();
-  const size_t envelope = 9;  // {ok: true, job: ...}
+  const size_t envelope = 18;  // {ok: true, kind: "job", job: ...}
   EXPECT_EQ(job_reply(empty), envelope + EncodedHeaderSize(empty));
   for (size_t bytes : {0, 1, 31, 32, 255, 256, 65535, 65536, 100000}) {
     for (int64_t n :
@@ -640,12 +640,21 @@ TEST_F(AudienceProtocolTest, MalformedRepliesAreRejected) {
   EXPECT_FALSE(DecodeAudienceReply(Int(1).Encode()).ok());
   EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(true)}}).Encode()).ok());
   EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(false)}}).Encode()).ok());
+  // Each kind needs its fields; an unknown kind is refused.
+  for (const char* kind : {"submit", "job", "jobs", "players", "progress",
+                           "error", "weird"})
+    EXPECT_FALSE(DecodeAudienceReply(
+                     Map({{"ok", Bool(true)}, {"kind", Str(kind)}}).Encode())
+                     .ok())
+        << kind;
   Mp bad_job = Map({{"id", Int(1)},
                     {"score", Str("s")},
                     {"scope", Str("one")},
                     {"state", Str("WEIRD")}});
   EXPECT_FALSE(
-      DecodeAudienceReply(Map({{"ok", Bool(true)}, {"job", bad_job}}).Encode())
+      DecodeAudienceReply(
+          Map({{"ok", Bool(true)}, {"kind", Str("job")}, {"job", bad_job}})
+              .Encode())
           .ok());
 }
 
@@ -659,7 +668,9 @@ TEST_F(AudienceProtocolTest, CountsAboveInt64AreRejected) {
                      {"total", Int(0)},
                      {"by_state", Map({{"OK", Uint(too_big)}})}});
   EXPECT_FALSE(
-      DecodeAudienceReply(Map({{"progress", progress}}).Encode()).ok());
+      DecodeAudienceReply(
+          Map({{"kind", Str("progress")}, {"progress", progress}}).Encode())
+          .ok());
   Mp summary = Map({{"id", Int(1)},
                     {"score", Str("s")},
                     {"scope", Str("one")},
@@ -667,13 +678,18 @@ TEST_F(AudienceProtocolTest, CountsAboveInt64AreRejected) {
                     {"tasks", Map({{"OK", Uint(too_big)}})}});
   EXPECT_FALSE(
       DecodeAudienceReply(
-          Map({{"ok", Bool(true)}, {"jobs", Array({summary})}}).Encode())
+          Map({{"ok", Bool(true)},
+               {"kind", Str("jobs")},
+               {"jobs", Array({summary})}})
+              .Encode())
           .ok());
   Mp largest = Map({{"done", Int(0)},
                     {"total", Int(0)},
                     {"by_state", Map({{"OK", Uint(too_big - 1)}})}});
   EXPECT_OK(
-      DecodeAudienceReply(Map({{"progress", largest}}).Encode()).status());
+      DecodeAudienceReply(
+          Map({{"kind", Str("progress")}, {"progress", largest}}).Encode())
+          .status());
 }
 
 TEST_F(AudienceProtocolTest, EveryTruncationOfAReplyIsRejected) {

@@ -253,7 +253,7 @@ TEST_F(LimitsTest, WaitsPastTheCapsAreBusyAndForgottenWhenTheirJobEnds) {
 TEST_F(LimitsTest, APlayerFloodingScoreListsDoesNotStallTheOthers) {
   RawPlayer flooder(cluster_.player_endpoint(), cluster_.dir() + "/keys", "p2");
   ASSERT_TRUE(flooder.Greet());
-  std::vector<broker::ScoreInfo> list(broker::kMaxScores);
+  std::vector<broker::ScoreInfo> list(kMaxScores);
   for (size_t i = 0; i < list.size(); ++i)
     list[i] = {"score-" + std::to_string(i), std::string(64, 'a'), "env"};
   const auto start = std::chrono::steady_clock::now();

@@ -111,7 +111,7 @@ TEST_F(RecordTest, WaitAndStatusOfARecordOverTheLimitComeInPages) {
   whole.tasks_total.reset();
   const size_t whole_bytes =
       broker::EncodeAudienceReply({int64_t{1}, broker::JobReply{whole}}).size();
-  EXPECT_GT(whole_bytes, static_cast<size_t>(broker::kMaxMessageBytes));
+  EXPECT_GT(whole_bytes, static_cast<size_t>(kMaxMessageBytes));
   std::printf("record %zu bytes as one reply; largest page %zu bytes\n",
               whole_bytes, largest);
 }

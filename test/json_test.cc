@@ -31,7 +31,7 @@ class JsonTest : public testing::Test {
 TEST_F(JsonTest, ConvertsAWholeReply) {
   Result<std::string> json = MsgpackToJson(Encode(SubmitReply{42}), false);
   ASSERT_OK(json.status());
-  EXPECT_EQ(R"({"req":7,"ok":true,"job":42})", json.value());
+  EXPECT_EQ(R"({"req":7,"ok":true,"kind":"submit","job":42})", json.value());
 }
 
 TEST_F(JsonTest, PullsOneField) {
@@ -51,7 +51,7 @@ TEST_F(JsonTest, KeepsKeysInWireOrder) {
 TEST_F(JsonTest, PrettyIndentsByTwoSpaces) {
   Result<std::string> json = MsgpackToJson(Encode(SubmitReply{42}), true);
   ASSERT_OK(json.status());
-  EXPECT_EQ("{\n  \"req\": 7,\n  \"ok\": true,\n  \"job\": 42\n}",
+  EXPECT_EQ("{\n  \"req\": 7,\n  \"ok\": true,\n  \"kind\": \"submit\",\n  \"job\": 42\n}",
             json.value());
 }
 

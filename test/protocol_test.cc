@@ -290,10 +290,28 @@ TEST_F(ProtocolTest, OptionalFieldsMayBeLeftOut) {
       Decode(Without(Without(HelloFields(), "version"), "tasks")).status());
   EXPECT_OK(
       Decode(Without(Without(TaskFields(), "params"), "timeout_s")).status());
-  EXPECT_OK(
-      Decode(
-          {{"type", Str("result")}, {"task", Int(1)}, {"state", Str("LOST")}})
-          .status());
+  EXPECT_OK(Decode(Without(Without(Without(ResultFields(), "response"),
+                                     "stdout_truncated"),
+                             "error"))
+                .status());
+}
+
+// A result names every part of the outcome (PROTOCOL.md): a bare
+// {type, task, state} used to be stored as OK with no exit code or output,
+// and the full result sent after it was ignored.
+TEST_F(ProtocolTest, AResultWithoutItsRequiredFieldsIsRefused) {
+  EXPECT_FALSE(
+      Decode({{"type", Str("result")}, {"task", Int(1)}, {"state", Str("OK")}})
+          .ok());
+  for (const char* key : {"task", "state", "exit_code", "signal", "stdout",
+                          "stderr", "started_at", "finished_at"})
+    EXPECT_FALSE(Decode(Without(ResultFields(), key)).ok()) << key;
+  // Present but nil: no exit code (a signal ended it), not started.
+  Fields nils = ResultFields();
+  for (auto& [key, value] : nils) {
+    if (key == "exit_code" || key == "started_at") value = Nil();
+  }
+  EXPECT_OK(Decode(nils).status());
 }
 
 // ---- regressions of the original ----

@@ -88,7 +88,7 @@ TEST(RecordPagerTest, ARecordThatFitsIsSentWholeWithoutPagingFields) {
 // streams, and large params: 12.5 MiB as one reply.
 TEST(RecordPagerTest, ALargeJobComesInPagesUnderTheLimitThatGiveEveryTask) {
   JobRecord job = Job(6, kMiB - 100, kMiB - 100);
-  ASSERT_GT(ReplySize(job), static_cast<size_t>(broker::kMaxMessageBytes));
+  ASSERT_GT(ReplySize(job), static_cast<size_t>(kMaxMessageBytes));
   std::vector<JobRecord> pages = AllPages(job, broker::kMaxReplyBodyBytes);
   ASSERT_GT(pages.size(), 1u);
   std::vector<TaskRecord> tasks;

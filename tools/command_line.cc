@@ -223,7 +223,7 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
     return UsageError("score name '" + c.request.score +
                       "' must match [A-Za-z0-9._-]{1,128} and not start "
                       "with '.'");
-  if (c.request.key.size() > broker::kMaxIdempotencyKey)
+  if (c.request.key.size() > kMaxIdempotencyKeyBytes)
     return UsageError("--idempotency-key is longer than 128 bytes");
   for (int i = first + 1; i < argc; ++i) {
     s = AddPlayers(argv[i], &c.request.players);

@@ -1,0 +1,138 @@
+#include "broker/fields.h"
+
+namespace orchestra::broker {
+
+void FieldWriter::CountMap(const char* key, const Counts& value, Need need) {
+  if (need == Need::kWhenSet && value.empty()) return;
+  w_->Key(key);
+  w_->Map(value.size());
+  for (const auto& [name, count] : value) {
+    w_->Str(name);
+    w_->Int(count);
+  }
+}
+
+bool FieldReader::Present(const char* key, Need need) {
+  if (!ok()) return false;
+  if (need == Need::kNullable && !r_.HasKey(key)) {
+    Fail("missing_field", Name(key) + " is required (nil when it has none)");
+    return false;
+  }
+  return true;
+}
+
+bool FieldReader::Required(const char* key, Need need) {
+  if (need == Need::kRequired && !r_.Has(key)) {
+    Fail("missing_field", Name(key) + " is required");
+    return false;
+  }
+  return true;
+}
+
+void FieldReader::Switch(const char* key, bool& value, Need need,
+                         const char* yes, const char* no) {
+  std::string text;
+  Str(key, text, need, 64);
+  value = (text == yes);
+  if (ok() && !value && !text.empty() && text != no)
+    Fail("bad_request",
+         Name(key) + " must be " + yes + " or " + no);
+}
+
+// A map of names to counts (tasks by state); a count above INT64_MAX would
+// read as a negative one.
+void FieldReader::CountMap(const char* key, Counts& value, Need need) {
+  value.clear();
+  if (!Present(key, need) || !Required(key, need)) return;
+  const msgpack::object* map = r_.Find(key);
+  if (map == nullptr) return;
+  if (map->type != msgpack::type::MAP) {
+    Fail("bad_request", Name(key) + " must be a map of counts");
+    return;
+  }
+  for (uint32_t i = 0; i < map->via.map.size; ++i) {
+    std::string name;
+    const msgpack::object& count = map->via.map.ptr[i].val;
+    if (!ReadString(map->via.map.ptr[i].key, &name) ||
+        count.type != msgpack::type::POSITIVE_INTEGER ||
+        count.via.u64 > static_cast<uint64_t>(INT64_MAX)) {
+      Fail("bad_request", Name(key) + " must map names to counts");
+      value.clear();
+      return;
+    }
+    value[name] = static_cast<int64_t>(count.via.u64);
+  }
+}
+
+namespace {
+
+std::string Bytes(size_t max) {
+  return "at most " + std::to_string(max) + " bytes";
+}
+
+std::string Span(Range range) {
+  auto text = [](int64_t n) {
+    if (n == INT64_MAX) return std::string("2^63-1");
+    if (n == INT32_MAX) return std::string("2^31-1");
+    if (n == INT32_MIN) return std::string("-2^31");
+    return std::to_string(n);
+  };
+  return text(range.min) + " to " + text(range.max);
+}
+
+}  // namespace
+
+void FieldDescriber::Field(const char* key, std::string type, Need need,
+                           std::string range) {
+  (*out_)[current_.back()].fields.push_back(
+      {key, std::move(type), need, std::move(range)});
+}
+
+void FieldDescriber::Int(const char* key, int64_t, Need need, Range range,
+                         int64_t fallback) {
+  std::string text = Span(range);
+  if (need != Need::kRequired && fallback != 0)
+    text += "; default " + std::to_string(fallback);
+  Field(key, "int", need, text);
+}
+
+void FieldDescriber::OptionalInt(const char* key,
+                                 const std::optional<int64_t>&, Need need,
+                                 Range range) {
+  Field(key, "int or nil", need, Span(range));
+}
+
+void FieldDescriber::Str(const char* key, const std::string&, Need need,
+                         size_t max) {
+  Field(key, "string", need, Bytes(max));
+}
+
+void FieldDescriber::Switch(const char* key, bool, Need need,
+                            const char* yes, const char* no) {
+  Field(key, "string", need, std::string(yes) + " or " + no);
+}
+
+void FieldDescriber::Time(const char* key, common::TimeMs, Need need) {
+  Field(key, "time or nil", need, "ISO 8601 UTC, milliseconds");
+}
+
+void FieldDescriber::Strings(const char* key, const StringMap&, Need need,
+                             size_t max_entries, size_t max_bytes) {
+  Field(key, "map of string to string", need,
+        "at most " + std::to_string(max_entries) + " entries, each " +
+            Bytes(max_bytes));
+}
+
+void FieldDescriber::StringList(const char* key,
+                                const std::vector<std::string>&, Need need,
+                                size_t max_items, size_t max_bytes) {
+  Field(key, "array of strings", need,
+        "at most " + std::to_string(max_items) + " items, each " +
+            Bytes(max_bytes));
+}
+
+void FieldDescriber::CountMap(const char* key, const Counts&, Need need) {
+  Field(key, "map of string to int", need, "counts from 0");
+}
+
+}  // namespace orchestra::broker

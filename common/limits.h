@@ -1,0 +1,58 @@
+// The named limits of DESIGN.md: how long a name may be, how large a
+// parameter, a message or a result, how long a time limit. The decoders, the
+// CLI, the configs and the score directory all check against these, and
+// their error texts are built from them (common/text.h's *Rule() texts),
+// so a limit changes in one place.
+
+#ifndef ORCHESTRA_COMMON_LIMITS_H_
+#define ORCHESTRA_COMMON_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace orchestra {
+
+// ---- names ----
+// Player names: [A-Za-z0-9._-], not starting with '.' or '-' (a DNS name).
+constexpr size_t kMaxPlayerNameBytes = 253;
+// Score names: [A-Za-z0-9._-], not starting with '.'.
+constexpr size_t kMaxScoreNameBytes = 128;
+// Parameter keys: [A-Za-z_][A-Za-z0-9_]* (they become ORC_<KEY>).
+constexpr size_t kMaxParamKeyBytes = 64;
+// A client's idempotency key, and its request id ("req") when a string.
+constexpr size_t kMaxIdempotencyKeyBytes = 128;
+constexpr size_t kMaxRequestIdBytes = 256;
+// A version string ("0.2.0") and a free-text error or session message.
+constexpr size_t kMaxVersionBytes = 128;
+constexpr size_t kMaxErrorBytes = 4096;
+
+// ---- jobs ----
+// Parameters: each value is UTF-8 without NUL.
+constexpr size_t kMaxParams = 4096;
+constexpr size_t kMaxParamValueBytes = 64 << 10;
+constexpr size_t kMaxParamsBytes = 256 << 10;  // keys and values, in all
+// Players one job may list (and tasks an `all` job may have).
+constexpr size_t kMaxJobPlayers = 100000;
+// The longest time limit anything takes: a job's, a score's, a delivery
+// timeout, a wait. Ten years: "no limit" is spelled 0 or absent.
+constexpr int64_t kMaxTimeLimitS = 10LL * 365 * 24 * 3600;
+
+// ---- players ----
+// Tasks one player may run at once (its `slots`): the conductor keeps at
+// most this many of a player's tasks unfinished, with their parameters.
+constexpr int kMaxSlots = 256;
+// Scores one player may list, and tasks its journal may report in hello.
+constexpr size_t kMaxScores = 10000;
+constexpr size_t kMaxHeldTasks = 100000;
+// What one result may carry: each output stream, and the response map.
+constexpr size_t kMaxOutputBytes = 1 << 20;
+constexpr size_t kMaxResponseEntries = 10000;
+constexpr size_t kMaxResponseBytes = 64 << 10;  // per key or value
+
+// ---- messages ----
+// Inbound messages larger than this are refused by ZMQ_MAXMSGSIZE.
+constexpr int64_t kMaxMessageBytes = 4 << 20;
+
+}  // namespace orchestra
+
+#endif  // ORCHESTRA_COMMON_LIMITS_H_

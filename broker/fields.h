@@ -68,13 +68,24 @@ struct EnumNames<Scope> {
   static constexpr const char* kCode = "invalid_scope";
 };
 
-// "OK, FAIL, TIMEOUT": every name of E, for errors and documentation.
+// Which values of an enum a field takes; null: all of them.
 template <typename E>
-std::string EnumList() {
-  std::string out;
+using Allowed = bool (*)(E);
+
+// The names of the values of E that `allowed` takes, each between `quote`s
+// and separated as a sentence: "'one' or 'all'", "OK, FAIL or TIMEOUT".
+template <typename E>
+std::string EnumChoices(Allowed<E> allowed, const char* quote = "'") {
+  std::vector<std::string> names;
   for (int i = 0; i < EnumNames<E>::kCount; ++i) {
-    if (i > 0) out += ", ";
-    out += EnumNames<E>::Name(static_cast<E>(i));
+    const E value = static_cast<E>(i);
+    if (allowed == nullptr || allowed(value))
+      names.push_back(quote + std::string(EnumNames<E>::Name(value)) + quote);
+  }
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += (i + 1 == names.size()) ? " or " : ", ";
+    out += names[i];
   }
   return out;
 }
@@ -153,12 +164,13 @@ class FieldWriter {
   }
   void CountMap(const char* key, const Counts& value, Need need);
   template <typename E>
-  void Enum(const char* key, E value, Need) {
+  void Enum(const char* key, E value, Need, Allowed<E> = nullptr) {
     w_->Key(key);
     w_->Str(EnumNames<E>::Name(value));
   }
   template <typename E>
-  void Enum(const char* key, const std::optional<E>& value, Need need) {
+  void Enum(const char* key, const std::optional<E>& value, Need need,
+            Allowed<E> = nullptr) {
     if (need == Need::kWhenSet && !value) return;
     w_->Key(key);
     if (value) w_->Str(EnumNames<E>::Name(*value)); else w_->Nil();
@@ -256,22 +268,27 @@ class FieldReader {
   }
   void CountMap(const char* key, Counts& value, Need need);
   template <typename E>
-  void Enum(const char* key, E& value, Need need) {
+  void Enum(const char* key, E& value, Need need,
+            Allowed<E> allowed = nullptr) {
     std::optional<E> read;
-    Enum(key, read, need);
+    Enum(key, read, need, allowed);
     if (read) value = *read;
   }
   template <typename E>
-  void Enum(const char* key, std::optional<E>& value, Need need) {
+  void Enum(const char* key, std::optional<E>& value, Need need,
+            Allowed<E> allowed = nullptr) {
     value.reset();
     std::string text;
     Str(key, text, need, 64);
-    if (!ok() || text.empty()) return;
+    if (!ok() || (text.empty() && need != Need::kRequired)) return;
     E parsed;
-    if (EnumNames<E>::Parse(text, &parsed))
+    if (EnumNames<E>::Parse(text, &parsed) &&
+        (allowed == nullptr || allowed(parsed)))
       value = parsed;
     else
-      BadName<E>(key, text);
+      Fail(EnumNames<E>::kCode, Name(key) + " must be " +
+                                    EnumChoices<E>(allowed) + ", not '" +
+                                    common::SanitizeUtf8(text) + "'");
   }
   template <typename T>
   void Object(const char* key, T& value, Need need, const char* label) {
@@ -304,12 +321,6 @@ class FieldReader {
   bool Present(const char* key, Need need);
   // False (with a problem recorded) when a kRequired key is missing or nil.
   bool Required(const char* key, Need need);
-  template <typename E>
-  void BadName(const char* key, const std::string& text) {
-    Fail(EnumNames<E>::kCode, Name(key) + " must be one of " + EnumList<E>() +
-                                  ", not '" + common::SanitizeUtf8(text) +
-                                  "'");
-  }
 
   WireReader r_;
 };
@@ -341,12 +352,13 @@ class FieldDescriber {
                   Need need, size_t max_items, size_t max_bytes);
   void CountMap(const char* key, const Counts&, Need need);
   template <typename E>
-  void Enum(const char* key, E, Need need) {
-    Field(key, "string", need, "one of " + EnumList<E>());
+  void Enum(const char* key, E, Need need, Allowed<E> allowed = nullptr) {
+    Field(key, "string", need, EnumChoices<E>(allowed, "`"));
   }
   template <typename E>
-  void Enum(const char* key, const std::optional<E>&, Need need) {
-    Field(key, "string", need, "one of " + EnumList<E>());
+  void Enum(const char* key, const std::optional<E>&, Need need,
+            Allowed<E> allowed = nullptr) {
+    Field(key, "string", need, EnumChoices<E>(allowed, "`"));
   }
   template <typename T>
   void Object(const char* key, const T&, Need need, const char* label) {

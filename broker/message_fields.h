@@ -93,6 +93,7 @@ void Fields(V& v, CancelTask& m) { TaskOnlyFields(v, m); }
 // (sanitised to UTF-8, which may triple an invalid output's size; the pager
 // keeps a reply within the message limit).
 struct OutcomeLimits {
+  Allowed<TaskState> states;  // null: any
   Need need;  // of exit_code, signal, stdout, stderr and the times
   Range exit_code;
   Range signal;
@@ -101,14 +102,13 @@ struct OutcomeLimits {
   size_t response_bytes;
   size_t error_bytes;
 };
-constexpr OutcomeLimits kResultLimits{Need::kNullable,   {-1, 255},
-                                      {1, 128},          kMaxOutputBytes,
-                                      kMaxResponseEntries, kMaxResponseBytes,
-                                      kMaxErrorBytes};
-constexpr OutcomeLimits kRecordLimits{Need::kOptional, {INT32_MIN, INT32_MAX},
-                                      {0, 1024},       kMaxString,
-                                      kMaxMapEntries,  kMaxString,
-                                      kMaxString};
+constexpr OutcomeLimits kResultLimits{
+    IsPlayerResultState, Need::kNullable,    {-1, 255},
+    {1, 128},            kMaxOutputBytes,    kMaxResponseEntries,
+    kMaxResponseBytes,   kMaxErrorBytes};
+constexpr OutcomeLimits kRecordLimits{
+    nullptr,    Need::kOptional, {INT32_MIN, INT32_MAX}, {0, 1024},
+    kMaxString, kMaxMapEntries,  kMaxString,             kMaxString};
 
 // The outcome's fields up to the response; the times and the error follow
 // (OutcomeTail) after whatever a record adds between (its dispatched_at),
@@ -116,7 +116,7 @@ constexpr OutcomeLimits kRecordLimits{Need::kOptional, {INT32_MIN, INT32_MAX},
 template <typename V>
 void OutcomeHead(V& v, TaskOutcome& m, const OutcomeLimits& l) {
   const Need text = l.need == Need::kNullable ? Need::kRequired : l.need;
-  v.Enum("state", m.state, Need::kRequired);
+  v.Enum("state", m.state, Need::kRequired, l.states);
   v.OptionalInt("exit_code", m.exit_code, l.need, l.exit_code);
   v.OptionalInt("signal", m.signal, l.need, l.signal);
   v.Str("stdout", m.stdout_text, text, l.output_bytes);
@@ -139,7 +139,6 @@ void Fields(V& v, TaskResult& m) {
   OutcomeHead(v, m, kResultLimits);
   OutcomeTail(v, m, kResultLimits);
 }
-void Check(FieldReader& r, TaskResult* m);
 
 template <typename V>
 void Fields(V& v, ScoreList& m) {

@@ -74,13 +74,6 @@ void Check(FieldReader& r, RunTask* m) {
   if (!problem.empty()) r.Fail("invalid_param", problem);
 }
 
-void Check(FieldReader& r, TaskResult* m) {
-  if (!IsPlayerResultState(m->state))
-    r.Fail("bad_request", std::string("result state '") +
-                              TaskStateName(m->state) +
-                              "' is not one a player may report");
-}
-
 const char* MessageType(const PlayerMessage& message) {
   return kMessageTypes[message.index()];
 }

@@ -33,6 +33,22 @@ using common::Result;
 using common::Status;
 using common::TimeMs;
 
+namespace {
+
+// A player's outcome as UTF-8, which the store and every client expect.
+broker::TaskOutcome AsUtf8(const broker::TaskOutcome& from) {
+  broker::TaskOutcome out = from;
+  out.stdout_text = common::SanitizeUtf8(from.stdout_text);
+  out.stderr_text = common::SanitizeUtf8(from.stderr_text);
+  out.response.clear();
+  for (const auto& [key, value] : from.response)
+    out.response[common::SanitizeUtf8(key)] = common::SanitizeUtf8(value);
+  out.error = common::SanitizeUtf8(from.error);
+  return out;
+}
+
+}  // namespace
+
 JobBoard::JobBoard(JobStore* store, Scheduler* scheduler,
                    const common::Clock* clock,
                    const std::set<std::string>* listed)
@@ -320,19 +336,9 @@ Status JobBoard::OnResult(const std::string& player,
         player.c_str(), static_cast<long long>(result.task));
     return Status();
   }
-  task->exit_code = result.exit_code;
-  task->signal = result.signal;
-  task->stdout_text = common::SanitizeUtf8(result.stdout_text);
-  task->stderr_text = common::SanitizeUtf8(result.stderr_text);
-  task->stdout_truncated = result.stdout_truncated;
-  task->stderr_truncated = result.stderr_truncated;
-  task->response.clear();
-  for (const auto& [key, value] : result.response)
-    task->response[common::SanitizeUtf8(key)] = common::SanitizeUtf8(value);
-  task->started_at = result.started_at;
-  task->finished_at = result.finished_at;
+  static_cast<broker::TaskOutcome&>(*task) = AsUtf8(result);
   const JobId job_id = job->record.id;
-  Status s = EndTask(task, result.state, common::SanitizeUtf8(result.error));
+  Status s = EndTask(task, result.state, std::string(task->error));
   if (!s.ok()) return s;
   s = Settle(job_id);
   if (!s.ok()) return s;

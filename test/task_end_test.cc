@@ -36,19 +36,14 @@ TEST(TaskEndTest, SignalThePlayerDidNotSendIsFailWithTheSignal) {
   EXPECT_FALSE(r.exit_code.has_value());
 }
 
-TEST(TaskEndTest, SignalForTheTimeLimitIsTimeout) {
-  TaskResult r = ResultFor(7, TaskEnd::Signalled(SIGKILL, TaskState::kTimeout));
-  EXPECT_EQ(TaskState::kTimeout, r.state);
-  EXPECT_EQ(SIGKILL, r.signal.value_or(0));
-  EXPECT_EQ("", r.error);
-}
-
-TEST(TaskEndTest, SignalForACancelIsCancelled) {
-  TaskResult r =
-      ResultFor(7, TaskEnd::Signalled(SIGTERM, TaskState::kCancelled));
-  EXPECT_EQ(TaskState::kCancelled, r.state);
-  EXPECT_EQ(SIGTERM, r.signal.value_or(0));
-  EXPECT_EQ("", r.error);
+// A time limit ran out (TIMEOUT) or the audience cancelled it (CANCELLED).
+TEST(TaskEndTest, SignalThePlayerSentEndsInTheStateItWasSentFor) {
+  for (TaskState stopped_for : {TaskState::kTimeout, TaskState::kCancelled}) {
+    TaskResult r = ResultFor(7, TaskEnd::Signalled(SIGKILL, stopped_for));
+    EXPECT_EQ(stopped_for, r.state);
+    EXPECT_EQ(SIGKILL, r.signal.value_or(0));
+    EXPECT_EQ("", r.error);
+  }
 }
 
 TEST(TaskEndTest, SignalForThePlayersStopIsLostSayingSo) {

@@ -54,7 +54,8 @@ FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
-             common/signal_fd.cc common/timers.cc common/systemd_notifier.cc
+             common/signal_fd.cc common/timers.cc common/systemd_notifier.cc \
+             common/flag_table.cc common/daemon.cc
 BROKER    := broker/states.cc broker/wire.cc broker/fields.cc \
              broker/message_schema.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/secret_key.cc \
@@ -75,8 +76,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
-             player/journal.cc player/session.cc player/task_board.cc \
-             player/player.cc
+             player/journal.cc player/session.cc player/task_end.cc \
+             player/task_board.cc player/player.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
              tools/report.cc tools/table.cc tools/progress_line.cc \
              tools/json_pages.cc

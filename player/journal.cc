@@ -165,26 +165,6 @@ Result<std::vector<JournalEntry>> Journal::Load() {
   return entries;
 }
 
-Result<int> Journal::MarkStartedLost(const std::string& error, TimeMs now) {
-  Result<std::vector<JournalEntry>> entries = Load();
-  if (!entries.ok()) return entries.status();
-  int lost = 0;
-  for (const JournalEntry& entry : entries.value()) {
-    if (entry.phase != TaskPhase::kStarted) continue;
-    TaskResult result;
-    result.task = entry.task.task;
-    result.state = broker::TaskState::kLost;
-    result.finished_at = now;
-    result.error = error;
-    Status s = SaveResult(result);
-    if (!s.ok()) return s;
-    ++lost;
-  }
-  Status s = Commit();
-  if (!s.ok()) return s;
-  return lost;
-}
-
 Status Journal::Write(Statement* statement, bool urgent) {
   if (urgent) batch_urgent_ = true;
   if (!batch_error_.ok()) {

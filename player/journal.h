@@ -33,13 +33,9 @@ class Journal {
   // Opens (creating with mode 0600 if needed) the journal at `path`.
   static common::Result<std::unique_ptr<Journal>> Open(const std::string& path);
 
-  // Every task held, by task id.
+  // Every task held, by task id, in the phase it reached: after a
+  // restart, a task still kStarted was running when the player stopped.
   common::Result<std::vector<JournalEntry>> Load();
-
-  // After a restart: each task started but without a result gets a LOST
-  // result with `error`. Returns how many. Committed at once.
-  common::Result<int> MarkStartedLost(const std::string& error,
-                                      common::TimeMs now);
 
   // Records a task just accepted. Conflict if the task is already held.
   common::Status Add(const broker::RunTask& task, common::TimeMs now);

@@ -46,7 +46,6 @@ constexpr TimeMs kFirstBackoffMs = 100;
 constexpr TimeMs kMaxBackoffMs = 5000;
 constexpr TimeMs kMaxPollMs = 1000;
 constexpr int kMaxMessagesPerTurn = 1000;
-constexpr const char* kRestartedError = "player restarted while the score ran";
 
 }  // namespace
 
@@ -82,12 +81,6 @@ Status Player::Open() {
   Result<std::unique_ptr<Journal>> journal = Journal::Open(config_.state_path);
   if (!journal.ok()) return journal.status();
   journal_ = std::move(journal.value());
-  Result<int> lost = journal_->MarkStartedLost(kRestartedError, clock_.Now());
-  if (!lost.ok())  // TaskBoard::Load() ends them LOST in memory
-    common::LogError("journal failed error=%s",
-                     common::LogQuote(lost.status().ToString()).c_str());
-  else if (lost.value() > 0)
-    common::LogWarning("tasks lost in restart count=%d", lost.value());
   runner_ = std::move(seams_.runner);
   if (!runner_) {
     RunnerOptions options{static_cast<size_t>(config_.output_limit),
@@ -101,7 +94,7 @@ Status Player::Open() {
   board_ = std::make_unique<TaskBoard>(config_, journal_.get(), runner_.get(),
                                        &clock_);
   board_->set_scores(&scores_);
-  Status s = board_->Load(kRestartedError);
+  Status s = board_->Load();
   if (!s.ok()) return s;
   return Connect();
 }

@@ -2,20 +2,18 @@
 // EOF, so a pipe-interface score's last lines are never lost. Once the main
 // process exits its process group is killed; a descendant that escaped the
 // group may still hold a pipe open, so EOF is awaited for at most the kill
-// grace. Outcome: exit 0 is OK, anything else FAIL (with `signal` when a
-// signal the player did not send killed it); a task the player stopped ends
-// in the state it was stopped for (TIMEOUT, CANCELLED, LOST).
+// grace. How it ended becomes its state by the rule of player/task_end.h.
 
 #include "player/posix_process_runner.h"
 
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/wait.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
+#include "player/task_end.h"
 
 namespace orchestra::player {
 
@@ -176,19 +174,10 @@ void PosixProcessRunner::EnforceDeadlines(Running* r, TimeMs now) {
 
 TaskResult PosixProcessRunner::MakeResult(const Running& r) const {
   const ChildProcess& child = *r.child;
-  TaskResult result;
-  result.task = r.run.task;
+  TaskResult result = ResultFor(
+      r.run.task, TaskEnd::FromWaitStatus(child.wait_status(), r.stopped_as));
   result.started_at = r.started_at;
   result.finished_at = clock_->Now();
-  const int status = child.wait_status();
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  if (r.stopped_as)
-    result.state = *r.stopped_as;
-  else if (result.exit_code == 0)
-    result.state = TaskState::kOk;
-  else
-    result.state = TaskState::kFail;
   result.stdout_text = child.out().Tail(&result.stdout_truncated);
   result.stderr_text = child.err().Tail(&result.stderr_truncated);
   result.response = child.out().response();

@@ -41,7 +41,6 @@ using common::TimeMs;
 namespace {
 
 constexpr size_t kMaxErrorBytes = 1000;  // The decoder allows 4096
-constexpr const char* kStoppedError = "player stopped while the score ran";
 
 long long Id(TaskId task) { return static_cast<long long>(task); }
 
@@ -51,7 +50,9 @@ TaskBoard::TaskBoard(const PlayerConfig& config, Journal* journal,
                      ProcessRunner* runner, const common::Clock* clock)
     : config_(config), journal_(journal), runner_(runner), clock_(clock) {}
 
-Status TaskBoard::Load(const std::string& lost_error) {
+// A task the journal holds as started, without a result, was running when
+// the player last stopped: how it ended is unknown, so it ends LOST.
+Status TaskBoard::Load() {
   common::Result<std::vector<JournalEntry>> entries = journal_->Load();
   if (!entries.ok()) return entries.status();
   std::vector<TaskId> lost;
@@ -64,8 +65,10 @@ Status TaskBoard::Load(const std::string& lost_error) {
   }
   common::LogInfo("journal loaded tasks=%zu waiting=%zu", tasks_.size(),
                   waiting_.size());
-  for (TaskId id : lost) FinishEarly(id, TaskState::kLost, lost_error);
-  if (!lost.empty()) Commit(/*forgets_due=*/true);
+  if (lost.empty()) return Status();
+  common::LogWarning("tasks lost in restart count=%zu", lost.size());
+  for (TaskId id : lost) End(id, TaskEnd::PlayerRestarted());
+  Commit(/*forgets_due=*/true);
   return Status();
 }
 
@@ -127,7 +130,6 @@ void TaskBoard::CollectResults() {
     if (it == tasks_.end() || it->second.result) continue;  // Not ours
     --picked_;
     --running_by_score_[it->second.task.score];
-    if (result.state == TaskState::kLost) result.error = kStoppedError;
     Finish(std::move(result));
   }
 }
@@ -200,7 +202,7 @@ void TaskBoard::SpawnStarted() {
     }
     --picked_;
     --running_by_score_[run.score];
-    FinishEarly(run.task, TaskState::kHostError, started.message());
+    End(run.task, TaskEnd::NotStarted(started.message()));
   }
 }
 
@@ -257,6 +259,12 @@ void TaskBoard::FinishEarly(TaskId task, TaskState state,
   result.state = state;
   result.finished_at = clock_->Now();
   result.error = error;
+  Finish(std::move(result));
+}
+
+void TaskBoard::End(TaskId task, const TaskEnd& end) {
+  TaskResult result = ResultFor(task, end);
+  result.finished_at = clock_->Now();
   Finish(std::move(result));
 }
 

@@ -22,6 +22,7 @@
 #include "player/journal.h"
 #include "player/process_runner.h"
 #include "player/score_directory.h"
+#include "player/task_end.h"
 
 namespace orchestra::player {
 
@@ -35,9 +36,9 @@ class TaskBoard {
             const common::Clock* clock);
 
   // Takes over the journal's tasks; accepted ones wait for a slot again.
-  // A task still started (Journal::MarkStartedLost() failed) ends LOST
-  // with `lost_error`, held in memory if the journal still fails.
-  common::Status Load(const std::string& lost_error);
+  // A task still started (the player stopped while it ran) ends LOST; its
+  // result is held in memory if the journal fails.
+  common::Status Load();
   // The score table to use from now on (after each scan).
   void set_scores(const ScoreDirectory* scores) { scores_ = scores; }
 
@@ -100,6 +101,8 @@ class TaskBoard {
   // The time limit of `task` running `score`, in seconds (0: none).
   int64_t TimeLimitS(const broker::RunTask& task, const Score& score) const;
   ScoreRun MakeRun(const broker::RunTask& task, const Score& score) const;
+  // Finishes `task` as the rule of task_end.h says for `end`.
+  void End(broker::TaskId task, const TaskEnd& end);
   void Finish(broker::TaskResult result);
   void FinishEarly(broker::TaskId task, broker::TaskState state,
                    const std::string& error);

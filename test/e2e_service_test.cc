@@ -2,7 +2,8 @@
 // plays systemd's part of sd_notify (NOTIFY_SOCKET, WATCHDOG_USEC), so the
 // real binaries are seen sending READY, watchdog keep-alives, RELOADING and
 // READY around SIGHUP, and STOPPING; under JOURNAL_STREAM their log lines
-// carry journald priorities. Also --check-config and --log-level.
+// carry journald priorities. Also --check-config, --log-level and the
+// flags both daemons share.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -217,6 +218,31 @@ TEST_F(ServiceTest, LogLevelFlagOverridesTheConfig) {
   EXPECT_EQ(2, bad.exit_code);
   EXPECT_NE(std::string::npos, bad.err.find("bad --log-level 'loud'"))
       << bad.err;
+}
+
+// Both daemons read their flags through one table (common/daemon.h): each
+// takes every spelling either took before, with the same exit codes.
+TEST(DaemonFlagsTest, BothDaemonsTakeTheSameFlagsAndExitCodes) {
+  for (const std::string daemon : {"orchestra-conductor", "orchestra-player"}) {
+    const std::string program = BinaryDir() + "/" + daemon;
+    for (const char* version : {"--version", "-V"}) {
+      CommandResult r = RunCommand(program, {version}, 30s);
+      EXPECT_EQ(0, r.exit_code) << daemon << " " << version;
+      EXPECT_EQ(daemon + " 0.1.0\n", r.out);
+    }
+    CommandResult help = RunCommand(program, {"-h"}, 30s);
+    EXPECT_EQ(0, help.exit_code) << daemon;
+    EXPECT_EQ(0u, help.out.find("usage: " + daemon + " [--config PATH]"))
+        << help.out;
+    for (const char* bad : {"--bogus", "stray"}) {
+      CommandResult r = RunCommand(program, {bad}, 30s);
+      EXPECT_EQ(2, r.exit_code) << daemon << " " << bad;
+      EXPECT_NE(std::string::npos, r.err.find("usage: " + daemon)) << r.err;
+    }
+    CommandResult missing =
+        RunCommand(program, {"-t", "-c", "/nonexistent.conf"}, 30s);
+    EXPECT_EQ(2, missing.exit_code) << daemon;
+  }
 }
 
 }  // namespace

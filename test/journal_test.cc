@@ -1,5 +1,5 @@
 // Tests for player/journal.cc: the accepted -> started -> done -> forgotten
-// lifecycle, durability across reopening, and recovery after a restart.
+// lifecycle, durability across reopening, and what a restart finds.
 
 #include "player/journal.h"
 
@@ -136,28 +136,24 @@ TEST_F(JournalTest, UncommittedWritesAreRolledBack) {
   EXPECT_TRUE(Load().empty());
 }
 
-TEST_F(JournalTest, StartedTaskWithoutResultIsLostAfterRestart) {
+// TaskBoard turns such a task into a LOST result (task_board_test.cc).
+TEST_F(JournalTest, StartedTaskWithoutResultIsReportedStartedAfterRestart) {
   ASSERT_OK(journal_->Add(Task(1), 1000));
   ASSERT_OK(journal_->MarkStarted(1, 2000));
   ASSERT_OK(journal_->Commit());
   Reopen();
-  auto lost = journal_->MarkStartedLost("player restarted", 3000);
-  ASSERT_OK(lost.status());
-  EXPECT_EQ(1, lost.value());
   std::vector<JournalEntry> entries = Load();
-  ASSERT_EQ(TaskPhase::kDone, entries.at(0).phase);
-  EXPECT_EQ(TaskState::kLost, entries[0].result->state);
-  EXPECT_EQ("player restarted", entries[0].result->error);
+  ASSERT_EQ(TaskPhase::kStarted, entries.at(0).phase);
+  EXPECT_FALSE(entries[0].result.has_value());
 }
 
-TEST_F(JournalTest, AcceptedAndFinishedTasksAreNotLostAfterRestart) {
+TEST_F(JournalTest, AcceptedAndFinishedTasksKeepTheirPhaseAfterRestart) {
   ASSERT_OK(journal_->Add(Task(1), 1000));
   ASSERT_OK(journal_->Add(Task(2), 1000));
   ASSERT_OK(journal_->MarkStarted(2, 2000));
   ASSERT_OK(journal_->SaveResult(Result(2, TaskState::kFail)));
   ASSERT_OK(journal_->Commit());
   Reopen();
-  EXPECT_EQ(0, journal_->MarkStartedLost("player restarted", 3000).value());
   std::vector<JournalEntry> entries = Load();
   EXPECT_EQ(TaskPhase::kAccepted, entries.at(0).phase);
   EXPECT_EQ(TaskState::kFail, entries.at(1).result->state);

@@ -1,7 +1,9 @@
-// Tests for player/task_board.h with a real Journal on a small tmpfs that a
-// filler fills (test/small_disk.h), a FakeProcessRunner and a FakeClock:
-// what the player does when its journal cannot commit (DESIGN.md section
-// 15), and how it carries on once the disk has room again.
+// Tests for player/task_board.h with a real Journal, a FakeProcessRunner
+// and a FakeClock: what the board decides for a task (TaskBoardTest), and,
+// with the journal on a small tmpfs that a filler fills
+// (test/small_disk.h), what the player does when its journal cannot commit
+// (DESIGN.md section 15) and how it carries on once the disk has room
+// again (TaskBoardDiskTest).
 
 #include "player/task_board.h"
 
@@ -30,7 +32,6 @@ using broker::TaskState;
 class TaskBoardTest : public testing::Test {
  protected:
   void SetUp() override {
-    if (!disk_.error().empty()) GTEST_SKIP() << disk_.error();
     common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
     const std::string scores = dir_.File("scores");
     ASSERT_EQ(0, ::mkdir(scores.c_str(), 0755));
@@ -40,15 +41,27 @@ class TaskBoardTest : public testing::Test {
     config_.player_name = "web-1";
     config_.score_directory = scores;
     config_.slots = 1;
-    auto journal = Journal::Open(disk_.File("player.db"));
+    Open();
+  }
+  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+
+  virtual std::string JournalPath() { return dir_.File("player.db"); }
+  void Open() {
+    auto journal = Journal::Open(JournalPath());
     ASSERT_OK(journal.status());
     journal_ = std::move(journal.value());
     board_ =
         std::make_unique<TaskBoard>(config_, journal_.get(), &runner_, &clock_);
     board_->set_scores(&scores_);
-    ASSERT_OK(board_->Load("restarted"));
+    ASSERT_OK(board_->Load());
   }
-  void TearDown() override { common::SetLogSinkForTest(nullptr); }
+  // The player stops without a word (killed) and starts again; the
+  // runner keeps what it saw.
+  void Restart() {
+    board_.reset();
+    journal_.reset();
+    Open();
+  }
 
   static broker::RunTask Task(TaskId id) {
     broker::RunTask task;
@@ -103,7 +116,6 @@ class TaskBoardTest : public testing::Test {
   }
   using Strings = std::vector<std::string>;
 
-  test::SmallDisk disk_{1 << 20};
   test::TempDir dir_;
   test::FakeClock clock_;
   test::FakeProcessRunner runner_;
@@ -121,9 +133,118 @@ TEST_F(TaskBoardTest, ATaskIsAcceptedOnlyOnceJournaled) {
   EXPECT_EQ(std::vector<TaskId>{1}, runner_.started());
 }
 
+// The player was killed while task 1 ran: how it ended is unknown, and it
+// never runs again.
+TEST_F(TaskBoardTest, ATaskThatRanWhenThePlayerStoppedIsLostAfterARestart) {
+  Give(1);
+  Restart();
+  std::optional<broker::TaskResult> lost = ResultIn(board_->TakeOutbox());
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_EQ(TaskState::kLost, lost->state);
+  EXPECT_EQ("player restarted while the score ran", lost->error);
+  EXPECT_EQ(Strings{"1:d"}, Journaled());
+  Settle();
+  EXPECT_EQ(std::vector<TaskId>{1}, runner_.started());
+}
+
+TEST_F(TaskBoardTest, AcceptedAndFinishedTasksAreNotLostAfterARestart) {
+  Give(1);
+  End(1, TaskState::kFail);
+  Give(2);
+  Give(3);  // waits for the only slot
+  Restart();
+  EXPECT_EQ((Strings{"1:d", "2:d", "3:a"}), Journaled());
+  Settle();
+  EXPECT_EQ((std::vector<TaskId>{1, 2, 3}), runner_.started());
+  std::optional<broker::TaskResult> stored = ResultIn(Give(1));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(TaskState::kFail, stored->state);
+}
+
+TEST_F(TaskBoardTest, ATaskThatCannotStartEndsHostErrorAndFreesItsSlot) {
+  runner_.FailStarts("No such file or directory");
+  Give(1);
+  std::optional<broker::TaskResult> result = ResultIn(Settle());
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(TaskState::kHostError, result->state);
+  const std::string path = config_.score_directory + "/alpha";
+  EXPECT_EQ("exec " + path + ": No such file or directory", result->error);
+  runner_.FailStarts("");
+  Give(2);
+  EXPECT_EQ(std::vector<TaskId>{2}, runner_.started());
+}
+
+TEST_F(TaskBoardTest, AnErrorIsCutTo1000BytesOfWellFormedUtf8) {
+  runner_.FailStarts(std::string(2000, 'x'));
+  Give(1);
+  std::optional<broker::TaskResult> cut = ResultIn(Settle());
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_EQ(1000u, cut->error.size());
+  runner_.FailStarts("bad \xff byte");
+  Give(2);
+  std::optional<broker::TaskResult> mended = ResultIn(Settle());
+  ASSERT_TRUE(mended.has_value());
+  EXPECT_NE(std::string::npos, mended->error.find("bad \xEF\xBF\xBD byte"));
+}
+
+// Waiting tasks stay accepted in the journal: they run at the next start.
+TEST_F(TaskBoardTest, StoppingEndsRunningTasksLostAndTakesNoNewOnes) {
+  Give(1);
+  Give(2);  // waits for the only slot
+  board_->StopAll();
+  TaskState outcome = TaskState::kOk;
+  ASSERT_TRUE(runner_.WaitForStop(1, &outcome));
+  EXPECT_EQ(TaskState::kLost, outcome);
+  board_->OnTask(Task(3));
+  board_->CollectResults();
+  std::optional<broker::TaskResult> lost = ResultIn(Settle());
+  ASSERT_TRUE(lost.has_value()) << "no `accepted` for task 3";
+  EXPECT_EQ(TaskState::kLost, lost->state);
+  EXPECT_EQ((Strings{"1:d", "2:a"}), Journaled());
+  EXPECT_EQ(std::vector<TaskId>{1}, runner_.started());
+}
+
+TEST_F(TaskBoardTest, CancelsAndAcksThatMatchNoTaskChangeNothing) {
+  Give(1);
+  board_->OnCancel(7);
+  board_->OnResultAck(1);  // It has no result yet
+  board_->OnResultAck(7);
+  EXPECT_TRUE(Settle().empty());
+  EXPECT_EQ(Strings{"1:s"}, Journaled());
+  End(1, TaskState::kOk);
+  board_->OnCancel(1);  // It has ended
+  EXPECT_TRUE(Settle().empty());
+  EXPECT_EQ(Strings{"1:d"}, Journaled());
+}
+
+TEST_F(TaskBoardTest, AResultForATaskNotHeldIsIgnoredAndFreesNoSlot) {
+  Give(1);
+  EXPECT_TRUE(End(7, TaskState::kOk).empty());
+  Give(2);
+  EXPECT_EQ(std::vector<TaskId>{1}, runner_.started());
+  EXPECT_EQ(1u, board_->waiting());
+}
+
+class TaskBoardDiskTest : public TaskBoardTest {
+ protected:
+  void SetUp() override {
+    if (!disk_.error().empty()) GTEST_SKIP() << disk_.error();
+    TaskBoardTest::SetUp();
+  }
+  // The journal closes before the tmpfs under it goes.
+  void TearDown() override {
+    board_.reset();
+    journal_.reset();
+    TaskBoardTest::TearDown();
+  }
+  std::string JournalPath() override { return disk_.File("player.db"); }
+
+  test::SmallDisk disk_{1 << 20};
+};
+
 // The journal could not commit the task: it is not accepted, never runs,
 // and the conductor hears HOST_ERROR, so a `one` job moves on.
-TEST_F(TaskBoardTest, ATaskTheJournalCannotTakeIsRefusedAndNeverRuns) {
+TEST_F(TaskBoardDiskTest, ATaskTheJournalCannotTakeIsRefusedAndNeverRuns) {
   ASSERT_TRUE(disk_.Fill());
   std::optional<broker::TaskResult> result = ResultIn(Give(1));
   ASSERT_TRUE(result.has_value()) << "only a result, no `accepted`";
@@ -134,7 +255,7 @@ TEST_F(TaskBoardTest, ATaskTheJournalCannotTakeIsRefusedAndNeverRuns) {
   EXPECT_TRUE(Journaled().empty());
 }
 
-TEST_F(TaskBoardTest, WhileTheJournalFailsATaskIsRefusedAtOnceAndForGood) {
+TEST_F(TaskBoardDiskTest, WhileTheJournalFailsATaskIsRefusedAtOnceAndForGood) {
   ASSERT_TRUE(disk_.Fill());
   Give(1);
   std::optional<broker::TaskResult> refused = ResultIn(Give(2));
@@ -151,7 +272,7 @@ TEST_F(TaskBoardTest, WhileTheJournalFailsATaskIsRefusedAtOnceAndForGood) {
 
 // A result the journal cannot take is kept in memory and sent; once there
 // is room, the retry journals it.
-TEST_F(TaskBoardTest, AResultIsSentAnywayAndJournaledOnceThereIsRoom) {
+TEST_F(TaskBoardDiskTest, AResultIsSentAnywayAndJournaledOnceThereIsRoom) {
   Give(1);
   ASSERT_TRUE(disk_.Fill());
   std::optional<broker::TaskResult> result = ResultIn(End(1, TaskState::kOk));
@@ -168,7 +289,7 @@ TEST_F(TaskBoardTest, AResultIsSentAnywayAndJournaledOnceThereIsRoom) {
 
 // Tasks already accepted wait: they start once their start can be
 // journaled, so nothing runs unrecorded.
-TEST_F(TaskBoardTest, AcceptedTasksWaitForTheJournalToStart) {
+TEST_F(TaskBoardDiskTest, AcceptedTasksWaitForTheJournalToStart) {
   Give(1);
   Give(2);  // waits for the only slot
   ASSERT_TRUE(disk_.Fill());
@@ -182,7 +303,7 @@ TEST_F(TaskBoardTest, AcceptedTasksWaitForTheJournalToStart) {
   EXPECT_EQ((Strings{"1:d", "2:s"}), Journaled());
 }
 
-TEST_F(TaskBoardTest, AnAcknowledgedResultIsForgottenOnceThereIsRoom) {
+TEST_F(TaskBoardDiskTest, AnAcknowledgedResultIsForgottenOnceThereIsRoom) {
   Give(1);
   End(1, TaskState::kOk);
   ASSERT_TRUE(disk_.Fill());

@@ -109,7 +109,7 @@ void FieldDescriber::Str(const char* key, const std::string&, Need need,
 
 void FieldDescriber::Switch(const char* key, bool, Need need,
                             const char* yes, const char* no) {
-  Field(key, "string", need, std::string(yes) + " or " + no);
+  Field(key, "string", need, "`" + std::string(yes) + "` or `" + no + "`");
 }
 
 void FieldDescriber::Time(const char* key, common::TimeMs, Need need) {

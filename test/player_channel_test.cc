@@ -35,10 +35,13 @@ class PlayerChannelTest : public testing::Test {
     auto store = JobStore::Open(dir_.File("conductor.db"));
     ASSERT_OK(store.status());
     store_ = std::move(store.value());
+    auto players = PlayerStore::Create(store_->database(), store_->turn());
+    ASSERT_OK(players.status());
+    players_ = std::move(players.value());
     board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                         trust_.listed());
     channel_ = std::make_unique<PlayerChannel>(&config_, &trust_, &registry_,
-                                               board_.get(), store_.get(),
+                                               board_.get(), players_.get(),
                                                &health_, &outbox_, &clock_);
     auto router = broker::Endpoint::Router(&context_, "players", {});
     auto dealer = broker::Endpoint::Dealer(&context_, "web-1", {});
@@ -150,6 +153,7 @@ class PlayerChannelTest : public testing::Test {
   PlayerRegistry registry_;
   Outbox outbox_;
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<PlayerStore> players_;
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<PlayerChannel> channel_;
   broker::Context context_;

@@ -175,6 +175,16 @@ Result<Statement> Database::Prepare(const char* sql) {
   return Statement(stmt, db_.get());
 }
 
+Status Database::PrepareAll(
+    std::initializer_list<std::pair<Statement*, const char*>> table) {
+  for (const auto& [statement, sql] : table) {
+    Result<Statement> prepared = Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *statement = std::move(prepared.value());
+  }
+  return Status();
+}
+
 Status Database::AddFnmatchFunction() {
   int rc = sqlite3_create_function_v2(
       db_.get(), "fnmatch", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -85,6 +86,10 @@ class Database {
 
   Status Exec(const char* sql);
   Result<Statement> Prepare(const char* sql);
+  // Prepares each {&statement, sql} of `table` into its statement; stops
+  // at the first error.
+  Status PrepareAll(
+      std::initializer_list<std::pair<Statement*, const char*>> table);
   // Adds the SQL function fnmatch(GLOB, TEXT): 1 when TEXT matches GLOB by
   // fnmatch(3) with no flags, else 0 (NULL for a NULL argument), so a query
   // matches globs exactly as the C++ code does.

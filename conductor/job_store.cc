@@ -165,10 +165,9 @@ Status JobStore::ApplyMigrations(int64_t from) {
 }
 
 Status JobStore::PrepareStatements() {
-  struct {
-    Statement* statement;
-    const char* sql;
-  } const statements[] = {
+  const std::string probe =
+      "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  return db_.PrepareAll({
       {&insert_job_,
        "INSERT INTO jobs(score, scope, params, state, submitted_by, "
        "idempotency_key, timeout_s, delivery_timeout_s, created_at) "
@@ -198,18 +197,8 @@ Status JobStore::PrepareStatements() {
        "DELETE FROM job_players WHERE job_id = ?1 AND position IN "
        "(SELECT position FROM job_players WHERE job_id = ?1 LIMIT ?2)"},
       {&delete_job_, "DELETE FROM jobs WHERE id = ?1"},
-  };
-  for (const auto& entry : statements) {
-    Result<Statement> prepared = db_.Prepare(entry.sql);
-    if (!prepared.ok()) return prepared.status();
-    *entry.statement = std::move(prepared.value());
-  }
-  const std::string probe =
-      "PRAGMA user_version = " + std::to_string(kSchemaVersion);
-  Result<Statement> prepared = db_.Prepare(probe.c_str());
-  if (!prepared.ok()) return prepared.status();
-  probe_ = std::move(prepared.value());
-  return Status();
+      {&probe_, probe.c_str()},
+  });
 }
 
 Status JobStore::Write(Statement* statement) { return turn_.Run(statement); }

@@ -25,10 +25,7 @@ Result<std::unique_ptr<PlayerStore>> PlayerStore::Create(
 }
 
 Status PlayerStore::PrepareStatements() {
-  struct {
-    Statement* statement;
-    const char* sql;
-  } const statements[] = {
+  return db_->PrepareAll({
       {&save_key_,
        "INSERT INTO players(name, public_key) VALUES(?1, ?2) "
        "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key"},
@@ -43,13 +40,7 @@ Status PlayerStore::PrepareStatements() {
       {&insert_score_,
        "INSERT OR REPLACE INTO player_scores(player, score, sha256, "
        "interface) VALUES(?1, ?2, ?3, ?4)"},
-  };
-  for (const auto& [statement, sql] : statements) {
-    Result<Statement> prepared = db_->Prepare(sql);
-    if (!prepared.ok()) return prepared.status();
-    *statement = std::move(prepared.value());
-  }
-  return Status();
+  });
 }
 
 Status PlayerStore::SaveKey(const std::string& name,

@@ -132,10 +132,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
 }
 
 Status Journal::Prepare() {
-  struct {
-    Statement* statement;
-    const char* sql;
-  } const statements[] = {
+  return db_.PrepareAll({
       {&insert_,
        "INSERT INTO tasks (task, job, score, phase, message, accepted_at) "
        "VALUES (?1, ?2, ?3, 'accepted', ?4, ?5) ON CONFLICT DO NOTHING"},
@@ -146,13 +143,7 @@ Status Journal::Prepare() {
        "WHERE task = ?1"},
       {&forget_, "DELETE FROM tasks WHERE task = ?1"},
       {&probe_, "PRAGMA user_version = 1"},
-  };
-  for (const auto& [statement, sql] : statements) {
-    Result<Statement> prepared = db_.Prepare(sql);
-    if (!prepared.ok()) return prepared.status();
-    *statement = std::move(prepared.value());
-  }
-  return Status();
+  });
 }
 
 Result<std::vector<JournalEntry>> Journal::Load() {

@@ -16,8 +16,8 @@
 
 #include "common/log.h"
 #include "common/sqlite.h"
-#include "conductor/player_store.h"
 #include "conductor/schema.h"
+#include "test/conductor_stores.h"
 #include "test/small_disk.h"
 #include "test/test_util.h"
 
@@ -43,17 +43,7 @@ class JobStoreTest : public testing::Test {
   void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
   // Closes the store (dropping an uncommitted turn) and opens it again.
-  void Reopen() {
-    players_.reset();
-    store_.reset();
-    Result<std::unique_ptr<JobStore>> store = JobStore::Open(path());
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
-    Result<std::unique_ptr<PlayerStore>> players =
-        PlayerStore::Create(store_->database(), store_->turn());
-    ASSERT_OK(players.status());
-    players_ = std::move(players.value());
-  }
+  void Reopen() { test::OpenStores(path(), &store_, &players_); }
   std::string path() const { return dir_.File("conductor.db"); }
 
   static JobRecord Job(Scope scope, std::vector<std::string> players,
@@ -164,9 +154,7 @@ class JobStoreTest : public testing::Test {
     return test::FirstRow(path(), sql, columns);
   }
   std::vector<StoredPlayer> KnownPlayers() {
-    Result<std::vector<StoredPlayer>> players = players_->LoadKnown();
-    EXPECT_OK(players.status());
-    return players.ok() ? players.value() : std::vector<StoredPlayer>();
+    return test::KnownPlayers(players_.get());
   }
 
   test::TempDir dir_;

@@ -14,6 +14,7 @@
 
 #include "broker/poller.h"
 #include "common/log.h"
+#include "test/conductor_stores.h"
 #include "test/fake_clock.h"
 #include "test/test_util.h"
 
@@ -32,12 +33,8 @@ class PlayerChannelTest : public testing::Test {
     TrustFiles files;
     files.players = {{"web-1", "key-1"}};
     trust_.Install(std::move(files));
-    auto store = JobStore::Open(dir_.File("conductor.db"));
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
-    auto players = PlayerStore::Create(store_->database(), store_->turn());
-    ASSERT_OK(players.status());
-    players_ = std::move(players.value());
+    ASSERT_NO_FATAL_FAILURE(
+        test::OpenStores(dir_.File("conductor.db"), &store_, &players_));
     board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                         trust_.listed());
     channel_ = std::make_unique<PlayerChannel>(&config_, &trust_, &registry_,

@@ -12,13 +12,11 @@
 #include <vector>
 
 #include "common/log.h"
-#include "conductor/job_store.h"
+#include "test/conductor_stores.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
 namespace {
-
-using common::Result;
 
 constexpr common::TimeMs kT0 = 1795000000123;  // 2026-11-18T11:06:40.123Z
 
@@ -26,14 +24,8 @@ class PlayerStoreTest : public testing::Test {
  protected:
   void SetUp() override {
     common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    Result<std::unique_ptr<JobStore>> store =
-        JobStore::Open(dir_.File("conductor.db"));
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
-    Result<std::unique_ptr<PlayerStore>> players =
-        PlayerStore::Create(store_->database(), store_->turn());
-    ASSERT_OK(players.status());
-    players_ = std::move(players.value());
+    ASSERT_NO_FATAL_FAILURE(
+        test::OpenStores(dir_.File("conductor.db"), &store_, &players_));
   }
   void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
@@ -41,9 +33,7 @@ class PlayerStoreTest : public testing::Test {
     return test::FirstRow(dir_.File("conductor.db"), sql, columns);
   }
   std::vector<StoredPlayer> KnownPlayers() {
-    Result<std::vector<StoredPlayer>> players = players_->LoadKnown();
-    EXPECT_OK(players.status());
-    return players.ok() ? players.value() : std::vector<StoredPlayer>();
+    return test::KnownPlayers(players_.get());
   }
 
   test::TempDir dir_;

@@ -7,6 +7,7 @@
 #define ORCHESTRA_COMMON_SQLITE_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>

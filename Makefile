@@ -65,7 +65,8 @@ BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
              broker/connection.cc broker/listener_gate.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
-             conductor/job_store.cc conductor/job_board.cc \
+             conductor/job_store.cc conductor/player_store.cc \
+             conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \
              conductor/audience_keys.cc conductor/audience_socket.cc \

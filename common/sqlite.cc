@@ -100,16 +100,7 @@ Result<bool> Statement::Step() {
 }
 
 Status Statement::Run() {
-  for (;;) {
-    Result<bool> row = Step();
-    if (!row.ok()) {
-      Reset();
-      return row.status();
-    }
-    if (!row.value()) break;
-  }
-  Reset();
-  return Status();
+  return ForEachRow([](const Statement&) {});
 }
 
 void Statement::Reset() {
@@ -184,6 +175,16 @@ Result<Statement> Database::Prepare(const char* sql) {
   return Statement(stmt, db_.get());
 }
 
+Status Database::PrepareAll(
+    std::initializer_list<std::pair<Statement*, const char*>> table) {
+  for (const auto& [statement, sql] : table) {
+    Result<Statement> prepared = Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *statement = std::move(prepared.value());
+  }
+  return Status();
+}
+
 Status Database::AddFnmatchFunction() {
   int rc = sqlite3_create_function_v2(
       db_.get(), "fnmatch", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
@@ -208,22 +209,51 @@ Result<CheckpointResult> Database::Checkpoint() {
 }
 
 Result<Transaction> Transaction::Begin(Database* db) {
-  Status s = db->Exec("BEGIN IMMEDIATE");
+  Transaction transaction(db);
+  Status s = transaction.Open();
   if (!s.ok()) return s;
-  return Transaction(db);
+  return transaction;
 }
 
-Status Transaction::Commit() {
-  Status s = db_->Exec("COMMIT");
-  if (s.ok()) db_ = nullptr;
+Status Transaction::Open() {
+  if (open_) return Status();
+  Status s = db_->Exec("BEGIN IMMEDIATE");
+  open_ = s.ok();
   return s;
 }
 
-Transaction::~Transaction() {
-  if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
+Status Transaction::Run(Statement* statement) {
+  Status s = Open();
+  if (!s.ok()) {
+    statement->Reset();
+    return s;
+  }
+  return statement->Run();
 }
 
+// A failed COMMIT (SQLITE_FULL, SQLITE_IOERR) may or may not have rolled
+// the transaction back already (SQLITE_BUSY leaves it open): ROLLBACK
+// makes sure, and its own error, if none was open, means nothing.
+Status Transaction::Commit() {
+  if (!open_) return Status();
+  Status s = db_->Exec("COMMIT");
+  if (s.ok()) {
+    open_ = false;
+  } else {
+    Rollback();
+  }
+  return s;
+}
+
+void Transaction::Rollback() {
+  if (open_) (void)db_->Exec("ROLLBACK");
+  open_ = false;
+}
+
+Transaction::~Transaction() { Rollback(); }
+
 Transaction::Transaction(Transaction&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      open_(std::exchange(other.open_, false)) {}
 
 }  // namespace orchestra::common

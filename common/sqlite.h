@@ -1,4 +1,4 @@
-// The thin RAII wrapper over SQLite's C API that the conductor's JobStore and
+// The thin RAII wrapper over SQLite's C API that the conductor's stores and
 // the player's Journal share: Database, Statement and Transaction. The only
 // code that calls sqlite3_*; errors become Status. Not thread-safe: each
 // object belongs to the thread that opened the database.
@@ -7,10 +7,13 @@
 #define ORCHESTRA_COMMON_SQLITE_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -45,6 +48,11 @@ class Statement {
   Result<bool> Step();
   // Runs the statement to completion, ignoring rows, then resets it.
   Status Run();
+  // Steps through the rows, handing each to `read`, then resets the
+  // statement. `read` returns nothing, or a bool (false stops), or a
+  // Status (not OK stops and is returned). A failed step is returned.
+  template <typename Read>
+  Status ForEachRow(Read&& read);
   // Resets the statement and clears its bindings for reuse.
   void Reset();
 
@@ -79,6 +87,10 @@ class Database {
 
   Status Exec(const char* sql);
   Result<Statement> Prepare(const char* sql);
+  // Prepares each {&statement, sql} of `table` into its statement; stops
+  // at the first error.
+  Status PrepareAll(
+      std::initializer_list<std::pair<Statement*, const char*>> table);
   // Adds the SQL function fnmatch(GLOB, TEXT): 1 when TEXT matches GLOB by
   // fnmatch(3) with no flags, else 0 (NULL for a NULL argument), so a query
   // matches globs exactly as the C++ code does.
@@ -99,21 +111,66 @@ class Database {
   std::string path_;
 };
 
-// BEGIN IMMEDIATE on creation; the destructor rolls back unless Commit()
-// succeeded, so every early `return s;` leaves the database unchanged.
+// A write transaction (BEGIN IMMEDIATE). Begin() opens one at once; one
+// made idle opens at its first Run() and, once committed or rolled back,
+// at the next, so a loop's turns can share it (group commit). What is
+// open when it goes away is rolled back, so every early `return s;`
+// leaves the database unchanged.
 class Transaction {
  public:
+  // An idle transaction on `db`: nothing begins before Run().
+  explicit Transaction(Database* db) : db_(db) {}
   static Result<Transaction> Begin(Database* db);
+
+  // Runs `statement` in the transaction, beginning it first if idle. If
+  // the begin fails, the statement is reset without running.
+  Status Run(Statement* statement);
+  // Commits what is open (OK if idle). A failed COMMIT is rolled back:
+  // either way the transaction is idle after.
   Status Commit();
+  // Drops what is open, if anything.
+  void Rollback();
+  bool is_open() const { return open_; }
+
   ~Transaction();
   Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
 
  private:
-  explicit Transaction(Database* db) : db_(db) {}
-  Database* db_;  // Null once committed, rolled back or moved from.
+  Status Open();
+
+  Database* db_;       // Null once moved from.
+  bool open_ = false;  // Between BEGIN and COMMIT or ROLLBACK
 };
+
+template <typename Read>
+Status Statement::ForEachRow(Read&& read) {
+  using Returned = std::invoke_result_t<Read&, const Statement&>;
+  static_assert(std::is_void_v<Returned> || std::is_same_v<Returned, bool> ||
+                    std::is_same_v<Returned, Status>,
+                "a row reader returns void, bool or Status");
+  const Statement& row = *this;
+  Status s;
+  for (;;) {
+    Result<bool> stepped = Step();
+    if (!stepped.ok()) {
+      s = stepped.status();
+      break;
+    }
+    if (!stepped.value()) break;
+    if constexpr (std::is_same_v<Returned, bool>) {
+      if (!read(row)) break;
+    } else if constexpr (std::is_same_v<Returned, Status>) {
+      s = read(row);
+      if (!s.ok()) break;
+    } else {
+      read(row);
+    }
+  }
+  Reset();
+  return s;
+}
 
 }  // namespace orchestra::common
 

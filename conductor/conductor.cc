@@ -104,13 +104,17 @@ Status Conductor::Start() {
       JobStore::Open(config_->database_path);
   if (!store.ok()) return store.status();
   store_ = std::move(store.value());
+  Result<std::unique_ptr<PlayerStore>> player_store =
+      PlayerStore::Create(store_->database(), store_->turn());
+  if (!player_store.ok()) return player_store.status();
+  player_store_ = std::move(player_store.value());
   Result<TrustFiles> trust = TrustFiles::Load(*config_);
   if (!trust.ok()) return trust.status();
   board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                       trust_.listed());
   player_channel_ = std::make_unique<PlayerChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &health_,
-      &outbox_, &clock_);
+      config_.get(), &trust_, &registry_, board_.get(), player_store_.get(),
+      &health_, &outbox_, &clock_);
   audience_channel_ = std::make_unique<AudienceChannel>(
       config_.get(), &trust_, &registry_, board_.get(), store_.get(), &health_,
       &outbox_, &clock_);
@@ -196,7 +200,7 @@ Status Conductor::ApplyTrust(TrustFiles files) {
 Status Conductor::SavePlayerKeys() {
   for (const auto& [name, key] : trust_.files().players) {
     if (!trust_.listed()->count(name)) continue;  // Revoked
-    Status s = store_->SavePlayerKey(name, key);
+    Status s = player_store_->SaveKey(name, key);
     if (!s.ok()) return s;
   }
   return Status();
@@ -279,7 +283,7 @@ Result<std::string> Conductor::BindAudienceSocket(broker::Endpoint* endpoint,
 }
 
 Status Conductor::RememberPlayers() {
-  Result<std::vector<StoredPlayer>> players = store_->LoadKnownPlayers();
+  Result<std::vector<StoredPlayer>> players = player_store_->LoadKnown();
   if (!players.ok()) return players.status();
   for (StoredPlayer& p : players.value()) {
     PlayerState state;
@@ -436,7 +440,7 @@ void Conductor::Send() {
 // store takes writes: all of it commits, or none.
 Status Conductor::Reconcile() {
   Status s = SavePlayerKeys();
-  if (s.ok()) s = store_->MarkAllDisconnected();
+  if (s.ok()) s = player_store_->MarkAllDisconnected();
   if (s.ok()) s = board_->Recover();
   if (s.ok()) s = player_channel_->Reconcile();
   if (s.ok()) s = store_->Probe();  // A real write, even with nothing to do

@@ -38,6 +38,7 @@
 #include "conductor/outbox.h"
 #include "conductor/player_channel.h"
 #include "conductor/player_registry.h"
+#include "conductor/player_store.h"
 #include "conductor/retention.h"
 #include "conductor/scheduler.h"
 #include "conductor/store_health.h"
@@ -108,6 +109,7 @@ class Conductor {
   std::unique_ptr<DescriptorGuard> guard_;
   std::vector<std::string> ipc_paths_;  // removed at exit
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<PlayerStore> player_store_;  // on store_'s database
   Trust trust_;
   Scheduler scheduler_;
   StoreHealth health_;

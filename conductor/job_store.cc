@@ -1,7 +1,6 @@
-// Times are stored as ISO 8601 text, so SQL readers can use julianday() and
-// compare them as strings. Maps (params, response) are JSON objects.
-// Statements on the hot path (insert and update of jobs and tasks) are
-// prepared once.
+// Times are stored as ISO 8601 text (time_column.h). Maps (params,
+// response) are JSON objects. Statements on the hot path (insert and
+// update of jobs and tasks) are prepared once.
 
 #include "conductor/job_store.h"
 
@@ -10,6 +9,7 @@
 
 #include "common/log.h"
 #include "conductor/schema.h"
+#include "conductor/time_column.h"
 
 namespace orchestra::conductor {
 
@@ -37,20 +37,6 @@ StringMap FromJson(const std::string& text) {
     if (it.value().is_string()) map[it.key()] = it.value().get<std::string>();
   }
   return map;
-}
-
-void BindTime(Statement* s, int index, TimeMs ms) {
-  if (ms == 0) {
-    s->BindNull(index);
-  } else {
-    s->Bind(index, common::FormatTime(ms));
-  }
-}
-
-TimeMs ColumnTime(const Statement& s, int column) {
-  TimeMs ms = 0;
-  if (!s.IsNull(column)) common::ParseTime(s.Text(column), &ms);
-  return ms;
 }
 
 constexpr const char* kTaskColumns =
@@ -94,6 +80,19 @@ JobRecord ReadJob(const Statement& s) {
   j.delivery_timeout_s = s.OptionalInt(7);
   j.created_at = ColumnTime(s, 8);
   j.finished_at = ColumnTime(s, 9);
+  return j;
+}
+
+broker::JobSummary ReadSummary(const Statement& s) {
+  broker::JobSummary j;
+  j.id = s.Int(0);
+  j.score = s.Text(1);
+  broker::ParseScope(s.Text(2), &j.scope);
+  broker::ParseJobState(s.Text(3), &j.state);
+  j.submitted_by = s.Text(4);
+  j.created_at = ColumnTime(s, 5);
+  j.finished_at = ColumnTime(s, 6);
+  j.players = s.Int(7);
   return j;
 }
 
@@ -166,10 +165,9 @@ Status JobStore::ApplyMigrations(int64_t from) {
 }
 
 Status JobStore::PrepareStatements() {
-  struct {
-    Statement* statement;
-    const char* sql;
-  } const statements[] = {
+  const std::string probe =
+      "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  return db_.PrepareAll({
       {&insert_job_,
        "INSERT INTO jobs(score, scope, params, state, submitted_by, "
        "idempotency_key, timeout_s, delivery_timeout_s, created_at) "
@@ -189,20 +187,6 @@ Status JobStore::PrepareStatements() {
        "UPDATE jobs SET state = ?2, finished_at = ?3 WHERE id = ?1"},
       {&find_key_,
        "SELECT id FROM jobs WHERE submitted_by = ?1 AND idempotency_key = ?2"},
-      {&save_key_,
-       "INSERT INTO players(name, public_key) VALUES(?1, ?2) "
-       "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key"},
-      {&save_session_,
-       "INSERT INTO players(name, version, slots, connected, first_seen, "
-       "last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?5) "
-       "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
-       "slots = excluded.slots, connected = excluded.connected, "
-       "first_seen = COALESCE(players.first_seen, excluded.first_seen), "
-       "last_seen = excluded.last_seen"},
-      {&delete_scores_, "DELETE FROM player_scores WHERE player = ?1"},
-      {&insert_score_,
-       "INSERT OR REPLACE INTO player_scores(player, score, sha256, "
-       "interface) VALUES(?1, ?2, ?3, ?4)"},
       {&expired_jobs_,
        "SELECT id FROM jobs WHERE finished_at < ?1 "
        "ORDER BY finished_at, id LIMIT ?2"},
@@ -213,50 +197,24 @@ Status JobStore::PrepareStatements() {
        "DELETE FROM job_players WHERE job_id = ?1 AND position IN "
        "(SELECT position FROM job_players WHERE job_id = ?1 LIMIT ?2)"},
       {&delete_job_, "DELETE FROM jobs WHERE id = ?1"},
-  };
-  for (const auto& entry : statements) {
-    Result<Statement> prepared = db_.Prepare(entry.sql);
-    if (!prepared.ok()) return prepared.status();
-    *entry.statement = std::move(prepared.value());
-  }
-  const std::string probe =
-      "PRAGMA user_version = " + std::to_string(kSchemaVersion);
-  Result<Statement> prepared = db_.Prepare(probe.c_str());
-  if (!prepared.ok()) return prepared.status();
-  probe_ = std::move(prepared.value());
-  return Status();
+      {&probe_, probe.c_str()},
+  });
 }
 
-Status JobStore::Write(Statement* statement) {
-  if (!in_transaction_) {
-    Status s = db_.Exec("BEGIN IMMEDIATE");
-    if (!s.ok()) {
-      statement->Reset();
-      return s;
-    }
-    in_transaction_ = true;
-  }
-  return statement->Run();
-}
+Status JobStore::Write(Statement* statement) { return turn_.Run(statement); }
 
-// A failed COMMIT (SQLITE_FULL, SQLITE_IOERR) may or may not have rolled
-// the transaction back already (SQLITE_BUSY leaves it open): ROLLBACK
-// makes sure, and its own error, if none was open, means nothing.
+// A failed commit leaves nothing of the turn: the transaction rolls back,
+// and the kept-back task rows are dropped.
 Status JobStore::Commit() {
   Status s = FlushTasks();
-  if (s.ok() && in_transaction_) s = db_.Exec("COMMIT");
-  if (!s.ok()) {
-    Rollback();
-    return s;
-  }
-  in_transaction_ = false;
-  return Status();
+  if (s.ok()) s = turn_.Commit();
+  if (!s.ok()) Rollback();
+  return s;
 }
 
 void JobStore::Rollback() {
   pending_tasks_.clear();
-  if (in_transaction_) (void)db_.Exec("ROLLBACK");
-  in_transaction_ = false;
+  turn_.Rollback();
 }
 
 Status JobStore::Probe() { return Write(&probe_); }
@@ -382,13 +340,9 @@ Result<Purged> JobStore::PurgeFinishedBefore(TimeMs cutoff, int64_t max_rows) {
 Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff, int64_t limit) {
   expired_jobs_.Bind(1, common::FormatTime(cutoff)).Bind(2, limit);
   std::vector<JobId> jobs;
-  for (;;) {
-    Result<bool> row = expired_jobs_.Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    jobs.push_back(expired_jobs_.Int(0));
-  }
-  expired_jobs_.Reset();
+  Status s = expired_jobs_.ForEachRow(
+      [&](const Statement& row) { jobs.push_back(row.Int(0)); });
+  if (!s.ok()) return s;
   return jobs;
 }
 
@@ -401,7 +355,7 @@ Result<int64_t> JobStore::DeleteUpTo(Statement* statement, JobId job,
 }
 
 Result<common::CheckpointResult> JobStore::Checkpoint() {
-  if (in_transaction_)
+  if (turn_.is_open())
     return Status::Internal(db_.path(), "checkpoint inside a transaction");
   return db_.Checkpoint();
 }
@@ -423,12 +377,9 @@ Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
   if (!query.ok()) return query.status();
   query.value().Bind(1, job);
   std::vector<std::string> players;
-  for (;;) {
-    Result<bool> row = query.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    players.push_back(query.value().Text(0));
-  }
+  Status s = query.value().ForEachRow(
+      [&](const Statement& row) { players.push_back(row.Text(0)); });
+  if (!s.ok()) return s;
   return players;
 }
 
@@ -489,11 +440,8 @@ Status JobStore::ForEachTask(
   if (!query.ok()) return query.status();
   query.value().Bind(1, id);
   query.value().Bind(2, from);
-  for (;;) {
-    Result<bool> row = query.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value() || !take(ReadTask(query.value()))) return Status();
-  }
+  return query.value().ForEachRow(
+      [&](const Statement& row) { return take(ReadTask(row)); });
 }
 
 Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
@@ -502,12 +450,9 @@ Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
       db_.Prepare("SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
   if (!query.ok()) return query.status();
   std::vector<JobId> ids;
-  for (;;) {
-    Result<bool> row = query.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    ids.push_back(query.value().Int(0));
-  }
+  Status s = query.value().ForEachRow(
+      [&](const Statement& row) { ids.push_back(row.Int(0)); });
+  if (!s.ok()) return s;
   std::vector<JobRecord> jobs;
   for (JobId id : ids) {
     Result<std::optional<JobRecord>> job = LoadJob(id);
@@ -550,110 +495,20 @@ Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
   if (visible && !visible->players.empty())
     q.Bind(7, nlohmann::json(visible->players).dump());
   std::vector<broker::JobSummary> jobs;
-  for (;;) {
-    Result<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    broker::JobSummary s;
-    s.id = q.Int(0);
-    s.score = q.Text(1);
-    broker::ParseScope(q.Text(2), &s.scope);
-    broker::ParseJobState(q.Text(3), &s.state);
-    s.submitted_by = q.Text(4);
-    s.created_at = ColumnTime(q, 5);
-    s.finished_at = ColumnTime(q, 6);
-    s.players = q.Int(7);
-    jobs.push_back(std::move(s));
-  }
+  Status s = q.ForEachRow(
+      [&](const Statement& row) { jobs.push_back(ReadSummary(row)); });
+  if (!s.ok()) return s;
   Result<Statement> counts = db_.Prepare(
       "SELECT state, COUNT(*) FROM tasks WHERE job_id = ?1 GROUP BY state");
   if (!counts.ok()) return counts.status();
-  for (broker::JobSummary& s : jobs) {
-    counts.value().Bind(1, s.id);
-    for (;;) {
-      Result<bool> row = counts.value().Step();
-      if (!row.ok()) return row.status();
-      if (!row.value()) break;
-      s.tasks_by_state[counts.value().Text(0)] = counts.value().Int(1);
-    }
-    counts.value().Reset();
+  for (broker::JobSummary& job : jobs) {
+    counts.value().Bind(1, job.id);
+    s = counts.value().ForEachRow([&](const Statement& row) {
+      job.tasks_by_state[row.Text(0)] = row.Int(1);
+    });
+    if (!s.ok()) return s;
   }
   return jobs;
-}
-
-Status JobStore::SavePlayerKey(const std::string& name,
-                               const std::string& public_key) {
-  save_key_.Bind(1, name).Bind(2, public_key);
-  return Write(&save_key_);
-}
-
-Status JobStore::SavePlayerSession(const std::string& name,
-                                   const std::string& version, int slots,
-                                   bool connected, TimeMs now) {
-  save_session_.Bind(1, name)
-      .Bind(2, version)
-      .Bind(3, int64_t{slots})
-      .Bind(4, int64_t{connected});
-  BindTime(&save_session_, 5, now);
-  return Write(&save_session_);
-}
-
-Status JobStore::SavePlayerScores(
-    const std::string& name, const std::vector<broker::ScoreInfo>& scores) {
-  delete_scores_.Bind(1, name);
-  Status s = Write(&delete_scores_);
-  for (const broker::ScoreInfo& score : scores) {
-    if (!s.ok()) return s;
-    insert_score_.Bind(1, name)
-        .Bind(2, score.name)
-        .Bind(3, score.sha256)
-        .Bind(4, score.interface);
-    s = Write(&insert_score_);
-  }
-  return s;
-}
-
-Status JobStore::MarkAllDisconnected() {
-  Result<Statement> update =
-      db_.Prepare("UPDATE players SET connected = 0 WHERE connected != 0");
-  if (!update.ok()) return update.status();
-  return Write(&update.value());
-}
-
-Result<std::vector<StoredPlayer>> JobStore::LoadKnownPlayers() {
-  Result<Statement> query = db_.Prepare(
-      "SELECT name, version, slots, last_seen FROM players "
-      "WHERE first_seen IS NOT NULL ORDER BY name");
-  if (!query.ok()) return query.status();
-  std::vector<StoredPlayer> players;
-  std::map<std::string, size_t> index;
-  for (;;) {
-    Result<bool> row = query.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    StoredPlayer p;
-    p.name = query.value().Text(0);
-    p.version = query.value().Text(1);
-    p.slots = static_cast<int>(query.value().Int(2));
-    p.last_seen = ColumnTime(query.value(), 3);
-    p.scores_known = true;  // A session reported its list.
-    index[p.name] = players.size();
-    players.push_back(std::move(p));
-  }
-  Result<Statement> scores =
-      db_.Prepare("SELECT player, score, sha256, interface FROM player_scores");
-  if (!scores.ok()) return scores.status();
-  for (;;) {
-    Result<bool> row = scores.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    auto it = index.find(scores.value().Text(0));
-    if (it == index.end()) continue;
-    players[it->second].scores.push_back(
-        broker::ScoreInfo{scores.value().Text(1), scores.value().Text(2),
-                          scores.value().Text(3)});
-  }
-  return players;
 }
 
 }  // namespace orchestra::conductor

@@ -1,8 +1,8 @@
-// JobStore records jobs, tasks and players in the conductor's SQLite
-// database (DESIGN.md section 8). It is the only code that issues the
-// conductor's SQL. Every write joins the transaction of the current loop
-// turn, which Commit() ends (group commit). Not thread-safe: owned by the
-// conductor's loop thread.
+// JobStore records jobs and tasks in the conductor's SQLite database
+// (DESIGN.md section 8); PlayerStore, on the same database, the players.
+// It owns the database and the transaction of the current loop turn,
+// which every write of either store joins and Commit() ends (group
+// commit). Not thread-safe: owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_JOB_STORE_H_
 #define ORCHESTRA_CONDUCTOR_JOB_STORE_H_
@@ -37,16 +37,6 @@ struct Purged {
   bool more = false;   // the row budget ran out: there may be more to do
 };
 
-// What the database remembers of a player between conductor runs.
-struct StoredPlayer {
-  std::string name;
-  std::string version;
-  int slots = 0;
-  common::TimeMs last_seen = 0;
-  std::vector<broker::ScoreInfo> scores;
-  bool scores_known = false;
-};
-
 class JobStore {
  public:
   // Opens (creating and migrating if needed) the database at `path`.
@@ -62,6 +52,9 @@ class JobStore {
   // next Commit() then writes a page even when nothing else changed, and
   // so shows whether the database takes writes again.
   common::Status Probe();
+  // The database and the turn's transaction, for PlayerStore.
+  common::Database* database() { return &db_; }
+  common::Transaction* turn() { return &turn_; }
 
   // Adds `job` and its tasks; sets job->id and each task's id.
   common::Status InsertJob(JobRecord* job, const std::string& key);
@@ -106,20 +99,8 @@ class JobStore {
   // waiting for them. REQUIRES: Commit() since the last write.
   common::Result<common::CheckpointResult> Checkpoint();
 
-  // Records that player `name` has key `public_key` (players file).
-  common::Status SavePlayerKey(const std::string& name,
-                               const std::string& public_key);
-  // Records a session start or end of player `name`.
-  common::Status SavePlayerSession(const std::string& name,
-                                   const std::string& version, int slots,
-                                   bool connected, common::TimeMs now);
-  // Replaces the score list of player `name`.
-  common::Status SavePlayerScores(const std::string& name,
-                                  const std::vector<broker::ScoreInfo>& scores);
-  // Marks every player disconnected (start-up: no session survives).
-  common::Status MarkAllDisconnected();
-  // Every player with a recorded session, with its latest score list.
-  common::Result<std::vector<StoredPlayer>> LoadKnownPlayers();
+  JobStore(const JobStore&) = delete;
+  JobStore& operator=(const JobStore&) = delete;
 
  private:
   explicit JobStore(common::Database db) : db_(std::move(db)) {}
@@ -137,11 +118,10 @@ class JobStore {
   common::Result<std::vector<std::string>> LoadPlayers(JobId job);
 
   common::Database db_;
-  bool in_transaction_ = false;
+  common::Transaction turn_{&db_};  // Open from the turn's first write
   std::unordered_map<TaskId, TaskRecord> pending_tasks_;  // to write
   common::Statement insert_job_, insert_job_player_, insert_task_, update_task_,
-      update_job_, find_key_, save_key_, save_session_, delete_scores_,
-      insert_score_, expired_jobs_, delete_tasks_, delete_job_players_,
+      update_job_, find_key_, expired_jobs_, delete_tasks_, delete_job_players_,
       delete_job_, probe_;
 };
 

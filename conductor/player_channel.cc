@@ -12,7 +12,7 @@ using common::Status;
 
 PlayerChannel::PlayerChannel(const ConductorConfig* config, const Trust* trust,
                              PlayerRegistry* registry, JobBoard* board,
-                             JobStore* store, const StoreHealth* health,
+                             PlayerStore* store, const StoreHealth* health,
                              Outbox* outbox, const common::Clock* clock)
     : config_(config),
       trust_(trust),
@@ -123,8 +123,7 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
     greeted_[name] = m;  // Reconciled once the store takes writes
     return Status();
   }
-  Status s =
-      store_->SavePlayerSession(name, m.version, m.slots, true, clock_->Now());
+  Status s = store_->SaveSession(name, m.version, m.slots, true, clock_->Now());
   if (!s.ok()) return s;
   return board_->OnHello(name, m);
 }
@@ -174,7 +173,7 @@ Status PlayerChannel::SaveScoreLists() {
       ++it;
       continue;
     }
-    Status s = store_->SavePlayerScores(p->name, p->scores);
+    Status s = store_->SaveScores(p->name, p->scores);
     if (!s.ok()) return s;
     common::LogInfo("scores saved player=%s scores=%zu", p->name.c_str(),
                     p->scores.size());
@@ -202,7 +201,7 @@ Status PlayerChannel::EndSession(const std::string& name, bool drop,
   ended_this_turn_.push_back(name);
   Status s = board_->OnDisconnect(name);
   if (!s.ok()) return s;
-  return store_->SavePlayerSession(name, version, slots, false, clock_->Now());
+  return store_->SaveSession(name, version, slots, false, clock_->Now());
 }
 
 void PlayerChannel::StoreFailed() {
@@ -230,16 +229,15 @@ Status PlayerChannel::Reconcile() {
     if (p == nullptr || !p->peer.empty()) continue;
     Status s = board_->OnDisconnect(name);
     if (s.ok())
-      s = store_->SavePlayerSession(name, p->version, p->slots, false,
-                                    p->last_seen);
+      s = store_->SaveSession(name, p->version, p->slots, false, p->last_seen);
     if (!s.ok()) return s;
   }
   for (const auto& [name, hello] : greeted_) {
     const PlayerState* p = registry_->Find(name);
     if (p == nullptr || p->peer.empty()) continue;
-    Status s = store_->SavePlayerSession(name, p->version, p->slots, true,
-                                         p->last_seen);
-    if (s.ok()) s = store_->SavePlayerScores(name, p->scores);
+    Status s =
+        store_->SaveSession(name, p->version, p->slots, true, p->last_seen);
+    if (s.ok()) s = store_->SaveScores(name, p->scores);
     if (s.ok()) s = board_->OnHello(name, hello);
     if (!s.ok()) return s;
   }

@@ -22,9 +22,9 @@
 #include "common/status.h"
 #include "conductor/config.h"
 #include "conductor/job_board.h"
-#include "conductor/job_store.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
+#include "conductor/player_store.h"
 #include "conductor/store_health.h"
 #include "conductor/trust.h"
 
@@ -36,7 +36,7 @@ constexpr common::TimeMs kScoreListMs = 1000;
 class PlayerChannel {
  public:
   PlayerChannel(const ConductorConfig* config, const Trust* trust,
-                PlayerRegistry* registry, JobBoard* board, JobStore* store,
+                PlayerRegistry* registry, JobBoard* board, PlayerStore* store,
                 const StoreHealth* health, Outbox* outbox,
                 const common::Clock* clock);
 
@@ -90,7 +90,7 @@ class PlayerChannel {
   const Trust* trust_;
   PlayerRegistry* registry_;
   JobBoard* board_;
-  JobStore* store_;
+  PlayerStore* store_;
   const StoreHealth* health_;
   Outbox* outbox_;
   const common::Clock* clock_;

@@ -67,6 +67,30 @@ Result<broker::PlayerMessage> DecodeStored(const std::string& text,
   return message;
 }
 
+// The entry in `row` (task, phase, message, result) of the journal `path`.
+Result<JournalEntry> ReadEntry(const Statement& row, const std::string& path) {
+  const std::string where = path + ": task " + std::to_string(row.Int(0));
+  JournalEntry entry;
+  std::string phase = row.Text(1);
+  entry.phase = phase == "done"      ? TaskPhase::kDone
+                : phase == "started" ? TaskPhase::kStarted
+                                     : TaskPhase::kAccepted;
+  Result<broker::PlayerMessage> task = DecodeStored(row.Text(2), where);
+  if (!task.ok()) return task.status();
+  const RunTask* run = std::get_if<RunTask>(&task.value());
+  if (run == nullptr) return Status::IoError(where, "not a task message");
+  entry.task = *run;
+  if (entry.phase == TaskPhase::kDone) {
+    Result<broker::PlayerMessage> result = DecodeStored(row.Text(3), where);
+    if (!result.ok()) return result.status();
+    const TaskResult* stored = std::get_if<TaskResult>(&result.value());
+    if (stored == nullptr)
+      return Status::IoError(where, "not a result message");
+    entry.result = *stored;
+  }
+  return entry;
+}
+
 // Creates `path` with mode 0600 (and missing parents 0700) unless it exists.
 Status CreatePrivateFile(const std::string& path) {
   if (path == ":memory:") return Status();
@@ -108,10 +132,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
 }
 
 Status Journal::Prepare() {
-  struct {
-    Statement* statement;
-    const char* sql;
-  } const statements[] = {
+  return db_.PrepareAll({
       {&insert_,
        "INSERT INTO tasks (task, job, score, phase, message, accepted_at) "
        "VALUES (?1, ?2, ?3, 'accepted', ?4, ?5) ON CONFLICT DO NOTHING"},
@@ -122,13 +143,7 @@ Status Journal::Prepare() {
        "WHERE task = ?1"},
       {&forget_, "DELETE FROM tasks WHERE task = ?1"},
       {&probe_, "PRAGMA user_version = 1"},
-  };
-  for (const auto& [statement, sql] : statements) {
-    Result<Statement> prepared = db_.Prepare(sql);
-    if (!prepared.ok()) return prepared.status();
-    *statement = std::move(prepared.value());
-  }
-  return Status();
+  });
 }
 
 Result<std::vector<JournalEntry>> Journal::Load() {
@@ -136,32 +151,12 @@ Result<std::vector<JournalEntry>> Journal::Load() {
       "SELECT task, phase, message, result FROM tasks ORDER BY task");
   if (!select.ok()) return select.status();
   std::vector<JournalEntry> entries;
-  for (;;) {
-    Result<bool> row = select.value().Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    const Statement& s = select.value();
-    const std::string where = db_.path() + ": task " + std::to_string(s.Int(0));
-    JournalEntry entry;
-    std::string phase = s.Text(1);
-    entry.phase = phase == "done"      ? TaskPhase::kDone
-                  : phase == "started" ? TaskPhase::kStarted
-                                       : TaskPhase::kAccepted;
-    Result<broker::PlayerMessage> task = DecodeStored(s.Text(2), where);
-    if (!task.ok()) return task.status();
-    const RunTask* run = std::get_if<RunTask>(&task.value());
-    if (run == nullptr) return Status::IoError(where, "not a task message");
-    entry.task = *run;
-    if (entry.phase == TaskPhase::kDone) {
-      Result<broker::PlayerMessage> result = DecodeStored(s.Text(3), where);
-      if (!result.ok()) return result.status();
-      const TaskResult* stored = std::get_if<TaskResult>(&result.value());
-      if (stored == nullptr)
-        return Status::IoError(where, "not a result message");
-      entry.result = *stored;
-    }
-    entries.push_back(std::move(entry));
-  }
+  Status s = select.value().ForEachRow([&](const Statement& row) {
+    Result<JournalEntry> entry = ReadEntry(row, db_.path());
+    if (entry.ok()) entries.push_back(std::move(entry.value()));
+    return entry.status();
+  });
+  if (!s.ok()) return s;
   return entries;
 }
 
@@ -171,16 +166,7 @@ Status Journal::Write(Statement* statement, bool urgent) {
     statement->Reset();
     return batch_error_;
   }
-  if (!batch_) {
-    Result<common::Transaction> begun = common::Transaction::Begin(&db_);
-    if (!begun.ok()) {
-      statement->Reset();
-      batch_error_ = begun.status();
-      return batch_error_;
-    }
-    batch_.emplace(std::move(begun.value()));
-  }
-  Status s = statement->Run();
+  Status s = batch_.Run(statement);
   if (!s.ok()) batch_error_ = s;
   return s;
 }
@@ -224,13 +210,8 @@ Status Journal::CommitUrgent() {
 
 Status Journal::Commit() {
   batch_urgent_ = false;
-  if (!batch_) {
-    Status failed = batch_error_;
-    batch_error_ = Status();
-    return failed;
-  }
-  Status s = batch_error_.ok() ? batch_->Commit() : batch_error_;
-  batch_.reset();  // Rolls back unless committed
+  Status s = batch_error_.ok() ? batch_.Commit() : batch_error_;
+  batch_.Rollback();  // After a failed write: none of the batch stays
   batch_error_ = Status();
   return s;
 }

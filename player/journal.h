@@ -58,7 +58,10 @@ class Journal {
   // message or a spawn waits for it) or failed; otherwise leaves the
   // forgets pending, to share the next commit.
   common::Status CommitUrgent();
-  bool HasPending() const { return batch_.has_value(); }
+  bool HasPending() const { return batch_.is_open(); }
+
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
 
  private:
   explicit Journal(common::Database db) : db_(std::move(db)) {}
@@ -71,9 +74,9 @@ class Journal {
   common::Statement save_result_;
   common::Statement forget_;
   common::Statement probe_;
-  std::optional<common::Transaction> batch_;  // Open between commits
-  common::Status batch_error_;                // First failed write
-  bool batch_urgent_ = false;                 // Holds a write but Forget
+  common::Transaction batch_{&db_};  // Open between commits
+  common::Status batch_error_;       // First failed write
+  bool batch_urgent_ = false;        // Holds a write but Forget
 };
 
 }  // namespace orchestra::player

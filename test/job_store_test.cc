@@ -1,8 +1,8 @@
 // Tests for conductor/job_store.h on a real SQLite file in a temp dir: the
 // schema of DESIGN.md section 8, round trips of every field of a job and its
 // tasks, the `jobs` listing, group commit (nothing survives without
-// Commit()), what is remembered of players, and the reporting views; and on
-// a full tmpfs, what a failed commit leaves.
+// Commit(), the players' rows of PlayerStore included), and the reporting
+// views; and on a full tmpfs, what a failed commit leaves.
 
 #include "conductor/job_store.h"
 
@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/sqlite.h"
 #include "conductor/schema.h"
+#include "test/conductor_stores.h"
 #include "test/small_disk.h"
 #include "test/test_util.h"
 
@@ -42,12 +43,7 @@ class JobStoreTest : public testing::Test {
   void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
   // Closes the store (dropping an uncommitted turn) and opens it again.
-  void Reopen() {
-    store_.reset();
-    Result<std::unique_ptr<JobStore>> store = JobStore::Open(path());
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
-  }
+  void Reopen() { test::OpenStores(path(), &store_, &players_); }
   std::string path() const { return dir_.File("conductor.db"); }
 
   static JobRecord Job(Scope scope, std::vector<std::string> players,
@@ -155,26 +151,15 @@ class JobStoreTest : public testing::Test {
   // The first row of `sql` (`columns` wide) read through a second
   // connection, as a reporting tool would: "a|b|c", or "no row".
   std::string Query(const std::string& sql, int columns = 1) {
-    Result<common::Database> db = common::Database::Open(path());
-    if (!db.ok()) return db.status().ToString();
-    Result<common::Statement> stmt = db.value().Prepare(sql.c_str());
-    if (!stmt.ok()) return stmt.status().ToString();
-    Result<bool> row = stmt.value().Step();
-    if (!row.ok()) return row.status().ToString();
-    if (!row.value()) return "no row";
-    std::string out;
-    for (int i = 0; i < columns; ++i)
-      out += (i ? "|" : "") + stmt.value().Text(i);
-    return out;
+    return test::FirstRow(path(), sql, columns);
   }
   std::vector<StoredPlayer> KnownPlayers() {
-    Result<std::vector<StoredPlayer>> players = store_->LoadKnownPlayers();
-    EXPECT_OK(players.status());
-    return players.ok() ? players.value() : std::vector<StoredPlayer>();
+    return test::KnownPlayers(players_.get());
   }
 
   test::TempDir dir_;
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<PlayerStore> players_;  // on store_'s database and turn
 };
 
 TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
@@ -561,7 +546,7 @@ TEST_F(JobStoreTest, ListJobsCountsTasksByStateAndPlayers) {
 TEST_F(JobStoreTest, NothingWrittenSurvivesWithoutCommit) {
   JobRecord job = Job(Scope::kOne, {"web-1"});
   ASSERT_OK(store_->InsertJob(&job, "lost"));
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
+  ASSERT_OK(players_->SaveSession("web-1", "1.0", 4, true, kT0));
   Reopen();
   EXPECT_FALSE(Load(job.id).id);
   EXPECT_TRUE(KnownPlayers().empty());
@@ -570,7 +555,7 @@ TEST_F(JobStoreTest, NothingWrittenSurvivesWithoutCommit) {
 TEST_F(JobStoreTest, CommittedTurnSurvivesReopen) {
   JobRecord job = Job(Scope::kOne, {"web-1"});
   ASSERT_OK(store_->InsertJob(&job, "kept"));
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
+  ASSERT_OK(players_->SaveSession("web-1", "1.0", 4, true, kT0));
   ASSERT_OK(store_->Commit());
   Reopen();
   EXPECT_EQ(job.id, Load(job.id).id);
@@ -617,47 +602,6 @@ TEST_F(JobStoreTest, TaskUpdateWithoutCommitIsLost) {
   EXPECT_EQ(TaskState::kQueued, Load(id).tasks[0].state);
 }
 
-TEST_F(JobStoreTest, KnownPlayersKeepLatestSession) {
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.1", 8, false, kT0 + 60000));
-  std::vector<StoredPlayer> players = KnownPlayers();
-  ASSERT_EQ(1u, players.size());
-  EXPECT_EQ("web-1", players[0].name);
-  EXPECT_EQ("1.1", players[0].version);
-  EXPECT_EQ(8, players[0].slots);
-  EXPECT_EQ(kT0 + 60000, players[0].last_seen);
-  EXPECT_TRUE(players[0].scores_known);
-}
-
-TEST_F(JobStoreTest, PlayerWithOnlyAKeyIsNotAKnownPlayer) {
-  ASSERT_OK(store_->SavePlayerKey("web-9", std::string(40, 'a')));
-  EXPECT_TRUE(KnownPlayers().empty());
-}
-
-TEST_F(JobStoreTest, SavePlayerScoresReplacesTheList) {
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
-  ASSERT_OK(store_->SavePlayerScores(
-      "web-1", {{"backup", std::string(64, 'a'), "env"},
-                {"restore", std::string(64, 'b'), "pipe"}}));
-  ASSERT_OK(store_->SavePlayerScores(
-      "web-1", {{"restore", std::string(64, 'c'), "env"}}));
-  std::vector<StoredPlayer> players = KnownPlayers();
-  ASSERT_EQ(1u, players.size());
-  ASSERT_EQ(1u, players[0].scores.size());
-  EXPECT_EQ("restore", players[0].scores[0].name);
-  EXPECT_EQ(std::string(64, 'c'), players[0].scores[0].sha256);
-  EXPECT_EQ("env", players[0].scores[0].interface);
-}
-
-TEST_F(JobStoreTest, SessionKeepsFirstSeenAndMarkAllDisconnectedClearsIt) {
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0 + 1000));
-  ASSERT_OK(store_->MarkAllDisconnected());
-  ASSERT_OK(store_->Commit());
-  EXPECT_EQ("0|2026-11-18T11:06:40.123Z|2026-11-18T11:06:41.123Z",
-            Query("SELECT connected, first_seen, last_seen FROM players", 3));
-}
-
 TEST_F(JobStoreTest, JobSummaryViewCountsTasksAndDuration) {
   JobRecord job = Job(Scope::kAll, {"web-1", "web-2", "web-3"});
   ASSERT_OK(store_->InsertJob(&job, ""));
@@ -675,9 +619,9 @@ TEST_F(JobStoreTest, JobSummaryViewCountsTasksAndDuration) {
 }
 
 TEST_F(JobStoreTest, PlayerSummaryViewCountsTasksAndScores) {
-  ASSERT_OK(store_->SavePlayerSession("web-1", "1.0", 4, true, kT0));
-  ASSERT_OK(store_->SavePlayerScores(
-      "web-1", {{"backup", std::string(64, 'a'), "env"}}));
+  ASSERT_OK(players_->SaveSession("web-1", "1.0", 4, true, kT0));
+  ASSERT_OK(
+      players_->SaveScores("web-1", {{"backup", std::string(64, 'a'), "env"}}));
   JobRecord job = Job(Scope::kAll, {"web-1"});
   ASSERT_OK(store_->InsertJob(&job, ""));
   job.tasks[0].state = TaskState::kRunning;

@@ -14,6 +14,7 @@
 
 #include "broker/poller.h"
 #include "common/log.h"
+#include "test/conductor_stores.h"
 #include "test/fake_clock.h"
 #include "test/test_util.h"
 
@@ -32,13 +33,12 @@ class PlayerChannelTest : public testing::Test {
     TrustFiles files;
     files.players = {{"web-1", "key-1"}};
     trust_.Install(std::move(files));
-    auto store = JobStore::Open(dir_.File("conductor.db"));
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
+    ASSERT_NO_FATAL_FAILURE(
+        test::OpenStores(dir_.File("conductor.db"), &store_, &players_));
     board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
                                         trust_.listed());
     channel_ = std::make_unique<PlayerChannel>(&config_, &trust_, &registry_,
-                                               board_.get(), store_.get(),
+                                               board_.get(), players_.get(),
                                                &health_, &outbox_, &clock_);
     auto router = broker::Endpoint::Router(&context_, "players", {});
     auto dealer = broker::Endpoint::Dealer(&context_, "web-1", {});
@@ -150,6 +150,7 @@ class PlayerChannelTest : public testing::Test {
   PlayerRegistry registry_;
   Outbox outbox_;
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<PlayerStore> players_;
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<PlayerChannel> channel_;
   broker::Context context_;

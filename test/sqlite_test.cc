@@ -1,6 +1,7 @@
 // Tests for common/sqlite.h: the pragmas Database::Open promises, Statement
-// binding and reuse, Transaction's roll-back-unless-committed rule, and how
-// SQLite errors become Status codes.
+// binding and reuse, reading rows with ForEachRow (a failed step surfaces),
+// Transaction's roll-back-unless-committed rule, scoped and turn-long, and
+// how SQLite errors become Status codes.
 
 #include "common/sqlite.h"
 
@@ -8,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "test/small_disk.h"
 #include "test/test_util.h"
@@ -98,6 +100,56 @@ TEST_F(SqliteTest, MovedTransactionRollsBackOnce) {
   ASSERT_OK(Transaction::Begin(&*db_).status());  // none left open
 }
 
+// A turn-long transaction: idle until a statement runs in it, then open
+// until Commit() or Rollback(), and again at the next statement.
+TEST_F(SqliteTest, IdleTransactionBeginsAtItsFirstStatement) {
+  Transaction turn(&*db_);
+  EXPECT_FALSE(turn.is_open());
+  ASSERT_OK(turn.Commit());  // nothing to commit
+  Result<Statement> insert =
+      db_->Prepare("INSERT INTO jobs(score, key) VALUES('a', ?1)");
+  ASSERT_OK(insert.status());
+  ASSERT_OK(turn.Run(&insert.value().Bind(1, "k1")));
+  EXPECT_TRUE(turn.is_open());
+  EXPECT_FALSE(Transaction::Begin(&*db_).ok());  // one is open
+  turn.Rollback();
+  EXPECT_FALSE(turn.is_open());
+  EXPECT_EQ("0", Count());
+  ASSERT_OK(turn.Run(&insert.value().Bind(1, "k2")));
+  ASSERT_OK(turn.Run(&insert.value().Bind(1, "k3")));
+  ASSERT_OK(turn.Commit());
+  EXPECT_FALSE(turn.is_open());
+  EXPECT_EQ("2", Count());
+}
+
+TEST_F(SqliteTest, IdleTransactionRollsBackWhatIsOpenWhenItGoesAway) {
+  Result<Statement> insert =
+      db_->Prepare("INSERT INTO jobs(score, key) VALUES('a', 'k1')");
+  ASSERT_OK(insert.status());
+  {
+    Transaction turn(&*db_);
+    ASSERT_OK(turn.Run(&insert.value()));
+  }
+  EXPECT_EQ("0", Count());
+}
+
+// A statement whose transaction cannot begin is not run, and is reset.
+TEST_F(SqliteTest, RunInATransactionThatCannotBeginRunsNothing) {
+  Result<Transaction> other = Transaction::Begin(&*db_);
+  ASSERT_OK(other.status());
+  Transaction turn(&*db_);
+  Result<Statement> insert =
+      db_->Prepare("INSERT INTO jobs(score, key) VALUES('a', ?1)");
+  ASSERT_OK(insert.status());
+  EXPECT_FALSE(turn.Run(&insert.value().Bind(1, "k1")).ok());
+  EXPECT_FALSE(turn.is_open());
+  ASSERT_OK(other.value().Commit());
+  EXPECT_EQ("0", Count());
+  ASSERT_OK(turn.Run(&insert.value()));  // bindings cleared: key is NULL
+  ASSERT_OK(turn.Commit());
+  EXPECT_EQ("", Scalar(&*db_, "SELECT key FROM jobs"));
+}
+
 TEST_F(SqliteTest, CommitIsVisibleToAnotherConnection) {
   std::optional<Database> reader = OpenDb();
   ASSERT_TRUE(reader);
@@ -131,6 +183,102 @@ TEST_F(SqliteTest, StepWalksRowsThenReportsDone) {
   ASSERT_TRUE(s.Step().value());
   EXPECT_EQ("b", s.Text(0));
   EXPECT_FALSE(s.Step().value());
+}
+
+// Rows 1 to 5 of a query, then an error: at row 6, abs() of the least
+// integer overflows.
+constexpr const char* kFailsAtRowSix =
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+    "WHERE x < 9) SELECT CASE WHEN x < 6 THEN x "
+    "ELSE abs(x - 6 - 9223372036854775807 - 1) END FROM n";
+
+TEST_F(SqliteTest, ForEachRowReadsEveryRowInOrder) {
+  ASSERT_OK(Insert("a", "k1"));
+  ASSERT_OK(Insert("b", "k2"));
+  ASSERT_OK(Insert("c", "k3"));
+  Result<Statement> stmt = db_->Prepare("SELECT score FROM jobs ORDER BY id");
+  ASSERT_OK(stmt.status());
+  std::vector<std::string> scores;
+  ASSERT_OK(stmt.value().ForEachRow(
+      [&](const Statement& row) { scores.push_back(row.Text(0)); }));
+  EXPECT_EQ((std::vector<std::string>{"a", "b", "c"}), scores);
+}
+
+TEST_F(SqliteTest, ForEachRowOfNoRowsReadsNothing) {
+  Result<Statement> stmt = db_->Prepare("SELECT score FROM jobs");
+  ASSERT_OK(stmt.status());
+  int rows = 0;
+  ASSERT_OK(stmt.value().ForEachRow([&](const Statement&) { ++rows; }));
+  EXPECT_EQ(0, rows);
+}
+
+// A reader that returns false stops the walk, and the statement is reset:
+// the next walk starts again from the first row, with fresh bindings.
+TEST_F(SqliteTest, ForEachRowStopsWhenTheReaderSaysSoAndResets) {
+  for (const char* key : {"k1", "k2", "k3"}) ASSERT_OK(Insert("a", key));
+  Result<Statement> stmt =
+      db_->Prepare("SELECT key FROM jobs WHERE score = ?1 ORDER BY id");
+  ASSERT_OK(stmt.status());
+  std::vector<std::string> keys;
+  auto take_two = [&](const Statement& row) {
+    keys.push_back(row.Text(0));
+    return keys.size() < 2;
+  };
+  ASSERT_OK(stmt.value().Bind(1, "a").ForEachRow(take_two));
+  EXPECT_EQ((std::vector<std::string>{"k1", "k2"}), keys);
+  keys.clear();
+  ASSERT_OK(stmt.value().Bind(1, "a").ForEachRow(take_two));
+  EXPECT_EQ((std::vector<std::string>{"k1", "k2"}), keys);
+  keys.clear();
+  ASSERT_OK(stmt.value().ForEachRow(take_two));  // ?1 is NULL now
+  EXPECT_TRUE(keys.empty());
+}
+
+TEST_F(SqliteTest, ForEachRowReturnsTheReadersError) {
+  ASSERT_OK(Insert("a", "k1"));
+  ASSERT_OK(Insert("b", "k2"));
+  Result<Statement> stmt = db_->Prepare("SELECT score FROM jobs ORDER BY id");
+  ASSERT_OK(stmt.status());
+  int rows = 0;
+  Status s = stmt.value().ForEachRow([&](const Statement& row) {
+    ++rows;
+    return Status::InvalidArgument("row", row.Text(0));
+  });
+  EXPECT_EQ(Status::Code::kInvalidArgument, s.code());
+  EXPECT_EQ("a", s.what());
+  EXPECT_EQ(1, rows);
+}
+
+TEST_F(SqliteTest, ForEachRowSurfacesAFailedStep) {
+  Result<Statement> stmt = db_->Prepare(kFailsAtRowSix);
+  ASSERT_OK(stmt.status());
+  std::vector<int64_t> seen;
+  Status s = stmt.value().ForEachRow(
+      [&](const Statement& row) { seen.push_back(row.Int(0)); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.ToString().find("overflow")) << s.ToString();
+  EXPECT_EQ((std::vector<int64_t>{1, 2, 3, 4, 5}), seen);
+  seen.clear();
+  EXPECT_FALSE(
+      stmt.value()
+          .ForEachRow([&](const Statement& row) { seen.push_back(row.Int(0)); })
+          .ok());  // Reset: it walks again from the first row
+  EXPECT_EQ(5u, seen.size());
+}
+
+TEST_F(SqliteTest, ForEachRowSurfacesABadBindWithoutReading) {
+  ASSERT_OK(Insert("a", "k1"));
+  Result<Statement> stmt =
+      db_->Prepare("SELECT score FROM jobs WHERE key = ?1");
+  ASSERT_OK(stmt.status());
+  int rows = 0;
+  Status s = stmt.value().Bind(1, "k1").Bind(9, "x").ForEachRow(
+      [&](const Statement&) { ++rows; });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(0, rows);
+  ASSERT_OK(
+      stmt.value().Bind(1, "k1").ForEachRow([&](const Statement&) { ++rows; }));
+  EXPECT_EQ(1, rows);
 }
 
 TEST_F(SqliteTest, TextWithNulAndIntegersRoundTrip) {

@@ -1,5 +1,5 @@
-// Helpers shared by the tests: Status assertions, temporary directories and
-// file modes.
+// Helpers shared by the tests: Status assertions, temporary directories,
+// file modes and a look into a database as a reporting tool has it.
 
 #ifndef ORCHESTRA_TEST_TEST_UTIL_H_
 #define ORCHESTRA_TEST_TEST_UTIL_H_
@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/sqlite.h"
 #include "common/status.h"
 
 #define ASSERT_OK(expr)                            \
@@ -79,6 +80,24 @@ inline std::string Sha256Hex(const std::string& bytes) {
 inline mode_t ModeOf(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
+// The first row of `sql` (`columns` wide) in the database at `path`, read
+// through a connection of its own, as a reporting tool would: "a|b|c", or
+// "no row".
+inline std::string FirstRow(const std::string& path, const std::string& sql,
+                            int columns = 1) {
+  common::Result<common::Database> db = common::Database::Open(path);
+  if (!db.ok()) return db.status().ToString();
+  common::Result<common::Statement> stmt = db.value().Prepare(sql.c_str());
+  if (!stmt.ok()) return stmt.status().ToString();
+  common::Result<bool> row = stmt.value().Step();
+  if (!row.ok()) return row.status().ToString();
+  if (!row.value()) return "no row";
+  std::string out;
+  for (int i = 0; i < columns; ++i)
+    out += (i ? "|" : "") + stmt.value().Text(i);
+  return out;
 }
 
 }  // namespace orchestra::test

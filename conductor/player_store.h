@@ -1,0 +1,65 @@
+// PlayerStore records the conductor's players in its SQLite database
+// (DESIGN.md section 8): each player's key, its sessions and its score
+// list, read back at start-up. It shares JobStore's database and writes in
+// the loop turn's transaction, which JobStore commits. Not thread-safe:
+// owned by the conductor's loop thread.
+
+#ifndef ORCHESTRA_CONDUCTOR_PLAYER_STORE_H_
+#define ORCHESTRA_CONDUCTOR_PLAYER_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/protocol.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/sqlite.h"
+
+namespace orchestra::conductor {
+
+// What the database remembers of a player between conductor runs.
+struct StoredPlayer {
+  std::string name;
+  std::string version;
+  int slots = 0;
+  common::TimeMs last_seen = 0;
+  std::vector<broker::ScoreInfo> scores;
+  bool scores_known = false;
+};
+
+class PlayerStore {
+ public:
+  // A store on `db`, whose schema JobStore::Open() applied, writing in
+  // `turn`. REQUIRES: both outlive the store.
+  static common::Result<std::unique_ptr<PlayerStore>> Create(
+      common::Database* db, common::Transaction* turn);
+
+  // Records that player `name` has key `public_key` (players file).
+  common::Status SaveKey(const std::string& name,
+                         const std::string& public_key);
+  // Records a session start or end of player `name`.
+  common::Status SaveSession(const std::string& name,
+                             const std::string& version, int slots,
+                             bool connected, common::TimeMs now);
+  // Replaces the score list of player `name`.
+  common::Status SaveScores(const std::string& name,
+                            const std::vector<broker::ScoreInfo>& scores);
+  // Marks every player disconnected (start-up: no session survives).
+  common::Status MarkAllDisconnected();
+  // Every player with a recorded session, with its latest score list.
+  common::Result<std::vector<StoredPlayer>> LoadKnown();
+
+ private:
+  PlayerStore(common::Database* db, common::Transaction* turn)
+      : db_(db), turn_(turn) {}
+  common::Status PrepareStatements();
+
+  common::Database* db_;
+  common::Transaction* turn_;
+  common::Statement save_key_, save_session_, delete_scores_, insert_score_;
+};
+
+}  // namespace orchestra::conductor
+
+#endif  // ORCHESTRA_CONDUCTOR_PLAYER_STORE_H_

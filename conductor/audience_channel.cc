@@ -138,10 +138,10 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
     Fail(caller, request.error.code, request.error.message);
     return Status();
   }
-  return Dispatch(caller, *request.op, in);
+  return Route(caller, *request.op, in);
 }
 
-Status AudienceChannel::Dispatch(const Caller& c, const AudienceOp& op,
+Status AudienceChannel::Route(const Caller& c, const AudienceOp& op,
                                  const broker::Inbound& in) {
   const AudienceGrant* grant = nullptr;
   if (!FindGrant(c, in, &grant)) return Status();

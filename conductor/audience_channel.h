@@ -73,7 +73,8 @@ class AudienceChannel {
   }
 
  private:
-  common::Status Dispatch(const Caller& caller, const broker::AudienceOp& op,
+  // Routes a valid request to its op's handler.
+  common::Status Route(const Caller& caller, const broker::AudienceOp& op,
                           const broker::Inbound& in);
   // The grant a Curve caller is held to; false (after an `unauthorized`
   // reply, or closing a connection refused before) when its key was taken

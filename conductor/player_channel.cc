@@ -58,10 +58,10 @@ Status PlayerChannel::Handle(const broker::Inbound& in) {
     return Status();
   }
   registry_->Heard(player, clock_->Now(), clock_->Monotonic());
-  return Dispatch(player, in, message.value());
+  return Route(player, in, message.value());
 }
 
-Status PlayerChannel::Dispatch(PlayerState* player, const broker::Inbound& in,
+Status PlayerChannel::Route(PlayerState* player, const broker::Inbound& in,
                                PlayerMessage& message) {
   if (auto* m = std::get_if<broker::Accepted>(&message)) return On(player, *m);
   if (auto* m = std::get_if<broker::TaskResult>(&message))

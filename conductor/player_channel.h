@@ -73,7 +73,8 @@ class PlayerChannel {
   void set_config(const ConductorConfig* config) { config_ = config; }
 
  private:
-  common::Status Dispatch(PlayerState* player, const broker::Inbound& in,
+  // Routes a session's message to its handler (dispatch is placing tasks).
+  common::Status Route(PlayerState* player, const broker::Inbound& in,
                           broker::PlayerMessage& message);
   // Refuses a message from a connection Trust no longer admits: logs it
   // (at a bounded rate) and closes the connection.

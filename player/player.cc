@@ -254,14 +254,14 @@ Status Player::HandleConductorTraffic() {
       continue;
     }
     common::LogDebug("received type=%s", broker::MessageType(message.value()));
-    Status s = Dispatch(message.value());
+    Status s = Route(message.value());
     if (!s.ok()) return s;
   }
   return Status();
 }
 
 // Only a new socket after a refused session can fail (the ZeroMQ context).
-Status Player::Dispatch(const PlayerMessage& message) {
+Status Player::Route(const PlayerMessage& message) {
   if (const auto* m = std::get_if<broker::RunTask>(&message)) {
     board_->OnTask(*m);
   } else if (const auto* m = std::get_if<broker::CancelTask>(&message)) {

@@ -72,7 +72,8 @@ class Player {
   void HandleStopRequest();
   common::Status HandleConductorTraffic();
   void HandleSocketEvents();
-  common::Status Dispatch(const broker::PlayerMessage& message);
+  // Routes a conductor's message to its handler.
+  common::Status Route(const broker::PlayerMessage& message);
   void OnWelcome(const broker::Welcome& welcome);
   common::Status OnSessionError(const broker::SessionError& error);
   common::Status RunTimers();

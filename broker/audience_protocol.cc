@@ -15,9 +15,10 @@ using common::Result;
 using common::Status;
 
 constexpr const char* kErrorCodeNames[] = {
-    "bad_request",   "unknown_op",    "missing_field", "invalid_scope",
-    "invalid_player", "unknown_score", "invalid_param", "too_large",
-    "not_found",     "unauthorized",  "unavailable",   "conflict",
+    "bad_request",   "unknown_op",     "missing_field",
+    "invalid_scope", "invalid_player", "unknown_score",
+    "invalid_param", "too_large",      "not_found",
+    "unauthorized",  "unavailable",    "conflict",
     "busy"};
 static_assert(std::size(kErrorCodeNames) ==
                   static_cast<size_t>(ErrorCode::kLastErrorCode) + 1,
@@ -31,8 +32,7 @@ static_assert(std::size(kOps) == std::variant_size_v<AudienceOp>,
               "one name per op");
 constexpr const char* kReplyKinds[] = {"submit",  "job",      "jobs",
                                        "players", "progress", "error"};
-static_assert(std::size(kReplyKinds) ==
-                  std::variant_size_v<AudienceReplyBody>,
+static_assert(std::size(kReplyKinds) == std::variant_size_v<AudienceReplyBody>,
               "one kind per reply");
 
 // The index of `name` in `names`, or -1.
@@ -48,9 +48,8 @@ int IndexOf(const char* const (&names)[N], std::string_view name) {
 template <typename Variant, size_t... I>
 void ReadAlternative(size_t index, FieldReader& r, Variant* out,
                      std::index_sequence<I...>) {
-  ((I == index
-        ? void(*out = r.Record<std::variant_alternative_t<I, Variant>>())
-        : void()),
+  ((I == index ? void(*out = r.Record<std::variant_alternative_t<I, Variant>>())
+               : void()),
    ...);
 }
 template <typename Variant>
@@ -88,7 +87,8 @@ RequestId ReadReq(const WireReader& reader, WireProblem* problem) {
     return static_cast<int64_t>(value->via.u64);
   if (value->type == msgpack::type::NEGATIVE_INTEGER) return value->via.i64;
   std::string text;
-  if (ReadString(*value, &text) && text.size() <= kMaxRequestIdBytes) return text;
+  if (ReadString(*value, &text) && text.size() <= kMaxRequestIdBytes)
+    return text;
   problem->code = "bad_request";
   problem->message = "field 'req' must be an integer or a string of at most " +
                      std::to_string(kMaxRequestIdBytes) + " bytes";

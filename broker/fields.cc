@@ -35,8 +35,7 @@ void FieldReader::Switch(const char* key, bool& value, Need need,
   Str(key, text, need, 64);
   value = (text == yes);
   if (ok() && !value && !text.empty() && text != no)
-    Fail("bad_request",
-         Name(key) + " must be " + yes + " or " + no);
+    Fail("bad_request", Name(key) + " must be " + yes + " or " + no);
 }
 
 // A map of names to counts (tasks by state); a count above INT64_MAX would
@@ -96,9 +95,8 @@ void FieldDescriber::Int(const char* key, int64_t, Need need, Range range,
   Field(key, "int", need, text);
 }
 
-void FieldDescriber::OptionalInt(const char* key,
-                                 const std::optional<int64_t>&, Need need,
-                                 Range range) {
+void FieldDescriber::OptionalInt(const char* key, const std::optional<int64_t>&,
+                                 Need need, Range range) {
   Field(key, "int or nil", need, Span(range));
 }
 
@@ -107,8 +105,8 @@ void FieldDescriber::Str(const char* key, const std::string&, Need need,
   Field(key, "string", need, Bytes(max));
 }
 
-void FieldDescriber::Switch(const char* key, bool, Need need,
-                            const char* yes, const char* no) {
+void FieldDescriber::Switch(const char* key, bool, Need need, const char* yes,
+                            const char* no) {
   Field(key, "string", need, "`" + std::string(yes) + "` or `" + no + "`");
 }
 

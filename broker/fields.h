@@ -129,7 +129,8 @@ class FieldWriter {
   void Str(const char* key, const std::string& value, Need need, size_t) {
     if (need == Need::kWhenSet && value.empty()) return;
     w_->Key(key);
-    if (value.empty() && (need == Need::kNilWhenEmpty || need == Need::kNullable))
+    if (value.empty() &&
+        (need == Need::kNilWhenEmpty || need == Need::kNullable))
       w_->Nil();
     else
       w_->Str(value);
@@ -173,7 +174,10 @@ class FieldWriter {
             Allowed<E> = nullptr) {
     if (need == Need::kWhenSet && !value) return;
     w_->Key(key);
-    if (value) w_->Str(EnumNames<E>::Name(*value)); else w_->Nil();
+    if (value)
+      w_->Str(EnumNames<E>::Name(*value));
+    else
+      w_->Nil();
   }
   template <typename T>
   void Object(const char* key, const T& value, Need, const char*) {
@@ -181,8 +185,8 @@ class FieldWriter {
     Record(value);
   }
   template <typename T>
-  void Objects(const char* key, const std::vector<T>& values, Need need,
-               size_t, const char*) {
+  void Objects(const char* key, const std::vector<T>& values, Need need, size_t,
+               const char*) {
     if (need == Need::kWhenSet && values.empty()) return;
     w_->Key(key);
     w_->Array(values.size());
@@ -254,14 +258,14 @@ class FieldReader {
     value = 0;
     if (Present(key, need) && Required(key, need)) value = r_.Time(key);
   }
-  void Strings(const char* key, StringMap& value, Need need,
-               size_t max_entries, size_t max_bytes) {
+  void Strings(const char* key, StringMap& value, Need need, size_t max_entries,
+               size_t max_bytes) {
     value.clear();
     if (Present(key, need))
       value = r_.Strings(key, Wire(need), max_entries, max_bytes);
   }
-  void StringList(const char* key, std::vector<std::string>& value,
-                  Need need, size_t max_items, size_t max_bytes) {
+  void StringList(const char* key, std::vector<std::string>& value, Need need,
+                  size_t max_items, size_t max_bytes) {
     value.clear();
     if (Present(key, need))
       value = r_.StringList(key, Wire(need), max_items, max_bytes);
@@ -346,10 +350,10 @@ class FieldDescriber {
   void Switch(const char* key, bool, Need need, const char* yes,
               const char* no);
   void Time(const char* key, common::TimeMs, Need need);
-  void Strings(const char* key, const StringMap&, Need need,
-               size_t max_entries, size_t max_bytes);
-  void StringList(const char* key, const std::vector<std::string>&,
-                  Need need, size_t max_items, size_t max_bytes);
+  void Strings(const char* key, const StringMap&, Need need, size_t max_entries,
+               size_t max_bytes);
+  void StringList(const char* key, const std::vector<std::string>&, Need need,
+                  size_t max_items, size_t max_bytes);
   void CountMap(const char* key, const Counts&, Need need);
   template <typename E>
   void Enum(const char* key, E, Need need, Allowed<E> allowed = nullptr) {

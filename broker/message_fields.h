@@ -35,7 +35,7 @@ struct EnumNames<ErrorCode> {
 template <typename V>
 void Fields(V& v, ScoreInfo& m) {
   v.Str("name", m.name, Need::kRequired, kMaxScoreNameBytes);
-  v.Str("sha256", m.sha256, Need::kRequired, 64);  // lower-case hex
+  v.Str("sha256", m.sha256, Need::kRequired, 64);        // lower-case hex
   v.Str("interface", m.interface, Need::kRequired, 16);  // env or pipe
 }
 void Check(FieldReader& r, ScoreInfo* m);
@@ -83,11 +83,17 @@ void TaskOnlyFields(V& v, M& m) {
   v.Int("task", m.task, Need::kRequired, kIds);
 }
 template <typename V>
-void Fields(V& v, Accepted& m) { TaskOnlyFields(v, m); }
+void Fields(V& v, Accepted& m) {
+  TaskOnlyFields(v, m);
+}
 template <typename V>
-void Fields(V& v, ResultAck& m) { TaskOnlyFields(v, m); }
+void Fields(V& v, ResultAck& m) {
+  TaskOnlyFields(v, m);
+}
 template <typename V>
-void Fields(V& v, CancelTask& m) { TaskOnlyFields(v, m); }
+void Fields(V& v, CancelTask& m) {
+  TaskOnlyFields(v, m);
+}
 
 // A task's outcome as a player may report it, and as the conductor shows it
 // (sanitised to UTF-8, which may triple an invalid output's size; the pager
@@ -102,13 +108,14 @@ struct OutcomeLimits {
   size_t response_bytes;
   size_t error_bytes;
 };
-constexpr OutcomeLimits kResultLimits{
-    IsPlayerResultState, Need::kNullable,    {-1, 255},
-    {1, 128},            kMaxOutputBytes,    kMaxResponseEntries,
-    kMaxResponseBytes,   kMaxErrorBytes};
+constexpr OutcomeLimits kResultLimits{IsPlayerResultState, Need::kNullable,
+                                      {-1, 255},           {1, 128},
+                                      kMaxOutputBytes,     kMaxResponseEntries,
+                                      kMaxResponseBytes,   kMaxErrorBytes};
 constexpr OutcomeLimits kRecordLimits{
-    nullptr,    Need::kOptional, {INT32_MIN, INT32_MAX}, {0, 1024},
-    kMaxString, kMaxMapEntries,  kMaxString,             kMaxString};
+    nullptr,    Need::kOptional, {INT32_MIN, INT32_MAX},
+    {0, 1024},  kMaxString,      kMaxMapEntries,
+    kMaxString, kMaxString};
 
 // The outcome's fields up to the response; the times and the error follow
 // (OutcomeTail) after whatever a record adds between (its dispatched_at),
@@ -158,8 +165,7 @@ void Fields(V& v, SubmitRequest& m) {
                kMaxPlayerNameBytes);
   v.Strings("params", m.params, Need::kOptional, kMaxParams,
             kMaxParamValueBytes);
-  v.OptionalInt("timeout_s", m.timeout_s, Need::kOptional,
-                {1, kMaxTimeLimitS});
+  v.OptionalInt("timeout_s", m.timeout_s, Need::kOptional, {1, kMaxTimeLimitS});
   v.OptionalInt("delivery_timeout_s", m.delivery_timeout_s, Need::kOptional,
                 kTimeLimit);
   v.Str("key", m.key, Need::kNilWhenEmpty, kMaxIdempotencyKeyBytes);

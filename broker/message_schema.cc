@@ -6,11 +6,16 @@ namespace orchestra::broker {
 
 const char* NeedText(Need need) {
   switch (need) {
-    case Need::kRequired: return "required";
-    case Need::kNullable: return "required, may be nil";
-    case Need::kOptional: return "optional";
-    case Need::kNilWhenEmpty: return "optional, may be nil";
-    case Need::kWhenSet: return "only when set";
+    case Need::kRequired:
+      return "required";
+    case Need::kNullable:
+      return "required, may be nil";
+    case Need::kOptional:
+      return "optional";
+    case Need::kNilWhenEmpty:
+      return "optional, may be nil";
+    case Need::kWhenSet:
+      return "only when set";
   }
   return "?";
 }

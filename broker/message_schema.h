@@ -26,7 +26,7 @@ const char* NeedText(Need need);
 
 struct FieldSchema {
   std::string name;
-  std::string type;   // "int", "string", "bool", "time", "[score]", ...
+  std::string type;  // "int", "string", "bool", "time", "[score]", ...
   Need need = Need::kRequired;
   std::string range;  // "1 to 256", "at most 128 bytes", "OK, FAIL, ..."
 };

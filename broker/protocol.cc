@@ -33,16 +33,16 @@ bool IsHex64(const std::string& text) {
 template <size_t... I>
 void ReadAlternative(size_t index, FieldReader& r, PlayerMessage* out,
                      std::index_sequence<I...>) {
-  ((I == index ? void(*out = r.Record<
-                     std::variant_alternative_t<I, PlayerMessage>>())
-               : void()),
+  ((I == index
+        ? void(*out = r.Record<std::variant_alternative_t<I, PlayerMessage>>())
+        : void()),
    ...);
 }
 
 template <size_t... I>
 void DescribeAll(FieldDescriber* d, std::index_sequence<I...>) {
-  (d->Message<std::variant_alternative_t<I, PlayerMessage>>(
-       "player", kMessageTypes[I]),
+  (d->Message<std::variant_alternative_t<I, PlayerMessage>>("player",
+                                                            kMessageTypes[I]),
    ...);
 }
 
@@ -54,11 +54,11 @@ void DescribePlayerChannel(FieldDescriber* d) {
 
 void Check(FieldReader& r, ScoreInfo* m) {
   if (!common::IsValidScoreName(m->name))
-    r.Fail("bad_request", "invalid score name '" +
-                              common::SanitizeUtf8(m->name) + "'");
+    r.Fail("bad_request",
+           "invalid score name '" + common::SanitizeUtf8(m->name) + "'");
   else if (!IsHex64(m->sha256))
-    r.Fail("bad_request", "score '" + m->name +
-                              "': sha256 must be 64 lower-case hex digits");
+    r.Fail("bad_request",
+           "score '" + m->name + "': sha256 must be 64 lower-case hex digits");
   else if (m->interface != "env" && m->interface != "pipe")
     r.Fail("bad_request",
            "score '" + m->name + "': interface must be env or pipe");
@@ -66,8 +66,7 @@ void Check(FieldReader& r, ScoreInfo* m) {
 
 void Check(FieldReader& r, RunTask* m) {
   if (!common::IsValidScoreName(m->score)) {
-    r.Fail("bad_request",
-           "score name must match " + common::ScoreNameRule());
+    r.Fail("bad_request", "score name must match " + common::ScoreNameRule());
     return;
   }
   std::string problem = CheckParams(m->params);
@@ -100,8 +99,7 @@ Result<PlayerMessage> DecodePlayerMessage(std::string_view bytes) {
   const auto* found = std::find(std::begin(kMessageTypes), end, type);
   if (problem.ok() && found == end)
     return Status::InvalidArgument(
-        "player message",
-        "unknown type '" + common::SanitizeUtf8(type) + "'");
+        "player message", "unknown type '" + common::SanitizeUtf8(type) + "'");
   PlayerMessage message;
   if (problem.ok()) {
     FieldReader reader(std::move(wire));

@@ -60,7 +60,8 @@ void WireWriter::EndMap() {
     size = 3;
   } else {
     header[0] = static_cast<char>(0xdf);
-    for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>(n >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      header[1 + i] = static_cast<char>(n >> (24 - 8 * i));
     size = 5;
   }
   sink_.size += size - 1;
@@ -69,8 +70,8 @@ void WireWriter::EndMap() {
 
 bool Unpack(std::string_view bytes, msgpack::object_handle* handle,
             WireProblem* problem) {
-  msgpack::unpack_limit limit(kMaxArray, kMaxMapEntries, kMaxString,
-                              kMaxString, 0, kMaxDepth);
+  msgpack::unpack_limit limit(kMaxArray, kMaxMapEntries, kMaxString, kMaxString,
+                              0, kMaxDepth);
   size_t offset = 0;
   try {
     *handle = msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr,
@@ -181,16 +182,15 @@ const msgpack::object* WireReader::Require(std::string_view key, Need need) {
   return value;
 }
 
-std::string WireReader::Str(std::string_view key, Need need,
-                            size_t max_size) {
+std::string WireReader::Str(std::string_view key, Need need, size_t max_size) {
   const msgpack::object* value = Require(key, need);
   std::string out;
   if (value == nullptr) return out;
   if (!ReadString(*value, &out)) {
     Fail("bad_request", Name(key) + " must be a string");
   } else if (out.size() > max_size) {
-    Fail("too_large", Name(key) + " is longer than " +
-                          std::to_string(max_size) + " bytes");
+    Fail("too_large",
+         Name(key) + " is longer than " + std::to_string(max_size) + " bytes");
     out.clear();
   }
   return out;
@@ -280,8 +280,8 @@ StringMap WireReader::Strings(std::string_view key, Need need,
   return out;
 }
 
-std::vector<std::string> WireReader::StringList(std::string_view key,
-                                                Need need, size_t max_items,
+std::vector<std::string> WireReader::StringList(std::string_view key, Need need,
+                                                size_t max_items,
                                                 size_t max_size) {
   std::vector<std::string> out;
   for (const msgpack::object* item : Array(key, need, max_items)) {
@@ -311,8 +311,8 @@ std::vector<const msgpack::object*> WireReader::Array(std::string_view key,
     return out;
   }
   if (value->via.array.size > max_items) {
-    Fail("too_large", Name(key) + " has more than " +
-                          std::to_string(max_items) + " items");
+    Fail("too_large",
+         Name(key) + " has more than " + std::to_string(max_items) + " items");
     return out;
   }
   out.reserve(value->via.array.size);

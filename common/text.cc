@@ -126,7 +126,8 @@ std::string SanitizeUtf8(std::string_view text) {
 }
 
 bool IsValidScoreName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxScoreNameBytes || name[0] == '.') return false;
+  if (name.empty() || name.size() > kMaxScoreNameBytes || name[0] == '.')
+    return false;
   for (char c : name) {
     if (!IsNameChar(c)) return false;
   }
@@ -146,7 +147,8 @@ bool IsValidParamKey(std::string_view key) {
 }
 
 bool IsValidPlayerName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxPlayerNameBytes || name[0] == '.' || name[0] == '-')
+  if (name.empty() || name.size() > kMaxPlayerNameBytes || name[0] == '.' ||
+      name[0] == '-')
     return false;
   for (char c : name) {
     if (!IsNameChar(c)) return false;

@@ -12,6 +12,7 @@
 
 #include "broker/curve_keys.h"
 #include "common/files.h"
+#include "common/limits.h"
 #include "common/text.h"
 #include "conductor/players_file.h"
 
@@ -25,7 +26,7 @@ namespace {
 constexpr size_t kMaxListed = 10;  // names quoted in a refusal
 
 bool IsGlob(const std::string& glob) {
-  if (glob.empty() || glob.size() > 253) return false;
+  if (glob.empty() || glob.size() > kMaxPlayerNameBytes) return false;
   for (char c : glob) {
     const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                            (c >= '0' && c <= '9') || c == '.' || c == '_' ||

@@ -7,6 +7,7 @@
 
 #include "broker/curve_keys.h"
 #include "common/config_file.h"
+#include "common/limits.h"
 #include "common/text.h"
 #include "conductor/audience_keys.h"
 #include "conductor/audience_socket.h"
@@ -79,7 +80,7 @@ Result<ConductorConfig> BindConductorConfig(const std::string& path,
   r.Int("heartbeat interval", 10, 3600000, &c.heartbeat_interval_ms);
   r.Int("player timeout", 20, 86400000, &c.player_timeout_ms);
   r.Int("dispatch retry", 10, 86400000, &c.dispatch_retry_ms);
-  r.Int("default delivery timeout", int64_t{0}, int64_t{315360000},
+  r.Int("default delivery timeout", int64_t{0}, kMaxTimeLimitS,
         &c.default_delivery_timeout_s);
   r.Number("retention days", 0, 36500, &c.retention_days);
   r.Level("log level", &c.log_level);

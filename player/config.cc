@@ -7,6 +7,7 @@
 
 #include "broker/protocol.h"
 #include "common/config_file.h"
+#include "common/limits.h"
 #include "common/text.h"
 
 namespace orchestra::player {
@@ -18,8 +19,6 @@ using common::Status;
 
 namespace {
 
-constexpr int64_t kMaxTimeoutS = 10LL * 365 * 24 * 3600;
-constexpr int64_t kMaxOutputLimit = 1 << 20;  // kMaxOutputBytes
 constexpr int64_t kMaxKillGraceS = 3600;
 
 std::string HostName() {
@@ -74,9 +73,10 @@ Result<PlayerConfig> BindPlayerConfig(const std::string& path,
   r.Custom("score directory", bind(CheckAbsolutePath, &c.score_directory));
   r.String("state path", &c.state_path);
   r.Int("slots", 1, kMaxSlots, &c.slots);
-  r.Int("default score timeout", int64_t{0}, kMaxTimeoutS,
+  r.Int("default score timeout", int64_t{0}, kMaxTimeLimitS,
         &c.default_score_timeout_s);
-  r.Int("output limit", int64_t{0}, kMaxOutputLimit, &c.output_limit);
+  r.Int("output limit", int64_t{0}, static_cast<int64_t>(kMaxOutputBytes),
+        &c.output_limit);
   r.Int("kill grace", int64_t{0}, kMaxKillGraceS, &c.kill_grace_s);
   r.Level("log level", &c.log_level);
   Status s = r.Finish();

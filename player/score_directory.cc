@@ -33,6 +33,7 @@
 
 #include "common/config_file.h"
 #include "common/files.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "common/text.h"
@@ -46,7 +47,6 @@ using common::Status;
 
 namespace {
 
-constexpr int64_t kMaxTimeoutS = 10LL * 365 * 24 * 3600;
 constexpr size_t kMaxConfBytes = 1 << 20;
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
@@ -63,10 +63,10 @@ Status ParseInterface(std::string_view value, bool* pipe) {
 
 Status ParseTimeout(std::string_view value, std::optional<int64_t>* out) {
   int64_t seconds = 0;
-  if (!common::ParseInt64(value, 0, kMaxTimeoutS, &seconds))
+  if (!common::ParseInt64(value, 0, kMaxTimeLimitS, &seconds))
     return Status::InvalidArgument(
         "", "must be whole seconds from 0 (no limit) to " +
-                std::to_string(kMaxTimeoutS));
+                std::to_string(kMaxTimeLimitS));
   *out = seconds;
   return Status();
 }
@@ -168,7 +168,8 @@ std::string NameProblem(const std::string& name) {
   }
   if (EndsWith(name, ".conf")) return "score configuration";
   if (!common::IsValidScoreName(name))
-    return "name is not [A-Za-z0-9._-]{1,128}";
+    return "name is not a score name (it must match " +
+           common::ScoreNameRule() + ")";
   return "";
 }
 

@@ -37,8 +37,7 @@ std::vector<std::string> Cells(const std::string& line) {
 // The rows of each table marked <!-- fields: CHANNEL/NAME --> in the doc.
 std::map<std::string, std::vector<DocRow>> ReadDocTables() {
   const std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/')) +
-                   "/../broker/PROTOCOL.md");
+  std::ifstream in(here.substr(0, here.rfind('/')) + "/../broker/PROTOCOL.md");
   std::map<std::string, std::vector<DocRow>> tables;
   std::string line, current;
   const std::string marker = "<!-- fields: ";
@@ -54,7 +53,8 @@ std::map<std::string, std::vector<DocRow>> ReadDocTables() {
       continue;
     }
     std::vector<std::string> cells = Cells(line);
-    if (cells.size() < 4 || cells[0] == "field" || cells[0].rfind("---", 0) == 0)
+    if (cells.size() < 4 || cells[0] == "field" ||
+        cells[0].rfind("---", 0) == 0)
       continue;
     std::string name = cells[0];
     if (name.size() > 2 && name.front() == '`' && name.back() == '`')
@@ -95,9 +95,9 @@ TEST(ProtocolDocTest, TheSchemaNamesEveryMessageType) {
   std::map<std::string, int> per_channel;
   for (const MessageSchema& message : ProtocolSchema())
     ++per_channel[message.channel];
-  EXPECT_EQ(10, per_channel["player"]);   // PlayerMessage's alternatives
-  EXPECT_EQ(6, per_channel["request"]);   // AudienceOp's
-  EXPECT_EQ(6, per_channel["reply"]);     // AudienceReplyBody's
+  EXPECT_EQ(10, per_channel["player"]);  // PlayerMessage's alternatives
+  EXPECT_EQ(6, per_channel["request"]);  // AudienceOp's
+  EXPECT_EQ(6, per_channel["reply"]);    // AudienceReplyBody's
   EXPECT_EQ(8, per_channel["record"]);
 }
 

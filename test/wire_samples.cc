@@ -125,8 +125,8 @@ void AddRequestSamples(std::vector<WireSample>* out) {
   bare.players = {"web-1"};
   out->push_back({"request/submit-bare", Request(std::monostate{}, bare)});
   out->push_back({"request/status", Request("r-2", StatusRequest{812})});
-  out->push_back(
-      {"request/status-page", Request(int64_t{3}, StatusRequest{812, 100, 50})});
+  out->push_back({"request/status-page",
+                  Request(int64_t{3}, StatusRequest{812, 100, 50})});
   out->push_back(
       {"request/wait", Request(int64_t{4}, WaitRequest{812, 5000, true})});
   out->push_back({"request/cancel", Request(int64_t{5}, CancelRequest{812})});
@@ -139,8 +139,8 @@ void AddRequestSamples(std::vector<WireSample>* out) {
   out->push_back({"request/jobs", Request(int64_t{6}, jobs)});
   out->push_back({"request/jobs-bare", Request(int64_t{7}, JobsRequest{})});
   out->push_back({"request/players", Request(int64_t{8}, PlayersRequest{})});
-  out->push_back(
-      {"request/players-page", Request(int64_t{9}, PlayersRequest{"web-1", 10})});
+  out->push_back({"request/players-page",
+                  Request(int64_t{9}, PlayersRequest{"web-1", 10})});
 }
 
 void AddReplySamples(std::vector<WireSample>* out) {

@@ -11,8 +11,8 @@
 namespace orchestra::test {
 
 struct WireSample {
-  std::string name;   // e.g. "player/result-signal", "reply/job-page"
-  std::string bytes;  // what today's encoder writes
+  std::string name;    // e.g. "player/result-signal", "reply/job-page"
+  std::string bytes;   // what today's encoder writes
   bool reply = false;  // an audience reply (it may gain a "kind")
 };
 

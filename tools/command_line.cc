@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/text.h"
 
 namespace orchestra::tools {
@@ -19,8 +20,6 @@ namespace {
 using broker::JobId;
 using common::Result;
 using common::Status;
-
-constexpr int64_t kMaxSeconds = 10LL * 365 * 24 * 3600;
 
 // Long-only options get values outside the range of characters.
 enum LongOnly {
@@ -101,7 +100,7 @@ Result<int64_t> ParseNumber(const std::string& what, const char* text,
 // Reads `value` as a number of seconds from `min` into `*seconds`.
 Status ReadSeconds(const char* option, const char* value, int64_t min,
                    int64_t* seconds) {
-  Result<int64_t> n = ParseNumber(option, value, min, kMaxSeconds);
+  Result<int64_t> n = ParseNumber(option, value, min, kMaxTimeLimitS);
   if (n.ok()) *seconds = n.value();
   return n.status();
 }
@@ -122,8 +121,8 @@ Status AddParam(const char* text, broker::StringMap* params) {
     return UsageError("-p wants KEY=VALUE, not '" + pair + "'");
   const std::string key = pair.substr(0, equals);
   if (!common::IsValidParamKey(key))
-    return UsageError("parameter key '" + key +
-                      "' must match [A-Za-z_][A-Za-z0-9_]{0,63}");
+    return UsageError("parameter key '" + key + "' must match " +
+                      common::ParamKeyRule());
   if (!params->emplace(key, pair.substr(equals + 1)).second)
     return UsageError("parameter '" + key + "' is given twice");
   return Status();
@@ -220,11 +219,11 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
   if (first >= argc) return UsageError("missing SCORE and PLAYER");
   c.request.score = argv[first];
   if (!common::IsValidScoreName(c.request.score))
-    return UsageError("score name '" + c.request.score +
-                      "' must match [A-Za-z0-9._-]{1,128} and not start "
-                      "with '.'");
+    return UsageError("score name '" + c.request.score + "' must match " +
+                      common::ScoreNameRule());
   if (c.request.key.size() > kMaxIdempotencyKeyBytes)
-    return UsageError("--idempotency-key is longer than 128 bytes");
+    return UsageError("--idempotency-key is longer than " +
+                      std::to_string(kMaxIdempotencyKeyBytes) + " bytes");
   for (int i = first + 1; i < argc; ++i) {
     s = AddPlayers(argv[i], &c.request.players);
     if (!s.ok()) return s;

@@ -198,6 +198,18 @@ def test_bytes_that_are_not_a_request_are_a_bad_request(cluster):
     assert reply["error"]["message"]
 
 
+def test_every_reply_names_its_kind(cluster, client):
+    job = client.submit("hello", ["p1"])
+    assert client.request({"op": "status", "job": job})["kind"] == "job"
+    assert client.request({"op": "jobs"})["kind"] == "jobs"
+    assert client.request({"op": "players"})["kind"] == "players"
+    submit = {"op": "submit", "score": "hello", "scope": "one",
+              "players": ["p1"]}
+    assert client.request(submit)["kind"] == "submit"
+    reply = raw_reply(cluster, b"\xc1 not msgpack")
+    assert reply["kind"] == "error"
+
+
 def test_an_op_nobody_knows_is_unknown_op(client):
     e = error_of(client.request, {"op": "reboot"})
     assert e.code == "unknown_op" and "reboot" in e.message

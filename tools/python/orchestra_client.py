@@ -193,11 +193,12 @@ class Client:
             reply = self._receive(deadline)
             if reply.get("req") != req:
                 continue  # a late reply to a request we gave up on
-            if "ok" not in reply and "progress" in reply:
+            kind = reply.get("kind")
+            if kind == "progress":
                 if progress is not None:
                     progress(reply["progress"])
                 continue
-            if not reply.get("ok"):
+            if kind == "error" or not reply.get("ok"):
                 error = reply.get("error") or {}
                 raise OrchestraError(error.get("code", "bad_request"),
                                      error.get("message", ""))

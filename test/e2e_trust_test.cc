@@ -17,6 +17,7 @@
 #include "broker/curve_keys.h"
 #include "broker/protocol.h"
 #include "test/cluster.h"
+#include "test/msgpack_builder.h"
 #include "test/raw_player.h"
 
 namespace orchestra::test {
@@ -198,6 +199,52 @@ TEST_F(TrustTest, RefusalsAreLoggedAtABoundedRateWhateverTheKeys) {
   EXPECT_LE(lines, 10u);
   // The conductor still serves a listed player.
   EXPECT_TRUE(Raw("p1")->Greet());
+}
+
+// A result names every part of its outcome (broker/PROTOCOL.md). In the
+// original a bare {type, task, state: "OK"} was stored as OK with no exit
+// code or output, and the player's full result after it was ignored. Now
+// the bare one is refused with a log line and never acknowledged, and the
+// full one is stored.
+TEST_F(TrustTest, AResultWithoutItsRequiredFieldsIsRefusedAndTheFullOneStored) {
+  Start();
+  auto raw = Raw("p1");
+  ASSERT_TRUE(raw->Greet());
+  const JobId job = Submit("p1");
+  std::optional<broker::PlayerMessage> m = raw->Receive(10000);
+  ASSERT_TRUE(m.has_value());
+  const auto* task = std::get_if<broker::RunTask>(&*m);
+  ASSERT_NE(nullptr, task);
+  raw->Send(broker::Accepted{task->task});
+  raw->SendBytes(Map({{"type", Str("result")},
+                      {"task", Int(task->task)},
+                      {"state", Str("OK")}})
+                     .Encode());
+  ASSERT_TRUE(cluster_.conductor()->WaitForLog(
+      "player message dropped player=p1 error=.*field 'exit_code' is "
+      "required",
+      std::chrono::milliseconds(10000)));
+  EXPECT_EQ(TaskState::kRunning, Status(job).tasks.at(0).state);
+  broker::TaskResult full;
+  full.task = task->task;
+  full.state = TaskState::kOk;
+  full.exit_code = 0;
+  full.stdout_text = "hello\n";
+  full.started_at = 1795836000000;
+  full.finished_at = 1795836000100;
+  raw->Send(full);
+  for (;;) {  // heartbeats may come first
+    m = raw->Receive(10000);
+    ASSERT_TRUE(m.has_value()) << "no result_ack";
+    if (const auto* ack = std::get_if<broker::ResultAck>(&*m)) {
+      EXPECT_EQ(task->task, ack->task);
+      break;
+    }
+  }
+  const JobRecord record = Status(job);
+  EXPECT_EQ(JobState::kOk, record.state);
+  EXPECT_EQ(std::optional<int64_t>(0), record.tasks.at(0).exit_code);
+  EXPECT_EQ("hello\n", record.tasks.at(0).stdout_text);
 }
 
 }  // namespace

@@ -50,7 +50,10 @@ class RawPlayer {
   }
 
   void Send(const broker::PlayerMessage& message) {
-    const std::string bytes = broker::EncodePlayerMessage(message);
+    SendBytes(broker::EncodePlayerMessage(message));
+  }
+  // One frame of whatever bytes the test made (test/msgpack_builder.h).
+  void SendBytes(const std::string& bytes) {
     socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
   }
   // The next message, or nullopt after `timeout_ms`.

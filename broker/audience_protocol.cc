@@ -35,35 +35,6 @@ constexpr const char* kReplyKinds[] = {"submit",  "job",      "jobs",
 static_assert(std::size(kReplyKinds) == std::variant_size_v<AudienceReplyBody>,
               "one kind per reply");
 
-// The index of `name` in `names`, or -1.
-template <size_t N>
-int IndexOf(const char* const (&names)[N], std::string_view name) {
-  for (size_t i = 0; i < N; ++i) {
-    if (name == names[i]) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-// Reads alternative `index` of Variant from `r` into `out`.
-template <typename Variant, size_t... I>
-void ReadAlternative(size_t index, FieldReader& r, Variant* out,
-                     std::index_sequence<I...>) {
-  ((I == index ? void(*out = r.Record<std::variant_alternative_t<I, Variant>>())
-               : void()),
-   ...);
-}
-template <typename Variant>
-void ReadAlternative(size_t index, FieldReader& r, Variant* out) {
-  ReadAlternative(index, r, out,
-                  std::make_index_sequence<std::variant_size_v<Variant>>());
-}
-
-template <typename Variant, size_t... I>
-void DescribeAll(FieldDescriber* d, const char* channel,
-                 const char* const* names, std::index_sequence<I...>) {
-  (d->Message<std::variant_alternative_t<I, Variant>>(channel, names[I]), ...);
-}
-
 void WriteReq(WireWriter* w, const RequestId& req) {
   w->Key("req");
   if (const int64_t* n = std::get_if<int64_t>(&req)) {
@@ -98,11 +69,8 @@ RequestId ReadReq(const WireReader& reader, WireProblem* problem) {
 }  // namespace
 
 void DescribeAudienceChannel(FieldDescriber* d) {
-  DescribeAll<AudienceOp>(d, "request", kOps,
-                          std::make_index_sequence<std::size(kOps)>());
-  DescribeAll<AudienceReplyBody>(
-      d, "reply", kReplyKinds,
-      std::make_index_sequence<std::size(kReplyKinds)>());
+  DescribeAlternatives<AudienceOp>(d, "request", kOps);
+  DescribeAlternatives<AudienceReplyBody>(d, "reply", kReplyKinds);
 }
 
 void Check(FieldReader& r, SubmitRequest* m) {
@@ -161,7 +129,7 @@ std::string EncodeAudienceRequest(const AudienceRequest& request) {
   w.BeginMap();
   w.Key("op");
   w.Str(OpName(request.op));
-  std::visit([&](const auto& op) { fields.Body(op); }, request.op);
+  WriteAlternative(&fields, request.op);
   // The req goes last, as it always has.
   if (!std::holds_alternative<std::monostate>(request.req))
     WriteReq(&w, request.req);
@@ -211,7 +179,7 @@ std::string EncodeAudienceReply(const AudienceReply& reply) {
   }
   w.Key("kind");
   w.Str(ReplyKind(reply.body));
-  std::visit([&](const auto& body) { fields.Body(body); }, reply.body);
+  WriteAlternative(&fields, reply.body);
   w.EndMap();
   return w.Take();
 }

@@ -18,6 +18,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "broker/message_schema.h"
@@ -393,6 +395,53 @@ class FieldDescriber {
   std::vector<size_t> current_;  // records being described, innermost last
   std::set<std::string> described_;
 };
+
+// ---- messages chosen by name ----
+// A channel's messages are a std::variant; a key ("type", "op", "kind")
+// names the alternative, from a table of names in the variant's order.
+
+// The index of `name` in `names`, or -1.
+template <size_t N>
+int IndexOf(const char* const (&names)[N], std::string_view name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (name == names[i]) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// The fields of whichever alternative `message` holds.
+template <typename Variant>
+void WriteAlternative(FieldWriter* w, const Variant& message) {
+  std::visit([w](const auto& m) { w->Body(m); }, message);
+}
+
+template <typename Variant, size_t... I>
+void ReadAlternative(size_t index, FieldReader& r, Variant* out,
+                     std::index_sequence<I...>) {
+  ((I == index ? void(*out = r.Record<std::variant_alternative_t<I, Variant>>())
+               : void()),
+   ...);
+}
+// Reads alternative `index` of Variant from `r` into `out`.
+template <typename Variant>
+void ReadAlternative(size_t index, FieldReader& r, Variant* out) {
+  ReadAlternative(index, r, out,
+                  std::make_index_sequence<std::variant_size_v<Variant>>());
+}
+
+template <typename Variant, size_t... I>
+void DescribeAlternatives(FieldDescriber* d, const char* channel,
+                          const char* const* names, std::index_sequence<I...>) {
+  (d->Message<std::variant_alternative_t<I, Variant>>(channel, names[I]), ...);
+}
+// Describes each alternative of Variant as `channel`/names[i].
+template <typename Variant>
+void DescribeAlternatives(FieldDescriber* d, const char* channel,
+                          const char* const* names) {
+  DescribeAlternatives<Variant>(
+      d, channel, names,
+      std::make_index_sequence<std::variant_size_v<Variant>>());
+}
 
 }  // namespace orchestra::broker
 

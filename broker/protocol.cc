@@ -1,6 +1,5 @@
 #include "broker/protocol.h"
 
-#include <algorithm>
 #include <iterator>
 #include <utility>
 
@@ -29,27 +28,10 @@ bool IsHex64(const std::string& text) {
   return true;
 }
 
-// Reads alternative `index` of PlayerMessage from `r` into `out`.
-template <size_t... I>
-void ReadAlternative(size_t index, FieldReader& r, PlayerMessage* out,
-                     std::index_sequence<I...>) {
-  ((I == index
-        ? void(*out = r.Record<std::variant_alternative_t<I, PlayerMessage>>())
-        : void()),
-   ...);
-}
-
-template <size_t... I>
-void DescribeAll(FieldDescriber* d, std::index_sequence<I...>) {
-  (d->Message<std::variant_alternative_t<I, PlayerMessage>>("player",
-                                                            kMessageTypes[I]),
-   ...);
-}
-
 }  // namespace
 
 void DescribePlayerChannel(FieldDescriber* d) {
-  DescribeAll(d, std::make_index_sequence<std::size(kMessageTypes)>());
+  DescribeAlternatives<PlayerMessage>(d, "player", kMessageTypes);
 }
 
 void Check(FieldReader& r, ScoreInfo* m) {
@@ -83,7 +65,7 @@ std::string EncodePlayerMessage(const PlayerMessage& message) {
   w.BeginMap();
   w.Key("type");
   w.Str(MessageType(message));
-  std::visit([&](const auto& m) { fields.Body(m); }, message);
+  WriteAlternative(&fields, message);
   w.EndMap();
   return w.Take();
 }
@@ -95,16 +77,14 @@ Result<PlayerMessage> DecodePlayerMessage(std::string_view bytes) {
     return Status::InvalidArgument("player message", problem.message);
   WireReader wire(handle.get(), &problem);
   const std::string type = wire.Str("type", WireReader::kRequired, 32);
-  const auto* end = std::end(kMessageTypes);
-  const auto* found = std::find(std::begin(kMessageTypes), end, type);
-  if (problem.ok() && found == end)
+  const int index = IndexOf(kMessageTypes, type);
+  if (problem.ok() && index < 0)
     return Status::InvalidArgument(
         "player message", "unknown type '" + common::SanitizeUtf8(type) + "'");
   PlayerMessage message;
   if (problem.ok()) {
     FieldReader reader(std::move(wire));
-    ReadAlternative(found - std::begin(kMessageTypes), reader, &message,
-                    std::make_index_sequence<std::size(kMessageTypes)>());
+    ReadAlternative(index, reader, &message);
   }
   if (!problem.ok())
     return Status::InvalidArgument(

@@ -14,10 +14,9 @@
 #include <zmq.hpp>
 
 #include "broker/poller.h"
-#include "common/log.h"
 #include "common/sqlite.h"
 #include "test/conductor_samples.h"
-#include "test/fake_clock.h"
+#include "test/core_fixture.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
@@ -29,25 +28,16 @@ using broker::Scope;
 
 constexpr char kAddress[] = "inproc://audience-channel-test";
 
-class AudienceChannelTest : public testing::Test {
+// The DEALER is an audience client on audience endpoint 0.
+class AudienceChannelTest : public test::CoreFixture {
  protected:
   void SetUp() override {
-    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    ASSERT_NO_FATAL_FAILURE(test::OpenCore(dir_.File("conductor.db"), &clock_,
-                                           {"web-1", "web-2"}, &core_));
+    ASSERT_NO_FATAL_FAILURE(Open({"web-1", "web-2"}, kAddress));
     store_ = core_->store();
     board_ = core_->board();
     channel_ = core_->audience_channel();
     registry_ = core_->registry();
-    auto router = broker::Endpoint::Router(&context_, "audience", {});
-    auto dealer = broker::Endpoint::Dealer(&context_, "client", {});
-    ASSERT_TRUE(router.ok() && dealer.ok());
-    router_ = std::move(router.value());
-    dealer_ = std::move(dealer.value());
-    ASSERT_TRUE(router_->Bind(kAddress).ok());
-    ASSERT_OK(dealer_->Connect(kAddress));
   }
-  void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
   // The client sends `op`; the channel handles it and the turn ends.
   void Ask(const broker::AudienceOp& op, int64_t req = 1) {
@@ -129,17 +119,11 @@ class AudienceChannelTest : public testing::Test {
     EndTurn();
   }
 
-  test::TempDir dir_;
   size_t last_reply_bytes_ = 0;
-  test::FakeClock clock_;
-  std::unique_ptr<Core> core_;
   JobStore* store_ = nullptr;
   JobBoard* board_ = nullptr;
   AudienceChannel* channel_ = nullptr;
   PlayerRegistry* registry_ = nullptr;
-  broker::Context context_;
-  std::unique_ptr<broker::Endpoint> router_;
-  std::unique_ptr<broker::Endpoint> dealer_;
 };
 
 TEST_F(AudienceChannelTest, StoppingAnswersWaitsThenEveryRequestUnavailable) {

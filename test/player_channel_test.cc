@@ -13,9 +13,8 @@
 #include <string>
 
 #include "broker/poller.h"
-#include "common/log.h"
 #include "test/conductor_samples.h"
-#include "test/fake_clock.h"
+#include "test/core_fixture.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
@@ -26,30 +25,15 @@ using broker::TaskState;
 
 constexpr char kAddress[] = "inproc://player-channel-test";
 
-class PlayerChannelTest : public testing::Test {
+// Each DEALER is a connection of player web-1.
+class PlayerChannelTest : public test::CoreFixture {
  protected:
   void SetUp() override {
-    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    ASSERT_NO_FATAL_FAILURE(
-        test::OpenCore(dir_.File("conductor.db"), &clock_, {"web-1"}, &core_));
+    ASSERT_NO_FATAL_FAILURE(Open({"web-1"}, kAddress));
     store_ = core_->store();
     board_ = core_->board();
     channel_ = core_->player_channel();
     registry_ = core_->registry();
-    auto router = broker::Endpoint::Router(&context_, "players", {});
-    ASSERT_TRUE(router.ok());
-    router_ = std::move(router.value());
-    ASSERT_TRUE(router_->Bind(kAddress).ok());
-    dealer_ = Connect();
-    ASSERT_NE(nullptr, dealer_);
-  }
-  void TearDown() override { common::SetLogSinkForTest(nullptr); }
-
-  // Another connection of player web-1 (nullptr if it failed).
-  std::unique_ptr<broker::Endpoint> Connect() {
-    auto dealer = broker::Endpoint::Dealer(&context_, "web-1", {});
-    if (!dealer.ok() || !dealer.value()->Connect(kAddress).ok()) return nullptr;
-    return std::move(dealer.value());
   }
 
   // The player says `message` (on connection `from`, by default the
@@ -128,6 +112,13 @@ class PlayerChannelTest : public testing::Test {
     EndTurn();
     return id.ok() ? id.value() : 0;
   }
+  // A job for web-1 (its id in `*job`), then web-1's hello: the task sent.
+  TaskId Greeted(JobId* job) {
+    *job = Submit();
+    Say(HelloHolding());
+    HeardIs<broker::Welcome>();
+    return HeardIs<broker::RunTask>().task;
+  }
   broker::TaskResult ResultOf(TaskId task) {
     return test::SampleResult(task, TaskState::kOk, clock_.Now());
   }
@@ -152,16 +143,10 @@ class PlayerChannelTest : public testing::Test {
     EndTurn();
   }
 
-  test::TempDir dir_;
-  test::FakeClock clock_;
-  std::unique_ptr<Core> core_;
   JobStore* store_ = nullptr;
   JobBoard* board_ = nullptr;
   PlayerChannel* channel_ = nullptr;
   PlayerRegistry* registry_ = nullptr;
-  broker::Context context_;
-  std::unique_ptr<broker::Endpoint> router_;
-  std::unique_ptr<broker::Endpoint> dealer_;
 };
 
 TEST_F(PlayerChannelTest, HelloIsWelcomedAndTasksGoOut) {
@@ -251,10 +236,8 @@ TEST_F(PlayerChannelTest, AMessageBeforeHelloIsAnsweredHelloRequired) {
 // DESIGN.md section 4: a second session for the same name replaces the
 // first, which is told so and is not heard any more.
 TEST_F(PlayerChannelTest, ASecondHelloReplacesTheFirstSession) {
-  const JobId job = Submit();
-  Say(HelloHolding());
-  HeardIs<broker::Welcome>();
-  const TaskId task = HeardIs<broker::RunTask>().task;
+  JobId job = 0;
+  const TaskId task = Greeted(&job);
   std::unique_ptr<broker::Endpoint> second = Connect();
   ASSERT_NE(nullptr, second);
   Say(HelloHolding({{task, false}}), second.get());
@@ -269,10 +252,8 @@ TEST_F(PlayerChannelTest, ASecondHelloReplacesTheFirstSession) {
 
 // DESIGN.md section 8: a result is acknowledged only once it is committed.
 TEST_F(PlayerChannelTest, AResultIsStoredThenAcknowledged) {
-  const JobId job = Submit();
-  Say(HelloHolding());
-  HeardIs<broker::Welcome>();
-  const TaskId task = HeardIs<broker::RunTask>().task;
+  JobId job = 0;
+  const TaskId task = Greeted(&job);
   Say(ResultOf(task));
   EXPECT_EQ(task, HeardIs<broker::ResultAck>().task);
   EXPECT_EQ("OK", Query("SELECT state FROM tasks WHERE id = " +
@@ -283,10 +264,8 @@ TEST_F(PlayerChannelTest, AResultIsStoredThenAcknowledged) {
 // The turn that handled a result fails to commit: its result_ack never
 // leaves; the player, asked to greet again, still holds the result.
 TEST_F(PlayerChannelTest, AResultWhoseCommitFailsIsNotAcknowledged) {
-  const JobId job = Submit();
-  Say(HelloHolding());
-  HeardIs<broker::Welcome>();
-  const TaskId task = HeardIs<broker::RunTask>().task;
+  JobId job = 0;
+  const TaskId task = Greeted(&job);
   Hand(ResultOf(task));
   FailStore();
   EXPECT_EQ("hello_required", HeardIs<broker::SessionError>().code);

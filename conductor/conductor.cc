@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "conductor/audience_socket.h"
 #include "conductor/players_file.h"
+#include "conductor/trust.h"
 
 namespace orchestra::conductor {
 

@@ -1,12 +1,13 @@
 // Conductor is the daemon: it binds the player endpoint (CurveZMQ) and the
-// audience endpoints, answers ZAP requests, and runs the loop that hands
-// each message to its Core's PlayerChannel or AudienceChannel, runs the
-// Core's timers, and ends each turn by committing the store and then
-// sending what the turn produced. One thread owns every socket
-// (DescriptorGuard's thread reads only the monitors of their descriptors). A
-// store that fails a write does not stop it: it serves what is committed until
-// a retry writes again (DESIGN.md section 15). SIGHUP reloads the configuration
-// and trust lists; SIGTERM and SIGINT stop it cleanly. Under systemd it reports
+// audience endpoints, answers ZAP requests, and runs the loop around its
+// Core (conductor/core.h), which holds everything but the sockets: each
+// message goes to the Core's PlayerChannel or AudienceChannel, the Core's
+// timers run, and each turn ends with the Core's commit, then the sending of
+// what the turn produced. One thread owns every socket (DescriptorGuard's
+// thread reads only the monitors of their descriptors). A store that fails
+// a write does not stop it: it serves what is committed until a retry
+// writes again (DESIGN.md section 15). SIGHUP reloads the configuration and
+// trust lists; SIGTERM and SIGINT stop it cleanly. Under systemd it reports
 // READY, RELOADING, STOPPING and watchdog keep-alives.
 
 #ifndef ORCHESTRA_CONDUCTOR_CONDUCTOR_H_
@@ -29,7 +30,6 @@
 #include "conductor/config.h"
 #include "conductor/core.h"
 #include "conductor/descriptor_guard.h"
-#include "conductor/trust.h"
 
 namespace orchestra::conductor {
 

@@ -1,10 +1,8 @@
-// Core is the conductor without its sockets: the store (JobStore and
+// Core is the conductor without its sockets: the stores (JobStore and
 // PlayerStore on one database), Trust, Scheduler, StoreHealth,
-// PlayerRegistry, Outbox, JobBoard, PlayerChannel, AudienceChannel,
-// Retention and the loop's timers, wired from a config and a clock. A turn
-// ends with CommitTurn(), then Flush() hands the turn's messages to the
-// caller's endpoints. The Conductor owns one beside its sockets; tests
-// drive one with a FakeClock. Owned by the conductor's loop thread.
+// PlayerRegistry, Outbox, JobBoard, both channels, Retention and the loop's
+// timers, wired from a config and a clock. CommitTurn() ends a turn; only
+// then may Flush() send what it produced. Owned by the loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_CORE_H_
 #define ORCHESTRA_CONDUCTOR_CORE_H_
@@ -45,12 +43,14 @@ class Core {
   Core& operator=(const Core&) = delete;
 
   // Makes `files` the trust lists; returns the players whose key was taken
-  // back. Waits their audience key may no longer make are answered.
+  // back. Waits of audience keys taken back, or of jobs their key may no
+  // longer see, are answered.
   std::vector<std::string> InstallTrust(TrustFiles files);
-  // InstallTrust(), then the players cut off lose their sessions at once
-  // and their unfinished tasks end ABORTED. While the store fails, the
-  // keys and the aborts wait for Reconcile() (which records every key and
-  // aborts what unlisted players hold); the sessions end all the same.
+  // InstallTrust(), then records the listed players' keys; the players
+  // cut off lose their sessions at once and their unfinished tasks end
+  // ABORTED. While the store fails, the keys and the aborts wait for
+  // Reconcile() (which records every key and aborts what unlisted players
+  // hold); the sessions end all the same.
   common::Status ApplyTrust(TrustFiles files);
 
   // The start: remembers the players the store knows, then Reconcile()
@@ -61,6 +61,7 @@ class Core {
   // Starts the timers: sessions, waits, resends, delivery expiry,
   // retention and the retry of a failed store.
   void StartTimers();
+  // Milliseconds until a timer is due (0: one is due now).
   common::TimeMs TimeUntilNextTimer(common::TimeMs now) const {
     return timers_.TimeUntilNext(now);
   }
@@ -71,8 +72,8 @@ class Core {
   // the waits of finished jobs, queues the board's orders and commits.
   // What the turn produced may leave (Flush()) only once this is OK.
   common::Status CommitTurn();
-  // Sends what the outbox holds through these endpoints (null `players`:
-  // none).
+  // Sends what the outbox holds: to players through `players` (null only
+  // while no player has a session), to the audience through `audience`.
   void Flush(broker::Endpoint* players,
              const std::vector<broker::Endpoint*>& audience);
 

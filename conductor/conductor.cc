@@ -2,22 +2,9 @@
 // endpoint and each audience endpoint (bounded batches, so one busy peer
 // cannot starve the rest) -> run due timers -> end the turn: commit, then
 // send. Because every write of a turn shares one transaction, durability
-// costs one fsync per turn, not one per message (group commit).
-//
-// When a write or the commit fails (disk full, I/O error, read-only file
-// system), the turn is undone rather than the process ended: its writes
-// are rolled back, its outbox is abandoned (no job id, result_ack or task
-// that rests on them leaves; each request it answered is told
-// `unavailable`), the JobBoard reloads what is committed, and every player
-// session ends with `hello_required`, so that each player's next hello says
-// what it holds. The store then counts as failed (StoreHealth): nothing
-// writes, submits and cancels are `unavailable`, results and `accepted` go
-// unacknowledged (players resend them), reads answer from what is
-// committed. Every second a probe commits one page; once one does,
-// Reconcile() does in one transaction what a start does (keys, sessions,
-// recovery of the jobs) and reconciles the sessions opened meanwhile as at
-// their hello. A failed start-up recovery starts the conductor in the same
-// state.
+// costs one fsync per turn, not one per message (group commit). When a
+// write or the commit fails, the turn is undone and the store counts as
+// failed until a retry writes again (see conductor/core.cc).
 
 #include "conductor/conductor.h"
 
@@ -35,6 +22,7 @@
 #include "common/log.h"
 #include "conductor/audience_socket.h"
 #include "conductor/players_file.h"
+#include "conductor/trust.h"
 
 namespace orchestra::conductor {
 
@@ -50,8 +38,6 @@ constexpr size_t kTurnBytes = 16 << 20;
 // A turn also ends early after this long handling one endpoint's messages,
 // so a peer flooding large messages cannot keep the others waiting.
 constexpr common::TimeMs kTurnMs = 50;
-constexpr common::TimeMs kWaitTickMs = 50;
-constexpr common::TimeMs kExpiryTickMs = 1000;
 constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
 // Connections the kernel queues before the conductor accepts them. With
 // libzmq's 100, a fleet reconnecting at once (a conductor restart)
@@ -80,10 +66,8 @@ broker::EndpointOptions PeerLimits() {
 
 }  // namespace
 
-Conductor::Conductor(const std::string& config_path,
-                     const ConductorConfig& config, common::SignalFd signals)
+Conductor::Conductor(const std::string& config_path, common::SignalFd signals)
     : config_path_(config_path),
-      config_(std::make_unique<ConductorConfig>(config)),
       signals_(std::move(signals)),
       authenticator_(&context_) {}
 
@@ -91,46 +75,25 @@ Result<std::unique_ptr<Conductor>> Conductor::Create(
     const std::string& config_path, const ConductorConfig& config,
     common::SignalFd signals) {
   std::unique_ptr<Conductor> conductor(
-      new Conductor(config_path, config, std::move(signals)));
-  Status s = conductor->Start();
+      new Conductor(config_path, std::move(signals)));
+  Status s = conductor->Start(config);
   if (!s.ok()) return s;
   return conductor;
 }
 
-Status Conductor::Start() {
-  Status s = LockDatabase();
+Status Conductor::Start(const ConductorConfig& config) {
+  Status s = LockDatabase(config.database_path);
   if (!s.ok()) return s;
-  Result<std::unique_ptr<JobStore>> store =
-      JobStore::Open(config_->database_path);
-  if (!store.ok()) return store.status();
-  store_ = std::move(store.value());
-  Result<std::unique_ptr<PlayerStore>> player_store =
-      PlayerStore::Create(store_->database(), store_->turn());
-  if (!player_store.ok()) return player_store.status();
-  player_store_ = std::move(player_store.value());
-  Result<TrustFiles> trust = TrustFiles::Load(*config_);
+  Result<std::unique_ptr<Core>> core = Core::Open(config, &clock_);
+  if (!core.ok()) return core.status();
+  core_ = std::move(core.value());
+  Result<TrustFiles> trust = TrustFiles::Load(config);
   if (!trust.ok()) return trust.status();
-  board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
-                                      trust_.listed());
-  player_channel_ = std::make_unique<PlayerChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), player_store_.get(),
-      &health_, &outbox_, &clock_);
-  audience_channel_ = std::make_unique<AudienceChannel>(
-      config_.get(), &trust_, &registry_, board_.get(), store_.get(), &health_,
-      &outbox_, &clock_);
-  retention_ =
-      std::make_unique<Retention>(config_.get(), store_.get(), &clock_);
-  InstallTrust(std::move(trust.value()));
-  s = RememberPlayers();
+  core_->InstallTrust(std::move(trust.value()));
+  UpdateAuthenticator();
+  s = core_->Recover();
+  Send();
   if (!s.ok()) return s;
-  // A database it can read but not write does not keep the conductor
-  // from starting: it starts with the store failed.
-  s = Reconcile();
-  if (s.ok()) s = EndTurn();
-  if (!s.ok()) s = StoreFailed(s);
-  if (!s.ok()) return s;
-  common::LogInfo("recovered jobs=%zu queued=%zu", board_->active_jobs(),
-                  scheduler_.queued());
   Result<std::unique_ptr<DescriptorGuard>> guard =
       DescriptorGuard::Create(&context_);
   if (!guard.ok()) return guard.status();
@@ -139,7 +102,7 @@ Status Conductor::Start() {
   if (s.ok()) s = BindEndpoints();
   if (s.ok()) s = guard_->Start();
   if (!s.ok()) return s;
-  StartTimers();
+  core_->StartTimers();
   return Status();
 }
 
@@ -147,63 +110,32 @@ Status Conductor::Start() {
 // it: libzmq keeps its own copy in each socket.
 Status Conductor::BindEndpoints() {
   Result<broker::CurveKeyPair> keys =
-      broker::ReadSecretKeyFile(config_->secret_key_file);
+      broker::ReadSecretKeyFile(config().secret_key_file);
   if (!keys.ok()) return keys.status();
   Status s = BindPlayers(keys.value());
-  for (const std::string& address : config_->audience_endpoints) {
+  for (const std::string& address : config().audience_endpoints) {
     if (s.ok()) s = BindAudience(address, keys.value());
   }
   return s;
 }
 
-Status Conductor::LockDatabase() {
-  const std::string path = config_->database_path + ".lock";
+Status Conductor::LockDatabase(const std::string& database_path) {
+  const std::string path = database_path + ".lock";
   lock_.Reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock_.valid()) return Status::FromErrno(path, errno);
   if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0)
-    return Status::Conflict(config_->database_path,
+    return Status::Conflict(database_path,
                             "another conductor is using this database");
   return Status();
 }
 
-// Installs new trust lists in memory and in the authenticator; returns the
-// players cut off (removed, re-keyed or revoked). Connections of audience
-// keys taken back are refused from their next request on.
-std::vector<std::string> Conductor::InstallTrust(TrustFiles files) {
-  std::vector<std::string> cut = trust_.Install(std::move(files));
-  authenticator_.SetPlayers(trust_.PlayerNamesByKey());
+void Conductor::UpdateAuthenticator() {
+  const Trust& trust = core_->trust();
+  authenticator_.SetPlayers(trust.PlayerNamesByKey());
   authenticator_.SetRevoked(std::unordered_set<std::string>(
-      trust_.files().revoked.begin(), trust_.files().revoked.end()));
-  authenticator_.SetAudienceKeys(trust_.AudienceNamesByKey());
-  authenticator_.SetEpoch(trust_.epoch());
-  audience_channel_->TrustChanged();
-  return cut;
-}
-
-// Installs new trust lists. Players cut off lose their connections at once
-// and their unfinished tasks end ABORTED. While the store fails, the keys
-// and the aborts wait for Reconcile() (which records every key and aborts
-// what unlisted players hold); the connections are closed all the same.
-Status Conductor::ApplyTrust(TrustFiles files) {
-  std::vector<std::string> cut = InstallTrust(std::move(files));
-  Status s = health_.writable() ? SavePlayerKeys() : Status();
-  for (const std::string& name : cut) {
-    common::LogWarning("player cut off player=%s reason=removed-or-revoked",
-                       name.c_str());
-    Status aborted = health_.writable() ? board_->AbortPlayer(name) : Status();
-    Status ended = player_channel_->CutOff(name, "removed-or-revoked");
-    if (s.ok()) s = aborted.ok() ? ended : aborted;
-  }
-  return s;
-}
-
-Status Conductor::SavePlayerKeys() {
-  for (const auto& [name, key] : trust_.files().players) {
-    if (!trust_.listed()->count(name)) continue;  // Revoked
-    Status s = player_store_->SaveKey(name, key);
-    if (!s.ok()) return s;
-  }
-  return Status();
+      trust.files().revoked.begin(), trust.files().revoked.end()));
+  authenticator_.SetAudienceKeys(trust.AudienceNamesByKey());
+  authenticator_.SetEpoch(trust.epoch());
 }
 
 Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
@@ -222,9 +154,9 @@ Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
   if (!endpoint.ok()) return endpoint.status();
   players_ = std::move(endpoint.value());
   Status s =
-      guard_->Watch(players_.get(), config_->player_endpoint, options.backlog);
+      guard_->Watch(players_.get(), config().player_endpoint, options.backlog);
   if (!s.ok()) return s;
-  Result<std::string> bound = players_->Bind(config_->player_endpoint);
+  Result<std::string> bound = players_->Bind(config().player_endpoint);
   if (!bound.ok()) return bound.status();
   common::LogInfo("bound endpoint=%s role=players key=%s",
                   bound.value().c_str(),
@@ -261,17 +193,17 @@ Status Conductor::BindAudience(const std::string& address,
 Result<std::string> Conductor::BindAudienceSocket(broker::Endpoint* endpoint,
                                                   const std::string& address) {
   gid_t group = static_cast<gid_t>(-1);
-  if (!config_->audience_socket_group.empty()) {
-    struct group* g = ::getgrnam(config_->audience_socket_group.c_str());
+  if (!config().audience_socket_group.empty()) {
+    struct group* g = ::getgrnam(config().audience_socket_group.c_str());
     if (g == nullptr)
       return Status::InvalidArgument(config_path_,
                                      "audience socket group '" +
-                                         config_->audience_socket_group +
+                                         config().audience_socket_group +
                                          "' does not exist");
     group = g->gr_gid;
   }
   Result<std::string> bound =
-      BindIpcSocket(endpoint, address, config_->audience_socket_mode, group);
+      BindIpcSocket(endpoint, address, config().audience_socket_mode, group);
   if (!bound.ok()) {
     const Status& s = bound.status();
     if (s.code() != Status::Code::kInvalidArgument) return s;
@@ -282,62 +214,11 @@ Result<std::string> Conductor::BindAudienceSocket(broker::Endpoint* endpoint,
   return bound;
 }
 
-Status Conductor::RememberPlayers() {
-  Result<std::vector<StoredPlayer>> players = player_store_->LoadKnown();
-  if (!players.ok()) return players.status();
-  for (StoredPlayer& p : players.value()) {
-    PlayerState state;
-    state.name = p.name;
-    state.version = p.version;
-    state.slots = p.slots;
-    state.last_seen = p.last_seen;
-    state.scores = std::move(p.scores);
-    state.scores_known = p.scores_known;
-    registry_.Remember(std::move(state));
-  }
-  return Status();
-}
-
-void Conductor::StartTimers() {
-  const common::TimeMs now = clock_.Monotonic();
-  timers_.Every("sessions", config_->heartbeat_interval_ms / 2, now,
-                [this] { return player_channel_->Tick(); });
-  timers_.Every("waits", kWaitTickMs, now, [this] {
-    audience_channel_->Tick();
-    return Status();
-  });
-  timers_.Every("resends", config_->dispatch_retry_ms / 4 + 1, now, [this] {
-    return board_->ResendUnaccepted(config_->dispatch_retry_ms);
-  });
-  timers_.Every("expiry", kExpiryTickMs, now, [this] {
-    if (!health_.writable()) return Status();  // They expire once it is
-    return board_->ExpireUndelivered([this](const std::string& name) {
-      return registry_.IsConnected(name);
-    });
-  });
-  timers_.Every("retention", retention_->IdlePeriod(), now, [this] {
-    if (!health_.writable()) return Status();
-    Result<common::TimeMs> next = retention_->Tick();
-    if (!next.ok()) return next.status();
-    timers_.SetPeriod("retention", next.value());
-    return Status();
-  });
-  timers_.Every("store", kStoreRetryMs, now, [this] {
-    RetryStore();
-    return Status();
-  });
-}
-
-std::string Conductor::Describe() const {
-  return "players=" + std::to_string(trust_.listed()->size()) +
-         " connected=" + std::to_string(registry_.connected()) +
-         " jobs=" + std::to_string(board_->active_jobs());
-}
-
 Status Conductor::Run() {
-  common::LogInfo("started players=%zu jobs=%zu", trust_.listed()->size(),
-                  board_->active_jobs());
-  notifier_.Ready("serving " + Describe());
+  common::LogInfo("started players=%zu jobs=%zu",
+                  core_->trust().listed()->size(),
+                  core_->board()->active_jobs());
+  notifier_.Ready("serving " + core_->Describe());
   // A busy turn logs a line per job or player: they leave in one write at
   // the end of the turn (EndTurn) instead of a system call each.
   common::HoldLogLines(true);
@@ -352,7 +233,7 @@ Status Conductor::Run() {
   }
   AnswerBeforeStopping();
   for (const std::string& path : ipc_paths_) ::unlink(path.c_str());
-  common::LogInfo("stopped jobs=%zu", board_->active_jobs());
+  common::LogInfo("stopped jobs=%zu", core_->board()->active_jobs());
   return Status();
 }
 
@@ -365,11 +246,12 @@ Status Conductor::Turn() {
   for (auto& endpoint : audience_)
     audience_items.push_back(poller_.AddSocket(endpoint->handle()));
   common::TimeMs now = clock_.Monotonic();
-  common::TimeMs timeout = timers_.TimeUntilNext(now);
+  common::TimeMs timeout = core_->TimeUntilNextTimer(now);
   if (notifier_.NextKeepAlive() > 0)
     timeout = std::min(
         timeout, std::max<common::TimeMs>(0, notifier_.NextKeepAlive() - now));
-  if (outbox_.HasBacklog()) timeout = std::min(timeout, kBacklogRetryMs);
+  if (core_->outbox()->HasBacklog())
+    timeout = std::min(timeout, kBacklogRetryMs);
   Status s = poller_.Wait(timeout);
   if (!s.ok()) return s;
   notifier_.KeepAlive(clock_.Monotonic());
@@ -390,40 +272,33 @@ Status Conductor::Serve(size_t player_item,
   for (size_t i = 0; s.ok() && i < audience_.size(); ++i) {
     if (poller_.IsReady(audience_items[i])) s = Drain(audience_[i].get(), i);
   }
-  if (s.ok()) s = timers_.RunDue(clock_.Monotonic());
+  if (s.ok()) s = core_->RunTimers();
   if (s.ok() && reload_) {
     notifier_.Reloading();
     s = Reload();
-    notifier_.Ready("serving " + Describe());
+    notifier_.Ready("serving " + core_->Describe());
   }
   return s;
 }
 
 Status Conductor::Drain(broker::Endpoint* endpoint, size_t audience_index) {
   const common::TimeMs end = clock_.Monotonic() + kTurnMs;
-  for (size_t n = 0; n < kBatch && outbox_.turn_bytes() < kTurnBytes; ++n) {
+  const Outbox* outbox = core_->outbox();
+  for (size_t n = 0; n < kBatch && outbox->turn_bytes() < kTurnBytes; ++n) {
     if (n % 64 == 63 && clock_.Monotonic() >= end) break;
     std::optional<broker::Inbound> in = endpoint->TryReceive();
     if (!in) break;
     Status s = audience_index == SIZE_MAX
-                   ? player_channel_->Handle(*in)
-                   : audience_channel_->Handle(audience_index, *in);
+                   ? core_->player_channel()->Handle(*in)
+                   : core_->audience_channel()->Handle(audience_index, *in);
     if (!s.ok()) return s;
   }
   return Status();
 }
 
 Status Conductor::EndTurn() {
-  if (player_channel_) {
-    Status saved = player_channel_->SaveScoreLists();
-    if (!saved.ok()) return saved;
-  }
-  audience_channel_->Finished(board_->TakeFinishedJobs());
-  for (PlayerOrder& order : board_->TakeOrders())
-    outbox_.ToPlayer(order.player, broker::EncodePlayerMessage(order.message));
-  Status s = store_->Commit();
+  Status s = core_->CommitTurn();
   if (!s.ok()) return s;
-  player_channel_->TurnCommitted();
   Send();
   return Status();
 }
@@ -431,77 +306,21 @@ Status Conductor::EndTurn() {
 void Conductor::Send() {
   std::vector<broker::Endpoint*> audience;
   for (auto& endpoint : audience_) audience.push_back(endpoint.get());
-  if (players_)
-    outbox_.Flush(players_.get(), audience, &registry_, clock_.Monotonic());
+  if (players_) core_->Flush(players_.get(), audience);
   common::FlushLogLines();
 }
 
-// Start-up recovery, and the same again (with the keys) once a failed
-// store takes writes: all of it commits, or none.
-Status Conductor::Reconcile() {
-  Status s = SavePlayerKeys();
-  if (s.ok()) s = player_store_->MarkAllDisconnected();
-  if (s.ok()) s = board_->Recover();
-  if (s.ok()) s = player_channel_->Reconcile();
-  if (s.ok()) s = store_->Probe();  // A real write, even with nothing to do
-  if (s.ok()) s = store_->Commit();
-  if (s.ok()) player_channel_->Reconciled();
-  return s;
-}
-
-// Nothing the turn produced may leave: each of its messages rests on
-// writes the database does not have. Memory goes back to what is
-// committed; the players greet again (see the top of this file).
 Status Conductor::StoreFailed(const Status& error) {
-  store_->Rollback();
-  const bool changed = health_.Failed(error, clock_.Monotonic());
-  outbox_.Abandon(health_.reason() + "; try again later");
-  player_channel_->StoreFailed();
-  Status s = board_->Reload();
-  if (changed)
-    common::LogError("store failed error=%s jobs=%zu",
-                     common::LogQuote(error.ToString()).c_str(),
-                     board_->active_jobs());
-  if (!s.ok())
-    common::LogError("jobs could not be read back error=%s",
-                     common::LogQuote(s.ToString()).c_str());
+  Status s = core_->StoreFailed(error);
   Send();
   return s;
-}
-
-// The probe costs one failed commit a second while the disk stays full,
-// and changes nothing in memory; Reconcile() runs once it commits. A retry
-// that fails logs nothing: the state did not change.
-void Conductor::RetryStore() {
-  if (health_.writable()) return;
-  Status s = store_->Probe();
-  if (s.ok()) s = store_->Commit();
-  if (!s.ok()) {
-    store_->Rollback();
-    health_.Failed(s, clock_.Monotonic());
-    return;
-  }
-  s = Reconcile();
-  if (!s.ok()) {
-    store_->Rollback();
-    health_.Failed(s, clock_.Monotonic());
-    Status reloaded = board_->Reload();
-    if (!reloaded.ok())
-      common::LogError("jobs could not be read back error=%s",
-                       common::LogQuote(reloaded.ToString()).c_str());
-    return;
-  }
-  const common::TimeMs failed_ms = clock_.Monotonic() - health_.failed_at();
-  health_.Recovered();
-  common::LogInfo("store writable again after_ms=%lld jobs=%zu",
-                  static_cast<long long>(failed_ms), board_->active_jobs());
 }
 
 // Every request gets one final reply, also when the conductor stops: waits
 // and requests already queued get `unavailable`; the audience sockets
 // linger briefly so that these replies leave before the process does.
 void Conductor::AnswerBeforeStopping() {
-  audience_channel_->Stop();
+  core_->audience_channel()->Stop();
   Status s;
   for (size_t i = 0; s.ok() && i < audience_.size(); ++i)
     s = Drain(audience_[i].get(), i);
@@ -524,45 +343,42 @@ void Conductor::HandleSignals() {
 // keys and the database need a restart; everything else applies now.
 Status Conductor::Reload() {
   reload_ = false;
-  Result<ConductorConfig> config = LoadConductorConfig(config_path_);
-  if (!config.ok()) {
+  Result<ConductorConfig> loaded = LoadConductorConfig(config_path_);
+  if (!loaded.ok()) {
     common::LogError("reload failed, old settings kept error=%s",
-                     common::LogQuote(config.status().ToString()).c_str());
+                     common::LogQuote(loaded.status().ToString()).c_str());
     return Status();
   }
-  Result<TrustFiles> trust = TrustFiles::Load(config.value());
+  Result<TrustFiles> trust = TrustFiles::Load(loaded.value());
   if (!trust.ok()) {
     common::LogError("reload failed, old settings kept error=%s",
                      common::LogQuote(trust.status().ToString()).c_str());
     return Status();
   }
-  ConductorConfig& next = config.value();
-  if (next.player_endpoint != config_->player_endpoint ||
-      next.audience_endpoints != config_->audience_endpoints ||
-      next.database_path != config_->database_path ||
-      next.secret_key_file != config_->secret_key_file)
+  ConductorConfig& next = loaded.value();
+  const ConductorConfig& current = config();
+  if (next.player_endpoint != current.player_endpoint ||
+      next.audience_endpoints != current.audience_endpoints ||
+      next.database_path != current.database_path ||
+      next.secret_key_file != current.secret_key_file)
     common::LogWarning(
         "reload: endpoints, keys and database path change "
         "only on restart");
-  next.player_endpoint = config_->player_endpoint;
-  next.audience_endpoints = config_->audience_endpoints;
-  next.database_path = config_->database_path;
-  next.secret_key_file = config_->secret_key_file;
-  auto fresh = std::make_unique<ConductorConfig>(next);
-  player_channel_->set_config(fresh.get());
-  audience_channel_->set_config(fresh.get());
-  retention_->set_config(fresh.get());
-  timers_.SetPeriod("retention", retention_->IdlePeriod());
-  timers_.SetPeriod("sessions", fresh->heartbeat_interval_ms / 2);
-  timers_.SetPeriod("resends", fresh->dispatch_retry_ms / 4 + 1);
-  config_ = std::move(fresh);
-  common::InitLogging("orchestra-conductor", config_->log_level);
-  Status s = ApplyTrust(std::move(trust.value()));
+  next.player_endpoint = current.player_endpoint;
+  next.audience_endpoints = current.audience_endpoints;
+  next.database_path = current.database_path;
+  next.secret_key_file = current.secret_key_file;
+  core_->Reconfigure(next);
+  common::InitLogging("orchestra-conductor", config().log_level);
+  Status s = core_->ApplyTrust(std::move(trust.value()));
+  UpdateAuthenticator();
+  const Trust& installed = core_->trust();
   common::LogInfo(
       "reloaded players=%zu revoked=%zu audience_keys=%zu "
       "epoch=%lld",
-      trust_.listed()->size(), trust_.files().revoked.size(),
-      trust_.files().audience.size(), static_cast<long long>(trust_.epoch()));
+      installed.listed()->size(), installed.files().revoked.size(),
+      installed.files().audience.size(),
+      static_cast<long long>(installed.epoch()));
   return s;
 }
 

@@ -1,11 +1,11 @@
 // JobBoard keeps every unfinished job in memory (without its params or the
 // outputs of its ended tasks: the store has those) and applies each change of
 // a task's state to it, to the JobStore and to the Scheduler, following
-// DESIGN.md section 5. It owns no socket: after each loop turn the Conductor
-// commits the store, then sends TakeOrders() to players and answers the
-// waits of TakeFinishedJobs(). Owned by the conductor's loop thread.
-// A failed store write leaves memory ahead of the database: the Conductor
-// then calls Reload(), which puts memory back where the database is.
+// DESIGN.md section 5. It owns no socket: at the end of each loop turn the
+// Core commits the store, then sends TakeOrders() to players and answers
+// the waits of TakeFinishedJobs(). Owned by the conductor's loop thread.
+// A failed store write leaves memory ahead of the database: the Core then
+// calls Reload(), which puts memory back where the database is.
 
 #ifndef ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 #define ORCHESTRA_CONDUCTOR_JOB_BOARD_H_

@@ -1,6 +1,6 @@
-// Tests for conductor/audience_channel.h with a real JobStore on a temp file,
-// a real JobBoard, a FakeClock and real sockets in process (a DEALER and a
-// REQ client of an inproc ROUTER): the `unavailable` replies (a stopping
+// Tests for conductor/audience_channel.h driven through a Core on a temp
+// file with a FakeClock, and real sockets in process (a DEALER and a REQ
+// client of an inproc ROUTER): the `unavailable` replies (a stopping
 // conductor, a database that cannot be read or written) and when `wait`
 // sends progress.
 
@@ -14,9 +14,9 @@
 #include <zmq.hpp>
 
 #include "broker/poller.h"
-#include "common/log.h"
 #include "common/sqlite.h"
-#include "test/fake_clock.h"
+#include "test/conductor_samples.h"
+#include "test/core_fixture.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
@@ -28,30 +28,16 @@ using broker::Scope;
 
 constexpr char kAddress[] = "inproc://audience-channel-test";
 
-class AudienceChannelTest : public testing::Test {
+// The DEALER is an audience client on audience endpoint 0.
+class AudienceChannelTest : public test::CoreFixture {
  protected:
   void SetUp() override {
-    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    TrustFiles files;
-    files.players = {{"web-1", "key-1"}, {"web-2", "key-2"}};
-    trust_.Install(std::move(files));
-    auto store = JobStore::Open(dir_.File("conductor.db"));
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
-    board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
-                                        trust_.listed());
-    channel_ = std::make_unique<AudienceChannel>(&config_, &trust_, &registry_,
-                                                 board_.get(), store_.get(),
-                                                 &health_, &outbox_, &clock_);
-    auto router = broker::Endpoint::Router(&context_, "audience", {});
-    auto dealer = broker::Endpoint::Dealer(&context_, "client", {});
-    ASSERT_TRUE(router.ok() && dealer.ok());
-    router_ = std::move(router.value());
-    dealer_ = std::move(dealer.value());
-    ASSERT_TRUE(router_->Bind(kAddress).ok());
-    ASSERT_OK(dealer_->Connect(kAddress));
+    ASSERT_NO_FATAL_FAILURE(Open({"web-1", "web-2"}, kAddress));
+    store_ = core_->store();
+    board_ = core_->board();
+    channel_ = core_->audience_channel();
+    registry_ = core_->registry();
   }
-  void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
   // The client sends `op`; the channel handles it and the turn ends.
   void Ask(const broker::AudienceOp& op, int64_t req = 1) {
@@ -69,10 +55,13 @@ class AudienceChannelTest : public testing::Test {
     EndTurn();
   }
   void EndTurn() {
-    channel_->Finished(board_->TakeFinishedJobs());
-    board_->TakeOrders();
-    ASSERT_OK(store_->Commit());
-    outbox_.Flush(nullptr, {router_.get()}, &registry_, clock_.Monotonic());
+    ASSERT_OK(core_->CommitTurn());
+    core_->Flush(nullptr, {router_.get()});
+  }
+  // A commit fails, as the conductor's loop meets it.
+  void FailStore() {
+    ASSERT_OK(core_->StoreFailed(
+        common::Status::IoError("sqlite /x.db", "disk full")));
   }
   // The next reply on the DEALER (an empty one after 5 s). Every reply
   // must fit the message limit: inproc transports never check it.
@@ -98,11 +87,7 @@ class AudienceChannelTest : public testing::Test {
     return body ? *body : Body{};
   }
   broker::JobId Submit(std::vector<std::string> players) {
-    broker::SubmitRequest r;
-    r.score = "backup";
-    r.scope = Scope::kAll;
-    r.players = std::move(players);
-    Ask(r);
+    Ask(test::SampleSubmit(Scope::kAll, std::move(players)));
     return NextIs<broker::SubmitReply>().job;
   }
   std::vector<broker::JobSummary> NextIsJobs() {
@@ -111,20 +96,17 @@ class AudienceChannelTest : public testing::Test {
   }
   // A new session for `player` with `slots` slots: queued tasks go to it.
   void Hello(const std::string& player, int slots) {
-    broker::Hello hello;
-    hello.slots = slots;
-    ASSERT_OK(board_->OnHello(player, hello));
+    ASSERT_OK(board_->OnHello(player, test::SampleHello(slots)));
     EndTurn();
   }
 
   // Ends `job`'s task on `player` with both output streams full (1 MiB
   // each) and a response of 1,000 entries.
   void ReportLarge(const std::string& player, broker::JobId job) {
-    auto record = store_->LoadJob(job);
-    ASSERT_OK(record.status());
-    ASSERT_TRUE(record.value().has_value());
+    std::optional<JobRecord> record = test::StoredJob(store_, job);
+    ASSERT_TRUE(record.has_value());
     broker::TaskResult result;
-    for (const broker::TaskRecord& t : record.value()->tasks)
+    for (const broker::TaskRecord& t : record->tasks)
       if (t.player == player) result.task = t.task;
     result.state = broker::TaskState::kOk;
     result.exit_code = 0;
@@ -137,21 +119,11 @@ class AudienceChannelTest : public testing::Test {
     EndTurn();
   }
 
-  test::TempDir dir_;
   size_t last_reply_bytes_ = 0;
-  test::FakeClock clock_;
-  ConductorConfig config_;
-  Trust trust_;
-  Scheduler scheduler_;
-  StoreHealth health_;
-  PlayerRegistry registry_;
-  Outbox outbox_;
-  std::unique_ptr<JobStore> store_;
-  std::unique_ptr<JobBoard> board_;
-  std::unique_ptr<AudienceChannel> channel_;
-  broker::Context context_;
-  std::unique_ptr<broker::Endpoint> router_;
-  std::unique_ptr<broker::Endpoint> dealer_;
+  JobStore* store_ = nullptr;
+  JobBoard* board_ = nullptr;
+  AudienceChannel* channel_ = nullptr;
+  PlayerRegistry* registry_ = nullptr;
 };
 
 TEST_F(AudienceChannelTest, StoppingAnswersWaitsThenEveryRequestUnavailable) {
@@ -187,10 +159,8 @@ TEST_F(AudienceChannelTest, AJobTheDatabaseCannotReadIsUnavailableNotFatal) {
 // is refused with the reason, and reads answer from what is committed.
 TEST_F(AudienceChannelTest, WhileTheStoreFailsSubmitAndCancelAreUnavailable) {
   const broker::JobId job = Submit({"web-1"});
-  health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
-  broker::SubmitRequest r;
-  r.score = "backup";
-  r.players = {"web-1"};
+  FailStore();
+  broker::SubmitRequest r = test::SampleSubmit(Scope::kOne, {"web-1"});
   Ask(r);
   broker::AudienceError e = NextIs<broker::ErrorReply>().error;
   EXPECT_EQ(ErrorCode::kUnavailable, e.code);
@@ -202,7 +172,7 @@ TEST_F(AudienceChannelTest, WhileTheStoreFailsSubmitAndCancelAreUnavailable) {
 
 TEST_F(AudienceChannelTest, WhileTheStoreFailsReadsStillAnswer) {
   const broker::JobId job = Submit({"web-1"});
-  health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
+  FailStore();
   Ask(broker::StatusRequest{job});
   EXPECT_EQ(broker::JobState::kPending, NextIs<broker::JobReply>().job.state);
   Ask(broker::WaitRequest{job, 100});
@@ -217,13 +187,11 @@ TEST_F(AudienceChannelTest, WhileTheStoreFailsReadsStillAnswer) {
 // A client that never saw the reply to its submit asks again with the same
 // key: the job is committed, so it gets its id even while the store fails.
 TEST_F(AudienceChannelTest, WhileTheStoreFailsARetriedSubmitGetsItsJob) {
-  broker::SubmitRequest r;
-  r.score = "backup";
-  r.players = {"web-1"};
+  broker::SubmitRequest r = test::SampleSubmit(Scope::kOne, {"web-1"});
   r.key = "nightly-1";
   Ask(r);
   const broker::JobId job = NextIs<broker::SubmitReply>().job;
-  health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
+  FailStore();
   Ask(r);
   EXPECT_EQ(job, NextIs<broker::SubmitReply>().job);
 }
@@ -325,9 +293,9 @@ TEST_F(AudienceChannelTest, PlayersComeInPagesByName) {
     for (size_t s = 0; s < kMaxScores; ++s)
       state.scores.push_back({std::string(120, 's') + std::to_string(s),
                               std::string(64, '0'), "env"});
-    registry_.Remember(std::move(state));
+    registry_->Remember(std::move(state));
   }
-  trust_.Install(std::move(files));
+  core_->InstallTrust(std::move(files));
   Ask(broker::PlayersRequest{});
   broker::PlayersReply page = NextIs<broker::PlayersReply>();
   ASSERT_EQ(3u, page.players.size());  // 1.3 MB each

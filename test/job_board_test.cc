@@ -1,7 +1,7 @@
-// Tests for conductor/job_board.h with a real JobStore on a temp file, a real
-// Scheduler and a FakeClock: how tasks move through the states of DESIGN.md
-// section 5 on submits, hellos, results, cancels, removals, resends, delivery
-// timeouts and a restart of the conductor.
+// Tests for conductor/job_board.h in a Core (a real JobStore on a temp file,
+// a real Scheduler) with a FakeClock: how tasks move through the states of
+// DESIGN.md section 5 on submits, hellos, results, cancels, removals, resends,
+// delivery timeouts and a restart of the conductor.
 
 #include "conductor/job_board.h"
 
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "test/conductor_samples.h"
 #include "test/fake_clock.h"
 #include "test/test_util.h"
 
@@ -30,7 +31,6 @@ class JobBoardTest : public testing::Test {
  protected:
   void SetUp() override {
     common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    listed_ = {"web-1", "web-2", "web-3"};
     Restart();
   }
   void TearDown() override { common::SetLogSinkForTest(nullptr); }
@@ -38,24 +38,30 @@ class JobBoardTest : public testing::Test {
   // A conductor restart: the store is reopened (losing an uncommitted
   // turn), the scheduler and the board start empty.
   void Restart() {
-    board_.reset();
-    scheduler_ = std::make_unique<Scheduler>();
-    store_.reset();
-    Result<std::unique_ptr<JobStore>> store =
-        JobStore::Open(dir_.File("conductor.db"));
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
-    board_ = std::make_unique<JobBoard>(store_.get(), scheduler_.get(), &clock_,
-                                        &listed_);
+    ASSERT_NO_FATAL_FAILURE(
+        test::OpenCore(dir_.File("conductor.db"), &clock_, listed_, &core_));
+    store_ = core_->store();
+    scheduler_ = &core_->scheduler();
+    board_ = core_->board();
+  }
+  // Only `players` are in the players file from now on.
+  void List(std::vector<std::string> players) {
+    listed_ = std::move(players);
+    core_->InstallTrust(test::Listing(listed_));
+  }
+  // `player` is removed from the players file.
+  void Delist(const std::string& player) {
+    std::vector<std::string> rest;
+    for (const std::string& name : listed_)
+      if (name != player) rest.push_back(name);
+    List(std::move(rest));
   }
   void EndTurn() { EXPECT_OK(store_->Commit()); }
 
   JobId Submit(Scope scope, std::vector<std::string> players,
                std::optional<int64_t> delivery_timeout_s = std::nullopt) {
-    broker::SubmitRequest request;
-    request.score = "backup";
-    request.scope = scope;
-    request.players = std::move(players);
+    broker::SubmitRequest request =
+        test::SampleSubmit(scope, std::move(players));
     request.params = {{"target", "/srv"}};
     request.timeout_s = 30;
     request.delivery_timeout_s = delivery_timeout_s;
@@ -66,11 +72,8 @@ class JobBoardTest : public testing::Test {
   }
   void Hello(const std::string& player, int slots,
              std::vector<HeldTask> held = {}) {
-    broker::Hello hello;
-    hello.version = "1.0";
-    hello.slots = slots;
-    hello.tasks = std::move(held);
-    EXPECT_OK(board_->OnHello(player, hello));
+    EXPECT_OK(
+        board_->OnHello(player, test::SampleHello(slots, std::move(held))));
     EndTurn();
   }
   void Accept(const std::string& player, TaskId task) {
@@ -78,14 +81,7 @@ class JobBoardTest : public testing::Test {
     EndTurn();
   }
   broker::TaskResult ResultOf(TaskId task, TaskState state = TaskState::kOk) {
-    broker::TaskResult result;
-    result.task = task;
-    result.state = state;
-    result.exit_code = state == TaskState::kOk ? 0 : 1;
-    result.stdout_text = "done";
-    result.started_at = clock_.Now() - 10;
-    result.finished_at = clock_.Now();
-    return result;
+    return test::SampleResult(task, state, clock_.Now());
   }
   void Report(const std::string& player, TaskId task, TaskState state) {
     EXPECT_OK(board_->OnResult(player, ResultOf(task, state)));
@@ -93,7 +89,7 @@ class JobBoardTest : public testing::Test {
   }
   // Removes `player` from the players file and tells the board.
   void Unlist(const std::string& player) {
-    listed_.erase(player);
+    Delist(player);
     EXPECT_OK(board_->AbortPlayer(player));
     EXPECT_OK(board_->OnDisconnect(player));
     EndTurn();
@@ -104,17 +100,11 @@ class JobBoardTest : public testing::Test {
     EndTurn();
   }
 
-  JobRecord Job(JobId id) {
-    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
-    EXPECT_OK(job.status());
-    return job.ok() && job.value() ? *job.value() : JobRecord();
-  }
   // The job as the database holds it (what a restart would find).
   JobRecord Stored(JobId id) {
-    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
-    EXPECT_OK(job.status());
-    return job.ok() && job.value() ? *job.value() : JobRecord();
+    return test::StoredJob(store_, id).value_or(JobRecord());
   }
+  JobRecord Job(JobId id) { return Stored(id); }
   TaskRecord Task(JobId id, size_t i) {
     JobRecord job = Job(id);
     return i < job.tasks.size() ? job.tasks[i] : TaskRecord();
@@ -155,11 +145,12 @@ class JobBoardTest : public testing::Test {
   using Strings = std::vector<std::string>;
 
   test::FakeClock clock_;
-  std::set<std::string> listed_;
+  std::vector<std::string> listed_ = {"web-1", "web-2", "web-3"};
   test::TempDir dir_;
-  std::unique_ptr<JobStore> store_;
-  std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<JobBoard> board_;
+  std::unique_ptr<Core> core_;
+  JobStore* store_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
+  JobBoard* board_ = nullptr;
 };
 
 // ---- submit and dispatch ----
@@ -210,9 +201,7 @@ std::vector<broker::StringMap> ParamsOf(
 // holds its task rows in memory, not its params; each order still carries
 // its own job's params, read from the store, after a restart as well.
 TEST_F(JobBoardTest, AWaitingJobsParamsAreInTheStoreNotInMemory) {
-  broker::SubmitRequest request;
-  request.score = "backup";
-  request.scope = Scope::kAll;
+  broker::SubmitRequest request = test::SampleSubmit(Scope::kAll, {});
   std::vector<JobId> ids;
   for (const char* player : {"web-1", "web-2", "web-1"}) {
     request.players = {player};
@@ -272,10 +261,7 @@ TEST_F(JobBoardTest, AnEndedTasksOutputsAreInTheStoreNotInMemory) {
 // new job, not the forgotten one's, go out.
 TEST_F(JobBoardTest, ParamsAfterAFailedCommitAreTheNewJobs) {
   Hello("web-1", 4);
-  broker::SubmitRequest request;
-  request.score = "backup";
-  request.scope = Scope::kAll;
-  request.players = {"web-1"};
+  broker::SubmitRequest request = test::SampleSubmit(Scope::kAll, {"web-1"});
   request.params = {{"which", "forgotten"}};
   ASSERT_OK(board_->Submit(request, "tester", 0).status());
   board_->TakeOrders();
@@ -574,7 +560,7 @@ TEST_F(JobBoardTest, AbortPlayerNeverDispatchesToTheRemovedPlayer) {
   Submit(Scope::kAll, {"web-2"});
   JobId one = Submit(Scope::kOne, {"web-1", "web-2"});
   Orders();
-  listed_.erase("web-1");
+  Delist("web-1");
   ASSERT_OK(board_->AbortPlayer("web-1"));
   EXPECT_EQ(TaskState::kAborted, StateOf(a, 0));
   EXPECT_TRUE(Orders().empty());
@@ -777,9 +763,7 @@ TEST_F(JobBoardTest, RecoverSkipsFinishedJobsAndLosesTheUncommittedTurn) {
   Hello("web-1", 4);
   JobId done = Submit(Scope::kAll, {"web-1"});
   Report("web-1", TaskOf(done, 0), TaskState::kOk);
-  broker::SubmitRequest request;
-  request.score = "backup";
-  request.players = {"web-1"};
+  broker::SubmitRequest request = test::SampleSubmit(Scope::kOne, {"web-1"});
   ASSERT_TRUE(board_->Submit(request, "tester", 0).ok());
   Restart();
   ASSERT_OK(board_->Recover());
@@ -790,7 +774,7 @@ TEST_F(JobBoardTest, RecoverAbortsTasksOfPlayersNoLongerListed) {
   Hello("web-1", 4);
   JobId id = Submit(Scope::kAll, {"web-1", "web-2"});
   Restart();
-  listed_.erase("web-1");
+  Delist("web-1");
   ASSERT_OK(board_->Recover());
   EndTurn();
   EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
@@ -804,7 +788,7 @@ TEST_F(JobBoardTest, RecoverAbortsTasksOfPlayersNoLongerListed) {
 TEST_F(JobBoardTest, RecoverEndsAQueuedOneJobWhosePlayersAreAllUnlisted) {
   JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
   Restart();
-  listed_ = {"web-3"};
+  List({"web-3"});
   ASSERT_OK(board_->Recover());
   EndTurn();
   EXPECT_EQ(TaskState::kAborted, Stored(id).tasks[0].state);
@@ -823,9 +807,7 @@ TEST_F(JobBoardTest, ReloadForgetsATurnWhoseCommitFailed) {
   Report("web-1", TaskOf(kept, 0), TaskState::kOk);  // frees the slot
   JobId next = Submit(Scope::kOne, {"web-1"});
   EXPECT_OK(board_->OnResult("web-1", ResultOf(TaskOf(next, 0))));
-  broker::SubmitRequest request;
-  request.score = "backup";
-  request.players = {"web-2"};
+  broker::SubmitRequest request = test::SampleSubmit(Scope::kOne, {"web-2"});
   ASSERT_OK(board_->Submit(request, "tester", 0).status());
   store_->Rollback();
   ASSERT_OK(board_->Reload());
@@ -840,7 +822,7 @@ TEST_F(JobBoardTest, ReloadForgetsATurnWhoseCommitFailed) {
 
 TEST_F(JobBoardTest, ReloadWritesNothing) {
   JobId id = Submit(Scope::kOne, {"web-1", "web-2"});
-  listed_ = {"web-3"};  // Recover() would end it; Reload() must not
+  List({"web-3"});  // Recover() would end it; Reload() must not
   ASSERT_OK(board_->Reload());
   EndTurn();
   EXPECT_EQ(JobState::kPending, Stored(id).state);
@@ -848,9 +830,7 @@ TEST_F(JobBoardTest, ReloadWritesNothing) {
 }
 
 TEST_F(JobBoardTest, SubmitUsesDefaultDeliveryTimeoutUnlessGiven) {
-  broker::SubmitRequest request;
-  request.score = "backup";
-  request.players = {"web-1"};
+  broker::SubmitRequest request = test::SampleSubmit(Scope::kOne, {"web-1"});
   Result<JobId> id = board_->Submit(request, "tester", 600);
   ASSERT_OK(id.status());
   EXPECT_EQ(std::optional<int64_t>(600), Stored(id.value()).delivery_timeout_s);

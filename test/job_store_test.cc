@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/sqlite.h"
 #include "conductor/schema.h"
-#include "test/conductor_stores.h"
+#include "test/conductor_samples.h"
 #include "test/small_disk.h"
 #include "test/test_util.h"
 
@@ -48,20 +48,7 @@ class JobStoreTest : public testing::Test {
 
   static JobRecord Job(Scope scope, std::vector<std::string> players,
                        const std::string& score = "backup") {
-    JobRecord job;
-    job.score = score;
-    job.scope = scope;
-    job.players = std::move(players);
-    job.created_at = kT0;
-    if (scope == Scope::kAll) {
-      for (const std::string& p : job.players) {
-        job.tasks.emplace_back();
-        job.tasks.back().player = p;
-      }
-    } else {
-      job.tasks.emplace_back();
-    }
-    return job;
+    return test::SampleJob(scope, std::move(players), kT0, score);
   }
   // A job with every field set, unicode in its parameters.
   static JobRecord FullJob() {
@@ -128,10 +115,7 @@ class JobStoreTest : public testing::Test {
     return job.id;
   }
   JobRecord Load(JobId id) {
-    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
-    EXPECT_OK(job.status());
-    if (!job.ok() || !job.value()) return JobRecord();
-    return *job.value();
+    return test::StoredJob(store_.get(), id).value_or(JobRecord());
   }
   void Finish(JobId id, JobState state) {
     JobRecord job = Load(id);

@@ -1,8 +1,8 @@
-// Tests for conductor/player_channel.h with a real JobStore on a temp file,
-// a real JobBoard and Scheduler, a FakeClock and real sockets in process
-// (the player a DEALER of an inproc ROUTER; its Curve name, key and trust
-// epoch set as the authenticator would): sessions and results while the
-// store fails, and how they are reconciled once it takes writes again.
+// Tests for conductor/player_channel.h driven through a Core on a temp file
+// with a FakeClock, and real sockets in process (the player a DEALER of an
+// inproc ROUTER; its Curve name, key and trust epoch set as the
+// authenticator would): sessions, results, and what happens while the
+// store fails and once it takes writes again.
 
 #include "conductor/player_channel.h"
 
@@ -13,9 +13,8 @@
 #include <string>
 
 #include "broker/poller.h"
-#include "common/log.h"
-#include "test/conductor_stores.h"
-#include "test/fake_clock.h"
+#include "test/conductor_samples.h"
+#include "test/core_fixture.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {
@@ -26,62 +25,65 @@ using broker::TaskState;
 
 constexpr char kAddress[] = "inproc://player-channel-test";
 
-class PlayerChannelTest : public testing::Test {
+// Each DEALER is a connection of player web-1.
+class PlayerChannelTest : public test::CoreFixture {
  protected:
   void SetUp() override {
-    common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-    TrustFiles files;
-    files.players = {{"web-1", "key-1"}};
-    trust_.Install(std::move(files));
-    ASSERT_NO_FATAL_FAILURE(
-        test::OpenStores(dir_.File("conductor.db"), &store_, &players_));
-    board_ = std::make_unique<JobBoard>(store_.get(), &scheduler_, &clock_,
-                                        trust_.listed());
-    channel_ = std::make_unique<PlayerChannel>(&config_, &trust_, &registry_,
-                                               board_.get(), players_.get(),
-                                               &health_, &outbox_, &clock_);
-    auto router = broker::Endpoint::Router(&context_, "players", {});
-    auto dealer = broker::Endpoint::Dealer(&context_, "web-1", {});
-    ASSERT_TRUE(router.ok() && dealer.ok());
-    router_ = std::move(router.value());
-    dealer_ = std::move(dealer.value());
-    ASSERT_TRUE(router_->Bind(kAddress).ok());
-    ASSERT_OK(dealer_->Connect(kAddress));
+    ASSERT_NO_FATAL_FAILURE(Open({"web-1"}, kAddress));
+    store_ = core_->store();
+    board_ = core_->board();
+    channel_ = core_->player_channel();
+    registry_ = core_->registry();
   }
-  void TearDown() override { common::SetLogSinkForTest(nullptr); }
 
-  // The player says `message`; the channel handles it; the turn ends.
-  void Say(const PlayerMessage& message) {
-    ASSERT_OK(dealer_->Send(broker::EncodePlayerMessage(message)));
+  // The player says `message` (on connection `from`, by default the
+  // first); the channel handles it; the turn ends.
+  void Say(const PlayerMessage& message, broker::Endpoint* from = nullptr) {
+    ASSERT_NO_FATAL_FAILURE(Hand(message, from));
+    EndTurn();
+  }
+  // Say() without ending the turn.
+  void Hand(const PlayerMessage& message, broker::Endpoint* from = nullptr) {
+    from = from ? from : dealer_.get();
+    ASSERT_OK(from->Send(broker::EncodePlayerMessage(message)));
     broker::Poller poller;
     poller.AddSocket(router_->handle());
     ASSERT_OK(poller.Wait(5000));
     std::optional<broker::Inbound> in = router_->TryReceive();
     ASSERT_TRUE(in.has_value());
     in->user_id = "web-1";  // what the authenticator would say
-    in->key = "key-1";
-    in->epoch = trust_.epoch();
+    in->key = "key-web-1";
+    in->epoch = core_->trust().epoch();
     ASSERT_OK(channel_->Handle(*in));
-    EndTurn();
   }
   void EndTurn() {
-    for (PlayerOrder& order : board_->TakeOrders())
-      outbox_.ToPlayer(order.player,
-                       broker::EncodePlayerMessage(order.message));
-    ASSERT_OK(store_->Commit());
-    channel_->TurnCommitted();
-    outbox_.Flush(router_.get(), {}, &registry_, clock_.Monotonic());
+    ASSERT_OK(core_->CommitTurn());
+    core_->Flush(router_.get(), {});
   }
-  // The next message to the player other than a heartbeat, or nullopt
-  // after 5 s (100 ms when `none_expected`).
-  std::optional<PlayerMessage> Heard(bool none_expected = false) {
+  // Time passes by `ms` as the loop lives it: due timers run, each time
+  // in a turn of their own.
+  void Pass(common::TimeMs ms) {
+    const common::TimeMs end = clock_.Monotonic() + ms;
+    while (clock_.Monotonic() < end) {
+      const common::TimeMs now = clock_.Monotonic();
+      clock_.Advance(std::min(core_->TimeUntilNextTimer(now), end - now));
+      ASSERT_OK(core_->RunTimers());
+      EndTurn();
+    }
+  }
+  // The next message to the player (on connection `to`, by default the
+  // first) other than a heartbeat, or nullopt after 5 s (100 ms when
+  // `none_expected`).
+  std::optional<PlayerMessage> Heard(bool none_expected = false,
+                                     broker::Endpoint* to = nullptr) {
+    to = to ? to : dealer_.get();
     const auto give_up = std::chrono::steady_clock::now() +
                          std::chrono::milliseconds(none_expected ? 100 : 5000);
     while (std::chrono::steady_clock::now() < give_up) {
       broker::Poller poller;
-      poller.AddSocket(dealer_->handle());
+      poller.AddSocket(to->handle());
       EXPECT_OK(poller.Wait(50));
-      std::optional<broker::Inbound> in = dealer_->TryReceive();
+      std::optional<broker::Inbound> in = to->TryReceive();
       if (!in) continue;
       auto message = broker::DecodePlayerMessage(in->payload);
       EXPECT_OK(message.status());
@@ -92,8 +94,8 @@ class PlayerChannelTest : public testing::Test {
     return std::nullopt;
   }
   template <typename T>
-  T HeardIs() {
-    std::optional<PlayerMessage> message = Heard();
+  T HeardIs(broker::Endpoint* to = nullptr) {
+    std::optional<PlayerMessage> message = Heard(false, to);
     EXPECT_TRUE(message.has_value()) << "nothing came";
     const T* wanted = message ? std::get_if<T>(&*message) : nullptr;
     EXPECT_NE(nullptr, wanted)
@@ -101,61 +103,50 @@ class PlayerChannelTest : public testing::Test {
     return wanted ? *wanted : T{};
   }
   broker::Hello HelloHolding(std::vector<broker::HeldTask> held = {}) {
-    broker::Hello hello;
-    hello.version = "1.0";
-    hello.slots = 2;
-    hello.tasks = std::move(held);
-    return hello;
+    return test::SampleHello(2, std::move(held));
   }
   JobId Submit() {
-    broker::SubmitRequest request;
-    request.score = "backup";
-    request.scope = broker::Scope::kAll;
-    request.players = {"web-1"};
-    common::Result<JobId> id = board_->Submit(request, "tester", 0);
+    common::Result<JobId> id = board_->Submit(
+        test::SampleSubmit(broker::Scope::kAll, {"web-1"}), "tester", 0);
     EXPECT_OK(id.status());
     EndTurn();
     return id.ok() ? id.value() : 0;
   }
-  TaskRecord StoredTask(JobId job) {
-    auto record = store_->LoadJob(job);
-    EXPECT_OK(record.status());
-    return record.ok() && record.value() ? record.value()->tasks.at(0)
-                                         : TaskRecord();
+  // A job for web-1 (its id in `*job`), then web-1's hello: the task sent.
+  TaskId Greeted(JobId* job) {
+    *job = Submit();
+    Say(HelloHolding());
+    HeardIs<broker::Welcome>();
+    return HeardIs<broker::RunTask>().task;
   }
-  // What the conductor does when a commit fails, then when a retry works.
+  broker::TaskResult ResultOf(TaskId task) {
+    return test::SampleResult(task, TaskState::kOk, clock_.Now());
+  }
+  // The first row of `sql`, as a reporting tool reads it.
+  std::string Query(const std::string& sql) {
+    return test::FirstRow(dir_.File("conductor.db"), sql);
+  }
+  TaskRecord StoredTask(JobId job) {
+    std::optional<JobRecord> record = test::StoredJob(store_, job);
+    return record ? record->tasks.at(0) : TaskRecord();
+  }
+  // A commit fails, as the conductor's loop meets it; then the retry that
+  // finds the store writable again.
   void FailStore() {
-    store_->Rollback();
-    health_.Failed(common::Status::IoError("sqlite /x.db", "disk full"), 0);
-    outbox_.Abandon("database: disk full");
-    channel_->StoreFailed();
-    ASSERT_OK(board_->Reload());
-    outbox_.Flush(router_.get(), {}, &registry_, clock_.Monotonic());
+    ASSERT_OK(core_->StoreFailed(
+        common::Status::IoError("sqlite /x.db", "disk full")));
+    core_->Flush(router_.get(), {});
   }
   void RecoverStore() {
-    ASSERT_OK(board_->Recover());
-    ASSERT_OK(channel_->Reconcile());
-    ASSERT_OK(store_->Commit());
-    channel_->Reconciled();
-    health_.Recovered();
+    core_->RetryStore();
+    ASSERT_TRUE(core_->health().writable());
     EndTurn();
   }
 
-  test::TempDir dir_;
-  test::FakeClock clock_;
-  ConductorConfig config_;
-  Trust trust_;
-  Scheduler scheduler_;
-  StoreHealth health_;
-  PlayerRegistry registry_;
-  Outbox outbox_;
-  std::unique_ptr<JobStore> store_;
-  std::unique_ptr<PlayerStore> players_;
-  std::unique_ptr<JobBoard> board_;
-  std::unique_ptr<PlayerChannel> channel_;
-  broker::Context context_;
-  std::unique_ptr<broker::Endpoint> router_;
-  std::unique_ptr<broker::Endpoint> dealer_;
+  JobStore* store_ = nullptr;
+  JobBoard* board_ = nullptr;
+  PlayerChannel* channel_ = nullptr;
+  PlayerRegistry* registry_ = nullptr;
 };
 
 TEST_F(PlayerChannelTest, HelloIsWelcomedAndTasksGoOut) {
@@ -172,10 +163,10 @@ TEST_F(PlayerChannelTest, AFailedStoreAsksEachPlayerToGreetAgain) {
   HeardIs<broker::Welcome>();
   FailStore();
   EXPECT_EQ("hello_required", HeardIs<broker::SessionError>().code);
-  EXPECT_FALSE(registry_.IsConnected("web-1"));
+  EXPECT_FALSE(registry_->IsConnected("web-1"));
   Say(HelloHolding());
   HeardIs<broker::Welcome>();
-  EXPECT_TRUE(registry_.IsConnected("web-1"));
+  EXPECT_TRUE(registry_->IsConnected("web-1"));
 }
 
 TEST_F(PlayerChannelTest, WhileTheStoreFailsAResultIsNeitherStoredNorAcked) {
@@ -221,12 +212,10 @@ TEST_F(PlayerChannelTest, AHelloWhileTheStoreFailsIsReconciledLater) {
 // A player whose session ended while the store failed is settled as if it
 // had just left: its `one` task it never accepted moves on.
 TEST_F(PlayerChannelTest, APlayerThatLeftWhileTheStoreFailedIsSettledLater) {
-  broker::SubmitRequest request;
-  request.score = "backup";
-  request.players = {"web-1"};
   Say(HelloHolding());
   HeardIs<broker::Welcome>();
-  common::Result<JobId> job = board_->Submit(request, "tester", 0);
+  common::Result<JobId> job = board_->Submit(
+      test::SampleSubmit(broker::Scope::kOne, {"web-1"}), "tester", 0);
   ASSERT_OK(job.status());
   EndTurn();
   HeardIs<broker::RunTask>();
@@ -236,6 +225,68 @@ TEST_F(PlayerChannelTest, APlayerThatLeftWhileTheStoreFailedIsSettledLater) {
   ASSERT_OK(record.status());
   EXPECT_EQ(TaskState::kExpired, record.value()->tasks.at(0).state);
   EXPECT_EQ(broker::JobState::kFail, record.value()->state);
+}
+
+TEST_F(PlayerChannelTest, AMessageBeforeHelloIsAnsweredHelloRequired) {
+  Say(broker::Heartbeat{});
+  EXPECT_EQ("hello_required", HeardIs<broker::SessionError>().code);
+  EXPECT_FALSE(registry_->IsConnected("web-1"));
+}
+
+// DESIGN.md section 4: a second session for the same name replaces the
+// first, which is told so and is not heard any more.
+TEST_F(PlayerChannelTest, ASecondHelloReplacesTheFirstSession) {
+  JobId job = 0;
+  const TaskId task = Greeted(&job);
+  std::unique_ptr<broker::Endpoint> second = Connect();
+  ASSERT_NE(nullptr, second);
+  Say(HelloHolding({{task, false}}), second.get());
+  HeardIs<broker::Welcome>(second.get());
+  EXPECT_EQ("replaced", HeardIs<broker::SessionError>().code);
+  EXPECT_TRUE(registry_->IsConnected("web-1"));
+  Say(ResultOf(task));  // on the replaced session: ignored
+  EXPECT_FALSE(Heard(/*none_expected=*/true).has_value());
+  EXPECT_FALSE(Heard(/*none_expected=*/true, second.get()).has_value());
+  EXPECT_EQ(TaskState::kRunning, StoredTask(job).state);
+}
+
+// DESIGN.md section 8: a result is acknowledged only once it is committed.
+TEST_F(PlayerChannelTest, AResultIsStoredThenAcknowledged) {
+  JobId job = 0;
+  const TaskId task = Greeted(&job);
+  Say(ResultOf(task));
+  EXPECT_EQ(task, HeardIs<broker::ResultAck>().task);
+  EXPECT_EQ("OK", Query("SELECT state FROM tasks WHERE id = " +
+                        std::to_string(task)));
+  EXPECT_EQ(TaskState::kOk, StoredTask(job).state);
+}
+
+// The turn that handled a result fails to commit: its result_ack never
+// leaves; the player, asked to greet again, still holds the result.
+TEST_F(PlayerChannelTest, AResultWhoseCommitFailsIsNotAcknowledged) {
+  JobId job = 0;
+  const TaskId task = Greeted(&job);
+  Hand(ResultOf(task));
+  FailStore();
+  EXPECT_EQ("hello_required", HeardIs<broker::SessionError>().code);
+  EXPECT_FALSE(Heard(/*none_expected=*/true).has_value());
+  EXPECT_EQ(TaskState::kDispatched, StoredTask(job).state);
+}
+
+// DESIGN.md section 3: after `player timeout` without a word from it, a
+// player counts as gone (at the next check of the sessions, every half
+// heartbeat interval); what it says next needs a hello first.
+TEST_F(PlayerChannelTest, ASilentPlayersSessionEndsAfterThePlayerTimeout) {
+  core_->StartTimers();
+  Say(HelloHolding());
+  HeardIs<broker::Welcome>();
+  Pass(core_->config().player_timeout_ms);
+  EXPECT_TRUE(registry_->IsConnected("web-1"));
+  Pass(core_->config().heartbeat_interval_ms / 2);
+  EXPECT_FALSE(registry_->IsConnected("web-1"));
+  EXPECT_EQ("0", Query("SELECT connected FROM players WHERE name = 'web-1'"));
+  Say(broker::Heartbeat{});
+  EXPECT_EQ("hello_required", HeardIs<broker::SessionError>().code);
 }
 
 }  // namespace

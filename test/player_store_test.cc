@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/log.h"
-#include "test/conductor_stores.h"
+#include "test/conductor_samples.h"
 #include "test/test_util.h"
 
 namespace orchestra::conductor {

@@ -1,5 +1,5 @@
-// Tests for conductor/retention.h on a real JobStore file and a fake
-// clock: what is old enough goes, in batches of bounded size, the sweep
+// Tests for conductor/retention.h in a Core (a real JobStore file) with a
+// fake clock: what is old enough goes, in batches of bounded size, the sweep
 // ends with a checkpoint and one log line, and 0 days keeps everything.
 
 #include "conductor/retention.h"
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "test/conductor_samples.h"
 #include "test/fake_clock.h"
 #include "test/test_util.h"
 
@@ -30,12 +31,12 @@ class RetentionTest : public testing::Test {
     common::SetLogSinkForTest([this](common::LogLevel, std::string_view line) {
       logged_.emplace_back(line);
     });
-    Result<std::unique_ptr<JobStore>> store =
-        JobStore::Open(dir_.File("conductor.db"));
-    ASSERT_OK(store.status());
-    store_ = std::move(store.value());
     config_.retention_days = 2;
-    retention_ = std::make_unique<Retention>(&config_, store_.get(), &clock_);
+    ASSERT_NO_FATAL_FAILURE(test::OpenCore(dir_.File("conductor.db"), &clock_,
+                                           {"web-1"}, &core_, config_));
+    store_ = core_->store();
+    retention_ = core_->retention();
+    retention_->set_config(&config_);  // which the tests change as they go
     logged_.clear();
   }
   void TearDown() override { common::SetLogSinkForTest(nullptr); }
@@ -44,13 +45,7 @@ class RetentionTest : public testing::Test {
   std::vector<JobId> FinishJobs(int count) {
     std::vector<JobId> ids;
     for (int i = 0; i < count; ++i) {
-      JobRecord job;
-      job.score = "backup";
-      job.scope = Scope::kAll;
-      job.players = {"web-1"};
-      job.tasks.emplace_back();
-      job.tasks.back().player = "web-1";
-      job.created_at = clock_.Now();
+      JobRecord job = test::SampleJob(Scope::kAll, {"web-1"}, clock_.Now());
       EXPECT_OK(store_->InsertJob(&job, ""));
       job.state = JobState::kOk;
       job.finished_at = clock_.Now();
@@ -60,11 +55,7 @@ class RetentionTest : public testing::Test {
     EXPECT_OK(store_->Commit());
     return ids;
   }
-  bool Exists(JobId id) {
-    Result<std::optional<JobRecord>> job = store_->LoadJob(id);
-    EXPECT_OK(job.status());
-    return job.ok() && job.value().has_value();
-  }
+  bool Exists(JobId id) { return test::StoredJob(store_, id).has_value(); }
   TimeMs Tick() {
     Result<TimeMs> next = retention_->Tick();
     EXPECT_OK(next.status());
@@ -75,8 +66,9 @@ class RetentionTest : public testing::Test {
   test::TempDir dir_;
   test::FakeClock clock_;
   ConductorConfig config_;
-  std::unique_ptr<JobStore> store_;
-  std::unique_ptr<Retention> retention_;
+  std::unique_ptr<Core> core_;
+  JobStore* store_ = nullptr;
+  Retention* retention_ = nullptr;
   std::vector<std::string> logged_;
 };
 
@@ -105,8 +97,7 @@ TEST_F(RetentionTest, BacklogIsDeletedInBoundedBatchesThenLogged) {
                             std::to_string(jobs.back())))
       << logged_[0];
   EXPECT_NE(std::string::npos, logged_[0].find(" ticks=2 ")) << logged_[0];
-  EXPECT_NE(std::string::npos, logged_[0].find("checkpointed="))
-      << logged_[0];
+  EXPECT_NE(std::string::npos, logged_[0].find("checkpointed=")) << logged_[0];
 }
 
 TEST_F(RetentionTest, QuietTickLogsNothing) {

@@ -1,13 +1,20 @@
 #include "broker/wire.h"
 
 #include <cassert>
+#include <cstring>
 #include <exception>
 
 namespace orchestra::broker {
 
+// Years 0000 to 9999 take 24 characters ("2026-11-28T03:20:00.123Z"), so
+// counting them needs no formatting.
 void WireWriter::Time(common::TimeMs ms) {
+  constexpr common::TimeMs kYear0 = -62167219200000;
+  constexpr common::TimeMs kYear10000 = 253402300800000;
   if (ms == 0) {
     Nil();
+  } else if (sink_.mode == kCountOnly && ms >= kYear0 && ms < kYear10000) {
+    sink_.size += StrSize(24);
   } else {
     Str(common::FormatTime(ms));
   }
@@ -31,22 +38,22 @@ size_t WireWriter::StrSize(size_t bytes) {
 }
 
 void WireWriter::BeginMap() {
-  open_.push_back({sink_.size, 0});
+  assert(depth_ < kMaxDepth);
+  open_[depth_++] = {sink_.size, 0};
   packer_.pack_map(0);  // one byte, replaced by EndMap()
 }
 
 void WireWriter::Key(std::string_view key) {
-  assert(!open_.empty());
-  ++open_.back().entries;
+  assert(depth_ > 0);
+  ++open_[depth_ - 1].entries;
   Str(key);
 }
 
 // Puts the real header in place of the placeholder: msgpack's shortest
 // form, as pack_map writes it (fixmap, map 16 or map 32).
 void WireWriter::EndMap() {
-  assert(!open_.empty());
-  const OpenMap map = open_.back();
-  open_.pop_back();
+  assert(depth_ > 0);
+  const OpenMap map = open_[--depth_];
   const uint32_t n = static_cast<uint32_t>(map.entries);
   char header[5];
   size_t size;
@@ -65,7 +72,14 @@ void WireWriter::EndMap() {
     size = 5;
   }
   sink_.size += size - 1;
-  if (sink_.mode == kWrite) sink_.bytes.replace(map.at, 1, header, size);
+  if (sink_.mode != kWrite) return;
+  msgpack::sbuffer& bytes = sink_.bytes;
+  if (size > 1) {  // room for the longer header: the map's body moves on
+    const size_t body = bytes.size() - map.at - 1;
+    bytes.write(header, size - 1);
+    std::memmove(bytes.data() + map.at + size, bytes.data() + map.at + 1, body);
+  }
+  std::memcpy(bytes.data() + map.at, header, size);
 }
 
 bool Unpack(std::string_view bytes, msgpack::object_handle* handle,
@@ -144,30 +158,31 @@ void WireReader::Fail(std::string_view code, std::string_view message) {
   problem_->message = std::string(message);
 }
 
-const msgpack::object* WireReader::Find(std::string_view key) const {
+// Looks from where the last key was found: a map written in the order it is
+// read (every map our encoders write) costs one comparison a key.
+const msgpack::object_kv* WireReader::Entry(std::string_view key) const {
   if (map_ == nullptr) return nullptr;
   const msgpack::object_map& map = map_->via.map;
-  for (uint32_t i = 0; i < map.size; ++i) {
+  for (uint32_t n = 0; n < map.size; ++n) {
+    const uint32_t i = (hint_ + n) % map.size;
     const msgpack::object& k = map.ptr[i].key;
     if (k.type == msgpack::type::STR &&
         std::string_view(k.via.str.ptr, k.via.str.size) == key) {
-      const msgpack::object& v = map.ptr[i].val;
-      return v.type == msgpack::type::NIL ? nullptr : &v;
+      hint_ = i + 1;
+      return &map.ptr[i];
     }
   }
   return nullptr;
 }
 
+const msgpack::object* WireReader::Find(std::string_view key) const {
+  const msgpack::object_kv* entry = Entry(key);
+  if (entry == nullptr || entry->val.type == msgpack::type::NIL) return nullptr;
+  return &entry->val;
+}
+
 bool WireReader::HasKey(std::string_view key) const {
-  if (map_ == nullptr) return false;
-  const msgpack::object_map& map = map_->via.map;
-  for (uint32_t i = 0; i < map.size; ++i) {
-    const msgpack::object& k = map.ptr[i].key;
-    if (k.type == msgpack::type::STR &&
-        std::string_view(k.via.str.ptr, k.via.str.size) == key)
-      return true;
-  }
-  return false;
+  return Entry(key) != nullptr;
 }
 
 bool WireReader::Has(std::string_view key) const {

@@ -7,10 +7,9 @@
 #define ORCHESTRA_BROKER_WIRE_H_
 
 #define MSGPACK_NO_BOOST 1
-#include <msgpack.hpp>
-
 #include <cstdint>
 #include <map>
+#include <msgpack.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,20 +41,24 @@ class WireWriter {
   void EndMap();
   void Key(std::string_view key);
   void Map(size_t entries) { packer_.pack_map(static_cast<uint32_t>(entries)); }
-  void Array(size_t items) {
-    packer_.pack_array(static_cast<uint32_t>(items));
-  }
+  void Array(size_t items) { packer_.pack_array(static_cast<uint32_t>(items)); }
   void Str(std::string_view text) {
     packer_.pack_str(static_cast<uint32_t>(text.size()));
     packer_.pack_str_body(text.data(), static_cast<uint32_t>(text.size()));
   }
   void Int(int64_t value) { packer_.pack_int64(value); }
   void Bool(bool value) {
-    if (value) packer_.pack_true(); else packer_.pack_false();
+    if (value)
+      packer_.pack_true();
+    else
+      packer_.pack_false();
   }
   void Nil() { packer_.pack_nil(); }
   void OptionalInt(const std::optional<int64_t>& value) {
-    if (value) Int(*value); else Nil();
+    if (value)
+      Int(*value);
+    else
+      Nil();
   }
   // ISO 8601 text, or nil when `ms` is 0.
   void Time(common::TimeMs ms);
@@ -64,21 +67,26 @@ class WireWriter {
 
   // The bytes written (or counted) so far.
   size_t size() const { return sink_.size; }
-  std::string Take() { return std::move(sink_.bytes); }
+  std::string Take() {
+    return std::string(sink_.bytes.data(), sink_.bytes.size());
+  }
 
   // The bytes of one msgpack string of `bytes` bytes, header included.
   static size_t StrSize(size_t bytes);
 
  private:
-  // What msgpack's packer writes into: a string, or only a count.
+  // What msgpack's packer writes into: an sbuffer (it grows by realloc,
+  // which a large reply needs), or only a count.
   struct Sink {
-    explicit Sink(Mode m) : mode(m) {}
+    // Counting allocates nothing.
+    explicit Sink(Mode m)
+        : mode(m), bytes(m == kWrite ? MSGPACK_SBUFFER_INIT_SIZE : 0) {}
     Mode mode;
-    std::string bytes;
+    msgpack::sbuffer bytes;
     size_t size = 0;
     void write(const char* data, size_t n) {
       size += n;
-      if (mode == kWrite) bytes.append(data, n);
+      if (mode == kWrite) bytes.write(data, n);
     }
   };
   struct OpenMap {
@@ -88,7 +96,8 @@ class WireWriter {
 
   Sink sink_;
   msgpack::packer<Sink> packer_;
-  std::vector<OpenMap> open_;
+  OpenMap open_[kMaxDepth];  // the maps open now, innermost last
+  size_t depth_ = 0;
 };
 
 // The outcome of decoding: the first problem found, if any. `code` uses the
@@ -149,8 +158,10 @@ class WireReader {
 
  private:
   const msgpack::object* Require(std::string_view key, Need need);
+  const msgpack::object_kv* Entry(std::string_view key) const;
 
   const msgpack::object* map_ = nullptr;
+  mutable uint32_t hint_ = 0;  // where Entry() looks first
   WireProblem* problem_;
   std::string context_;
 };

@@ -6,19 +6,26 @@
 //   sqlite_*    WAL, synchronous=FULL commits in a file under DIR, after
 //               warming the WAL up past its first checkpoint
 //   spawn_*     posix_spawn + waitpid of /bin/true, 1 and 2 at a time
+//   codec_*     msgpack: a player's result encoded and decoded; a job
+//               record of 10,000 tasks encoded, decoded and its tasks sized
+//               (what the record pager counts), best of 5
 //
 //   orchestra-bench-limits [DIR]     (DIR defaults to build)
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "broker/audience_protocol.h"
+#include "broker/protocol.h"
 #include "common/status.h"
 #include "tools/bench/curve_probe.h"
 #include "tools/bench/samples.h"
 #include "tools/bench/spawn_probe.h"
 #include "tools/bench/sqlite_probe.h"
+#include "tools/bench/stopwatch.h"
 
 using namespace orchestra;
 using nlohmann::json;
@@ -37,6 +44,9 @@ constexpr int kCommits = 500;
 constexpr int kBatches = 20;
 constexpr int kBatchRows = 1000;
 constexpr int kSpawns = 2000;
+constexpr int kResults = 100000;
+constexpr int kRecordTasks = 10000;
+constexpr int kCodecRounds = 5;
 
 json Summary(bench::Samples* samples) {
   return {{"count", samples->size()},
@@ -85,6 +95,80 @@ common::Status MeasureSpawn(json* out) {
   return common::Status();
 }
 
+broker::JobRecord LargeRecord() {
+  broker::JobRecord job;
+  job.id = 1;
+  job.score = "true";
+  job.scope = broker::Scope::kAll;
+  job.state = broker::JobState::kOk;
+  job.created_at = 1795836000000;
+  for (int i = 0; i < kRecordTasks; ++i) {
+    broker::TaskRecord t;
+    t.task = i + 1;
+    t.player = "player-" + std::to_string(i);
+    t.state = broker::TaskState::kOk;
+    t.exit_code = 0;
+    t.stdout_text = std::string(200, 'o');
+    t.response = {{"key", "value"}};
+    t.dispatched_at = t.started_at = t.finished_at = job.created_at + i;
+    job.tasks.push_back(std::move(t));
+  }
+  return job;
+}
+
+// The best of kCodecRounds runs of `work`, in microseconds.
+template <typename Work>
+double Best(Work work) {
+  double best = 1e18;
+  for (int round = 0; round < kCodecRounds; ++round) {
+    bench::Stopwatch watch;
+    if (!work()) return -1;
+    best = std::min(best, watch.Micros());
+  }
+  return best;
+}
+
+common::Status MeasureCodec(json* out) {
+  broker::TaskResult result;
+  result.state = broker::TaskState::kOk;
+  result.exit_code = 0;
+  result.stdout_text = "ok\n";
+  result.started_at = result.finished_at = 1795836000000;
+  const double results_us = Best([&] {
+    for (int i = 0; i < kResults; ++i) {
+      result.task = i + 1;
+      if (!broker::DecodePlayerMessage(broker::EncodePlayerMessage(result))
+               .ok())
+        return false;
+    }
+    return true;
+  });
+  const broker::AudienceReply reply{int64_t{1},
+                                    broker::JobReply{LargeRecord(), false}};
+  std::string bytes;
+  const double encode_us = Best([&] {
+    bytes = broker::EncodeAudienceReply(reply);
+    return true;
+  });
+  const double decode_us =
+      Best([&] { return broker::DecodeAudienceReply(bytes).ok(); });
+  const auto& tasks = std::get<broker::JobReply>(reply.body).job.tasks;
+  const double size_us = Best([&] {
+    size_t total = 0;
+    for (const broker::TaskRecord& t : tasks) total += broker::EncodedSize(t);
+    return total > 0;
+  });
+  if (results_us < 0 || decode_us < 0 || size_us < 0)
+    return common::Status::Internal("codec", "a round trip failed");
+  (*out)["codec_result_round_trip_us"] = results_us / kResults;
+  (*out)["codec_record_tasks"] = kRecordTasks;
+  (*out)["codec_record_bytes"] = bytes.size();
+  (*out)["codec_record_encode_ms"] = encode_us / 1e3;
+  (*out)["codec_record_decode_ms"] = decode_us / 1e3;
+  (*out)["codec_record_size_tasks_ms"] = size_us / 1e3;
+  return common::Status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +181,7 @@ int main(int argc, char** argv) {
   common::Status s = MeasureCurve(&out);
   if (s.ok()) s = MeasureSqlite(dir, &out);
   if (s.ok()) s = MeasureSpawn(&out);
+  if (s.ok()) s = MeasureCodec(&out);
   if (!s.ok()) {
     std::fprintf(stderr, "limits: %s\n", s.ToString().c_str());
     return 1;

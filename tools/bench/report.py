@@ -109,6 +109,17 @@ def print_table(out):
         "", "~3,600 /s")
     row("  the same, 2 at once", "%.0f /s" % limits["spawn_per_s_2_parallel"],
         "", "")
+    if "codec_result_round_trip_us" in limits:
+        row("result encoded + decoded",
+            "%.2f us" % limits["codec_result_round_trip_us"], "",
+            "~1.3 us")
+        row("job record, %d tasks (%.1f MB)" % (
+                limits["codec_record_tasks"],
+                limits["codec_record_bytes"] / 1e6),
+            "enc %.1f / dec %.1f ms" % (limits["codec_record_encode_ms"],
+                                        limits["codec_record_decode_ms"]),
+            "sizing its tasks %.1f ms" % limits["codec_record_size_tasks_ms"],
+            "~5 / 11 / 0.9 ms")
     if "load" in out:
         print()
         print("load (orchestra-bench-load, simulated players):")

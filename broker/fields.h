@@ -59,14 +59,14 @@ struct EnumNames<JobState> {
   static bool Parse(std::string_view t, JobState* s) {
     return ParseJobState(t, s);
   }
-  static constexpr int kCount = 5;
+  static constexpr int kCount = kJobStateCount;
   static constexpr const char* kCode = "bad_request";
 };
 template <>
 struct EnumNames<Scope> {
   static const char* Name(Scope s) { return ScopeName(s); }
   static bool Parse(std::string_view t, Scope* s) { return ParseScope(t, s); }
-  static constexpr int kCount = 2;
+  static constexpr int kCount = kScopeCount;
   static constexpr const char* kCode = "invalid_scope";
 };
 

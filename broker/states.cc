@@ -8,8 +8,8 @@ constexpr const char* kTaskStateNames[kTaskStateCount] = {
     "QUEUED",    "DISPATCHED", "RUNNING",    "OK",   "FAIL",    "TIMEOUT",
     "CANCELLED", "UNK_SCORE",  "HOST_ERROR", "LOST", "ABORTED", "EXPIRED"};
 
-constexpr const char* kJobStateNames[] = {"PENDING", "OK", "FAIL",
-                                          "PARTIAL_FAIL", "CANCELLED"};
+constexpr const char* kJobStateNames[kJobStateCount] = {
+    "PENDING", "OK", "FAIL", "PARTIAL_FAIL", "CANCELLED"};
 
 }  // namespace
 
@@ -36,7 +36,7 @@ bool ParseTaskState(std::string_view text, TaskState* state) {
 }
 
 bool ParseJobState(std::string_view text, JobState* state) {
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kJobStateCount; ++i) {
     if (text == kJobStateNames[i]) {
       *state = static_cast<JobState>(i);
       return true;

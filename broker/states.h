@@ -26,8 +26,10 @@ enum class TaskState {
 constexpr int kTaskStateCount = 12;
 
 enum class JobState { kPending, kOk, kFail, kPartialFail, kCancelled };
+constexpr int kJobStateCount = 5;
 
 enum class Scope { kOne, kAll };
+constexpr int kScopeCount = 2;
 
 const char* TaskStateName(TaskState state);
 const char* JobStateName(JobState state);

@@ -34,7 +34,8 @@ void FieldReader::Switch(const char* key, bool& value, Need need,
   std::string text;
   Str(key, text, need, 64);
   value = (text == yes);
-  if (ok() && !value && !text.empty() && text != no)
+  const bool absent = text.empty() && need != Need::kRequired;
+  if (ok() && !value && !absent && text != no)
     Fail("bad_request", Name(key) + " must be " + yes + " or " + no);
 }
 

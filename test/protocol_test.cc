@@ -527,6 +527,8 @@ TEST_F(ProtocolTest, ScoreInfoIsChecked) {
 
 TEST_F(ProtocolTest, HeldTasksAreChecked) {
   for (const Mp& held : {Map({{"task", Int(5)}, {"state", Str("paused")}}),
+                         Map({{"task", Int(5)}, {"state", Str("")}}),
+                         Map({{"task", Int(5)}}),
                          Map({{"task", Int(0)}, {"state", Str("done")}}),
                          Map({{"state", Str("done")}}), Int(5)}) {
     EXPECT_FALSE(

@@ -36,7 +36,7 @@ CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -I. -MMD -MP -DMSGPACK_NO_BOOST=1 \
             $(SANITIZER) $(SANITIZER_WARNINGS)
 LDFLAGS  += $(SANITIZER)
-LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -pthread
+LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -lmicrohttpd -pthread
 GTEST    := -lgtest -lgtest_main
 PREFIX   ?= /usr
 DESTDIR  ?=
@@ -48,7 +48,9 @@ PYTHON   ?= /usr/bin/python3
 PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
             libsqlite3-dev sqlite3 libsodium-dev libsystemd-dev \
             nlohmann-json3-dev googletest libgtest-dev python3 python3-zmq \
-            python3-msgpack python3-pytest systemd strace
+            python3-msgpack python3-pytest systemd strace libmicrohttpd-dev \
+            openssl chromium chromium-driver python3-selenium \
+            python3-prometheus-client
 # What `make fuzz` needs besides: clang and its libFuzzer runtime.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
@@ -73,7 +75,9 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/conductor.cc conductor/retention.cc conductor/trust.cc \
              conductor/wait_list.cc conductor/store_health.cc \
              conductor/descriptor_budget.cc conductor/descriptor_guard.cc \
-             conductor/record_pager.cc conductor/core.cc
+             conductor/record_pager.cc conductor/core.cc \
+             conductor/http_server.cc conductor/http_users.cc \
+             conductor/web_site.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
@@ -81,7 +85,7 @@ PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/task_board.cc player/player.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \
              tools/report.cc tools/table.cc tools/progress_line.cc \
-             tools/json_pages.cc
+             tools/json_pages.cc tools/password.cc
 
 BENCH_LIMITS := tools/bench/limits.cc tools/bench/samples.cc \
                 tools/bench/curve_probe.cc tools/bench/sqlite_probe.cc \
@@ -90,7 +94,8 @@ BENCH_THROUGHPUT := tools/bench/throughput.cc tools/bench/job_pipeline.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc \
               test/wire_samples.cc
-E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc
+E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc \
+              test/http_client.cc
 # One fuzz target a file, test/fuzz/NAME_fuzz.cc, its corpus in
 # test/fuzz/NAME/ (see the fuzz targets below).
 FUZZ_TARGETS := $(patsubst test/fuzz/%_fuzz.cc,%,$(wildcard test/fuzz/*_fuzz.cc))

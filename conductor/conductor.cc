@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,6 +101,7 @@ Status Conductor::Start(const ConductorConfig& config) {
   guard_ = std::move(guard.value());
   s = authenticator_.Start();
   if (s.ok()) s = BindEndpoints();
+  if (s.ok()) s = StartHttp();
   if (s.ok()) s = guard_->Start();
   if (!s.ok()) return s;
   core_->StartTimers();
@@ -117,6 +119,54 @@ Status Conductor::BindEndpoints() {
     if (s.ok()) s = BindAudience(address, keys.value());
   }
   return s;
+}
+
+Status Conductor::StartHttp() {
+  if (config().http_endpoint.empty()) return Status();
+  Result<HttpAddress> address = HttpAddress::Parse(config().http_endpoint);
+  if (!address.ok())
+    return Status::InvalidArgument(config_path_ + ": 'http endpoint'",
+                                   address.status().message());
+  Result<std::unique_ptr<HttpUsers>> users = LoadHttpUsers(config());
+  if (!users.ok()) return users.status();
+  web_ = std::make_unique<WebSite>(core_.get(), &clock_, [this] {
+    Status s = EndTurn();
+    if (!s.ok()) (void)StoreFailed(s);
+    return s;
+  });
+  web_->set_users(std::move(users.value()));
+  std::string certificate, key;
+  Status s = ReadHttpTls(config(), &certificate, &key);
+  if (!s.ok()) return s;
+  HttpLimits limits;
+  limits.connections = config().http_connections;
+  limits.idle_timeout_s = static_cast<unsigned>(config().http_timeout_s);
+  Result<std::unique_ptr<HttpServer>> server = HttpServer::Start(
+      address.value(), certificate, key, limits,
+      [this](const HttpRequest& r) { return web_->Handle(r); });
+  sodium_memzero(key.data(), key.size());
+  if (!server.ok()) return server.status();
+  http_ = std::move(server.value());
+  web_->set_port(http_->port());
+  common::LogInfo("bound endpoint=%s role=http users=%s", http_->url().c_str(),
+                  config().http_users_file.empty() ? "none" : "file");
+  return Status();
+}
+
+Result<std::unique_ptr<HttpUsers>> Conductor::LoadHttpUsers(
+    const ConductorConfig& config) {
+  if (config.http_users_file.empty()) return std::unique_ptr<HttpUsers>();
+  Result<HttpUsers> users = HttpUsers::Load(config.http_users_file);
+  if (!users.ok()) return users.status();
+  return std::make_unique<HttpUsers>(std::move(users.value()));
+}
+
+void Conductor::ServeHttp(bool ready) {
+  if (!http_) return;
+  if (ready || (http_due_ >= 0 && clock_.Monotonic() >= http_due_))
+    http_->Run();
+  const long timeout = http_->TimeoutMs();
+  http_due_ = timeout < 0 ? -1 : clock_.Monotonic() + timeout;
 }
 
 Status Conductor::LockDatabase(const std::string& database_path) {
@@ -245,8 +295,11 @@ Status Conductor::Turn() {
   std::vector<size_t> audience_items;
   for (auto& endpoint : audience_)
     audience_items.push_back(poller_.AddSocket(endpoint->handle()));
+  const size_t http_item = http_ ? poller_.AddFd(http_->fd()) : SIZE_MAX;
   common::TimeMs now = clock_.Monotonic();
   common::TimeMs timeout = core_->TimeUntilNextTimer(now);
+  if (http_due_ >= 0)
+    timeout = std::min(timeout, std::max<common::TimeMs>(0, http_due_ - now));
   if (notifier_.NextKeepAlive() > 0)
     timeout = std::min(
         timeout, std::max<common::TimeMs>(0, notifier_.NextKeepAlive() - now));
@@ -261,6 +314,8 @@ Status Conductor::Turn() {
   s = Serve(player_item, audience_items);
   if (s.ok()) s = EndTurn();
   if (!s.ok()) (void)StoreFailed(s);  // Logged there; the loop goes on
+  // Web requests read what is committed; a cancel ends its own turn.
+  ServeHttp(http_item != SIZE_MAX && poller_.IsReady(http_item));
   return Status();
 }
 
@@ -368,6 +423,30 @@ Status Conductor::Reload() {
   next.audience_endpoints = current.audience_endpoints;
   next.database_path = current.database_path;
   next.secret_key_file = current.secret_key_file;
+  Result<std::unique_ptr<HttpUsers>> users = LoadHttpUsers(next);
+  if (!users.ok()) {
+    common::LogError("reload failed, old settings kept error=%s",
+                     common::LogQuote(users.status().ToString()).c_str());
+    return Status();
+  }
+  if (next.http_endpoint != current.http_endpoint ||
+      next.http_tls_certificate != current.http_tls_certificate ||
+      next.http_tls_key != current.http_tls_key ||
+      next.http_connections != current.http_connections ||
+      next.http_timeout_s != current.http_timeout_s ||
+      next.http_users_file.empty() != current.http_users_file.empty())
+    common::LogWarning(
+        "reload: the web page's endpoint, TLS files, connections and "
+        "whether it has users change only on restart");
+  next.http_endpoint = current.http_endpoint;
+  next.http_tls_certificate = current.http_tls_certificate;
+  next.http_tls_key = current.http_tls_key;
+  next.http_connections = current.http_connections;
+  next.http_timeout_s = current.http_timeout_s;
+  if (next.http_users_file.empty() != current.http_users_file.empty())
+    next.http_users_file = current.http_users_file;
+  else if (web_)
+    web_->set_users(std::move(users.value()));
   core_->Reconfigure(next);
   common::InitLogging("orchestra-conductor", config().log_level);
   Status s = core_->ApplyTrust(std::move(trust.value()));

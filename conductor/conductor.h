@@ -30,6 +30,8 @@
 #include "conductor/config.h"
 #include "conductor/core.h"
 #include "conductor/descriptor_guard.h"
+#include "conductor/http_server.h"
+#include "conductor/web_site.h"
 
 namespace orchestra::conductor {
 
@@ -55,6 +57,13 @@ class Conductor {
   void UpdateAuthenticator();
   common::Status BindEndpoints();
   common::Status BindPlayers(const broker::CurveKeyPair& keys);
+  // The web page (`http endpoint`), when it is not empty.
+  common::Status StartHttp();
+  // The users file's users, or null without one.
+  common::Result<std::unique_ptr<HttpUsers>> LoadHttpUsers(
+      const ConductorConfig& config);
+  // Serves the web requests that are ready, after the turn's commit.
+  void ServeHttp(bool ready);
   common::Status BindAudience(const std::string& address,
                               const broker::CurveKeyPair& keys);
   common::Result<std::string> BindAudienceSocket(broker::Endpoint* endpoint,
@@ -85,6 +94,9 @@ class Conductor {
   std::unique_ptr<DescriptorGuard> guard_;
   std::vector<std::string> ipc_paths_;  // removed at exit
   std::unique_ptr<Core> core_;
+  std::unique_ptr<WebSite> web_;      // uses core_
+  std::unique_ptr<HttpServer> http_;  // calls web_: destroyed first
+  common::TimeMs http_due_ = -1;      // monotonic; -1: no timeout
   common::SystemdNotifier notifier_{clock_.Monotonic()};
   broker::Poller poller_;
   bool stop_ = false;

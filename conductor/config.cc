@@ -1,5 +1,7 @@
 #include "conductor/config.h"
 
+#include <sodium.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -7,10 +9,13 @@
 
 #include "broker/curve_keys.h"
 #include "common/config_file.h"
+#include "common/files.h"
 #include "common/limits.h"
 #include "common/text.h"
 #include "conductor/audience_keys.h"
 #include "conductor/audience_socket.h"
+#include "conductor/http_server.h"
+#include "conductor/http_users.h"
 #include "conductor/players_file.h"
 
 namespace orchestra::conductor {
@@ -43,6 +48,25 @@ Status ParseAudienceEndpoints(std::string_view value,
   return Status();
 }
 
+// The web page is open to the network only with TLS and users; a
+// certificate needs its key.
+Status CheckHttpEndpoint(const ConductorConfig& c) {
+  if (c.http_tls_certificate.empty() != c.http_tls_key.empty())
+    return Status::InvalidArgument(
+        "", "'http tls certificate' and 'http tls key' go together");
+  if (c.http_endpoint.empty()) return Status();
+  Result<HttpAddress> address = HttpAddress::Parse(c.http_endpoint);
+  if (!address.ok()) return address.status();
+  if (!address.value().loopback &&
+      (c.http_tls_certificate.empty() || c.http_users_file.empty()))
+    return Status::InvalidArgument(
+        "", "'" + c.http_endpoint +
+                "' is not a loopback address: the web page may listen there "
+                "only with 'http tls certificate', 'http tls key' and 'http "
+                "users file' set (or use 127.0.0.1:2259)");
+  return Status();
+}
+
 Status CheckConsistency(const std::string& path, const ConductorConfig& c) {
   bool tcp_audience = false;
   for (const std::string& endpoint : c.audience_endpoints)
@@ -55,6 +79,8 @@ Status CheckConsistency(const std::string& path, const ConductorConfig& c) {
   if (c.player_timeout_ms < 2 * c.heartbeat_interval_ms)
     return Status::InvalidArgument(
         path, "'player timeout' must be at least twice 'heartbeat interval'");
+  Status s = CheckHttpEndpoint(c);
+  if (!s.ok()) return Status::InvalidArgument(path, s.message());
   return Status();
 }
 
@@ -84,6 +110,16 @@ Result<ConductorConfig> BindConductorConfig(const std::string& path,
         &c.default_delivery_timeout_s);
   r.Number("retention days", 0, 36500, &c.retention_days);
   r.Level("log level", &c.log_level);
+  // Read before 'http endpoint', whose check needs them.
+  r.String("http users file", &c.http_users_file);
+  r.String("http tls certificate", &c.http_tls_certificate);
+  r.String("http tls key", &c.http_tls_key);
+  r.Int("http connections", 1, 4096, &c.http_connections);
+  r.Int("http timeout", 1, 3600, &c.http_timeout_s);
+  r.Custom("http endpoint", [&](std::string_view v) {
+    c.http_endpoint = std::string(v);
+    return CheckHttpEndpoint(c);
+  });
   Status s = r.Finish();
   if (!s.ok()) return s;
   s = CheckConsistency(path, c);
@@ -131,7 +167,32 @@ Status CheckConfigFiles(const ConductorConfig& config) {
   if (!players.ok()) return players.status();
   Status s = AudienceKeys::Load(config.audience_keys_file).status();
   if (!s.ok()) return s;
-  return LoadRevokedKeys(config.revoked_keys_file).status();
+  s = LoadRevokedKeys(config.revoked_keys_file).status();
+  if (s.ok() && !config.http_users_file.empty())
+    s = HttpUsers::Load(config.http_users_file).status();
+  std::string certificate, key;
+  if (s.ok()) s = ReadHttpTls(config, &certificate, &key);
+  sodium_memzero(key.data(), key.size());
+  return s;
+}
+
+Status ReadHttpTls(const ConductorConfig& config, std::string* certificate,
+                   std::string* key) {
+  certificate->clear();
+  key->clear();
+  if (config.http_tls_certificate.empty()) return Status();
+  constexpr size_t kMaxPemBytes = 64 << 10;
+  std::string buffer(kMaxPemBytes, '\0');
+  Result<size_t> n = common::ReadKeyFile(config.http_tls_certificate,
+                                         common::KeyFileKind::kPublic,
+                                         buffer.data(), buffer.size());
+  if (!n.ok()) return n.status();
+  certificate->assign(buffer.data(), n.value());
+  n = common::ReadKeyFile(config.http_tls_key, common::KeyFileKind::kSecret,
+                          buffer.data(), buffer.size());
+  if (n.ok()) key->assign(buffer.data(), n.value());
+  sodium_memzero(buffer.data(), buffer.size());
+  return n.status();
 }
 
 std::string DescribeConfig(const ConductorConfig& c) {
@@ -155,7 +216,13 @@ std::string DescribeConfig(const ConductorConfig& c) {
       << "dispatch retry = " << c.dispatch_retry_ms << "\n"
       << "default delivery timeout = " << c.default_delivery_timeout_s << "\n"
       << "retention days = " << FormatDays(c.retention_days) << "\n"
-      << "log level = " << common::LogLevelName(c.log_level) << "\n";
+      << "log level = " << common::LogLevelName(c.log_level) << "\n"
+      << "http endpoint = " << c.http_endpoint << "\n"
+      << "http users file = " << c.http_users_file << "\n"
+      << "http tls certificate = " << c.http_tls_certificate << "\n"
+      << "http tls key = " << c.http_tls_key << "\n"
+      << "http connections = " << c.http_connections << "\n"
+      << "http timeout = " << c.http_timeout_s << "\n";
   return out.str();
 }
 

@@ -30,6 +30,13 @@ struct ConductorConfig {
   int64_t default_delivery_timeout_s = 86400;  // 0 = wait for ever
   double retention_days = 30;                  // 0 = keep for ever
   common::LogLevel log_level = common::LogLevel::kInfo;
+  // The web page, JSON API and metrics (DESIGN.md section 14).
+  std::string http_endpoint = "127.0.0.1:2259";  // "" = no web page
+  std::string http_users_file;                   // "" = loopback, read-only
+  std::string http_tls_certificate;              // PEM; with the key, HTTPS
+  std::string http_tls_key;                      // PEM, readable by us only
+  int http_connections = 64;                     // at once; more wait
+  int http_timeout_s = 10;  // a silent connection is closed
 };
 
 // Reads and checks `path`. InvalidArgument "path:line: ..." on any problem.
@@ -39,8 +46,15 @@ common::Result<ConductorConfig> ParseConductorConfig(const std::string& path,
                                                      std::string_view text);
 
 // Checks the files the settings name: the secret key (readable by us
-// only), the players file, the audience keys file and the revoked keys file.
+// only), the players file, the audience keys file, the revoked keys file,
+// the web users file and the web's TLS certificate and key.
 common::Status CheckConfigFiles(const ConductorConfig& config);
+
+// The web page's TLS certificate and key (PEM text), read from the files
+// `config` names (the key must be readable by us only); both empty when
+// TLS is off.
+common::Status ReadHttpTls(const ConductorConfig& config,
+                           std::string* certificate, std::string* key);
 
 // The effective settings as conductor.conf lines (for --check-config).
 std::string DescribeConfig(const ConductorConfig& config);

@@ -9,8 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "broker/audience_protocol.h"
+#include "common/result.h"
+#include "conductor/job_store.h"
 
 namespace orchestra::conductor {
 
@@ -53,6 +56,13 @@ class RecordPager {
   size_t used_ = 0;  // bytes the page takes so far
   bool full_ = false;
 };
+
+// The page of job `job` from the committed store (its header, then only the
+// page's task rows read): tasks from index `from` on, at most `limit`, in
+// at most `budget` bytes on the wire. nullopt when there is no such job.
+common::Result<std::optional<broker::JobRecord>> ReadJobPage(
+    JobStore* store, broker::JobId job, int64_t from, int64_t limit,
+    size_t budget = broker::kMaxReplyBodyBytes);
 
 }  // namespace orchestra::conductor
 

@@ -116,7 +116,12 @@ std::string Cluster::ConductorConfig(const std::string& extra) const {
          (extra.find("heartbeat interval") == std::string::npos
               ? "heartbeat interval = 200\nplayer timeout = 2000\n"
               : "") +
-         "dispatch retry = 1000\n" + extra;
+         "dispatch retry = 1000\n" +
+         // The web page on a port of the kernel's choosing.
+         (extra.find("http endpoint") == std::string::npos
+              ? "http endpoint = 127.0.0.1:0\n"
+              : "") +
+         extra;
 }
 
 bool Cluster::StartConductor(const std::string& extra) {
@@ -137,6 +142,13 @@ bool Cluster::StartConductor(const std::string& extra) {
         "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=audience", 10s);
     if (!bound) return false;
     tcp_audience_endpoint_ = *bound;
+  }
+  http_url_.clear();
+  if (extra.find("http endpoint =\n") == std::string::npos) {
+    bound = conductor_->WaitForLog("bound endpoint=(https?://[^ ]+) role=http",
+                                   10s);
+    if (!bound) return false;
+    http_url_ = *bound;
   }
   return conductor_->WaitForLog("started players=", 10s).has_value();
 }

@@ -54,6 +54,10 @@ class Cluster {
     return tcp_audience_endpoint_;
   }
 
+  // The web page's URL ("http://127.0.0.1:PORT") once the conductor
+  // bound it, "" when its config turns the page off ("http endpoint =").
+  const std::string& http_url() const { return http_url_; }
+
   // The conductor's database from its next start (DIR/conductor.db if "").
   void SetDatabasePath(const std::string& path) { database_path_ = path; }
   // Player `name`'s journal from its next start (DIR/NAME.db if "").
@@ -121,6 +125,7 @@ class Cluster {
   std::string audience_endpoint_;      // "": ipc://DIR/conductor.sock
   std::string audience_keys_file_;     // set: serve a tcp audience too
   std::string tcp_audience_endpoint_;  // tcp://127.0.0.1:PORT once bound
+  std::string http_url_;               // the web page once bound
   std::unique_ptr<Process> conductor_;
   std::map<std::string, std::unique_ptr<Process>> players_;
   std::vector<std::string> daemon_env_;

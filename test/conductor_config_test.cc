@@ -35,7 +35,13 @@ constexpr const char* kEveryKey =
     "dispatch retry = 750\n"
     "default delivery timeout = 0\n"
     "retention days = 0.5\n"
-    "log level = debug\n";
+    "log level = debug\n"
+    "http endpoint = 10.0.0.5:8443\n"
+    "http users file = /k/web-users\n"
+    "http tls certificate = /k/web.crt\n"
+    "http tls key = /k/web.key\n"
+    "http connections = 16\n"
+    "http timeout = 3\n";
 
 // Lines whose value is wrong for their key.
 constexpr const char* kBadLines[] = {
@@ -58,6 +64,13 @@ constexpr const char* kBadLines[] = {
     "audience endpoint = ipc:///tmp/conductor.sock",  // /tmp: mode 1777
     "audience endpoint = http://x",
     "audience endpoint = ,",
+    "http endpoint = 127.0.0.1",
+    "http endpoint = web.example.com:2259",
+    "http endpoint = 127.0.0.1:65536",
+    "http endpoint = [::1:2259",
+    "http connections = 0",
+    "http connections = 5000",
+    "http timeout = 0",
 };
 
 class ConductorConfigTest : public testing::Test {
@@ -95,6 +108,9 @@ TEST_F(ConductorConfigTest, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(5000, c.dispatch_retry_ms);
   EXPECT_EQ(86400, c.default_delivery_timeout_s);
   EXPECT_EQ(30, c.retention_days);
+  EXPECT_EQ("127.0.0.1:2259", c.http_endpoint);
+  EXPECT_EQ("", c.http_users_file);
+  EXPECT_EQ(64, c.http_connections);
 }
 
 TEST_F(ConductorConfigTest, SampleFileHoldsExactlyTheDefaults) {
@@ -117,6 +133,12 @@ TEST_F(ConductorConfigTest, EveryEndpointAndFileKeyIsParsed) {
   EXPECT_EQ("/k/audience", c.audience_keys_file);
   EXPECT_EQ("/k/revoked", c.revoked_keys_file);
   EXPECT_EQ("/db/c.db", c.database_path);
+  EXPECT_EQ("10.0.0.5:8443", c.http_endpoint);
+  EXPECT_EQ("/k/web-users", c.http_users_file);
+  EXPECT_EQ("/k/web.crt", c.http_tls_certificate);
+  EXPECT_EQ("/k/web.key", c.http_tls_key);
+  EXPECT_EQ(16, c.http_connections);
+  EXPECT_EQ(3, c.http_timeout_s);
 }
 
 TEST_F(ConductorConfigTest, EveryNumberAndLevelKeyIsParsed) {
@@ -177,6 +199,38 @@ TEST_F(ConductorConfigTest, TcpAudienceEndpointNeedsAnAudienceKeysFile) {
                       "audience keys file = /etc/orchestra/audience\n"));
 }
 
+// The web page leaves loopback only with TLS and users (DESIGN.md section
+// 14); the error names the line of 'http endpoint'.
+TEST_F(ConductorConfigTest, NonLoopbackWebEndpointNeedsTlsAndUsers) {
+  const std::string tls =
+      "http tls certificate = /k/c.pem\nhttp tls key = /k/k.pem\n";
+  const std::string users = "http users file = /k/users\n";
+  for (const std::string endpoint : {"0.0.0.0:2259", "*:2259", "[::]:2259",
+                                     "10.1.2.3:80", "[2001:db8::1]:443"}) {
+    const std::string line = "http endpoint = " + endpoint + "\n";
+    for (const std::string& others : {std::string(), tls, users}) {
+      std::string error = Error("# web\n" + others + line);
+      const int at = others.empty() ? 2 : others == tls ? 4 : 3;
+      EXPECT_EQ(0u, error.find(Where(at) + "bad value for 'http endpoint'"))
+          << endpoint << ": " << error;
+      EXPECT_NE(std::string::npos, error.find("not a loopback address"))
+          << error;
+    }
+    EXPECT_EQ("", Error(tls + users + line)) << endpoint;
+  }
+  for (const std::string endpoint :
+       {"127.0.0.1:2259", "localhost:2259", "[::1]:0", "127.9.9.9:1", ""})
+    EXPECT_EQ("", Error("http endpoint = " + endpoint + "\n")) << endpoint;
+}
+
+TEST_F(ConductorConfigTest, WebTlsCertificateNeedsItsKey) {
+  std::string error = Error("http tls certificate = /k/c.pem\n");
+  EXPECT_EQ(0u, error.find(path())) << error;
+  EXPECT_NE(std::string::npos, error.find("go together")) << error;
+  error = Error("http tls key = /k/k.pem\n");
+  EXPECT_NE(std::string::npos, error.find("go together")) << error;
+}
+
 TEST_F(ConductorConfigTest, PlayerTimeoutUnderTwiceTheHeartbeatIsAnError) {
   std::string error =
       Error("heartbeat interval = 1000\nplayer timeout = 1999\n");
@@ -225,7 +279,7 @@ TEST_F(ConductorConfigTest, DescribeConfigPrintsEveryEffectiveSetting) {
   EXPECT_NE(std::string::npos, text.find("audience socket mode = 0600\n"));
   EXPECT_NE(std::string::npos, text.find("retention days = 0.25\n"));
   EXPECT_NE(std::string::npos, text.find("log level = info\n"));
-  EXPECT_EQ(15, std::count(text.begin(), text.end(), '\n'));
+  EXPECT_EQ(21, std::count(text.begin(), text.end(), '\n'));
 }
 
 // Found by the conductor_config fuzz target: a small fraction of a day (the

@@ -8,18 +8,20 @@
 
 #include "tools/cli.h"
 
+#include <sodium.h>
+
 #include <climits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 #include "broker/audience_client.h"
 #include "broker/curve_keys.h"
 #include "broker/json.h"
 #include "tools/command_line.h"
 #include "tools/json_pages.h"
+#include "tools/password.h"
 #include "tools/progress_line.h"
 #include "tools/report.h"
 #include "tools/usage.h"
@@ -58,6 +60,7 @@ class Runner {
   int Run(const JobsCommand& c);
   int Run(const PlayersCommand& c);
   int Run(const KeygenCommand& c);
+  int Run(const HttpUserCommand& c);
   int Run(const HelpCommand& c);
   int Run(const VersionCommand& c);
 
@@ -209,6 +212,16 @@ int Runner::Run(const KeygenCommand& c) {
   }
   out_ << "wrote " << base << ".key (secret) and " << base << ".pub\n"
        << "public key: " << keys.value().public_key << "\n";
+  return kExitOk;
+}
+
+int Runner::Run(const HttpUserCommand& c) {
+  Result<std::string> password = ReadNewPassword(env_.in_fd, env_.err);
+  if (!password.ok()) return Fail(password.status());
+  Result<std::string> line = HttpUserLine(c.name, password.value(), c.operate);
+  sodium_memzero(password.value().data(), password.value().size());
+  if (!line.ok()) return Fail(line.status());
+  out_ << line.value() << "\n";
   return kExitOk;
 }
 

@@ -41,6 +41,7 @@ enum LongOnly {
   kLimit,
   kBefore,
   kDir,
+  kOperate,
   kTasksFrom,
   kTasksLimit,
 };
@@ -384,6 +385,30 @@ Result<Command> ParseKeygen(int argc, char** argv, GlobalOptions* global) {
   return Command(std::move(c));
 }
 
+Result<Command> ParseHttpUser(int argc, char** argv, GlobalOptions* global) {
+  static const option kOptions[] = {{"operate", no_argument, nullptr, kOperate},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {"verbose", no_argument, nullptr, 'v'},
+                                    {}};
+  HttpUserCommand c;
+  bool help = false;
+  auto handle = [&](int option, const char*) -> Status {
+    if (!CommonOption(option, &help, global)) c.operate = true;
+    return Status();
+  };
+  int first = 0;
+  Status s = ReadOptions(argc, argv, "hv", kOptions, false, handle, &first);
+  if (!s.ok()) return s;
+  if (help) return Command(HelpCommand{"http-user"});
+  s = ExpectArguments(argc, first, 1, "NAME");
+  if (!s.ok()) return s;
+  c.name = argv[first];
+  if (!common::IsValidPlayerName(c.name))
+    return UsageError("user name '" + c.name + "' must be " +
+                      common::PlayerNameRule());
+  return Command(std::move(c));
+}
+
 Result<Command> ParseCommand(const std::string& word, int argc, char** argv,
                              GlobalOptions* global) {
   if (word == "submit" || word == "queue")
@@ -393,6 +418,7 @@ Result<Command> ParseCommand(const std::string& word, int argc, char** argv,
   if (word == "jobs") return ParseJobs(argc, argv, global);
   if (word == "players") return ParsePlayers(argc, argv, global);
   if (word == "keygen") return ParseKeygen(argc, argv, global);
+  if (word == "http-user") return ParseHttpUser(argc, argv, global);
   if (word == "help") return Command(HelpCommand{argc > 1 ? argv[1] : ""});
   return UsageError("unknown command '" + word + "'");
 }

@@ -50,14 +50,19 @@ struct KeygenCommand {
   std::string name;
   std::string dir = kDefaultKeyDir;
 };
+struct HttpUserCommand {
+  std::string name;
+  bool operate = false;  // the `operate` role; else `view`
+};
 struct HelpCommand {
   std::string topic;  // A command word, or empty for the overview.
 };
 struct VersionCommand {};
 
-using Command = std::variant<SubmitCommand, StatusCommand, WaitCommand,
-                             CancelCommand, JobsCommand, PlayersCommand,
-                             KeygenCommand, HelpCommand, VersionCommand>;
+using Command =
+    std::variant<SubmitCommand, StatusCommand, WaitCommand, CancelCommand,
+                 JobsCommand, PlayersCommand, KeygenCommand, HttpUserCommand,
+                 HelpCommand, VersionCommand>;
 
 struct CommandLine {
   GlobalOptions global;

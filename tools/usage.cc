@@ -17,6 +17,7 @@ constexpr char kOverview[] =
     "  jobs [--state S] ...       list jobs, newest first\n"
     "  players                    list the players and their scores\n"
     "  keygen NAME [--dir DIR]    make a Curve key pair (no conductor needed)\n"
+    "  http-user NAME [--operate] make a line of the web page's users file\n"
     "  help [COMMAND]             show the usage of a command\n"
     "\n"
     "global options:\n"
@@ -113,6 +114,15 @@ constexpr char kKeygen[] =
     "\n"
     "  --dir DIR  where to write them (default /etc/orchestra/keys)\n";
 
+constexpr char kHttpUser[] =
+    "usage: orchestra http-user NAME [--operate]\n"
+    "\n"
+    "Reads a password (twice, without echo; from a pipe, its first two\n"
+    "lines) and prints the line `NAME HASH ROLE` for the conductor's\n"
+    "'http users file' (HASH is Argon2id). No conductor needed.\n"
+    "\n"
+    "  --operate  the user may cancel jobs (role operate); else view only\n";
+
 }  // namespace
 
 std::string Usage(const std::string& word) {
@@ -123,6 +133,7 @@ std::string Usage(const std::string& word) {
   if (word == "jobs") return kJobs;
   if (word == "players") return kPlayers;
   if (word == "keygen") return kKeygen;
+  if (word == "http-user") return kHttpUser;
   return kOverview;
 }
 

@@ -148,7 +148,8 @@ class Cluster:
     def key_file(self, name, secret=False):
         return os.path.join(self.keys, name + (".key" if secret else ".pub"))
 
-    def start_conductor(self, tcp=False):
+    def start_conductor(self, tcp=False, http=""):
+        """`http`: more conductor.conf lines (the web page's users, TLS)."""
         audience = self.endpoint
         extra = ""
         if tcp:
@@ -162,8 +163,9 @@ class Cluster:
             "database path = %s/conductor.db\n"
             "heartbeat interval = 200\n"
             "player timeout = 2000\n"
-            "dispatch retry = 1000\n" % (audience, self.keys, self.dir,
-                                         self.dir)) + extra)
+            "dispatch retry = 1000\n"
+            "http endpoint = 127.0.0.1:0\n" % (audience, self.keys, self.dir,
+                                               self.dir)) + extra + http)
         self.conductor = Daemon([os.path.join(BIN, "orchestra-conductor"),
                                  "--config", config])
         self.player_endpoint = self.conductor.wait_for_log(
@@ -171,6 +173,8 @@ class Cluster:
         if tcp:
             self.tcp_endpoint = self.conductor.wait_for_log(
                 r"bound endpoint=(tcp://[0-9.]+:[0-9]+) role=audience")
+        self.http_url = self.conductor.wait_for_log(
+            r"bound endpoint=(https?://[^ ]+) role=http")
         self.conductor.wait_for_log(r"started players=")
 
     def start_player(self, name, extra=""):

@@ -300,6 +300,7 @@ def test_conductor_unit_allows_every_call_the_conductor_makes(
                 "player file path = %s/players\n"
                 "database path = %s/c.db\n"
                 "heartbeat interval = 200\n"
+                "http endpoint = 127.0.0.1:0\n"
                 "retention days = 0.00001\n" % (d, d, d, d))
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(d + "/notify.sock")

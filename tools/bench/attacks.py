@@ -277,6 +277,7 @@ class Conductor:
                     "player file path = %s/players\n"
                     "database path = %s/conductor.db\n"
                     "retention days = 0\n"
+                    "http endpoint = 127.0.0.1:0\n"
                     "log level = %s\n"
                     % (self.ipc, self.dir, self.dir, self.dir, self.dir,
                        log_level))

@@ -45,14 +45,28 @@ Status ConductorProcess::Start(const std::string& extra) {
       player_endpoint_.empty() ? "tcp://127.0.0.1:*" : player_endpoint_;
   const std::string config =
       "# written by orchestra-bench-load\n"
-      "player endpoint = " + endpoint + "\n"
-      "audience endpoint = " + audience_endpoint() + "\n"
-      "conductor secret key = " + dir_ + "/keys/conductor.key\n"
-      "player file path = " + dir_ + "/players\n"
-      "database path = " + dir_ + "/conductor.db\n"
-      "retention days = 0\n" + extra;
-  Status s = common::WriteFileAtomically(dir_ + "/conductor.conf", config,
-                                         0644);
+      "player endpoint = " +
+      endpoint +
+      "\n"
+      "audience endpoint = " +
+      audience_endpoint() +
+      "\n"
+      "conductor secret key = " +
+      dir_ +
+      "/keys/conductor.key\n"
+      "player file path = " +
+      dir_ +
+      "/players\n"
+      "database path = " +
+      dir_ +
+      "/conductor.db\n"
+      "retention days = 0\n" +
+      (extra.find("http endpoint") == std::string::npos
+           ? "http endpoint = 127.0.0.1:0\n"
+           : "") +
+      extra;
+  Status s =
+      common::WriteFileAtomically(dir_ + "/conductor.conf", config, 0644);
   if (!s.ok()) return s;
   const size_t mark = LogSize();
   const std::string log = dir_ + "/conductor.log";
@@ -81,8 +95,8 @@ Status ConductorProcess::Stop() {
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Status::Internal("conductor", "did not stop cleanly (see " +
-                                             dir_ + "/conductor.log)");
+    return Status::Internal(
+        "conductor", "did not stop cleanly (see " + dir_ + "/conductor.log)");
   return Status();
 }
 
@@ -103,8 +117,8 @@ Result<std::string> ConductorProcess::WaitForLog(const std::string& regex,
     }
     if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == pid_) {
       const_cast<ConductorProcess*>(this)->pid_ = -1;
-      return Status::Unavailable("conductor", "exited (see " + dir_ +
-                                                  "/conductor.log)");
+      return Status::Unavailable("conductor",
+                                 "exited (see " + dir_ + "/conductor.log)");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

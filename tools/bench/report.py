@@ -57,6 +57,9 @@ def main(bench_dir, out_path):
     load_path = os.path.join(bench_dir, "load.json")
     if os.path.exists(load_path):  # orchestra-bench-load's object, as is
         out["load"] = load(load_path)
+    web_path = os.path.join(bench_dir, "web.json")
+    if os.path.exists(web_path):  # web_load.py's object, as is
+        out["web"] = load(web_path)
     with open(out_path, "w") as f:
         json.dump(out, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -124,6 +127,11 @@ def print_table(out):
         print()
         print("load (orchestra-bench-load, simulated players):")
         for key, value in flatten("load", out["load"]):
+            print("  %-52s %s" % (key, value))
+    if "web" in out:
+        print()
+        print("web (browsers keeping the overview open on a busy conductor):")
+        for key, value in flatten("web", out["web"]):
             print("  %-52s %s" % (key, value))
     print()
     print("(*) %s, each measured above" % lat["floor"])

@@ -77,7 +77,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/descriptor_budget.cc conductor/descriptor_guard.cc \
              conductor/record_pager.cc conductor/core.cc \
              conductor/http_server.cc conductor/http_users.cc \
-             conductor/web_site.cc
+             conductor/web_site.cc conductor/process_stats.cc \
+             conductor/metrics.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \

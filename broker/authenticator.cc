@@ -170,7 +170,10 @@ void Authenticator::Answer(const std::vector<zmq::message_t>& frames) {
     request.public_key = z85;
   }
   ZapDecision d = Decide(request);
-  if (!d.allow) LogRefusal(request, d.reason);
+  if (!d.allow) {
+    LogRefusal(request, d.reason);
+    if (refused_) refused_(request);
+  }
   const std::string status = d.allow ? "200" : "400";
   const std::string text = d.allow ? "OK" : d.reason;
   const std::string metadata =

@@ -6,13 +6,15 @@
 // reply's metadata names the Curve key (kKeyProperty) and the trust epoch
 // of the decision (kEpochProperty), which libzmq attaches to every message
 // of that connection, and gives the connection a routing id of ours that
-// no peer can predict (DESIGN.md section 6). Owned by the conductor's loop
+// no peer can predict (DESIGN.md section 6). Each refusal is told to the
+// refusal hook, for the conductor's metrics. Owned by the conductor's loop
 // thread, which polls handle().
 
 #ifndef ORCHESTRA_BROKER_AUTHENTICATOR_H_
 #define ORCHESTRA_BROKER_AUTHENTICATOR_H_
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -57,6 +59,10 @@ class Authenticator {
   void SetRevoked(std::unordered_set<std::string> revoked);
   void SetAudienceKeys(std::unordered_map<std::string, std::string> keys);
   void SetEpoch(int64_t epoch) { epoch_ = epoch; }
+  // `refused` is called with each request HandleRequests() refuses.
+  void SetRefusalHook(std::function<void(const ZapRequest&)> refused) {
+    refused_ = std::move(refused);
+  }
 
   // The decision for one request (pure; the tests call it directly).
   ZapDecision Decide(const ZapRequest& request) const;
@@ -87,6 +93,7 @@ class Authenticator {
   std::unordered_set<std::string> revoked_;
   std::unordered_map<std::string, std::string> audience_keys_;
   int64_t epoch_ = 0;
+  std::function<void(const ZapRequest&)> refused_;  // may be empty
 };
 
 }  // namespace orchestra::broker

@@ -71,7 +71,7 @@ AudienceChannel::AudienceChannel(const ConductorConfig* config,
                                  const Trust* trust, PlayerRegistry* registry,
                                  JobBoard* board, JobStore* store,
                                  const StoreHealth* health, Outbox* outbox,
-                                 const common::Clock* clock)
+                                 const common::Clock* clock, Metrics* metrics)
     : config_(config),
       trust_(trust),
       registry_(registry),
@@ -79,11 +79,18 @@ AudienceChannel::AudienceChannel(const ConductorConfig* config,
       store_(store),
       health_(health),
       outbox_(outbox),
-      clock_(clock) {}
+      clock_(clock),
+      metrics_(metrics) {}
 
 void AudienceChannel::Reply(const Caller& c, broker::AudienceReplyBody body) {
-  outbox_->ToAudience(c.endpoint, c.peer, c.request_style,
-                      {c.req, std::move(body)}, c.fd);
+  const bool final_reply = !std::holds_alternative<broker::ProgressReply>(body);
+  std::optional<ErrorCode> error;
+  if (const auto* e = std::get_if<broker::ErrorReply>(&body))
+    error = e->error.code;
+  const bool whole = outbox_->ToAudience(c.endpoint, c.peer, c.request_style,
+                                         {c.req, std::move(body)}, c.fd);
+  if (!whole) error = ErrorCode::kTooLarge;
+  if (final_reply) metrics_->AudienceReplied(c.op, error);
 }
 
 void AudienceChannel::Fail(const Caller& c, ErrorCode code,
@@ -126,6 +133,7 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
   }
   broker::DecodedRequest request = broker::DecodeAudienceRequest(in.payload);
   caller.req = request.req;
+  if (request.op) caller.op = static_cast<int>(request.op->index());
   if (stopping_) {
     Fail(caller, ErrorCode::kUnavailable,
          "the conductor is stopping; ask again once it is back");
@@ -142,7 +150,7 @@ Status AudienceChannel::Handle(size_t endpoint, const broker::Inbound& in) {
 }
 
 Status AudienceChannel::Route(const Caller& c, const AudienceOp& op,
-                                 const broker::Inbound& in) {
+                              const broker::Inbound& in) {
   const AudienceGrant* grant = nullptr;
   if (!FindGrant(c, in, &grant)) return Status();
   if (auto* r = std::get_if<broker::SubmitRequest>(&op))
@@ -167,6 +175,7 @@ bool AudienceChannel::FindGrant(const Caller& c, const broker::Inbound& in,
   if (c.key_name.empty() && c.key.empty()) return true;
   *grant = trust_->AudienceGrantFor(c.key_name, c.key, c.epoch);
   if (*grant != nullptr) return true;
+  metrics_->AuthDenied(AuthChannel::kAudience);
   const bool again = RefusedBefore(c.peer);
   const bool closed = again && broker::Close(broker::ConnectionOf(in));
   if (refusal_log_.Allow(clock_->Monotonic()))

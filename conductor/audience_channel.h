@@ -7,7 +7,9 @@
 // closed if it asks again. A limited key sees only the jobs and players it
 // could submit to (DESIGN.md section 6). While the store is unwritable
 // (StoreHealth), submits and cancels are `unavailable` and reads answer
-// from what is committed. Owned by the conductor's loop thread.
+// from what is committed. Each final reply is counted in Metrics (by op
+// and code), and each request refused for its key as an auth denial.
+// Owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_AUDIENCE_CHANNEL_H_
@@ -30,6 +32,7 @@
 #include "conductor/config.h"
 #include "conductor/job_board.h"
 #include "conductor/job_store.h"
+#include "conductor/metrics.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
 #include "conductor/store_health.h"
@@ -40,11 +43,11 @@ namespace orchestra::conductor {
 
 class AudienceChannel {
  public:
-  // `trust` must outlive us.
+  // `trust` and `metrics` must outlive us.
   AudienceChannel(const ConductorConfig* config, const Trust* trust,
                   PlayerRegistry* registry, JobBoard* board, JobStore* store,
                   const StoreHealth* health, Outbox* outbox,
-                  const common::Clock* clock);
+                  const common::Clock* clock, Metrics* metrics);
 
   // Answers one request from audience endpoint number `endpoint`. A non-OK
   // status is a failed store write (the request was answered
@@ -75,7 +78,7 @@ class AudienceChannel {
  private:
   // Routes a valid request to its op's handler.
   common::Status Route(const Caller& caller, const broker::AudienceOp& op,
-                          const broker::Inbound& in);
+                       const broker::Inbound& in);
   // The grant a Curve caller is held to; false (after an `unauthorized`
   // reply, or closing a connection refused before) when its key was taken
   // back. Null for local callers.
@@ -119,6 +122,7 @@ class AudienceChannel {
 
   // Answers a wait whose job ended elsewhere or whose time is up.
   void TimeUp(JobId job, const Caller& c, bool timed_out);
+  // Queues `body` for `c`; a final reply (not progress) is counted.
   void Reply(const Caller& c, broker::AudienceReplyBody body);
   void Fail(const Caller& c, broker::ErrorCode code, std::string message);
   // False, after an `unavailable` reply, while the store takes no writes.
@@ -132,6 +136,7 @@ class AudienceChannel {
   const StoreHealth* health_;
   Outbox* outbox_;
   const common::Clock* clock_;
+  Metrics* metrics_;
   bool stopping_ = false;
   WaitList waits_;
   // Job -> the progress counts last sent to its waiters.

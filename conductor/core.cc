@@ -17,11 +17,19 @@
 // recovery of the jobs) and reconciles the sessions opened meanwhile as at
 // their hello. A failed start-up recovery starts the conductor in the same
 // state.
+//
+// Metrics: the events a turn records count once its commit succeeded (in
+// CommitTurn() or Reconcile()); an undone turn's are dropped (see
+// conductor/metrics.cc).
 
 #include "conductor/core.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "broker/protocol.h"
 #include "common/log.h"
+#include "common/version.h"
 
 namespace orchestra::conductor {
 
@@ -54,11 +62,12 @@ Core::Core(const ConductorConfig& config, const common::Clock* clock,
       clock_(clock),
       store_(std::move(store)),
       player_store_(std::move(player_store)),
-      board_(store_.get(), &scheduler_, clock_, trust_.listed()),
+      board_(store_.get(), &scheduler_, clock_, trust_.listed(), &metrics_),
       player_channel_(config_.get(), &trust_, &registry_, &board_,
-                      player_store_.get(), &health_, &outbox_, clock_),
+                      player_store_.get(), &health_, &outbox_, clock_,
+                      &metrics_),
       audience_channel_(config_.get(), &trust_, &registry_, &board_,
-                        store_.get(), &health_, &outbox_, clock_),
+                        store_.get(), &health_, &outbox_, clock_, &metrics_),
       retention_(config_.get(), store_.get(), clock_) {}
 
 std::vector<std::string> Core::InstallTrust(TrustFiles files) {
@@ -155,10 +164,24 @@ Status Core::CommitTurn() {
   audience_channel_.Finished(board_.TakeFinishedJobs());
   for (PlayerOrder& order : board_.TakeOrders())
     outbox_.ToPlayer(order.player, broker::EncodePlayerMessage(order.message));
-  s = store_->Commit();
+  s = CommitTimed();
   if (!s.ok()) return s;
+  metrics_.TurnCommitted(clock_->Now());
   player_channel_.TurnCommitted();
   return Status();
+}
+
+// A turn without writes commits nothing and is not timed: it would only
+// crowd the lowest bucket. The Clock seam counts milliseconds, too coarse
+// for a commit, so this one measure reads the steady clock itself.
+Status Core::CommitTimed() {
+  if (!store_->HasWrites()) return store_->Commit();
+  const auto start = std::chrono::steady_clock::now();
+  Status s = store_->Commit();
+  const std::chrono::duration<double> took =
+      std::chrono::steady_clock::now() - start;
+  metrics_.StoreCommitted(took.count());
+  return s;
 }
 
 void Core::Flush(broker::Endpoint* players,
@@ -175,7 +198,9 @@ Status Core::Reconcile() {
   if (s.ok()) s = player_channel_.Reconcile();
   if (s.ok()) s = store_->Probe();  // A real write, even with nothing to do
   if (s.ok()) s = store_->Commit();
-  if (s.ok()) player_channel_.Reconciled();
+  if (!s.ok()) return s;
+  metrics_.TurnCommitted(clock_->Now());
+  player_channel_.Reconciled();
   return s;
 }
 
@@ -186,6 +211,7 @@ Status Core::StoreFailed(const Status& error) {
   store_->Rollback();
   const bool changed = health_.Failed(error, clock_->Monotonic());
   outbox_.Abandon(health_.reason() + "; try again later");
+  metrics_.TurnUndone(/*replies_abandoned=*/true);
   player_channel_.StoreFailed();
   Status s = board_.Reload();
   if (changed)
@@ -213,6 +239,7 @@ void Core::RetryStore() {
   s = Reconcile();
   if (!s.ok()) {
     store_->Rollback();
+    metrics_.TurnUndone(/*replies_abandoned=*/false);
     health_.Failed(s, clock_->Monotonic());
     Status reloaded = board_.Reload();
     if (!reloaded.ok())
@@ -235,6 +262,32 @@ void Core::Reconfigure(const ConductorConfig& config) {
   timers_.SetPeriod("sessions", fresh->heartbeat_interval_ms / 2);
   timers_.SetPeriod("resends", fresh->dispatch_retry_ms / 4 + 1);
   config_ = std::move(fresh);
+}
+
+Gauges Core::MetricGauges() const {
+  Gauges g;
+  for (broker::TaskState state :
+       {broker::TaskState::kQueued, broker::TaskState::kDispatched,
+        broker::TaskState::kRunning})
+    g.tasks[broker::TaskStateName(state)] =
+        static_cast<int64_t>(board_.CountInState(state));
+  if (std::optional<common::TimeMs> since = board_.OldestQueuedSince())
+    g.oldest_queued_task_age_seconds =
+        static_cast<double>(
+            std::max<common::TimeMs>(0, clock_->Now() - *since)) /
+        1000;
+  int64_t listed_connected = 0;
+  registry_.ForEachConnected([&](const std::string& name) {
+    ++g.players_connected;
+    if (board_.Unfinished(name) > 0) ++g.players_busy;
+    if (trust_.listed()->count(name)) ++listed_connected;
+  });
+  g.players_offline =
+      static_cast<int64_t>(trust_.listed()->size()) - listed_connected;
+  g.store_writable = health_.writable();
+  g.version = common::kVersion;
+  g.process = ReadProcessStats();
+  return g;
 }
 
 std::string Core::Describe() const {

@@ -1,8 +1,9 @@
 // Core is the conductor without its sockets: the stores (JobStore and
 // PlayerStore on one database), Trust, Scheduler, StoreHealth,
-// PlayerRegistry, Outbox, JobBoard, both channels, Retention and the loop's
-// timers, wired from a config and a clock. CommitTurn() ends a turn; only
-// then may Flush() send what it produced. Owned by the loop thread.
+// PlayerRegistry, Outbox, JobBoard, both channels, Retention, Metrics and
+// the loop's timers, wired from a config and a clock. CommitTurn() ends a
+// turn; only then may Flush() send what it produced. Owned by the loop
+// thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_CORE_H_
 #define ORCHESTRA_CONDUCTOR_CORE_H_
@@ -20,6 +21,7 @@
 #include "conductor/config.h"
 #include "conductor/job_board.h"
 #include "conductor/job_store.h"
+#include "conductor/metrics.h"
 #include "conductor/outbox.h"
 #include "conductor/player_channel.h"
 #include "conductor/player_registry.h"
@@ -88,6 +90,9 @@ class Core {
 
   // "players=N connected=N jobs=N", for systemd's status line.
   std::string Describe() const;
+  // The gauges of /metrics as they are now; costs a look at each connected
+  // player and /proc, not a scan of the tasks.
+  Gauges MetricGauges() const;
 
   const ConductorConfig& config() const { return *config_; }
   JobStore* store() { return store_.get(); }
@@ -101,11 +106,14 @@ class Core {
   PlayerChannel* player_channel() { return &player_channel_; }
   AudienceChannel* audience_channel() { return &audience_channel_; }
   Retention* retention() { return &retention_; }
+  Metrics* metrics() { return &metrics_; }
 
  private:
   Core(const ConductorConfig& config, const common::Clock* clock,
        std::unique_ptr<JobStore> store,
        std::unique_ptr<PlayerStore> player_store);
+  // store_->Commit(), timed for Metrics when the turn has writes.
+  common::Status CommitTimed();
   common::Status SavePlayerKeys();
   common::Status RememberPlayers();
   // The writes that make memory and the database one again, in one
@@ -119,6 +127,7 @@ class Core {
   Trust trust_;
   Scheduler scheduler_;
   StoreHealth health_;
+  Metrics metrics_;
   PlayerRegistry registry_;
   Outbox outbox_;
   JobBoard board_;

@@ -19,7 +19,6 @@
 
 #include "conductor/descriptor_guard.h"
 
-#include <dirent.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include "broker/listener_gate.h"
 #include "broker/poller.h"
 #include "common/log.h"
+#include "conductor/process_stats.h"
 
 namespace orchestra::conductor {
 
@@ -40,18 +40,6 @@ namespace {
 
 constexpr common::TimeMs kCountMs = 1000;
 constexpr size_t kMaxReports = 256;  // unlogged; beyond, the oldest go
-
-// Descriptors open in this process; -1 when they cannot be counted.
-int64_t CountOpenDescriptors() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int64_t n = 0;
-  while (const struct dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;  // not the directory's own
-}
 
 }  // namespace
 

@@ -51,8 +51,12 @@ broker::TaskOutcome AsUtf8(const broker::TaskOutcome& from) {
 
 JobBoard::JobBoard(JobStore* store, Scheduler* scheduler,
                    const common::Clock* clock,
-                   const std::set<std::string>* listed)
-    : store_(store), scheduler_(scheduler), clock_(clock), listed_(listed) {}
+                   const std::set<std::string>* listed, Metrics* metrics)
+    : store_(store),
+      scheduler_(scheduler),
+      clock_(clock),
+      listed_(listed),
+      metrics_(metrics) {}
 
 std::vector<std::string> JobBoard::Eligible(const JobRecord& job) const {
   std::vector<std::string> eligible;
@@ -70,12 +74,49 @@ TaskRecord* JobBoard::FindTask(TaskId task, ActiveJob** job) {
   return &active.record.tasks[active.index.at(task)];
 }
 
+void JobBoard::MoveTask(TaskRecord* task, TaskState state) {
+  Tally(*task, -1);
+  task->state = state;
+  Tally(*task, 1);
+}
+
+// The open task states are the first three of TaskState.
+void JobBoard::Tally(const TaskRecord& task, int delta) {
+  if (broker::IsFinal(task.state)) return;
+  size_t& count = open_by_state_[static_cast<size_t>(task.state)];
+  count = delta > 0 ? count + 1 : count - 1;
+  if (task.state != TaskState::kQueued) return;
+  auto since = queued_since_.find(task.task);
+  const std::pair<TimeMs, TaskId> key{
+      since == queued_since_.end() ? 0 : since->second, task.task};
+  if (delta > 0) {
+    queued_by_age_.insert(key);
+  } else {
+    queued_by_age_.erase(key);
+  }
+}
+
+size_t JobBoard::CountInState(TaskState state) const {
+  const size_t i = static_cast<size_t>(state);
+  return i < open_by_state_.size() ? open_by_state_[i] : 0;
+}
+
+std::optional<TimeMs> JobBoard::OldestQueuedSince() const {
+  if (queued_by_age_.empty()) return std::nullopt;
+  return queued_by_age_.begin()->first;
+}
+
 void JobBoard::Track(ActiveJob* job, size_t position, TimeMs queued_since) {
   const TaskRecord& task = job->record.tasks[position];
   job->index[task.task] = position;
   if (broker::IsFinal(task.state)) return;
-  if (task_jobs_.emplace(task.task, job->record.id).second) ++job->open;
+  if (task_jobs_.emplace(task.task, job->record.id).second) {
+    ++job->open;
+  } else {
+    Tally(task, -1);  // Tracked again: counted afresh below
+  }
   queued_since_[task.task] = queued_since;
+  Tally(task, 1);
   if (task.state == TaskState::kQueued) {
     Enqueue(*job, task);
   } else {
@@ -113,6 +154,8 @@ Status JobBoard::Reload() {
   sent_.clear();
   queued_since_.clear();
   on_player_.clear();
+  open_by_state_.fill(0);
+  queued_by_age_.clear();
   orders_.clear();
   finished_.clear();
   params_job_ = 0;  // An id whose insert was undone may be used again
@@ -182,6 +225,7 @@ Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
   }
   Status s = store_->InsertJob(&record, request.key);
   if (!s.ok()) return s;
+  metrics_->JobSubmitted();
   const JobId id = record.id;
   params_job_ = id;
   params_ = std::move(record.params);
@@ -243,8 +287,9 @@ Status JobBoard::ApplyAssignments() {
       continue;
     }
     task->player = a.player;
-    task->state = TaskState::kDispatched;
+    MoveTask(task, TaskState::kDispatched);
     task->dispatched_at = now;
+    metrics_->TaskDispatched(now - queued_since_[a.task]);
     Status s = store_->UpdateTask(*task);
     if (!s.ok()) return s;
     on_player_[a.player].insert(a.task);
@@ -257,12 +302,15 @@ Status JobBoard::ApplyAssignments() {
 
 Status JobBoard::EndTask(TaskRecord* task, TaskState state,
                          const std::string& error) {
+  auto tracked = task_jobs_.find(task->task);
+  const bool open = tracked != task_jobs_.end();  // counted once, here
+  if (open) Tally(*task, -1);
   task->state = state;
   if (task->finished_at == 0) task->finished_at = clock_->Now();
   if (!error.empty()) task->error = error;
+  if (open) metrics_->TaskFinished(state, task->started_at, task->finished_at);
   scheduler_->Remove(task->task);
-  auto tracked = task_jobs_.find(task->task);
-  if (tracked != task_jobs_.end()) {
+  if (open) {
     auto job = jobs_.find(tracked->second);
     if (job != jobs_.end()) --job->second.open;
     task_jobs_.erase(tracked);
@@ -308,6 +356,7 @@ Status JobBoard::Settle(JobId id) {
   common::LogInfo("job finished job=%lld state=%s tasks=%zu",
                   static_cast<long long>(id), broker::JobStateName(state),
                   job.record.tasks.size());
+  metrics_->JobFinished(state);
   finished_.push_back(id);
   jobs_.erase(it);
   return Status();
@@ -319,7 +368,7 @@ Status JobBoard::OnAccepted(const std::string& player, TaskId id) {
   if (task == nullptr || task->player != player ||
       task->state != TaskState::kDispatched)
     return Status();
-  task->state = TaskState::kRunning;
+  MoveTask(task, TaskState::kRunning);
   sent_.erase(id);
   return store_->UpdateTask(*task);
 }
@@ -336,7 +385,9 @@ Status JobBoard::OnResult(const std::string& player,
         player.c_str(), static_cast<long long>(result.task));
     return Status();
   }
+  const TaskState was = task->state;
   static_cast<broker::TaskOutcome&>(*task) = AsUtf8(result);
+  task->state = was;  // EndTask() moves it on, keeping the counts
   const JobId job_id = job->record.id;
   Status s = EndTask(task, result.state, std::string(task->error));
   if (!s.ok()) return s;
@@ -361,7 +412,7 @@ Status JobBoard::OnHello(const std::string& player,
     auto it = held.find(id);
     if (it != held.end()) {
       if (task->state == TaskState::kDispatched) {
-        task->state = TaskState::kRunning;
+        MoveTask(task, TaskState::kRunning);
         sent_.erase(id);
         Status s = store_->UpdateTask(*task);
         if (!s.ok()) return s;

@@ -5,11 +5,14 @@
 // Core commits the store, then sends TakeOrders() to players and answers
 // the waits of TakeFinishedJobs(). Owned by the conductor's loop thread.
 // A failed store write leaves memory ahead of the database: the Core then
-// calls Reload(), which puts memory back where the database is.
+// calls Reload(), which puts memory back where the database is. It tells
+// Metrics of each job submitted or finished and each task dispatched or
+// finished, and keeps the count of open tasks by state as they move.
 
 #ifndef ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 #define ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -23,6 +26,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "conductor/job_store.h"
+#include "conductor/metrics.h"
 #include "conductor/scheduler.h"
 
 namespace orchestra::conductor {
@@ -35,9 +39,10 @@ struct PlayerOrder {
 
 class JobBoard {
  public:
-  // `listed` names the players in the players file; it must outlive us.
+  // `listed` names the players in the players file; it and `metrics`
+  // must outlive us.
   JobBoard(JobStore* store, Scheduler* scheduler, const common::Clock* clock,
-           const std::set<std::string>* listed);
+           const std::set<std::string>* listed, Metrics* metrics);
 
   // Forgets every job and order in memory, and the Scheduler's state, and
   // loads the unfinished jobs as the store has committed them, writing
@@ -89,6 +94,12 @@ class JobBoard {
   std::vector<JobId> TakeFinishedJobs();
 
   size_t active_jobs() const { return jobs_.size(); }
+  // Tasks of unfinished jobs in `state` (QUEUED, DISPATCHED or RUNNING;
+  // 0 for a final state), counted as they move, not scanned.
+  size_t CountInState(broker::TaskState state) const;
+  // When the task QUEUED longest was queued (wall clock: its job's submit,
+  // or its attempt's creation), or nullopt when none is.
+  std::optional<common::TimeMs> OldestQueuedSince() const;
   // Tasks sent to `player` and not finished.
   size_t Unfinished(const std::string& player) const {
     auto it = on_player_.find(player);
@@ -104,6 +115,10 @@ class JobBoard {
   };
 
   TaskRecord* FindTask(TaskId task, ActiveJob** job);
+  // Moves tracked, open `task` to `state`, keeping the counts by state.
+  void MoveTask(TaskRecord* task, broker::TaskState state);
+  // Adds `task` (`delta` 1) to the counts by state, or takes it out (-1).
+  void Tally(const TaskRecord& task, int delta);
   void Track(ActiveJob* job, size_t position, common::TimeMs queued_since);
   common::Status AddTask(ActiveJob* job, TaskRecord task);
   void Enqueue(const ActiveJob& job, const TaskRecord& task);
@@ -124,11 +139,14 @@ class JobBoard {
   Scheduler* scheduler_;
   const common::Clock* clock_;
   const std::set<std::string>* listed_;
+  Metrics* metrics_;
   std::map<JobId, ActiveJob> jobs_;                  // unfinished jobs
   std::unordered_map<TaskId, JobId> task_jobs_;      // their unfinished tasks
   std::unordered_map<TaskId, common::TimeMs> sent_;  // DISPATCHED: last send
   std::unordered_map<TaskId, common::TimeMs> queued_since_;      // wall clock
   std::unordered_map<std::string, std::set<TaskId>> on_player_;  // sent
+  std::array<size_t, 3> open_by_state_{};  // QUEUED, DISPATCHED, RUNNING
+  std::set<std::pair<common::TimeMs, TaskId>> queued_by_age_;  // QUEUED
   std::vector<PlayerOrder> orders_;
   std::vector<JobId> finished_;
   JobId params_job_ = 0;  // The job whose params params_ are

@@ -46,6 +46,8 @@ class JobStore {
   // Commits the turn's writes, if there were any. On failure they are all
   // rolled back.
   common::Status Commit();
+  // True when the turn has writes for Commit() to commit.
+  bool HasWrites() const { return turn_.is_open() || !pending_tasks_.empty(); }
   // Drops the turn's writes (a write failed before the commit).
   void Rollback();
   // Rewrites the schema version, unchanged, in the turn's transaction: the

@@ -42,7 +42,7 @@ void Outbox::Add(Message m) {
   messages_.push_back(std::move(m));
 }
 
-void Outbox::ToAudience(size_t endpoint, const std::string& peer,
+bool Outbox::ToAudience(size_t endpoint, const std::string& peer,
                         bool request_style, const broker::AudienceReply& reply,
                         int fd) {
   const bool final_reply =
@@ -53,12 +53,13 @@ void Outbox::ToAudience(size_t endpoint, const std::string& peer,
   m.to = peer;
   m.request_style = request_style;
   m.payload = broker::EncodeAudienceReply(reply);
-  if (final_reply && m.payload.size() > broker::kMaxReplyBytes)
-    m.payload = TooLarge(reply.req, m.payload.size());
+  const bool whole = !final_reply || m.payload.size() <= broker::kMaxReplyBytes;
+  if (!whole) m.payload = TooLarge(reply.req, m.payload.size());
   m.fd = fd;
   m.final_reply = final_reply;
   if (final_reply) m.req = reply.req;
   Add(std::move(m));
+  return whole;
 }
 
 // The AudienceChannel fits every reply it makes (RecordPager and the list

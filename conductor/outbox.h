@@ -42,8 +42,9 @@ class Outbox {
   // A message for player `name`'s live session, whichever it is at Flush().
   void ToPlayer(const std::string& name, std::string payload);
   // A reply on audience endpoint number `endpoint`; `fd` is the client's
-  // connection (-1: unknown), watched for a backed-up send queue.
-  void ToAudience(size_t endpoint, const std::string& peer, bool request_style,
+  // connection (-1: unknown), watched for a backed-up send queue. False
+  // when the reply was too large and a `too_large` error goes instead.
+  bool ToAudience(size_t endpoint, const std::string& peer, bool request_style,
                   const broker::AudienceReply& reply, int fd = -1);
 
   // The turn's commit failed: nothing that rests on its writes may leave.

@@ -13,7 +13,8 @@ using common::Status;
 PlayerChannel::PlayerChannel(const ConductorConfig* config, const Trust* trust,
                              PlayerRegistry* registry, JobBoard* board,
                              PlayerStore* store, const StoreHealth* health,
-                             Outbox* outbox, const common::Clock* clock)
+                             Outbox* outbox, const common::Clock* clock,
+                             Metrics* metrics)
     : config_(config),
       trust_(trust),
       registry_(registry),
@@ -21,7 +22,8 @@ PlayerChannel::PlayerChannel(const ConductorConfig* config, const Trust* trust,
       store_(store),
       health_(health),
       outbox_(outbox),
-      clock_(clock) {}
+      clock_(clock),
+      metrics_(metrics) {}
 
 void PlayerChannel::Send(const std::string& peer,
                          const PlayerMessage& message) {
@@ -62,7 +64,7 @@ Status PlayerChannel::Handle(const broker::Inbound& in) {
 }
 
 Status PlayerChannel::Route(PlayerState* player, const broker::Inbound& in,
-                               PlayerMessage& message) {
+                            PlayerMessage& message) {
   if (auto* m = std::get_if<broker::Accepted>(&message)) return On(player, *m);
   if (auto* m = std::get_if<broker::TaskResult>(&message))
     return On(player, *m);
@@ -76,6 +78,7 @@ Status PlayerChannel::Route(PlayerState* player, const broker::Inbound& in,
 }
 
 void PlayerChannel::Refuse(const broker::Inbound& in) {
+  metrics_->AuthDenied(AuthChannel::kPlayer);
   const bool closed = broker::Close(broker::ConnectionOf(in));
   if (!refusal_log_.Allow(clock_->Monotonic())) return;
   common::LogWarning(

@@ -2,10 +2,11 @@
 // conductor's side: sessions (hello/welcome, heartbeats, silence), and the
 // messages that move tasks (accepted, result, scores), handed to JobBoard.
 // Every message is first held to Trust: a connection whose key was taken
-// back is refused and closed, whatever it sends. One small On() per
-// message type. While the store is unwritable (StoreHealth) nothing here
-// writes: results wait unacknowledged, hellos are answered and kept until
-// Reconcile(). Owned by the conductor's loop thread.
+// back is refused and closed, whatever it sends (Metrics counts an auth
+// denial). One small On() per message type. While the store is unwritable
+// (StoreHealth) nothing here writes: results wait unacknowledged, hellos
+// are answered and kept until Reconcile(). Owned by the conductor's loop
+// thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
 #define ORCHESTRA_CONDUCTOR_PLAYER_CHANNEL_H_
@@ -22,6 +23,7 @@
 #include "common/status.h"
 #include "conductor/config.h"
 #include "conductor/job_board.h"
+#include "conductor/metrics.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
 #include "conductor/player_store.h"
@@ -38,7 +40,7 @@ class PlayerChannel {
   PlayerChannel(const ConductorConfig* config, const Trust* trust,
                 PlayerRegistry* registry, JobBoard* board, PlayerStore* store,
                 const StoreHealth* health, Outbox* outbox,
-                const common::Clock* clock);
+                const common::Clock* clock, Metrics* metrics);
 
   // Handles one message from the player endpoint. A non-OK status is a
   // failed store write; bad input is logged and dropped.
@@ -75,7 +77,7 @@ class PlayerChannel {
  private:
   // Routes a session's message to its handler (dispatch is placing tasks).
   common::Status Route(PlayerState* player, const broker::Inbound& in,
-                          broker::PlayerMessage& message);
+                       broker::PlayerMessage& message);
   // Refuses a message from a connection Trust no longer admits: logs it
   // (at a bounded rate) and closes the connection.
   void Refuse(const broker::Inbound& in);
@@ -95,6 +97,7 @@ class PlayerChannel {
   const StoreHealth* health_;
   Outbox* outbox_;
   const common::Clock* clock_;
+  Metrics* metrics_;
   common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
   std::set<std::string> unsaved_scores_;      // players whose list changed
   common::RateLimit scores_log_{60, 60000};

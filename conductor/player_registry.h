@@ -11,6 +11,7 @@
 #define ORCHESTRA_CONDUCTOR_PLAYER_REGISTRY_H_
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -30,11 +31,11 @@ struct PlayerState {
   std::string version;
   int slots = 0;
   std::vector<broker::ScoreInfo> scores;
-  bool scores_known = false;      // a hello or score list was seen
+  bool scores_known = false;        // a hello or score list was seen
   common::TimeMs scores_saved = 0;  // monotonic: its list last stored
-  common::TimeMs last_seen = 0;   // wall clock, last traffic
-  common::TimeMs last_heard = 0;  // monotonic, last traffic (live only)
-  common::TimeMs last_sent = 0;   // monotonic, last message sent
+  common::TimeMs last_seen = 0;     // wall clock, last traffic
+  common::TimeMs last_heard = 0;    // monotonic, last traffic (live only)
+  common::TimeMs last_sent = 0;     // monotonic, last message sent
 };
 
 class PlayerRegistry {
@@ -69,6 +70,12 @@ class PlayerRegistry {
 
   // True when `name`'s latest score list is known and lacks `score`.
   bool LacksScore(const std::string& name, const std::string& score) const;
+
+  // Calls `fn` with the name of each player that has a live session.
+  void ForEachConnected(
+      const std::function<void(const std::string&)>& fn) const {
+    for (const auto& [peer, state] : peers_) fn(state->name);
+  }
 
   const std::map<std::string, PlayerState>& players() const { return players_; }
   size_t connected() const { return peers_.size(); }

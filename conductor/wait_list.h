@@ -41,6 +41,7 @@ struct Caller {
   int64_t epoch = -1;     // the trust epoch that admitted the connection
   int fd = -1;            // the connection's socket, to see it backed up
   std::string submitter;  // "key:NAME" or "uid:UID": whose request it is
+  int op = -1;  // the request's broker::AudienceOp index; -1: not understood
 };
 
 struct Waiter {

@@ -242,6 +242,17 @@ TEST_F(AuthenticatorTest, UnlistedKeyNeverGetsAMessageThrough) {
   ExpectRefused(stranger_);
 }
 
+TEST_F(AuthenticatorTest, EachRefusalIsToldToTheRefusalHook) {
+  std::vector<std::string> refused;
+  authenticator_.SetRefusalHook(
+      [&](const ZapRequest& r) { refused.push_back(r.domain); });
+  StartPlayerRouter();
+  ExpectRefused(stranger_);
+  ASSERT_FALSE(refused.empty());
+  for (const std::string& domain : refused) EXPECT_EQ(kPlayerDomain, domain);
+  authenticator_.SetRefusalHook(nullptr);
+}
+
 TEST_F(AuthenticatorTest, RevokedKeyNeverGetsAMessageThrough) {
   authenticator_.SetPlayers(
       {{player_.public_key, "web-3"}, {stranger_.public_key, "web-4"}});

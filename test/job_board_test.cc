@@ -8,7 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -836,6 +839,192 @@ TEST_F(JobBoardTest, SubmitUsesDefaultDeliveryTimeoutUnlessGiven) {
   EXPECT_EQ(std::optional<int64_t>(600), Stored(id.value()).delivery_timeout_s);
   EXPECT_EQ(std::optional<int64_t>(5),
             Stored(Submit(Scope::kOne, {"web-1"}, 5)).delivery_timeout_s);
+}
+
+// ---- the counts of open tasks ----
+
+// Drives the board with random events (submits, hellos, accepts, results
+// and resent results, cancels, disconnects, expiries, removals, reloads and
+// recoveries) and checks, after each, the counts of open tasks by state
+// and the oldest QUEUED task against a full scan of what is committed.
+class JobBoardCountTest : public JobBoardTest {
+ protected:
+  struct Scan {
+    std::array<size_t, 3> open{};  // QUEUED, DISPATCHED, RUNNING
+    std::optional<common::TimeMs> oldest_queued;
+    std::vector<TaskRecord> sent;   // DISPATCHED or RUNNING
+    std::vector<TaskRecord> ended;  // final, in unfinished jobs
+    std::vector<JobId> jobs;
+  };
+
+  // The unfinished jobs the store holds, counted task by task. A task is
+  // queued since its job's submit (first attempt), or since the attempt
+  // before it ended, or since the last reload that found it.
+  Scan ScanStore() {
+    Scan scan;
+    Result<std::vector<JobRecord>> jobs = store_->LoadUnfinishedJobs();
+    EXPECT_OK(jobs.status());
+    if (!jobs.ok()) return scan;
+    for (const JobRecord& job : jobs.value()) {
+      scan.jobs.push_back(job.id);
+      for (size_t i = 0; i < job.tasks.size(); ++i) {
+        const TaskRecord& t = job.tasks[i];
+        if (broker::IsFinal(t.state)) {
+          scan.ended.push_back(t);
+          continue;
+        }
+        ++scan.open[static_cast<size_t>(t.state)];
+        if (t.state != TaskState::kQueued) {
+          scan.sent.push_back(t);
+          continue;
+        }
+        auto reloaded = reloaded_.find(t.task);
+        const common::TimeMs since = t.attempt == 1 ? job.created_at
+                                     : reloaded != reloaded_.end()
+                                         ? reloaded->second
+                                         : job.tasks[i - 1].finished_at;
+        if (!scan.oldest_queued || since < *scan.oldest_queued)
+          scan.oldest_queued = since;
+      }
+    }
+    return scan;
+  }
+  void ExpectCounted(const std::string& step) {
+    const Scan scan = ScanStore();
+    EXPECT_EQ(scan.open[0], board_->CountInState(TaskState::kQueued)) << step;
+    EXPECT_EQ(scan.open[1], board_->CountInState(TaskState::kDispatched))
+        << step;
+    EXPECT_EQ(scan.open[2], board_->CountInState(TaskState::kRunning)) << step;
+    EXPECT_EQ(0u, board_->CountInState(TaskState::kOk)) << step;
+    EXPECT_EQ(scan.oldest_queued, board_->OldestQueuedSince()) << step;
+  }
+
+  template <typename T>
+  const T& Pick(const std::vector<T>& from) {
+    return from[std::uniform_int_distribution<size_t>(
+        0, from.size() - 1)(random_)];
+  }
+  int Roll(int n) {
+    return std::uniform_int_distribution<int>(0, n - 1)(random_);
+  }
+  std::vector<std::string> SomePlayers() {
+    std::vector<std::string> some;
+    for (const std::string& p : kPlayers)
+      if (Roll(2)) some.push_back(p);
+    if (some.empty()) some.push_back(Pick(kPlayers));
+    return some;
+  }
+
+  // One random event, in a turn of its own; returns its name.
+  std::string Step() {
+    clock_.Advance(Roll(3000));
+    const Scan scan = ScanStore();
+    switch (Roll(11)) {
+      case 0:
+      case 1: {
+        std::optional<int64_t> timeout;
+        if (Roll(2)) timeout = 3 + Roll(10);
+        Submit(Roll(2) ? Scope::kOne : Scope::kAll, SomePlayers(), timeout);
+        return "submit";
+      }
+      case 2: {
+        const std::string player = Pick(kPlayers);
+        std::vector<HeldTask> held;
+        for (const TaskRecord& t : scan.sent)
+          if (t.player == player && Roll(2))
+            held.push_back({t.task, Roll(4) == 0});
+        Hello(player, 1 + Roll(3), held);
+        connected_.insert(player);
+        return "hello " + player;
+      }
+      case 3: {
+        if (scan.sent.empty()) return "nothing sent to accept";
+        const TaskRecord& t = Pick(scan.sent);
+        Accept(t.player, t.task);
+        return "accept " + std::to_string(t.task);
+      }
+      case 4: {
+        if (scan.sent.empty()) return "nothing sent to end";
+        const TaskRecord& t = Pick(scan.sent);
+        Report(t.player, t.task, Pick(kEnds));
+        return "result " + std::to_string(t.task);
+      }
+      case 5: {
+        if (scan.ended.empty()) return "nothing ended to resend";
+        const TaskRecord& t = Pick(scan.ended);
+        Report(t.player, t.task, TaskState::kOk);
+        return "resent result " + std::to_string(t.task);
+      }
+      case 6:
+        if (scan.jobs.empty()) return "nothing to cancel";
+        EXPECT_OK(board_->Cancel(Pick(scan.jobs)));
+        EndTurn();
+        return "cancel";
+      case 7: {
+        const std::string player = Pick(kPlayers);
+        EXPECT_OK(board_->OnDisconnect(player));
+        EndTurn();
+        connected_.erase(player);
+        return "disconnect " + player;
+      }
+      case 8:
+        Expire(connected_);
+        return "expire";
+      case 9: {
+        const std::string player = Pick(kPlayers);
+        Unlist(player);
+        List(kPlayers);
+        connected_.erase(player);
+        return "remove " + player;
+      }
+      default:
+        return ReloadOrRecover();
+    }
+  }
+  // A failed commit (Reload) and the store's return (Recover), or a
+  // Reload alone: the scheduler forgets every session.
+  std::string ReloadOrRecover() {
+    Result<std::vector<JobRecord>> jobs = store_->LoadUnfinishedJobs();
+    EXPECT_OK(jobs.status());
+    for (const JobRecord& job :
+         jobs.ok() ? jobs.value() : std::vector<JobRecord>())
+      for (const TaskRecord& t : job.tasks)
+        if (t.attempt > 1 && !broker::IsFinal(t.state))
+          reloaded_[t.task] = clock_.Now();
+    connected_.clear();
+    if (Roll(2)) {
+      EXPECT_OK(board_->Reload());
+      return "reload";
+    }
+    EXPECT_OK(core_->StoreFailed(common::Status::IoError("db", "disk full")));
+    core_->RetryStore();
+    EXPECT_TRUE(core_->health().writable());
+    EndTurn();
+    return "recover";
+  }
+
+  const std::vector<std::string> kPlayers = {"web-1", "web-2", "web-3"};
+  const std::vector<TaskState> kEnds = {
+      TaskState::kOk,        TaskState::kFail,     TaskState::kTimeout,
+      TaskState::kCancelled, TaskState::kUnkScore, TaskState::kHostError,
+      TaskState::kLost};
+  std::mt19937 random_;
+  std::set<std::string> connected_;
+  std::map<TaskId, common::TimeMs> reloaded_;
+};
+
+TEST_F(JobBoardCountTest, OpenTaskCountsMatchAScanAfterRandomEvents) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    random_.seed(seed);
+    for (int step = 0; step < 300; ++step) {
+      const std::string event = Step();
+      board_->TakeOrders();
+      board_->TakeFinishedJobs();
+      ExpectCounted("seed " + std::to_string(seed) + " step " +
+                    std::to_string(step) + ": " + event);
+      if (HasFailure()) return;
+    }
+  }
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // kBarWidth wide, kChartHeight units high; the tallest minute fills the
 // height. Each minute's outcomes stack from the bottom in the order of the
 // task states (OK first), then any other name in name order. Colours come
-// from the stylesheet (rect[data-state=...]).
+// from the stylesheet (.chart [data-state=...]).
 
 #include "conductor/finish_chart.h"
 

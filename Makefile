@@ -78,7 +78,11 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/record_pager.cc conductor/core.cc \
              conductor/http_server.cc conductor/http_users.cc \
              conductor/web_site.cc conductor/process_stats.cc \
-             conductor/metrics.cc
+             conductor/metrics.cc \
+             conductor/task_groups.cc conductor/html_writer.cc \
+             conductor/page_frame.cc conductor/finish_chart.cc \
+             conductor/overview_page.cc conductor/job_page.cc \
+             conductor/web_pages.cc conductor/web_assets.cc
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
@@ -152,7 +156,8 @@ $(BIN)/orchestra-bench-throughput: $(call obj,$(BENCH_THROUGHPUT)) \
 	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \
-                              $(BUILD)/libbroker.a $(BUILD)/libcommon.a
+                              $(BUILD)/libconductor.a $(BUILD)/libbroker.a \
+                              $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 BENCH_LOAD := tools/bench/load.cc tools/bench/fleet.cc \

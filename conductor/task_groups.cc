@@ -1,7 +1,7 @@
 // Each task's outcome is hashed once; a hash table from outcome to group
-// index finds the task's group, and full comparison happens only between
-// outcomes whose hashes match. The groups keep pointers into `tasks` only
-// while grouping.
+// index finds the task's group, and outcomes are compared in full only
+// when their hashes match. The table points into `tasks` only while
+// grouping.
 
 #include "conductor/task_groups.h"
 
@@ -27,10 +27,11 @@ size_t Mix(size_t seed, size_t value) {
 }
 
 size_t HashOutcome(const TaskOutcome& o) {
-  std::hash<std::string_view> text;
+  const std::hash<std::string_view> text;
+  const std::hash<int64_t> number;
   size_t h = static_cast<size_t>(o.state);
-  h = Mix(h, o.exit_code ? std::hash<int64_t>()(*o.exit_code) : 0x5a5a);
-  h = Mix(h, o.signal ? std::hash<int64_t>()(*o.signal) : 0xa5a5);
+  h = Mix(h, o.exit_code ? number(*o.exit_code) : 0x5a5a);
+  h = Mix(h, o.signal ? number(*o.signal) : 0xa5a5);
   h = Mix(h, text(o.stdout_text));
   h = Mix(h, text(o.stderr_text));
   h = Mix(h, text(o.error));
@@ -56,7 +57,7 @@ struct SameOutcome {
 
 TaskGroup StartGroup(const TaskRecord& task) {
   TaskGroup group;
-  group.outcome = task;  // the TaskOutcome part
+  group.outcome = task;  // its TaskOutcome part
   group.first_task = task.task;
   return group;
 }

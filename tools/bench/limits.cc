@@ -9,6 +9,9 @@
 //   codec_*     msgpack: a player's result encoded and decoded; a job
 //               record of 10,000 tasks encoded, decoded and its tasks sized
 //               (what the record pager counts), best of 5
+//   web_job_page_10k_*  the web page of a job of 10,000 tasks, each with
+//               ~200 bytes of stdout, all identical or all different:
+//               its tasks grouped and the page rendered, best of 5
 //
 //   orchestra-bench-limits [DIR]     (DIR defaults to build)
 
@@ -21,6 +24,7 @@
 #include "broker/audience_protocol.h"
 #include "broker/protocol.h"
 #include "common/status.h"
+#include "conductor/web_pages.h"
 #include "tools/bench/curve_probe.h"
 #include "tools/bench/samples.h"
 #include "tools/bench/spawn_probe.h"
@@ -169,6 +173,34 @@ common::Status MeasureCodec(json* out) {
   return common::Status();
 }
 
+// The record of a job of kRecordTasks tasks, each with ~200 bytes of
+// stdout: the same for all or different for each.
+broker::JobRecord WebRecord(bool distinct) {
+  broker::JobRecord job = LargeRecord();
+  for (broker::TaskRecord& t : job.tasks) {
+    const std::string id = distinct ? std::to_string(t.task) : "";
+    t.stdout_text = std::string(200 - id.size(), 'o') + id;
+  }
+  return job;
+}
+
+common::Status MeasureWebPages(json* out) {
+  const conductor::PageContext ctx{"bench", true, false, 1795836000000};
+  for (bool distinct : {false, true}) {
+    const broker::JobRecord job = WebRecord(distinct);
+    size_t bytes = 0;
+    const double page_us = Best([&] {
+      bytes = conductor::RenderJob(job, ctx).size();
+      return bytes > 0;
+    });
+    const std::string name = std::string("web_job_page_10k_") +
+                             (distinct ? "distinct" : "identical");
+    (*out)[name + "_ms"] = page_us / 1e3;
+    (*out)[name + "_bytes"] = bytes;
+  }
+  return common::Status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,6 +214,7 @@ int main(int argc, char** argv) {
   if (s.ok()) s = MeasureSqlite(dir, &out);
   if (s.ok()) s = MeasureSpawn(&out);
   if (s.ok()) s = MeasureCodec(&out);
+  if (s.ok()) s = MeasureWebPages(&out);
   if (!s.ok()) {
     std::fprintf(stderr, "limits: %s\n", s.ToString().c_str());
     return 1;

@@ -1,0 +1,89 @@
+// Tests for conductor/task_groups.h: tasks fold by state, exit code,
+// signal, stdout, stderr and error; groups keep the order of their first
+// tasks; 10,000 identical results make one group.
+
+#include "conductor/task_groups.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace orchestra::conductor {
+namespace {
+
+using broker::TaskRecord;
+using broker::TaskState;
+
+TaskRecord Task(int64_t id, const std::string& out,
+                TaskState state = TaskState::kOk) {
+  TaskRecord t;
+  t.task = id;
+  t.player = "host-" + std::to_string(id);
+  t.state = state;
+  t.exit_code = state == TaskState::kOk ? 0 : 1;
+  t.stdout_text = out;
+  return t;
+}
+
+TEST(TaskGroupsTest, TenThousandIdenticalResultsMakeOneGroup) {
+  std::vector<TaskRecord> tasks;
+  for (int i = 1; i <= 10000; ++i) tasks.push_back(Task(i, "same\n"));
+  const std::vector<TaskGroup> groups = GroupTasks(tasks);
+  ASSERT_EQ(1u, groups.size());
+  EXPECT_EQ(10000, groups[0].count);
+  EXPECT_EQ(1, groups[0].first_task);
+  ASSERT_EQ(10000u, groups[0].players.size());
+  EXPECT_EQ("host-10000", groups[0].players.back());
+  EXPECT_EQ(10000, groups[0].tasks.back());
+}
+
+TEST(TaskGroupsTest, DifferentOutputsMakeGroupsInOrderOfFirstTask) {
+  const std::vector<TaskRecord> tasks = {Task(1, "b"), Task(2, "a"),
+                                         Task(3, "b"), Task(4, "c")};
+  const std::vector<TaskGroup> groups = GroupTasks(tasks);
+  ASSERT_EQ(3u, groups.size());
+  EXPECT_EQ("b", groups[0].outcome.stdout_text);
+  EXPECT_EQ((std::vector<int64_t>{1, 3}), groups[0].tasks);
+  EXPECT_EQ((std::vector<std::string>{"host-1", "host-3"}), groups[0].players);
+  EXPECT_EQ(2, groups[1].first_task);
+  EXPECT_EQ(4, groups[2].first_task);
+}
+
+TEST(TaskGroupsTest, EachFieldOfTheOutcomeSplitsAGroup) {
+  std::vector<TaskRecord> tasks(8, Task(1, "out"));
+  tasks[1].state = TaskState::kFail;
+  tasks[2].exit_code = 3;
+  tasks[3].exit_code.reset();
+  tasks[3].signal = 9;
+  tasks[4].stderr_text = "err";
+  tasks[5].error = "exec failed";
+  tasks[6].stdout_truncated = true;
+  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].task = 1 + i;
+  EXPECT_EQ(7u, GroupTasks(tasks).size());
+}
+
+TEST(TaskGroupsTest, OtherFieldsDoNotSplitAGroup) {
+  std::vector<TaskRecord> tasks = {Task(1, "x"), Task(2, "x")};
+  tasks[1].attempt = 2;
+  tasks[1].started_at = 12345;
+  tasks[1].response = {{"k", "v"}};
+  EXPECT_EQ(1u, GroupTasks(tasks).size());
+}
+
+TEST(TaskGroupsTest, OutcomeIsThatOfTheFirstTask) {
+  std::vector<TaskRecord> tasks = {Task(7, "x"), Task(8, "x")};
+  tasks[0].finished_at = 111;
+  tasks[1].finished_at = 222;
+  const std::vector<TaskGroup> groups = GroupTasks(tasks);
+  ASSERT_EQ(1u, groups.size());
+  EXPECT_EQ(111, groups[0].outcome.finished_at);
+  EXPECT_EQ(7, groups[0].first_task);
+}
+
+TEST(TaskGroupsTest, NoTasksMakeNoGroups) {
+  EXPECT_TRUE(GroupTasks({}).empty());
+}
+
+}  // namespace
+}  // namespace orchestra::conductor

@@ -88,6 +88,9 @@ Status Conductor::Start(const ConductorConfig& config) {
   Result<std::unique_ptr<Core>> core = Core::Open(config, &clock_);
   if (!core.ok()) return core.status();
   core_ = std::move(core.value());
+  authenticator_.SetRefusalHook([this](const broker::ZapRequest& r) {
+    core_->metrics()->ZapDenied(r.domain);
+  });
   Result<TrustFiles> trust = TrustFiles::Load(config);
   if (!trust.ok()) return trust.status();
   core_->InstallTrust(std::move(trust.value()));

@@ -122,7 +122,6 @@ std::string Header(MHD_Connection* connection, const char* name) {
 // What one request holds between the library's calls.
 struct HttpServer::Pending {
   HttpRequest request;
-  bool too_large = false;
   bool answered = false;
   size_t response_bytes = 0;
 };
@@ -142,6 +141,11 @@ struct HttpServer::Callbacks {
                           MHD_RequestTerminationCode) {
     static_cast<HttpServer*>(self)->Completed(static_cast<Pending*>(*state));
     *state = nullptr;
+  }
+  static void OnConnection(void* self, MHD_Connection*, void**,
+                           MHD_ConnectionNotificationCode code) {
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+      static_cast<HttpServer*>(self)->closed_ = true;
   }
 };
 
@@ -202,6 +206,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
       static_cast<unsigned>(limits.connections), MHD_OPTION_CONNECTION_TIMEOUT,
       limits.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       limits.header_bytes, MHD_OPTION_NOTIFY_COMPLETED, &Callbacks::OnCompleted,
+      server.get(), MHD_OPTION_NOTIFY_CONNECTION, &Callbacks::OnConnection,
       server.get(), MHD_OPTION_EXTERNAL_LOGGER, &LogFromLibrary, nullptr,
       MHD_OPTION_ARRAY, tls ? tls_options : no_options, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
@@ -237,7 +242,14 @@ long HttpServer::TimeoutMs() const {
   return static_cast<long>(std::min<MHD_UNSIGNED_LONG_LONG>(ms, 60000));
 }
 
-void HttpServer::Run() { MHD_run(daemon_); }
+// At its connection limit the library takes the listening socket out of
+// its epoll set and puts it back only at the start of its next run: after
+// a run that closed a connection, one more run lets a waiting one in.
+void HttpServer::Run() {
+  closed_ = false;
+  MHD_run(daemon_);
+  if (closed_) MHD_run(daemon_);
+}
 
 bool HttpServer::Handle(MHD_Connection* connection, const char* url,
                         const char* method, const char* upload_data,
@@ -249,7 +261,7 @@ bool HttpServer::Handle(MHD_Connection* connection, const char* url,
     if (!length.empty() &&
         (!common::ParseInt64(length, 0, INT64_MAX, &declared) ||
          static_cast<size_t>(declared) > limits_.body_bytes))
-      (*pending)->too_large = true;
+      return Respond(connection, *pending, BodyTooLarge());
     return true;
   }
   Pending* p = *pending;
@@ -258,19 +270,14 @@ bool HttpServer::Handle(MHD_Connection* connection, const char* url,
     return true;
   }
   if (*upload_data_size > 0) {
+    // A body longer than it said, or chunked: libmicrohttpd cannot answer
+    // until the body ends, so the connection is closed at once instead.
     if (p->request.body.size() + *upload_data_size > limits_.body_bytes)
-      p->too_large = true;
-    else
-      p->request.body.append(upload_data, *upload_data_size);
+      return false;
+    p->request.body.append(upload_data, *upload_data_size);
     *upload_data_size = 0;
-    if (!p->too_large) return true;
+    return true;
   }
-  if (p->too_large)
-    return Respond(
-        connection, p,
-        HttpError(413, "bad_request",
-                  "the request's body is larger than " +
-                      std::to_string(limits_.body_bytes) + " bytes"));
   if (response_bytes_ >= limits_.response_bytes)
     return Respond(connection, p,
                    HttpError(503, "busy",
@@ -302,6 +309,12 @@ bool HttpServer::Handle(MHD_Connection* connection, const char* url,
   if (!r.password.empty())
     ::explicit_bzero(r.password.data(), r.password.size());
   return Respond(connection, p, response);
+}
+
+HttpResponse HttpServer::BodyTooLarge() const {
+  return HttpError(413, "bad_request",
+                   "the request's body is larger than " +
+                       std::to_string(limits_.body_bytes) + " bytes");
 }
 
 bool HttpServer::Respond(MHD_Connection* connection, Pending* pending,

@@ -108,10 +108,12 @@ class HttpServer {
               Pending** pending);
   bool Respond(MHD_Connection* connection, Pending* pending,
                const HttpResponse& response);
+  HttpResponse BodyTooLarge() const;
   void Completed(Pending* pending);
 
   Handler handler_;
   HttpLimits limits_;
+  bool closed_ = false;            // a connection closed during this run
   std::string certificate_, key_;  // MHD reads them at start only
   MHD_Daemon* daemon_ = nullptr;
   std::string url_;

@@ -140,7 +140,7 @@ std::optional<HttpResponse> WebSite::Admit(const HttpRequest& r,
   }
   if (login == HttpUsers::Login::kRefused) {
     if (r.has_credentials) {
-      core_->metrics()->AuthDenied("http");
+      core_->metrics()->AuthDenied(AuthChannel::kHttp);
       if (denied_log_.Allow(clock_->Monotonic()))
         common::LogWarning(
             "http login refused user=%s peer=%s suppressed=%lld",

@@ -251,31 +251,27 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
   // Paged from the store, finished or not (memory holds no params or
   // outputs; the store has this turn's changes): only the page's rows are
   // read.
-  int64_t total = 0;
-  Result<std::optional<JobRecord>> header = store_->LoadJobHeader(job, &total);
-  std::optional<RecordPager> pager;
-  Status s = header.status();
-  if (s.ok() && header.value() &&
-      (!grant ||
-       grant->MaySee(header.value()->score, header.value()->players))) {
-    pager.emplace(*header.value(), from, limit, total);
-    s = store_->ForEachTask(
-        job, from, [&](const TaskRecord& t) { return pager->Offer(t); });
-  }
-  if (!s.ok()) {
+  JobVisible visible;
+  if (grant != nullptr)
+    visible = [grant](const JobRecord& header) {
+      return grant->MaySee(header.score, header.players);
+    };
+  Result<std::optional<JobRecord>> page = ReadJobPage(
+      store_, job, from, limit, broker::kMaxReplyBodyBytes, visible);
+  if (!page.ok()) {
     common::LogError("job read failed job=%lld error=%s",
                      static_cast<long long>(job),
-                     common::LogQuote(s.ToString()).c_str());
+                     common::LogQuote(page.status().ToString()).c_str());
     Fail(c, ErrorCode::kUnavailable,
          "job " + std::to_string(job) +
              " could not be read from the conductor's database; try again");
     return std::nullopt;
   }
-  if (!pager) {
+  if (!page.value()) {
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
     return std::nullopt;
   }
-  return pager->Take();
+  return std::move(page.value());
 }
 
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,

@@ -54,6 +54,9 @@ class AudienceChannel {
   // `unavailable`); bad requests get error replies.
   common::Status Handle(size_t endpoint, const broker::Inbound& in);
 
+  // What the players list says of player `name` (the web page's too).
+  broker::PlayerInfo Info(const std::string& name) const;
+
   // Answers the waits of jobs that just finished.
   void Finished(const std::vector<JobId>& jobs);
 
@@ -100,8 +103,6 @@ class AudienceChannel {
                     const AudienceGrant* grant);
   common::Status On(const Caller& c, const broker::PlayersRequest& r,
                     const AudienceGrant* grant);
-  // What `players` says of player `name`.
-  broker::PlayerInfo Info(const std::string& name) const;
   // The job an earlier submit of this submitter with key `r.key` made, or
   // nullopt; `conflict` (false after the error reply) when that job was
   // made by a different request.

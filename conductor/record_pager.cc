@@ -152,15 +152,14 @@ void RecordPager::Shrink(TaskRecord* task, size_t room) {
   }
 }
 
-common::Result<std::optional<JobRecord>> ReadJobPage(JobStore* store,
-                                                     broker::JobId job,
-                                                     int64_t from,
-                                                     int64_t limit,
-                                                     size_t budget) {
+common::Result<std::optional<JobRecord>> ReadJobPage(
+    JobStore* store, broker::JobId job, int64_t from, int64_t limit,
+    size_t budget, const JobVisible& visible) {
   int64_t total = 0;
   common::Result<std::optional<JobRecord>> header =
       store->LoadJobHeader(job, &total);
   if (!header.ok() || !header.value()) return header;
+  if (visible && !visible(*header.value())) return std::optional<JobRecord>();
   RecordPager pager(*header.value(), from, limit, total, budget);
   common::Status s = store->ForEachTask(
       job, from, [&](const broker::TaskRecord& t) { return pager.Offer(t); });

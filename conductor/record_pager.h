@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "broker/audience_protocol.h"
@@ -57,12 +58,17 @@ class RecordPager {
   bool full_ = false;
 };
 
+// Says from a job's header whether the reader may see the job.
+using JobVisible = std::function<bool(const broker::JobRecord& header)>;
+
 // The page of job `job` from the committed store (its header, then only the
 // page's task rows read): tasks from index `from` on, at most `limit`, in
-// at most `budget` bytes on the wire. nullopt when there is no such job.
+// at most `budget` bytes on the wire. nullopt when there is no such job or
+// `visible` (when given) says the reader may not see it.
 common::Result<std::optional<broker::JobRecord>> ReadJobPage(
     JobStore* store, broker::JobId job, int64_t from, int64_t limit,
-    size_t budget = broker::kMaxReplyBodyBytes);
+    size_t budget = broker::kMaxReplyBodyBytes,
+    const JobVisible& visible = nullptr);
 
 }  // namespace orchestra::conductor
 

@@ -388,7 +388,7 @@ HttpResponse WebSite::Players(const HttpRequest& r, const PageContext& ctx,
       ++omitted;
       continue;
     }
-    players.push_back(Describe(name));
+    players.push_back(core_->audience_channel()->Info(name));
   }
   if (!api) return Html(RenderPlayers(players, filter, ctx));
   broker::PlayersReply reply;
@@ -398,20 +398,6 @@ HttpResponse WebSite::Players(const HttpRequest& r, const PageContext& ctx,
       broker::EncodeAudienceReply(broker::AudienceReply{{}, std::move(reply)});
   Result<std::string> json = broker::MsgpackToJson(bytes, false);
   return Json(json.ok() ? json.value() : "null");
-}
-
-broker::PlayerInfo WebSite::Describe(const std::string& name) {
-  broker::PlayerInfo info;
-  info.name = name;
-  if (const PlayerState* p = core_->registry()->Find(name)) {
-    info.connected = !p->peer.empty();
-    info.last_seen = p->last_seen;
-    info.version = p->version;
-    info.slots = p->slots;
-    for (const broker::ScoreInfo& s : p->scores) info.scores.push_back(s.name);
-  }
-  info.running = static_cast<int64_t>(core_->board()->Unfinished(name));
-  return info;
 }
 
 HttpResponse WebSite::Metrics() {

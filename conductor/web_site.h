@@ -60,7 +60,6 @@ class WebSite {
   HttpResponse Job(const HttpRequest& r, const PageContext& ctx, bool api,
                    broker::JobId job);
   HttpResponse Players(const HttpRequest& r, const PageContext& ctx, bool api);
-  broker::PlayerInfo Describe(const std::string& name);
   HttpResponse Metrics();
   HttpResponse Healthz();
   OverviewData Gather(common::TimeMs now);

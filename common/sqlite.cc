@@ -118,11 +118,15 @@ int64_t Statement::Int(int column) const {
 }
 
 std::string Statement::Text(int column) const {
+  return std::string(TextView(column));
+}
+
+std::string_view Statement::TextView(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_.get(), column);
   int size = sqlite3_column_bytes(stmt_.get(), column);
-  if (text == nullptr) return std::string();
-  return std::string(reinterpret_cast<const char*>(text),
-                     static_cast<size_t>(size));
+  if (text == nullptr) return std::string_view();
+  return std::string_view(reinterpret_cast<const char*>(text),
+                          static_cast<size_t>(size));
 }
 
 std::optional<int64_t> Statement::OptionalInt(int column) const {

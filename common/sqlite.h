@@ -59,6 +59,8 @@ class Statement {
   bool IsNull(int column) const;
   int64_t Int(int column) const;
   std::string Text(int column) const;
+  // The same without a copy: valid until the next Step() or Reset().
+  std::string_view TextView(int column) const;
   std::optional<int64_t> OptionalInt(int column) const;
 
  private:

@@ -11,6 +11,7 @@
 // data-field="count|state|exit|waiting", its players <span data-task=ID>.
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "broker/states.h"
@@ -154,15 +155,16 @@ void WriteGroupPlayers(const TaskGroup& group, HtmlWriter* html) {
 
 // One output stream: its last kTailBytes, marked when cut here or by the
 // player.
-void WriteStream(std::string_view name, const std::string& text, bool truncated,
-                 HtmlWriter* html) {
-  if (text.empty() && !truncated) return;
+// `text` may be cut already; `bytes` is its whole size.
+void WriteStream(std::string_view name, const std::string& text, size_t bytes,
+                 bool truncated, HtmlWriter* html) {
+  if (bytes == 0 && !truncated) return;
   const std::string_view tail = common::LastUtf8Bytes(text, kTailBytes);
   html->Raw("<div class=\"stream\"><span class=\"stream-name\">").Raw(name);
   html->Raw("</span>");
-  if (tail.size() < text.size()) {
+  if (tail.size() < bytes) {
     html->Raw(" <span class=\"cut\">the last ").Number(tail.size());
-    html->Raw(" of ").Number(text.size()).Raw(" bytes</span>");
+    html->Raw(" of ").Number(bytes).Raw(" bytes</span>");
   }
   if (truncated) {
     html->Raw(
@@ -173,10 +175,10 @@ void WriteStream(std::string_view name, const std::string& text, bool truncated,
   html->Raw("</pre></div>\n");
 }
 
-void WriteError(const std::string& error, HtmlWriter* html) {
+void WriteError(const std::string& error, size_t bytes, HtmlWriter* html) {
   const std::string_view head = common::FirstUtf8Bytes(error, kErrorBytes);
   html->Text(head);
-  if (head.size() < error.size()) html->Raw("\xE2\x80\xA6");
+  if (head.size() < bytes) html->Raw("\xE2\x80\xA6");
 }
 
 void WriteGroup(const TaskGroup& group, HtmlWriter* html) {
@@ -192,13 +194,15 @@ void WriteGroup(const TaskGroup& group, HtmlWriter* html) {
   html->Raw("</td><td class=\"players\">");
   WriteGroupPlayers(group, html);
   html->Raw("</td><td data-field=\"waiting\"></td><td class=\"error\">");
-  WriteError(outcome.error, html);
+  WriteError(outcome.error, group.error_bytes, html);
   html->Raw("</td></tr>\n");
-  if (!outcome.stdout_text.empty() || !outcome.stderr_text.empty() ||
+  if (group.stdout_bytes > 0 || group.stderr_bytes > 0 ||
       outcome.stdout_truncated || outcome.stderr_truncated) {
     html->Raw("<tr class=\"output\"><td colspan=\"6\">\n");
-    WriteStream("stdout", outcome.stdout_text, outcome.stdout_truncated, html);
-    WriteStream("stderr", outcome.stderr_text, outcome.stderr_truncated, html);
+    WriteStream("stdout", outcome.stdout_text, group.stdout_bytes,
+                outcome.stdout_truncated, html);
+    WriteStream("stderr", outcome.stderr_text, group.stderr_bytes,
+                outcome.stderr_truncated, html);
     html->Raw("</td></tr>\n");
   }
   html->Raw("</tbody>\n");
@@ -225,9 +229,8 @@ void WriteGroupPaging(const JobRecord& job, int64_t page, int64_t pages,
   html->Raw("</nav>\n");
 }
 
-// Says so when the record holds only some of the job's tasks.
-void WriteRecordPage(const JobRecord& job, HtmlWriter* html) {
-  const int64_t held = static_cast<int64_t>(job.tasks.size());
+// Says so when the record holds only some of the job's tasks (`held`).
+void WriteRecordPage(const JobRecord& job, int64_t held, HtmlWriter* html) {
   if (!job.tasks_total || (job.tasks_from == 0 && held >= *job.tasks_total))
     return;
   html->Raw("<p class=\"note\">These are the job's tasks ");
@@ -235,16 +238,16 @@ void WriteRecordPage(const JobRecord& job, HtmlWriter* html) {
   html->Raw(" of ").Number(*job.tasks_total).Raw(".</p>\n");
 }
 
-// The groups of page `page` (the last one when there are fewer pages).
-void WriteGroups(const JobRecord& job, int64_t page, HtmlWriter* html) {
-  const std::vector<TaskGroup> groups = GroupTasks(job.tasks);
+// The groups of page `page` of `tasks` tasks' groups.
+void WriteGroups(const JobRecord& job, const std::vector<TaskGroup>& groups,
+                 int64_t tasks, int64_t page, HtmlWriter* html) {
   const int64_t count = static_cast<int64_t>(groups.size());
   const int64_t pages = (count + kGroupsPerPage - 1) / kGroupsPerPage;
   page = std::min(page, std::max<int64_t>(pages - 1, 0));
   const int64_t first = std::min(page * kGroupsPerPage, count);
   const int64_t end = std::min(first + kGroupsPerPage, count);
   html->Raw("<h2>Tasks</h2>\n<p id=\"task-summary\">")
-      .Number(static_cast<int64_t>(job.tasks.size()))
+      .Number(tasks)
       .Raw(" tasks in ")
       .Number(count)
       .Raw(" groups of identical outcome");
@@ -253,7 +256,7 @@ void WriteGroups(const JobRecord& job, int64_t page, HtmlWriter* html) {
     html->Raw(" shown");
   }
   html->Raw(".</p>\n");
-  WriteRecordPage(job, html);
+  WriteRecordPage(job, tasks, html);
   WriteGroupPaging(job, page, pages, true, html);
   html->Raw(
       "<table id=\"task-groups\">\n<thead><tr><th>Tasks</th><th>State"
@@ -266,8 +269,50 @@ void WriteGroups(const JobRecord& job, int64_t page, HtmlWriter* html) {
 
 }  // namespace
 
+int64_t LastGroupPage(size_t groups) {
+  const int64_t count = static_cast<int64_t>(groups);
+  return std::max<int64_t>((count + kGroupsPerPage - 1) / kGroupsPerPage - 1,
+                           0);
+}
+
+TaskGrouper JobPageGrouper(int64_t group_page) {
+  const size_t first = static_cast<size_t>(std::max<int64_t>(group_page, 0)) *
+                       static_cast<size_t>(kGroupsPerPage);
+  return TaskGrouper(first, first + static_cast<size_t>(kGroupsPerPage),
+                     std::max(kTailBytes, kErrorBytes));
+}
+
 std::string RenderJob(const JobRecord& job, const PageContext& ctx,
                       int64_t group_page) {
+  group_page = std::max<int64_t>(group_page, 0);
+  TaskGrouper grouper = JobPageGrouper(group_page);
+  for (const broker::TaskRecord& task : job.tasks) grouper.Add(task);
+  const int64_t last = LastGroupPage(grouper.groups());
+  if (group_page > last) {  // past the last page: the last, with its texts
+    group_page = last;
+    grouper = JobPageGrouper(last);
+    for (const broker::TaskRecord& task : job.tasks) grouper.Add(task);
+  }
+  const int64_t tasks = grouper.tasks();
+  return RenderJob(job, grouper.Take(), tasks, ctx, group_page);
+}
+
+std::string JobStatesJson(const JobRecord& job) {
+  using Json = nlohmann::ordered_json;
+  Json tasks = Json::array();
+  for (const broker::TaskRecord& t : job.tasks)
+    tasks.push_back({{"task", t.task},
+                     {"state", broker::TaskStateName(t.state)},
+                     {"player", t.player}});
+  const Json states = {{"id", job.id},
+                       {"state", broker::JobStateName(job.state)},
+                       {"tasks", tasks}};
+  return states.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string RenderJob(const JobRecord& job,
+                      const std::vector<TaskGroup>& groups, int64_t tasks,
+                      const PageContext& ctx, int64_t group_page) {
   HtmlWriter html;
   HtmlWriter body;
   const char* state = broker::JobStateName(job.state);
@@ -279,7 +324,7 @@ std::string RenderJob(const JobRecord& job, const PageContext& ctx,
     WriteCancel(job, &html);
   WriteHeader(job, &html);
   WriteParams(job, ctx, &html);
-  WriteGroups(job, std::max<int64_t>(group_page, 0), &html);
+  WriteGroups(job, groups, tasks, std::max<int64_t>(group_page, 0), &html);
   ClosePage(&html, common::kVersion);
   return html.Take();
 }

@@ -29,8 +29,9 @@ std::string ToJson(const StringMap& map) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-StringMap FromJson(const std::string& text) {
+StringMap FromJson(std::string_view text) {
   StringMap map;
+  if (text == "{}") return map;  // most tasks' response: no parse
   nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object()) return map;
   for (auto it = json.begin(); it != json.end(); ++it) {
@@ -49,14 +50,14 @@ TaskRecord ReadTask(const Statement& s) {
   t.task = s.Int(0);
   t.player = s.Text(1);
   t.attempt = s.Int(2);
-  broker::ParseTaskState(s.Text(3), &t.state);
+  broker::ParseTaskState(s.TextView(3), &t.state);
   t.exit_code = s.OptionalInt(4);
   t.signal = s.OptionalInt(5);
   t.stdout_text = s.Text(6);
   t.stderr_text = s.Text(7);
   t.stdout_truncated = s.Int(8) != 0;
   t.stderr_truncated = s.Int(9) != 0;
-  t.response = FromJson(s.Text(10));
+  t.response = FromJson(s.TextView(10));
   t.error = s.Text(11);
   t.dispatched_at = ColumnTime(s, 12);
   t.started_at = ColumnTime(s, 13);
@@ -401,8 +402,8 @@ Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
   if (!job.ok() || !job.value()) return job;
   std::vector<TaskRecord>& tasks = job.value()->tasks;
   tasks.reserve(static_cast<size_t>(count));
-  Status s = ForEachTask(id, 0, [&](const TaskRecord& t) {
-    tasks.push_back(t);
+  Status s = ForEachTask(id, 0, [&](TaskRecord&& t) {
+    tasks.push_back(std::move(t));
     return true;
   });
   if (!s.ok()) return s;
@@ -429,9 +430,8 @@ Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,
   return std::optional<JobRecord>(std::move(job));
 }
 
-Status JobStore::ForEachTask(
-    JobId id, int64_t from,
-    const std::function<bool(const TaskRecord&)>& take) {
+Status JobStore::ForEachTask(JobId id, int64_t from,
+                             const std::function<bool(TaskRecord&&)>& take) {
   if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql = std::string("SELECT ") + kTaskColumns +
                     " FROM tasks WHERE job_id = ?1 ORDER BY id "

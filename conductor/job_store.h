@@ -81,9 +81,8 @@ class JobStore {
                                                          int64_t* tasks);
   // Passes the tasks of job `id` in order from index `from` on to `take`,
   // until it returns false: a page of a large job costs the rows it holds.
-  common::Status ForEachTask(
-      JobId id, int64_t from,
-      const std::function<bool(const TaskRecord&)>& take);
+  common::Status ForEachTask(JobId id, int64_t from,
+                             const std::function<bool(TaskRecord&&)>& take);
   // Every job still PENDING, with its tasks, oldest first.
   common::Result<std::vector<JobRecord>> LoadUnfinishedJobs();
   // Summaries for the `jobs` op, newest first; with `visible`, only jobs

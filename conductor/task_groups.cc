@@ -1,13 +1,17 @@
-// Each task's outcome is hashed once; a hash table from outcome to group
-// index finds the task's group, and outcomes are compared in full only
-// when their hashes match. The table points into `tasks` only while
-// grouping.
+// An outcome's key is its codes and a 128-bit BLAKE2b digest of its three
+// texts (each prefixed with its length, so that no two splits of the same
+// bytes collide): equal keys are equal outcomes, and a group need not keep
+// its texts to be found again. The hash table maps the key's first bytes
+// to the groups that share them.
 
 #include "conductor/task_groups.h"
 
-#include <functional>
+#include <sodium.h>
+
+#include <cstring>
 #include <string_view>
-#include <unordered_map>
+
+#include "common/text.h"
 
 namespace orchestra::conductor {
 
@@ -16,68 +20,109 @@ namespace {
 using broker::TaskOutcome;
 using broker::TaskRecord;
 
-// An outcome with its hash, computed once.
-struct OutcomeKey {
-  const TaskOutcome* outcome;
-  size_t hash;
-};
-
-size_t Mix(size_t seed, size_t value) {
-  return seed ^ (value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+// Appends `text` to `out` after its length.
+void Append(std::string_view text, std::string* out) {
+  const uint64_t size = text.size();
+  out->append(reinterpret_cast<const char*>(&size), sizeof(size));
+  out->append(text);
 }
 
-size_t HashOutcome(const TaskOutcome& o) {
-  const std::hash<std::string_view> text;
-  const std::hash<int64_t> number;
-  size_t h = static_cast<size_t>(o.state);
-  h = Mix(h, o.exit_code ? number(*o.exit_code) : 0x5a5a);
-  h = Mix(h, o.signal ? number(*o.signal) : 0xa5a5);
-  h = Mix(h, text(o.stdout_text));
-  h = Mix(h, text(o.stderr_text));
-  h = Mix(h, text(o.error));
-  return Mix(h, (o.stdout_truncated ? 1 : 0) | (o.stderr_truncated ? 2 : 0));
-}
-
-struct KeyHash {
-  size_t operator()(const OutcomeKey& key) const { return key.hash; }
-};
-
-struct SameOutcome {
-  bool operator()(const OutcomeKey& a, const OutcomeKey& b) const {
-    const TaskOutcome& x = *a.outcome;
-    const TaskOutcome& y = *b.outcome;
-    return a.hash == b.hash && x.state == y.state &&
-           x.exit_code == y.exit_code && x.signal == y.signal &&
-           x.stdout_truncated == y.stdout_truncated &&
-           x.stderr_truncated == y.stderr_truncated &&
-           x.stdout_text == y.stdout_text && x.stderr_text == y.stderr_text &&
-           x.error == y.error;
-  }
-};
-
-TaskGroup StartGroup(const TaskRecord& task) {
-  TaskGroup group;
-  group.outcome = task;  // its TaskOutcome part
-  group.first_task = task.task;
-  return group;
+uint64_t HashOf(const std::array<uint8_t, 16>& digest, broker::TaskState state,
+                const std::optional<int64_t>& exit_code) {
+  uint64_t h;
+  std::memcpy(&h, digest.data(), sizeof(h));
+  return h ^ (static_cast<uint64_t>(state) << 56) ^
+         static_cast<uint64_t>(exit_code.value_or(-1000));
 }
 
 }  // namespace
 
-std::vector<TaskGroup> GroupTasks(const std::vector<TaskRecord>& tasks) {
-  std::vector<TaskGroup> groups;
-  std::unordered_map<OutcomeKey, size_t, KeyHash, SameOutcome> index;
-  index.reserve(tasks.size());
-  for (const TaskRecord& task : tasks) {
-    const OutcomeKey key{&task, HashOutcome(task)};
-    auto [it, added] = index.emplace(key, groups.size());
-    if (added) groups.push_back(StartGroup(task));
-    TaskGroup& group = groups[it->second];
-    group.players.push_back(task.player);
-    group.tasks.push_back(task.task);
-    ++group.count;
+bool TaskGrouper::Key::operator==(const Key& other) const {
+  return state == other.state && exit_code == other.exit_code &&
+         signal == other.signal && stdout_truncated == other.stdout_truncated &&
+         stderr_truncated == other.stderr_truncated && texts == other.texts;
+}
+
+TaskGrouper::TaskGrouper(size_t keep_from, size_t keep_to, size_t text_bytes)
+    : keep_from_(keep_from), keep_to_(keep_to), text_bytes_(text_bytes) {}
+
+// One BLAKE2b call over the texts gathered in one buffer (reused): its
+// setup costs more than hashing a short output.
+TaskGrouper::Key TaskGrouper::KeyOf(const TaskOutcome& o) {
+  Key key{
+      o.state, o.exit_code, o.signal, o.stdout_truncated, o.stderr_truncated,
+      {}};
+  texts_.clear();
+  Append(o.stdout_text, &texts_);
+  Append(o.stderr_text, &texts_);
+  Append(o.error, &texts_);
+  crypto_generichash(key.texts.data(), key.texts.size(),
+                     reinterpret_cast<const uint8_t*>(texts_.data()),
+                     texts_.size(), nullptr, 0);
+  return key;
+}
+
+TaskGroup TaskGrouper::StartGroup(const TaskRecord& task) const {
+  TaskGroup group;
+  group.outcome.state = task.state;
+  group.outcome.exit_code = task.exit_code;
+  group.outcome.signal = task.signal;
+  group.outcome.stdout_truncated = task.stdout_truncated;
+  group.outcome.stderr_truncated = task.stderr_truncated;
+  group.outcome.started_at = task.started_at;
+  group.outcome.finished_at = task.finished_at;
+  group.stdout_bytes = task.stdout_text.size();
+  group.stderr_bytes = task.stderr_text.size();
+  group.error_bytes = task.error.size();
+  group.first_task = task.task;
+  const size_t number = groups_.size();
+  if (number >= keep_from_ && number < keep_to_) {
+    group.outcome.stdout_text =
+        common::LastUtf8Bytes(task.stdout_text, text_bytes_);
+    group.outcome.stderr_text =
+        common::LastUtf8Bytes(task.stderr_text, text_bytes_);
+    group.outcome.error = common::FirstUtf8Bytes(task.error, text_bytes_);
+    group.outcome.response = task.response;
   }
+  return group;
+}
+
+void TaskGrouper::Add(const TaskRecord& task) {
+  ++tasks_;
+  const Key key = KeyOf(task);
+  const uint64_t hash = HashOf(key.texts, key.state, key.exit_code);
+  size_t found = groups_.size();
+  auto [at, end] = by_key_.equal_range(hash);
+  for (; at != end; ++at) {
+    if (keys_[at->second] == key) {
+      found = at->second;
+      break;
+    }
+  }
+  if (found == groups_.size()) {
+    by_key_.emplace(hash, found);
+    groups_.push_back(StartGroup(task));
+    keys_.push_back(key);
+  }
+  TaskGroup& group = groups_[found];
+  group.players.push_back(task.player);
+  group.tasks.push_back(task.task);
+  ++group.count;
+}
+
+std::vector<TaskGroup> TaskGrouper::Take() {
+  by_key_.clear();
+  keys_.clear();
+  tasks_ = 0;
+  std::vector<TaskGroup> groups;
+  groups.swap(groups_);
   return groups;
+}
+
+std::vector<TaskGroup> GroupTasks(const std::vector<TaskRecord>& tasks) {
+  TaskGrouper grouper;
+  for (const TaskRecord& task : tasks) grouper.Add(task);
+  return grouper.Take();
 }
 
 }  // namespace orchestra::conductor

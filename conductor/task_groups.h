@@ -1,31 +1,79 @@
-// GroupTasks folds a job's tasks with identical outcomes into one group
-// (DESIGN.md section 13, "Grouped results"): 10,000 identical results read
-// as one line. Pure logic, no sockets or SQL; used by the web pages.
+// TaskGrouper folds a job's tasks with identical outcomes into groups
+// (DESIGN.md section 13, "Grouped results"), one task at a time as they
+// are read from the store, so that 10,000 identical results read as one
+// line and a page of groups costs memory for its own groups' outputs only.
+// Pure logic, no sockets or SQL; used by the web pages.
 
 #ifndef ORCHESTRA_CONDUCTOR_TASK_GROUPS_H_
 #define ORCHESTRA_CONDUCTOR_TASK_GROUPS_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/audience_protocol.h"
-#include "broker/protocol.h"
 
 namespace orchestra::conductor {
 
 // Tasks that ended alike: the same state, exit code, signal, stdout and
 // stderr (with their *_truncated flags) and error.
 struct TaskGroup {
-  broker::TaskOutcome outcome;        // of the first task in the group
+  // That of the first task in the group; its texts may be cut, or they
+  // and its response cleared (TaskGrouper's window); the *_bytes below
+  // keep the texts' whole sizes.
+  broker::TaskOutcome outcome;
+  size_t stdout_bytes = 0, stderr_bytes = 0, error_bytes = 0;
   std::vector<std::string> players;   // each task's player, in task order
   std::vector<broker::TaskId> tasks;  // each task's id, beside `players`
   int64_t count = 0;                  // tasks in the group
   broker::TaskId first_task = 0;
 };
 
-// The groups of `tasks`, in the order of each group's first task. Linear in
-// the tasks' size: outcomes are hashed, not compared pairwise.
+class TaskGrouper {
+ public:
+  static constexpr size_t kAll = std::numeric_limits<size_t>::max();
+
+  // Groups numbered from `keep_from` to before `keep_to` (in the order of
+  // their first tasks) keep their outputs' last and their error's first
+  // `text_bytes`; the others keep no text. Outcomes are compared by a
+  // BLAKE2b digest of their whole texts, so nothing else is held.
+  explicit TaskGrouper(size_t keep_from = 0, size_t keep_to = kAll,
+                       size_t text_bytes = kAll);
+
+  // Adds the job's next task, in task order. Linear in its texts' size.
+  void Add(const broker::TaskRecord& task);
+
+  size_t groups() const { return groups_.size(); }
+  int64_t tasks() const { return tasks_; }
+  // The groups, in the order of each group's first task; leaves us empty.
+  std::vector<TaskGroup> Take();
+
+ private:
+  using Digest = std::array<uint8_t, 16>;
+  struct Key {
+    broker::TaskState state;
+    std::optional<int64_t> exit_code, signal;
+    bool stdout_truncated, stderr_truncated;
+    Digest texts;
+    bool operator==(const Key& other) const;
+  };
+  Key KeyOf(const broker::TaskOutcome& outcome);
+  TaskGroup StartGroup(const broker::TaskRecord& task) const;
+
+  size_t keep_from_, keep_to_, text_bytes_;
+  std::vector<TaskGroup> groups_;
+  std::vector<Key> keys_;                             // beside groups_
+  std::unordered_multimap<uint64_t, size_t> by_key_;  // key hash -> group
+  int64_t tasks_ = 0;
+  std::string texts_;  // KeyOf's buffer
+};
+
+// Every group of `tasks`, texts whole.
 std::vector<TaskGroup> GroupTasks(const std::vector<broker::TaskRecord>& tasks);
 
 }  // namespace orchestra::conductor

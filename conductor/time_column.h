@@ -22,7 +22,7 @@ inline void BindTime(common::Statement* s, int index, common::TimeMs ms) {
 // The time in `column` of the current row, 0 if NULL.
 inline common::TimeMs ColumnTime(const common::Statement& s, int column) {
   common::TimeMs ms = 0;
-  if (!s.IsNull(column)) common::ParseTime(s.Text(column), &ms);
+  if (!s.IsNull(column)) common::ParseTime(s.TextView(column), &ms);
   return ms;
 }
 

@@ -17,7 +17,7 @@
 //               state|finished_at] (new jobs go on top; none moves),
 //               #recent-jobs-empty
 //   job         only while <body data-job-state="PENDING">:
-//               /api/v1/jobs/ID, #job-state, tbody[data-tasks=RUNS] with
+//               /api/v1/jobs/ID/states, #job-state, tbody[data-tasks=RUNS] with
 //               td[data-field=state|waiting], span.player[data-task=ID]
 //               (its data-state); the page reloads once when the job
 //               leaves PENDING
@@ -453,7 +453,8 @@ constexpr std::string_view kScript = R"js(// Orchestra: keeps the pages live.
                    state: field(tbody, 'state'),
                    waiting: field(tbody, 'waiting')});
     });
-    var timer = poll('/api/v1/jobs/' + encodeURIComponent(id), function (job) {
+    var timer = poll('/api/v1/jobs/' + encodeURIComponent(id) + '/states',
+                     function (job) {
       if (!job || !job.state) return;
       if (job.state !== 'PENDING' && reloadOnce(id)) {
         clearInterval(timer);

@@ -15,6 +15,7 @@
 
 #include "broker/audience_protocol.h"
 #include "common/clock.h"
+#include "conductor/task_groups.h"
 
 namespace orchestra::conductor {
 
@@ -58,6 +59,21 @@ std::string RenderJobs(const std::vector<broker::JobSummary>& jobs,
 // PENDING job.
 std::string RenderJob(const broker::JobRecord& job, const PageContext& ctx,
                       int64_t group_page = 0);
+// The same from the job's header (`job`, its tasks not needed) and the
+// groups of its `tasks` tasks, made by a JobPageGrouper(group_page): what
+// the web site does, reading the tasks from the store one by one.
+std::string RenderJob(const broker::JobRecord& job,
+                      const std::vector<TaskGroup>& groups, int64_t tasks,
+                      const PageContext& ctx, int64_t group_page);
+// The body of /api/v1/jobs/N/states: the job's state and each of its
+// tasks' id, state and player, no outputs (what the job page's script
+// updates; an unfinished job's record from memory is cheap to poll).
+std::string JobStatesJson(const broker::JobRecord& job);
+// A grouper for page `group_page` of a job's groups: only that page's
+// groups keep (the ends of) their texts.
+TaskGrouper JobPageGrouper(int64_t group_page);
+// The last page of `groups` groups (0 when there are none).
+int64_t LastGroupPage(size_t groups);
 // `/players`: `players` (already filtered) under a form holding `filter`.
 std::string RenderPlayers(const std::vector<broker::PlayerInfo>& players,
                           const std::string& filter, const PageContext& ctx);

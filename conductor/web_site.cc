@@ -219,6 +219,14 @@ HttpResponse WebSite::Get(const HttpRequest& r, const PageContext& ctx,
   if (path == "/metrics") return Metrics();
   if (path == "/jobs") return Jobs(r, ctx, api);
   if (path == "/players") return Players(r, ctx, api);
+  if (api && path.size() > 13 &&
+      path.compare(path.size() - 7, 7, "/states") == 0) {
+    const std::string id = path.substr(6, path.size() - 13);
+    const broker::JobId job = ParseJobId(id);
+    if (job == 0)
+      return Error(r, ctx, 400, "bad_request", "'" + id + "' is not a job id");
+    return JobStates(r, ctx, job);
+  }
   const std::string id = path.substr(6);
   const broker::JobId job = ParseJobId(id);
   if (job == 0)
@@ -336,42 +344,80 @@ HttpResponse WebSite::Jobs(const HttpRequest& r, const PageContext& ctx,
 
 HttpResponse WebSite::Job(const HttpRequest& r, const PageContext& ctx,
                           bool api, broker::JobId id) {
-  std::optional<JobRecord> job;
-  if (api) {
-    int64_t from = 0, limit = broker::kMaxTasksLimit;
-    auto from_arg = r.query.find("tasks_from");
-    auto limit_arg = r.query.find("tasks_limit");
-    if ((from_arg != r.query.end() &&
-         !common::ParseInt64(from_arg->second, 0, INT64_MAX, &from)) ||
-        (limit_arg != r.query.end() &&
-         !common::ParseInt64(limit_arg->second, 1, broker::kMaxTasksLimit,
-                             &limit)))
-      return Error(r, ctx, 400, "bad_request",
-                   "tasks_from must be 0 or more, tasks_limit 1 to " +
-                       std::to_string(broker::kMaxTasksLimit));
-    Result<std::optional<JobRecord>> page =
-        ReadJobPage(core_->store(), id, from, limit, kApiJobBytes);
-    if (!page.ok())
-      return Error(r, ctx, 503, "unavailable", "the job could not be read");
-    job = std::move(page.value());
-  } else {
-    Result<std::optional<JobRecord>> whole = core_->store()->LoadJob(id);
-    if (!whole.ok())
-      return Error(r, ctx, 503, "unavailable", "the job could not be read");
-    job = std::move(whole.value());
-  }
-  if (!job)
-    return Error(r, ctx, 404, "not_found", "no job " + std::to_string(id));
-  if (!ctx.show_params) HideParams(&*job);
-  if (api)
-    return Json(ReplyJson(broker::JobReply{std::move(*job), false}, "job"));
-  int64_t group_page = 0;
-  auto groups = r.query.find("groups");
-  if (groups != r.query.end() &&
-      !common::ParseInt64(groups->second, 0, INT64_MAX, &group_page))
+  if (!api) return JobPage(r, ctx, id);
+  int64_t from = 0, limit = broker::kMaxTasksLimit;
+  auto from_arg = r.query.find("tasks_from");
+  auto limit_arg = r.query.find("tasks_limit");
+  if ((from_arg != r.query.end() &&
+       !common::ParseInt64(from_arg->second, 0, INT64_MAX, &from)) ||
+      (limit_arg != r.query.end() &&
+       !common::ParseInt64(limit_arg->second, 1, broker::kMaxTasksLimit,
+                           &limit)))
     return Error(r, ctx, 400, "bad_request",
-                 "'" + groups->second + "' is not a page number");
-  return Html(RenderJob(*job, ctx, group_page));
+                 "tasks_from must be 0 or more, tasks_limit 1 to " +
+                     std::to_string(broker::kMaxTasksLimit));
+  Result<std::optional<JobRecord>> page =
+      ReadJobPage(core_->store(), id, from, limit, kApiJobBytes);
+  if (!page.ok())
+    return Error(r, ctx, 503, "unavailable", "the job could not be read");
+  if (!page.value())
+    return Error(r, ctx, 404, "not_found", "no job " + std::to_string(id));
+  JobRecord& job = *page.value();
+  if (!ctx.show_params) HideParams(&job);
+  return Json(ReplyJson(broker::JobReply{std::move(job), false}, "job"));
+}
+
+// An unfinished job's states come from the board's memory; a finished
+// job's are its header (the page reloads when its job ends).
+HttpResponse WebSite::JobStates(const HttpRequest& r, const PageContext& ctx,
+                                broker::JobId id) {
+  if (const JobRecord* active = core_->board()->FindActive(id))
+    return Json(JobStatesJson(*active));
+  int64_t total = 0;
+  Result<std::optional<JobRecord>> header =
+      core_->store()->LoadJobHeader(id, &total);
+  if (!header.ok())
+    return Error(r, ctx, 503, "unavailable", "the job could not be read");
+  if (!header.value())
+    return Error(r, ctx, 404, "not_found", "no job " + std::to_string(id));
+  return Json(JobStatesJson(*header.value()));
+}
+
+// The job's tasks are read row by row into the groups of the page asked
+// for: only that page's groups keep their texts, so a job of 10,000 tasks
+// with large, different outputs costs the page's memory, not the job's.
+HttpResponse WebSite::JobPage(const HttpRequest& r, const PageContext& ctx,
+                              broker::JobId id) {
+  int64_t group_page = 0;
+  auto groups_arg = r.query.find("groups");
+  if (groups_arg != r.query.end() &&
+      !common::ParseInt64(groups_arg->second, 0, INT64_MAX, &group_page))
+    return Error(r, ctx, 400, "bad_request",
+                 "'" + groups_arg->second + "' is not a page number");
+  int64_t total = 0;
+  Result<std::optional<JobRecord>> header =
+      core_->store()->LoadJobHeader(id, &total);
+  if (header.ok() && !header.value())
+    return Error(r, ctx, 404, "not_found", "no job " + std::to_string(id));
+  TaskGrouper grouper = JobPageGrouper(group_page);
+  Status s = header.status();
+  for (int pass = 0; s.ok() && pass < 2; ++pass) {
+    s = core_->store()->ForEachTask(id, 0, [&](broker::TaskRecord&& task) {
+      grouper.Add(task);
+      return true;
+    });
+    // Past the last page: the last one, its groups read again with texts.
+    const int64_t last = LastGroupPage(grouper.groups());
+    if (group_page <= last) break;
+    group_page = last;
+    grouper = JobPageGrouper(group_page);
+  }
+  if (!s.ok())
+    return Error(r, ctx, 503, "unavailable", "the job could not be read");
+  JobRecord& job = *header.value();
+  if (!ctx.show_params) HideParams(&job);
+  const int64_t tasks = grouper.tasks();
+  return Html(RenderJob(job, grouper.Take(), tasks, ctx, group_page));
 }
 
 HttpResponse WebSite::Players(const HttpRequest& r, const PageContext& ctx,

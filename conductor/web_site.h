@@ -59,6 +59,10 @@ class WebSite {
   HttpResponse Jobs(const HttpRequest& r, const PageContext& ctx, bool api);
   HttpResponse Job(const HttpRequest& r, const PageContext& ctx, bool api,
                    broker::JobId job);
+  HttpResponse JobPage(const HttpRequest& r, const PageContext& ctx,
+                       broker::JobId job);
+  HttpResponse JobStates(const HttpRequest& r, const PageContext& ctx,
+                         broker::JobId job);
   HttpResponse Players(const HttpRequest& r, const PageContext& ctx, bool api);
   HttpResponse Metrics();
   HttpResponse Healthz();

@@ -214,6 +214,38 @@ TEST_F(WebTest, TheApiAndPagesShowAJobWithItsOutputAndHideParamsWithoutUsers) {
 
 // A site that makes its own name resolve to 127.0.0.1 (DNS rebinding)
 // reaches us with its name in Host: it must not read the page.
+TEST_F(WebTest, AJobsStatesComeFromMemoryWhileItRunsWithoutOutputs) {
+  Start();
+  const broker::JobId id = Submit("sleep", broker::Scope::kAll);
+  const std::string path = "/api/v1/jobs/" + std::to_string(id) + "/states";
+  // Both tasks reach RUNNING; the states say so, each with its player.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  HttpReply states;
+  do {
+    states = Call("GET", path);
+    ASSERT_EQ(200, states.status) << states.body;
+  } while ((states.body.find("\"state\":\"RUNNING\",\"player\":\"p1\"") ==
+                std::string::npos ||
+            states.body.find("\"state\":\"RUNNING\",\"player\":\"p2\"") ==
+                std::string::npos) &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(std::string::npos,
+            states.body.find("\"state\":\"RUNNING\",\"player\":\"p2\""))
+      << states.body;
+  EXPECT_NE(std::string::npos, states.body.find("\"state\":\"PENDING\""))
+      << states.body;
+  EXPECT_EQ(std::string::npos, states.body.find("stdout")) << states.body;
+  ASSERT_TRUE(client_->Call(broker::CancelRequest{id}, 10000).ok());
+  EXPECT_EQ(JobState::kCancelled, Wait(id).state);
+  // Ended: the header only (the page reloads to show the outcome).
+  states = Call("GET", path);
+  EXPECT_EQ("{\"id\":" + std::to_string(id) +
+                ",\"state\":\"CANCELLED\",\"tasks\":[]}\n",
+            states.body);
+  ExpectJsonError(Call("GET", "/api/v1/jobs/x/states"), 400, "bad_request");
+  ExpectJsonError(Call("GET", "/api/v1/jobs/99999/states"), 404, "not_found");
+}
+
 TEST_F(WebTest, WithoutUsersOnlyLoopbackHostNamesAreServed) {
   Start();
   ExpectJsonError(Call("GET", "/api/v1/jobs", "Host: attacker.example\r\n"),

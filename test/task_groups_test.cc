@@ -81,6 +81,36 @@ TEST(TaskGroupsTest, OutcomeIsThatOfTheFirstTask) {
   EXPECT_EQ(7, groups[0].first_task);
 }
 
+TEST(TaskGroupsTest, OnlyTheWindowsGroupsKeepTheirTextsCut) {
+  std::vector<TaskRecord> tasks;
+  for (int i = 0; i < 5; ++i)
+    tasks.push_back(Task(i + 1, std::string(100, 'a') + std::to_string(i)));
+  tasks[2].error = std::string(50, 'e');
+  tasks[2].response = {{"k", "v"}};
+  TaskGrouper grouper(2, 4, 10);
+  for (const TaskRecord& t : tasks) grouper.Add(t);
+  grouper.Add(tasks[2]);          // found again by its digest, though its texts
+  EXPECT_EQ(6, grouper.tasks());  // were not kept
+  const std::vector<TaskGroup> groups = grouper.Take();
+  ASSERT_EQ(5u, groups.size());
+  EXPECT_EQ(2, groups[2].count);
+  EXPECT_EQ("", groups[1].outcome.stdout_text);
+  EXPECT_EQ(101u, groups[1].stdout_bytes);
+  EXPECT_EQ(std::string(9, 'a') + "2", groups[2].outcome.stdout_text);
+  EXPECT_EQ(101u, groups[2].stdout_bytes);
+  EXPECT_EQ(std::string(10, 'e'), groups[2].outcome.error);
+  EXPECT_EQ(50u, groups[2].error_bytes);
+  EXPECT_EQ(1u, groups[2].outcome.response.size());
+  EXPECT_EQ(std::string(9, 'a') + "3", groups[3].outcome.stdout_text);
+  EXPECT_EQ("", groups[4].outcome.stdout_text);
+}
+
+TEST(TaskGroupsTest, TextsSplitAtDifferentPlacesAreDifferent) {
+  std::vector<TaskRecord> tasks = {Task(1, "ab"), Task(2, "a")};
+  tasks[1].stderr_text = "b";
+  EXPECT_EQ(2u, GroupTasks(tasks).size());
+}
+
 TEST(TaskGroupsTest, NoTasksMakeNoGroups) {
   EXPECT_TRUE(GroupTasks({}).empty());
 }

@@ -11,7 +11,9 @@
 //               (what the record pager counts), best of 5
 //   web_job_page_10k_*  the web page of a job of 10,000 tasks, each with
 //               ~200 bytes of stdout, all identical or all different:
-//               its tasks grouped and the page rendered, best of 5
+//               its tasks grouped and the page rendered, best of 5;
+//               `_stored`: read from a SQLite file and rendered, all that
+//               the loop does for the page
 //
 //   orchestra-bench-limits [DIR]     (DIR defaults to build)
 
@@ -24,6 +26,7 @@
 #include "broker/audience_protocol.h"
 #include "broker/protocol.h"
 #include "common/status.h"
+#include "conductor/job_store.h"
 #include "conductor/web_pages.h"
 #include "tools/bench/curve_probe.h"
 #include "tools/bench/samples.h"
@@ -184,7 +187,10 @@ broker::JobRecord WebRecord(bool distinct) {
   return job;
 }
 
-common::Status MeasureWebPages(json* out) {
+// A job page's cost to the loop: the record read from the store (a real
+// SQLite file in `dir`) and rendered, as WebSite::Job does; and the render
+// alone, with outputs all alike (one group) or all different.
+common::Status MeasureWebPages(const std::string& dir, json* out) {
   const conductor::PageContext ctx{"bench", true, false, 1795836000000};
   for (bool distinct : {false, true}) {
     const broker::JobRecord job = WebRecord(distinct);
@@ -198,6 +204,38 @@ common::Status MeasureWebPages(json* out) {
     (*out)[name + "_ms"] = page_us / 1e3;
     (*out)[name + "_bytes"] = bytes;
   }
+  const std::string path = dir + "/bench-web.db";
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((path + suffix).c_str());
+  auto store = conductor::JobStore::Open(path);
+  if (!store.ok()) return store.status();
+  broker::JobRecord job = WebRecord(true);
+  common::Status s = store.value()->InsertJob(&job, "");
+  for (size_t i = 0; s.ok() && i < job.tasks.size(); ++i)
+    s = store.value()->UpdateTask(job.tasks[i]);
+  if (s.ok()) s = store.value()->Commit();
+  if (!s.ok()) return s;
+  const double stored_us = Best([&] {  // as WebSite::JobPage does
+    int64_t total = 0;
+    auto header = store.value()->LoadJobHeader(job.id, &total);
+    if (!header.ok() || !header.value()) return false;
+    conductor::TaskGrouper grouper = conductor::JobPageGrouper(0);
+    common::Status read =
+        store.value()->ForEachTask(job.id, 0, [&](broker::TaskRecord&& task) {
+          grouper.Add(task);
+          return true;
+        });
+    const int64_t tasks = grouper.tasks();
+    return read.ok() &&
+           !conductor::RenderJob(*header.value(), grouper.Take(), tasks, ctx, 0)
+                .empty();
+  });
+  if (stored_us < 0)
+    return common::Status::Internal("web", "the stored job did not load");
+  (*out)["web_job_page_10k_stored_ms"] = stored_us / 1e3;
+  store.value().reset();
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((path + suffix).c_str());
   return common::Status();
 }
 
@@ -214,7 +252,7 @@ int main(int argc, char** argv) {
   if (s.ok()) s = MeasureSqlite(dir, &out);
   if (s.ok()) s = MeasureSpawn(&out);
   if (s.ok()) s = MeasureCodec(&out);
-  if (s.ok()) s = MeasureWebPages(&out);
+  if (s.ok()) s = MeasureWebPages(dir, &out);
   if (!s.ok()) {
     std::fprintf(stderr, "limits: %s\n", s.ToString().c_str());
     return 1;

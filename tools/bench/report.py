@@ -123,6 +123,13 @@ def print_table(out):
                                         limits["codec_record_decode_ms"]),
             "sizing its tasks %.1f ms" % limits["codec_record_size_tasks_ms"],
             "~5 / 11 / 0.9 ms")
+    if "web_job_page_10k_stored_ms" in limits:
+        row("web page of a 10,000-task job",
+            "%.1f ms" % limits["web_job_page_10k_stored_ms"],
+            "render only: %.1f (alike) / %.1f ms (distinct)" % (
+                limits["web_job_page_10k_identical_ms"],
+                limits["web_job_page_10k_distinct_ms"]),
+            "< 50 ms")
     if "load" in out:
         print()
         print("load (orchestra-bench-load, simulated players):")

@@ -6,12 +6,14 @@ own figures, on its cluster).
 
 Keeps the conductor busy with `one` jobs of the score `true` (a window of
 jobs in flight through the Python client, ENDPOINT), and measures its CPU
-(utime + stime of CONDUCTOR_PID) for BENCH_WEB_SECONDS (default 20):
-first without a browser, then with BENCH_BROWSERS (default 10) headless
-chromium windows keeping the overview open (each polls the JSON API once
-a second). Prints one JSON object: the CPU share and the jobs a second in
-each phase, and the overview's and a job page's server time as a client
-sees it.
+(utime + stime of CONDUCTOR_PID) for BENCH_WEB_SECONDS (default 20) in
+three phases: BENCH_BROWSERS (default 10) headless chromium windows keeping
+the overview open (each polls the JSON API once a second) on the idle
+conductor, the same on the busy conductor, then the busy conductor
+without browsers. Prints one JSON object: the CPU share (and jobs a second)
+in each phase, and the overview's and a job page's fetch time as a client
+sees it. The browsers share the machine's cores with the conductor and
+the players, so the busy conductor runs fewer jobs while they are open.
 """
 import json
 import os
@@ -40,9 +42,16 @@ class Load(threading.Thread):
         super().__init__(daemon=True)
         self.endpoint, self.players, self.window = endpoint, players, window
         self.done = 0
+        self.error = None
         self.stop = threading.Event()
 
     def run(self):
+        try:
+            self.submit_and_wait()
+        except Exception as e:  # reported by main(), which then fails
+            self.error = e
+
+    def submit_and_wait(self):
         waiting = []
         with orchestra_client.Client(self.endpoint) as client:
             while not self.stop.is_set():
@@ -56,6 +65,8 @@ def measure(pid, load, seconds):
     jobs, cpu, start = load.done, cpu_seconds(pid), time.monotonic()
     time.sleep(seconds)
     elapsed = time.monotonic() - start
+    if load.error is not None:
+        raise SystemExit("web_load.py: the load stopped: %s" % load.error)
     return {"cpu_percent": round(100 * (cpu_seconds(pid) - cpu) / elapsed, 1),
             "jobs_per_s": round((load.done - jobs) / elapsed, 1)}
 
@@ -90,16 +101,25 @@ def fetch_ms(url, runs=50):
     return round(times[len(times) // 2], 2)
 
 
+def idle(pid, seconds):
+    cpu, start = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - start
+    return {"cpu_percent": round(100 * (cpu_seconds(pid) - cpu) / elapsed, 1)}
+
+
 def main(url, endpoint, pid, players):
+    """Three phases: the browsers on an idle conductor (the web page's own
+    cost), the browsers on a busy one, the busy one alone."""
     seconds = float(os.environ.get("BENCH_WEB_SECONDS", "20"))
     count = int(os.environ.get("BENCH_BROWSERS", "10"))
-    load = Load(endpoint, players)
-    load.start()
-    time.sleep(2)  # the window fills
-    quiet = measure(pid, load, seconds)
     drivers = browsers(url, count)
+    load = Load(endpoint, players)
     try:
         time.sleep(2)  # every window has polled
+        watched_idle = idle(pid, seconds)
+        load.start()
+        time.sleep(2)  # the window of jobs fills
         watched = measure(pid, load, seconds)
         with orchestra_client.Client(endpoint) as client:
             job = client.jobs(limit=1)[0]["id"]
@@ -108,10 +128,14 @@ def main(url, endpoint, pid, players):
     finally:
         for driver in drivers:
             driver.quit()
+    time.sleep(2)
+    quiet = measure(pid, load, seconds)
     load.stop.set()
     load.join(120)
     json.dump({"browsers": count, "seconds": seconds,
-               "without_browsers": quiet, "with_browsers": watched,
+               "idle_with_browsers": watched_idle,
+               "busy_with_browsers": watched,
+               "busy_without_browsers": quiet,
                "overview_fetch_ms_p50": overview_ms,
                "job_page_fetch_ms_p50": job_ms}, sys.stdout, indent=2)
     print()

@@ -58,8 +58,8 @@ COMMON    := common/status.cc common/log.cc common/clock.cc common/text.cc \
              common/config_file.cc common/files.cc common/sqlite.cc \
              common/signal_fd.cc common/timers.cc common/systemd_notifier.cc \
              common/flag_table.cc common/daemon.cc
-BROKER    := broker/states.cc broker/wire.cc broker/fields.cc \
-             broker/message_schema.cc broker/protocol.cc \
+BROKER    := broker/states.cc broker/rollout_limit.cc broker/wire.cc \
+             broker/fields.cc broker/message_schema.cc broker/protocol.cc \
              broker/audience_protocol.cc broker/secret_key.cc \
              broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
              broker/poller.cc broker/authenticator.cc

@@ -14,12 +14,13 @@ namespace {
 using common::Result;
 using common::Status;
 
-constexpr const char* kErrorCodeNames[] = {
-    "bad_request",   "unknown_op",     "missing_field",
-    "invalid_scope", "invalid_player", "unknown_score",
-    "invalid_param", "too_large",      "not_found",
-    "unauthorized",  "unavailable",    "conflict",
-    "busy"};
+constexpr const char* kErrorCodeNames[] = {"bad_request",    "unknown_op",
+                                           "missing_field",  "invalid_scope",
+                                           "invalid_player", "invalid_target",
+                                           "unknown_score",  "invalid_param",
+                                           "too_large",      "not_found",
+                                           "unauthorized",   "unavailable",
+                                           "conflict",       "busy"};
 static_assert(std::size(kErrorCodeNames) ==
                   static_cast<size_t>(ErrorCode::kLastErrorCode) + 1,
               "one name per error code");
@@ -73,13 +74,37 @@ void DescribeAudienceChannel(FieldDescriber* d) {
   DescribeAlternatives<AudienceReplyBody>(d, "reply", kReplyKinds);
 }
 
+namespace {
+
+// What a submit's fields say together (DESIGN.md section 13): players by
+// name or by a target, never both; rollout limits only for `all` jobs. The
+// target's grammar is checked where it is resolved (invalid_target).
+std::string CheckShape(const SubmitRequest& m, std::string* code) {
+  *code = "bad_request";
+  if (!m.players.empty() && !m.target.empty())
+    return "give either 'players' or 'target', not both";
+  if (m.players.empty() && m.target.empty()) {
+    *code = "missing_field";
+    return "field 'players' must list at least one player (or give "
+           "'target')";
+  }
+  if (m.scope == Scope::kOne && (m.max_concurrency || m.max_errors))
+    return "'max_concurrency' and 'max_errors' are for scope 'all' (a "
+           "rollout); a 'one' job runs one task at a time";
+  return "";
+}
+
+}  // namespace
+
 void Check(FieldReader& r, SubmitRequest* m) {
   if (!common::IsValidScoreName(m->score)) {
     r.Fail("bad_request", "score name must match " + common::ScoreNameRule());
     return;
   }
-  if (m->players.empty()) {
-    r.Fail("missing_field", "field 'players' must list at least one player");
+  std::string code;
+  const std::string shape = CheckShape(*m, &code);
+  if (!shape.empty()) {
+    r.Fail(code, shape);
     return;
   }
   std::vector<std::string> players;

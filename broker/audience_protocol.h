@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "broker/protocol.h"
+#include "broker/rollout_limit.h"
 #include "broker/states.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -45,6 +46,7 @@ enum class ErrorCode {
   kMissingField,
   kInvalidScope,
   kInvalidPlayer,
+  kInvalidTarget,  // a malformed target expression, or one no player matches
   kUnknownScore,
   kInvalidParam,
   kTooLarge,
@@ -65,14 +67,21 @@ struct AudienceError {
 
 // ---- requests ----
 
+// A submit names its players by `players` or by `target` (DESIGN.md section
+// 13), never both; the decoder refuses a request with both or neither, and
+// rollout limits on a `one` job (bad_request).
 struct SubmitRequest {  // op "submit" (alias "queue")
   std::string score;
   Scope scope = Scope::kOne;
-  std::vector<std::string> players;
+  std::vector<std::string> players;  // Empty when `target` is given.
   StringMap params;
   std::optional<int64_t> timeout_s;
   std::optional<int64_t> delivery_timeout_s;
-  std::string key;  // Idempotency key; empty when not given.
+  std::string key;       // Idempotency key; empty when not given.
+  std::string target{};  // A target expression; empty when not given.
+  std::optional<RolloutLimit> max_concurrency{};  // `all` jobs only
+  std::optional<RolloutLimit> max_errors{};       // `all` jobs only
+  int64_t priority = 0;                           // -100 to 100
 };
 struct StatusRequest {
   JobId job = 0;
@@ -97,6 +106,7 @@ struct JobsRequest {
 struct PlayersRequest {
   std::string after;               // Only names sorting after it.
   int64_t limit = kMaxJobPlayers;  // At most this many players.
+  std::string target{};            // Only players it matches; empty: all.
 };
 
 using AudienceOp = std::variant<SubmitRequest, StatusRequest, WaitRequest,
@@ -132,6 +142,8 @@ struct TaskRecord : TaskOutcome {
   // their last bytes (their *_truncated flags set), then response entries
   // and the end of `error` go. Only a task too large for a page alone.
   bool cut = false;
+  // Why a QUEUED task waits, when the record was built (never stored).
+  std::optional<WaitReason> waiting{};
 };
 
 struct JobRecord {
@@ -152,6 +164,12 @@ struct JobRecord {
   int64_t tasks_from = 0;
   std::optional<int64_t> tasks_total;
   int64_t players_omitted = 0;  // Names left out of `players`.
+  // DESIGN.md section 13: the target expression `players` was resolved
+  // from (empty: listed by name), the rollout's limits, the priority.
+  std::string target{};
+  std::optional<RolloutLimit> max_concurrency{};
+  std::optional<RolloutLimit> max_errors{};
+  int64_t priority = 0;
 };
 
 // One line of a `jobs` listing.
@@ -165,6 +183,8 @@ struct JobSummary {
   std::map<std::string, int64_t> tasks_by_state;
   common::TimeMs created_at = 0;
   common::TimeMs finished_at = 0;
+  std::string target{};  // Empty: its players were listed by name.
+  int64_t priority = 0;
 };
 
 struct PlayerInfo {
@@ -175,6 +195,7 @@ struct PlayerInfo {
   int64_t slots = 0;
   int64_t running = 0;
   std::vector<std::string> scores;
+  StringMap labels{};  // From the players file (DESIGN.md section 13).
 };
 
 struct Progress {

@@ -64,6 +64,33 @@ void FieldReader::CountMap(const char* key, Counts& value, Need need) {
   }
 }
 
+// An integer, or "N%" as a string; a string without '%' is refused, so
+// what is read writes back the same.
+void FieldReader::Limit(const char* key, std::optional<RolloutLimit>& value,
+                        Need need, int64_t min) {
+  value.reset();
+  if (!Present(key, need) || !Required(key, need)) return;
+  const msgpack::object* object = r_.Find(key);
+  if (object == nullptr) return;
+  std::string text;
+  RolloutLimit limit;
+  bool valid = false;
+  if (ReadString(*object, &text)) {
+    valid = text.size() <= 8 && ParsePercent(text, min, &limit);
+  } else if (object->type == msgpack::type::POSITIVE_INTEGER) {
+    limit.value = static_cast<int64_t>(object->via.u64);
+    valid = object->via.u64 <= static_cast<uint64_t>(INT64_MAX) &&
+            limit.value >= min;
+  }
+  if (valid) {
+    value = limit;
+    return;
+  }
+  Fail("bad_request", Name(key) + " must be an integer from " +
+                          std::to_string(min) + " or a string \"N%\" from \"" +
+                          std::to_string(min) + "%\" to \"100%\"");
+}
+
 namespace {
 
 std::string Bytes(size_t max) {
@@ -132,6 +159,13 @@ void FieldDescriber::StringList(const char* key,
 
 void FieldDescriber::CountMap(const char* key, const Counts&, Need need) {
   Field(key, "map of string to int", need, "counts from 0");
+}
+
+void FieldDescriber::Limit(const char* key, const std::optional<RolloutLimit>&,
+                           Need need, int64_t min) {
+  Field(key, "int or string", need,
+        Span({min, INT64_MAX}) + ", or `\"" + std::to_string(min) +
+            "%\"` to `\"100%\"`");
 }
 
 }  // namespace orchestra::broker

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "broker/message_schema.h"
+#include "broker/rollout_limit.h"
 #include "broker/states.h"
 #include "broker/wire.h"
 #include "common/clock.h"
@@ -68,6 +69,15 @@ struct EnumNames<Scope> {
   static bool Parse(std::string_view t, Scope* s) { return ParseScope(t, s); }
   static constexpr int kCount = kScopeCount;
   static constexpr const char* kCode = "invalid_scope";
+};
+template <>
+struct EnumNames<WaitReason> {
+  static const char* Name(WaitReason r) { return WaitReasonName(r); }
+  static bool Parse(std::string_view t, WaitReason* r) {
+    return ParseWaitReason(t, r);
+  }
+  static constexpr int kCount = kWaitReasonCount;
+  static constexpr const char* kCode = "bad_request";
 };
 
 // Which values of an enum a field takes; null: all of them.
@@ -166,6 +176,18 @@ class FieldWriter {
     w_->Strings(value);
   }
   void CountMap(const char* key, const Counts& value, Need need);
+  // An integer, or a string "N%" (broker/rollout_limit.h).
+  void Limit(const char* key, const std::optional<RolloutLimit>& value,
+             Need need, int64_t) {
+    if (need == Need::kWhenSet && !value) return;
+    w_->Key(key);
+    if (!value)
+      w_->Nil();
+    else if (value->percent)
+      w_->Str(RolloutLimitText(*value));
+    else
+      w_->Int(value->value);
+  }
   template <typename E>
   void Enum(const char* key, E value, Need, Allowed<E> = nullptr) {
     w_->Key(key);
@@ -273,6 +295,9 @@ class FieldReader {
       value = r_.StringList(key, Wire(need), max_items, max_bytes);
   }
   void CountMap(const char* key, Counts& value, Need need);
+  // An integer from `min`, or a string "N%" with N from `min` to 100.
+  void Limit(const char* key, std::optional<RolloutLimit>& value, Need need,
+             int64_t min);
   template <typename E>
   void Enum(const char* key, E& value, Need need,
             Allowed<E> allowed = nullptr) {
@@ -357,6 +382,8 @@ class FieldDescriber {
   void StringList(const char* key, const std::vector<std::string>&, Need need,
                   size_t max_items, size_t max_bytes);
   void CountMap(const char* key, const Counts&, Need need);
+  void Limit(const char* key, const std::optional<RolloutLimit>&, Need need,
+             int64_t min);
   template <typename E>
   void Enum(const char* key, E, Need need, Allowed<E> allowed = nullptr) {
     Field(key, "string", need, EnumChoices<E>(allowed, "`"));

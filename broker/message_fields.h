@@ -19,6 +19,7 @@ namespace orchestra::broker {
 constexpr Range kIds{1, INT64_MAX};
 constexpr Range kCount32{0, INT32_MAX};
 constexpr Range kTimeLimit{0, kMaxTimeLimitS};
+constexpr Range kPriority{kMinPriority, kMaxPriority};
 
 template <>
 struct EnumNames<ErrorCode> {
@@ -161,14 +162,20 @@ template <typename V>
 void Fields(V& v, SubmitRequest& m) {
   v.Str("score", m.score, Need::kRequired, kMaxScoreNameBytes);
   v.Enum("scope", m.scope, Need::kRequired);
-  v.StringList("players", m.players, Need::kRequired, kMaxJobPlayers,
+  // One of the two (Check): always `players` before DESIGN.md section 13.
+  v.StringList("players", m.players, Need::kWhenSet, kMaxJobPlayers,
                kMaxPlayerNameBytes);
+  v.Str("target", m.target, Need::kWhenSet, kMaxTargetBytes);
   v.Strings("params", m.params, Need::kOptional, kMaxParams,
             kMaxParamValueBytes);
   v.OptionalInt("timeout_s", m.timeout_s, Need::kOptional, {1, kMaxTimeLimitS});
   v.OptionalInt("delivery_timeout_s", m.delivery_timeout_s, Need::kOptional,
                 kTimeLimit);
   v.Str("key", m.key, Need::kNilWhenEmpty, kMaxIdempotencyKeyBytes);
+  v.Limit("max_concurrency", m.max_concurrency, Need::kWhenSet,
+          kMinConcurrency);
+  v.Limit("max_errors", m.max_errors, Need::kWhenSet, kMinErrors);
+  v.Int("priority", m.priority, Need::kWhenSet, kPriority);
 }
 void Check(FieldReader& r, SubmitRequest* m);
 
@@ -207,6 +214,7 @@ void Fields(V& v, PlayersRequest& m) {
   const int64_t most = static_cast<int64_t>(kMaxJobPlayers);
   v.Str("after", m.after, Need::kWhenSet, kMaxPlayerNameBytes);
   v.Int("limit", m.limit, Need::kWhenSet, {1, most}, most);
+  v.Str("target", m.target, Need::kWhenSet, kMaxTargetBytes);
 }
 
 // ---- the audience channel: records ----
@@ -220,6 +228,7 @@ void Fields(V& v, TaskRecord& m) {
   v.Time("dispatched_at", m.dispatched_at, Need::kOptional);
   OutcomeTail(v, m, kRecordLimits);
   v.Bool("cut", m.cut, Need::kWhenSet);
+  v.Enum("waiting", m.waiting, Need::kWhenSet);
 }
 
 template <typename V>
@@ -229,12 +238,17 @@ void Fields(V& v, JobRecord& m) {
   v.Enum("scope", m.scope, Need::kRequired);
   v.StringList("players", m.players, Need::kOptional, kMaxArray,
                kMaxPlayerNameBytes);
+  v.Str("target", m.target, Need::kWhenSet, kMaxTargetBytes);
   v.Strings("params", m.params, Need::kOptional, kMaxMapEntries, kMaxString);
   v.Enum("state", m.state, Need::kRequired);
   v.Str("submitted_by", m.submitted_by, Need::kOptional, 256);
   v.OptionalInt("timeout_s", m.timeout_s, Need::kOptional, {0, INT64_MAX});
   v.OptionalInt("delivery_timeout_s", m.delivery_timeout_s, Need::kOptional,
                 {0, INT64_MAX});
+  v.Limit("max_concurrency", m.max_concurrency, Need::kWhenSet,
+          kMinConcurrency);
+  v.Limit("max_errors", m.max_errors, Need::kWhenSet, kMinErrors);
+  v.Int("priority", m.priority, Need::kWhenSet, kPriority);
   v.Time("created_at", m.created_at, Need::kOptional);
   v.Time("finished_at", m.finished_at, Need::kOptional);
   v.Objects("tasks", m.tasks, Need::kOptional, kMaxArray, "task");
@@ -257,6 +271,8 @@ void Fields(V& v, JobSummary& m) {
   v.CountMap("tasks", m.tasks_by_state, Need::kOptional);
   v.Time("created_at", m.created_at, Need::kOptional);
   v.Time("finished_at", m.finished_at, Need::kOptional);
+  v.Str("target", m.target, Need::kWhenSet, kMaxTargetBytes);
+  v.Int("priority", m.priority, Need::kWhenSet, kPriority);
 }
 
 template <typename V>
@@ -269,6 +285,8 @@ void Fields(V& v, PlayerInfo& m) {
   v.Int("running", m.running, Need::kOptional, {0, INT64_MAX});
   v.StringList("scores", m.scores, Need::kOptional, kMaxArray,
                kMaxScoreNameBytes);
+  v.Strings("labels", m.labels, Need::kWhenSet, kMaxMapEntries,
+            kMaxLabelValueBytes);
 }
 
 template <typename V>

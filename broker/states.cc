@@ -5,11 +5,15 @@ namespace orchestra::broker {
 namespace {
 
 constexpr const char* kTaskStateNames[kTaskStateCount] = {
-    "QUEUED",    "DISPATCHED", "RUNNING",    "OK",   "FAIL",    "TIMEOUT",
-    "CANCELLED", "UNK_SCORE",  "HOST_ERROR", "LOST", "ABORTED", "EXPIRED"};
+    "QUEUED",  "DISPATCHED", "RUNNING",   "OK",         "FAIL",
+    "TIMEOUT", "CANCELLED",  "UNK_SCORE", "HOST_ERROR", "LOST",
+    "ABORTED", "EXPIRED",    "SKIPPED"};
 
 constexpr const char* kJobStateNames[kJobStateCount] = {
     "PENDING", "OK", "FAIL", "PARTIAL_FAIL", "CANCELLED"};
+
+constexpr const char* kWaitReasonNames[kWaitReasonCount] = {
+    "player_offline", "player_busy", "rollout", "earlier_jobs"};
 
 }  // namespace
 
@@ -23,6 +27,10 @@ const char* JobStateName(JobState state) {
 
 const char* ScopeName(Scope scope) {
   return scope == Scope::kOne ? "one" : "all";
+}
+
+const char* WaitReasonName(WaitReason reason) {
+  return kWaitReasonNames[static_cast<int>(reason)];
 }
 
 bool ParseTaskState(std::string_view text, TaskState* state) {
@@ -54,6 +62,16 @@ bool ParseScope(std::string_view text, Scope* scope) {
     return false;
   }
   return true;
+}
+
+bool ParseWaitReason(std::string_view text, WaitReason* reason) {
+  for (int i = 0; i < kWaitReasonCount; ++i) {
+    if (text == kWaitReasonNames[i]) {
+      *reason = static_cast<WaitReason>(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 bool IsFinal(TaskState state) {

@@ -22,8 +22,9 @@ enum class TaskState {
   kLost,
   kAborted,
   kExpired,
+  kSkipped,  // never dispatched: the rollout's max_errors ran out
 };
-constexpr int kTaskStateCount = 12;
+constexpr int kTaskStateCount = 13;
 
 enum class JobState { kPending, kOk, kFail, kPartialFail, kCancelled };
 constexpr int kJobStateCount = 5;
@@ -31,14 +32,26 @@ constexpr int kJobStateCount = 5;
 enum class Scope { kOne, kAll };
 constexpr int kScopeCount = 2;
 
+// Why a QUEUED task waits (DESIGN.md section 13), shown in a job record.
+enum class WaitReason {
+  kPlayerOffline,  // its player is not connected
+  kPlayerBusy,     // no free slot on its player
+  kRollout,        // the job's max_concurrency is reached
+  kEarlierJobs,    // jobs ahead of it hold the slots it could use
+};
+constexpr int kWaitReasonCount = 4;
+
 const char* TaskStateName(TaskState state);
 const char* JobStateName(JobState state);
 const char* ScopeName(Scope scope);
+const char* WaitReasonName(WaitReason reason);  // "player_offline", ...
 bool ParseTaskState(std::string_view text, TaskState* state);
 bool ParseJobState(std::string_view text, JobState* state);
 bool ParseScope(std::string_view text, Scope* scope);
+bool ParseWaitReason(std::string_view text, WaitReason* reason);
 
-// OK, FAIL, TIMEOUT, CANCELLED, UNK_SCORE, HOST_ERROR, LOST, ABORTED, EXPIRED.
+// OK, FAIL, TIMEOUT, CANCELLED, UNK_SCORE, HOST_ERROR, LOST, ABORTED,
+// EXPIRED, SKIPPED.
 bool IsFinal(TaskState state);
 // Final states after which a `one` job tries the next eligible player.
 bool IsSoft(TaskState state);

@@ -277,6 +277,7 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
                            const broker::Inbound& in,
                            const AudienceGrant* grant) {
+  if (!r.target.empty()) return RefuseTarget(c);
   ErrorCode code = ErrorCode::kUnauthorized;
   std::string problem = grant ? grant->WhyNotSubmit(r.score, r.players) : "";
   if (!problem.empty()) {
@@ -334,14 +335,16 @@ Result<std::optional<JobId>> AudienceChannel::Resubmitted(
   if (!job.ok()) return job.status();
   const std::optional<JobRecord>& found = job.value();
   if (found && found->score == r.score && found->scope == r.scope &&
-      found->players == r.players && found->params == r.params)
+      found->target == r.target &&
+      (!r.target.empty() || found->players == r.players) &&
+      found->params == r.params)
     return earlier;
   *conflict = true;
   Fail(c, ErrorCode::kConflict,
        "idempotency key '" + r.key + "' was used for job " +
            std::to_string(*earlier.value()) +
-           " with a different request (score, scope, players or params); "
-           "use a new key for a new job");
+           " with a different request (score, scope, players or target, "
+           "params); use a new key for a new job");
   return std::optional<JobId>();
 }
 
@@ -439,6 +442,7 @@ Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r,
 // the next player would not fit, and counts the players it left out.
 Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest& r,
                            const AudienceGrant* grant) {
+  if (!r.target.empty()) return RefuseTarget(c);
   broker::PlayersReply reply;
   size_t used = 0;
   const std::set<std::string>& listed = *trust_->listed();
@@ -472,6 +476,16 @@ broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
   }
   info.running = static_cast<int64_t>(board_->Unfinished(name));
   return info;
+}
+
+// Target expressions (DESIGN.md section 13) are on the wire, but this
+// conductor does not resolve them yet: it says so rather than run a job on
+// no players or list players the target would not match.
+Status AudienceChannel::RefuseTarget(const Caller& c) {
+  Fail(c, ErrorCode::kInvalidTarget,
+       "this conductor does not resolve target expressions yet; list the "
+       "players by name");
+  return Status();
 }
 
 // Each finished job is read from the store once, however many wait for it.

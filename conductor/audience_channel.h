@@ -103,6 +103,8 @@ class AudienceChannel {
                     const AudienceGrant* grant);
   common::Status On(const Caller& c, const broker::PlayersRequest& r,
                     const AudienceGrant* grant);
+  // Answers a request with a target invalid_target: not resolved yet.
+  common::Status RefuseTarget(const Caller& c);
   // The job an earlier submit of this submitter with key `r.key` made, or
   // nullopt; `conflict` (false after the error reply) when that job was
   // made by a different request.

@@ -215,6 +215,10 @@ Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
   record.timeout_s = request.timeout_s;
   record.delivery_timeout_s =
       request.delivery_timeout_s.value_or(default_delivery_timeout_s);
+  record.target = request.target;
+  record.max_concurrency = request.max_concurrency;
+  record.max_errors = request.max_errors;
+  record.priority = request.priority;
   record.created_at = clock_->Now();
   if (request.scope == Scope::kAll) {
     record.tasks.resize(record.players.size());

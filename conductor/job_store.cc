@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "conductor/json_column.h"
 #include "conductor/schema.h"
 #include "conductor/time_column.h"
 
@@ -22,23 +23,6 @@ using common::Status;
 using common::TimeMs;
 
 namespace {
-
-std::string ToJson(const StringMap& map) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [key, value] : map) json[key] = value;
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-StringMap FromJson(std::string_view text) {
-  StringMap map;
-  if (text == "{}") return map;  // most tasks' response: no parse
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
-  if (!json.is_object()) return map;
-  for (auto it = json.begin(); it != json.end(); ++it) {
-    if (it.value().is_string()) map[it.key()] = it.value().get<std::string>();
-  }
-  return map;
-}
 
 constexpr const char* kTaskColumns =
     "id, player, attempt, state, exit_code, signal, stdout, stderr, "
@@ -57,7 +41,7 @@ TaskRecord ReadTask(const Statement& s) {
   t.stderr_text = s.Text(7);
   t.stdout_truncated = s.Int(8) != 0;
   t.stderr_truncated = s.Int(9) != 0;
-  t.response = FromJson(s.TextView(10));
+  t.response = MapFromJson(s.TextView(10));
   t.error = s.Text(11);
   t.dispatched_at = ColumnTime(s, 12);
   t.started_at = ColumnTime(s, 13);
@@ -67,20 +51,44 @@ TaskRecord ReadTask(const Statement& s) {
 
 constexpr const char* kJobColumns =
     "id, score, scope, params, state, submitted_by, timeout_s, "
-    "delivery_timeout_s, created_at, finished_at";
+    "delivery_timeout_s, created_at, finished_at, target, priority, "
+    "max_concurrency, max_errors";
+constexpr int kJobColumnCount = 14;
+
+// A rollout limit's column: its text as given, or NULL.
+void BindLimit(Statement* s, int index,
+               const std::optional<broker::RolloutLimit>& limit) {
+  if (limit)
+    s->Bind(index, broker::RolloutLimitText(*limit));
+  else
+    s->BindNull(index);
+}
+
+std::optional<broker::RolloutLimit> ColumnLimit(const Statement& s, int column,
+                                                int64_t min) {
+  broker::RolloutLimit limit;
+  if (s.IsNull(column) ||
+      !broker::ParseRolloutLimit(s.Text(column), min, &limit))
+    return std::nullopt;
+  return limit;
+}
 
 JobRecord ReadJob(const Statement& s) {
   JobRecord j;
   j.id = s.Int(0);
   j.score = s.Text(1);
   broker::ParseScope(s.Text(2), &j.scope);
-  j.params = FromJson(s.Text(3));
+  j.params = MapFromJson(s.Text(3));
   broker::ParseJobState(s.Text(4), &j.state);
   j.submitted_by = s.Text(5);
   j.timeout_s = s.OptionalInt(6);
   j.delivery_timeout_s = s.OptionalInt(7);
   j.created_at = ColumnTime(s, 8);
   j.finished_at = ColumnTime(s, 9);
+  j.target = s.Text(10);
+  j.priority = s.Int(11);
+  j.max_concurrency = ColumnLimit(s, 12, broker::kMinConcurrency);
+  j.max_errors = ColumnLimit(s, 13, broker::kMinErrors);
   return j;
 }
 
@@ -94,6 +102,8 @@ broker::JobSummary ReadSummary(const Statement& s) {
   j.created_at = ColumnTime(s, 5);
   j.finished_at = ColumnTime(s, 6);
   j.players = s.Int(7);
+  j.target = s.Text(8);
+  j.priority = s.Int(9);
   return j;
 }
 
@@ -171,8 +181,9 @@ Status JobStore::PrepareStatements() {
   return db_.PrepareAll({
       {&insert_job_,
        "INSERT INTO jobs(score, scope, params, state, submitted_by, "
-       "idempotency_key, timeout_s, delivery_timeout_s, created_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+       "idempotency_key, timeout_s, delivery_timeout_s, created_at, target, "
+       "priority, max_concurrency, max_errors) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
       {&insert_job_player_,
        "INSERT INTO job_players(job_id, player, position) VALUES(?1, ?2, ?3)"},
       {&insert_task_,
@@ -223,7 +234,7 @@ Status JobStore::Probe() { return Write(&probe_); }
 Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
   insert_job_.Bind(1, job->score)
       .Bind(2, broker::ScopeName(job->scope))
-      .Bind(3, ToJson(job->params))
+      .Bind(3, MapToJson(job->params))
       .Bind(4, broker::JobStateName(job->state))
       .Bind(5, job->submitted_by)
       .Bind(7, job->timeout_s)
@@ -233,6 +244,13 @@ Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
   else
     insert_job_.Bind(6, key);
   BindTime(&insert_job_, 9, job->created_at);
+  if (job->target.empty())
+    insert_job_.BindNull(10);
+  else
+    insert_job_.Bind(10, job->target);
+  insert_job_.Bind(11, job->priority);
+  BindLimit(&insert_job_, 12, job->max_concurrency);
+  BindLimit(&insert_job_, 13, job->max_errors);
   Status s = Write(&insert_job_);
   if (!s.ok()) return s;
   job->id = db_.LastInsertId();
@@ -291,7 +309,7 @@ Status JobStore::WriteTask(const TaskRecord& t) {
   s.Bind(5, t.exit_code).Bind(6, t.signal);
   s.Bind(7, t.stdout_text).Bind(8, t.stderr_text);
   s.Bind(9, int64_t{t.stdout_truncated}).Bind(10, int64_t{t.stderr_truncated});
-  s.Bind(11, ToJson(t.response)).Bind(12, t.error);
+  s.Bind(11, MapToJson(t.response)).Bind(12, t.error);
   BindTime(&s, 13, t.dispatched_at);
   BindTime(&s, 14, t.started_at);
   BindTime(&s, 15, t.finished_at);
@@ -392,7 +410,7 @@ Result<broker::StringMap> JobStore::LoadParams(JobId id) {
   Result<bool> row = query.value().Step();
   if (!row.ok()) return row.status();
   if (!row.value()) return broker::StringMap();
-  return FromJson(query.value().Text(0));
+  return MapFromJson(query.value().Text(0));
 }
 
 // The header, then every task: what a page is, without a limit.
@@ -423,7 +441,7 @@ Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,
   if (!row.ok()) return row.status();
   if (!row.value()) return std::optional<JobRecord>();
   JobRecord job = ReadJob(query.value());
-  *tasks = query.value().Int(10);
+  *tasks = query.value().Int(kJobColumnCount);
   Result<std::vector<std::string>> players = LoadPlayers(id);
   if (!players.ok()) return players.status();
   job.players = std::move(players.value());
@@ -471,7 +489,8 @@ Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
   std::string sql =
       "SELECT j.id, j.score, j.scope, j.state, j.submitted_by, "
       "j.created_at, j.finished_at, "
-      "(SELECT COUNT(*) FROM job_players p WHERE p.job_id = j.id) "
+      "(SELECT COUNT(*) FROM job_players p WHERE p.job_id = j.id), "
+      "j.target, j.priority "
       "FROM jobs j WHERE (?1 IS NULL OR j.state = ?1) "
       "AND (?2 IS NULL OR j.score = ?2) AND (?3 IS NULL OR j.id < ?3) "
       "AND (?4 IS NULL OR j.id IN (SELECT job_id FROM job_players "

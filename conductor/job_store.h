@@ -27,7 +27,7 @@ using broker::JobRecord;
 using broker::TaskId;
 using broker::TaskRecord;
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // What one PurgeFinishedBefore() call deleted.
 struct Purged {

@@ -1,12 +1,13 @@
-// The players table holds one row a player: its key from the players file
-// and, once it has had a session, its latest version, slots and times;
-// player_scores holds its latest score list. A player with only a key is
-// not a known player (it never connected).
+// The players table holds one row a player: its key and labels from the
+// players file and, once it has had a session, its latest version, slots
+// and times; player_scores holds its latest score list. A player with only
+// a key is not a known player (it never connected).
 
 #include "conductor/player_store.h"
 
 #include <map>
 
+#include "conductor/json_column.h"
 #include "conductor/time_column.h"
 
 namespace orchestra::conductor {
@@ -27,8 +28,9 @@ Result<std::unique_ptr<PlayerStore>> PlayerStore::Create(
 Status PlayerStore::PrepareStatements() {
   return db_->PrepareAll({
       {&save_key_,
-       "INSERT INTO players(name, public_key) VALUES(?1, ?2) "
-       "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key"},
+       "INSERT INTO players(name, public_key, labels) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key, "
+       "labels = excluded.labels"},
       {&save_session_,
        "INSERT INTO players(name, version, slots, connected, first_seen, "
        "last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?5) "
@@ -44,8 +46,9 @@ Status PlayerStore::PrepareStatements() {
 }
 
 Status PlayerStore::SaveKey(const std::string& name,
-                            const std::string& public_key) {
-  save_key_.Bind(1, name).Bind(2, public_key);
+                            const std::string& public_key,
+                            const broker::StringMap& labels) {
+  save_key_.Bind(1, name).Bind(2, public_key).Bind(3, MapToJson(labels));
   return turn_->Run(&save_key_);
 }
 
@@ -84,7 +87,7 @@ Status PlayerStore::MarkAllDisconnected() {
 
 Result<std::vector<StoredPlayer>> PlayerStore::LoadKnown() {
   Result<Statement> query = db_->Prepare(
-      "SELECT name, version, slots, last_seen FROM players "
+      "SELECT name, version, slots, last_seen, labels FROM players "
       "WHERE first_seen IS NOT NULL ORDER BY name");
   if (!query.ok()) return query.status();
   std::vector<StoredPlayer> players;
@@ -95,6 +98,7 @@ Result<std::vector<StoredPlayer>> PlayerStore::LoadKnown() {
     p.version = row.Text(1);
     p.slots = static_cast<int>(row.Int(2));
     p.last_seen = ColumnTime(row, 3);
+    p.labels = MapFromJson(row.TextView(4));
     p.scores_known = true;  // A session reported its list.
     index[p.name] = players.size();
     players.push_back(std::move(p));

@@ -26,6 +26,7 @@ struct StoredPlayer {
   common::TimeMs last_seen = 0;
   std::vector<broker::ScoreInfo> scores;
   bool scores_known = false;
+  broker::StringMap labels;  // From the players file, as last saved.
 };
 
 class PlayerStore {
@@ -35,9 +36,10 @@ class PlayerStore {
   static common::Result<std::unique_ptr<PlayerStore>> Create(
       common::Database* db, common::Transaction* turn);
 
-  // Records that player `name` has key `public_key` (players file).
-  common::Status SaveKey(const std::string& name,
-                         const std::string& public_key);
+  // Records that player `name` has key `public_key` and `labels` (players
+  // file).
+  common::Status SaveKey(const std::string& name, const std::string& public_key,
+                         const broker::StringMap& labels = {});
   // Records a session start or end of player `name`.
   common::Status SaveSession(const std::string& name,
                              const std::string& version, int slots,

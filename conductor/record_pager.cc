@@ -61,6 +61,10 @@ void RecordPager::CopyHeader(const JobRecord& job) {
   page_.submitted_by = job.submitted_by;
   page_.timeout_s = job.timeout_s;
   page_.delivery_timeout_s = job.delivery_timeout_s;
+  page_.target = job.target;
+  page_.max_concurrency = job.max_concurrency;
+  page_.max_errors = job.max_errors;
+  page_.priority = job.priority;
   page_.created_at = job.created_at;
   page_.finished_at = job.finished_at;
   size_t room = broker::kMaxRecordPlayersBytes;

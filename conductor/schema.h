@@ -263,10 +263,53 @@ CREATE INDEX jobs_finished_at ON jobs(finished_at);
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: fleet operations (DESIGN.md section 13, which calls these
+// columns "schema v3": version 3 was taken by the idempotency keys above).
+// - jobs.target: the target expression its players were resolved from,
+//   NULL when they were listed by name (job_players has the players
+//   either way, in the order they were resolved or given).
+// - jobs.priority: -100 to 100, dispatch takes the highest first.
+// - jobs.max_concurrency, jobs.max_errors: a rollout's limits as given,
+//   "2" or "10%"; NULL when not set (and for every `one` job).
+// - players.labels: the player's labels from the players file, a JSON
+//   object of strings ({"role": "web", "dc": "syd"}).
+// - Task state SKIPPED (the rollout's max_errors ran out before the task
+//   was dispatched): job_summary counts it in other_failures. tasks.state
+//   has no CHECK, so the state needs nothing else.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE jobs ADD COLUMN target TEXT;
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN max_concurrency TEXT;
+ALTER TABLE jobs ADD COLUMN max_errors TEXT;
+ALTER TABLE players ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+DROP VIEW job_summary;
+CREATE VIEW job_summary AS
+SELECT j.id, j.score, j.scope, j.state, j.submitted_by, j.created_at,
+       j.finished_at,
+       ROUND((julianday(j.finished_at) - julianday(j.created_at)) * 86400.0,
+             3) AS duration_s,
+       (SELECT COUNT(*) FROM job_players p WHERE p.job_id = j.id) AS players,
+       COUNT(t.id) AS tasks,
+       COALESCE(SUM(t.state = 'OK'), 0) AS ok,
+       COALESCE(SUM(t.state = 'FAIL'), 0) AS fail,
+       COALESCE(SUM(t.state = 'TIMEOUT'), 0) AS timeout,
+       COALESCE(SUM(t.state = 'CANCELLED'), 0) AS cancelled,
+       COALESCE(SUM(t.state IN ('UNK_SCORE', 'HOST_ERROR', 'LOST',
+                                'ABORTED', 'EXPIRED', 'SKIPPED')), 0)
+         AS other_failures,
+       COALESCE(SUM(t.state IN ('QUEUED', 'DISPATCHED', 'RUNNING')), 0)
+         AS unfinished,
+       j.target, j.priority
+FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id
+GROUP BY j.id;
+PRAGMA user_version = 4;
+)sql";
+
 // kMigrations[v] takes a database at user_version v to v + 1. They run in
 // one transaction, with foreign keys off, so a failed upgrade changes
 // nothing; a foreign key check follows.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                       kSchemaV4};
 
 }  // namespace orchestra::conductor
 

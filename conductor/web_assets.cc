@@ -111,6 +111,7 @@ pre { margin: 0.25rem 0 0.5rem; padding: 0.5rem; max-height: 24rem;
 .chart [data-state=LOST] { color: #6d4c41; }
 .chart [data-state=ABORTED] { color: #546e7a; }
 .chart [data-state=EXPIRED] { color: #c0a000; }
+.chart [data-state=SKIPPED] { color: #b0bec5; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap;
           gap: 0.25rem 1rem; font-size: 0.85em; }
 .legend li::before { content: ""; display: inline-block; width: 0.8em;

@@ -341,5 +341,48 @@ TEST_F(AudienceChannelTest, AJobsListLargerThanAMessageIsCutSayingSo) {
   EXPECT_EQ(1, rest.jobs.back().id);
 }
 
+// DESIGN.md section 13: a rollout's fields and the priority are stored
+// with the job and come back in its record and summary (the scheduler does
+// not act on them yet).
+TEST_F(AudienceChannelTest, ARolloutsFieldsAreKeptWithItsJob) {
+  broker::SubmitRequest r = test::SampleSubmit(Scope::kAll, {"web-1", "web-2"});
+  r.max_concurrency = broker::RolloutLimit{50, true};
+  r.max_errors = broker::RolloutLimit{0, false};
+  r.priority = 100;
+  Ask(r);
+  const broker::JobId job = NextIs<broker::SubmitReply>().job;
+  Ask(broker::StatusRequest{job});
+  broker::JobRecord record = NextIs<broker::JobReply>().job;
+  EXPECT_EQ(r.max_concurrency, record.max_concurrency);
+  EXPECT_EQ(r.max_errors, record.max_errors);
+  EXPECT_EQ(100, record.priority);
+  EXPECT_EQ("", record.target);
+  std::vector<broker::JobSummary> jobs = NextIsJobs();
+  ASSERT_EQ(1u, jobs.size());
+  EXPECT_EQ(100, jobs[0].priority);
+  // A retry with its key compares the target too.
+  r.key = "k";
+  Ask(r);
+  const broker::JobId keyed = NextIs<broker::SubmitReply>().job;
+  Ask(r);
+  EXPECT_EQ(keyed, NextIs<broker::SubmitReply>().job);
+}
+
+// Until target expressions are resolved (DESIGN.md section 13, another
+// change), a submit or a players list by target is refused as such rather
+// than run on no players or list players it would not match.
+TEST_F(AudienceChannelTest, ATargetIsRefusedUntilTargetsAreResolved) {
+  broker::SubmitRequest r = test::SampleSubmit(Scope::kAll, {});
+  r.target = "role=web";
+  Ask(r);
+  broker::ErrorReply error = NextIs<broker::ErrorReply>();
+  EXPECT_EQ(ErrorCode::kInvalidTarget, error.error.code);
+  EXPECT_TRUE(NextIsJobs().empty());
+  broker::PlayersRequest players;
+  players.target = "role=web";
+  Ask(players);
+  EXPECT_EQ(ErrorCode::kInvalidTarget, NextIs<broker::ErrorReply>().error.code);
+}
+
 }  // namespace
 }  // namespace orchestra::conductor

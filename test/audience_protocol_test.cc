@@ -699,5 +699,251 @@ TEST_F(AudienceProtocolTest, EveryTruncationOfAReplyIsRejected) {
     ASSERT_FALSE(DecodeAudienceReply(bytes.substr(0, size)).ok()) << size;
 }
 
+// ---- fleet operations (DESIGN.md section 13) ----
+
+Fields AllSubmitFields() { return With(SubmitFields(), "scope", Str("all")); }
+
+// Decodes a submit made of `fields`; the request, or an empty one.
+SubmitRequest DecodeSubmit(const Fields& fields) {
+  DecodedRequest decoded = DecodeAudienceRequest(Map(fields).Encode());
+  EXPECT_TRUE(decoded.op.has_value()) << decoded.error.message;
+  if (!decoded.op) return SubmitRequest{};
+  return std::get<SubmitRequest>(*decoded.op);
+}
+
+TEST_F(AudienceProtocolTest, RolloutSubmitByTargetRoundTrips) {
+  SubmitRequest m = FullSubmit();
+  m.players.clear();
+  m.target = "role=web dc=syd,mel name!=web-0*";
+  m.max_concurrency = RolloutLimit{10, true};
+  m.max_errors = RolloutLimit{2, false};
+  m.priority = -100;
+  SubmitRequest back =
+      std::get<SubmitRequest>(RoundTripRequest({int64_t{7}, m}));
+  EXPECT_TRUE(back.players.empty());
+  EXPECT_EQ(m.target, back.target);
+  EXPECT_EQ(m.max_concurrency, back.max_concurrency);
+  EXPECT_EQ(m.max_errors, back.max_errors);
+  EXPECT_EQ(-100, back.priority);
+  // On the wire: "10%" as a string, 2 as an integer.
+  DecodedRequest raw =
+      Decode(With(With(With(AllSubmitFields(), "max_errors", Int(2)),
+                       "max_concurrency", Str("10%")),
+                  "priority", Int(100)));
+  ASSERT_TRUE(raw.op.has_value()) << raw.error.message;
+  const SubmitRequest& read = std::get<SubmitRequest>(*raw.op);
+  EXPECT_EQ((RolloutLimit{10, true}), read.max_concurrency);
+  EXPECT_EQ((RolloutLimit{2, false}), read.max_errors);
+  EXPECT_EQ(100, read.priority);
+}
+
+// An old client sends none of the new fields, and a request without them
+// is written as it always was: nothing new on the wire.
+TEST_F(AudienceProtocolTest, SubmitWithoutTheNewFieldsReadsTheirDefaults) {
+  SubmitRequest read = DecodeSubmit(SubmitFields());
+  EXPECT_EQ("", read.target);
+  EXPECT_FALSE(read.max_concurrency.has_value());
+  EXPECT_FALSE(read.max_errors.has_value());
+  EXPECT_EQ(0, read.priority);
+  const std::string bytes = EncodeAudienceRequest({int64_t{1}, read});
+  for (const char* key :
+       {"target", "max_concurrency", "max_errors", "priority", "labels"})
+    EXPECT_EQ(std::string::npos, bytes.find(key)) << key;
+}
+
+TEST_F(AudienceProtocolTest, PlayersAndTargetTogetherAreBadRequest) {
+  DecodedRequest both = Decode(With(SubmitFields(), "target", Str("role=web")));
+  ASSERT_FALSE(both.op.has_value());
+  EXPECT_EQ(ErrorCode::kBadRequest, both.error.code);
+  EXPECT_NE(std::string::npos, both.error.message.find("target"))
+      << both.error.message;
+  // An empty list is no list: the target alone names the players.
+  SubmitRequest target_only = DecodeSubmit(
+      With(With(SubmitFields(), "players", Array({})), "target", Str("web-*")));
+  EXPECT_EQ("web-*", target_only.target);
+  EXPECT_TRUE(target_only.players.empty());
+  EXPECT_EQ("web-*", DecodeSubmit(With(Without(SubmitFields(), "players"),
+                                       "target", Str("web-*")))
+                         .target);
+}
+
+TEST_F(AudienceProtocolTest, NeitherPlayersNorTargetIsMissingField) {
+  DecodedRequest neither = Decode(Without(SubmitFields(), "players"));
+  ASSERT_FALSE(neither.op.has_value());
+  EXPECT_EQ(ErrorCode::kMissingField, neither.error.code);
+  EXPECT_NE(std::string::npos, neither.error.message.find("'target'"));
+  EXPECT_EQ("missing_field", CodeFor(With(Without(SubmitFields(), "players"),
+                                          "target", Str(""))));
+  EXPECT_EQ("missing_field",
+            CodeFor(With(Without(SubmitFields(), "players"), "target", Nil())));
+}
+
+TEST_F(AudienceProtocolTest, TargetIsAStringOfAtMost16KiB) {
+  const Fields by_target = Without(SubmitFields(), "players");
+  EXPECT_EQ("accepted",
+            CodeFor(With(by_target, "target", Str(std::string(16384, 'a')))));
+  EXPECT_EQ("too_large",
+            CodeFor(With(by_target, "target", Str(std::string(16385, 'a')))));
+  EXPECT_EQ("bad_request", CodeFor(With(by_target, "target", Int(3))));
+  EXPECT_EQ("bad_request",
+            CodeFor(With(by_target, "target", Strings({"role=web"}))));
+}
+
+// The decoder refuses them (the audience channel never sees such a job):
+// a `one` job runs one task at a time and has no rollout.
+TEST_F(AudienceProtocolTest, RolloutLimitsOnAOneJobAreBadRequest) {
+  for (const char* key : {"max_concurrency", "max_errors"}) {
+    DecodedRequest one = Decode(With(SubmitFields(), key, Int(1)));
+    ASSERT_FALSE(one.op.has_value()) << key;
+    EXPECT_EQ(ErrorCode::kBadRequest, one.error.code) << key;
+    EXPECT_NE(std::string::npos, one.error.message.find("'all'"))
+        << one.error.message;
+    EXPECT_EQ("accepted", CodeFor(With(AllSubmitFields(), key, Int(1)))) << key;
+  }
+  // Nil is absent.
+  EXPECT_EQ("accepted", CodeFor(With(SubmitFields(), "max_errors", Nil())));
+  // A priority is for any job.
+  EXPECT_EQ("accepted", CodeFor(With(SubmitFields(), "priority", Int(5))));
+}
+
+TEST_F(AudienceProtocolTest, MaxConcurrencyIsFromOneOrOneToHundredPercent) {
+  auto code = [](Mp value) {
+    return CodeFor(With(AllSubmitFields(), "max_concurrency", value));
+  };
+  for (Mp ok : {Int(1), Int(2), Int(100000), Int(INT64_MAX), Str("1%"),
+                Str("50%"), Str("100%")})
+    EXPECT_EQ("accepted", code(ok));
+  for (Mp bad :
+       {Int(0), Int(-1), Uint(uint64_t{1} << 63), Str("0%"), Str("101%"),
+        Str("-5%"), Str("5"), Str("%"), Str("5 %"), Str("10.5%"), Str("+5%"),
+        Str("ten%"), Str(""), Float(2.5), Bool(true), Strings({"5%"})})
+    EXPECT_EQ("bad_request", code(bad));
+  DecodedRequest zero =
+      Decode(With(AllSubmitFields(), "max_concurrency", Int(0)));
+  EXPECT_NE(std::string::npos, zero.error.message.find("max_concurrency"))
+      << zero.error.message;
+  EXPECT_NE(std::string::npos, zero.error.message.find("\"1%\""))
+      << zero.error.message;
+}
+
+TEST_F(AudienceProtocolTest, MaxErrorsIsFromZeroOrZeroToHundredPercent) {
+  auto code = [](Mp value) {
+    return CodeFor(With(AllSubmitFields(), "max_errors", value));
+  };
+  for (Mp ok :
+       {Int(0), Int(1), Int(INT64_MAX), Str("0%"), Str("1%"), Str("100%")})
+    EXPECT_EQ("accepted", code(ok));
+  for (Mp bad :
+       {Int(-1), Str("101%"), Str("-0%"), Str("0"), Str("1e2%"), Float(0.5)})
+    EXPECT_EQ("bad_request", code(bad));
+  EXPECT_EQ("accepted", code(Nil()));  // nil is absent
+}
+
+TEST_F(AudienceProtocolTest, PriorityIsFromMinusHundredToHundred) {
+  for (int64_t ok : {-100, -1, 0, 1, 100})
+    EXPECT_EQ("accepted", SubmitCodeWith("priority", Int(ok))) << ok;
+  for (int64_t bad : {int64_t{-101}, int64_t{101}, int64_t{1} << 40})
+    EXPECT_EQ("bad_request", SubmitCodeWith("priority", Int(bad))) << bad;
+  EXPECT_EQ("bad_request", SubmitCodeWith("priority", Str("high")));
+}
+
+TEST_F(AudienceProtocolTest, PlayersByTargetRoundTrips) {
+  PlayersRequest m{"web-1", 10, "role=web"};
+  PlayersRequest back =
+      std::get<PlayersRequest>(RoundTripRequest({int64_t{2}, m}));
+  EXPECT_EQ("role=web", back.target);
+  EXPECT_EQ("web-1", back.after);
+  EXPECT_EQ(10, back.limit);
+  EXPECT_EQ("too_large", CodeFor({{"op", Str("players")},
+                                  {"target", Str(std::string(16385, 'x'))}}));
+}
+
+TEST_F(AudienceProtocolTest, RecordsCarryTargetRolloutPriorityAndWaiting) {
+  JobRecord job = FullJob();
+  job.target = "role=web";
+  job.max_concurrency = RolloutLimit{1, false};
+  job.max_errors = RolloutLimit{0, true};
+  job.priority = 7;
+  job.state = JobState::kPending;
+  job.tasks[1].state = TaskState::kQueued;
+  job.tasks[1].waiting = WaitReason::kRollout;
+  job.tasks[0].state = TaskState::kSkipped;
+  JobReply back =
+      std::get<JobReply>(RoundTripReply({int64_t{1}, JobReply{job}}));
+  EXPECT_EQ("role=web", back.job.target);
+  EXPECT_EQ(job.max_concurrency, back.job.max_concurrency);
+  EXPECT_EQ(job.max_errors, back.job.max_errors);
+  EXPECT_EQ(7, back.job.priority);
+  EXPECT_EQ(TaskState::kSkipped, back.job.tasks[0].state);
+  EXPECT_FALSE(back.job.tasks[0].waiting.has_value());
+  EXPECT_EQ(WaitReason::kRollout, back.job.tasks[1].waiting);
+  // Every reason by its wire name.
+  for (int i = 0; i < kWaitReasonCount; ++i) {
+    job.tasks[1].waiting = static_cast<WaitReason>(i);
+    EXPECT_EQ(job.tasks[1].waiting,
+              std::get<JobReply>(RoundTripReply({{}, JobReply{job}}))
+                  .job.tasks[1]
+                  .waiting);
+  }
+  EXPECT_STREQ("player_offline", WaitReasonName(WaitReason::kPlayerOffline));
+  EXPECT_STREQ("earlier_jobs", WaitReasonName(WaitReason::kEarlierJobs));
+}
+
+TEST_F(AudienceProtocolTest, AnUnknownWaitingReasonIsRejected) {
+  Mp task = Map(
+      {{"task", Int(1)}, {"state", Str("QUEUED")}, {"waiting", Str("lunch")}});
+  Mp job = Map({{"id", Int(1)},
+                {"score", Str("s")},
+                {"scope", Str("all")},
+                {"state", Str("PENDING")},
+                {"tasks", Array({task})}});
+  EXPECT_FALSE(DecodeAudienceReply(
+                   Map({{"ok", Bool(true)}, {"kind", Str("job")}, {"job", job}})
+                       .Encode())
+                   .ok());
+}
+
+TEST_F(AudienceProtocolTest, SummariesAndPlayersCarryTargetsAndLabels) {
+  JobSummary summary = FullSummary(9);
+  summary.target = "dc=syd";
+  summary.priority = -3;
+  PlayerInfo player = FullPlayer("web-1");
+  player.labels = {{"role", "web"}, {"dc", "syd"}};
+  JobsReply jobs =
+      std::get<JobsReply>(RoundTripReply({int64_t{2}, JobsReply{{summary}}}));
+  EXPECT_EQ("dc=syd", jobs.jobs[0].target);
+  EXPECT_EQ(-3, jobs.jobs[0].priority);
+  PlayersReply players = std::get<PlayersReply>(
+      RoundTripReply({int64_t{3}, PlayersReply{{player, FullPlayer("x")}}}));
+  EXPECT_EQ(player.labels, players.players[0].labels);
+  EXPECT_TRUE(players.players[1].labels.empty());
+  // The sizes the conductor fits replies with count the new fields too.
+  EXPECT_EQ(EncodeAudienceReply({{}, JobsReply{{summary}}}).size() -
+                EncodeAudienceReply({{}, JobsReply{}}).size(),
+            EncodedSize(summary));
+  EXPECT_EQ(EncodeAudienceReply({{}, PlayersReply{{player}}}).size() -
+                EncodeAudienceReply({{}, PlayersReply{}}).size(),
+            EncodedSize(player));
+  JobRecord job = FullJob();
+  job.target = std::string(300, 't');
+  job.max_concurrency = RolloutLimit{100, true};
+  job.tasks[0].waiting = WaitReason::kPlayerBusy;
+  JobRecord header = job;
+  header.tasks.clear();
+  EXPECT_EQ(EncodedHeaderSize(job), EncodedHeaderSize(header));
+  EXPECT_EQ(EncodeAudienceReply({{}, JobReply{job}}).size(),
+            18 + EncodedHeaderSize(job) + EncodedSize(job.tasks[0]) +
+                EncodedSize(job.tasks[1]));
+}
+
+TEST_F(AudienceProtocolTest, InvalidTargetIsAnErrorCode) {
+  ErrorCode code = ErrorCode::kBadRequest;
+  ASSERT_TRUE(ParseErrorCode("invalid_target", &code));
+  EXPECT_EQ(ErrorCode::kInvalidTarget, code);
+  ErrorReply back = std::get<ErrorReply>(RoundTripReply(
+      {int64_t{5}, ErrorReply{{ErrorCode::kInvalidTarget, "no player"}}}));
+  EXPECT_EQ(ErrorCode::kInvalidTarget, back.error.code);
+}
+
 }  // namespace
 }  // namespace orchestra::broker

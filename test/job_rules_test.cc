@@ -76,6 +76,56 @@ TEST_F(JobRulesTest, AllJobWithNoOkTaskIsFail) {
                              TaskState::kTimeout, TaskState::kAborted})));
 }
 
+// DESIGN.md section 13: once more tasks than `max_errors` ended other than
+// OK, the rest end SKIPPED. The job's state follows the usual rules: a
+// SKIPPED task is final and not OK, so the job is PARTIAL_FAIL when some
+// task is OK, else FAIL.
+TEST_F(JobRulesTest, AllJobWithSkippedTasksIsPartialFailOrFail) {
+  EXPECT_EQ(JobState::kPartialFail,
+            Evaluate(AllJob({TaskState::kOk, TaskState::kOk, TaskState::kFail,
+                             TaskState::kSkipped, TaskState::kSkipped})));
+  EXPECT_EQ(JobState::kFail,
+            Evaluate(AllJob({TaskState::kTimeout, TaskState::kSkipped,
+                             TaskState::kSkipped})));
+  // Even with nothing else failed (it is the rule, not the count).
+  EXPECT_EQ(JobState::kPartialFail,
+            Evaluate(AllJob({TaskState::kOk, TaskState::kSkipped})));
+  EXPECT_EQ(JobState::kFail, Evaluate(AllJob({TaskState::kSkipped})));
+}
+
+// Dispatched tasks run to their end: the job waits for them.
+TEST_F(JobRulesTest, AllJobWithSkippedTasksWaitsForItsRunningOnes) {
+  EXPECT_EQ(JobState::kPending,
+            Evaluate(AllJob({TaskState::kFail, TaskState::kFail,
+                             TaskState::kRunning, TaskState::kSkipped})));
+}
+
+TEST_F(JobRulesTest, CancelledJobWithSkippedTasksIsCancelled) {
+  EXPECT_EQ(JobState::kCancelled,
+            EvaluateJob(AllJob({TaskState::kFail, TaskState::kSkipped,
+                                TaskState::kCancelled}),
+                        true));
+}
+
+// A `one` job never has one (rollout limits are refused for it); if it
+// did, SKIPPED is not soft: the job would end FAIL, not try another player.
+TEST_F(JobRulesTest, OneJobWithASkippedTaskIsFail) {
+  JobRecord job = Job(Scope::kOne, {"web-1", "web-2"});
+  AddTask(&job, "web-1", TaskState::kSkipped);
+  EXPECT_EQ(JobState::kFail, Evaluate(job));
+  EXPECT_EQ((std::vector<std::string>{"web-1", "web-2"}), EligiblePlayers(job));
+}
+
+TEST_F(JobRulesTest, SkippedIsFinalNotSoftAndNeverAPlayersResult) {
+  EXPECT_TRUE(broker::IsFinal(TaskState::kSkipped));
+  EXPECT_FALSE(broker::IsSoft(TaskState::kSkipped));
+  EXPECT_FALSE(broker::IsPlayerResultState(TaskState::kSkipped));
+  EXPECT_STREQ("SKIPPED", broker::TaskStateName(TaskState::kSkipped));
+  TaskState parsed = TaskState::kQueued;
+  ASSERT_TRUE(broker::ParseTaskState("SKIPPED", &parsed));
+  EXPECT_EQ(TaskState::kSkipped, parsed);
+}
+
 TEST_F(JobRulesTest, OneJobIsOkWhenAnAttemptIsOk) {
   JobRecord job = Job(Scope::kOne, {"web-1", "web-2"});
   AddTask(&job, "web-1", TaskState::kHostError);
@@ -124,7 +174,7 @@ TEST_F(JobRulesTest, SoftStatesAreExactlyThoseOfDesign) {
   for (TaskState s :
        {TaskState::kQueued, TaskState::kDispatched, TaskState::kRunning,
         TaskState::kOk, TaskState::kFail, TaskState::kTimeout,
-        TaskState::kCancelled, TaskState::kLost})
+        TaskState::kCancelled, TaskState::kLost, TaskState::kSkipped})
     EXPECT_FALSE(broker::IsSoft(s)) << broker::TaskStateName(s);
 }
 

@@ -57,6 +57,10 @@ class JobStoreTest : public testing::Test {
     job.submitted_by = "uid=1000";
     job.timeout_s = 90;
     job.delivery_timeout_s = 0;
+    job.target = "role=db dc=syd,mel";
+    job.max_concurrency = broker::RolloutLimit{10, true};
+    job.max_errors = broker::RolloutLimit{0, false};
+    job.priority = -42;
     return job;
   }
   static void ExpectSameJob(const JobRecord& want, const JobRecord& got) {
@@ -68,6 +72,10 @@ class JobStoreTest : public testing::Test {
     EXPECT_EQ(want.submitted_by, got.submitted_by);
     EXPECT_EQ(want.timeout_s, got.timeout_s);
     EXPECT_EQ(want.delivery_timeout_s, got.delivery_timeout_s);
+    EXPECT_EQ(want.target, got.target);
+    EXPECT_EQ(want.max_concurrency, got.max_concurrency);
+    EXPECT_EQ(want.max_errors, got.max_errors);
+    EXPECT_EQ(want.priority, got.priority);
     EXPECT_EQ(want.created_at, got.created_at);
     EXPECT_EQ(want.finished_at, got.finished_at);
     EXPECT_EQ(want.tasks.size(), got.tasks.size());
@@ -147,7 +155,7 @@ class JobStoreTest : public testing::Test {
 };
 
 TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
-  EXPECT_EQ("3", Query("PRAGMA user_version"));
+  EXPECT_EQ("4", Query("PRAGMA user_version"));
   EXPECT_EQ("9", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
                        "('jobs', 'job_players', 'tasks', 'players', "
                        "'player_scores', 'job_summary', 'player_summary', "
@@ -179,7 +187,7 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   });
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-  EXPECT_EQ("3", Query("PRAGMA user_version"));
+  EXPECT_EQ("4", Query("PRAGMA user_version"));
   EXPECT_EQ("7|2|2", Query("SELECT id, tasks, ok FROM job_summary", 3));
   EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master "
                        "WHERE name = 'score_summary'"));
@@ -193,7 +201,7 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   ASSERT_OK(by_key.status());
   EXPECT_EQ(std::optional<JobId>(7), by_key.value());
   ASSERT_EQ(1u, logged.size());
-  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=3")) << logged[0];
+  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=4")) << logged[0];
 
   // Delete the newest job: the next job and task still get new ids.
   ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 100000, 100).status());
@@ -231,7 +239,7 @@ TEST_F(JobStoreTest, VersionTwoDatabaseScopesIdempotencyKeysToSubmitters) {
   }
   ASSERT_EQ("2", Query("PRAGMA user_version"));
   Reopen();
-  EXPECT_EQ("3", Query("PRAGMA user_version"));
+  EXPECT_EQ("4", Query("PRAGMA user_version"));
   EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
   EXPECT_EQ("5|1", Query("SELECT id, players FROM job_summary", 2));
   Result<std::optional<JobId>> alice = store_->FindJobByKey("alice", "k");
@@ -252,6 +260,101 @@ TEST_F(JobStoreTest, VersionTwoDatabaseScopesIdempotencyKeysToSubmitters) {
   EXPECT_OK(store_->Commit());
   EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
                        "('jobs_pending')"));
+}
+
+// Version 3 had none of DESIGN.md section 13's columns. The migration to 4
+// adds them to a real version 3 file (made by the earlier migrations, as
+// an older conductor left it) in place: old jobs read as listed by name,
+// priority 0, no rollout; old players get no labels; the views still read,
+// job_summary counting SKIPPED tasks; and new jobs store every new field.
+TEST_F(JobStoreTest, VersionThreeDatabaseGainsTargetsRolloutsAndLabels) {
+  players_.reset();
+  store_.reset();
+  ASSERT_EQ(0, ::unlink(path().c_str()));
+  {
+    Result<common::Database> db = common::Database::Open(path());
+    ASSERT_OK(db.status());
+    ASSERT_OK(db.value().Exec("PRAGMA foreign_keys = OFF"));
+    for (const char* migration : {kSchemaV1, kSchemaV2, kSchemaV3})
+      ASSERT_OK(db.value().Exec(migration));
+    ASSERT_OK(db.value().Exec(
+        "INSERT INTO jobs(id, score, scope, state, submitted_by, "
+        "idempotency_key, created_at, finished_at) VALUES(12, 'backup', "
+        "'all', 'FAIL', 'alice', 'k', '2026-11-18T11:06:40.123Z', "
+        "'2026-11-18T11:06:45.123Z'), (13, 'backup', 'one', 'PENDING', "
+        "'bob', NULL, '2026-11-18T11:06:41.123Z', NULL);"
+        "INSERT INTO job_players VALUES(12, 'web-1', 0), (12, 'web-2', 1), "
+        "(13, 'web-2', 0);"
+        "INSERT INTO tasks(id, job_id, player, state) VALUES"
+        "(50, 12, 'web-1', 'FAIL'), (51, 12, 'web-2', 'FAIL'), "
+        "(52, 13, NULL, 'QUEUED');"
+        "INSERT INTO players(name, public_key, version, slots, connected, "
+        "first_seen, last_seen) VALUES('web-1', 'key-1', '1.0', 4, 1, "
+        "'2026-11-18T11:00:00.000Z', '2026-11-18T11:06:00.000Z');"));
+  }
+  ASSERT_EQ("3", Query("PRAGMA user_version"));
+  std::vector<std::string> logged;
+  common::SetLogSinkForTest([&](common::LogLevel, std::string_view line) {
+    logged.emplace_back(line);
+  });
+  Reopen();
+  common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
+  EXPECT_EQ("4", Query("PRAGMA user_version"));
+  ASSERT_EQ(1u, logged.size());
+  EXPECT_NE(std::string::npos, logged[0].find("from=3 to=4")) << logged[0];
+  EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
+
+  // The new columns, with their defaults on the old rows.
+  EXPECT_EQ("12|<null>|0|<null>|<null>",
+            Query("SELECT id, COALESCE(target, '<null>'), priority, "
+                  "COALESCE(max_concurrency, '<null>'), "
+                  "COALESCE(max_errors, '<null>') FROM jobs ORDER BY id",
+                  5));
+  EXPECT_EQ("web-1|{}", Query("SELECT name, labels FROM players", 2));
+  JobRecord old = Load(12);
+  EXPECT_EQ("backup", old.score);
+  EXPECT_EQ((std::vector<std::string>{"web-1", "web-2"}), old.players);
+  EXPECT_EQ("", old.target);
+  EXPECT_EQ(0, old.priority);
+  EXPECT_FALSE(old.max_concurrency.has_value());
+  EXPECT_FALSE(old.max_errors.has_value());
+  ASSERT_EQ(2u, old.tasks.size());
+  std::vector<StoredPlayer> known = KnownPlayers();
+  ASSERT_EQ(1u, known.size());
+  EXPECT_TRUE(known[0].labels.empty());
+  EXPECT_EQ(4, known[0].slots);
+  Result<std::vector<JobRecord>> unfinished = store_->LoadUnfinishedJobs();
+  ASSERT_OK(unfinished.status());
+  ASSERT_EQ(1u, unfinished.value().size());
+  EXPECT_EQ(13, unfinished.value()[0].id);
+  EXPECT_EQ(0, unfinished.value()[0].priority);
+  Result<std::optional<JobId>> alice = store_->FindJobByKey("alice", "k");
+  ASSERT_OK(alice.status());
+  EXPECT_EQ(std::optional<JobId>(12), alice.value());
+
+  // A SKIPPED task (no CHECK refuses it) counts in job_summary.
+  ASSERT_OK(store_->database()->Exec(
+      "UPDATE tasks SET state = 'SKIPPED' WHERE id = 51"));
+  EXPECT_EQ("12|2|0|1|1|0",
+            Query("SELECT id, tasks, ok, fail, other_failures, unfinished "
+                  "FROM job_summary WHERE id = 12",
+                  6));
+  EXPECT_EQ("<null>|0", Query("SELECT COALESCE(target, '<null>'), priority "
+                              "FROM job_summary WHERE id = 12",
+                              2));
+
+  // New jobs keep every new field, and ids go on from the old ones.
+  JobRecord rollout = FullJob();
+  ASSERT_OK(store_->InsertJob(&rollout, ""));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ(14, rollout.id);
+  ExpectSameJob(rollout, Load(rollout.id));
+  EXPECT_EQ("role=db dc=syd,mel|-42|10%|0",
+            Query("SELECT target, priority, max_concurrency, max_errors "
+                  "FROM jobs WHERE id = 14",
+                  4));
+  EXPECT_EQ("role=db dc=syd,mel|-42",
+            Query("SELECT target, priority FROM job_summary WHERE id = 14", 2));
 }
 
 // Retention deletes the newest jobs too; their ids must never come back,
@@ -348,6 +451,33 @@ TEST_F(JobStoreTest, UpdateTaskRoundTripsEveryTaskField) {
   TaskRecord task = FullTask(Load(id).tasks[0].task);
   ASSERT_OK(store_->UpdateTask(task));
   ExpectSameTask(task, Load(id).tasks[0]);
+}
+
+TEST_F(JobStoreTest, SkippedTaskRoundTrips) {
+  JobId id = Insert(Job(Scope::kAll, {"web-1", "web-2"}));
+  TaskRecord task = Load(id).tasks[1];
+  task.state = TaskState::kSkipped;
+  task.finished_at = kT0 + 10;
+  task.error = "not dispatched: more than 0 tasks failed (max_errors 0)";
+  ASSERT_OK(store_->UpdateTask(task));
+  ASSERT_OK(store_->Commit());
+  ExpectSameTask(task, Load(id).tasks[1]);
+  EXPECT_EQ("SKIPPED", Query("SELECT state FROM tasks WHERE id = " +
+                             std::to_string(task.task)));
+}
+
+TEST_F(JobStoreTest, JobsWithoutTheNewFieldsStoreNullsAndZero) {
+  JobId id = Insert(Job(Scope::kOne, {"web-1"}));
+  EXPECT_EQ("1|1|1|0",
+            Query("SELECT target IS NULL, max_concurrency IS NULL, "
+                  "max_errors IS NULL, priority FROM jobs WHERE id = " +
+                      std::to_string(id),
+                  4));
+  JobRecord loaded = Load(id);
+  EXPECT_EQ("", loaded.target);
+  EXPECT_FALSE(loaded.max_concurrency);
+  EXPECT_FALSE(loaded.max_errors);
+  EXPECT_EQ(0, loaded.priority);
 }
 
 TEST_F(JobStoreTest, UpdateTaskClearsOptionalIntsAndTimes) {
@@ -525,6 +655,31 @@ TEST_F(JobStoreTest, ListJobsCountsTasksByStateAndPlayers) {
   EXPECT_EQ((std::map<std::string, int64_t>{{"OK", 1}, {"QUEUED", 2}}),
             jobs.value()[0].tasks_by_state);
   EXPECT_EQ(kT0, jobs.value()[0].created_at);
+  EXPECT_EQ("", jobs.value()[0].target);
+  EXPECT_EQ(0, jobs.value()[0].priority);
+}
+
+TEST_F(JobStoreTest, ListJobsGivesTargetAndPriority) {
+  JobId id = Insert(FullJob());
+  Result<std::vector<JobSummary>> jobs = store_->ListJobs(JobsRequest());
+  ASSERT_OK(jobs.status());
+  ASSERT_EQ(1u, jobs.value().size());
+  EXPECT_EQ(id, jobs.value()[0].id);
+  EXPECT_EQ("role=db dc=syd,mel", jobs.value()[0].target);
+  EXPECT_EQ(-42, jobs.value()[0].priority);
+  EXPECT_EQ(2, jobs.value()[0].players);
+}
+
+TEST_F(JobStoreTest, UnfinishedJobsComeBackWithTheirRollouts) {
+  JobRecord job = FullJob();
+  job.max_errors = broker::RolloutLimit{100, true};
+  JobId id = Insert(job);
+  Reopen();
+  Result<std::vector<JobRecord>> unfinished = store_->LoadUnfinishedJobs();
+  ASSERT_OK(unfinished.status());
+  ASSERT_EQ(1u, unfinished.value().size());
+  EXPECT_EQ(id, unfinished.value()[0].id);
+  ExpectSameJob(job, unfinished.value()[0]);
 }
 
 TEST_F(JobStoreTest, NothingWrittenSurvivesWithoutCommit) {

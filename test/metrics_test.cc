@@ -245,10 +245,10 @@ TEST_F(MetricsTest, EveryFinalStateAndChannelIsPrintedFromTheStartAtZero) {
     channels.insert(s.labels.at("channel"));
   EXPECT_EQ((std::set<std::string>{"OK", "FAIL", "PARTIAL_FAIL", "CANCELLED"}),
             jobs);
-  EXPECT_EQ(
-      (std::set<std::string>{"OK", "FAIL", "TIMEOUT", "CANCELLED", "UNK_SCORE",
-                             "HOST_ERROR", "LOST", "ABORTED", "EXPIRED"}),
-      tasks);
+  EXPECT_EQ((std::set<std::string>{"OK", "FAIL", "TIMEOUT", "CANCELLED",
+                                   "UNK_SCORE", "HOST_ERROR", "LOST", "ABORTED",
+                                   "EXPIRED", "SKIPPED"}),
+            tasks);
   EXPECT_EQ((std::set<std::string>{"player", "audience", "http"}), channels);
   EXPECT_TRUE(page.Family("orchestra_audience_requests_total").empty());
 }
@@ -355,7 +355,7 @@ TEST_F(MetricsRingTest, SixtyMinutesOldestFirstWithEveryFinalState) {
   ASSERT_EQ(60u, minutes.size());
   EXPECT_EQ(2, minutes[59].at("OK"));
   EXPECT_EQ(1, minutes[59].at("FAIL"));
-  EXPECT_EQ(9u, minutes[59].size());
+  EXPECT_EQ(10u, minutes[59].size());  // every final state
   EXPECT_EQ(0, minutes[58].at("OK"));
   EXPECT_EQ(0u, minutes[0].count("QUEUED"));
 }

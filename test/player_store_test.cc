@@ -118,6 +118,33 @@ TEST_F(PlayerStoreTest, KeyAndSessionShareTheRow) {
       Query("SELECT public_key, version, slots, connected FROM players", 4));
 }
 
+// Labels come from the players file with the key, as a JSON object a
+// reporting tool can read (json_extract); a session keeps them.
+TEST_F(PlayerStoreTest, LabelsAreSavedWithTheKeyAsJson) {
+  ASSERT_OK(
+      players_->SaveKey("web-1", "key-1", {{"role", "web"}, {"dc", "syd"}}));
+  ASSERT_OK(players_->SaveSession("web-1", "1.0", 4, true, kT0));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ("{\"dc\":\"syd\",\"role\":\"web\"}",
+            Query("SELECT labels FROM players"));
+  EXPECT_EQ("web", Query("SELECT json_extract(labels, '$.role') FROM players"));
+  std::vector<StoredPlayer> players = KnownPlayers();
+  ASSERT_EQ(1u, players.size());
+  EXPECT_EQ((broker::StringMap{{"role", "web"}, {"dc", "syd"}}),
+            players[0].labels);
+  // A reload that drops them saves none.
+  ASSERT_OK(players_->SaveKey("web-1", "key-1"));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ("{}", Query("SELECT labels FROM players"));
+  EXPECT_TRUE(KnownPlayers()[0].labels.empty());
+}
+
+TEST_F(PlayerStoreTest, APlayerWithoutLabelsHasAnEmptyObject) {
+  ASSERT_OK(players_->SaveSession("web-2", "1.0", 4, true, kT0));
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ("{}", Query("SELECT labels FROM players"));
+}
+
 // The rows join the turn's transaction: they go with JobStore's Commit()
 // and Rollback(), as the jobs' rows do.
 TEST_F(PlayerStoreTest, WritesJoinTheTurn) {

@@ -84,6 +84,26 @@ TEST(RecordPagerTest, ARecordThatFitsIsSentWholeWithoutPagingFields) {
             broker::EncodeAudienceReply({int64_t{1}, broker::JobReply{page}}));
 }
 
+// Every header field is kept, those of a rollout by target too.
+TEST(RecordPagerTest, APageKeepsTheWholeHeader) {
+  JobRecord job = Job(3, 100, 10);
+  job.target = "role=web dc=syd";
+  job.max_concurrency = broker::RolloutLimit{25, true};
+  job.max_errors = broker::RolloutLimit{1, false};
+  job.priority = -9;
+  job.timeout_s = 60;
+  job.delivery_timeout_s = 0;
+  job.tasks[2].waiting = broker::WaitReason::kEarlierJobs;
+  JobRecord page = RecordPager::Page(job, 0, broker::kMaxTasksLimit);
+  EXPECT_EQ(broker::EncodeAudienceReply({int64_t{1}, broker::JobReply{job}}),
+            broker::EncodeAudienceReply({int64_t{1}, broker::JobReply{page}}));
+  JobRecord later = RecordPager::Page(job, 1, 1);
+  EXPECT_EQ("role=web dc=syd", later.target);
+  EXPECT_EQ(job.max_concurrency, later.max_concurrency);
+  EXPECT_EQ(job.max_errors, later.max_errors);
+  EXPECT_EQ(-9, later.priority);
+}
+
 // The job of the report: six players each near the output limit on both
 // streams, and large params: 12.5 MiB as one reply.
 TEST(RecordPagerTest, ALargeJobComesInPagesUnderTheLimitThatGiveEveryTask) {

@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "broker/states.h"
 #include "conductor/web_pages.h"
 
 namespace orchestra::conductor {
@@ -39,6 +40,24 @@ TEST(WebAssetsTest, AssetsLoadNothingFromElsewhere) {
     EXPECT_EQ(std::string::npos, body.find("http")) << path;
     EXPECT_EQ(std::string::npos, body.find("url(")) << path;
     EXPECT_EQ(std::string::npos, body.find("@import")) << path;
+  }
+}
+
+// Each task state has its colour in text, and each final one its own in
+// the chart of tasks finished (a new state is not drawn in a default).
+TEST(WebAssetsTest, EveryTaskStateHasItsColours) {
+  const std::string css(FindAsset("/static/orchestra.css")->body);
+  // The stylesheet without the chart's rules.
+  const std::string text_rules = std::regex_replace(
+      css, std::regex(R"(\.chart \[data-state=[A-Z_]+\][^\n]*\n)"), "");
+  for (int i = 0; i < broker::kTaskStateCount; ++i) {
+    const auto state = static_cast<broker::TaskState>(i);
+    const std::string selector =
+        std::string("[data-state=") + broker::TaskStateName(state) + "]";
+    EXPECT_NE(std::string::npos, text_rules.find(selector)) << selector;
+    if (broker::IsFinal(state)) {
+      EXPECT_NE(std::string::npos, css.find(".chart " + selector)) << selector;
+    }
   }
 }
 

@@ -86,6 +86,16 @@ bool AudienceRequests(const std::string& dir) {
   broker::SubmitRequest plain;
   plain.score = "disk-usage";
   plain.players = {"p1"};
+  // A rollout by target (DESIGN.md section 13).
+  broker::SubmitRequest rollout;
+  rollout.score = "hello";
+  rollout.scope = broker::Scope::kAll;
+  rollout.target = "role=web dc=syd,mel name!=web-0*";
+  rollout.max_concurrency = broker::RolloutLimit{10, true};
+  rollout.max_errors = broker::RolloutLimit{2, false};
+  rollout.priority = 50;
+  broker::PlayersRequest by_target;
+  by_target.target = "role=db";
   broker::JobsRequest jobs;
   jobs.state = broker::JobState::kPartialFail;
   jobs.score = "hello";
@@ -101,7 +111,9 @@ bool AudienceRequests(const std::string& dir) {
          put("jobs-all", std::monostate{}, broker::JobsRequest{}) &&
          put("players", int64_t{6}, broker::PlayersRequest{}) &&
          put("status-page", int64_t{7}, broker::StatusRequest{17, 200, 50}) &&
-         put("players-page", int64_t{8}, broker::PlayersRequest{"p1", 100});
+         put("players-page", int64_t{8}, broker::PlayersRequest{"p1", 100}) &&
+         put("submit-rollout", int64_t{9}, rollout) &&
+         put("players-target", int64_t{10}, by_target);
 }
 
 broker::JobRecord Job() {
@@ -150,6 +162,26 @@ broker::JobRecord Page() {
   return job;
 }
 
+// A rollout by target: a task SKIPPED once its errors ran out, and one
+// that waits for the job's max_concurrency.
+broker::JobRecord Rollout() {
+  broker::JobRecord job = Job();
+  job.scope = broker::Scope::kAll;
+  job.state = broker::JobState::kPending;
+  job.finished_at = 0;
+  job.target = "role=web";
+  job.max_concurrency = broker::RolloutLimit{50, true};
+  job.max_errors = broker::RolloutLimit{0, false};
+  job.priority = -7;
+  job.tasks[1].state = broker::TaskState::kSkipped;
+  broker::TaskRecord queued;
+  queued.task = 32;
+  queued.player = "p3";
+  queued.waiting = broker::WaitReason::kRollout;
+  job.tasks.push_back(queued);
+  return job;
+}
+
 bool AudienceReplies(const std::string& dir) {
   auto put = [&](const std::string& name, const broker::RequestId& req,
                  const broker::AudienceReplyBody& body) {
@@ -173,6 +205,11 @@ bool AudienceReplies(const std::string& dir) {
   player.running = 1;
   player.scores = {"disk-usage", "hello"};
   broker::Progress progress{1, 3, {{"OK", 1}, {"RUNNING", 2}}};
+  broker::JobSummary targeted = summary;
+  targeted.target = "role=web";
+  targeted.priority = 100;
+  broker::PlayerInfo labelled = player;
+  labelled.labels = {{"role", "web"}, {"dc", "syd"}};
   return put("submit", int64_t{1}, broker::SubmitReply{17}) &&
          put("job", std::string("r-2"), broker::JobReply{Job(), false}) &&
          put("job-timed-out", int64_t{3}, broker::JobReply{Job(), true}) &&
@@ -184,8 +221,16 @@ bool AudienceReplies(const std::string& dir) {
          put("players-page", int64_t{9},
              broker::PlayersReply{{player}, 9999}) &&
          put("error", std::monostate{},
-             broker::ErrorReply{{broker::ErrorCode::kUnauthorized,
-                                 "audience key 'bot' may not run score 'x'"}});
+             broker::ErrorReply{
+                 {broker::ErrorCode::kUnauthorized,
+                  "audience key 'bot' may not run score 'x'"}}) &&
+         put("job-rollout", int64_t{10}, broker::JobReply{Rollout(), false}) &&
+         put("jobs-target", int64_t{11}, broker::JobsReply{{targeted}}) &&
+         put("players-labels", int64_t{12},
+             broker::PlayersReply{{labelled, player}}) &&
+         put("error-invalid-target", int64_t{13},
+             broker::ErrorReply{{broker::ErrorCode::kInvalidTarget,
+                                 "no player matches 'role=nope'"}});
 }
 
 }  // namespace

@@ -189,6 +189,70 @@ def test_jobs_and_players_follow_their_pages(client, monkeypatch):
     assert sent[3] == {"op": "players", "after": "a"}
 
 
+def offline_client(monkeypatch, replies):
+    """A Client that connects nowhere: its requests are recorded in the
+    list it returns, and answered from `replies` (by op)."""
+    c = Client.__new__(Client)
+    sent = []
+
+    def request(fields, *args):
+        sent.append(dict(fields))
+        return dict(replies[fields["op"]], ok=True)
+
+    monkeypatch.setattr(c, "request", request)
+    return c, sent
+
+
+def test_submit_sends_the_fleet_fields_only_when_given(monkeypatch):
+    c, sent = offline_client(monkeypatch, {"submit": {"job": 5}})
+    assert c.submit("hello", ["p1"]) == 5
+    assert sent[-1] == {"op": "submit", "score": "hello", "scope": "one",
+                        "players": ["p1"], "params": {}}
+    c.submit("hello", target="role=web dc=syd", scope="all",
+             max_concurrency="10%", max_errors=2, priority=50)
+    assert sent[-1] == {"op": "submit", "score": "hello", "scope": "all",
+                        "params": {}, "target": "role=web dc=syd",
+                        "max_concurrency": "10%", "max_errors": 2,
+                        "priority": 50}
+    c.submit("hello", "p2", "all", {"A": "1"}, 60, None, 1, 0, -3)
+    assert sent[-1] == {"op": "submit", "score": "hello", "scope": "all",
+                        "players": ["p2"], "params": {"A": "1"},
+                        "timeout_s": 60, "max_concurrency": 1,
+                        "max_errors": 0, "priority": -3}
+
+
+def test_players_by_target_and_labels_always_there(monkeypatch):
+    c, sent = offline_client(monkeypatch, {"players": {"players": [
+        {"name": "web-1", "labels": {"role": "web"}}, {"name": "db-1"}]}})
+    players = c.players(target="name=*-1")
+    assert sent == [{"op": "players", "target": "name=*-1"}]
+    assert [p["labels"] for p in players] == [{"role": "web"}, {}]
+    c.players()
+    assert sent[-1] == {"op": "players"}
+
+
+def test_fleet_field_errors_are_named(client):
+    assert error_of(client.submit, "hello", ["p1"],
+                    target="role=web").code == "bad_request"
+    assert error_of(client.submit, "hello", ["p1"],
+                    max_errors=1).code == "bad_request"
+    assert error_of(client.submit, "hello", ["p1"], scope="all",
+                    max_concurrency="0%").code == "bad_request"
+    assert error_of(client.submit, "hello", ["p1"],
+                    priority=101).code == "bad_request"
+    assert error_of(client.submit, "hello").code == "missing_field"
+
+
+def test_a_rollout_and_its_priority_are_in_the_record(client):
+    job = client.submit("hello", ["p1", "p2"], scope="all",
+                        max_concurrency="50%", max_errors=0, priority=7)
+    record = client.wait(job, timeout=20)
+    assert record["state"] == "OK"
+    assert (record["max_concurrency"], record["max_errors"],
+            record["priority"]) == ("50%", 0, 7)
+    assert "target" not in record
+
+
 # ---- the error codes ----
 
 def test_bytes_that_are_not_a_request_are_a_bad_request(cluster):

@@ -93,22 +93,37 @@ class Client:
 
     # ---- the ops ----
 
-    def submit(self, score, players, scope="one", params=None, timeout=None,
-               delivery_timeout=None, key=None):
-        """Starts a job running `score` on `players` (a list of names) and
-        returns its id once the job is durable. `timeout` is the score's
-        time limit and `delivery_timeout` how long a task may wait for an
-        offline player, in seconds; a retried submit with the same `key`
-        returns the first job instead of starting another."""
+    def submit(self, score, players=None, scope="one", params=None,
+               timeout=None, target=None, max_concurrency=None,
+               max_errors=None, priority=0, delivery_timeout=None, key=None):
+        """Starts a job running `score` and returns its id once the job is
+        durable. Its players are `players` (a list of names) or those the
+        `target` expression matches ("role=web dc=syd"), never both.
+        `timeout` is the score's time limit and `delivery_timeout` how long
+        a task may wait for an offline player, in seconds; a retried submit
+        with the same `key` returns the first job instead of starting
+        another. An `all` job may be a rollout: at most `max_concurrency`
+        tasks at once, and once more than `max_errors` failed the rest are
+        SKIPPED (each an int, or a string "N%" of the job's tasks).
+        `priority` (-100 to 100) orders dispatch, highest first. Fields
+        left at their defaults are not sent, so an older conductor takes
+        the request as before."""
         if isinstance(players, str):
             players = [players]
         request = {"op": "submit", "score": score, "scope": scope,
-                   "players": list(players), "params": dict(params or {})}
-        for field, value in (("timeout_s", timeout),
+                   "params": dict(params or {})}
+        if players is not None:
+            request["players"] = list(players)
+        for field, value in (("target", target),
+                             ("timeout_s", timeout),
                              ("delivery_timeout_s", delivery_timeout),
-                             ("key", key)):
+                             ("key", key),
+                             ("max_concurrency", max_concurrency),
+                             ("max_errors", max_errors)):
             if value is not None:
                 request[field] = value
+        if priority:
+            request["priority"] = priority
         return self.request(request)["job"]
 
     def status(self, job, tasks_from=None, tasks_limit=None):
@@ -162,13 +177,18 @@ class Client:
             request["limit"] = request.get("limit", 100) - len(reply["jobs"])
             request["before"] = reply["jobs"][-1]["id"]
 
-    def players(self):
+    def players(self, target=None):
         """The players in the players file: connected or not, their
-        version, slots, running tasks and scores (every page of them)."""
+        version, slots, running tasks, scores and labels (every page of
+        them); with `target`, only those the expression matches."""
         request = {"op": "players"}
+        if target is not None:
+            request["target"] = target
         players = []
         while True:
             reply = self.request(request)
+            for player in reply["players"]:
+                player.setdefault("labels", {})  # absent when it has none
             players.extend(reply["players"])
             if not reply.get("players_omitted") or not reply["players"]:
                 return players

@@ -1,12 +1,15 @@
 // A target is resolved once, at submit, against every listed player, so
 // its cost is the fleet's size times the work of one player: for each term
 // one label lookup (a std::map of at most kMaxPlayerLabels) and at most one
-// match of each of its globs. A glob without wildcards is a string compare;
-// any other takes at most its length times the value's (conductor/glob.h),
-// and the audience cannot make that exponential. kMaxTargetBytes,
-// kMaxTargetTerms and kMaxTargetGlobs (common/limits.h) bound the rest: a
-// target of 1 KiB of `*a*a...` globs costs at most a few hundred
-// microseconds a player of 40-byte names.
+// match of each of its globs. A glob without wildcards is a string compare,
+// any other a few operations a byte of the value for each 64 of its steps
+// (conductor/glob.h), never exponential. kMaxTargetBytes, kMaxTargetTerms
+// and kMaxTargetGlobs (common/limits.h) bound the rest. A usual target
+// (`role=web dc=syd,mel name!=web-0*`) resolves over 10,000 players in a
+// few milliseconds; the worst the audience can send, 128 globs that each
+// scan the whole name and match none, took 0.12 s over 10,000 players of
+// 40-byte names on a 2-core machine (0.6 s at the longest names, 253
+// bytes), about what the submit of a 10,000-task job costs anyway.
 
 #include "conductor/target.h"
 

@@ -121,6 +121,24 @@ TEST(GlobTest, EveryAcceptedGlobAgreesWithFnmatch) {
   }
 }
 
+TEST(GlobTest, GlobsOfMoreThan64StepsMatchToo) {
+  const std::string glob =
+      std::string(100, 'a') + "*" + std::string(100, 'b') + "?[!c]";
+  const std::string text =
+      std::string(100, 'a') + "x*y" + std::string(100, 'b') + "cd";
+  EXPECT_TRUE(Matches(glob, text));
+  EXPECT_FALSE(Matches(glob, text.substr(1)));
+  EXPECT_FALSE(Matches(glob, text + "d"));
+  EXPECT_FALSE(Matches(glob, text.substr(0, text.size() - 1) + "c"));
+  EXPECT_EQ(::fnmatch(glob.c_str(), text.c_str(), 0) == 0, Matches(glob, text));
+}
+
+TEST(GlobTest, AGlobOfOver1024BytesIsRefused) {
+  EXPECT_TRUE(Matches(std::string(1023, 'a') + "*", std::string(1100, 'a')));
+  EXPECT_EQ("the glob is longer than 1024 bytes",
+            Error(std::string(1025, 'a')));
+}
+
 // glibc's fnmatch recurses at each '*' and would take years here.
 TEST(GlobTest, ManyStarsTakeLinearTimeNotExponential) {
   const std::string text(250, 'a');

@@ -18,7 +18,7 @@ std::string Where(const std::string& path, int line) {
   return path + ":" + std::to_string(line);
 }
 
-// The words of `line`, split on spaces and tabs. REQUIRES: `line` is
+// The words of `line`, split on white space. REQUIRES: `line` is
 // trimmed and not empty, so there is at least one word.
 std::vector<std::string> Words(const std::string& line) {
   std::vector<std::string> words;

@@ -66,6 +66,7 @@ BROKER    := broker/states.cc broker/rollout_limit.cc broker/wire.cc \
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
              broker/connection.cc broker/listener_gate.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
+             conductor/glob.cc conductor/target.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/player_store.cc \
              conductor/job_board.cc \

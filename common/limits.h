@@ -26,6 +26,19 @@ constexpr size_t kMaxRequestIdBytes = 256;
 constexpr size_t kMaxVersionBytes = 128;
 constexpr size_t kMaxErrorBytes = 4096;
 
+// ---- labels and targets (DESIGN.md section 13) ----
+// Label keys: [a-z][a-z0-9_.-]*; values: [A-Za-z0-9._:/-]+. A players file
+// line may carry at most kMaxPlayerLabels of them.
+constexpr size_t kMaxLabelKeyBytes = 63;
+constexpr size_t kMaxLabelValueBytes = 128;
+constexpr size_t kMaxPlayerLabels = 64;
+// A target expression comes from the audience and is matched against every
+// listed player at submit: its length, its terms and its globs (in all)
+// bound that work (conductor/target.cc says how).
+constexpr size_t kMaxTargetBytes = 1024;
+constexpr size_t kMaxTargetTerms = 32;
+constexpr size_t kMaxTargetGlobs = 128;
+
 // ---- jobs ----
 // Parameters: each value is UTF-8 without NUL.
 constexpr size_t kMaxParams = 4096;

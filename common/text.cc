@@ -156,6 +156,23 @@ bool IsValidPlayerName(std::string_view name) {
   return true;
 }
 
+bool IsValidLabelKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxLabelKeyBytes) return false;
+  if (!(key[0] >= 'a' && key[0] <= 'z')) return false;
+  for (char c : key) {
+    if (!(IsNameChar(c) && !(c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
+
+bool IsValidLabelValue(std::string_view value) {
+  if (value.empty() || value.size() > kMaxLabelValueBytes) return false;
+  for (char c : value) {
+    if (!(IsNameChar(c) || c == ':' || c == '/')) return false;
+  }
+  return true;
+}
+
 std::string ScoreNameRule() {
   return "[A-Za-z0-9._-]{1," + std::to_string(kMaxScoreNameBytes) +
          "} and not start with '.'";
@@ -169,6 +186,25 @@ std::string ParamKeyRule() {
 std::string PlayerNameRule() {
   return "[A-Za-z0-9._-]{1," + std::to_string(kMaxPlayerNameBytes) +
          "} and not start with '.' or '-'";
+}
+
+std::string LabelKeyRule() {
+  return "[a-z][a-z0-9_.-]{0," + std::to_string(kMaxLabelKeyBytes - 1) + "}";
+}
+
+std::string LabelValueRule() {
+  return "[A-Za-z0-9._:/-]{1," + std::to_string(kMaxLabelValueBytes) + "}";
+}
+
+std::string LabelProblem(std::string_view key, std::string_view value) {
+  if (!IsValidLabelKey(key))
+    return "label key '" + std::string(key) + "' must match " + LabelKeyRule();
+  if (key == kNameLabel)
+    return "label key 'name' is reserved: it stands for the player's name";
+  if (!IsValidLabelValue(value))
+    return "value '" + std::string(value) + "' of label '" + std::string(key) +
+           "' must match " + LabelValueRule();
+  return "";
 }
 
 bool ParseInt64(std::string_view text, int64_t min, int64_t max,

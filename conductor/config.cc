@@ -162,8 +162,7 @@ Status CheckConfigFiles(const ConductorConfig& config) {
   Result<broker::CurveKeyPair> keys =
       broker::ReadSecretKeyFile(config.secret_key_file);
   if (!keys.ok()) return keys.status();
-  Result<std::map<std::string, std::string>> players =
-      LoadPlayersFile(config.players_file);
+  Result<PlayersFile> players = LoadPlayersFile(config.players_file);
   if (!players.ok()) return players.status();
   Status s = AudienceKeys::Load(config.audience_keys_file).status();
   if (!s.ok()) return s;

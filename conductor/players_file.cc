@@ -4,6 +4,7 @@
 
 #include "broker/curve_keys.h"
 #include "common/files.h"
+#include "common/limits.h"
 #include "common/text.h"
 
 namespace orchestra::conductor {
@@ -15,6 +16,41 @@ namespace {
 
 std::string Where(const std::string& path, int line) {
   return path + ":" + std::to_string(line);
+}
+
+// The words of `line`, split on white space. REQUIRES: `line` is
+// trimmed and not empty, so there is at least one word.
+std::vector<std::string> Words(const std::string& line) {
+  std::vector<std::string> words;
+  const char* space = " \t\r\v\f";
+  size_t start = line.find_first_not_of(space);
+  while (start != std::string::npos) {
+    size_t end = line.find_first_of(space, start);
+    words.push_back(line.substr(start, end - start));
+    start = end == std::string::npos ? end : line.find_first_not_of(space, end);
+  }
+  return words;
+}
+
+// Reads `words` (each `KEY=VALUE`) into `labels`; an error message, or "".
+std::string ReadLabels(const std::vector<std::string>& words, Labels* labels) {
+  if (words.size() > kMaxPlayerLabels)
+    return std::to_string(words.size()) +
+           " labels; a player may have at most " +
+           std::to_string(kMaxPlayerLabels);
+  for (const std::string& word : words) {
+    const size_t equals = word.find('=');
+    if (equals == std::string::npos)
+      return "unexpected '" + word +
+             "'; after NAME PUBLIC-KEY only labels KEY=VALUE may follow";
+    const std::string key = word.substr(0, equals);
+    const std::string value = word.substr(equals + 1);
+    std::string problem = common::LabelProblem(key, value);
+    if (!problem.empty()) return problem;
+    if (!labels->emplace(key, value).second)
+      return "label '" + key + "' is given twice";
+  }
+  return "";
 }
 
 }  // namespace
@@ -37,23 +73,20 @@ std::vector<std::pair<int, std::string>> ListFileLines(
   return lines;
 }
 
-Result<std::map<std::string, std::string>> LoadPlayersFile(
-    const std::string& path) {
+Result<PlayersFile> LoadPlayersFile(const std::string& path) {
   Result<std::string> content = common::ReadFile(path);
   if (!content.ok()) return content.status();
   return ParsePlayersFile(path, content.value());
 }
 
-Result<std::map<std::string, std::string>> ParsePlayersFile(
-    const std::string& path, const std::string& content) {
-  std::map<std::string, std::string> players;
+Result<PlayersFile> ParsePlayersFile(const std::string& path,
+                                     const std::string& content) {
+  PlayersFile file;
   std::map<std::string, int> key_lines;
   for (const auto& [number, line] : ListFileLines(content)) {
-    size_t space = line.find_first_of(" \t");
-    std::string name = line.substr(0, space);
-    std::string key = space == std::string::npos
-                          ? ""
-                          : std::string(common::Trim(line.substr(space)));
+    std::vector<std::string> words = Words(line);
+    const std::string name = words[0];
+    const std::string key = words.size() > 1 ? words[1] : "";
     if (!common::IsValidPlayerName(name))
       return Status::InvalidArgument(
           Where(path, number),
@@ -63,9 +96,9 @@ Result<std::map<std::string, std::string>> ParsePlayersFile(
     if (!broker::IsCurveKey(key))
       return Status::InvalidArgument(
           Where(path, number),
-          "expected 'NAME PUBLIC-KEY' with a 40-character Z85 key (the "
-          "player's .pub file)");
-    if (players.count(name))
+          "expected 'NAME PUBLIC-KEY [KEY=VALUE ...]' with a 40-character "
+          "Z85 key (the player's .pub file)");
+    if (file.keys.count(name))
       return Status::InvalidArgument(Where(path, number),
                                      "player '" + name + "' listed twice");
     auto [it, fresh] = key_lines.emplace(key, number);
@@ -73,9 +106,15 @@ Result<std::map<std::string, std::string>> ParsePlayersFile(
       return Status::InvalidArgument(
           Where(path, number), "key already given to another player on line " +
                                    std::to_string(it->second));
-    players[name] = key;
+    Labels labels;
+    words.erase(words.begin(), words.begin() + 2);
+    std::string problem = ReadLabels(words, &labels);
+    if (!problem.empty())
+      return Status::InvalidArgument(Where(path, number), problem);
+    file.keys[name] = key;
+    if (!labels.empty()) file.labels[name] = std::move(labels);
   }
-  return players;
+  return file;
 }
 
 Result<std::set<std::string>> LoadRevokedKeys(const std::string& path) {

@@ -1,7 +1,7 @@
-// The conductor's trust lists: the players file (`NAME PUBLIC-KEY` a line)
-// and the revoked keys file (one public key a line). Blank lines and `#`
-// lines are ignored; anything else that is not well formed is an error
-// naming FILE:LINE.
+// The conductor's trust lists: the players file (`NAME PUBLIC-KEY
+// [KEY=VALUE ...]` a line: a player, its key and its labels) and the revoked
+// keys file (one public key a line). Blank lines and `#` lines are ignored;
+// anything else that is not well formed is an error naming FILE:LINE.
 
 #ifndef ORCHESTRA_CONDUCTOR_PLAYERS_FILE_H_
 #define ORCHESTRA_CONDUCTOR_PLAYERS_FILE_H_
@@ -21,12 +21,23 @@ namespace orchestra::conductor {
 std::vector<std::pair<int, std::string>> ListFileLines(
     const std::string& content);
 
-// Player name -> Z85 public key. A duplicate name or key is an error.
-common::Result<std::map<std::string, std::string>> LoadPlayersFile(
-    const std::string& path);
+// A player's labels (DESIGN.md section 13): label key -> value.
+using Labels = std::map<std::string, std::string>;
+
+// What a players file lists.
+struct PlayersFile {
+  std::map<std::string, std::string> keys;  // player name -> Z85 public key
+  std::map<std::string, Labels> labels;     // player name -> its labels
+                                            // (only players that have some)
+};
+
+// The players file at `path`. A duplicate name or key is an error, and so
+// is a bad label, a label key given twice on a line, `name=`, or more than
+// kMaxPlayerLabels labels.
+common::Result<PlayersFile> LoadPlayersFile(const std::string& path);
 // The same for a players file holding `content` (`path` names it in errors).
-common::Result<std::map<std::string, std::string>> ParsePlayersFile(
-    const std::string& path, const std::string& content);
+common::Result<PlayersFile> ParsePlayersFile(const std::string& path,
+                                             const std::string& content);
 
 // Revoked Z85 public keys. An empty `path` means none.
 common::Result<std::set<std::string>> LoadRevokedKeys(const std::string& path);

@@ -8,10 +8,10 @@ using common::Result;
 
 Result<TrustFiles> TrustFiles::Load(const ConductorConfig& config) {
   TrustFiles files;
-  Result<std::map<std::string, std::string>> players =
-      LoadPlayersFile(config.players_file);
+  Result<PlayersFile> players = LoadPlayersFile(config.players_file);
   if (!players.ok()) return players.status();
-  files.players = std::move(players.value());
+  files.players = std::move(players.value().keys);
+  files.labels = std::move(players.value().labels);
   Result<std::set<std::string>> revoked =
       LoadRevokedKeys(config.revoked_keys_file);
   if (!revoked.ok()) return revoked.status();
@@ -80,6 +80,13 @@ const AudienceGrant* Trust::AudienceGrantFor(const std::string& name,
       !Within(audience_since_, key, epoch))
     return nullptr;
   return grant;
+}
+
+const Labels* Trust::LabelsOf(const std::string& name) const {
+  static const Labels* const kNone = new Labels();
+  if (!listed_.count(name)) return nullptr;
+  auto it = files_.labels.find(name);
+  return it == files_.labels.end() ? kNone : &it->second;
 }
 
 std::unordered_map<std::string, std::string> Trust::PlayerNamesByKey() const {

@@ -1,14 +1,14 @@
-// Trust is what the conductor believes about keys: the players file, the
-// revoked keys file and the audience keys file as of the last (re)load,
-// and since which load each key has held its place. Every connection is
-// bound to the key that opened it, the name it was admitted as and the
-// epoch (the count of loads) that admitted it; on every message Trust says
-// whether that binding still holds: the key still names the same player or
-// audience key and has done so without a break since that epoch. So a key
-// that was rotated, removed or revoked stays cut off for as long as its old
-// connections live, however many others come and go, and even if it is
-// listed again later (DESIGN.md section 6). Pure data; owned by the
-// conductor's loop thread.
+// Trust is what the conductor believes about keys: the players file (with
+// each player's labels), the revoked keys file and the audience keys file
+// as of the last (re)load, and since which load each key has held its
+// place. Every connection is bound to the key that opened it, the name it
+// was admitted as and the epoch (the count of loads) that admitted it; on
+// every message Trust says whether that binding still holds: the key still
+// names the same player or audience key and has done so without a break
+// since that epoch. So a key that was rotated, removed or revoked stays cut
+// off for as long as its old connections live, however many others come
+// and go, and even if it is listed again later (DESIGN.md section 6). Pure
+// data; owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_TRUST_H_
 #define ORCHESTRA_CONDUCTOR_TRUST_H_
@@ -23,12 +23,14 @@
 #include "common/result.h"
 #include "conductor/audience_keys.h"
 #include "conductor/config.h"
+#include "conductor/players_file.h"
 
 namespace orchestra::conductor {
 
 // What the three files say.
 struct TrustFiles {
   std::map<std::string, std::string> players;  // name -> public key
+  std::map<std::string, Labels> labels;        // name -> labels, if any
   std::set<std::string> revoked;
   AudienceKeys audience;  // revoked keys already left out
 
@@ -61,6 +63,10 @@ class Trust {
   std::unordered_map<std::string, std::string> AudienceNamesByKey() const {
     return files_.audience.NamesByKey();
   }
+
+  // The labels of listed, unrevoked player `name` (empty when it has
+  // none), or nullptr when it is not listed. Valid until the next Install.
+  const Labels* LabelsOf(const std::string& name) const;
 
   int64_t epoch() const { return epoch_; }
   // Names of listed, unrevoked players. The set lives as long as we do.

@@ -1,5 +1,5 @@
 // Tests for common/text.h: trimming, lists, UTF-8 checks, the name rules of
-// DESIGN.md section 4 and integer parsing.
+// DESIGN.md sections 4 and 13 (labels) and integer parsing.
 
 #include "common/text.h"
 
@@ -151,6 +151,48 @@ TEST_F(TextTest, PlayerNamesFollowTheDesignRule) {
   EXPECT_FALSE(IsValidPlayerName("web/3"));
   EXPECT_FALSE(IsValidPlayerName("web 3"));
   EXPECT_FALSE(IsValidPlayerName("web:3"));
+}
+
+TEST_F(TextTest, LabelKeysFollowTheDesignRule) {
+  EXPECT_TRUE(IsValidLabelKey("role"));
+  EXPECT_TRUE(IsValidLabelKey("os.version_2-b"));
+  EXPECT_TRUE(IsValidLabelKey("a"));
+  EXPECT_TRUE(IsValidLabelKey("name")) << "well formed; reserved elsewhere";
+  EXPECT_TRUE(IsValidLabelKey("k" + Repeat('0', 62)));
+  EXPECT_FALSE(IsValidLabelKey("k" + Repeat('0', 63)));
+  EXPECT_FALSE(IsValidLabelKey(""));
+  EXPECT_FALSE(IsValidLabelKey("Role"));
+  EXPECT_FALSE(IsValidLabelKey("roLe"));
+  EXPECT_FALSE(IsValidLabelKey("1dc"));
+  EXPECT_FALSE(IsValidLabelKey("_dc"));
+  EXPECT_FALSE(IsValidLabelKey("dc/1"));
+  EXPECT_FALSE(IsValidLabelKey("dc=1"));
+  EXPECT_EQ("[a-z][a-z0-9_.-]{0,62}", LabelKeyRule());
+}
+
+TEST_F(TextTest, LabelValuesFollowTheDesignRule) {
+  EXPECT_TRUE(IsValidLabelValue("web"));
+  EXPECT_TRUE(IsValidLabelValue("syd/r4:u12"));
+  EXPECT_TRUE(IsValidLabelValue("-._:/AZaz09"));
+  EXPECT_TRUE(IsValidLabelValue(Repeat('v', 128)));
+  EXPECT_FALSE(IsValidLabelValue(Repeat('v', 129)));
+  EXPECT_FALSE(IsValidLabelValue(""));
+  EXPECT_FALSE(IsValidLabelValue("a b"));
+  EXPECT_FALSE(IsValidLabelValue("a=b"));
+  EXPECT_FALSE(IsValidLabelValue("a,b"));
+  EXPECT_FALSE(IsValidLabelValue("web-*"));
+  EXPECT_FALSE(IsValidLabelValue("\xC3\x84"));
+  EXPECT_EQ("[A-Za-z0-9._:/-]{1,128}", LabelValueRule());
+}
+
+TEST_F(TextTest, LabelProblemSaysWhatIsWrong) {
+  EXPECT_EQ("", LabelProblem("role", "web"));
+  EXPECT_EQ("label key 'Role' must match [a-z][a-z0-9_.-]{0,62}",
+            LabelProblem("Role", "web"));
+  EXPECT_EQ("label key 'name' is reserved: it stands for the player's name",
+            LabelProblem("name", "web-1"));
+  EXPECT_EQ("value 'a b' of label 'role' must match [A-Za-z0-9._:/-]{1,128}",
+            LabelProblem("role", "a b"));
 }
 
 TEST_F(TextTest, ParseInt64AcceptsWholeNumbersInRange) {

@@ -7,10 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
+
+#include "broker/curve_keys.h"
+#include "test/test_util.h"
 
 namespace orchestra::conductor {
 namespace {
+
+using common::Result;
 
 constexpr char kOld[] = "old-key";
 constexpr char kNew[] = "new-key";
@@ -123,6 +129,56 @@ TEST(TrustTest, ARevokedAudienceKeyIsTakenBack) {
   trust.Install(Audience("bot", kOld));
   EXPECT_EQ(nullptr, trust.AudienceGrantFor("bot", kOld, 1));
   EXPECT_NE(nullptr, trust.AudienceGrantFor("bot", kOld, 3));
+}
+
+TEST(TrustTest, AListedPlayerHasItsLabelsAndOthersNone) {
+  Trust trust;
+  TrustFiles files =
+      Players({{"web-1", kOld}, {"web-2", kNew}, {"cut", kOther}}, {kOther});
+  files.labels["web-1"] = {{"role", "web"}};
+  files.labels["cut"] = {{"role", "db"}};
+  trust.Install(std::move(files));
+  ASSERT_NE(nullptr, trust.LabelsOf("web-1"));
+  EXPECT_EQ((Labels{{"role", "web"}}), *trust.LabelsOf("web-1"));
+  ASSERT_NE(nullptr, trust.LabelsOf("web-2"));
+  EXPECT_TRUE(trust.LabelsOf("web-2")->empty());
+  EXPECT_EQ(nullptr, trust.LabelsOf("cut")) << "revoked";
+  EXPECT_EQ(nullptr, trust.LabelsOf("web-3")) << "not listed";
+}
+
+TEST(TrustTest, AReloadOfThePlayersFileBringsItsNewLabels) {
+  test::TempDir dir;
+  ConductorConfig config;
+  config.players_file = dir.File("players");
+  Result<broker::CurveKeyPair> pair = broker::GenerateKeyPair();
+  ASSERT_OK(pair.status());
+  const std::string line = "web-1 " + pair.value().public_key;
+  std::ofstream(config.players_file) << line << " role=web dc=syd\n";
+  Trust trust;
+  Result<TrustFiles> files = TrustFiles::Load(config);
+  ASSERT_OK(files.status());
+  trust.Install(std::move(files.value()));
+  EXPECT_EQ((Labels{{"role", "web"}, {"dc", "syd"}}), *trust.LabelsOf("web-1"));
+  std::ofstream(config.players_file) << line << " role=db\n";
+  files = TrustFiles::Load(config);
+  ASSERT_OK(files.status());
+  EXPECT_TRUE(trust.Install(std::move(files.value())).empty())
+      << "new labels cut nobody off";
+  EXPECT_EQ((Labels{{"role", "db"}}), *trust.LabelsOf("web-1"));
+}
+
+TEST(TrustTest, ABadLabelFailsTheLoadNamingFileAndLine) {
+  test::TempDir dir;
+  ConductorConfig config;
+  config.players_file = dir.File("players");
+  Result<broker::CurveKeyPair> pair = broker::GenerateKeyPair();
+  ASSERT_OK(pair.status());
+  std::ofstream(config.players_file)
+      << "# fleet\nweb-1 " << pair.value().public_key << " name=web-2\n";
+  Result<TrustFiles> files = TrustFiles::Load(config);
+  ASSERT_FALSE(files.ok());
+  EXPECT_EQ(0u, files.status().message().find(config.players_file + ":2: "))
+      << files.status().message();
 }
 
 }  // namespace

@@ -14,6 +14,10 @@
 //               its tasks grouped and the page rendered, best of 5;
 //               `_stored`: read from a SQLite file and rendered, all that
 //               the loop does for the page
+//   target_resolve_10k_*  a target expression (`role=web dc=syd,mel
+//               name!=web-0*`) resolved at submit over 10,000 listed
+//               players with 3 labels each, as the conductor's Trust holds
+//               them, best of 5
 //
 //   orchestra-bench-limits [DIR]     (DIR defaults to build)
 
@@ -27,6 +31,8 @@
 #include "broker/protocol.h"
 #include "common/status.h"
 #include "conductor/job_store.h"
+#include "conductor/target.h"
+#include "conductor/trust.h"
 #include "conductor/web_pages.h"
 #include "tools/bench/curve_probe.h"
 #include "tools/bench/samples.h"
@@ -54,6 +60,8 @@ constexpr int kSpawns = 2000;
 constexpr int kResults = 100000;
 constexpr int kRecordTasks = 10000;
 constexpr int kCodecRounds = 5;
+constexpr int kTargetPlayers = 10000;
+constexpr char kTarget[] = "role=web dc=syd,mel name!=web-0*";
 
 json Summary(bench::Samples* samples) {
   return {{"count", samples->size()},
@@ -239,6 +247,45 @@ common::Status MeasureWebPages(const std::string& dir, json* out) {
   return common::Status();
 }
 
+// Trust over kTargetPlayers players web-0000 ... web-9999, each with a
+// role (3 in 4 web), a dc (syd, mel, per, bne in turn) and a tier.
+conductor::Trust TargetFleet() {
+  const char* dcs[] = {"syd", "mel", "per", "bne"};
+  conductor::TrustFiles files;
+  for (int i = 0; i < kTargetPlayers; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "web-%04d", i);
+    files.players[name] = "key-" + std::to_string(i);
+    files.labels[name] = {{"role", i % 4 == 3 ? "db" : "web"},
+                          {"dc", dcs[i / 3 % 4]},
+                          {"tier", i % 2 ? "prod" : "test"}};
+  }
+  conductor::Trust trust;
+  trust.Install(std::move(files));
+  return trust;
+}
+
+// What a submit with a target costs the loop: the expression parsed and
+// resolved over every listed player.
+common::Status MeasureTarget(json* out) {
+  const conductor::Trust trust = TargetFleet();
+  size_t picked = 0;
+  const double resolve_us = Best([&] {
+    auto target = conductor::Target::Parse(kTarget);
+    if (!target.ok()) return false;
+    auto players = target.value().Resolve(
+        *trust.listed(),
+        [&](const std::string& name) { return trust.LabelsOf(name); });
+    picked = players.ok() ? players.value().size() : 0;
+    return players.ok();
+  });
+  if (resolve_us < 0)
+    return common::Status::Internal("target", "the target did not resolve");
+  (*out)["target_resolve_10k_ms"] = resolve_us / 1e3;
+  (*out)["target_resolve_10k_players"] = picked;
+  return common::Status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -253,6 +300,7 @@ int main(int argc, char** argv) {
   if (s.ok()) s = MeasureSpawn(&out);
   if (s.ok()) s = MeasureCodec(&out);
   if (s.ok()) s = MeasureWebPages(dir, &out);
+  if (s.ok()) s = MeasureTarget(&out);
   if (!s.ok()) {
     std::fprintf(stderr, "limits: %s\n", s.ToString().c_str());
     return 1;

@@ -130,6 +130,11 @@ def print_table(out):
                 limits["web_job_page_10k_identical_ms"],
                 limits["web_job_page_10k_distinct_ms"]),
             "< 50 ms")
+    if "target_resolve_10k_ms" in limits:
+        row("target resolved over 10,000 players",
+            "%.2f ms" % limits["target_resolve_10k_ms"],
+            "%d players picked" % limits["target_resolve_10k_players"],
+            "< 20 ms")
     if "load" in out:
         print()
         print("load (orchestra-bench-load, simulated players):")

@@ -46,8 +46,6 @@ constexpr size_t kMaxParamValueBytes = 64 << 10;
 constexpr size_t kMaxParamsBytes = 256 << 10;  // keys and values, in all
 // Players one job may list (and tasks an `all` job may have).
 constexpr size_t kMaxJobPlayers = 100000;
-// A target expression (DESIGN.md section 13): terms of label globs.
-constexpr size_t kMaxTargetBytes = 16 << 10;
 // Priorities of jobs: dispatch takes the highest first.
 constexpr int64_t kMinPriority = -100;
 constexpr int64_t kMaxPriority = 100;
@@ -59,10 +57,6 @@ constexpr int64_t kMaxTimeLimitS = 10LL * 365 * 24 * 3600;
 // Tasks one player may run at once (its `slots`): the conductor keeps at
 // most this many of a player's tasks unfinished, with their parameters.
 constexpr int kMaxSlots = 256;
-// A player's labels (players file): keys [a-z][a-z0-9_.-]{0,62}, values
-// [A-Za-z0-9._:/-]{1,128}.
-constexpr size_t kMaxLabelKeyBytes = 63;
-constexpr size_t kMaxLabelValueBytes = 128;
 // Scores one player may list, and tasks its journal may report in hello.
 constexpr size_t kMaxScores = 10000;
 constexpr size_t kMaxHeldTasks = 100000;

@@ -778,12 +778,12 @@ TEST_F(AudienceProtocolTest, NeitherPlayersNorTargetIsMissingField) {
             CodeFor(With(Without(SubmitFields(), "players"), "target", Nil())));
 }
 
-TEST_F(AudienceProtocolTest, TargetIsAStringOfAtMost16KiB) {
+TEST_F(AudienceProtocolTest, TargetIsAStringOfAtMost1KiB) {
   const Fields by_target = Without(SubmitFields(), "players");
   EXPECT_EQ("accepted",
-            CodeFor(With(by_target, "target", Str(std::string(16384, 'a')))));
+            CodeFor(With(by_target, "target", Str(std::string(1024, 'a')))));
   EXPECT_EQ("too_large",
-            CodeFor(With(by_target, "target", Str(std::string(16385, 'a')))));
+            CodeFor(With(by_target, "target", Str(std::string(1025, 'a')))));
   EXPECT_EQ("bad_request", CodeFor(With(by_target, "target", Int(3))));
   EXPECT_EQ("bad_request",
             CodeFor(With(by_target, "target", Strings({"role=web"}))));

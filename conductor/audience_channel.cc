@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "conductor/record_pager.h"
+#include "conductor/target.h"
 
 namespace orchestra::conductor {
 
@@ -277,7 +278,48 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
 Status AudienceChannel::On(const Caller& c, const broker::SubmitRequest& r,
                            const broker::Inbound& in,
                            const AudienceGrant* grant) {
-  if (!r.target.empty()) return RefuseTarget(c);
+  if (!r.target.empty()) {
+    std::optional<broker::SubmitRequest> resolved = ResolveTarget(c, r);
+    return resolved ? Submit(c, *resolved, in, grant) : Status();
+  }
+  return Submit(c, r, in, grant);
+}
+
+// A target is resolved once, here, against the listed players (connected
+// or not): the job keeps the expression and the names it stood for. A
+// limited key must be allowed each of them (Submit checks).
+std::optional<broker::SubmitRequest> AudienceChannel::ResolveTarget(
+    const Caller& c, const broker::SubmitRequest& r) {
+  Result<std::vector<std::string>> players = ResolvePlayers(r.target);
+  if (!players.ok()) {
+    Fail(c, ErrorCode::kInvalidTarget, players.status().message());
+    return std::nullopt;
+  }
+  if (players.value().size() > kMaxJobPlayers) {
+    Fail(c, ErrorCode::kInvalidTarget,
+         "target '" + r.target + "' matches " +
+             std::to_string(players.value().size()) +
+             " players; a job may have at most " +
+             std::to_string(kMaxJobPlayers));
+    return std::nullopt;
+  }
+  broker::SubmitRequest resolved = r;
+  resolved.players = std::move(players.value());
+  return resolved;
+}
+
+Result<std::vector<std::string>> AudienceChannel::ResolvePlayers(
+    const std::string& text) const {
+  Result<Target> target = Target::Parse(text);
+  if (!target.ok()) return target.status();
+  return target.value().Resolve(
+      *trust_->listed(),
+      [this](const std::string& n) { return trust_->LabelsOf(n); });
+}
+
+Status AudienceChannel::Submit(const Caller& c, const broker::SubmitRequest& r,
+                               const broker::Inbound& in,
+                               const AudienceGrant* grant) {
   ErrorCode code = ErrorCode::kUnauthorized;
   std::string problem = grant ? grant->WhyNotSubmit(r.score, r.players) : "";
   if (!problem.empty()) {
@@ -442,12 +484,25 @@ Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r,
 // the next player would not fit, and counts the players it left out.
 Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest& r,
                            const AudienceGrant* grant) {
-  if (!r.target.empty()) return RefuseTarget(c);
+  std::optional<Target> target;
+  if (!r.target.empty()) {
+    Result<Target> parsed = Target::Parse(r.target);
+    if (!parsed.ok()) {
+      Fail(c, ErrorCode::kInvalidTarget, parsed.status().message());
+      return Status();
+    }
+    target = std::move(parsed.value());
+  }
+  static const Labels kNoLabels;
   broker::PlayersReply reply;
   size_t used = 0;
   const std::set<std::string>& listed = *trust_->listed();
   for (auto it = listed.upper_bound(r.after); it != listed.end(); ++it) {
     if (grant && !grant->MaySeePlayer(*it)) continue;
+    if (target) {
+      const Labels* labels = trust_->LabelsOf(*it);
+      if (!target->Matches(*it, labels ? *labels : kNoLabels)) continue;
+    }
     if (reply.players_omitted == 0 &&
         static_cast<int64_t>(reply.players.size()) < r.limit) {
       broker::PlayerInfo info = Info(*it);
@@ -467,6 +522,7 @@ Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest& r,
 broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
   broker::PlayerInfo info;
   info.name = name;
+  if (const Labels* labels = trust_->LabelsOf(name)) info.labels = *labels;
   if (const PlayerState* p = registry_->Find(name)) {
     info.connected = !p->peer.empty();
     info.last_seen = p->last_seen;
@@ -476,16 +532,6 @@ broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
   }
   info.running = static_cast<int64_t>(board_->Unfinished(name));
   return info;
-}
-
-// Target expressions (DESIGN.md section 13) are on the wire, but this
-// conductor does not resolve them yet: it says so rather than run a job on
-// no players or list players the target would not match.
-Status AudienceChannel::RefuseTarget(const Caller& c) {
-  Fail(c, ErrorCode::kInvalidTarget,
-       "this conductor does not resolve target expressions yet; list the "
-       "players by name");
-  return Status();
 }
 
 // Each finished job is read from the store once, however many wait for it.

@@ -104,7 +104,15 @@ class AudienceChannel {
   common::Status On(const Caller& c, const broker::PlayersRequest& r,
                     const AudienceGrant* grant);
   // Answers a request with a target invalid_target: not resolved yet.
-  common::Status RefuseTarget(const Caller& c);
+  // The request with `players` resolved from its target, or nullopt after
+  // an `invalid_target` reply.
+  std::optional<broker::SubmitRequest> ResolveTarget(
+      const Caller& c, const broker::SubmitRequest& r);
+  common::Result<std::vector<std::string>> ResolvePlayers(
+      const std::string& target) const;
+  // A submit whose players are names (listed or resolved).
+  common::Status Submit(const Caller& c, const broker::SubmitRequest& r,
+                        const broker::Inbound& in, const AudienceGrant* grant);
   // The job an earlier submit of this submitter with key `r.key` made, or
   // nullopt; `conflict` (false after the error reply) when that job was
   // made by a different request.

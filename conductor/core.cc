@@ -92,7 +92,8 @@ Status Core::ApplyTrust(TrustFiles files) {
 Status Core::SavePlayerKeys() {
   for (const auto& [name, key] : trust_.files().players) {
     if (!trust_.listed()->count(name)) continue;  // Revoked
-    Status s = player_store_->SaveKey(name, key);
+    const Labels* labels = trust_.LabelsOf(name);
+    Status s = player_store_->SaveKey(name, key, labels ? *labels : Labels());
     if (!s.ok()) return s;
   }
   return Status();

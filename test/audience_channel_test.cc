@@ -368,18 +368,51 @@ TEST_F(AudienceChannelTest, ARolloutsFieldsAreKeptWithItsJob) {
   EXPECT_EQ(keyed, NextIs<broker::SubmitReply>().job);
 }
 
-// Until target expressions are resolved (DESIGN.md section 13, another
-// change), a submit or a players list by target is refused as such rather
-// than run on no players or list players it would not match.
-TEST_F(AudienceChannelTest, ATargetIsRefusedUntilTargetsAreResolved) {
+// A target is resolved at submit against the listed players and their
+// labels (players file): the job keeps the expression and the names.
+TEST_F(AudienceChannelTest, ATargetResolvesToTheListedPlayersItMatches) {
+  TrustFiles files = core_->trust().files();
+  files.labels["web-1"] = {{"role", "web"}, {"dc", "syd"}};
+  files.labels["web-2"] = {{"role", "db"}, {"dc", "syd"}};
+  core_->InstallTrust(std::move(files));
   broker::SubmitRequest r = test::SampleSubmit(Scope::kAll, {});
-  r.target = "role=web";
+  r.target = "dc=syd role!=db";
   Ask(r);
-  broker::ErrorReply error = NextIs<broker::ErrorReply>();
-  EXPECT_EQ(ErrorCode::kInvalidTarget, error.error.code);
+  const JobId job = NextIs<broker::SubmitReply>().job;
+  std::optional<JobRecord> record = store_->LoadJob(job).value();
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(std::vector<std::string>{"web-1"}, record->players);
+  EXPECT_EQ("dc=syd role!=db", record->target);
+  broker::PlayersRequest players;
+  players.target = "role=web,db";
+  Ask(players);
+  broker::PlayersReply listed = NextIs<broker::PlayersReply>();
+  ASSERT_EQ(2u, listed.players.size());
+  EXPECT_EQ("syd", listed.players[0].labels["dc"]);
+}
+
+// Nothing matched, or a malformed expression: invalid_target saying which,
+// and no job.
+TEST_F(AudienceChannelTest, ATargetThatMatchesNothingOrIsMalformedIsInvalid) {
+  for (const char* text : {"role=nothing", "role=", "!web-1"}) {
+    broker::SubmitRequest r = test::SampleSubmit(Scope::kAll, {});
+    r.target = text;
+    Ask(r);
+    broker::ErrorReply error = NextIs<broker::ErrorReply>();
+    EXPECT_EQ(ErrorCode::kInvalidTarget, error.error.code) << text;
+    EXPECT_FALSE(error.error.message.empty());
+  }
+  EXPECT_NE(std::string::npos,
+            [&] {
+              broker::SubmitRequest r = test::SampleSubmit(Scope::kAll, {});
+              r.target = "role=nothing";
+              Ask(r);
+              return NextIs<broker::ErrorReply>().error.message;
+            }()
+                .find("no listed player matches"));
   EXPECT_TRUE(NextIsJobs().empty());
   broker::PlayersRequest players;
-  players.target = "role=web";
+  players.target = "role=";
   Ask(players);
   EXPECT_EQ(ErrorCode::kInvalidTarget, NextIs<broker::ErrorReply>().error.code);
 }

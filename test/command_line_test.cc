@@ -72,8 +72,39 @@ TEST_F(CommandLineTest, WaitTimeoutImpliesWait) {
 }
 
 TEST_F(CommandLineTest, SubmitWithoutPlayerIsUsageError) {
-  EXPECT_EQ("missing PLAYER", Error({"submit", "backup"}));
+  EXPECT_EQ("missing PLAYER (or --target EXPR)", Error({"submit", "backup"}));
   EXPECT_EQ("submit", word_);
+}
+
+TEST_F(CommandLineTest, SubmitTakesATargetAndARollout) {
+  const SubmitCommand c = Get<SubmitCommand>(
+      {"submit", "--all", "--target", "role=web dc=syd", "--max-concurrency",
+       "10%", "--max-errors", "2", "--priority", "50", "restart-nginx"});
+  ASSERT_TRUE(c.request.max_concurrency && c.request.max_errors);
+  EXPECT_EQ("role=web dc=syd", c.request.target);
+  EXPECT_TRUE(c.request.players.empty());
+  EXPECT_EQ((broker::RolloutLimit{10, true}), *c.request.max_concurrency);
+  EXPECT_EQ((broker::RolloutLimit{2, false}), *c.request.max_errors);
+  EXPECT_EQ(50, c.request.priority);
+}
+
+TEST_F(CommandLineTest, BadTargetsAndRolloutsAreUsageErrors) {
+  EXPECT_EQ("give either --target or PLAYER names, not both",
+            Error({"submit", "--target", "role=web", "backup", "web-1"}));
+  EXPECT_NE(std::string::npos, Error({"submit", "--all", "--max-concurrency",
+                                      "0", "backup", "web-1"})
+                                   .find("--max-concurrency must be"));
+  EXPECT_NE(std::string::npos, Error({"submit", "--all", "--max-errors", "101%",
+                                      "backup", "web-1"})
+                                   .find("--max-errors must be"));
+  EXPECT_NE(std::string::npos,
+            Error({"submit", "--max-errors", "1", "backup", "web-1"})
+                .find("for --all jobs"));
+  EXPECT_NE(std::string::npos,
+            Error({"submit", "--priority", "101", "backup", "web-1"})
+                .find("--priority"));
+  EXPECT_EQ("role=db",
+            Get<PlayersCommand>({"players", "--target", "role=db"}).target);
 }
 
 TEST_F(CommandLineTest, BadParamsAreUsageErrors) {

@@ -161,9 +161,12 @@ TEST_F(ReportTest, JobsAndPlayersAreTables) {
       "  9  PENDING  deploy  one          0  OK 2   -        -\n",
       FormatJobs({summary}));
   broker::PlayerInfo player{"web-1", true, 0, "1.0", 4, 1, {"a", "b"}};
+  player.labels = {{"role", "web"}, {"dc", "syd"}};
   EXPECT_EQ(
-      "PLAYER  CONNECTED  LAST SEEN  VERSION  SLOTS  RUNNING  SCORES\n"
-      "web-1   yes        -          1.0          4        1  a,b\n",
+      "PLAYER  CONNECTED  LAST SEEN  VERSION  SLOTS  RUNNING  LABELS           "
+      "SCORES\n"
+      "web-1   yes        -          1.0          4        1  dc=syd role=web  "
+      "a,b\n",
       FormatPlayers({player}));
 }
 

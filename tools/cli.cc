@@ -173,8 +173,9 @@ int Runner::Run(const JobsCommand& c) {
 }
 
 // Players come in pages by name; every page is fetched.
-int Runner::Run(const PlayersCommand&) {
+int Runner::Run(const PlayersCommand& c) {
   broker::PlayersRequest request;
+  request.target = c.target;
   std::vector<broker::PlayerInfo> players;
   JsonPages json;
   for (;;) {

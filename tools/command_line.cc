@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "broker/rollout_limit.h"
 #include "common/limits.h"
 #include "common/text.h"
 
@@ -44,6 +45,10 @@ enum LongOnly {
   kOperate,
   kTasksFrom,
   kTasksLimit,
+  kTarget,
+  kMaxConcurrency,
+  kMaxErrors,
+  kPriority,
 };
 
 using OptionHandler = std::function<Status(int option, const char* value)>;
@@ -160,6 +165,22 @@ Status ExpectArguments(int argc, int first, int count, const char* names) {
   return Status();
 }
 
+// --max-concurrency N|N% (N >= 1) or --max-errors N|N% (N >= 0).
+Status ParseLimit(int option, const char* value, SubmitCommand* c) {
+  const bool concurrency = option == kMaxConcurrency;
+  const int64_t min =
+      concurrency ? broker::kMinConcurrency : broker::kMinErrors;
+  broker::RolloutLimit limit;
+  if (!broker::ParseRolloutLimit(value, min, &limit))
+    return UsageError(
+        std::string(concurrency ? "--max-concurrency" : "--max-errors") +
+        " must be a whole number from " + std::to_string(min) +
+        " or a percentage from " + std::to_string(min) + "% to 100%, not '" +
+        value + "'");
+  (concurrency ? c->request.max_concurrency : c->request.max_errors) = limit;
+  return Status();
+}
+
 Status ParseSubmitOption(int option, const char* value, SubmitCommand* c) {
   int64_t seconds = 0;
   Status s;
@@ -190,6 +211,19 @@ Status ParseSubmitOption(int option, const char* value, SubmitCommand* c) {
     case kWait:
       c->wait = true;
       break;
+    case kTarget:
+      c->request.target = value;
+      break;
+    case kMaxConcurrency:
+    case kMaxErrors:
+      return ParseLimit(option, value, c);
+    case kPriority: {
+      Result<int64_t> n =
+          ParseNumber("--priority", value, kMinPriority, kMaxPriority);
+      if (!n.ok()) return n.status();
+      c->request.priority = n.value();
+      break;
+    }
   }
   return s;
 }
@@ -204,6 +238,10 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
       {"idempotency-key", required_argument, nullptr, kIdempotencyKey},
       {"wait", no_argument, nullptr, kWait},
       {"wait-timeout", required_argument, nullptr, kWaitTimeout},
+      {"target", required_argument, nullptr, kTarget},
+      {"max-concurrency", required_argument, nullptr, kMaxConcurrency},
+      {"max-errors", required_argument, nullptr, kMaxErrors},
+      {"priority", required_argument, nullptr, kPriority},
       {"help", no_argument, nullptr, 'h'},
       {"verbose", no_argument, nullptr, 'v'},
       {}};
@@ -217,7 +255,9 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
   Status s = ReadOptions(argc, argv, "p:hv", kOptions, false, handle, &first);
   if (!s.ok()) return s;
   if (help) return Command(HelpCommand{"submit"});
-  if (first >= argc) return UsageError("missing SCORE and PLAYER");
+  if (first >= argc)
+    return UsageError(c.request.target.empty() ? "missing SCORE and PLAYER"
+                                               : "missing SCORE");
   c.request.score = argv[first];
   if (!common::IsValidScoreName(c.request.score))
     return UsageError("score name '" + c.request.score + "' must match " +
@@ -229,7 +269,14 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
     s = AddPlayers(argv[i], &c.request.players);
     if (!s.ok()) return s;
   }
-  if (c.request.players.empty()) return UsageError("missing PLAYER");
+  if (!c.request.target.empty() && !c.request.players.empty())
+    return UsageError("give either --target or PLAYER names, not both");
+  if (c.request.players.empty() && c.request.target.empty())
+    return UsageError("missing PLAYER (or --target EXPR)");
+  if (c.request.scope == broker::Scope::kOne &&
+      (c.request.max_concurrency || c.request.max_errors))
+    return UsageError(
+        "--max-concurrency and --max-errors are for --all jobs (a rollout)");
   return Command(std::move(c));
 }
 
@@ -344,11 +391,15 @@ Result<Command> ParseJobs(int argc, char** argv, GlobalOptions* global) {
 }
 
 Result<Command> ParsePlayers(int argc, char** argv, GlobalOptions* global) {
-  static const option kOptions[] = {{"help", no_argument, nullptr, 'h'},
-                                    {"verbose", no_argument, nullptr, 'v'},
-                                    {}};
+  static const option kOptions[] = {
+      {"target", required_argument, nullptr, kTarget},
+      {"help", no_argument, nullptr, 'h'},
+      {"verbose", no_argument, nullptr, 'v'},
+      {}};
   bool help = false;
-  auto handle = [&](int option, const char*) -> Status {
+  PlayersCommand c;
+  auto handle = [&](int option, const char* value) -> Status {
+    if (option == kTarget) c.target = value;
     CommonOption(option, &help, global);
     return Status();
   };
@@ -358,7 +409,7 @@ Result<Command> ParsePlayers(int argc, char** argv, GlobalOptions* global) {
   if (help) return Command(HelpCommand{"players"});
   s = ExpectArguments(argc, first, 0, "no arguments");
   if (!s.ok()) return s;
-  return Command(PlayersCommand{});
+  return Command(std::move(c));
 }
 
 Result<Command> ParseKeygen(int argc, char** argv, GlobalOptions* global) {

@@ -45,7 +45,9 @@ struct CancelCommand {
 struct JobsCommand {
   broker::JobsRequest request;
 };
-struct PlayersCommand {};
+struct PlayersCommand {
+  std::string target;  // --target: only the players it matches
+};
 struct KeygenCommand {
   std::string name;
   std::string dir = kDefaultKeyDir;

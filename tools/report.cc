@@ -169,17 +169,19 @@ std::string FormatJobs(const std::vector<broker::JobSummary>& jobs) {
 
 std::string FormatPlayers(const std::vector<broker::PlayerInfo>& players) {
   Table table({"PLAYER", "CONNECTED", "LAST SEEN", "VERSION", "SLOTS",
-               "RUNNING", "SCORES"});
+               "RUNNING", "LABELS", "SCORES"});
   table.AlignRight(4);
   table.AlignRight(5);
-  table.LimitWidth(6, kScoresWidth);
+  table.LimitWidth(7, kScoresWidth);
   for (const broker::PlayerInfo& p : players) {
-    std::string scores;
+    std::string scores, labels;
     for (const std::string& s : p.scores)
       scores += (scores.empty() ? "" : ",") + s;
+    for (const auto& [key, value] : p.labels)
+      labels += (labels.empty() ? "" : " ") + key + "=" + value;
     table.AddRow({p.name, p.connected ? "yes" : "no", Time(p.last_seen),
                   p.version, std::to_string(p.slots), std::to_string(p.running),
-                  scores});
+                  labels, scores});
   }
   return table.ToString();
 }
@@ -233,8 +235,8 @@ std::string FormatDuration(common::TimeMs ms) {
 
 std::string TaskSummaryLine(const TaskRecord& task) {
   if (!task.error.empty()) return FirstNonBlankLine(task.error);
-  const bool failed = broker::IsFinal(task.state) &&
-                      task.state != broker::TaskState::kOk;
+  const bool failed =
+      broker::IsFinal(task.state) && task.state != broker::TaskState::kOk;
   std::string why = failed ? LastNonBlankLine(task.stderr_text) : "";
   if (!why.empty()) return why;  // A failure's last word is the news.
   std::string line = FirstNonBlankLine(task.stdout_text);

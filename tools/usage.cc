@@ -40,6 +40,8 @@ constexpr char kOverview[] =
 constexpr char kSubmit[] =
     "usage: orchestra submit [--all|--one] [-p KEY=VALUE]... [--timeout S]\n"
     "                        [--wait [--wait-timeout S]] SCORE PLAYER...\n"
+    "       orchestra submit ... --target EXPR [--max-concurrency N|N%]\n"
+    "                        [--max-errors N|N%] [--priority N] SCORE\n"
     "\n"
     "Starts a job running SCORE on the PLAYERs (names, or lists split by\n"
     "commas) and prints its id; with --wait, waits and shows it as `wait`.\n"
@@ -53,7 +55,14 @@ constexpr char kSubmit[] =
     "  --idempotency-key K   a retried submit with the same K returns the\n"
     "                        first job instead of starting another\n"
     "  --wait                wait until the job is finished\n"
-    "  --wait-timeout S      give up waiting after S seconds (exit 4)\n";
+    "  --wait-timeout S      give up waiting after S seconds (exit 4)\n"
+    "  --target EXPR         the players whose labels match EXPR, instead\n"
+    "                        of names: 'role=web dc=syd,mel name!=web-0*'\n"
+    "  --max-concurrency N   (--all) at most N (or N% of the tasks, rounded\n"
+    "                        up) of the job's tasks out at once\n"
+    "  --max-errors N        (--all) past N failures (or N%, rounded down)\n"
+    "                        the tasks not yet sent end SKIPPED\n"
+    "  --priority N          -100 to 100 (default 0): higher goes first\n";
 
 constexpr char kStatus[] =
     "usage: orchestra status [-v] [--tasks-from K] [--tasks-limit N] JOB\n"
@@ -100,9 +109,10 @@ constexpr char kJobs[] =
     "  --before JOB  only jobs older than JOB (for the next page)\n";
 
 constexpr char kPlayers[] =
-    "usage: orchestra players\n"
+    "usage: orchestra players [--target EXPR]\n"
     "\n"
-    "Lists the players the conductor knows, whether they are connected, and\n"
+    "Lists the players the conductor knows (with --target, those whose\n"
+    "labels match EXPR), whether they are connected, their labels and\n"
     "their scores. A list too large for one reply (4 MiB) is fetched in\n"
     "pages, by name.\n";
 

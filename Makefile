@@ -64,7 +64,7 @@ BROKER    := broker/states.cc broker/rollout_limit.cc broker/wire.cc \
              broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
              broker/poller.cc broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
-             broker/connection.cc broker/listener_gate.cc
+             broker/connection.cc broker/listener_gate.cc broker/task_groups.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/glob.cc conductor/target.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
@@ -80,7 +80,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/http_server.cc conductor/http_users.cc \
              conductor/web_site.cc conductor/process_stats.cc \
              conductor/metrics.cc \
-             conductor/task_groups.cc conductor/html_writer.cc \
+             conductor/html_writer.cc \
              conductor/page_frame.cc conductor/finish_chart.cc \
              conductor/overview_page.cc conductor/job_page.cc \
              conductor/web_pages.cc conductor/web_assets.cc

@@ -1,6 +1,6 @@
 // The page of one job (`/jobs/N`): its header, its parameters (values
 // hidden unless the context may see them), and its tasks folded into groups
-// of identical outcome (conductor/task_groups.h), kGroupsPerPage groups a
+// of identical outcome (broker/task_groups.h), kGroupsPerPage groups a
 // page, so that a job of 10,000 tasks with 10,000 different outputs is
 // still a page of bounded size. Each group's players are listed up to
 // kPlayersShown names and its outputs to their last kTailBytes.
@@ -19,7 +19,7 @@
 #include "common/version.h"
 #include "conductor/html_writer.h"
 #include "conductor/page_frame.h"
-#include "conductor/task_groups.h"
+#include "broker/task_groups.h"
 #include "conductor/web_pages.h"
 
 namespace orchestra::conductor {

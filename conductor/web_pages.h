@@ -14,10 +14,13 @@
 #include <vector>
 
 #include "broker/audience_protocol.h"
+#include "broker/task_groups.h"
 #include "common/clock.h"
-#include "conductor/task_groups.h"
 
 namespace orchestra::conductor {
+
+using broker::TaskGroup;
+using broker::TaskGrouper;
 
 // Who asks, and what they may see and do.
 struct PageContext {

@@ -170,5 +170,37 @@ TEST_F(ReportTest, JobsAndPlayersAreTables) {
       FormatPlayers({player}));
 }
 
+// 9,997 identical OK results on one line, the 3 failures apart.
+TEST_F(ReportTest, GroupedJobFoldsIdenticalOutcomes) {
+  JobRecord job;
+  job.id = 812;
+  job.score = "restart-nginx";
+  job.scope = broker::Scope::kAll;
+  job.state = broker::JobState::kPartialFail;
+  for (int i = 0; i < 10000; ++i) {
+    TaskRecord t;
+    t.task = i + 1;
+    t.player = "web-" + std::to_string(i);
+    const bool failed = i >= 9997;
+    t.state = failed ? broker::TaskState::kFail : broker::TaskState::kOk;
+    t.exit_code = failed ? 1 : 0;
+    t.stdout_text = "restarted\n";
+    if (failed)
+      t.stderr_text =
+          "nginx: config test failed on web-" + std::to_string(i) + "\n";
+    job.tasks.push_back(t);
+  }
+  const std::string out = FormatGroupedJob(job);
+  EXPECT_NE(
+      std::string::npos,
+      out.find("9997  OK        0  web-0,web-1,web-2 and 9994 more  restarted"))
+      << out;
+  EXPECT_NE(std::string::npos,
+            out.find("nginx: config test failed on web-9999"));
+  size_t lines = 0;
+  for (char c : out.substr(out.find("TASKS"))) lines += c == '\n';
+  EXPECT_EQ(5u, lines);  // the heading, one OK group, three failures
+}
+
 }  // namespace
 }  // namespace orchestra::tools

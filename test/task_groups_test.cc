@@ -1,19 +1,16 @@
-// Tests for conductor/task_groups.h: tasks fold by state, exit code,
+// Tests for broker/task_groups.h: tasks fold by state, exit code,
 // signal, stdout, stderr and error; groups keep the order of their first
 // tasks; 10,000 identical results make one group.
 
-#include "conductor/task_groups.h"
+#include "broker/task_groups.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace orchestra::conductor {
+namespace orchestra::broker {
 namespace {
-
-using broker::TaskRecord;
-using broker::TaskState;
 
 TaskRecord Task(int64_t id, const std::string& out,
                 TaskState state = TaskState::kOk) {
@@ -116,4 +113,4 @@ TEST(TaskGroupsTest, NoTasksMakeNoGroups) {
 }
 
 }  // namespace
-}  // namespace orchestra::conductor
+}  // namespace orchestra::broker

@@ -73,9 +73,10 @@ class Runner {
   int WaitFor(JobId job, int64_t timeout_s, const std::string& note);
   // Prints a job record; returns kExitOk or, with `exit_by_state`, the exit
   // status its state stands for. With `whole`, the rest of a record that
-  // came in pages is fetched first (`status` pages).
+  // came in pages is fetched first (`status` pages); with `group`, tasks
+  // that ended alike show as one line.
   int ShowJob(Result<broker::JobReply> reply, bool exit_by_state,
-              bool whole = true);
+              bool whole = true, bool group = false);
   // Asks for the pages that follow the one `job` holds and adds their
   // tasks to it (and to `json`, with --json).
   Status FetchRest(broker::JobRecord* job, JsonPages* json);
@@ -132,7 +133,7 @@ int Runner::Run(const SubmitCommand& c) {
 int Runner::Run(const StatusCommand& c) {
   return ShowJob(
       Expect<broker::JobReply>(Request(c.request, kRequestTimeoutMs), "status"),
-      true, !c.one_page);
+      true, !c.one_page, c.group);
 }
 
 int Runner::Run(const WaitCommand& c) {
@@ -251,7 +252,7 @@ int Runner::WaitFor(JobId job, int64_t timeout_s, const std::string& note) {
 }
 
 int Runner::ShowJob(Result<broker::JobReply> reply, bool exit_by_state,
-                    bool whole) {
+                    bool whole, bool group) {
   if (!reply.ok()) return Fail(reply.status());
   broker::JobRecord& job = reply.value().job;
   JsonPages json;
@@ -265,6 +266,8 @@ int Runner::ShowJob(Result<broker::JobReply> reply, bool exit_by_state,
   }
   if (global_.json)
     out_ << json.Text() << "\n";
+  else if (group)
+    out_ << FormatGroupedJob(job);
   else
     out_ << FormatJob(job, global_.verbose);
   return exit_by_state ? ExitStatusForJob(job.state) : kExitOk;

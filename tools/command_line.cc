@@ -49,6 +49,7 @@ enum LongOnly {
   kMaxConcurrency,
   kMaxErrors,
   kPriority,
+  kGroup,
 };
 
 using OptionHandler = std::function<Status(int option, const char* value)>;
@@ -284,6 +285,11 @@ Result<Command> ParseSubmit(int argc, char** argv, GlobalOptions* global) {
 // and --tasks-limit (status).
 Status ParseJobOption(const std::string& word, int option, const char* value,
                       int64_t* timeout_s, StatusCommand* page) {
+  if (option == kGroup) {
+    if (word != "status") return UsageError("unknown option '--group'");
+    page->group = true;
+    return Status();
+  }
   const bool paging = option == kTasksFrom || option == kTasksLimit;
   if (word != (paging ? "status" : "wait"))
     return UsageError(std::string("unknown option '--") +
@@ -310,6 +316,7 @@ Result<Command> ParseJobCommand(const std::string& word, int argc, char** argv,
       {"timeout", required_argument, nullptr, kTimeout},
       {"tasks-from", required_argument, nullptr, kTasksFrom},
       {"tasks-limit", required_argument, nullptr, kTasksLimit},
+      {"group", no_argument, nullptr, kGroup},
       {"help", no_argument, nullptr, 'h'},
       {"verbose", no_argument, nullptr, 'v'},
       {}};

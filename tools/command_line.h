@@ -34,6 +34,7 @@ struct SubmitCommand {
 struct StatusCommand {
   broker::StatusRequest request;  // The job, and the page of one_page.
   bool one_page = false;  // --tasks-from or --tasks-limit: only that page.
+  bool group = false;     // --group: tasks that ended alike on one line
 };
 struct WaitCommand {
   broker::JobId job = 0;

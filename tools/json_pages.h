@@ -6,10 +6,9 @@
 #ifndef ORCHESTRA_TOOLS_JSON_PAGES_H_
 #define ORCHESTRA_TOOLS_JSON_PAGES_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "broker/states.h"
+#include "broker/task_groups.h"
 #include "common/text.h"
 #include "tools/table.h"
 
@@ -151,6 +152,30 @@ std::string FormatJob(const JobRecord& job, bool verbose) {
     for (const TaskRecord& t : job.tasks) out += TaskDetail(t);
   }
   return out;
+}
+
+std::string FormatGroupedJob(const JobRecord& job) {
+  constexpr size_t kPlayersShown = 3;
+  Table table({"TASKS", "STATE", "EXIT", "PLAYERS", "OUTPUT"});
+  table.AlignRight(0);
+  table.AlignRight(2);
+  table.LimitWidth(4, kSummaryWidth);
+  broker::TaskGrouper grouper;
+  for (const TaskRecord& t : job.tasks) grouper.Add(t);
+  for (const broker::TaskGroup& g : grouper.Take()) {
+    std::string players;
+    for (size_t i = 0; i < g.players.size() && i < kPlayersShown; ++i)
+      players += (i ? "," : "") + (g.players[i].empty() ? "-" : g.players[i]);
+    if (g.players.size() > kPlayersShown)
+      players +=
+          " and " + std::to_string(g.players.size() - kPlayersShown) + " more";
+    TaskRecord first;
+    static_cast<broker::TaskOutcome&>(first) = g.outcome;
+    table.AddRow({std::to_string(g.count),
+                  broker::TaskStateName(g.outcome.state), ExitText(first),
+                  players, TaskSummaryLine(first)});
+  }
+  return Header(job) + "\n" + table.ToString() + PageNote(job);
 }
 
 std::string FormatJobs(const std::vector<broker::JobSummary>& jobs) {

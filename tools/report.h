@@ -21,6 +21,11 @@ namespace orchestra::tools {
 // stdout, stderr and response too.
 std::string FormatJob(const broker::JobRecord& job, bool verbose);
 
+// The same header, then a line per group of tasks that ended alike
+// (broker/task_groups.h): the count, the state, the exit, the first
+// players and the output's summary line once.
+std::string FormatGroupedJob(const broker::JobRecord& job);
+
 // One line per job, newest first as the conductor sent them.
 std::string FormatJobs(const std::vector<broker::JobSummary>& jobs);
 

@@ -65,7 +65,9 @@ constexpr char kSubmit[] =
     "  --priority N          -100 to 100 (default 0): higher goes first\n";
 
 constexpr char kStatus[] =
-    "usage: orchestra status [-v] [--tasks-from K] [--tasks-limit N] JOB\n"
+    "usage: orchestra status [-v] [--group] [--tasks-from K] [--tasks-limit "
+    "N]\n"
+    "                        JOB\n"
     "\n"
     "Shows job JOB and its tasks. Exit status as for `wait`; 4 when the job\n"
     "is still PENDING.\n"

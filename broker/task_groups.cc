@@ -4,7 +4,7 @@
 // its texts to be found again. The hash table maps the key's first bytes
 // to the groups that share them.
 
-#include "conductor/task_groups.h"
+#include "broker/task_groups.h"
 
 #include <sodium.h>
 
@@ -13,12 +13,9 @@
 
 #include "common/text.h"
 
-namespace orchestra::conductor {
+namespace orchestra::broker {
 
 namespace {
-
-using broker::TaskOutcome;
-using broker::TaskRecord;
 
 // Appends `text` to `out` after its length.
 void Append(std::string_view text, std::string* out) {
@@ -27,7 +24,7 @@ void Append(std::string_view text, std::string* out) {
   out->append(text);
 }
 
-uint64_t HashOf(const std::array<uint8_t, 16>& digest, broker::TaskState state,
+uint64_t HashOf(const std::array<uint8_t, 16>& digest, TaskState state,
                 const std::optional<int64_t>& exit_code) {
   uint64_t h;
   std::memcpy(&h, digest.data(), sizeof(h));
@@ -125,4 +122,4 @@ std::vector<TaskGroup> GroupTasks(const std::vector<TaskRecord>& tasks) {
   return grouper.Take();
 }
 
-}  // namespace orchestra::conductor
+}  // namespace orchestra::broker

@@ -2,10 +2,11 @@
 // (DESIGN.md section 13, "Grouped results"), one task at a time as they
 // are read from the store, so that 10,000 identical results read as one
 // line and a page of groups costs memory for its own groups' outputs only.
-// Pure logic, no sockets or SQL; used by the web pages.
+// Pure logic, no sockets or SQL; used by the web pages and `orchestra status
+// --group`.
 
-#ifndef ORCHESTRA_CONDUCTOR_TASK_GROUPS_H_
-#define ORCHESTRA_CONDUCTOR_TASK_GROUPS_H_
+#ifndef ORCHESTRA_BROKER_TASK_GROUPS_H_
+#define ORCHESTRA_BROKER_TASK_GROUPS_H_
 
 #include <array>
 #include <cstddef>
@@ -18,7 +19,7 @@
 
 #include "broker/audience_protocol.h"
 
-namespace orchestra::conductor {
+namespace orchestra::broker {
 
 // Tasks that ended alike: the same state, exit code, signal, stdout and
 // stderr (with their *_truncated flags) and error.
@@ -26,12 +27,12 @@ struct TaskGroup {
   // That of the first task in the group; its texts may be cut, or they
   // and its response cleared (TaskGrouper's window); the *_bytes below
   // keep the texts' whole sizes.
-  broker::TaskOutcome outcome;
+  TaskOutcome outcome;
   size_t stdout_bytes = 0, stderr_bytes = 0, error_bytes = 0;
-  std::vector<std::string> players;   // each task's player, in task order
-  std::vector<broker::TaskId> tasks;  // each task's id, beside `players`
-  int64_t count = 0;                  // tasks in the group
-  broker::TaskId first_task = 0;
+  std::vector<std::string> players;  // each task's player, in task order
+  std::vector<TaskId> tasks;         // each task's id, beside `players`
+  int64_t count = 0;                 // tasks in the group
+  TaskId first_task = 0;
 };
 
 class TaskGrouper {
@@ -46,7 +47,7 @@ class TaskGrouper {
                        size_t text_bytes = kAll);
 
   // Adds the job's next task, in task order. Linear in its texts' size.
-  void Add(const broker::TaskRecord& task);
+  void Add(const TaskRecord& task);
 
   size_t groups() const { return groups_.size(); }
   int64_t tasks() const { return tasks_; }
@@ -56,14 +57,14 @@ class TaskGrouper {
  private:
   using Digest = std::array<uint8_t, 16>;
   struct Key {
-    broker::TaskState state;
+    TaskState state;
     std::optional<int64_t> exit_code, signal;
     bool stdout_truncated, stderr_truncated;
     Digest texts;
     bool operator==(const Key& other) const;
   };
-  Key KeyOf(const broker::TaskOutcome& outcome);
-  TaskGroup StartGroup(const broker::TaskRecord& task) const;
+  Key KeyOf(const TaskOutcome& outcome);
+  TaskGroup StartGroup(const TaskRecord& task) const;
 
   size_t keep_from_, keep_to_, text_bytes_;
   std::vector<TaskGroup> groups_;
@@ -74,8 +75,8 @@ class TaskGrouper {
 };
 
 // Every group of `tasks`, texts whole.
-std::vector<TaskGroup> GroupTasks(const std::vector<broker::TaskRecord>& tasks);
+std::vector<TaskGroup> GroupTasks(const std::vector<TaskRecord>& tasks);
 
-}  // namespace orchestra::conductor
+}  // namespace orchestra::broker
 
-#endif  // ORCHESTRA_CONDUCTOR_TASK_GROUPS_H_
+#endif  // ORCHESTRA_BROKER_TASK_GROUPS_H_

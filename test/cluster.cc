@@ -60,9 +60,17 @@ void Cluster::AddPlayer(const std::string& name, bool listed) {
 void Cluster::WritePlayersFile() {
   std::string text = "# written by the test\n";
   for (const auto& [name, keys] : keys_) {
-    if (keys.listed) text += name + " " + keys.public_key + "\n";
+    if (!keys.listed) continue;
+    text += name + " " + keys.public_key;
+    if (!keys.labels.empty()) text += " " + keys.labels;
+    text += "\n";
   }
   WriteText(dir() + "/players", text, 0644);
+}
+
+void Cluster::SetLabels(const std::string& name, const std::string& labels) {
+  keys_[name].labels = labels;
+  WritePlayersFile();
 }
 
 void Cluster::WriteScore(const std::string& player, const std::string& name,

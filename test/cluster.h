@@ -38,6 +38,9 @@ class Cluster {
   void AddPlayer(const std::string& name, bool listed = true);
   // Writes the players file from the players added so far.
   void WritePlayersFile();
+  // Gives player `name` the players file labels `labels` ("role=web
+  // dc=syd"); rewrites the file (call ReloadConductor() after a start).
+  void SetLabels(const std::string& name, const std::string& labels);
   // Installs score `name` (a script, made executable) for player `player`,
   // with `conf` as NAME.conf when not empty.
   void WriteScore(const std::string& player, const std::string& name,
@@ -115,6 +118,7 @@ class Cluster {
   struct Keys {
     std::string public_key;
     bool listed = true;
+    std::string labels;  // as the players file line has them
   };
   std::string ConductorConfig(const std::string& extra) const;
 

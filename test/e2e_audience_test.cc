@@ -752,5 +752,35 @@ TEST_F(AudienceTest, AThousandWaitsOnOneConnectionAreAllAnswered) {
   EXPECT_EQ(std::set<broker::JobId>(jobs.begin(), jobs.end()), answered);
 }
 
+// Labels come from the players file; a target resolves against them at
+// submit (connected or not), and a SIGHUP that changes them changes what
+// the next target resolves to, not the jobs already made.
+TEST_F(AudienceTest, ATargetRunsOnThePlayersWhoseLabelsMatch) {
+  cluster_.SetLabels("p1", "role=web dc=syd");
+  cluster_.SetLabels("p2", "role=web dc=mel");
+  cluster_.SetLabels("p3", "role=db dc=syd");
+  Start();
+  broker::SubmitRequest r = Job("hello", {});
+  r.target = "role=web";
+  JobRecord job = Wait(Submit(r));
+  EXPECT_EQ(JobState::kOk, job.state);
+  EXPECT_EQ((std::vector<std::string>{"p1", "p2"}), job.players);
+  EXPECT_EQ("role=web", job.target);
+  broker::PlayersRequest players;
+  players.target = "dc=syd";
+  broker::PlayersReply listed = Expect<broker::PlayersReply>(players);
+  ASSERT_EQ(2u, listed.players.size());
+  EXPECT_EQ("p3", listed.players[1].name);
+  EXPECT_EQ("db", listed.players[1].labels["role"]);
+  r.target = "role=cache";
+  const AudienceError none = ErrorOf(r);
+  EXPECT_EQ(ErrorCode::kInvalidTarget, none.code);
+  EXPECT_NE(std::string::npos, none.message.find("no listed player matches"));
+  cluster_.SetLabels("p2", "role=cache");
+  ASSERT_TRUE(cluster_.ReloadConductor());
+  job = Wait(Submit(r));
+  EXPECT_EQ(std::vector<std::string>{"p2"}, job.players);
+}
+
 }  // namespace
 }  // namespace orchestra::test

@@ -876,11 +876,17 @@ class JobBoardRolloutTest : public JobBoardTest {
     EndTurn();
     return id.ok() ? id.value() : 0;
   }
-  // The tasks dispatched by the last orders, as player indexes "p0 p1".
+  // How many of the stored job's tasks are in `state`.
   size_t CountIn(JobId id, TaskState state) {
     size_t n = 0;
     for (const TaskRecord& t : Job(id).tasks) n += t.state == state;
     return n;
+  }
+  // Why task `i` of job `id` waits, as the audience's record says.
+  std::optional<broker::WaitReason> Why(JobId id, size_t i) {
+    JobRecord record = Stored(id);
+    board_->ExplainWaiting(&record);
+    return i < record.tasks.size() ? record.tasks[i].waiting : std::nullopt;
   }
 };
 
@@ -980,31 +986,37 @@ TEST_F(JobBoardRolloutTest, HigherPriorityIsDispatchedFirstThenFifo) {
             order);
 }
 
-TEST_F(JobBoardRolloutTest, QueuedTasksSayWhyTheyWait) {
-  List({"p0", "p1", "p2", "p3", "gone"});
-  Hello("p0", 1);
-  Hello("p1", 1);
-  Hello("p2", 4);
-  Hello("p3", 4);
+TEST_F(JobBoardRolloutTest, QueuedTaskFirstInLineForAFullPlayerIsBusy) {
+  std::vector<std::string> p = Fleet(2, 1);
   JobId busy = SubmitRollout({"p0"}, std::nullopt, std::nullopt);
-  JobId behind = SubmitRollout({"p0", "p1"}, std::nullopt, std::nullopt);
-  JobId rollout = SubmitRollout({"p2", "p3", "gone"}, Count(1), std::nullopt);
+  JobId next = SubmitRollout(p, std::nullopt, std::nullopt);
+  EXPECT_EQ(std::nullopt, Why(busy, 0));  // dispatched
+  EXPECT_EQ(broker::WaitReason::kPlayerBusy, Why(next, 0));
+  EXPECT_EQ(std::nullopt, Why(next, 1));
+}
+
+TEST_F(JobBoardRolloutTest, QueuedTaskBehindOtherJobsWaitsForEarlierJobs) {
+  Fleet(1, 1);
+  SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  SubmitRollout({"p0"}, std::nullopt, std::nullopt);
   JobId later = SubmitRollout({"p0"}, std::nullopt, std::nullopt);
-  JobRecord record = Stored(behind);
-  board_->ExplainWaiting(&record);
-  EXPECT_EQ(std::nullopt, record.tasks[1].waiting);  // dispatched
-  EXPECT_EQ(broker::WaitReason::kPlayerBusy, record.tasks[0].waiting);
-  record = Stored(later);
-  board_->ExplainWaiting(&record);
-  EXPECT_EQ(broker::WaitReason::kEarlierJobs, record.tasks[0].waiting);
-  record = Stored(rollout);
-  board_->ExplainWaiting(&record);
-  EXPECT_EQ(std::nullopt, record.tasks[0].waiting);
-  EXPECT_EQ(broker::WaitReason::kRollout, record.tasks[1].waiting);
-  EXPECT_EQ(broker::WaitReason::kPlayerOffline, record.tasks[2].waiting);
-  // A finished job's record is left alone.
-  Report("p0", TaskOf(busy, 0), TaskState::kOk);
-  record = Stored(busy);
+  EXPECT_EQ(broker::WaitReason::kEarlierJobs, Why(later, 0));
+}
+
+TEST_F(JobBoardRolloutTest, QueuedTaskSaysRolloutOrPlayerOffline) {
+  Fleet(2);
+  List({"p0", "p1", "gone"});
+  JobId id = SubmitRollout({"p0", "p1", "gone"}, Count(1), std::nullopt);
+  EXPECT_EQ(std::nullopt, Why(id, 0));
+  EXPECT_EQ(broker::WaitReason::kRollout, Why(id, 1));
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, Why(id, 2));
+}
+
+TEST_F(JobBoardRolloutTest, AFinishedJobsRecordGetsNoWaitingReason) {
+  Fleet(1);
+  JobId id = SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  Report("p0", TaskOf(id, 0), TaskState::kOk);
+  JobRecord record = Stored(id);
   record.tasks[0].state = TaskState::kQueued;
   board_->ExplainWaiting(&record);
   EXPECT_EQ(std::nullopt, record.tasks[0].waiting);
@@ -1026,9 +1038,7 @@ TEST_F(JobBoardRolloutTest, ARestartKeepsTheBoundAndTheFailureCount) {
     Hello(p[i], 4, held);
   }
   EXPECT_TRUE(Orders().empty()) << "two tasks are still in flight";
-  JobRecord record = Stored(id);
-  board_->ExplainWaiting(&record);
-  EXPECT_EQ(broker::WaitReason::kRollout, record.tasks[3].waiting);
+  EXPECT_EQ(broker::WaitReason::kRollout, Why(id, 3));
   Report("p1", TaskOf(id, 1), TaskState::kFail);  // 2 failures: over
   EXPECT_TRUE(Orders().empty());
   EXPECT_EQ(TaskState::kSkipped, StateOf(id, 3));

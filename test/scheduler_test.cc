@@ -294,29 +294,39 @@ TEST_F(SchedulerTest, ForgetJobDropsItsLimit) {
 
 // ---- why a task waits ----
 
-TEST_F(SchedulerTest, WhyWaitingNamesEachReason) {
+TEST_F(SchedulerTest, WhyWaitingIsNothingForATaskNotQueued) {
+  scheduler_.Connect("web-1", 1, 0);
+  scheduler_.EnqueueFor(1, 10, "web-1");
+  EXPECT_EQ(std::nullopt, scheduler_.WhyWaiting(10));
   EXPECT_EQ(std::nullopt, scheduler_.WhyWaiting(99));
-  scheduler_.EnqueueFor(1, 10, "off");
-  EXPECT_EQ(broker::WaitReason::kPlayerOffline, scheduler_.WhyWaiting(10));
+}
 
+TEST_F(SchedulerTest, WhyWaitingIsPlayerOfflineWhenNoPlayerIsConnected) {
+  scheduler_.Connect("web-2", 1, 1);
+  scheduler_.Disconnect("web-2");
+  scheduler_.EnqueueAny(1, 10, {"web-1", "web-2"});
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, scheduler_.WhyWaiting(10));
+}
+
+TEST_F(SchedulerTest, WhyWaitingIsBusyFirstInLineElseEarlierJobs) {
   scheduler_.Connect("full", 1, 1);
   scheduler_.EnqueueFor(2, 20, "full");
-  EXPECT_EQ(broker::WaitReason::kPlayerBusy, scheduler_.WhyWaiting(20));
   scheduler_.EnqueueFor(3, 30, "full");
-  EXPECT_EQ(broker::WaitReason::kEarlierJobs, scheduler_.WhyWaiting(30));
   EXPECT_EQ(broker::WaitReason::kPlayerBusy, scheduler_.WhyWaiting(20));
+  EXPECT_EQ(broker::WaitReason::kEarlierJobs, scheduler_.WhyWaiting(30));
   // A `one` task first in line on one of its players is only busy.
   scheduler_.Connect("spare", 1, 1);
   scheduler_.EnqueueAny(4, 40, {"full", "spare", "off"});
   EXPECT_EQ(broker::WaitReason::kPlayerBusy, scheduler_.WhyWaiting(40));
+}
 
+TEST_F(SchedulerTest, WhyWaitingIsRolloutWhenItsJobIsAtItsLimit) {
   scheduler_.Connect("free", 4, 0);
   scheduler_.SetJob(5, 0, 1);
   scheduler_.EnqueueFor(5, 50, "free");
   scheduler_.EnqueueFor(5, 51, "free");
   EXPECT_EQ(Names{"50@free"}, Taken());
   EXPECT_EQ(broker::WaitReason::kRollout, scheduler_.WhyWaiting(51));
-  EXPECT_EQ(std::nullopt, scheduler_.WhyWaiting(50));
 }
 
 }  // namespace

@@ -272,6 +272,7 @@ std::optional<JobRecord> AudienceChannel::Read(const Caller& c, JobId job,
     Fail(c, ErrorCode::kNotFound, "no job " + std::to_string(job));
     return std::nullopt;
   }
+  board_->ExplainWaiting(&*page.value());  // Unfinished jobs only
   return std::move(page.value());
 }
 

@@ -20,6 +20,7 @@
 
 #include "conductor/job_board.h"
 
+#include "broker/rollout_limit.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "conductor/job_rules.h"
@@ -121,7 +122,42 @@ void JobBoard::Track(ActiveJob* job, size_t position, TimeMs queued_since) {
     Enqueue(*job, task);
   } else {
     on_player_[task.player].insert(task.task);
+    scheduler_->Hold(job->record.id);  // It holds one of the job's limit
   }
+}
+
+void JobBoard::Schedule(const JobRecord& job) {
+  int64_t limit = 0;
+  if (job.scope == Scope::kAll && job.max_concurrency) {
+    limit = broker::ConcurrencyCount(*job.max_concurrency,
+                                     static_cast<int64_t>(job.tasks.size()));
+  }
+  scheduler_->SetJob(job.id, job.priority, limit);
+}
+
+Status JobBoard::SkipIfOverErrors(ActiveJob* job) {
+  const JobRecord& record = job->record;
+  if (record.scope != Scope::kAll || !record.max_errors || job->skipped ||
+      job->cancelled)
+    return Status();
+  const int64_t allowed = broker::ErrorCount(
+      *record.max_errors, static_cast<int64_t>(record.tasks.size()));
+  if (job->failed <= allowed) return Status();
+  job->skipped = true;
+  common::LogInfo("rollout stopped job=%lld failed=%lld max_errors=%s",
+                  static_cast<long long>(record.id),
+                  static_cast<long long>(job->failed),
+                  broker::RolloutLimitText(*record.max_errors).c_str());
+  const std::string error =
+      "skipped: " + std::to_string(job->failed) +
+      " tasks ended other than OK, more than the job's max_errors (" +
+      broker::RolloutLimitText(*record.max_errors) + ")";
+  for (TaskRecord& task : job->record.tasks) {
+    if (task.state != TaskState::kQueued) continue;
+    Status s = EndTask(&task, TaskState::kSkipped, error);
+    if (!s.ok()) return s;
+  }
+  return Status();
 }
 
 void JobBoard::Enqueue(const ActiveJob& job, const TaskRecord& task) {
@@ -167,9 +203,12 @@ Status JobBoard::Reload() {
     ActiveJob& job = jobs_[record.id];
     job.record = std::move(record);
     job.record.params.clear();
+    Schedule(job.record);
     for (size_t i = 0; i < job.record.tasks.size(); ++i) {
       TaskRecord& task = job.record.tasks[i];
       Lighten(&task);
+      if (broker::IsFinal(task.state) && task.state != TaskState::kOk)
+        ++job.failed;
       Track(&job, i, task.attempt == 1 ? job.record.created_at : clock_->Now());
     }
   }
@@ -236,6 +275,7 @@ Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
   record.params.clear();
   ActiveJob& job = jobs_[id];
   job.record = std::move(record);
+  Schedule(job.record);
   for (size_t i = 0; i < job.record.tasks.size(); ++i)
     Track(&job, i, job.record.created_at);
   common::LogInfo(
@@ -252,6 +292,14 @@ Result<JobId> JobBoard::Submit(const broker::SubmitRequest& request,
 const JobRecord* JobBoard::FindActive(JobId job) const {
   auto it = jobs_.find(job);
   return it == jobs_.end() ? nullptr : &it->second.record;
+}
+
+void JobBoard::ExplainWaiting(broker::JobRecord* record) const {
+  if (jobs_.find(record->id) == jobs_.end()) return;
+  for (TaskRecord& task : record->tasks) {
+    if (task.state == TaskState::kQueued)
+      task.waiting = scheduler_->WhyWaiting(task.task);
+  }
 }
 
 Status JobBoard::SendTask(const JobRecord& job, const TaskRecord& task) {
@@ -285,7 +333,7 @@ Status JobBoard::ApplyAssignments() {
     TaskRecord* task = FindTask(a.task, &job);
     if (task == nullptr || task->state != TaskState::kQueued) {
       // It ended while assigned (a cancel): the slot goes to the next task.
-      scheduler_->Release(a.player);
+      scheduler_->Release(a.player, a.job);
       for (Scheduler::Assignment& next : scheduler_->TakeAssignments())
         todo.push_back(std::move(next));
       continue;
@@ -314,16 +362,21 @@ Status JobBoard::EndTask(TaskRecord* task, TaskState state,
   if (!error.empty()) task->error = error;
   if (open) metrics_->TaskFinished(state, task->started_at, task->finished_at);
   scheduler_->Remove(task->task);
+  JobId job_id = 0;
   if (open) {
-    auto job = jobs_.find(tracked->second);
-    if (job != jobs_.end()) --job->second.open;
+    job_id = tracked->second;
+    auto job = jobs_.find(job_id);
+    if (job != jobs_.end()) {
+      --job->second.open;
+      if (state != TaskState::kOk) ++job->second.failed;
+    }
     task_jobs_.erase(tracked);
   }
   sent_.erase(task->task);
   queued_since_.erase(task->task);
   auto on = on_player_.find(task->player);
   if (on != on_player_.end() && on->second.erase(task->task)) {
-    scheduler_->Release(task->player);
+    scheduler_->Release(task->player, job_id);
   }
   Status s = store_->UpdateTask(*task);
   Lighten(task);
@@ -348,6 +401,8 @@ Status JobBoard::Settle(JobId id) {
       return AddTask(&job, std::move(next));
     }
   }
+  Status skipped = SkipIfOverErrors(&job);  // Scans once, when it stops
+  if (!skipped.ok()) return skipped;
   // Counting, not rescanning: an `all` job over 10,000 players would
   // otherwise scan its tasks on every result.
   if (job.record.scope == Scope::kAll && job.open > 0) return Status();
@@ -362,6 +417,7 @@ Status JobBoard::Settle(JobId id) {
                   job.record.tasks.size());
   metrics_->JobFinished(state);
   finished_.push_back(id);
+  scheduler_->ForgetJob(id);
   jobs_.erase(it);
   return Status();
 }

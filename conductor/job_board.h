@@ -60,6 +60,10 @@ class JobBoard {
   // The unfinished job `job` (without params or ended tasks' outputs:
   // JobStore::LoadJob() has the whole record), or nullptr.
   const JobRecord* FindActive(JobId job) const;
+  // Sets `waiting` on each QUEUED task of `record` (a page of a job read
+  // for the audience) if the job is unfinished (DESIGN.md 13): computed
+  // now, never stored; a few lookups a task.
+  void ExplainWaiting(broker::JobRecord* record) const;
 
   // Player events: `player` is the name its Curve key proved.
   common::Status OnAccepted(const std::string& player, TaskId task);
@@ -112,6 +116,10 @@ class JobBoard {
     bool cancelled = false;
     std::unordered_map<TaskId, size_t> index;  // task -> position in record
     size_t open = 0;  // tasks not final: an `all` job settles at zero
+    // Tasks ended other than OK, counted from the tasks' states on a
+    // reload, then as they end: a rollout's max_errors is checked on it.
+    int64_t failed = 0;
+    bool skipped = false;  // Its QUEUED tasks were SKIPPED (max_errors)
   };
 
   TaskRecord* FindTask(TaskId task, ActiveJob** job);
@@ -120,6 +128,12 @@ class JobBoard {
   // Adds `task` (`delta` 1) to the counts by state, or takes it out (-1).
   void Tally(const TaskRecord& task, int delta);
   void Track(ActiveJob* job, size_t position, common::TimeMs queued_since);
+  // Tells the Scheduler the job's priority and rollout limit, before its
+  // tasks are tracked.
+  void Schedule(const JobRecord& job);
+  // Ends the QUEUED tasks of an `all` job SKIPPED once more tasks than its
+  // max_errors ended other than OK. The caller then settles it.
+  common::Status SkipIfOverErrors(ActiveJob* job);
   common::Status AddTask(ActiveJob* job, TaskRecord task);
   void Enqueue(const ActiveJob& job, const TaskRecord& task);
   // Ends `task` in `state` (already final) and frees its slot. The caller

@@ -363,6 +363,7 @@ HttpResponse WebSite::Job(const HttpRequest& r, const PageContext& ctx,
   if (!page.value())
     return Error(r, ctx, 404, "not_found", "no job " + std::to_string(id));
   JobRecord& job = *page.value();
+  core_->board()->ExplainWaiting(&job);  // Unfinished jobs only
   if (!ctx.show_params) HideParams(&job);
   return Json(ReplyJson(broker::JobReply{std::move(job), false}, "job"));
 }

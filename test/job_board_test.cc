@@ -847,6 +847,224 @@ TEST_F(JobBoardTest, SubmitUsesDefaultDeliveryTimeoutUnlessGiven) {
 // and resent results, cancels, disconnects, expiries, removals, reloads and
 // recoveries) and checks, after each, the counts of open tasks by state
 // and the oldest QUEUED task against a full scan of what is committed.
+// ---- rollouts, priority, waiting reasons (DESIGN.md 13) ----
+
+class JobBoardRolloutTest : public JobBoardTest {
+ protected:
+  static broker::RolloutLimit Count(int64_t n) { return {n, false}; }
+  static broker::RolloutLimit Percent(int64_t n) { return {n, true}; }
+
+  // Lists and connects `n` players p0..p(n-1), each with `slots` slots.
+  std::vector<std::string> Fleet(int n, int slots = 4) {
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) names.push_back("p" + std::to_string(i));
+    List(names);
+    for (const std::string& name : names) Hello(name, slots);
+    return names;
+  }
+  JobId SubmitRollout(std::vector<std::string> players,
+                      std::optional<broker::RolloutLimit> concurrency,
+                      std::optional<broker::RolloutLimit> errors,
+                      int64_t priority = 0) {
+    broker::SubmitRequest request =
+        test::SampleSubmit(Scope::kAll, std::move(players));
+    request.max_concurrency = concurrency;
+    request.max_errors = errors;
+    request.priority = priority;
+    Result<JobId> id = board_->Submit(request, "tester", 0);
+    EXPECT_OK(id.status());
+    EndTurn();
+    return id.ok() ? id.value() : 0;
+  }
+  // How many of the stored job's tasks are in `state`.
+  size_t CountIn(JobId id, TaskState state) {
+    size_t n = 0;
+    for (const TaskRecord& t : Job(id).tasks) n += t.state == state;
+    return n;
+  }
+  // Why task `i` of job `id` waits, as the audience's record says.
+  std::optional<broker::WaitReason> Why(JobId id, size_t i) {
+    JobRecord record = Stored(id);
+    board_->ExplainWaiting(&record);
+    return i < record.tasks.size() ? record.tasks[i].waiting : std::nullopt;
+  }
+};
+
+TEST_F(JobBoardRolloutTest, ConcurrencyBoundsTasksSentAtOnceInPlayerOrder) {
+  std::vector<std::string> p = Fleet(5);
+  JobId id = SubmitRollout(p, Count(2), std::nullopt);
+  EXPECT_EQ((Strings{Run(TaskOf(id, 0), "p0"), Run(TaskOf(id, 1), "p1")}),
+            Orders());
+  Accept("p1", TaskOf(id, 1));
+  Report("p1", TaskOf(id, 1), TaskState::kOk);
+  EXPECT_EQ(Strings{Run(TaskOf(id, 2), "p2")}, Orders());
+  Report("p0", TaskOf(id, 0), TaskState::kFail);  // no max_errors: goes on
+  EXPECT_EQ(Strings{Run(TaskOf(id, 3), "p3")}, Orders());
+  EXPECT_EQ(2u, CountIn(id, TaskState::kDispatched));
+  EXPECT_EQ(1u, CountIn(id, TaskState::kQueued));
+}
+
+TEST_F(JobBoardRolloutTest, PercentConcurrencyIsRoundedUpAndAtLeastOne) {
+  std::vector<std::string> p = Fleet(5);
+  JobId half = SubmitRollout(p, Percent(30), std::nullopt);  // 1.5 -> 2
+  EXPECT_EQ(2u, Orders().size());
+  EXPECT_EQ(2u, CountIn(half, TaskState::kDispatched));
+  JobId tenth = SubmitRollout(p, Percent(10), std::nullopt);  // 0.5 -> 1
+  EXPECT_EQ(Strings{Run(TaskOf(tenth, 0), "p0")}, Orders());
+  JobId whole = SubmitRollout(p, Percent(100), std::nullopt);
+  EXPECT_EQ(5u, Orders().size());
+  EXPECT_EQ(5u, CountIn(whole, TaskState::kDispatched));
+}
+
+TEST_F(JobBoardRolloutTest, ZeroErrorsSkipsTheRestAfterOneFailure) {
+  std::vector<std::string> p = Fleet(5);
+  JobId id = SubmitRollout(p, Count(3), Count(0));
+  EXPECT_EQ(3u, Orders().size());
+  Report("p0", TaskOf(id, 0), TaskState::kFail);
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(TaskState::kSkipped, StateOf(id, 3));
+  EXPECT_EQ(TaskState::kSkipped, StateOf(id, 4));
+  EXPECT_NE("", Task(id, 3).error);
+  // Dispatched tasks run to their end.
+  EXPECT_TRUE(Finished().empty());
+  EXPECT_EQ(TaskState::kDispatched, StateOf(id, 1));
+  Report("p1", TaskOf(id, 1), TaskState::kOk);
+  Report("p2", TaskOf(id, 2), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+  EXPECT_EQ(0u, board_->CountInState(TaskState::kQueued));
+}
+
+TEST_F(JobBoardRolloutTest, CountErrorsSkipsAfterExactlyNPlusOneFailures) {
+  std::vector<std::string> p = Fleet(6);
+  JobId id = SubmitRollout(p, Count(1), Count(2));
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(Strings{Run(TaskOf(id, i), p[i])}, Orders()) << i;
+    EXPECT_EQ(0u, CountIn(id, TaskState::kSkipped)) << i;
+    Report(p[i], TaskOf(id, i), TaskState::kFail);
+  }
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(3u, CountIn(id, TaskState::kFail));
+  EXPECT_EQ(3u, CountIn(id, TaskState::kSkipped));
+  EXPECT_EQ(Strings{Done(id, JobState::kFail)}, Finished());
+}
+
+TEST_F(JobBoardRolloutTest, PercentErrorsAreRoundedDown) {
+  std::vector<std::string> p = Fleet(9);
+  JobId id = SubmitRollout(p, Count(1), Percent(25));  // 2.25 -> 2
+  Orders();
+  Report("p0", TaskOf(id, 0), TaskState::kOk);
+  for (size_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(0u, CountIn(id, TaskState::kSkipped)) << i;
+    Report(p[i], TaskOf(id, i), TaskState::kTimeout);
+  }
+  EXPECT_EQ(3u, CountIn(id, TaskState::kTimeout));
+  EXPECT_EQ(5u, CountIn(id, TaskState::kSkipped));
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+}
+
+TEST_F(JobBoardRolloutTest, HigherPriorityIsDispatchedFirstThenFifo) {
+  List({"web-1"});
+  Hello("web-1", 1);
+  JobId first = SubmitRollout({"web-1"}, std::nullopt, std::nullopt);
+  JobId low = SubmitRollout({"web-1"}, std::nullopt, std::nullopt, -3);
+  JobId a = SubmitRollout({"web-1"}, std::nullopt, std::nullopt);
+  JobId high = SubmitRollout({"web-1"}, std::nullopt, std::nullopt, 7);
+  JobId b = SubmitRollout({"web-1"}, std::nullopt, std::nullopt);
+  EXPECT_EQ(Strings{Run(TaskOf(first, 0), "web-1")}, Orders());
+  Strings order;
+  JobId running = first;
+  for (JobId next : {high, a, b, low}) {
+    Report("web-1", TaskOf(running, 0), TaskState::kOk);
+    Strings orders = Orders();
+    ASSERT_EQ(1u, orders.size());
+    order.push_back(orders[0]);
+    running = next;
+  }
+  EXPECT_EQ((Strings{Run(TaskOf(high, 0), "web-1"), Run(TaskOf(a, 0), "web-1"),
+                     Run(TaskOf(b, 0), "web-1"),
+                     Run(TaskOf(low, 0), "web-1")}),
+            order);
+}
+
+TEST_F(JobBoardRolloutTest, QueuedTaskFirstInLineForAFullPlayerIsBusy) {
+  std::vector<std::string> p = Fleet(2, 1);
+  JobId busy = SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  JobId next = SubmitRollout(p, std::nullopt, std::nullopt);
+  EXPECT_EQ(std::nullopt, Why(busy, 0));  // dispatched
+  EXPECT_EQ(broker::WaitReason::kPlayerBusy, Why(next, 0));
+  EXPECT_EQ(std::nullopt, Why(next, 1));
+}
+
+TEST_F(JobBoardRolloutTest, QueuedTaskBehindOtherJobsWaitsForEarlierJobs) {
+  Fleet(1, 1);
+  SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  JobId later = SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  EXPECT_EQ(broker::WaitReason::kEarlierJobs, Why(later, 0));
+}
+
+TEST_F(JobBoardRolloutTest, QueuedTaskSaysRolloutOrPlayerOffline) {
+  Fleet(2);
+  List({"p0", "p1", "gone"});
+  JobId id = SubmitRollout({"p0", "p1", "gone"}, Count(1), std::nullopt);
+  EXPECT_EQ(std::nullopt, Why(id, 0));
+  EXPECT_EQ(broker::WaitReason::kRollout, Why(id, 1));
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, Why(id, 2));
+}
+
+TEST_F(JobBoardRolloutTest, AFinishedJobsRecordGetsNoWaitingReason) {
+  Fleet(1);
+  JobId id = SubmitRollout({"p0"}, std::nullopt, std::nullopt);
+  Report("p0", TaskOf(id, 0), TaskState::kOk);
+  JobRecord record = Stored(id);
+  record.tasks[0].state = TaskState::kQueued;
+  board_->ExplainWaiting(&record);
+  EXPECT_EQ(std::nullopt, record.tasks[0].waiting);
+}
+
+TEST_F(JobBoardRolloutTest, ARestartKeepsTheBoundAndTheFailureCount) {
+  std::vector<std::string> p = Fleet(5);
+  JobId id = SubmitRollout(p, Count(2), Count(1));
+  EXPECT_EQ(2u, Orders().size());
+  Accept("p1", TaskOf(id, 1));
+  Report("p0", TaskOf(id, 0), TaskState::kFail);  // 1 failure: allowed
+  EXPECT_EQ(Strings{Run(TaskOf(id, 2), "p2")}, Orders());
+  Restart();
+  ASSERT_OK(board_->Recover());
+  EndTurn();
+  for (size_t i = 0; i < p.size(); ++i) {
+    std::vector<HeldTask> held;
+    if (i == 1 || i == 2) held.push_back(HeldTask{TaskOf(id, i), false});
+    Hello(p[i], 4, held);
+  }
+  EXPECT_TRUE(Orders().empty()) << "two tasks are still in flight";
+  EXPECT_EQ(broker::WaitReason::kRollout, Why(id, 3));
+  Report("p1", TaskOf(id, 1), TaskState::kFail);  // 2 failures: over
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_EQ(TaskState::kSkipped, StateOf(id, 3));
+  EXPECT_EQ(TaskState::kSkipped, StateOf(id, 4));
+  EXPECT_EQ(TaskState::kRunning, StateOf(id, 2));
+  Report("p2", TaskOf(id, 2), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+}
+
+TEST_F(JobBoardRolloutTest, ARestartAfterTheBudgetRanOutSkipsTheRest) {
+  std::vector<std::string> p = Fleet(4);
+  JobId id = SubmitRollout(p, Count(2), Count(0));
+  Orders();
+  Report("p0", TaskOf(id, 0), TaskState::kFail);
+  EXPECT_EQ(TaskState::kSkipped, StateOf(id, 2));
+  Restart();
+  ASSERT_OK(board_->Recover());
+  EndTurn();
+  Hello("p1", 4, {HeldTask{TaskOf(id, 1), false}});
+  Hello("p2", 4);
+  Hello("p3", 4);
+  EXPECT_TRUE(Orders().empty());
+  Report("p1", TaskOf(id, 1), TaskState::kOk);
+  EXPECT_EQ(Strings{Done(id, JobState::kPartialFail)}, Finished());
+}
+
 class JobBoardCountTest : public JobBoardTest {
  protected:
   struct Scan {

@@ -1,4 +1,5 @@
-// Tests for conductor/scheduler.h: first come first served by job id, never
+// Tests for conductor/scheduler.h: dispatch order by priority then job id,
+// rollout limits, why a task waits; first come first served by job id, never
 // more than `slots` tasks on a player, `one` tasks prefer the player with the
 // most free slots, and the original's dispatcher crash (DESIGN.md 12.2).
 
@@ -197,6 +198,135 @@ TEST_F(SchedulerTest, OneJobWithEmptyPlayerListWaitsWithoutCrashing) {
   EXPECT_TRUE(Taken().empty());
   scheduler_.Remove(10);
   EXPECT_EQ(0u, scheduler_.queued());
+}
+
+// ---- priority (DESIGN.md 13) ----
+
+TEST_F(SchedulerTest, HigherPriorityGoesFirstThenJobIdWithinAPriority) {
+  scheduler_.Connect("web-1", 1, 1);
+  scheduler_.SetJob(1, 0, 0);
+  scheduler_.SetJob(2, 5, 0);
+  scheduler_.SetJob(3, -5, 0);
+  scheduler_.SetJob(4, 5, 0);
+  scheduler_.EnqueueFor(1, 10, "web-1");
+  scheduler_.EnqueueFor(3, 30, "web-1");
+  scheduler_.EnqueueFor(4, 40, "web-1");
+  scheduler_.EnqueueAny(2, 20, {"web-1", "web-2"});
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    scheduler_.Release("web-1");
+    for (const std::string& t : Taken()) order.push_back(t);
+  }
+  EXPECT_EQ((Names{"20@web-1", "40@web-1", "10@web-1", "30@web-1"}), order);
+}
+
+TEST_F(SchedulerTest, JobsWithoutAPriorityAreFifoAtZero) {
+  scheduler_.Connect("web-1", 1, 1);
+  scheduler_.SetJob(5, -1, 0);
+  scheduler_.EnqueueFor(5, 50, "web-1");
+  scheduler_.EnqueueFor(7, 70, "web-1");  // never given: 0
+  scheduler_.EnqueueFor(6, 60, "web-1");
+  scheduler_.Release("web-1");
+  EXPECT_EQ(Names{"60@web-1"}, Taken());
+  scheduler_.Release("web-1");
+  EXPECT_EQ(Names{"70@web-1"}, Taken());
+  scheduler_.Release("web-1");
+  EXPECT_EQ(Names{"50@web-1"}, Taken());
+}
+
+// ---- rollout limit ----
+
+TEST_F(SchedulerTest, LimitBoundsAJobsTasksAssignedAtOnceInTaskOrder) {
+  for (const char* p : {"a", "b", "c", "d"}) scheduler_.Connect(p, 2, 0);
+  scheduler_.SetJob(1, 0, 2);
+  scheduler_.EnqueueFor(1, 10, "a");
+  scheduler_.EnqueueFor(1, 11, "b");
+  scheduler_.EnqueueFor(1, 12, "c");
+  scheduler_.EnqueueFor(1, 13, "d");
+  EXPECT_EQ((Names{"10@a", "11@b"}), Taken());
+  // Another job is not held back by it.
+  scheduler_.EnqueueFor(2, 20, "c");
+  EXPECT_EQ(Names{"20@c"}, Taken());
+  scheduler_.Release("b", 1);
+  EXPECT_EQ(Names{"12@c"}, Taken());
+  scheduler_.Release("a", 1);
+  EXPECT_EQ(Names{"13@d"}, Taken());
+  scheduler_.Release("c", 1);
+  scheduler_.Release("d", 1);
+  EXPECT_TRUE(Taken().empty());
+  EXPECT_EQ(0u, scheduler_.queued());
+}
+
+TEST_F(SchedulerTest, ATaskOfAJobAtItsLimitDoesNotBlockLaterJobs) {
+  scheduler_.Connect("a", 1, 0);
+  scheduler_.Connect("b", 1, 0);
+  scheduler_.SetJob(1, 0, 1);
+  scheduler_.EnqueueFor(1, 10, "a");
+  scheduler_.EnqueueFor(1, 11, "b");
+  scheduler_.EnqueueFor(2, 20, "b");
+  EXPECT_EQ((Names{"10@a", "20@b"}), Taken());
+  scheduler_.Release("a", 1);  // 11 waits for b's slot, first in line
+  EXPECT_TRUE(Taken().empty());
+  scheduler_.Release("b", 2);
+  EXPECT_EQ(Names{"11@b"}, Taken());
+}
+
+TEST_F(SchedulerTest, RecoveredTasksInFlightHoldTheLimit) {
+  scheduler_.SetJob(1, 0, 2);
+  scheduler_.Hold(1);
+  scheduler_.Hold(1);
+  scheduler_.EnqueueFor(1, 12, "c");
+  scheduler_.Connect("c", 4, 0);
+  EXPECT_TRUE(Taken().empty());
+  EXPECT_EQ(broker::WaitReason::kRollout, scheduler_.WhyWaiting(12));
+  scheduler_.Release("a", 1);
+  EXPECT_EQ(Names{"12@c"}, Taken());
+}
+
+TEST_F(SchedulerTest, ForgetJobDropsItsLimit) {
+  scheduler_.SetJob(1, 0, 1);
+  scheduler_.Hold(1);
+  scheduler_.ForgetJob(1);
+  scheduler_.Connect("a", 1, 0);
+  scheduler_.EnqueueFor(1, 10, "a");
+  EXPECT_EQ(Names{"10@a"}, Taken());
+}
+
+// ---- why a task waits ----
+
+TEST_F(SchedulerTest, WhyWaitingIsNothingForATaskNotQueued) {
+  scheduler_.Connect("web-1", 1, 0);
+  scheduler_.EnqueueFor(1, 10, "web-1");
+  EXPECT_EQ(std::nullopt, scheduler_.WhyWaiting(10));
+  EXPECT_EQ(std::nullopt, scheduler_.WhyWaiting(99));
+}
+
+TEST_F(SchedulerTest, WhyWaitingIsPlayerOfflineWhenNoPlayerIsConnected) {
+  scheduler_.Connect("web-2", 1, 1);
+  scheduler_.Disconnect("web-2");
+  scheduler_.EnqueueAny(1, 10, {"web-1", "web-2"});
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, scheduler_.WhyWaiting(10));
+}
+
+TEST_F(SchedulerTest, WhyWaitingIsBusyFirstInLineElseEarlierJobs) {
+  scheduler_.Connect("full", 1, 1);
+  scheduler_.EnqueueFor(2, 20, "full");
+  scheduler_.EnqueueFor(3, 30, "full");
+  EXPECT_EQ(broker::WaitReason::kPlayerBusy, scheduler_.WhyWaiting(20));
+  EXPECT_EQ(broker::WaitReason::kEarlierJobs, scheduler_.WhyWaiting(30));
+  // A `one` task first in line on one of its players is only busy.
+  scheduler_.Connect("spare", 1, 1);
+  scheduler_.EnqueueAny(4, 40, {"full", "spare", "off"});
+  EXPECT_EQ(broker::WaitReason::kPlayerBusy, scheduler_.WhyWaiting(40));
+}
+
+TEST_F(SchedulerTest, WhyWaitingIsRolloutWhenItsJobIsAtItsLimit) {
+  scheduler_.Connect("free", 4, 0);
+  scheduler_.SetJob(5, 0, 1);
+  scheduler_.EnqueueFor(5, 50, "free");
+  scheduler_.EnqueueFor(5, 51, "free");
+  EXPECT_EQ(Names{"50@free"}, Taken());
+  EXPECT_EQ(broker::WaitReason::kRollout, scheduler_.WhyWaiting(51));
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ const char kHello[] = "#!/bin/sh\necho \"hello $ORC_NAME from $ORC_PLAYER\"\n";
 const char kFail[] = "#!/bin/sh\nexit 3\n";
 const char kSlow[] = "#!/bin/sh\nexec sleep 60\n";
 const char kTrue[] = "#!/bin/sh\nexit 0\n";
+// Prints when it started and ended, in nanoseconds since the epoch.
+const char kSpan[] =
+    "#!/bin/sh\necho $(date +%s%N)\nsleep 0.2\necho $(date +%s%N)\n";
 
 // A cluster of p1 and p2 (running) and p3 (listed, started only by the
 // tests that need it, so that its jobs wait).
@@ -45,6 +48,7 @@ class AudienceTest : public testing::Test {
     cluster_.WriteScoreEverywhere("true", kTrue);
     cluster_.WriteScoreEverywhere("backup-home", kHello);
     cluster_.WriteScoreEverywhere("restart-web", kHello);
+    cluster_.WriteScoreEverywhere("span", kSpan);
   }
   void Start() {
     ASSERT_TRUE(cluster_.StartConductor());
@@ -780,6 +784,43 @@ TEST_F(AudienceTest, ATargetRunsOnThePlayersWhoseLabelsMatch) {
   ASSERT_TRUE(cluster_.ReloadConductor());
   job = Wait(Submit(r));
   EXPECT_EQ(std::vector<std::string>{"p2"}, job.players);
+}
+
+// A rollout of max_concurrency 1 over three players: no two tasks' runs
+// overlap (each score prints its start and end), in the job's player order.
+TEST_F(AudienceTest, ARolloutNeverHasMoreTasksOutThanItsConcurrency) {
+  Start();
+  ASSERT_TRUE(cluster_.StartPlayer("p3"));
+  broker::SubmitRequest r = Job("span", {"p1", "p2", "p3"});
+  r.max_concurrency = broker::RolloutLimit{1, false};
+  const JobRecord job = Wait(Submit(r));
+  ASSERT_EQ(JobState::kOk, job.state);
+  ASSERT_EQ(3u, job.tasks.size());
+  long long previous_end = 0;
+  for (const broker::TaskRecord& t : job.tasks) {
+    long long start = 0, end = 0;
+    ASSERT_EQ(2, std::sscanf(t.stdout_text.c_str(), "%lld %lld", &start, &end))
+        << t.stdout_text;
+    EXPECT_GT(start, previous_end)
+        << t.player << " started before the last ended";
+    previous_end = end;
+  }
+}
+
+// max_errors 0 with a failing score on three players: the first failure
+// ends the rest SKIPPED; the job fails.
+TEST_F(AudienceTest, PastItsErrorBudgetARolloutSkipsTheRest) {
+  Start();
+  ASSERT_TRUE(cluster_.StartPlayer("p3"));
+  broker::SubmitRequest r = Job("fail", {"p1", "p2", "p3"});
+  r.max_concurrency = broker::RolloutLimit{1, false};
+  r.max_errors = broker::RolloutLimit{0, false};
+  const JobRecord job = Wait(Submit(r));
+  EXPECT_EQ(JobState::kFail, job.state);
+  ASSERT_EQ(3u, job.tasks.size());
+  EXPECT_EQ(TaskState::kFail, job.tasks[0].state);
+  EXPECT_EQ(TaskState::kSkipped, job.tasks[1].state);
+  EXPECT_EQ(TaskState::kSkipped, job.tasks[2].state);
 }
 
 }  // namespace

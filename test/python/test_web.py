@@ -29,6 +29,8 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException, StaleElementReferenceException)
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from prometheus_client.parser import text_string_to_metric_families  # noqa
@@ -36,6 +38,14 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa
 SLEEP = "#!/bin/sh\necho sleeping on $ORC_PLAYER\nexec sleep 60\n"
 USERS = {"viewer": ("viewer-password", "view"),
          "operator": ("operator-password", "operate")}
+
+
+def until(driver, seconds, condition):
+    """Waits for condition(driver), which may look at a page that is being
+    replaced: an element found on the old page and gone is looked up again."""
+    WebDriverWait(driver, seconds, ignored_exceptions=(
+        NoSuchElementException, StaleElementReferenceException)).until(
+            condition)
 
 
 def browser(tls=False):
@@ -172,11 +182,11 @@ def test_the_overview_shows_a_cli_job_within_2s_without_a_reload(anonymous):
         driver.execute_script("window.notReloaded = true;")
         job = submit(anonymous, "--all", "hello", "p1", "p2")
         row = '#recent-jobs tr[data-job="%d"]' % job
-        WebDriverWait(driver, 2).until(
+        until(driver, 2,
             lambda d: d.find_elements(By.CSS_SELECTOR, row))
         assert driver.execute_script("return window.notReloaded === true;")
         # The row follows the job to its end, in place.
-        WebDriverWait(driver, 10).until(
+        until(driver, 10,
             lambda d: d.find_element(
                 By.CSS_SELECTOR, row + ' td[data-field="state"]'
             ).text.strip() == "OK")
@@ -215,7 +225,7 @@ def test_an_operator_cancels_a_running_job_from_its_page(secured):
         driver.get("%s/jobs/%d" % (secured.http_url, job))
         assert driver.find_element(By.ID, "job-state").text == "PENDING"
         driver.find_element(By.CSS_SELECTOR, "#cancel-form button").click()
-        WebDriverWait(driver, 10).until(
+        until(driver, 10,
             lambda d: d.find_element(By.ID, "job-state").text.strip()
             == "CANCELLED")
         assert driver.current_url.endswith("/jobs/%d" % job)

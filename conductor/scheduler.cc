@@ -164,21 +164,27 @@ void Scheduler::Fill(const std::string& player) {
   while (FreeSlots(p) > 0 && it != p.waiting.end()) {
     const Key key = *it;
     ++it;  // Assign() erases `key` only
-    if (AtLimit(key.job)) continue;
+    if (AtLimit(key.job)) {
+      jobs_.at(key.job).waiting.insert(key.task);  // it has a free slot now
+      continue;
+    }
     Assign(key.task, player);
   }
 }
 
 void Scheduler::FillJob(JobId job) {
   auto limited = jobs_.find(job);
-  if (limited == jobs_.end()) return;
+  if (limited == jobs_.end() || limited->second.limit == 0) return;
   const std::set<TaskId>& waiting = limited->second.waiting;
   auto it = waiting.begin();
   while (!AtLimit(job) && it != waiting.end()) {
     const TaskId task = *it;
     ++it;  // Assign() erases `task` only
     const std::string* best = BestPlayer(queued_.at(task).players);
-    if (best == nullptr) continue;
+    if (best == nullptr) {
+      limited->second.waiting.erase(task);  // parked until Fill() of its player
+      continue;
+    }
     const std::string player = *best;
     Assign(task, player);
   }

@@ -283,6 +283,38 @@ TEST_F(SchedulerTest, RecoveredTasksInFlightHoldTheLimit) {
   EXPECT_EQ(Names{"12@c"}, Taken());
 }
 
+// Offline and busy players' tasks are passed over (and not looked at again
+// at each release); each is taken up, in task order, once its player has a
+// slot and the limit allows.
+TEST_F(SchedulerTest, ARolloutPassesOverAwayPlayersAndTakesThemUpLater) {
+  scheduler_.SetJob(1, 0, 2);
+  scheduler_.Connect("busy", 1, 1);
+  for (const char* p : {"d", "e", "f"}) scheduler_.Connect(p, 1, 0);
+  scheduler_.EnqueueFor(1, 10, "a");  // a and b offline
+  scheduler_.EnqueueFor(1, 11, "b");
+  scheduler_.EnqueueFor(1, 12, "busy");
+  scheduler_.EnqueueFor(1, 13, "d");
+  scheduler_.EnqueueFor(1, 14, "e");
+  scheduler_.EnqueueFor(1, 15, "f");
+  EXPECT_EQ((Names{"13@d", "14@e"}), Taken());
+  scheduler_.Connect("b", 1, 0);  // at the limit: it waits
+  EXPECT_TRUE(Taken().empty());
+  EXPECT_EQ(broker::WaitReason::kRollout, scheduler_.WhyWaiting(11));
+  scheduler_.Release("d", 1);
+  EXPECT_EQ(Names{"11@b"}, Taken());
+  scheduler_.Release("busy", 2);  // a slot, the limit reached: it waits
+  EXPECT_TRUE(Taken().empty());
+  scheduler_.Release("e", 1);
+  EXPECT_EQ(Names{"12@busy"}, Taken());
+  scheduler_.Release("b", 1);
+  EXPECT_EQ(Names{"15@f"}, Taken());
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, scheduler_.WhyWaiting(10));
+  scheduler_.Release("busy", 1);
+  scheduler_.Connect("a", 1, 0);
+  EXPECT_EQ(Names{"10@a"}, Taken());
+  EXPECT_EQ(0u, scheduler_.queued());
+}
+
 TEST_F(SchedulerTest, ForgetJobDropsItsLimit) {
   scheduler_.SetJob(1, 0, 1);
   scheduler_.Hold(1);

@@ -18,19 +18,33 @@
 //               name!=web-0*`) resolved at submit over 10,000 listed
 //               players with 3 labels each, as the conductor's Trust holds
 //               them, best of 5
+//   waiting_record_10k_*  the record of a rollout of 10,000 tasks
+//               (max_concurrency 10, half its players connected) read from
+//               a SQLite file with each QUEUED task's waiting reason, as
+//               the audience's `status` builds it, best of 5
+//   rollout_10k_offline_ms  a scheduler's rollout of 10,000 tasks
+//               (max_concurrency 10) whose first 9,000 players are offline:
+//               the other 1,000 dispatched and released one by one
 //
 //   orchestra-bench-limits [DIR]     (DIR defaults to build)
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "broker/audience_protocol.h"
 #include "broker/protocol.h"
+#include "common/clock.h"
 #include "common/status.h"
+#include "conductor/job_board.h"
 #include "conductor/job_store.h"
+#include "conductor/metrics.h"
+#include "conductor/record_pager.h"
+#include "conductor/scheduler.h"
 #include "conductor/target.h"
 #include "conductor/trust.h"
 #include "conductor/web_pages.h"
@@ -61,6 +75,8 @@ constexpr int kResults = 100000;
 constexpr int kRecordTasks = 10000;
 constexpr int kCodecRounds = 5;
 constexpr int kTargetPlayers = 10000;
+constexpr int kRolloutTasks = 10000;
+constexpr int kRolloutOffline = 9000;
 constexpr char kTarget[] = "role=web dc=syd,mel name!=web-0*";
 
 json Summary(bench::Samples* samples) {
@@ -286,6 +302,93 @@ common::Status MeasureTarget(json* out) {
   return common::Status();
 }
 
+std::string FleetName(int i) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "web-%04d", i);
+  return name;
+}
+
+// What `status` of a running rollout costs the loop: its page read from
+// the store and each QUEUED task's waiting reason asked of the scheduler.
+common::Status MeasureWaitingRecord(const std::string& dir, json* out) {
+  const std::string path = dir + "/bench-waiting.db";
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((path + suffix).c_str());
+  auto store = conductor::JobStore::Open(path);
+  if (!store.ok()) return store.status();
+  std::set<std::string> listed;
+  broker::SubmitRequest r;
+  r.score = "true";
+  r.scope = broker::Scope::kAll;
+  r.max_concurrency = broker::RolloutLimit{10, false};
+  for (int i = 0; i < kRolloutTasks; ++i) {
+    listed.insert(FleetName(i));
+    r.players.push_back(FleetName(i));
+  }
+  common::SystemClock clock;
+  conductor::Metrics metrics;
+  conductor::Scheduler scheduler;
+  conductor::JobBoard board(store.value().get(), &scheduler, &clock, &listed,
+                            &metrics);
+  auto job = board.Submit(r, "bench", 0);
+  broker::Hello hello;
+  hello.version = "bench";
+  hello.slots = 1;
+  hello.scores.push_back(
+      broker::ScoreInfo{"true", std::string(64, '0'), "env"});
+  common::Status s = job.status();
+  for (int i = 0; s.ok() && i < kRolloutTasks; i += 2)
+    s = board.OnHello(FleetName(i), hello);
+  if (s.ok()) s = store.value()->Commit();
+  if (!s.ok()) return s;
+  std::map<std::string, int> reasons;
+  const double read_us = Best([&] {
+    auto page = conductor::ReadJobPage(store.value().get(), job.value(), 0,
+                                       broker::kMaxTasksLimit);
+    if (!page.ok() || !page.value()) return false;
+    board.ExplainWaiting(&*page.value());
+    reasons.clear();
+    for (const broker::TaskRecord& t : page.value()->tasks)
+      ++reasons[t.waiting ? broker::WaitReasonName(*t.waiting) : "-"];
+    return page.value()->tasks.size() == kRolloutTasks;
+  });
+  if (read_us < 0)
+    return common::Status::Internal("waiting", "the rollout did not load");
+  (*out)["waiting_record_10k_ms"] = read_us / 1e3;
+  (*out)["waiting_record_10k_reasons"] = reasons;
+  store.value().reset();
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((path + suffix).c_str());
+  return common::Status();
+}
+
+// A rollout's dispatch when most of its players are away: each release
+// must find the next task it may send without walking the offline ones.
+common::Status MeasureRollout(json* out) {
+  conductor::Scheduler scheduler;
+  scheduler.SetJob(1, 0, 10);
+  for (int i = kRolloutOffline; i < kRolloutTasks; ++i)
+    scheduler.Connect(FleetName(i), 1, 0);
+  bench::Stopwatch watch;
+  for (int i = 0; i < kRolloutTasks; ++i)
+    scheduler.EnqueueFor(1, i + 1, FleetName(i));
+  size_t sent = 0;
+  for (std::vector<conductor::Scheduler::Assignment> out =
+           scheduler.TakeAssignments();
+       !out.empty(); out = scheduler.TakeAssignments()) {
+    for (const conductor::Scheduler::Assignment& a : out) {
+      scheduler.Release(a.player, a.job);
+      ++sent;
+    }
+  }
+  (*out)["rollout_10k_offline_ms"] = watch.Micros() / 1e3;
+  if (sent != kRolloutTasks - kRolloutOffline)
+    return common::Status::Internal(
+        "rollout", std::to_string(sent) + " tasks went out, not " +
+                       std::to_string(kRolloutTasks - kRolloutOffline));
+  return common::Status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -301,6 +404,8 @@ int main(int argc, char** argv) {
   if (s.ok()) s = MeasureCodec(&out);
   if (s.ok()) s = MeasureWebPages(dir, &out);
   if (s.ok()) s = MeasureTarget(&out);
+  if (s.ok()) s = MeasureWaitingRecord(dir, &out);
+  if (s.ok()) s = MeasureRollout(&out);
   if (!s.ok()) {
     std::fprintf(stderr, "limits: %s\n", s.ToString().c_str());
     return 1;

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -105,6 +106,9 @@ void TaskGrouper::Add(const TaskRecord& task) {
   group.players.push_back(task.player);
   group.tasks.push_back(task.task);
   ++group.count;
+  if (task.waiting && std::find(group.waiting.begin(), group.waiting.end(),
+                                *task.waiting) == group.waiting.end())
+    group.waiting.push_back(*task.waiting);
 }
 
 std::vector<TaskGroup> TaskGrouper::Take() {
@@ -120,6 +124,13 @@ std::vector<TaskGroup> GroupTasks(const std::vector<TaskRecord>& tasks) {
   TaskGrouper grouper;
   for (const TaskRecord& task : tasks) grouper.Add(task);
   return grouper.Take();
+}
+
+std::string WaitingText(const std::vector<WaitReason>& reasons) {
+  std::string out;
+  for (WaitReason reason : reasons)
+    out += (out.empty() ? "" : ", ") + std::string(WaitReasonName(reason));
+  return out;
 }
 
 }  // namespace orchestra::broker

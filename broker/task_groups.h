@@ -33,6 +33,9 @@ struct TaskGroup {
   std::vector<TaskId> tasks;         // each task's id, beside `players`
   int64_t count = 0;                 // tasks in the group
   TaskId first_task = 0;
+  // Why its QUEUED tasks wait (their `waiting`, when set), each reason
+  // once, in the order first seen.
+  std::vector<WaitReason> waiting;
 };
 
 class TaskGrouper {
@@ -73,6 +76,9 @@ class TaskGrouper {
   int64_t tasks_ = 0;
   std::string texts_;  // KeyOf's buffer
 };
+
+// The reasons' names joined by ", " ("rollout, player_offline").
+std::string WaitingText(const std::vector<WaitReason>& reasons);
 
 // Every group of `tasks`, texts whole.
 std::vector<TaskGroup> GroupTasks(const std::vector<TaskRecord>& tasks);

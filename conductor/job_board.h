@@ -64,6 +64,11 @@ class JobBoard {
   // for the audience) if the job is unfinished (DESIGN.md 13): computed
   // now, never stored; a few lookups a task.
   void ExplainWaiting(broker::JobRecord* record) const;
+  // Why the QUEUED `task` of an unfinished job waits; nullopt when it is
+  // not queued.
+  std::optional<broker::WaitReason> WhyWaiting(TaskId task) const {
+    return scheduler_->WhyWaiting(task);
+  }
 
   // Player events: `player` is the name its Curve key proved.
   common::Status OnAccepted(const std::string& player, TaskId task);

@@ -15,11 +15,11 @@
 #include <string_view>
 
 #include "broker/states.h"
+#include "broker/task_groups.h"
 #include "common/text.h"
 #include "common/version.h"
 #include "conductor/html_writer.h"
 #include "conductor/page_frame.h"
-#include "broker/task_groups.h"
 #include "conductor/web_pages.h"
 
 namespace orchestra::conductor {
@@ -193,7 +193,9 @@ void WriteGroup(const TaskGroup& group, HtmlWriter* html) {
   WriteExit(outcome, html);
   html->Raw("</td><td class=\"players\">");
   WriteGroupPlayers(group, html);
-  html->Raw("</td><td data-field=\"waiting\"></td><td class=\"error\">");
+  html->Raw("</td><td data-field=\"waiting\">");
+  html->Text(broker::WaitingText(group.waiting));
+  html->Raw("</td><td class=\"error\">");
   WriteError(outcome.error, group.error_bytes, html);
   html->Raw("</td></tr>\n");
   if (group.stdout_bytes > 0 || group.stderr_bytes > 0 ||
@@ -297,13 +299,18 @@ std::string RenderJob(const JobRecord& job, const PageContext& ctx,
   return RenderJob(job, grouper.Take(), tasks, ctx, group_page);
 }
 
-std::string JobStatesJson(const JobRecord& job) {
+std::string JobStatesJson(const JobRecord& job, const WaitingOf& waiting) {
   using Json = nlohmann::ordered_json;
   Json tasks = Json::array();
-  for (const broker::TaskRecord& t : job.tasks)
+  for (const broker::TaskRecord& t : job.tasks) {
     tasks.push_back({{"task", t.task},
                      {"state", broker::TaskStateName(t.state)},
                      {"player", t.player}});
+    std::optional<broker::WaitReason> reason;
+    if (waiting && t.state == broker::TaskState::kQueued)
+      reason = waiting(t.task);
+    if (reason) tasks.back()["waiting"] = broker::WaitReasonName(*reason);
+  }
   const Json states = {{"id", job.id},
                        {"state", broker::JobStateName(job.state)},
                        {"tasks", tasks}};

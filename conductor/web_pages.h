@@ -8,6 +8,7 @@
 #define ORCHESTRA_CONDUCTOR_WEB_PAGES_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -70,8 +71,12 @@ std::string RenderJob(const broker::JobRecord& job,
                       const PageContext& ctx, int64_t group_page);
 // The body of /api/v1/jobs/N/states: the job's state and each of its
 // tasks' id, state and player, no outputs (what the job page's script
-// updates; an unfinished job's record from memory is cheap to poll).
-std::string JobStatesJson(const broker::JobRecord& job);
+// updates; an unfinished job's record from memory is cheap to poll), and
+// a QUEUED task's waiting reason, as `waiting` (when given) says it.
+using WaitingOf =
+    std::function<std::optional<broker::WaitReason>(broker::TaskId)>;
+std::string JobStatesJson(const broker::JobRecord& job,
+                          const WaitingOf& waiting = nullptr);
 // A grouper for page `group_page` of a job's groups: only that page's
 // groups keep (the ends of) their texts.
 TaskGrouper JobPageGrouper(int64_t group_page);

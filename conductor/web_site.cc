@@ -372,8 +372,12 @@ HttpResponse WebSite::Job(const HttpRequest& r, const PageContext& ctx,
 // job's are its header (the page reloads when its job ends).
 HttpResponse WebSite::JobStates(const HttpRequest& r, const PageContext& ctx,
                                 broker::JobId id) {
-  if (const JobRecord* active = core_->board()->FindActive(id))
-    return Json(JobStatesJson(*active));
+  const JobBoard* board = core_->board();
+  if (const JobRecord* active = board->FindActive(id)) {
+    return Json(JobStatesJson(*active, [board](broker::TaskId task) {
+      return board->WhyWaiting(task);
+    }));
+  }
   int64_t total = 0;
   Result<std::optional<JobRecord>> header =
       core_->store()->LoadJobHeader(id, &total);
@@ -402,8 +406,12 @@ HttpResponse WebSite::JobPage(const HttpRequest& r, const PageContext& ctx,
     return Error(r, ctx, 404, "not_found", "no job " + std::to_string(id));
   TaskGrouper grouper = JobPageGrouper(group_page);
   Status s = header.status();
+  const JobBoard* board = core_->board();
+  const bool active = board->FindActive(id) != nullptr;
   for (int pass = 0; s.ok() && pass < 2; ++pass) {
     s = core_->store()->ForEachTask(id, 0, [&](broker::TaskRecord&& task) {
+      if (active && task.state == broker::TaskState::kQueued)
+        task.waiting = board->WhyWaiting(task.task);
       grouper.Add(task);
       return true;
     });

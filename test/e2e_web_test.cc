@@ -246,6 +246,42 @@ TEST_F(WebTest, AJobsStatesComeFromMemoryWhileItRunsWithoutOutputs) {
   ExpectJsonError(Call("GET", "/api/v1/jobs/99999/states"), 404, "not_found");
 }
 
+// A rollout of one at a time: while p1's task runs, p2's waits for the
+// rollout, and both the page (without script) and the states say so.
+TEST_F(WebTest, AQueuedTaskShowsWhyItWaitsOnItsPageAndInItsStates) {
+  Start();
+  broker::SubmitRequest r;
+  r.score = "sleep";
+  r.scope = broker::Scope::kAll;
+  r.players = {"p1", "p2"};
+  r.max_concurrency = broker::RolloutLimit{1, false};
+  auto reply = client_->Call(r, 10000);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_TRUE(std::holds_alternative<broker::SubmitReply>(reply.value().body));
+  const broker::JobId id =
+      std::get<broker::SubmitReply>(reply.value().body).job;
+  const std::string page = "/jobs/" + std::to_string(id);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  HttpReply html;
+  do {
+    html = Call("GET", page);
+    ASSERT_EQ(200, html.status) << html.body;
+  } while (html.body.find("<td data-field=\"waiting\">rollout</td>") ==
+               std::string::npos &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(std::string::npos,
+            html.body.find("<td data-field=\"waiting\">rollout</td>"))
+      << html.body;
+  const HttpReply states =
+      Call("GET", page.substr(0, 0) + "/api/v1" + page + "/states");
+  EXPECT_NE(std::string::npos,
+            states.body.find("\"state\":\"QUEUED\",\"player\":\"p2\","
+                             "\"waiting\":\"rollout\""))
+      << states.body;
+  ASSERT_TRUE(client_->Call(broker::CancelRequest{id}, 10000).ok());
+  EXPECT_EQ(JobState::kCancelled, Wait(id).state);
+}
+
 TEST_F(WebTest, WithoutUsersOnlyLoopbackHostNamesAreServed) {
   Start();
   ExpectJsonError(Call("GET", "/api/v1/jobs", "Host: attacker.example\r\n"),

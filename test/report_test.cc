@@ -202,5 +202,26 @@ TEST_F(ReportTest, GroupedJobFoldsIdenticalOutcomes) {
   EXPECT_EQ(5u, lines);  // the heading, one OK group, three failures
 }
 
+TEST_F(ReportTest, QueuedTasksSayWhyTheyWaitListedAndGrouped) {
+  JobRecord job = PartlyFailedJob();
+  job.tasks.clear();
+  for (int i = 0; i < 3; ++i) {
+    TaskRecord t =
+        Task(i + 1, "web-" + std::to_string(i), TaskState::kQueued, "");
+    t.waiting = i == 0 ? broker::WaitReason::kPlayerOffline
+                       : broker::WaitReason::kRollout;
+    job.tasks.push_back(t);
+  }
+  const std::string listed = FormatJob(job, false);
+  EXPECT_NE(std::string::npos, listed.find("waiting: player_offline"))
+      << listed;
+  EXPECT_NE(std::string::npos, listed.find("waiting: rollout")) << listed;
+  const std::string grouped = FormatGroupedJob(job);
+  EXPECT_NE(std::string::npos,
+            grouped.find("3  QUEUED     -  web-0,web-1,web-2  "
+                         "waiting: player_offline, rollout"))
+      << grouped;
+}
+
 }  // namespace
 }  // namespace orchestra::tools

@@ -108,6 +108,21 @@ TEST(TaskGroupsTest, TextsSplitAtDifferentPlacesAreDifferent) {
   EXPECT_EQ(2u, GroupTasks(tasks).size());
 }
 
+TEST(TaskGroupsTest, AGroupOfQueuedTasksSaysEachReasonOnceInOrderSeen) {
+  std::vector<TaskRecord> tasks(4);
+  const broker::WaitReason reasons[] = {
+      broker::WaitReason::kRollout, broker::WaitReason::kPlayerOffline,
+      broker::WaitReason::kRollout, broker::WaitReason::kPlayerOffline};
+  for (int i = 0; i < 4; ++i) {
+    tasks[i].task = i + 1;
+    tasks[i].state = broker::TaskState::kQueued;
+    tasks[i].waiting = reasons[i];
+  }
+  const std::vector<TaskGroup> groups = GroupTasks(tasks);
+  ASSERT_EQ(1u, groups.size());
+  EXPECT_EQ("rollout, player_offline", broker::WaitingText(groups[0].waiting));
+}
+
 TEST(TaskGroupsTest, NoTasksMakeNoGroups) {
   EXPECT_TRUE(GroupTasks({}).empty());
 }

@@ -210,6 +210,29 @@ TEST(WebPagesTest, QueuedTasksHaveAWaitingColumnAndNoPlayerYet) {
   EXPECT_NE(std::string::npos, page.find("<td data-field=\"waiting\"></td>"));
   EXPECT_NE(std::string::npos,
             page.find("data-task=\"5\">(no player yet)</span>"));
+  job.tasks[0].waiting = broker::WaitReason::kEarlierJobs;
+  EXPECT_NE(std::string::npos,
+            RenderJob(job, Context())
+                .find("<td data-field=\"waiting\">earlier_jobs</td>"));
+}
+
+TEST(WebPagesTest, StatesCarryTheWaitingReasonOfQueuedTasksOnly) {
+  JobRecord job = Job(1, false);
+  job.state = JobState::kPending;
+  job.tasks.resize(2);
+  job.tasks[0].task = 5;
+  job.tasks[0].state = broker::TaskState::kQueued;
+  job.tasks[1].task = 6;
+  job.tasks[1].state = broker::TaskState::kRunning;
+  const std::string states = JobStatesJson(
+      job, [](broker::TaskId) { return broker::WaitReason::kRollout; });
+  EXPECT_NE(
+      std::string::npos,
+      states.find("{\"task\":5,\"state\":\"QUEUED\",\"player\":\"host-1\","
+                  "\"waiting\":\"rollout\"}"))
+      << states;
+  EXPECT_EQ(states.find("waiting"), states.rfind("waiting")) << states;
+  EXPECT_EQ(std::string::npos, JobStatesJson(job).find("waiting"));
 }
 
 // ---- the overview and its JSON ----

@@ -57,7 +57,8 @@ std::string TaskTable(const JobRecord& job) {
     table.AddRow({std::to_string(t.task), t.player.empty() ? "-" : t.player,
                   std::to_string(t.attempt), broker::TaskStateName(t.state),
                   ExitText(t), Elapsed(t.started_at, t.finished_at),
-                  TaskSummaryLine(t)});
+                  t.waiting ? "waiting: " + broker::WaitingText({*t.waiting})
+                            : TaskSummaryLine(t)});
   }
   return table.ToString();
 }
@@ -171,9 +172,11 @@ std::string FormatGroupedJob(const JobRecord& job) {
           " and " + std::to_string(g.players.size() - kPlayersShown) + " more";
     TaskRecord first;
     static_cast<broker::TaskOutcome&>(first) = g.outcome;
-    table.AddRow({std::to_string(g.count),
-                  broker::TaskStateName(g.outcome.state), ExitText(first),
-                  players, TaskSummaryLine(first)});
+    table.AddRow(
+        {std::to_string(g.count), broker::TaskStateName(g.outcome.state),
+         ExitText(first), players,
+         g.waiting.empty() ? TaskSummaryLine(first)
+                           : "waiting: " + broker::WaitingText(g.waiting)});
   }
   return Header(job) + "\n" + table.ToString() + PageNote(job);
 }

@@ -135,6 +135,15 @@ def print_table(out):
             "%.2f ms" % limits["target_resolve_10k_ms"],
             "%d players picked" % limits["target_resolve_10k_players"],
             "< 20 ms")
+    if "waiting_record_10k_ms" in limits:
+        row("rollout record of 10,000 tasks + waiting",
+            "%.1f ms" % limits["waiting_record_10k_ms"],
+            ", ".join("%s %d" % kv for kv in sorted(
+                limits["waiting_record_10k_reasons"].items())),
+            "< 50 ms")
+        row("rollout of 10,000, 9,000 players offline",
+            "%.1f ms" % limits["rollout_10k_offline_ms"],
+            "1,000 sent and released", "")
     if "load" in out:
         print()
         print("load (orchestra-bench-load, simulated players):")

@@ -202,6 +202,19 @@ TEST_F(ReportTest, GroupedJobFoldsIdenticalOutcomes) {
   EXPECT_EQ(5u, lines);  // the heading, one OK group, three failures
 }
 
+TEST_F(ReportTest, HeaderSaysTheTargetRolloutAndPriorityWhenGiven) {
+  JobRecord job = PartlyFailedJob();
+  EXPECT_EQ(std::string::npos, FormatJob(job, false).find("target"));
+  job.target = "role=web dc=syd";
+  job.max_concurrency = broker::RolloutLimit{10, true};
+  job.max_errors = broker::RolloutLimit{2, false};
+  job.priority = 50;
+  EXPECT_EQ(
+      "target 'role=web dc=syd'  max concurrency 10%  max errors 2  "
+      "priority 50",
+      Lines(FormatJob(job, false))[1]);
+}
+
 TEST_F(ReportTest, QueuedTasksSayWhyTheyWaitListedAndGrouped) {
   JobRecord job = PartlyFailedJob();
   job.tasks.clear();

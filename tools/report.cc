@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "broker/rollout_limit.h"
 #include "broker/states.h"
 #include "broker/task_groups.h"
 #include "common/text.h"
@@ -36,6 +37,18 @@ std::string Header(const JobRecord& job) {
                     Printable(job.score) + "  scope " +
                     broker::ScopeName(job.scope) + "  state " +
                     broker::JobStateName(job.state) + "\n";
+  // How it was aimed and rolled out (DESIGN.md 13), when it was.
+  std::string rollout;
+  if (!job.target.empty())
+    rollout += "  target '" + Printable(job.target) + "'";
+  if (job.max_concurrency)
+    rollout +=
+        "  max concurrency " + broker::RolloutLimitText(*job.max_concurrency);
+  if (job.max_errors)
+    rollout += "  max errors " + broker::RolloutLimitText(*job.max_errors);
+  if (job.priority != 0)
+    rollout += "  priority " + std::to_string(job.priority);
+  if (!rollout.empty()) out += rollout.substr(2) + "\n";
   out +=
       "created " + Time(job.created_at) + "  finished " + Time(job.finished_at);
   if (job.finished_at != 0)

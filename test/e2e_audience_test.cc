@@ -990,6 +990,7 @@ TEST_F(AudienceTest, ARolloutKeepsItsLimitsAndErrorsAcrossAConductorCrash) {
     return Ended(events, "p1") &&
            std::count(started.begin(), started.end(), "p3") == 1;
   })) << "p3 never started after p1's failure";
+  ASSERT_FALSE(Ended(ReadRuns(log), "p2"));  // mid-way: p2 and p3 run
   cluster_.KillConductor(SIGKILL);
   ASSERT_TRUE(cluster_.RestartConductor());
   EXPECT_TRUE(

@@ -6,8 +6,13 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "broker/audience_protocol.h"
 #include "broker/curve_keys.h"
@@ -32,9 +37,86 @@ const char kHello[] = "#!/bin/sh\necho \"hello $ORC_NAME from $ORC_PLAYER\"\n";
 const char kFail[] = "#!/bin/sh\nexit 3\n";
 const char kSlow[] = "#!/bin/sh\nexec sleep 60\n";
 const char kTrue[] = "#!/bin/sh\nexit 0\n";
-// Prints when it started and ended, in nanoseconds since the epoch.
-const char kSpan[] =
-    "#!/bin/sh\necho $(date +%s%N)\nsleep 0.2\necho $(date +%s%N)\n";
+// A score that appends "WHO start NS" to the file `log` shared by every
+// player of the host, sleeps `seconds`, appends "WHO end NS" (NS: date
+// +%s%N) and exits with `code`. WHO is what `who` expands to in the shell.
+std::string LoggedRun(const std::string& log, const std::string& seconds,
+                      int code = 0, const std::string& who = "$ORC_PLAYER") {
+  auto line = [&](const std::string& kind) {
+    return "echo \"" + who + " " + kind + " $(date +%s%N)\" >> '" + log + "'\n";
+  };
+  return "#!/bin/sh\n" + line("start") + "sleep " + seconds + "\n" +
+         line("end") + "exit " + std::to_string(code) + "\n";
+}
+
+// As LoggedRun() for the job's id, but between its start and end it waits
+// (at most 20 s) until the file `gate` exists.
+std::string GatedRun(const std::string& log, const std::string& gate) {
+  const std::string run = LoggedRun(log, "0", 0, "$ORC_JOB_ID");
+  const std::string wait = "i=0\nwhile [ ! -e '" + gate +
+                           "' ] && [ $i -lt 400 ]; do\n"
+                           "  sleep 0.05\n  i=$((i+1))\ndone\n";
+  std::string script = run;
+  script.replace(script.find("sleep 0\n"), 8, wait);
+  return script;
+}
+
+// One line of such a log.
+struct RunEvent {
+  long long ns = 0;
+  bool start = false;
+  std::string who;
+};
+
+// The log's events in time order (an end before a start at the same ns).
+std::vector<RunEvent> ReadRuns(const std::string& log) {
+  std::vector<RunEvent> events;
+  std::ifstream in(log);
+  std::string who, kind;
+  long long ns = 0;
+  while (in >> who >> kind >> ns) events.push_back({ns, kind == "start", who});
+  std::stable_sort(events.begin(), events.end(),
+                   [](const RunEvent& a, const RunEvent& b) {
+                     if (a.ns != b.ns) return a.ns < b.ns;
+                     return !a.start && b.start;
+                   });
+  return events;
+}
+
+// The most runs under way at once, by a sweep over the events.
+int MostAtOnce(const std::vector<RunEvent>& events) {
+  int now = 0, most = 0;
+  for (const RunEvent& e : events) {
+    now += e.start ? 1 : -1;
+    most = std::max(most, now);
+  }
+  return most;
+}
+
+// Who started, in the order they started.
+std::vector<std::string> Starts(const std::vector<RunEvent>& events) {
+  std::vector<std::string> out;
+  for (const RunEvent& e : events)
+    if (e.start) out.push_back(e.who);
+  return out;
+}
+
+bool Ended(const std::vector<RunEvent>& events, const std::string& who) {
+  return std::any_of(events.begin(), events.end(), [&](const RunEvent& e) {
+    return !e.start && e.who == who;
+  });
+}
+
+// Polls `done` every 20 ms until it holds (true) or `timeout` passes.
+template <typename Done>
+bool Eventually(Done done, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
 
 // A cluster of p1 and p2 (running) and p3 (listed, started only by the
 // tests that need it, so that its jobs wait).
@@ -48,7 +130,6 @@ class AudienceTest : public testing::Test {
     cluster_.WriteScoreEverywhere("true", kTrue);
     cluster_.WriteScoreEverywhere("backup-home", kHello);
     cluster_.WriteScoreEverywhere("restart-web", kHello);
-    cluster_.WriteScoreEverywhere("span", kSpan);
   }
   void Start() {
     ASSERT_TRUE(cluster_.StartConductor());
@@ -56,6 +137,24 @@ class AudienceTest : public testing::Test {
     ASSERT_TRUE(cluster_.StartPlayer("p2"));
     client_ = cluster_.Client();
     ASSERT_NE(nullptr, client_);
+  }
+  // Adds (and lists) players p4 to pN to the fixture's; returns p1 to pN.
+  std::vector<std::string> AddPlayers(int n) {
+    std::vector<std::string> names;
+    for (int i = 1; i <= n; ++i) {
+      names.push_back("p" + std::to_string(i));
+      if (i > 3) cluster_.AddPlayer(names.back());
+    }
+    return names;
+  }
+  // Start(), then every one of `players` not yet running.
+  void StartAll(const std::vector<std::string>& players) {
+    ASSERT_NO_FATAL_FAILURE(Start());
+    for (const std::string& p : players) {
+      if (p != "p1" && p != "p2") {
+        ASSERT_TRUE(cluster_.StartPlayer(p)) << p;
+      }
+    }
   }
 
   static broker::SubmitRequest Job(const std::string& score,
@@ -94,6 +193,16 @@ class AudienceTest : public testing::Test {
   }
   JobRecord Wait(broker::JobId job) {
     return Expect<broker::JobReply>(broker::WaitRequest{job, 25000}).job;
+  }
+  // The job's record now (a status request).
+  JobRecord Read(broker::JobId job) {
+    return Expect<broker::JobReply>(broker::StatusRequest{job}).job;
+  }
+  // Each task's state, by player.
+  static std::map<std::string, TaskState> StatesOf(const JobRecord& job) {
+    std::map<std::string, TaskState> states;
+    for (const broker::TaskRecord& t : job.tasks) states[t.player] = t.state;
+    return states;
   }
 
   // Sends raw bytes on a DEALER of its own; the decoded reply.
@@ -311,7 +420,7 @@ TEST_F(AudienceTest, PlayersSaysWhoIsConnectedAndWhatTheyRun) {
   EXPECT_TRUE(players["p1"].connected);
   EXPECT_FALSE(players["p3"].connected);
   EXPECT_EQ(4, players["p1"].slots);
-  EXPECT_EQ(7u, players["p2"].scores.size());  // the fixture's scores
+  EXPECT_EQ(6u, players["p2"].scores.size());  // the fixture's scores
   EXPECT_NE(players["p1"].version, "");
 }
 
@@ -786,25 +895,27 @@ TEST_F(AudienceTest, ATargetRunsOnThePlayersWhoseLabelsMatch) {
   EXPECT_EQ(std::vector<std::string>{"p2"}, job.players);
 }
 
-// A rollout of max_concurrency 1 over three players: no two tasks' runs
-// overlap (each score prints its start and end), in the job's player order.
+// A rollout of max_concurrency 2 over ten players: the runs the scores log
+// to one shared file never overlap more than two at once (and do reach
+// two), and every player runs once.
 TEST_F(AudienceTest, ARolloutNeverHasMoreTasksOutThanItsConcurrency) {
-  Start();
-  ASSERT_TRUE(cluster_.StartPlayer("p3"));
-  broker::SubmitRequest r = Job("span", {"p1", "p2", "p3"});
-  r.max_concurrency = broker::RolloutLimit{1, false};
+  const std::vector<std::string> players = AddPlayers(10);
+  const std::string log = cluster_.dir() + "/runs";
+  cluster_.WriteScoreEverywhere("logged", LoggedRun(log, "0.3"));
+  ASSERT_NO_FATAL_FAILURE(StartAll(players));
+  broker::SubmitRequest r = Job("logged", players);
+  r.max_concurrency = broker::RolloutLimit{2, false};
   const JobRecord job = Wait(Submit(r));
   ASSERT_EQ(JobState::kOk, job.state);
-  ASSERT_EQ(3u, job.tasks.size());
-  long long previous_end = 0;
-  for (const broker::TaskRecord& t : job.tasks) {
-    long long start = 0, end = 0;
-    ASSERT_EQ(2, std::sscanf(t.stdout_text.c_str(), "%lld %lld", &start, &end))
-        << t.stdout_text;
-    EXPECT_GT(start, previous_end)
-        << t.player << " started before the last ended";
-    previous_end = end;
-  }
+  ASSERT_EQ(10u, job.tasks.size());
+  const std::vector<RunEvent> events = ReadRuns(log);
+  EXPECT_EQ(20u, events.size());
+  EXPECT_EQ(2, MostAtOnce(events));
+  std::vector<std::string> started = Starts(events);
+  std::sort(started.begin(), started.end());
+  std::vector<std::string> sorted = players;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, started);
 }
 
 // max_errors 0 with a failing score on three players: the first failure
@@ -821,6 +932,193 @@ TEST_F(AudienceTest, PastItsErrorBudgetARolloutSkipsTheRest) {
   EXPECT_EQ(TaskState::kFail, job.tasks[0].state);
   EXPECT_EQ(TaskState::kSkipped, job.tasks[1].state);
   EXPECT_EQ(TaskState::kSkipped, job.tasks[2].state);
+}
+
+// max_errors 1 and concurrency 1 over six players, the score failing on
+// p1, p2 and p3: p2's failure is the second, past the budget, so p3 to p6
+// end SKIPPED (p3 never runs to fail) and the job fails with two FAIL.
+TEST_F(AudienceTest, ARolloutStopsAtTheFailureThatExceedsItsBudget) {
+  const std::vector<std::string> players = AddPlayers(6);
+  const std::string log = cluster_.dir() + "/runs";
+  for (const std::string& p : players) {
+    const bool fails = p == "p1" || p == "p2" || p == "p3";
+    cluster_.WriteScore(p, "logged", LoggedRun(log, "0", fails ? 3 : 0));
+  }
+  ASSERT_NO_FATAL_FAILURE(StartAll(players));
+  broker::SubmitRequest r = Job("logged", players);
+  r.max_concurrency = broker::RolloutLimit{1, false};
+  r.max_errors = broker::RolloutLimit{1, false};
+  const JobRecord job = Wait(Submit(r));
+  EXPECT_EQ(JobState::kFail, job.state);
+  ASSERT_EQ(6u, job.tasks.size());
+  EXPECT_EQ((std::map<std::string, TaskState>{{"p1", TaskState::kFail},
+                                              {"p2", TaskState::kFail},
+                                              {"p3", TaskState::kSkipped},
+                                              {"p4", TaskState::kSkipped},
+                                              {"p5", TaskState::kSkipped},
+                                              {"p6", TaskState::kSkipped}}),
+            StatesOf(job));
+  EXPECT_EQ((std::vector<std::string>{"p1", "p2"}), Starts(ReadRuns(log)));
+}
+
+// A rollout rides out a conductor killed with SIGKILL mid-way. Concurrency
+// 2 and max_errors 1 over p1 to p6: p1 fails at once, p2 runs 3 s, p3 fails
+// after 1 s, the others would take 0.1 s. The conductor dies once p1's
+// failure has ended and p3 runs. The restarted one must still count that
+// failure, so p3's is the second, past the budget, while p2 still holds
+// the other slot: p4 to p6 end SKIPPED. Had it forgotten p1's failure, p4
+// would go out when p3 ended. Across the crash no more than two run at once.
+TEST_F(AudienceTest, ARolloutKeepsItsLimitsAndErrorsAcrossAConductorCrash) {
+  const std::vector<std::string> players = AddPlayers(6);
+  const std::string log = cluster_.dir() + "/runs";
+  for (const std::string& p : players) {
+    const std::string seconds = p == "p1"   ? "0"
+                                : p == "p2" ? "3"
+                                : p == "p3" ? "1"
+                                            : "0.1";
+    const int code = p == "p1" || p == "p3" ? 3 : 0;
+    cluster_.WriteScore(p, "logged", LoggedRun(log, seconds, code));
+  }
+  ASSERT_NO_FATAL_FAILURE(StartAll(players));
+  broker::SubmitRequest r = Job("logged", players);
+  r.max_concurrency = broker::RolloutLimit{2, false};
+  r.max_errors = broker::RolloutLimit{1, false};
+  const broker::JobId id = Submit(r);
+  ASSERT_TRUE(Eventually([&] {
+    const std::vector<RunEvent> events = ReadRuns(log);
+    const std::vector<std::string> started = Starts(events);
+    return Ended(events, "p1") &&
+           std::count(started.begin(), started.end(), "p3") == 1;
+  })) << "p3 never started after p1's failure";
+  ASSERT_FALSE(Ended(ReadRuns(log), "p2"));  // mid-way: p2 and p3 run
+  cluster_.KillConductor(SIGKILL);
+  ASSERT_TRUE(cluster_.RestartConductor());
+  EXPECT_TRUE(
+      cluster_.conductor()->WaitForLog("recovered jobs=1 ", 10s).has_value());
+  client_ = cluster_.Client();
+  ASSERT_NE(nullptr, client_);
+  const JobRecord job = Wait(id);
+  EXPECT_EQ(JobState::kPartialFail, job.state);  // p2 is OK
+  EXPECT_EQ((std::map<std::string, TaskState>{{"p1", TaskState::kFail},
+                                              {"p2", TaskState::kOk},
+                                              {"p3", TaskState::kFail},
+                                              {"p4", TaskState::kSkipped},
+                                              {"p5", TaskState::kSkipped},
+                                              {"p6", TaskState::kSkipped}}),
+            StatesOf(job));
+  const std::vector<RunEvent> events = ReadRuns(log);
+  std::vector<std::string> started = Starts(events);  // p1 and p2 together
+  std::sort(started.begin(), started.end());
+  EXPECT_EQ((std::vector<std::string>{"p1", "p2", "p3"}), started);
+  EXPECT_EQ(6u, events.size());  // each ran to its end
+  EXPECT_LE(MostAtOnce(events), 2);
+}
+
+// A player that stops answering (SIGSTOP: the conductor still counts it
+// connected, so it dispatches to it) holds one slot of a rollout of
+// concurrency 1 past the end of its session, until the job's delivery
+// timeout expires the task it never accepted; then the rollout goes on.
+TEST_F(AudienceTest, AFrozenPlayersTaskHoldsItsRolloutSlotUntilItExpires) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  ASSERT_TRUE(cluster_.StartPlayer("p3"));
+  const size_t mark = cluster_.conductor()->LogSize();
+  cluster_.player("p1")->Signal(SIGSTOP);
+  broker::SubmitRequest r = Job("true", {"p1", "p2", "p3"});
+  r.max_concurrency = broker::RolloutLimit{1, false};
+  r.delivery_timeout_s = 3;  // past the 2 s player timeout
+  const broker::JobId id = Submit(r);
+  auto waiting_for_rollout = [&](const JobRecord& job) {
+    return job.tasks.size() == 3 &&
+           job.tasks[0].state == TaskState::kDispatched &&
+           job.tasks[1].state == TaskState::kQueued &&
+           job.tasks[1].waiting == broker::WaitReason::kRollout &&
+           job.tasks[2].state == TaskState::kQueued &&
+           job.tasks[2].waiting == broker::WaitReason::kRollout;
+  };
+  EXPECT_TRUE(Eventually([&] { return waiting_for_rollout(Read(id)); }));
+  // p1's session ends (silent); its task stays out and keeps the slot.
+  EXPECT_TRUE(cluster_.conductor()
+                  ->WaitForLog("player left player=p1 reason=silent", 10s, mark)
+                  .has_value());
+  EXPECT_TRUE(waiting_for_rollout(Read(id)));
+  const JobRecord job = Wait(id);
+  cluster_.player("p1")->Signal(SIGKILL);
+  cluster_.player("p1")->Wait(10s);
+  ASSERT_EQ(3u, job.tasks.size());
+  const broker::TaskRecord& frozen = job.tasks[0];
+  EXPECT_EQ(TaskState::kExpired, frozen.state);
+  EXPECT_NE(std::string::npos, frozen.error.find("never accepted"))
+      << frozen.error;
+  EXPECT_GE(frozen.finished_at - frozen.dispatched_at, 3000);
+  EXPECT_EQ(TaskState::kOk, job.tasks[1].state);
+  EXPECT_EQ(TaskState::kOk, job.tasks[2].state);
+  EXPECT_GE(job.tasks[1].dispatched_at, frozen.finished_at);
+  EXPECT_GE(job.tasks[2].dispatched_at, job.tasks[1].finished_at);
+}
+
+// Dispatch order is priority, then job id: a job of priority 50 for p3
+// (one slot) runs before every job of the backlog still queued for it.
+// Meanwhile the backlog's tasks say why they wait: player_offline while p3
+// is away, then player_busy for the first in line, earlier_jobs behind it.
+TEST_F(AudienceTest, AHighPriorityJobOvertakesTheQueuedBacklog) {
+  const std::string log = cluster_.dir() + "/runs";
+  const std::string gate = cluster_.dir() + "/gate";
+  cluster_.WriteScoreEverywhere("gated", GatedRun(log, gate));
+  ASSERT_NO_FATAL_FAILURE(Start());
+  std::vector<broker::JobId> backlog;
+  for (int i = 0; i < 4; ++i) backlog.push_back(Submit(Job("gated", {"p3"})));
+  auto waiting = [&](broker::JobId job) {
+    const JobRecord record = Read(job);
+    return record.tasks.empty() ? std::nullopt : record.tasks[0].waiting;
+  };
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, waiting(backlog[0]));
+  EXPECT_EQ(broker::WaitReason::kPlayerOffline, waiting(backlog[3]));
+  ASSERT_TRUE(cluster_.StartPlayer("p3", "slots = 1\n"));
+  // The first of the backlog takes the slot and stays at the gate.
+  ASSERT_TRUE(Eventually([&] { return Starts(ReadRuns(log)).size() == 1; }));
+  EXPECT_EQ(broker::WaitReason::kPlayerBusy, waiting(backlog[1]));
+  EXPECT_EQ(broker::WaitReason::kEarlierJobs, waiting(backlog[2]));
+  broker::SubmitRequest urgent = Job("gated", {"p3"});
+  urgent.priority = 50;
+  const broker::JobId first = Submit(urgent);
+  EXPECT_EQ(broker::WaitReason::kPlayerBusy, waiting(first));
+  EXPECT_EQ(broker::WaitReason::kEarlierJobs, waiting(backlog[1]));
+  ASSERT_OK(common::WriteFileAtomically(gate, "", 0644));
+  for (broker::JobId job : backlog) EXPECT_EQ(JobState::kOk, Wait(job).state);
+  EXPECT_EQ(JobState::kOk, Wait(first).state);
+  std::vector<std::string> expected;
+  for (broker::JobId job :
+       {backlog[0], first, backlog[1], backlog[2], backlog[3]})
+    expected.push_back(std::to_string(job));
+  const std::vector<RunEvent> events = ReadRuns(log);
+  EXPECT_EQ(expected, Starts(events));
+  EXPECT_EQ(1, MostAtOnce(events));
+}
+
+// DESIGN.md section 13: a limited key must be allowed every player a
+// target resolves to. backup-bot (players=p1,p3) is refused a target that
+// reaches p2, and no job is made; a target within its players runs.
+TEST_F(RemoteAudienceTest, ALimitedKeysTargetMustStayWithinItsPlayers) {
+  cluster_.SetLabels("p1", "role=web");
+  cluster_.SetLabels("p2", "role=web");
+  cluster_.SetLabels("p3", "role=db");
+  Reload();
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  broker::SubmitRequest r = Job("backup-home", {});
+  for (const char* target : {"role=web", "p2", "name=p*"}) {
+    r.target = target;
+    const AudienceError e = ErrorOf(r, bot.get());
+    EXPECT_EQ(ErrorCode::kUnauthorized, e.code) << target;
+    EXPECT_NE(std::string::npos, e.message.find("p2")) << e.message;
+  }
+  EXPECT_TRUE(Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.empty());
+  r.target = "role=web name!=p2";
+  const JobRecord job = Wait(Submit(r, bot.get()));
+  EXPECT_EQ(JobState::kOk, job.state);
+  EXPECT_EQ(std::vector<std::string>{"p1"}, job.players);
+  EXPECT_EQ("backup-bot", job.submitted_by);
+  EXPECT_EQ(1u, Expect<broker::JobsReply>(broker::JobsRequest{}).jobs.size());
 }
 
 }  // namespace

@@ -19,9 +19,10 @@
 
 namespace orchestra::test {
 
-// A player session spoken by hand. It never reconnects, so a connection
-// the conductor closed stays closed, and a monitor tells when that
-// happened.
+// A player session spoken by hand. It never reconnects (unless told to),
+// so a connection the conductor closed stays closed, and a monitor tells
+// when that happened. One told to reconnect greets on every completed
+// handshake instead, as a real player does.
 class RawPlayer {
  public:
   // Connects to `endpoint` as the holder of `keys_dir`/`name`.key. A
@@ -43,8 +44,10 @@ class RawPlayer {
     if (!routing_id.empty()) socket_.set(zmq::sockopt::routing_id, routing_id);
     const std::string address =
         "inproc://raw-player-monitor-" + std::to_string(++count_);
+    reconnect_ = reconnect;
     EXPECT_EQ(0, zmq_socket_monitor(socket_.handle(), address.c_str(),
-                                    ZMQ_EVENT_DISCONNECTED));
+                                    reconnect ? ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                                              : ZMQ_EVENT_DISCONNECTED));
     monitor_.connect(address);
     socket_.connect(endpoint);
   }
@@ -70,18 +73,36 @@ class RawPlayer {
   }
   // Says hello with no tasks held; true when the conductor says welcome.
   bool Greet() {
-    broker::Hello hello;
-    hello.proto = broker::kProtocolVersion;
-    hello.version = "raw";
-    hello.slots = 4;
-    hello.scores = {{"hello", std::string(64, '0'), "env"}};
-    Send(hello);
+    if (reconnect_) return GreetEachHandshake(10000);
+    Send(SampleHello());
     for (;;) {
       std::optional<broker::PlayerMessage> m = Receive(10000);
       if (!m) return false;
       if (std::holds_alternative<broker::Welcome>(*m)) return true;
       if (std::holds_alternative<broker::SessionError>(*m)) return false;
     }
+  }
+  // Says hello after each handshake until a welcome, for `timeout_ms`: a
+  // connection the conductor refuses takes its hello with it, and the
+  // next one needs its own.
+  bool GreetEachHandshake(int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 2, std::chrono::milliseconds(100));
+      if (items[1].revents & ZMQ_POLLIN) {
+        zmq::message_t event, endpoint;
+        if (monitor_.recv(event, zmq::recv_flags::dontwait) &&
+            monitor_.recv(endpoint, zmq::recv_flags::dontwait))
+          Send(SampleHello());
+      }
+      if (!(items[0].revents & ZMQ_POLLIN)) continue;
+      std::optional<broker::PlayerMessage> m = Receive(0);
+      if (m && std::holds_alternative<broker::Welcome>(*m)) return true;
+    }
+    return false;
   }
   // True once the conductor closed the connection (within `timeout_ms`).
   bool WaitDisconnected(int timeout_ms) {
@@ -93,7 +114,17 @@ class RawPlayer {
   }
 
  private:
+  static broker::Hello SampleHello() {
+    broker::Hello hello;
+    hello.proto = broker::kProtocolVersion;
+    hello.version = "raw";
+    hello.slots = 4;
+    hello.scores = {{"hello", std::string(64, '0'), "env"}};
+    return hello;
+  }
+
   static inline int count_ = 0;
+  bool reconnect_ = false;
   zmq::context_t context_;
   zmq::socket_t socket_;
   zmq::socket_t monitor_;

@@ -5,7 +5,13 @@
 // signalfd). A score with `user =` needs setgroups/setgid/setuid between
 // fork and exec, which posix_spawn cannot do, so it is started with fork
 // and a close-on-exec error pipe that carries a failed step's errno back
-// to the player.
+// to the player. A score that runs in a cgroup of its own (DESIGN.md
+// section 16) takes the fork path too, through clone3 with
+// CLONE_INTO_CGROUP: the child is in its cgroup from its first
+// instruction, so nothing the score starts can be outside it (moving the
+// pid after a posix_spawn would let a quick fork escape). Where clone3
+// cannot do that (kernel < 5.7), the forked child writes itself into the
+// cgroup's cgroup.procs before anything else.
 //
 // Either way the score runs through the descriptor its scan opened
 // (ScoreFile), never by its name, so the file that was checked is the file
@@ -25,6 +31,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -109,6 +116,7 @@ struct Launch {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  int cgroup_procs_fd = -1;  // Without clone3: the child joins through it
 };
 
 Status ResolveUser(const std::string& user, Launch* launch) {
@@ -137,7 +145,7 @@ Status ResolveUser(const std::string& user, Launch* launch) {
 
 // Where the child failed, written to the error pipe.
 struct ChildError {
-  int step;  // 0 directory, 1 user, 2 exec
+  int step;  // 0 directory, 1 user, 2 exec, 3 cgroup
   int error;
 };
 
@@ -162,6 +170,8 @@ bool PlaceScoreFd(int score_fd) {
 
 // In the forked child: only async-signal-safe calls from here on.
 [[noreturn]] void ExecInChild(const Launch& l, int error_fd) {
+  if (l.cgroup_procs_fd >= 0 && ::write(l.cgroup_procs_fd, "0", 1) != 1)
+    FailInChild(error_fd, 3);
   ::setpgid(0, 0);
   // Above fd 3, which the score gets, and so never one of the dup2s below.
   if (error_fd <= kScoreFd) error_fd = ::fcntl(error_fd, F_DUPFD_CLOEXEC, 4);
@@ -186,11 +196,34 @@ bool PlaceScoreFd(int score_fd) {
   FailInChild(error_fd, 2);
 }
 
-Result<pid_t> ForkExec(const Launch& launch, const std::string& user) {
+// fork(), into cgroup `cgroup_fd` (-1: the player's) from the start: clone3
+// with CLONE_INTO_CGROUP, or where the kernel lacks it a fork whose child
+// joins the cgroup first (through `launch->cgroup_procs_fd`).
+pid_t ForkInto(int cgroup_fd, Launch* launch) {
+  if (cgroup_fd < 0) return ::fork();
+  struct clone_args args = {};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+  if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
+  launch->cgroup_procs_fd =
+      ::openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+  if (launch->cgroup_procs_fd < 0) return -1;
+  pid = ::fork();
+  if (pid == 0) return pid;  // The child writes through it
+  const int error = errno;
+  ::close(launch->cgroup_procs_fd);
+  errno = error;
+  return pid;
+}
+
+Result<pid_t> ForkExec(Launch& launch, const std::string& user, int cgroup_fd) {
   Result<Pipe> errors = MakePipe();
   if (!errors.ok()) return errors.status();
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
+  pid_t pid = ForkInto(cgroup_fd, &launch);
+  if (pid < 0)
+    return Status::FromErrno(cgroup_fd < 0 ? "fork" : "clone3", errno);
   if (pid == 0) ExecInChild(launch, errors.value().write.get());
   errors.value().write.Reset();
   ::fcntl(errors.value().read.get(), F_SETFL, 0);  // Wait for exec
@@ -204,6 +237,7 @@ Result<pid_t> ForkExec(const Launch& launch, const std::string& user) {
   ::waitpid(pid, &status, 0);
   std::string where = e.step == 0   ? "working directory " + launch.dir
                       : e.step == 1 ? "switch to user " + user
+                      : e.step == 3 ? "join the task's cgroup"
                                     : "exec " + launch.path;
   return Status::FromErrno(where, e.error);
 }
@@ -251,7 +285,8 @@ ChildProcess::ChildProcess(pid_t pid, size_t output_limit, bool pipe_interface)
       err_(output_limit, false) {}
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
-                                                          size_t output_limit) {
+                                                          size_t output_limit,
+                                                          int cgroup_fd) {
   if (!run.file) return Status::Internal("score " + run.score, "not opened");
   Status checked = run.file->CheckBeforeRun();
   if (!checked.ok()) return checked;
@@ -277,8 +312,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
     Status s = ResolveUser(run.user, &launch);
     if (!s.ok()) return s;
   }
-  Result<pid_t> pid =
-      run.user.empty() ? PosixSpawn(launch) : ForkExec(launch, run.user);
+  Result<pid_t> pid = run.user.empty() && cgroup_fd < 0
+                          ? PosixSpawn(launch)
+                          : ForkExec(launch, run.user, cgroup_fd);
   if (!pid.ok()) return pid.status();
   std::unique_ptr<ChildProcess> child(
       new ChildProcess(pid.value(), output_limit, run.pipe_interface));

@@ -118,9 +118,14 @@ Status Player::OpenCgroups() {
   }
   Result<std::unique_ptr<TaskCgroups>> cgroups =
       TaskCgroups::Open(base.value());
-  if (!cgroups.ok()) return cgroups.status();
-  Status s = cgroups.value()->AdoptPlayer(::getpid());
-  if (!s.ok()) return s;
+  Status s = cgroups.ok() ? cgroups.value()->AdoptPlayer(::getpid())
+                          : cgroups.status();
+  if (!s.ok() && config_.cgroup != "auto") return s;
+  if (!s.ok()) {  // auto: the cgroup is not ours to divide after all
+    common::LogInfo("tasks not contained in cgroups reason=%s",
+                    common::LogQuote(s.ToString()).c_str());
+    return Status();
+  }
   cgroups.value()->EnableControllers();
   Result<std::vector<JournalEntry>> entries = journal_->Load();
   if (!entries.ok()) return entries.status();

@@ -33,13 +33,15 @@ using broker::TaskState;
 const char kCgroupRoot[] = "/sys/fs/cgroup/unified";
 
 // Starts the sleeper, waits for its pid file, then ends as $ORC_END says:
-// "ok" (exit 0), "hold" (runs until stopped).
+// "ok" (exit 0 once the file PIDFILE.go exists), "hold" (runs until
+// stopped).
 const char kEscape[] =
     "#!/bin/sh\n"
     "( setsid sh -c 'echo $$ > \"$ORC_PIDFILE\"; exec sleep 1000' & )\n"
     "while [ ! -s \"$ORC_PIDFILE\" ]; do sleep 0.01; done\n"
     "echo escaped\n"
     "[ \"$ORC_END\" = hold ] && exec sleep 1000\n"
+    "while [ ! -e \"$ORC_PIDFILE.go\" ]; do sleep 0.01; done\n"
     "exit 0\n";
 
 // About a second of CPU, whatever the machine's speed: a busy loop for one
@@ -179,6 +181,7 @@ class CgroupTest : public testing::Test {
 TEST_F(CgroupTest, WhatATaskStartedIsGoneWhenItEndsOk) {
   StartPlayer();
   auto [job, sleeper] = Escape("ok");
+  std::ofstream(cluster_.dir() + "/sleeper-ok.pid.go") << "go";
   const JobRecord record = Wait(job);
   ASSERT_EQ(1u, record.tasks.size());
   EXPECT_EQ(TaskState::kOk, record.tasks[0].state);
@@ -266,42 +269,56 @@ TEST_F(CgroupTest, ScoreLimitsApplyWhereTheirControllersAre) {
     EXPECT_EQ(TaskState::kOk, record.tasks[0].state);
     EXPECT_TRUE(cluster_.player("p1")
                     ->WaitForLog("score limit not applied score=hog "
-                                 "key=\"memory max\"")
+                                 "key=\"memory max\"",
+                                 10s)
                     .has_value());
   }
   if (offered.find("pids") == std::string::npos) {
     EXPECT_TRUE(cluster_.player("p1")
                     ->WaitForLog("score limit not applied score=hog "
-                                 "key=\"tasks max\"")
+                                 "key=\"tasks max\"",
+                                 10s)
                     .has_value());
   }
 }
 
 // A player without a cgroup to use says so once at start, and tasks run
-// as before (process groups), without a cost.
+// as before (process groups), without a cost: the sleeper that left its
+// score's session outlives the task, which is what the tests above show
+// cgroups prevent.
 TEST(CgroupOffTest, APlayerWithoutCgroupsSaysSoAndRunsAsBefore) {
   Cluster cluster;
   cluster.AddPlayer("p1");
-  cluster.WriteScore("p1", "busy", kBusy);
+  cluster.WriteScore("p1", "escape", kEscape);
   ASSERT_TRUE(cluster.StartConductor());
   ASSERT_TRUE(cluster.StartPlayer("p1", "cgroup = off\n"));
   EXPECT_TRUE(cluster.player("p1")
-                  ->WaitForLog("tasks not contained in cgroups reason=")
+                  ->WaitForLog("tasks not contained in cgroups reason=", 10s)
                   .has_value());
   auto client = cluster.Client();
   ASSERT_NE(nullptr, client);
+  const std::string pidfile = cluster.dir() + "/sleeper.pid";
   broker::SubmitRequest r;
-  r.score = "busy";
+  r.score = "escape";
   r.scope = broker::Scope::kAll;
   r.players = {"p1"};
+  r.params = {{"PIDFILE", pidfile}, {"END", "ok"}};
   auto submitted = client->Call(r, 10000);
   ASSERT_TRUE(submitted.ok());
   const JobId job = std::get<broker::SubmitReply>(submitted.value().body).job;
+  pid_t sleeper = 0;
+  ASSERT_TRUE(Eventually([&] {
+    std::ifstream(pidfile) >> sleeper;
+    return sleeper > 0;
+  }));
+  std::ofstream(pidfile + ".go") << "go";
   auto waited = client->Call(broker::WaitRequest{job, 25000}, 30000);
   ASSERT_TRUE(waited.ok());
   const JobRecord record = std::get<broker::JobReply>(waited.value().body).job;
   EXPECT_EQ(JobState::kOk, record.state);
   EXPECT_FALSE(record.tasks.at(0).cpu_us.has_value());
+  EXPECT_TRUE(Alive(sleeper)) << "process groups reached the sleeper";
+  ::kill(sleeper, SIGKILL);
   EXPECT_EQ(1u, cluster.player("p1")->CountLog("tasks not contained"));
 }
 

@@ -32,9 +32,11 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -179,22 +181,116 @@ bool PlaceScoreFd(int score_fd) {
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(l.stdout_fd, 1) < 0 ||
       ::dup2(l.stderr_fd, 2) < 0)
     FailInChild(error_fd, 2);
-  if (l.change_user && (::setgroups(l.groups.size(), l.groups.data()) != 0 ||
-                        ::setgid(l.gid) != 0 || ::setuid(l.uid) != 0))
+  // Raw system calls: glibc's wrappers would also set the ids of every
+  // thread glibc believes this process has, and a child made by clone3
+  // shares glibc's view of the player's threads.
+  if (l.change_user &&
+      (::syscall(SYS_setgroups, l.groups.size(), l.groups.data()) != 0 ||
+       ::syscall(SYS_setgid, l.gid) != 0 || ::syscall(SYS_setuid, l.uid) != 0))
     FailInChild(error_fd, 1);
   // As the score's user: it gets no directory that user may not enter.
   if (::chdir(l.dir.c_str()) != 0) FailInChild(error_fd, 0);
   ::umask(022);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Default dispositions before any signal is let in: a handler of the
+  // player's must never run in a child that shares its memory.
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   if (!PlaceScoreFd(l.score_fd)) FailInChild(error_fd, 2);
   ::execve(kScoreExecPath, l.argv.data(), l.envp.data());
   FailInChild(error_fd, 2);
 }
+
+struct ChildStart {
+  const Launch* launch;
+  int error_fd;
+};
+
+[[noreturn]] void StartChild(void* start) {
+  const ChildStart* s = static_cast<const ChildStart*>(start);
+  ExecInChild(*s->launch, s->error_fd);
+}
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+constexpr bool kSharedSpawn = true;
+
+// clone3(`args`) whose child runs fn(arg) on the stack `args` names and
+// never returns; the parent gets the child's pid or -errno. The child
+// starts on its own stack, so it cannot return through the parent's frames
+// as a plain syscall() would: hence these few instructions. The child
+// keeps r12 and r13 (the kernel copies every register but rax, rcx, r11).
+long Clone3Run(struct clone_args* args, void (*fn)(void*), void* arg) {
+  long ret;
+  register long code asm("r12") = reinterpret_cast<long>(fn);
+  register long data asm("r13") = reinterpret_cast<long>(arg);
+  asm volatile(
+      "syscall\n\t"
+      "testq %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xorl %%ebp, %%ebp\n\t"
+      "movq %%r13, %%rdi\n\t"
+      "callq *%%r12\n\t"
+      "movl $127, %%edi\n\t"
+      "movl %[exit], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "0"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(*args)),
+        "r"(code), "r"(data), [exit] "i"(SYS_exit)
+      : "rcx", "r11", "memory", "cc");
+  return ret;
+}
+
+// The stack children started by SpawnShared() run on until their exec:
+// the loop thread is the only one that spawns, and it waits each time.
+char* ChildStack(size_t* size) {
+  static constexpr size_t kStackBytes = 256 << 10;
+  static char* stack = nullptr;
+  if (stack == nullptr) {
+    void* p = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    stack = static_cast<char*>(p);
+  }
+  *size = kStackBytes;
+  return stack;
+}
+
+// Like vfork: the child shares our memory and we wait (CLONE_VFORK) until
+// it has exec'd or failed, so no page table is copied; it starts in cgroup
+// `cgroup_fd`. Every signal is blocked around it, so no handler of ours
+// runs on the child's stack; the child sets its own mask before exec.
+pid_t SpawnShared(int cgroup_fd, const Launch& launch, int error_fd) {
+  size_t stack_size = 0;
+  char* stack = ChildStack(&stack_size);
+  if (stack == nullptr) return -1;
+  struct clone_args args = {};
+  args.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.stack = reinterpret_cast<uint64_t>(stack);
+  args.stack_size = stack_size;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  ChildStart start{&launch, error_fd};
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const long pid = Clone3Run(&args, StartChild, &start);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) errno = static_cast<int>(-pid);
+  return pid < 0 ? -1 : static_cast<pid_t>(pid);
+}
+#else
+constexpr bool kSharedSpawn = false;
+pid_t SpawnShared(int, const Launch&, int) {
+  errno = ENOSYS;
+  return -1;
+}
+#endif
 
 // fork(), into cgroup `cgroup_fd` (-1: the player's) from the start: clone3
 // with CLONE_INTO_CGROUP, or where the kernel lacks it a fork whose child
@@ -221,7 +317,13 @@ pid_t ForkInto(int cgroup_fd, Launch* launch) {
 Result<pid_t> ForkExec(Launch& launch, const std::string& user, int cgroup_fd) {
   Result<Pipe> errors = MakePipe();
   if (!errors.ok()) return errors.status();
-  pid_t pid = ForkInto(cgroup_fd, &launch);
+  pid_t pid = -1;
+  if (kSharedSpawn && cgroup_fd >= 0) {
+    pid = SpawnShared(cgroup_fd, launch, errors.value().write.get());
+    if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+      return Status::FromErrno("clone3", errno);
+  }
+  if (pid < 0) pid = ForkInto(cgroup_fd, &launch);
   if (pid < 0)
     return Status::FromErrno(cgroup_fd < 0 ? "fork" : "clone3", errno);
   if (pid == 0) ExecInChild(launch, errors.value().write.get());

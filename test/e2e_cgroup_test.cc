@@ -248,6 +248,36 @@ TEST_F(CgroupTest, ARestartedPlayerEndsWhatItsKilledSelfLeftBehind) {
   ExpectContained(record, sleeper);
 }
 
+// A score run as another user (`user =`) is contained the same way, and
+// runs as that user only: the switch is the child's alone.
+TEST_F(CgroupTest, AScoreRunAsAnotherUserIsContainedToo) {
+  cluster_.WriteScore("p1", "who", "#!/bin/sh\nid -u\ncat /proc/self/cgroup\n",
+                      "user = nobody\ndir = /\n");
+  StartPlayer();
+  const JobRecord record = Wait(Submit("who"));
+  ASSERT_EQ(1u, record.tasks.size());
+  ASSERT_EQ(TaskState::kOk, record.tasks[0].state) << record.tasks[0].error;
+  const std::string task = "/task-" + std::to_string(record.tasks[0].task);
+  EXPECT_NE(std::string::npos, record.tasks[0].stdout_text.find("65534\n"));
+  EXPECT_NE(std::string::npos, record.tasks[0].stdout_text.find(task + "\n"))
+      << record.tasks[0].stdout_text;
+  // Every thread of the player (its ZeroMQ threads too) is still root.
+  const std::string tasks =
+      "/proc/" + std::to_string(cluster_.player("p1")->pid()) + "/task";
+  int threads = 0;
+  if (DIR* d = ::opendir(tasks.c_str())) {
+    while (struct dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      ++threads;
+      const std::string status = ReadText(tasks + "/" + e->d_name + "/status");
+      EXPECT_NE(std::string::npos, status.find("\nUid:\t0\t0\t0\t0\n"))
+          << "thread " << e->d_name;
+    }
+    ::closedir(d);
+  }
+  EXPECT_GT(threads, 1);
+}
+
 // The score's limits need the memory and pids controllers in the v2
 // hierarchy. Where they are on, a score past `memory max` ends FAIL for
 // being out of memory; where they are not, the score still runs and the

@@ -20,6 +20,7 @@ constexpr Range kIds{1, INT64_MAX};
 constexpr Range kCount32{0, INT32_MAX};
 constexpr Range kTimeLimit{0, kMaxTimeLimitS};
 constexpr Range kPriority{kMinPriority, kMaxPriority};
+constexpr Range kCost{0, INT64_MAX};  // a task's CPU microseconds, its bytes
 
 template <>
 struct EnumNames<ErrorCode> {
@@ -139,6 +140,9 @@ void OutcomeTail(V& v, TaskOutcome& m, const OutcomeLimits& l) {
   v.Time("started_at", m.started_at, l.need);
   v.Time("finished_at", m.finished_at, l.need);
   v.Str("error", m.error, Need::kOptional, l.error_bytes);
+  v.OptionalInt("cpu_us", m.cpu_us, Need::kWhenSet, kCost);
+  v.OptionalInt("memory_peak_bytes", m.memory_peak_bytes, Need::kWhenSet,
+                kCost);
 }
 
 template <typename V>

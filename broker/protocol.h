@@ -88,6 +88,9 @@ struct TaskOutcome {
   common::TimeMs started_at = 0;
   common::TimeMs finished_at = 0;
   std::string error;
+  // What the task cost, from its cgroup (DESIGN.md 16); unset without one.
+  std::optional<int64_t> cpu_us;             // CPU time, user + system
+  std::optional<int64_t> memory_peak_bytes;  // where the memory controller is
 };
 
 struct TaskResult : TaskOutcome {  // P: the task's end; resent until acked

@@ -27,7 +27,8 @@ namespace {
 constexpr const char* kTaskColumns =
     "id, player, attempt, state, exit_code, signal, stdout, stderr, "
     "stdout_truncated, stderr_truncated, response, error, dispatched_at, "
-    "started_at, finished_at";
+    "started_at, finished_at, CAST(ROUND(cpu_s * 1e6) AS INTEGER), "
+    "memory_peak_bytes";
 
 TaskRecord ReadTask(const Statement& s) {
   TaskRecord t;
@@ -46,6 +47,8 @@ TaskRecord ReadTask(const Statement& s) {
   t.dispatched_at = ColumnTime(s, 12);
   t.started_at = ColumnTime(s, 13);
   t.finished_at = ColumnTime(s, 14);
+  t.cpu_us = s.OptionalInt(15);
+  t.memory_peak_bytes = s.OptionalInt(16);
   return t;
 }
 
@@ -194,7 +197,8 @@ Status JobStore::PrepareStatements() {
        "exit_code = ?5, signal = ?6, stdout = ?7, stderr = ?8, "
        "stdout_truncated = ?9, stderr_truncated = ?10, response = ?11, "
        "error = ?12, dispatched_at = ?13, started_at = ?14, "
-       "finished_at = ?15 WHERE id = ?1"},
+       "finished_at = ?15, cpu_s = ?16 / 1e6, memory_peak_bytes = ?17 "
+       "WHERE id = ?1"},
       {&update_job_,
        "UPDATE jobs SET state = ?2, finished_at = ?3 WHERE id = ?1"},
       {&find_key_,
@@ -313,6 +317,7 @@ Status JobStore::WriteTask(const TaskRecord& t) {
   BindTime(&s, 13, t.dispatched_at);
   BindTime(&s, 14, t.started_at);
   BindTime(&s, 15, t.finished_at);
+  s.Bind(16, t.cpu_us).Bind(17, t.memory_peak_bytes);
   return Write(&s);
 }
 

@@ -27,7 +27,7 @@ using broker::JobRecord;
 using broker::TaskId;
 using broker::TaskRecord;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // What one PurgeFinishedBefore() call deleted.
 struct Purged {

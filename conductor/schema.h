@@ -305,11 +305,57 @@ GROUP BY j.id;
 PRAGMA user_version = 4;
 )sql";
 
+// Version 5: what a task cost, from its cgroup on the player (DESIGN.md
+// section 16); NULL when the task had no cgroup (or never ran).
+// - tasks.cpu_s: CPU time (user + system) of every process of the task,
+//   in seconds (the player reports microseconds).
+// - tasks.memory_peak_bytes: the most memory its cgroup held at once,
+//   where the player's memory controller is on.
+// - score_summary gains cpu_s (the day's tasks' CPU seconds, summed),
+//   memory_peak_bytes (the largest peak of the day's tasks: peaks of tasks
+//   that ran apart do not add up) and measured (the tasks with a cost).
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE tasks ADD COLUMN cpu_s REAL;
+ALTER TABLE tasks ADD COLUMN memory_peak_bytes INTEGER;
+DROP VIEW score_summary;
+CREATE VIEW score_summary AS
+WITH runs AS (
+  SELECT j.score AS score, date(t.finished_at) AS day, t.state AS state,
+         CASE WHEN t.started_at IS NOT NULL THEN
+           (julianday(t.finished_at) - julianday(t.started_at)) * 86400.0
+         END AS duration_s,
+         t.cpu_s AS cpu_s, t.memory_peak_bytes AS memory_peak_bytes
+  FROM tasks t JOIN jobs j ON j.id = t.job_id
+  WHERE t.finished_at IS NOT NULL
+), ranked AS (
+  SELECT score, day, state, duration_s, cpu_s, memory_peak_bytes,
+         ROW_NUMBER() OVER (PARTITION BY score, day
+                            ORDER BY duration_s NULLS LAST) AS position,
+         COUNT(duration_s) OVER (PARTITION BY score, day) AS timed
+  FROM runs
+)
+SELECT day, score,
+       COUNT(*) AS runs,
+       SUM(state = 'OK') AS ok,
+       ROUND(SUM(state = 'OK') * 1.0 / COUNT(*), 4) AS success_rate,
+       ROUND(MAX(CASE WHEN position = (timed + 1) / 2 THEN duration_s END),
+             3) AS median_s,
+       ROUND(MAX(CASE WHEN position = (timed * 95 + 99) / 100
+                      THEN duration_s END), 3) AS p95_s,
+       ROUND(MAX(duration_s), 3) AS max_s,
+       ROUND(SUM(cpu_s), 3) AS cpu_s,
+       MAX(memory_peak_bytes) AS memory_peak_bytes,
+       COUNT(cpu_s) AS measured
+FROM ranked
+GROUP BY day, score;
+PRAGMA user_version = 5;
+)sql";
+
 // kMigrations[v] takes a database at user_version v to v + 1. They run in
 // one transaction, with foreign keys off, so a failed upgrade changes
 // nothing; a foreign key check follows.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4};
+                                       kSchemaV4, kSchemaV5};
 
 }  // namespace orchestra::conductor
 

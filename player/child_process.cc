@@ -5,7 +5,13 @@
 // signalfd). A score with `user =` needs setgroups/setgid/setuid between
 // fork and exec, which posix_spawn cannot do, so it is started with fork
 // and a close-on-exec error pipe that carries a failed step's errno back
-// to the player.
+// to the player. A score that runs in a cgroup of its own (DESIGN.md
+// section 16) takes the fork path too, through clone3 with
+// CLONE_INTO_CGROUP: the child is in its cgroup from its first
+// instruction, so nothing the score starts can be outside it (moving the
+// pid after a posix_spawn would let a quick fork escape). Where clone3
+// cannot do that (kernel < 5.7), the forked child writes itself into the
+// cgroup's cgroup.procs before anything else.
 //
 // Either way the score runs through the descriptor its scan opened
 // (ScoreFile), never by its name, so the file that was checked is the file
@@ -25,9 +31,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -109,6 +118,7 @@ struct Launch {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  int cgroup_procs_fd = -1;  // Without clone3: the child joins through it
 };
 
 Status ResolveUser(const std::string& user, Launch* launch) {
@@ -137,7 +147,7 @@ Status ResolveUser(const std::string& user, Launch* launch) {
 
 // Where the child failed, written to the error pipe.
 struct ChildError {
-  int step;  // 0 directory, 1 user, 2 exec
+  int step;  // 0 directory, 1 user, 2 exec, 3 cgroup
   int error;
 };
 
@@ -162,6 +172,8 @@ bool PlaceScoreFd(int score_fd) {
 
 // In the forked child: only async-signal-safe calls from here on.
 [[noreturn]] void ExecInChild(const Launch& l, int error_fd) {
+  if (l.cgroup_procs_fd >= 0 && ::write(l.cgroup_procs_fd, "0", 1) != 1)
+    FailInChild(error_fd, 3);
   ::setpgid(0, 0);
   // Above fd 3, which the score gets, and so never one of the dup2s below.
   if (error_fd <= kScoreFd) error_fd = ::fcntl(error_fd, F_DUPFD_CLOEXEC, 4);
@@ -169,28 +181,151 @@ bool PlaceScoreFd(int score_fd) {
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(l.stdout_fd, 1) < 0 ||
       ::dup2(l.stderr_fd, 2) < 0)
     FailInChild(error_fd, 2);
-  if (l.change_user && (::setgroups(l.groups.size(), l.groups.data()) != 0 ||
-                        ::setgid(l.gid) != 0 || ::setuid(l.uid) != 0))
+  // Raw system calls: glibc's wrappers would also set the ids of every
+  // thread glibc believes this process has, and a child made by clone3
+  // shares glibc's view of the player's threads.
+  if (l.change_user &&
+      (::syscall(SYS_setgroups, l.groups.size(), l.groups.data()) != 0 ||
+       ::syscall(SYS_setgid, l.gid) != 0 || ::syscall(SYS_setuid, l.uid) != 0))
     FailInChild(error_fd, 1);
   // As the score's user: it gets no directory that user may not enter.
   if (::chdir(l.dir.c_str()) != 0) FailInChild(error_fd, 0);
   ::umask(022);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Default dispositions before any signal is let in: a handler of the
+  // player's must never run in a child that shares its memory.
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   if (!PlaceScoreFd(l.score_fd)) FailInChild(error_fd, 2);
   ::execve(kScoreExecPath, l.argv.data(), l.envp.data());
   FailInChild(error_fd, 2);
 }
 
-Result<pid_t> ForkExec(const Launch& launch, const std::string& user) {
+struct ChildStart {
+  const Launch* launch;
+  int error_fd;
+};
+
+[[noreturn]] void StartChild(void* start) {
+  const ChildStart* s = static_cast<const ChildStart*>(start);
+  ExecInChild(*s->launch, s->error_fd);
+}
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+constexpr bool kSharedSpawn = true;
+
+// clone3(`args`) whose child runs fn(arg) on the stack `args` names and
+// never returns; the parent gets the child's pid or -errno. The child
+// starts on its own stack, so it cannot return through the parent's frames
+// as a plain syscall() would: hence these few instructions. The child
+// keeps r12 and r13 (the kernel copies every register but rax, rcx, r11).
+long Clone3Run(struct clone_args* args, void (*fn)(void*), void* arg) {
+  long ret;
+  register long code asm("r12") = reinterpret_cast<long>(fn);
+  register long data asm("r13") = reinterpret_cast<long>(arg);
+  asm volatile(
+      "syscall\n\t"
+      "testq %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xorl %%ebp, %%ebp\n\t"
+      "movq %%r13, %%rdi\n\t"
+      "callq *%%r12\n\t"
+      "movl $127, %%edi\n\t"
+      "movl %[exit], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "0"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(*args)),
+        "r"(code), "r"(data), [exit] "i"(SYS_exit)
+      : "rcx", "r11", "memory", "cc");
+  return ret;
+}
+
+// The stack children started by SpawnShared() run on until their exec:
+// the loop thread is the only one that spawns, and it waits each time.
+char* ChildStack(size_t* size) {
+  static constexpr size_t kStackBytes = 256 << 10;
+  static char* stack = nullptr;
+  if (stack == nullptr) {
+    void* p = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    stack = static_cast<char*>(p);
+  }
+  *size = kStackBytes;
+  return stack;
+}
+
+// Like vfork: the child shares our memory and we wait (CLONE_VFORK) until
+// it has exec'd or failed, so no page table is copied; it starts in cgroup
+// `cgroup_fd`. Every signal is blocked around it, so no handler of ours
+// runs on the child's stack; the child sets its own mask before exec.
+pid_t SpawnShared(int cgroup_fd, const Launch& launch, int error_fd) {
+  size_t stack_size = 0;
+  char* stack = ChildStack(&stack_size);
+  if (stack == nullptr) return -1;
+  struct clone_args args = {};
+  args.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.stack = reinterpret_cast<uint64_t>(stack);
+  args.stack_size = stack_size;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  ChildStart start{&launch, error_fd};
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const long pid = Clone3Run(&args, StartChild, &start);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) errno = static_cast<int>(-pid);
+  return pid < 0 ? -1 : static_cast<pid_t>(pid);
+}
+#else
+constexpr bool kSharedSpawn = false;
+pid_t SpawnShared(int, const Launch&, int) {
+  errno = ENOSYS;
+  return -1;
+}
+#endif
+
+// fork(), into cgroup `cgroup_fd` (-1: the player's) from the start: clone3
+// with CLONE_INTO_CGROUP, or where the kernel lacks it a fork whose child
+// joins the cgroup first (through `launch->cgroup_procs_fd`).
+pid_t ForkInto(int cgroup_fd, Launch* launch) {
+  if (cgroup_fd < 0) return ::fork();
+  struct clone_args args = {};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+  if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
+  launch->cgroup_procs_fd =
+      ::openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+  if (launch->cgroup_procs_fd < 0) return -1;
+  pid = ::fork();
+  if (pid == 0) return pid;  // The child writes through it
+  const int error = errno;
+  ::close(launch->cgroup_procs_fd);
+  errno = error;
+  return pid;
+}
+
+Result<pid_t> ForkExec(Launch& launch, const std::string& user, int cgroup_fd) {
   Result<Pipe> errors = MakePipe();
   if (!errors.ok()) return errors.status();
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
+  pid_t pid = -1;
+  if (kSharedSpawn && cgroup_fd >= 0) {
+    pid = SpawnShared(cgroup_fd, launch, errors.value().write.get());
+    if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+      return Status::FromErrno("clone3", errno);
+  }
+  if (pid < 0) pid = ForkInto(cgroup_fd, &launch);
+  if (pid < 0)
+    return Status::FromErrno(cgroup_fd < 0 ? "fork" : "clone3", errno);
   if (pid == 0) ExecInChild(launch, errors.value().write.get());
   errors.value().write.Reset();
   ::fcntl(errors.value().read.get(), F_SETFL, 0);  // Wait for exec
@@ -204,6 +339,7 @@ Result<pid_t> ForkExec(const Launch& launch, const std::string& user) {
   ::waitpid(pid, &status, 0);
   std::string where = e.step == 0   ? "working directory " + launch.dir
                       : e.step == 1 ? "switch to user " + user
+                      : e.step == 3 ? "join the task's cgroup"
                                     : "exec " + launch.path;
   return Status::FromErrno(where, e.error);
 }
@@ -251,7 +387,8 @@ ChildProcess::ChildProcess(pid_t pid, size_t output_limit, bool pipe_interface)
       err_(output_limit, false) {}
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
-                                                          size_t output_limit) {
+                                                          size_t output_limit,
+                                                          int cgroup_fd) {
   if (!run.file) return Status::Internal("score " + run.score, "not opened");
   Status checked = run.file->CheckBeforeRun();
   if (!checked.ok()) return checked;
@@ -277,8 +414,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ScoreRun& run,
     Status s = ResolveUser(run.user, &launch);
     if (!s.ok()) return s;
   }
-  Result<pid_t> pid =
-      run.user.empty() ? PosixSpawn(launch) : ForkExec(launch, run.user);
+  Result<pid_t> pid = run.user.empty() && cgroup_fd < 0
+                          ? PosixSpawn(launch)
+                          : ForkExec(launch, run.user, cgroup_fd);
   if (!pid.ok()) return pid.status();
   std::unique_ptr<ChildProcess> child(
       new ChildProcess(pid.value(), output_limit, run.pipe_interface));

@@ -22,10 +22,12 @@ namespace orchestra::player {
 class ChildProcess {
  public:
   // Starts `run` (no shell; see DESIGN.md section 7 for its environment),
-  // keeping the last `output_limit` bytes of each stream. The error says
-  // why it could not start (exec failure, unknown user, bad directory).
+  // keeping the last `output_limit` bytes of each stream, in the cgroup
+  // whose directory is `cgroup_fd` from its start (-1: the player's). The
+  // error says why it could not start (exec failure, unknown user, bad
+  // directory).
   static common::Result<std::unique_ptr<ChildProcess>> Spawn(
-      const ScoreRun& run, size_t output_limit);
+      const ScoreRun& run, size_t output_limit, int cgroup_fd = -1);
 
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;

@@ -55,6 +55,17 @@ Status CheckAbsolutePath(std::string_view value, std::string* out) {
   return Status();
 }
 
+// auto, off or the absolute path of a cgroup v2 directory.
+Status CheckCgroup(std::string_view value, std::string* out) {
+  if (value != "auto" && value != "off" && (value.empty() || value[0] != '/'))
+    return Status::InvalidArgument(
+        "", "'" + std::string(value) +
+                "' is not auto, off or the absolute path of a cgroup v2 "
+                "directory");
+  *out = std::string(value);
+  return Status();
+}
+
 // The settings of `file` (read from `path`), checked.
 Result<PlayerConfig> BindPlayerConfig(const std::string& path,
                                       const ConfigFile& file) {
@@ -78,6 +89,7 @@ Result<PlayerConfig> BindPlayerConfig(const std::string& path,
   r.Int("output limit", int64_t{0}, static_cast<int64_t>(kMaxOutputBytes),
         &c.output_limit);
   r.Int("kill grace", int64_t{0}, kMaxKillGraceS, &c.kill_grace_s);
+  r.Custom("cgroup", bind(CheckCgroup, &c.cgroup));
   r.Level("log level", &c.log_level);
   Status s = r.Finish();
   if (!s.ok()) return s;
@@ -117,6 +129,7 @@ std::string FormatPlayerConfig(const PlayerConfig& c) {
   line("default score timeout", std::to_string(c.default_score_timeout_s));
   line("output limit", std::to_string(c.output_limit));
   line("kill grace", std::to_string(c.kill_grace_s));
+  line("cgroup", c.cgroup);
   line("log level", common::LogLevelName(c.log_level));
   return out;
 }

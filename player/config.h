@@ -28,6 +28,7 @@ struct PlayerConfig {
   int64_t default_score_timeout_s = 3600;  // 0 = no limit
   int64_t output_limit = 65536;            // Bytes kept per output stream
   int64_t kill_grace_s = 5;                // SIGTERM to SIGKILL
+  std::string cgroup = "auto";  // Task cgroups: auto, off or a v2 directory
   common::LogLevel log_level = common::LogLevel::kInfo;
 };
 

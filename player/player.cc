@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "broker/poller.h"
 #include "common/log.h"
@@ -46,6 +47,7 @@ constexpr TimeMs kFirstBackoffMs = 100;
 constexpr TimeMs kMaxBackoffMs = 5000;
 constexpr TimeMs kMaxPollMs = 1000;
 constexpr int kMaxMessagesPerTurn = 1000;
+constexpr TimeMs kLeftoverWaitMs = 5000;  // A killed leftover cgroup empties
 
 }  // namespace
 
@@ -83,8 +85,10 @@ Status Player::Open() {
   journal_ = std::move(journal.value());
   runner_ = std::move(seams_.runner);
   if (!runner_) {
+    Status contained = OpenCgroups();
+    if (!contained.ok()) return contained;
     RunnerOptions options{static_cast<size_t>(config_.output_limit),
-                          config_.kill_grace_s * 1000, &clock_};
+                          config_.kill_grace_s * 1000, &clock_, cgroups_.get()};
     Result<std::unique_ptr<PosixProcessRunner>> runner =
         PosixProcessRunner::Create(options);
     if (!runner.ok()) return runner.status();
@@ -97,6 +101,44 @@ Status Player::Open() {
   Status s = board_->Load();
   if (!s.ok()) return s;
   return Connect();
+}
+
+// Section 16: the task cgroups' base, the player moved into its `player`
+// child, the controllers enabled, and what a previous run left killed and
+// removed (the journal's started tasks end LOST in TaskBoard::Load()).
+// Without a base, tasks run in process groups only, said once here.
+Status Player::OpenCgroups() {
+  std::string why_not;
+  Result<std::string> base = FindCgroupBase(config_.cgroup, "/proc", &why_not);
+  if (!base.ok()) return base.status();
+  if (base.value().empty()) {
+    common::LogInfo("tasks not contained in cgroups reason=%s",
+                    common::LogQuote(why_not).c_str());
+    return Status();
+  }
+  Result<std::unique_ptr<TaskCgroups>> cgroups =
+      TaskCgroups::Open(base.value());
+  Status s = cgroups.ok() ? cgroups.value()->AdoptPlayer(::getpid())
+                          : cgroups.status();
+  if (!s.ok() && config_.cgroup != "auto") return s;
+  if (!s.ok()) {  // auto: the cgroup is not ours to divide after all
+    common::LogInfo("tasks not contained in cgroups reason=%s",
+                    common::LogQuote(s.ToString()).c_str());
+    return Status();
+  }
+  cgroups.value()->EnableControllers();
+  Result<std::vector<JournalEntry>> entries = journal_->Load();
+  if (!entries.ok()) return entries.status();
+  std::set<broker::TaskId> started;
+  for (const JournalEntry& entry : entries.value())
+    if (entry.phase == TaskPhase::kStarted) started.insert(entry.task.task);
+  cgroups.value()->CleanLeftovers(started, kLeftoverWaitMs);
+  cgroups_ = std::move(cgroups.value());
+  common::LogInfo("tasks contained in cgroups base=%s memory=%s pids=%s",
+                  cgroups_->base().c_str(),
+                  cgroups_->memory_on() ? "on" : "off",
+                  cgroups_->pids_on() ? "on" : "off");
+  return Status();
 }
 
 Status Player::Connect() {
@@ -158,8 +200,7 @@ Status Player::Turn() {
   const size_t socket = poller.AddSocket(conductor_->handle());
   const size_t events = poller.AddSocket(monitor_->handle());
   const size_t stop = poller.AddFd(stop_fd_.get());
-  const size_t signals =
-      signals_ ? poller.AddFd(signals_->fd()) : SIZE_MAX;
+  const size_t signals = signals_ ? poller.AddFd(signals_->fd()) : SIZE_MAX;
   if (runner_->fd() >= 0) poller.AddFd(runner_->fd());
   Status s = poller.Wait(PollTimeout(clock_.Monotonic()));
   if (!s.ok()) return s;
@@ -211,8 +252,7 @@ void Player::HandleStopRequest() {
 void Player::BeginStop(const char* reason) {
   if (stopping_) return;
   stopping_ = true;
-  notifier_.Stopping("stopping running=" +
-                     std::to_string(board_->running()));
+  notifier_.Stopping("stopping running=" + std::to_string(board_->running()));
   common::LogInfo("player stopping reason=%s running=%zu waiting=%zu", reason,
                   board_->running(), board_->waiting());
   board_->StopAll();

@@ -28,6 +28,7 @@
 #include "player/score_directory.h"
 #include "player/session.h"
 #include "player/task_board.h"
+#include "player/task_cgroups.h"
 
 namespace orchestra::player {
 
@@ -65,6 +66,7 @@ class Player {
  private:
   Player(const PlayerConfig& config, PlayerSeams seams);
   common::Status Open();
+  common::Status OpenCgroups();
   common::Status Connect();
   common::Status Turn();
   common::TimeMs PollTimeout(common::TimeMs now) const;
@@ -93,13 +95,14 @@ class Player {
   std::unique_ptr<broker::Endpoint> conductor_;
   std::unique_ptr<broker::SocketMonitor> monitor_;  // conductor_'s events
   std::unique_ptr<Journal> journal_;
+  std::unique_ptr<TaskCgroups> cgroups_;  // Null: tasks not contained
   std::unique_ptr<ProcessRunner> runner_;
   ScoreDirectory scores_;
   std::unique_ptr<TaskBoard> board_;
   Session session_;
   std::optional<common::SignalFd> signals_;  // set if seams_.watch_signals
   common::SystemdNotifier notifier_{clock_.Monotonic()};
-  common::UniqueFd stop_fd_;    // eventfd written by RequestStop()
+  common::UniqueFd stop_fd_;  // eventfd written by RequestStop()
   bool stopping_ = false;
   common::TimeMs forgets_since_ = 0;  // Monotonic; 0: no forget pending
 };

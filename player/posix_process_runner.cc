@@ -3,6 +3,14 @@
 // process exits its process group is killed; a descendant that escaped the
 // group may still hold a pipe open, so EOF is awaited for at most the kill
 // grace. How it ended becomes its state by the rule of player/task_end.h.
+//
+// With cgroups (DESIGN.md section 16) the task's cgroup is created before
+// the spawn and the score starts inside it (ChildProcess). When the main
+// process is reaped, and when the kill grace runs out, cgroup.kill ends
+// everything the score started, escaped from its process group or not, so
+// pipe EOF follows at once. The result carries the cgroup's cost; the
+// cgroup is then removed, or retried on later Collect()s while its killed
+// processes are still exiting.
 
 #include "player/posix_process_runner.h"
 
@@ -50,12 +58,29 @@ PosixProcessRunner::PosixProcessRunner(const RunnerOptions& options,
       clock_(options.clock ? options.clock : &system_clock_),
       epoll_(std::move(epoll)) {}
 
+PosixProcessRunner::~PosixProcessRunner() {
+  for (auto& [task, r] : running_) {
+    KillCgroup(task);
+    r.child.reset();  // Kills the process group, reaps
+    if (options_.cgroups) options_.cgroups->Remove(task, clock_->Monotonic());
+  }
+}
+
 Status PosixProcessRunner::Start(const ScoreRun& run) {
   if (running_.count(run.task))
     return Status::Conflict("task " + std::to_string(run.task),
                             "is already running");
+  common::UniqueFd cgroup;
+  if (options_.cgroups) {
+    Result<common::UniqueFd> created =
+        options_.cgroups->Create(run.task, run.score, run.limits);
+    if (!created.ok()) return created.status();
+    cgroup = std::move(created.value());
+  }
   Result<std::unique_ptr<ChildProcess>> child =
-      ChildProcess::Spawn(run, options_.output_limit);
+      ChildProcess::Spawn(run, options_.output_limit, cgroup.get());
+  if (!child.ok() && options_.cgroups)
+    options_.cgroups->Remove(run.task, clock_->Monotonic());
   if (!child.ok()) return child.status();
   Running r;
   r.run = run;
@@ -95,8 +120,12 @@ void PosixProcessRunner::Terminate(Running* r, TaskState outcome, TimeMs now) {
   r->kill_at = now + options_.kill_grace_ms;
 }
 
+void PosixProcessRunner::KillCgroup(TaskId task) {
+  if (options_.cgroups) options_.cgroups->Kill(task);
+}
+
 TimeMs PosixProcessRunner::NextDeadline() const {
-  TimeMs next = 0;
+  TimeMs next = options_.cgroups ? options_.cgroups->NextRetry() : 0;
   for (const auto& [task, r] : running_) {
     if (!r.child->reaped()) {
       if (!r.stopped_as) next = Earliest(next, r.limit_at);
@@ -111,6 +140,7 @@ TimeMs PosixProcessRunner::NextDeadline() const {
 std::vector<TaskResult> PosixProcessRunner::Collect() {
   TimeMs now = clock_->Monotonic();
   HandleEvents(now);
+  if (options_.cgroups) options_.cgroups->RetryRemovals(now);
   std::vector<TaskResult> done;
   for (auto it = running_.begin(); it != running_.end();) {
     EnforceDeadlines(&it->second, now);
@@ -120,6 +150,7 @@ std::vector<TaskResult> PosixProcessRunner::Collect() {
       continue;
     }
     done.push_back(MakeResult(it->second));
+    if (options_.cgroups) options_.cgroups->Remove(it->first, now);
     it = running_.erase(it);
   }
   return done;
@@ -138,6 +169,7 @@ void PosixProcessRunner::HandleEvents(TimeMs now) {
     if (fd == child->pid_fd()) {
       child->Reap();
       if (child->reaped()) it->second.eof_by = now + options_.kill_grace_ms;
+      if (child->reaped()) KillCgroup(it->first);
     } else {
       child->ReadFrom(fd);
     }
@@ -160,6 +192,7 @@ void PosixProcessRunner::EnforceDeadlines(Running* r, TimeMs now) {
     common::LogWarning("task killed after grace task=%lld score=%s", task,
                        r->run.score.c_str());
     child->SignalGroup(SIGKILL);
+    KillCgroup(r->run.task);
     r->kill_at = 0;
   }
   if (child->reaped() && !child->pipes_closed() && now >= r->eof_by) {
@@ -174,8 +207,13 @@ void PosixProcessRunner::EnforceDeadlines(Running* r, TimeMs now) {
 
 TaskResult PosixProcessRunner::MakeResult(const Running& r) const {
   const ChildProcess& child = *r.child;
-  TaskResult result = ResultFor(
-      r.run.task, TaskEnd::FromWaitStatus(child.wait_status(), r.stopped_as));
+  TaskEnd end = TaskEnd::FromWaitStatus(child.wait_status(), r.stopped_as);
+  TaskCost cost;
+  if (options_.cgroups) cost = options_.cgroups->Cost(r.run.task);
+  if (cost.out_of_memory) end.out_of_memory = r.run.limits.memory_max_text;
+  TaskResult result = ResultFor(r.run.task, end);
+  result.cpu_us = cost.cpu_us;
+  result.memory_peak_bytes = cost.memory_peak_bytes;
   result.started_at = r.started_at;
   result.finished_at = clock_->Now();
   result.stdout_text = child.out().Tail(&result.stdout_truncated);

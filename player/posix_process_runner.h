@@ -2,7 +2,9 @@
 // ChildProcess and watches all of them through one epoll descriptor (the
 // pidfds and output pipes), which the player loop polls. Time limits and
 // stops send SIGTERM to the process group and SIGKILL after the kill grace.
-// Used by the player loop thread only.
+// Given TaskCgroups, each task runs in a cgroup of its own, killed whole
+// when the score's main process ends and then removed. Used by the player
+// loop thread only.
 
 #ifndef ORCHESTRA_PLAYER_POSIX_PROCESS_RUNNER_H_
 #define ORCHESTRA_PLAYER_POSIX_PROCESS_RUNNER_H_
@@ -18,6 +20,7 @@
 #include "common/unique_fd.h"
 #include "player/child_process.h"
 #include "player/process_runner.h"
+#include "player/task_cgroups.h"
 
 namespace orchestra::player {
 
@@ -26,12 +29,15 @@ struct RunnerOptions {
   common::TimeMs kill_grace_ms = 5000;   // SIGTERM to SIGKILL; also how long
                                          // to wait for EOF after an exit
   const common::Clock* clock = nullptr;  // Null: the system clock
+  TaskCgroups* cgroups = nullptr;  // Null: process groups only; outlives us
 };
 
 class PosixProcessRunner : public ProcessRunner {
  public:
   static common::Result<std::unique_ptr<PosixProcessRunner>> Create(
       const RunnerOptions& options);
+  // Kills what still runs (its cgroup too) and reaps it.
+  ~PosixProcessRunner() override;
 
   common::Status Start(const ScoreRun& run) override;
   void Stop(broker::TaskId task, broker::TaskState outcome) override;
@@ -56,6 +62,7 @@ class PosixProcessRunner : public ProcessRunner {
   void HandleEvents(common::TimeMs now);
   void EnforceDeadlines(Running* r, common::TimeMs now);
   void Terminate(Running* r, broker::TaskState outcome, common::TimeMs now);
+  void KillCgroup(broker::TaskId task);
   broker::TaskResult MakeResult(const Running& r) const;
 
   RunnerOptions options_;

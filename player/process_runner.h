@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "player/score_file.h"
+#include "player/task_cgroups.h"
 
 namespace orchestra::player {
 
@@ -31,6 +32,7 @@ struct ScoreRun {
   std::string dir = "/";        // Working directory
   std::string user;             // Run as this user; empty: the player's own
   int64_t timeout_ms = 0;       // 0: no limit
+  CgroupLimits limits;          // NAME.conf `memory max`, `tasks max`
   // What runs: the file the scan opened and checked, never `path` again.
   std::shared_ptr<const ScoreFile> file;
 };

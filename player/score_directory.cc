@@ -89,6 +89,35 @@ Status ParseUser(std::string_view value, uid_t owner, std::string* user) {
   return Status();
 }
 
+// Bytes with an optional K, M or G (powers of 1024): `memory max`.
+Status ParseMemoryMax(std::string_view value, CgroupLimits* limits) {
+  int64_t unit = 1;
+  std::string_view digits = value;
+  const char last = value.empty() ? '\0' : value.back();
+  if (last == 'K' || last == 'k') unit = int64_t{1} << 10;
+  if (last == 'M' || last == 'm') unit = int64_t{1} << 20;
+  if (last == 'G' || last == 'g') unit = int64_t{1} << 30;
+  if (unit > 1) digits.remove_suffix(1);
+  int64_t number = 0;
+  if (!common::ParseInt64(digits, 1, INT64_MAX / (int64_t{1} << 30), &number))
+    return Status::InvalidArgument(
+        "", "must be bytes, with K, M or G after the number (e.g. 256M)");
+  limits->memory_max = number * unit;
+  limits->memory_max_text = std::string(value);
+  return Status();
+}
+
+// At most this many processes and threads at once: `tasks max`.
+Status ParseTasksMax(std::string_view value, CgroupLimits* limits) {
+  constexpr int64_t kPidMaxLimit = 4194304;
+  int64_t count = 0;
+  if (!common::ParseInt64(value, 1, kPidMaxLimit, &count))
+    return Status::InvalidArgument("", "must be a number of tasks from 1 to " +
+                                           std::to_string(kPidMaxLimit));
+  limits->tasks_max = count;
+  return Status();
+}
+
 // An absolute path; empty keeps the default, "/".
 Status ParseDir(std::string_view value, std::string* dir) {
   if (value.empty()) return Status();
@@ -242,6 +271,12 @@ Status ParseScoreConf(const std::string& path, std::string_view text,
   r.Custom("dir", [&](std::string_view v) { return ParseDir(v, &score->dir); });
   r.Custom("path", [&](std::string_view v) { return IgnorePath(path, v); });
   r.Int("concurrency", 1, 1024, &score->concurrency);
+  r.Custom("memory max", [&](std::string_view v) {
+    return ParseMemoryMax(v, &score->limits);
+  });
+  r.Custom("tasks max", [&](std::string_view v) {
+    return ParseTasksMax(v, &score->limits);
+  });
   return r.Finish();
 }
 

@@ -19,6 +19,7 @@
 #include "broker/protocol.h"
 #include "common/status.h"
 #include "player/score_file.h"
+#include "player/task_cgroups.h"
 
 namespace orchestra::player {
 
@@ -32,6 +33,7 @@ struct Score {
   std::string user;                       // `user`; empty: the player's own
   std::string dir = "/";                  // `dir`, the working directory
   int concurrency = 0;                    // `concurrency`; 0 = only `slots`
+  CgroupLimits limits;                    // `memory max`, `tasks max`
   std::string problem;  // The NAME.conf error; set: every run is HOST_ERROR
 
   bool usable() const { return problem.empty(); }

@@ -236,6 +236,7 @@ ScoreRun TaskBoard::MakeRun(const RunTask& task, const Score& score) const {
   run.dir = score.dir;
   run.user = score.user;
   run.timeout_ms = TimeLimitS(task, score) * 1000;
+  run.limits = score.limits;
   return run;
 }
 

@@ -7,6 +7,8 @@
 //   exit or signal        TIMEOUT / CANCELLED         that state   either
 //   exit or signal        LOST (player stopping)      LOST         either,
 //                                                                  error
+//   out of memory         -                           FAIL         either,
+//                                                                  error
 //   spawn failed          -                           HOST_ERROR   error
 //   player restarted      -                           LOST         error
 
@@ -34,19 +36,19 @@ TaskEnd TaskEnd::FromWaitStatus(int wait_status,
 }
 
 TaskEnd TaskEnd::Exited(int code, std::optional<TaskState> stopped_for) {
-  return TaskEnd{How::kExited, code, stopped_for, ""};
+  return TaskEnd{How::kExited, code, stopped_for, "", {}};
 }
 
 TaskEnd TaskEnd::Signalled(int signal, std::optional<TaskState> stopped_for) {
-  return TaskEnd{How::kSignalled, signal, stopped_for, ""};
+  return TaskEnd{How::kSignalled, signal, stopped_for, "", {}};
 }
 
 TaskEnd TaskEnd::NotStarted(std::string error) {
-  return TaskEnd{How::kNotStarted, 0, std::nullopt, std::move(error)};
+  return TaskEnd{How::kNotStarted, 0, std::nullopt, std::move(error), {}};
 }
 
 TaskEnd TaskEnd::PlayerRestarted() {
-  return TaskEnd{How::kPlayerRestarted, 0, std::nullopt, ""};
+  return TaskEnd{How::kPlayerRestarted, 0, std::nullopt, "", {}};
 }
 
 TaskResult ResultFor(broker::TaskId task, const TaskEnd& end) {
@@ -71,6 +73,11 @@ TaskResult ResultFor(broker::TaskId task, const TaskEnd& end) {
   if (end.stopped_for) {
     result.state = *end.stopped_for;
     if (result.state == TaskState::kLost) result.error = kStoppedError;
+  } else if (end.out_of_memory) {
+    result.state = TaskState::kFail;
+    result.error = end.out_of_memory->empty() ? "out of memory"
+                                              : "out of memory (memory max " +
+                                                    *end.out_of_memory + ")";
   } else {
     result.state = result.exit_code == 0 ? TaskState::kOk : TaskState::kFail;
   }

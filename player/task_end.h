@@ -39,12 +39,16 @@ struct TaskEnd {
   // audience cancelled it) or kLost (the player is stopping).
   std::optional<broker::TaskState> stopped_for;
   std::string error;  // kNotStarted: why
+  // Set when the kernel killed a process of the run for memory (its
+  // cgroup's oom_kill): the `memory max` NAME.conf gave, or "".
+  std::optional<std::string> out_of_memory;
 };
 
 // The result of task `task` that ended as `end` says: its state, exit_code,
 // signal and error; the other fields are left for the caller. A run the
 // player stopped ends in the state it was stopped for, however its process
-// then ended; otherwise exit 0 is OK and any other end FAIL.
+// then ended; otherwise a run the kernel killed for memory is FAIL with
+// error "out of memory (memory max 256M)", exit 0 OK and any other end FAIL.
 broker::TaskResult ResultFor(broker::TaskId task, const TaskEnd& end);
 
 }  // namespace orchestra::player

@@ -155,7 +155,7 @@ class JobStoreTest : public testing::Test {
 };
 
 TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
-  EXPECT_EQ("4", Query("PRAGMA user_version"));
+  EXPECT_EQ("5", Query("PRAGMA user_version"));
   EXPECT_EQ("9", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
                        "('jobs', 'job_players', 'tasks', 'players', "
                        "'player_scores', 'job_summary', 'player_summary', "
@@ -187,7 +187,7 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   });
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-  EXPECT_EQ("4", Query("PRAGMA user_version"));
+  EXPECT_EQ("5", Query("PRAGMA user_version"));
   EXPECT_EQ("7|2|2", Query("SELECT id, tasks, ok FROM job_summary", 3));
   EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master "
                        "WHERE name = 'score_summary'"));
@@ -201,7 +201,7 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   ASSERT_OK(by_key.status());
   EXPECT_EQ(std::optional<JobId>(7), by_key.value());
   ASSERT_EQ(1u, logged.size());
-  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=4")) << logged[0];
+  EXPECT_NE(std::string::npos, logged[0].find("from=1 to=5")) << logged[0];
 
   // Delete the newest job: the next job and task still get new ids.
   ASSERT_OK(store_->PurgeFinishedBefore(kT0 + 100000, 100).status());
@@ -239,7 +239,7 @@ TEST_F(JobStoreTest, VersionTwoDatabaseScopesIdempotencyKeysToSubmitters) {
   }
   ASSERT_EQ("2", Query("PRAGMA user_version"));
   Reopen();
-  EXPECT_EQ("4", Query("PRAGMA user_version"));
+  EXPECT_EQ("5", Query("PRAGMA user_version"));
   EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
   EXPECT_EQ("5|1", Query("SELECT id, players FROM job_summary", 2));
   Result<std::optional<JobId>> alice = store_->FindJobByKey("alice", "k");
@@ -299,9 +299,9 @@ TEST_F(JobStoreTest, VersionThreeDatabaseGainsTargetsRolloutsAndLabels) {
   });
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-  EXPECT_EQ("4", Query("PRAGMA user_version"));
+  EXPECT_EQ("5", Query("PRAGMA user_version"));
   ASSERT_EQ(1u, logged.size());
-  EXPECT_NE(std::string::npos, logged[0].find("from=3 to=4")) << logged[0];
+  EXPECT_NE(std::string::npos, logged[0].find("from=3 to=5")) << logged[0];
   EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
 
   // The new columns, with their defaults on the old rows.
@@ -311,6 +311,8 @@ TEST_F(JobStoreTest, VersionThreeDatabaseGainsTargetsRolloutsAndLabels) {
                   "COALESCE(max_errors, '<null>') FROM jobs ORDER BY id",
                   5));
   EXPECT_EQ("web-1|{}", Query("SELECT name, labels FROM players", 2));
+  EXPECT_EQ("0", Query("SELECT COUNT(*) FROM tasks WHERE cpu_s IS NOT NULL "
+                       "OR memory_peak_bytes IS NOT NULL"));
   JobRecord old = Load(12);
   EXPECT_EQ("backup", old.score);
   EXPECT_EQ((std::vector<std::string>{"web-1", "web-2"}), old.players);
@@ -814,6 +816,37 @@ TEST_F(JobStoreTest, ScoreSummaryGivesRunsSuccessRateAndPercentiles) {
             Query("SELECT runs, ok, success_rate, median_s, p95_s "
                   "FROM score_summary WHERE score = 'other'",
                   5));
+}
+
+// A task's cost (DESIGN.md 16) is stored in seconds and read back in the
+// microseconds the wire carries; score_summary sums the CPU and keeps the
+// largest memory peak, counting only the tasks that had a cost.
+TEST_F(JobStoreTest, ATasksCostIsStoredAndSummedPerScore) {
+  const JobId id = InsertRuns(
+      store_.get(), "build",
+      {{2, TaskState::kOk}, {3, TaskState::kOk}, {1, TaskState::kFail}});
+  JobRecord job = Load(id);
+  ASSERT_EQ(3u, job.tasks.size());
+  job.tasks[0].cpu_us = 1250000;
+  job.tasks[0].memory_peak_bytes = 64 << 20;
+  job.tasks[1].cpu_us = 1;
+  job.tasks[1].memory_peak_bytes = 200 << 20;
+  ASSERT_OK(store_->UpdateTask(job.tasks[0]));
+  ASSERT_OK(store_->UpdateTask(job.tasks[1]));
+  ASSERT_OK(store_->Commit());
+  JobRecord read = Load(id);
+  EXPECT_EQ(1250000, read.tasks[0].cpu_us);
+  EXPECT_EQ(int64_t{64} << 20, read.tasks[0].memory_peak_bytes);
+  EXPECT_EQ(1, read.tasks[1].cpu_us);
+  EXPECT_FALSE(read.tasks[2].cpu_us.has_value());
+  EXPECT_FALSE(read.tasks[2].memory_peak_bytes.has_value());
+  EXPECT_EQ("1.25|1.25", Query("SELECT cpu_s, cpu_s FROM tasks WHERE id = " +
+                                   std::to_string(job.tasks[0].task),
+                               2));
+  EXPECT_EQ("3|1.25|209715200|2",
+            Query("SELECT runs, cpu_s, memory_peak_bytes, measured "
+                  "FROM score_summary WHERE score = 'build'",
+                  4));
 }
 
 TEST_F(JobStoreTest, ScoreSummaryLeavesOutUnfinishedTasks) {

@@ -600,6 +600,32 @@ TEST_F(PlayerConfigTest, OutOfRangeValuesAreRejected) {
   EXPECT_FALSE(Load(kRequired + "output limit = 2000000\n").ok());
 }
 
+TEST_F(PlayerConfigTest, CgroupIsAutoByDefault) {
+  auto config = Load(kRequired);
+  ASSERT_OK(config.status());
+  EXPECT_EQ("auto", config.value().cgroup);
+}
+
+TEST_F(PlayerConfigTest, CgroupTakesOffAutoOrAnAbsolutePath) {
+  for (const std::string value : {"off", "auto", "/sys/fs/cgroup/orc"}) {
+    auto config = Load(kRequired + "cgroup = " + value + "\n");
+    ASSERT_OK(config.status());
+    EXPECT_EQ(value, config.value().cgroup);
+  }
+}
+
+TEST_F(PlayerConfigTest, BadCgroupNamesFileAndLine) {
+  for (const std::string value : {"on", "sys/fs/cgroup", "yes"}) {
+    auto config = Load(kRequired + "cgroup = " + value + "\n");
+    EXPECT_NE(std::string::npos,
+              config.status().message().find("player.conf:4:"))
+        << config.status().ToString();
+    EXPECT_NE(std::string::npos,
+              config.status().message().find("not auto, off or the absolute"))
+        << config.status().ToString();
+  }
+}
+
 TEST_F(PlayerConfigTest, SampleConfigListsEveryKeyWithItsDefault) {
   auto sample = LoadPlayerConfig("etc/player.conf");
   ASSERT_OK(sample.status());

@@ -215,6 +215,36 @@ TEST_F(ReportTest, HeaderSaysTheTargetRolloutAndPriorityWhenGiven) {
       Lines(FormatJob(job, false))[1]);
 }
 
+TEST_F(ReportTest, BytesReadInBinaryUnits) {
+  EXPECT_EQ("0B", FormatBytes(0));
+  EXPECT_EQ("1023B", FormatBytes(1023));
+  EXPECT_EQ("1.0K", FormatBytes(1024));
+  EXPECT_EQ("256.0M", FormatBytes(int64_t{256} << 20));
+  EXPECT_EQ("1.5G", FormatBytes(int64_t{3} << 29));
+  EXPECT_EQ("8.0E", FormatBytes(INT64_MAX));
+}
+
+// A task that ran in a cgroup has a cost (DESIGN.md 16): CPU and MEMORY
+// columns appear, "-" for the tasks without one, and verbose says it.
+TEST_F(ReportTest, CostColumnsAppearOnlyWhenATaskHasACost) {
+  JobRecord job = PartlyFailedJob();
+  EXPECT_EQ(std::string::npos, FormatJob(job, false).find("CPU"));
+  job.tasks[0].cpu_us = 1250000;
+  job.tasks[0].memory_peak_bytes = int64_t{64} << 20;
+  std::vector<std::string> lines = Lines(FormatJob(job, false));
+  ASSERT_EQ(6u, lines.size());
+  EXPECT_EQ(
+      "TASK  PLAYER      ATTEMPT  STATE      EXIT  DURATION    CPU  MEMORY  "
+      "OUTPUT",
+      lines[3]);
+  EXPECT_NE(std::string::npos, lines[4].find("  1.25s   64.0M  copied 3 files"))
+      << lines[4];
+  EXPECT_NE(std::string::npos, lines[5].find("      -       -  no disk"))
+      << lines[5];
+  EXPECT_NE(std::string::npos,
+            FormatJob(job, true).find("  cpu 1.25s  memory peak 64.0M\n"));
+}
+
 TEST_F(ReportTest, QueuedTasksSayWhyTheyWaitListedAndGrouped) {
   JobRecord job = PartlyFailedJob();
   job.tasks.clear();

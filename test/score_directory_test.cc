@@ -333,6 +333,42 @@ TEST_F(ScoreDirectoryTest, ConfSetsEverySetting) {
   EXPECT_EQ(Me(), score->user);
 }
 
+TEST_F(ScoreDirectoryTest, ConfSetsCgroupLimitsWithSuffixes) {
+  for (const auto& [text, bytes] : std::vector<std::pair<std::string, int64_t>>{
+           {"4096", 4096},
+           {"64K", 64 << 10},
+           {"256M", int64_t{256} << 20},
+           {"2G", int64_t{2} << 30}}) {
+    Score score;
+    ASSERT_OK(ParseScoreConf("alpha.conf",
+                             "memory max = " + text + "\ntasks max = 32\n",
+                             ::geteuid(), &score));
+    EXPECT_EQ(bytes, score.limits.memory_max.value_or(-1)) << text;
+    EXPECT_EQ(text, score.limits.memory_max_text);
+    EXPECT_EQ(32, score.limits.tasks_max.value_or(-1));
+  }
+}
+
+TEST_F(ScoreDirectoryTest, BadCgroupLimitsNameTheFileAndLine) {
+  for (const std::string line :
+       {"memory max = 256X", "memory max = M", "memory max = -1",
+        "memory max = 0", "tasks max = 0", "tasks max = lots"}) {
+    Score score;
+    common::Status s = ParseScoreConf("alpha.conf", "# limits\n" + line + "\n",
+                                      ::geteuid(), &score);
+    EXPECT_NE(std::string::npos, s.message().find("alpha.conf:2:"))
+        << line << ": " << s.ToString();
+  }
+}
+
+TEST_F(ScoreDirectoryTest, ScoreWithoutConfHasNoCgroupLimits) {
+  WriteScore("alpha");
+  const Score* score = Find("alpha");
+  ASSERT_NE(nullptr, score);
+  EXPECT_FALSE(score->limits.memory_max.has_value());
+  EXPECT_FALSE(score->limits.tasks_max.has_value());
+}
+
 TEST_F(ScoreDirectoryTest, ScoreWithoutConfHasDefaults) {
   WriteScore("alpha");
   const Score* score = Find("alpha");

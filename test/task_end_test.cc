@@ -88,5 +88,28 @@ TEST(TaskEndTest, WaitStatusGivesTheExitCodeOrTheSignal) {
   EXPECT_EQ(TaskState::kCancelled, killed.stopped_for);
 }
 
+TEST(TaskEndTest, RunTheKernelKilledForMemoryIsFailNamingTheLimit) {
+  TaskEnd end = TaskEnd::Signalled(SIGKILL);
+  end.out_of_memory = "256M";
+  TaskResult r = ResultFor(7, end);
+  EXPECT_EQ(TaskState::kFail, r.state);
+  EXPECT_EQ("out of memory (memory max 256M)", r.error);
+  EXPECT_EQ(SIGKILL, r.signal.value_or(0));
+}
+
+TEST(TaskEndTest, OutOfMemoryEvenWithExitZeroIsFail) {
+  TaskEnd end = TaskEnd::Exited(0);
+  end.out_of_memory = "";
+  TaskResult r = ResultFor(7, end);
+  EXPECT_EQ(TaskState::kFail, r.state);
+  EXPECT_EQ("out of memory", r.error);
+}
+
+TEST(TaskEndTest, TimeLimitWinsOverOutOfMemory) {
+  TaskEnd end = TaskEnd::Signalled(SIGKILL, TaskState::kTimeout);
+  end.out_of_memory = "1G";
+  EXPECT_EQ(TaskState::kTimeout, ResultFor(7, end).state);
+}
+
 }  // namespace
 }  // namespace orchestra::player

@@ -1,6 +1,9 @@
 #include "tools/report.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <vector>
 
 #include "broker/rollout_limit.h"
 #include "broker/states.h"
@@ -58,20 +61,43 @@ std::string Header(const JobRecord& job) {
   return out + "\n";
 }
 
+// "1.25s" of CPU, "-" when unknown.
+std::string CpuText(const std::optional<int64_t>& cpu_us) {
+  if (!cpu_us) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2fs", *cpu_us / 1e6);
+  return text;
+}
+
+// Columns CPU and MEMORY only when a task of the job has a cost (it ran in
+// a cgroup, DESIGN.md 16), so jobs without one read as before.
 std::string TaskTable(const JobRecord& job) {
-  Table table(
-      {"TASK", "PLAYER", "ATTEMPT", "STATE", "EXIT", "DURATION", "OUTPUT"});
-  table.AlignRight(0);
-  table.AlignRight(2);
-  table.AlignRight(4);
-  table.AlignRight(5);
-  table.LimitWidth(6, kSummaryWidth);
+  const bool cost = std::any_of(
+      job.tasks.begin(), job.tasks.end(),
+      [](const TaskRecord& t) { return t.cpu_us || t.memory_peak_bytes; });
+  std::vector<std::string> titles = {"TASK",  "PLAYER", "ATTEMPT",
+                                     "STATE", "EXIT",   "DURATION"};
+  if (cost) titles.insert(titles.end(), {"CPU", "MEMORY"});
+  titles.push_back("OUTPUT");
+  Table table(titles);
+  for (size_t column : {0, 2, 4, 5}) table.AlignRight(column);
+  if (cost) table.AlignRight(6), table.AlignRight(7);
+  table.LimitWidth(titles.size() - 1, kSummaryWidth);
   for (const TaskRecord& t : job.tasks) {
-    table.AddRow({std::to_string(t.task), t.player.empty() ? "-" : t.player,
-                  std::to_string(t.attempt), broker::TaskStateName(t.state),
-                  ExitText(t), Elapsed(t.started_at, t.finished_at),
-                  t.waiting ? "waiting: " + broker::WaitingText({*t.waiting})
-                            : TaskSummaryLine(t)});
+    std::vector<std::string> row = {std::to_string(t.task),
+                                    t.player.empty() ? "-" : t.player,
+                                    std::to_string(t.attempt),
+                                    broker::TaskStateName(t.state),
+                                    ExitText(t),
+                                    Elapsed(t.started_at, t.finished_at)};
+    if (cost) {
+      row.push_back(CpuText(t.cpu_us));
+      row.push_back(t.memory_peak_bytes ? FormatBytes(*t.memory_peak_bytes)
+                                        : "-");
+    }
+    row.push_back(t.waiting ? "waiting: " + broker::WaitingText({*t.waiting})
+                            : TaskSummaryLine(t));
+    table.AddRow(row);
   }
   return table.ToString();
 }
@@ -99,6 +125,11 @@ std::string TaskDetail(const TaskRecord& t) {
                     "\n";
   out += "  dispatched " + Time(t.dispatched_at) + "  started " +
          Time(t.started_at) + "  finished " + Time(t.finished_at) + "\n";
+  if (t.cpu_us || t.memory_peak_bytes) {
+    out += "  cpu " + CpuText(t.cpu_us) + "  memory peak " +
+           (t.memory_peak_bytes ? FormatBytes(*t.memory_peak_bytes) : "-") +
+           "\n";
+  }
   if (t.cut)
     out +=
         "  (cut to fit one reply: the ends of stdout and stderr are "
@@ -251,6 +282,19 @@ std::string FormatCounts(const std::map<std::string, int64_t>& by_state) {
     out += Printable(name) + " " + std::to_string(it->second);
   }
   return out;
+}
+
+std::string FormatBytes(int64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + "B";
+  const char* units = "KMGTPE";
+  double value = bytes / 1024.0;
+  while (value >= 1024 && units[1] != '\0') {
+    value /= 1024;
+    ++units;
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f%c", value, *units);
+  return text;
 }
 
 std::string FormatDuration(common::TimeMs ms) {

@@ -38,6 +38,10 @@ std::string FormatCounts(const std::map<std::string, int64_t>& by_state);
 // "850ms", "12.3s", "4m05s", "2h03m"; "-" for a negative duration.
 std::string FormatDuration(common::TimeMs ms);
 
+// "900B", "12.0K", "64.0M", "1.5G": binary units, as a score's `memory
+// max` is given.
+std::string FormatBytes(int64_t bytes);
+
 // What a task's table line shows of its outcome: its error if any; for a
 // task that ended but not OK, the last non-blank line of stderr; else the
 // first non-blank line of stdout, else of stderr.

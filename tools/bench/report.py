@@ -57,6 +57,11 @@ def main(bench_dir, out_path):
     load_path = os.path.join(bench_dir, "load.json")
     if os.path.exists(load_path):  # orchestra-bench-load's object, as is
         out["load"] = load(load_path)
+    cgroup_path = os.path.join(bench_dir, "throughput-cgroup.json")
+    if os.path.exists(cgroup_path):  # the same, each task in a cgroup
+        cgroup = load(cgroup_path)
+        cgroup["over_plain"] = cgroup["jobs_per_s"] / throughput["jobs_per_s"]
+        out["throughput_cgroup"] = cgroup
     web_path = os.path.join(bench_dir, "web.json")
     if os.path.exists(web_path):  # web_load.py's object, as is
         out["web"] = load(web_path)
@@ -94,6 +99,12 @@ def print_table(out):
         "spawn x2 %.0f/s (%.2f of it)" % (thr["spawn_per_s_2_parallel"],
                                           thr["over_spawn"]),
         "target >= %.1f of it" % TARGETS["throughput_over_spawn"])
+    if "throughput_cgroup" in out:
+        cg = out["throughput_cgroup"]
+        row("  the same, each task in a cgroup",
+            "%.0f jobs/s" % cg["jobs_per_s"],
+            "%.2f of the rate without" % cg["over_plain"],
+            "target >= 0.8 of it")
     print()
     row("limit", "this machine", "", "reference (2 cores)")
     row("Curve round trip p50 / mean",

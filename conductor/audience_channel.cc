@@ -156,13 +156,21 @@ Status AudienceChannel::Route(const Caller& c, const AudienceOp& op,
   if (!FindGrant(c, in, &grant)) return Status();
   if (auto* r = std::get_if<broker::SubmitRequest>(&op))
     return On(c, *r, in, grant);
-  if (auto* r = std::get_if<broker::StatusRequest>(&op))
-    return On(c, *r, grant);
   if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r, grant);
   if (auto* r = std::get_if<broker::CancelRequest>(&op))
     return On(c, *r, grant);
-  if (auto* r = std::get_if<broker::JobsRequest>(&op)) return On(c, *r, grant);
-  return On(c, std::get<broker::PlayersRequest>(op), grant);
+  // Reads answer from what is committed: they need not wait for the
+  // commits in flight.
+  outbox_->set_committed_only(true);
+  Status s;
+  if (auto* r = std::get_if<broker::StatusRequest>(&op))
+    s = On(c, *r, grant);
+  else if (auto* r = std::get_if<broker::JobsRequest>(&op))
+    s = On(c, *r, grant);
+  else
+    s = On(c, std::get<broker::PlayersRequest>(op), grant);
+  outbox_->set_committed_only(false);
+  return s;
 }
 
 // The first request of a connection whose key was taken back is told so;
@@ -402,6 +410,15 @@ Status AudienceChannel::On(const Caller& c, const broker::StatusRequest& r,
 Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r,
                            const AudienceGrant* grant) {
   const JobRecord* active = board_->FindActive(r.job);
+  // A job whose finish is not committed yet is waited for until it is.
+  std::optional<JobRecord> settling;
+  if (active == nullptr && settling_.count(r.job)) {
+    int64_t tasks = 0;
+    Result<std::optional<JobRecord>> header =
+        store_->LoadJobHeader(r.job, &tasks);
+    if (header.ok() && header.value()) settling = std::move(*header.value());
+    if (settling) active = &*settling;
+  }
   if (active && grant && !grant->MaySee(active->score, active->players))
     active = nullptr;  // Read() below answers not_found
   if (active) {
@@ -409,7 +426,7 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r,
     w.job = r.job;
     w.caller = c;
     w.deadline = r.timeout_ms > 0 ? clock_->Monotonic() + r.timeout_ms : 0;
-    w.progress = r.progress && !c.request_style;  // REQ takes one reply
+    w.progress = r.progress && !c.request_style && !settling;  // REQ: one
     const WaitList::Added added = waits_.Add(w);
     if (added != WaitList::Added::kYes) {
       Fail(c, ErrorCode::kBusy,
@@ -456,6 +473,10 @@ Status AudienceChannel::On(const Caller& c, const broker::CancelRequest& r,
     Fail(c, ErrorCode::kUnavailable,
          StoreHealth::Describe(s) + "; try again later");
     return s;
+  }
+  if (s.ok()) {  // The reply shows the cancel: read once it is committed
+    read_backs_.push_back(ReadBack{0, c, r.job});
+    return Status();
   }
   return On(c, broker::StatusRequest{r.job}, grant);
 }
@@ -536,8 +557,39 @@ broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
 }
 
 // Each finished job is read from the store once, however many wait for it.
+void AudienceChannel::Finishing(const std::vector<JobId>& jobs) {
+  settling_.insert(jobs.begin(), jobs.end());
+}
+
+void AudienceChannel::Seal(uint64_t turn) {
+  for (ReadBack& r : read_backs_) {
+    if (r.turn == 0) r.turn = turn;
+  }
+}
+
+// Read with no grant: the caller was allowed to see the job when it asked.
+void AudienceChannel::Committed(uint64_t turn) {
+  std::vector<ReadBack> later;
+  for (ReadBack& r : read_backs_) {
+    if (r.turn == 0 || r.turn > turn) {
+      later.push_back(std::move(r));
+      continue;
+    }
+    (void)On(r.caller, broker::StatusRequest{r.job}, nullptr);
+  }
+  read_backs_.swap(later);
+}
+
+void AudienceChannel::Abandon(const std::string& why) {
+  for (const ReadBack& r : read_backs_)
+    Fail(r.caller, ErrorCode::kUnavailable, why);
+  read_backs_.clear();
+  settling_.clear();
+}
+
 void AudienceChannel::Finished(const std::vector<JobId>& jobs) {
   for (JobId id : jobs) {
+    settling_.erase(id);
     progress_sent_.erase(id);
     std::vector<Waiter> waiters = waits_.TakeJob(id);
     std::optional<JobRecord> page;
@@ -556,6 +608,7 @@ void AudienceChannel::Tick() {
     TimeUp(w.job, w.caller, true);
   for (JobId id : waits_.ProgressJobs()) {
     const JobRecord* active = board_->FindActive(id);
+    if (active == nullptr && settling_.count(id)) continue;  // Finished() soon
     if (active == nullptr) {  // Ended without Finished(): answer anyway
       for (const Waiter& w : waits_.TakeJob(id)) TimeUp(id, w.caller, false);
       progress_sent_.erase(id);

@@ -57,8 +57,19 @@ class AudienceChannel {
   // What the players list says of player `name` (the web page's too).
   broker::PlayerInfo Info(const std::string& name) const;
 
-  // Answers the waits of jobs that just finished.
+  // Jobs that finished in a turn now sealed: a wait for one is held until
+  // Finished(), so that it reads the job's final state.
+  void Finishing(const std::vector<JobId>& jobs);
+  // Answers the waits of jobs whose finish is committed.
   void Finished(const std::vector<JobId>& jobs);
+  // What the open turn must read back once committed (a cancel's reply)
+  // rests on turn `turn`.
+  void Seal(uint64_t turn);
+  // Turns up to `turn` are committed: answers what rested on them.
+  void Committed(uint64_t turn);
+  // The turns in flight were undone: what rested on them is told `why`
+  // (`unavailable`), and their finished jobs are active again.
+  void Abandon(const std::string& why);
 
   // Answers waits whose time is up and sends progress to those that asked.
   void Tick();
@@ -150,6 +161,15 @@ class AudienceChannel {
   Metrics* metrics_;
   bool stopping_ = false;
   WaitList waits_;
+  std::set<JobId> settling_;  // Finishing(), not Finished() yet
+  // A reply to read from the store once turn `turn` (0: the open one) is
+  // committed.
+  struct ReadBack {
+    uint64_t turn = 0;
+    Caller caller;
+    JobId job = 0;
+  };
+  std::vector<ReadBack> read_backs_;
   // Job -> the progress counts last sent to its waiters.
   std::map<JobId, std::map<std::string, int64_t>> progress_sent_;
   static constexpr size_t kMaxUserNames = 1024;

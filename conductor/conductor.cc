@@ -1,9 +1,12 @@
-// The loop: poll (until the next timer) -> answer ZAP -> drain the player
-// endpoint and each audience endpoint (bounded batches, so one busy peer
-// cannot starve the rest) -> run due timers -> end the turn: commit, then
-// send. Because every write of a turn shares one transaction, durability
-// costs one fsync per turn, not one per message (group commit). When a
-// write or the commit fails, the turn is undone and the store counts as
+// The loop: poll (until the next timer) -> act on the commits back from
+// the store's thread and send what they release -> answer ZAP -> drain the
+// player endpoint and each audience endpoint (bounded batches, so one busy
+// peer cannot starve the rest) -> run due timers -> end the turn: hand its
+// writes to the store's thread, send what is released. The store's thread
+// commits every turn that has come in in one transaction, so durability
+// costs one fsync per commit, not one per message (group commit), and the
+// loop serves the next turn while a commit syncs (pipelining). When a
+// commit fails, the turns not committed are undone and the store counts as
 // failed until a retry writes again (see conductor/core.cc).
 
 #include "conductor/conductor.h"
@@ -132,9 +135,12 @@ Status Conductor::StartHttp() {
                                    address.status().message());
   Result<std::unique_ptr<HttpUsers>> users = LoadHttpUsers(config());
   if (!users.ok()) return users.status();
+  // A cancel from the page is committed before its answer, which shows it.
   web_ = std::make_unique<WebSite>(core_.get(), &clock_, [this] {
     Status s = EndTurn();
+    if (s.ok()) s = core_->Settle();
     if (!s.ok()) (void)StoreFailed(s);
+    Send();
     return s;
   });
   web_->set_users(std::move(users.value()));
@@ -299,6 +305,7 @@ Status Conductor::Turn() {
   for (auto& endpoint : audience_)
     audience_items.push_back(poller_.AddSocket(endpoint->handle()));
   const size_t http_item = http_ ? poller_.AddFd(http_->fd()) : SIZE_MAX;
+  const size_t store_item = poller_.AddFd(core_->store_fd());
   common::TimeMs now = clock_.Monotonic();
   common::TimeMs timeout = core_->TimeUntilNextTimer(now);
   if (http_due_ >= 0)
@@ -312,6 +319,11 @@ Status Conductor::Turn() {
   if (!s.ok()) return s;
   notifier_.KeepAlive(clock_.Monotonic());
   guard_->LogReports(clock_.Monotonic());
+  if (poller_.IsReady(store_item)) {
+    s = core_->TakeCommits();
+    if (!s.ok()) (void)StoreFailed(s);
+    Send();
+  }
   if (poller_.IsReady(signal_item)) HandleSignals();
   if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
   s = Serve(player_item, audience_items);
@@ -383,7 +395,9 @@ void Conductor::AnswerBeforeStopping() {
   for (size_t i = 0; s.ok() && i < audience_.size(); ++i)
     s = Drain(audience_[i].get(), i);
   if (s.ok()) s = EndTurn();
+  if (s.ok()) s = core_->Settle();  // The last replies leave with the process
   if (!s.ok()) (void)StoreFailed(s);
+  Send();
 }
 
 void Conductor::HandleSignals() {

@@ -40,6 +40,21 @@ namespace {
 
 constexpr common::TimeMs kWaitTickMs = 50;
 constexpr common::TimeMs kExpiryTickMs = 1000;
+// Turns, and bytes of their messages, that may wait for their commits
+// before the loop waits for them.
+constexpr size_t kMaxTurnsInFlight = 16;
+constexpr size_t kMaxSealedBytes = 64 << 20;
+
+void LogCheckpoint(const Result<common::CheckpointResult>& checkpoint) {
+  if (!checkpoint.ok()) {
+    common::LogWarning("wal checkpoint deferred error=%s",
+                       common::LogQuote(checkpoint.status().ToString()).c_str());
+    return;
+  }
+  common::LogInfo("wal checkpoint wal_frames=%d checkpointed=%d",
+                  checkpoint.value().wal_frames,
+                  checkpoint.value().checkpointed);
+}
 
 }  // namespace
 
@@ -49,7 +64,7 @@ Result<std::unique_ptr<Core>> Core::Open(const ConductorConfig& config,
       JobStore::Open(config.database_path);
   if (!store.ok()) return store.status();
   Result<std::unique_ptr<PlayerStore>> player_store =
-      PlayerStore::Create(store.value()->database(), store.value()->turn());
+      PlayerStore::Create(store.value()->database(), store.value()->writes());
   if (!player_store.ok()) return player_store.status();
   return std::unique_ptr<Core>(new Core(config, clock, std::move(store.value()),
                                         std::move(player_store.value())));
@@ -122,6 +137,7 @@ Status Core::Recover() {
   if (!s.ok()) return s;
   s = Reconcile();
   if (s.ok()) s = CommitTurn();
+  if (s.ok()) s = Settle();
   if (!s.ok()) s = StoreFailed(s);
   if (!s.ok()) return s;
   common::LogInfo("recovered jobs=%zu queued=%zu", board_.active_jobs(),
@@ -162,27 +178,68 @@ void Core::StartTimers() {
 Status Core::CommitTurn() {
   Status s = player_channel_.SaveScoreLists();
   if (!s.ok()) return s;
-  audience_channel_.Finished(board_.TakeFinishedJobs());
+  std::vector<JobId> finished = board_.TakeFinishedJobs();
+  audience_channel_.Finishing(finished);
   for (PlayerOrder& order : board_.TakeOrders())
     outbox_.ToPlayer(order.player, broker::EncodePlayerMessage(order.message));
-  s = CommitTimed();
-  if (!s.ok()) return s;
-  metrics_.TurnCommitted(clock_->Now());
-  player_channel_.TurnCommitted();
-  return Status();
+  const JobStore::Sealed sealed = store_->Seal();
+  outbox_.Seal(sealed.turn);
+  metrics_.SealTurn(sealed.turn);
+  audience_channel_.Seal(sealed.turn);
+  settling_.push_back(Settling{sealed.turn, sealed.writes, std::move(finished)});
+  // What waits for commits is bounded: past these, the loop waits for them.
+  if (settling_.size() > kMaxTurnsInFlight ||
+      outbox_.sealed_bytes() > kMaxSealedBytes)
+    return Settle();
+  return TakeCommits();
 }
 
-// A turn without writes commits nothing and is not timed: it would only
-// crowd the lowest bucket. The Clock seam counts milliseconds, too coarse
-// for a commit, so this one measure reads the steady clock itself.
-Status Core::CommitTimed() {
-  if (!store_->HasWrites()) return store_->Commit();
-  const auto start = std::chrono::steady_clock::now();
-  Status s = store_->Commit();
-  const std::chrono::duration<double> took =
-      std::chrono::steady_clock::now() - start;
-  metrics_.StoreCommitted(took.count());
-  return s;
+// Reports of an older epoch belong to turns already undone. Turns that
+// committed before a failure settle before it is returned: their messages
+// rest on nothing lost.
+Status Core::TakeCommits() {
+  Status failed;
+  for (StoreDone& done : store_->TakeDone()) {
+    if (done.epoch != store_->epoch()) continue;
+    if (!done.status.ok()) {
+      if (failed.ok()) failed = done.status;
+      continue;
+    }
+    if (!failed.ok()) continue;
+    if (done.commit_seconds > 0) metrics_.StoreCommitted(done.commit_seconds);
+    if (done.checkpoint) LogCheckpoint(*done.checkpoint);
+    committed_ = std::max(committed_, done.turn);
+  }
+  while (!settling_.empty() &&
+         (!settling_.front().writes || settling_.front().turn <= committed_)) {
+    if (!failed.ok() && settling_.front().turn > committed_) break;
+    Settled(&settling_.front());
+    settling_.pop_front();
+  }
+  if (settling_.empty()) player_channel_.TurnCommitted();
+  return failed;
+}
+
+// The replies made here read what is now committed: they leave at once.
+void Core::Settled(Settling* t) {
+  outbox_.Release(t->turn);
+  metrics_.TurnCommitted(t->turn, clock_->Now());
+  store_->Committed(t->turn);
+  outbox_.set_committed_only(true);
+  audience_channel_.Finished(t->finished);
+  audience_channel_.Committed(t->turn);
+  outbox_.set_committed_only(false);
+}
+
+Status Core::Settle() {
+  store_->WaitUntilIdle();
+  return TakeCommits();
+}
+
+Status Core::CommitNow() {
+  const JobStore::Sealed sealed = store_->Seal();
+  settling_.push_back(Settling{sealed.turn, sealed.writes, {}});
+  return Settle();
 }
 
 void Core::Flush(broker::Endpoint* players,
@@ -197,28 +254,42 @@ Status Core::Reconcile() {
   if (s.ok()) s = player_store_->MarkAllDisconnected();
   if (s.ok()) s = board_.Recover();
   if (s.ok()) s = player_channel_.Reconcile();
-  if (s.ok()) s = store_->Probe();  // A real write, even with nothing to do
-  if (s.ok()) s = store_->Commit();
+  if (s.ok()) store_->Probe();  // A real write, even with nothing to do
+  if (s.ok()) s = CommitNow();
   if (!s.ok()) return s;
-  metrics_.TurnCommitted(clock_->Now());
   player_channel_.Reconciled();
   return s;
 }
 
-// Nothing the turn produced may leave: each of its messages rests on
-// writes the database does not have. Memory goes back to what is
+// Nothing the undone turns produced may leave: each of their messages
+// rests on writes the database does not have. Memory goes back to what is
 // committed; the players greet again (see the top of this file).
 Status Core::StoreFailed(const Status& error) {
-  store_->Rollback();
   const bool changed = health_.Failed(error, clock_->Monotonic());
-  outbox_.Abandon(health_.reason() + "; try again later");
-  metrics_.TurnUndone(/*replies_abandoned=*/true);
-  player_channel_.StoreFailed();
-  Status s = board_.Reload();
+  Status s = Undo(error, /*reload=*/true);
   if (changed)
     common::LogError("store failed error=%s jobs=%zu",
                      common::LogQuote(error.ToString()).c_str(),
                      board_.active_jobs());
+  return s;
+}
+
+// First what committed before the failure settles (a failure of the loop's
+// own, a read, may come while earlier turns commit fine); the store
+// thread then drops the rest of the epoch.
+Status Core::Undo(const Status& error, bool reload) {
+  (void)Settle();
+  store_->Abandon();
+  const std::string why = StoreHealth::Describe(error) + "; try again later";
+  outbox_.Abandon(why);
+  outbox_.set_committed_only(true);
+  audience_channel_.Abandon(why);
+  outbox_.set_committed_only(false);
+  metrics_.TurnUndone(/*replies_abandoned=*/true);
+  settling_.clear();
+  if (!reload) return Status();
+  player_channel_.StoreFailed();
+  Status s = board_.Reload();
   if (!s.ok())
     common::LogError("jobs could not be read back error=%s",
                      common::LogQuote(s.ToString()).c_str());
@@ -227,25 +298,28 @@ Status Core::StoreFailed(const Status& error) {
 
 // The probe costs one failed commit a second while the disk stays full,
 // and changes nothing in memory; Reconcile() runs once it commits. A retry
-// that fails logs nothing: the state did not change.
+// that fails logs nothing: the state did not change. What the turn holds
+// so far is sealed first, on its own, so that a failed probe undoes
+// nothing of it.
 void Core::RetryStore() {
   if (health_.writable()) return;
-  Status s = store_->Probe();
-  if (s.ok()) s = store_->Commit();
+  Status s = CommitTurn();
+  if (s.ok()) s = Settle();
   if (!s.ok()) {
-    store_->Rollback();
+    (void)StoreFailed(s);
+    return;
+  }
+  store_->Probe();
+  s = CommitNow();
+  if (!s.ok()) {
+    (void)Undo(s, /*reload=*/false);
     health_.Failed(s, clock_->Monotonic());
     return;
   }
   s = Reconcile();
   if (!s.ok()) {
-    store_->Rollback();
-    metrics_.TurnUndone(/*replies_abandoned=*/false);
+    (void)Undo(s, /*reload=*/true);
     health_.Failed(s, clock_->Monotonic());
-    Status reloaded = board_.Reload();
-    if (!reloaded.ok())
-      common::LogError("jobs could not be read back error=%s",
-                       common::LogQuote(reloaded.ToString()).c_str());
     return;
   }
   const common::TimeMs failed_ms = clock_->Monotonic() - health_.failed_at();

@@ -1,13 +1,16 @@
 // Core is the conductor without its sockets: the stores (JobStore and
-// PlayerStore on one database), Trust, Scheduler, StoreHealth,
-// PlayerRegistry, Outbox, JobBoard, both channels, Retention, Metrics and
-// the loop's timers, wired from a config and a clock. CommitTurn() ends a
-// turn; only then may Flush() send what it produced. Owned by the loop
+// PlayerStore on one database, committing on the store's thread), Trust,
+// Scheduler, StoreHealth, PlayerRegistry, Outbox, JobBoard, both
+// channels, Retention, Metrics and the loop's timers, wired from a config
+// and a clock. CommitTurn() ends a turn and hands its writes to the
+// store's thread; TakeCommits() acts on the commits that came back, and
+// only then may Flush() send what their turns produced. Owned by the loop
 // thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_CORE_H_
 #define ORCHESTRA_CONDUCTOR_CORE_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,17 +73,30 @@ class Core {
   // Runs the due timers. A non-OK status is a failed store write.
   common::Status RunTimers() { return timers_.RunDue(clock_->Monotonic()); }
 
-  // Ends a turn up to its commit: saves the changed score lists, answers
-  // the waits of finished jobs, queues the board's orders and commits.
-  // What the turn produced may leave (Flush()) only once this is OK.
+  // Ends a turn: saves the changed score lists, queues the board's orders
+  // and hands the turn's writes to the store's thread; then
+  // TakeCommits(). What the turn produced leaves (Flush()) once its
+  // commit is back. Non-OK: a commit failed (StoreFailed() next).
   common::Status CommitTurn();
+  // Acts on the commits back from the store's thread (store_fd() is
+  // readable): their turns' messages may leave, the waits of their
+  // finished jobs are answered. Never blocks. Non-OK: a commit failed.
+  common::Status TakeCommits();
+  // Waits until every turn ended so far is committed, then
+  // TakeCommits(): a start, a stop, a test.
+  common::Status Settle();
+  // Readable while commits wait for TakeCommits().
+  int store_fd() const { return store_->done_fd(); }
+  // Turns whose writes are not committed yet.
+  size_t turns_in_flight() const { return settling_.size(); }
   // Sends what the outbox holds: to players through `players` (null only
   // while no player has a session), to the audience through `audience`.
   void Flush(broker::Endpoint* players,
              const std::vector<broker::Endpoint*>& audience);
 
-  // A write or commit failed with `error`: the turn is undone and the
-  // store counts as failed. Non-OK if the jobs could not be read back.
+  // A write or commit failed with `error`: what committed before it is
+  // acted on, every turn after it is undone and the store counts as
+  // failed. Non-OK if the jobs could not be read back.
   common::Status StoreFailed(const common::Status& error);
   // While the store fails: a probe, then Reconcile() once it commits.
   void RetryStore();
@@ -112,8 +128,19 @@ class Core {
   Core(const ConductorConfig& config, const common::Clock* clock,
        std::unique_ptr<JobStore> store,
        std::unique_ptr<PlayerStore> player_store);
-  // store_->Commit(), timed for Metrics when the turn has writes.
-  common::Status CommitTimed();
+  // What the loop keeps of a turn until its commit is back.
+  struct Settling {
+    uint64_t turn = 0;
+    bool writes = false;  // else settled once the turns before it are
+    std::vector<JobId> finished;
+  };
+  // Turn `t` is committed: its messages may leave, its waits are answered.
+  void Settled(Settling* t);
+  // Seals the store's open turn alone (no messages rest on it) and waits
+  // for its commit.
+  common::Status CommitNow();
+  // Undoes every turn not committed; reloads the jobs when `reload`.
+  common::Status Undo(const common::Status& error, bool reload);
   common::Status SavePlayerKeys();
   common::Status RememberPlayers();
   // The writes that make memory and the database one again, in one
@@ -135,6 +162,8 @@ class Core {
   AudienceChannel audience_channel_;
   Retention retention_;
   common::Timers timers_;
+  std::deque<Settling> settling_;  // in turn order
+  uint64_t committed_ = 0;         // the last turn reported committed
 };
 
 }  // namespace orchestra::conductor

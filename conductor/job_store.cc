@@ -4,12 +4,13 @@
 
 #include "conductor/job_store.h"
 
-#include <iterator>
+#include <algorithm>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
 #include "conductor/json_column.h"
-#include "conductor/schema.h"
+#include "conductor/sqlite_engine.h"
 #include "conductor/time_column.h"
 
 namespace orchestra::conductor {
@@ -58,15 +59,6 @@ constexpr const char* kJobColumns =
     "max_concurrency, max_errors";
 constexpr int kJobColumnCount = 14;
 
-// A rollout limit's column: its text as given, or NULL.
-void BindLimit(Statement* s, int index,
-               const std::optional<broker::RolloutLimit>& limit) {
-  if (limit)
-    s->Bind(index, broker::RolloutLimitText(*limit));
-  else
-    s->BindNull(index);
-}
-
 std::optional<broker::RolloutLimit> ColumnLimit(const Statement& s, int column,
                                                 int64_t min) {
   broker::RolloutLimit limit;
@@ -113,243 +105,221 @@ broker::JobSummary ReadSummary(const Statement& s) {
 }  // namespace
 
 Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
+  Result<std::unique_ptr<SqliteEngine>> engine = SqliteEngine::Open(path);
+  if (!engine.ok()) return engine.status();
   Result<common::Database> db = common::Database::Open(path);
   if (!db.ok()) return db.status();
-  std::unique_ptr<JobStore> store(new JobStore(std::move(db.value())));
+  std::unique_ptr<JobStore> store(new JobStore(
+      std::move(db.value()),
+      std::make_unique<StoreThread>(std::move(engine.value()))));
   Status s = store->db_.AddFnmatchFunction();
-  if (s.ok()) s = store->Migrate();
-  // Bounds the WAL file: after a checkpoint lets it start over, a WAL grown
-  // past this by a large turn is truncated back.
-  if (s.ok()) s = store->db_.Exec("PRAGMA journal_size_limit = 16777216");
-  if (s.ok()) s = store->PrepareStatements();
+  if (s.ok()) s = store->LoadNextIds();
+  if (s.ok())
+    s = store->db_.PrepareAll({
+        {&store->find_key_,
+         "SELECT id FROM jobs WHERE submitted_by = ?1 AND "
+         "idempotency_key = ?2"},
+        {&store->expired_jobs_,
+         "SELECT id FROM jobs WHERE finished_at < ?1 "
+         "ORDER BY finished_at, id LIMIT ?2"},
+    });
   if (!s.ok()) return s;
   return store;
 }
 
-Status JobStore::Migrate() {
-  Result<Statement> version = db_.Prepare("PRAGMA user_version");
-  if (!version.ok()) return version.status();
-  Result<bool> row = version.value().Step();
-  if (!row.ok()) return row.status();
-  const int64_t current = version.value().Int(0);
-  version.value().Reset();
-  if (current == kSchemaVersion) return Status();
-  if (current > kSchemaVersion || current < 0)
-    return Status::InvalidArgument(
-        db_.path(), "schema version " + std::to_string(current) +
-                        " is newer than this conductor (" +
-                        std::to_string(kSchemaVersion) + "); upgrade it");
-  static_assert(std::size(kMigrations) == kSchemaVersion,
-                "one migration per schema version");
-  // Off while tables are rebuilt: dropping one would cascade (a no-op
-  // inside a transaction, so it comes first).
-  Status s = db_.Exec("PRAGMA foreign_keys = OFF");
-  if (s.ok()) s = ApplyMigrations(current);
-  Status on = db_.Exec("PRAGMA foreign_keys = ON");
-  if (!s.ok()) return s;
-  if (!on.ok()) return on;
-  if (current == 0) {
-    common::LogInfo("database created path=%s schema=%d", db_.path().c_str(),
-                    kSchemaVersion);
-  } else {
-    common::LogInfo("database migrated path=%s from=%lld to=%d",
-                    db_.path().c_str(), static_cast<long long>(current),
-                    kSchemaVersion);
-  }
-  return Status();
-}
-
-Status JobStore::ApplyMigrations(int64_t from) {
-  Result<common::Transaction> txn = common::Transaction::Begin(&db_);
-  if (!txn.ok()) return txn.status();
-  for (int64_t v = from; v < kSchemaVersion; ++v) {
-    Status s = db_.Exec(kMigrations[v]);
-    if (!s.ok()) return s;
-  }
-  Result<Statement> check = db_.Prepare("PRAGMA foreign_key_check");
-  if (!check.ok()) return check.status();
-  Result<bool> violation = check.value().Step();
-  if (!violation.ok()) return violation.status();
-  if (violation.value())
-    return Status::Internal(
-        db_.path(),
-        "migration broke a foreign key in table " + check.value().Text(0));
-  check.value().Reset();
-  return txn.value().Commit();
-}
-
-Status JobStore::PrepareStatements() {
-  const std::string probe =
-      "PRAGMA user_version = " + std::to_string(kSchemaVersion);
-  return db_.PrepareAll({
-      {&insert_job_,
-       "INSERT INTO jobs(score, scope, params, state, submitted_by, "
-       "idempotency_key, timeout_s, delivery_timeout_s, created_at, target, "
-       "priority, max_concurrency, max_errors) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
-      {&insert_job_player_,
-       "INSERT INTO job_players(job_id, player, position) VALUES(?1, ?2, ?3)"},
-      {&insert_task_,
-       "INSERT INTO tasks(job_id, player, attempt, state) "
-       "VALUES(?1, ?2, ?3, ?4)"},
-      {&update_task_,
-       "UPDATE tasks SET player = ?2, attempt = ?3, state = ?4, "
-       "exit_code = ?5, signal = ?6, stdout = ?7, stderr = ?8, "
-       "stdout_truncated = ?9, stderr_truncated = ?10, response = ?11, "
-       "error = ?12, dispatched_at = ?13, started_at = ?14, "
-       "finished_at = ?15, cpu_s = ?16 / 1e6, memory_peak_bytes = ?17 "
-       "WHERE id = ?1"},
-      {&update_job_,
-       "UPDATE jobs SET state = ?2, finished_at = ?3 WHERE id = ?1"},
-      {&find_key_,
-       "SELECT id FROM jobs WHERE submitted_by = ?1 AND idempotency_key = ?2"},
-      {&expired_jobs_,
-       "SELECT id FROM jobs WHERE finished_at < ?1 "
-       "ORDER BY finished_at, id LIMIT ?2"},
-      {&delete_tasks_,
-       "DELETE FROM tasks WHERE id IN "
-       "(SELECT id FROM tasks WHERE job_id = ?1 LIMIT ?2)"},
-      {&delete_job_players_,
-       "DELETE FROM job_players WHERE job_id = ?1 AND position IN "
-       "(SELECT position FROM job_players WHERE job_id = ?1 LIMIT ?2)"},
-      {&delete_job_, "DELETE FROM jobs WHERE id = ?1"},
-      {&probe_, probe.c_str()},
+// Ids are given here, before their rows are written: past every id used,
+// also those of rows since deleted (AUTOINCREMENT's sqlite_sequence).
+Status JobStore::LoadNextIds() {
+  Result<Statement> query = db_.Prepare(
+      "SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0), "
+      "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0)), "
+      "MAX(COALESCE((SELECT MAX(id) FROM tasks), 0), "
+      "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0))");
+  if (!query.ok()) return query.status();
+  return query.value().ForEachRow([&](const Statement& row) {
+    next_job_ = row.Int(0) + 1;
+    next_task_ = row.Int(1) + 1;
   });
 }
 
-Status JobStore::Write(Statement* statement) { return turn_.Run(statement); }
+void JobStore::Add(WriteKind kind, std::vector<StoreValue> values) {
+  batch_.writes.push_back(StoreWrite{kind, std::move(values)});
+}
 
-// A failed commit leaves nothing of the turn: the transaction rolls back,
-// and the kept-back task rows are dropped.
-Status JobStore::Commit() {
-  Status s = FlushTasks();
-  if (s.ok()) s = turn_.Commit();
-  if (!s.ok()) Rollback();
+JobStore::Sealed JobStore::Seal() {
+  FlushTasks();
+  const uint64_t turn = ++last_turn_;
+  if (batch_.writes.empty() && !batch_.checkpoint) return Sealed{turn, false};
+  batch_.turn = turn;
+  batch_.epoch = epoch_;
+  thread_->Submit(std::exchange(batch_, StoreBatch()));
+  return Sealed{turn, true};
+}
+
+void JobStore::Committed(uint64_t turn) {
+  committed_turn_ = std::max(committed_turn_, turn);
+  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
+    if (it->second.turn > turn) {
+      ++it;
+      continue;
+    }
+    const JobRecord& h = it->second.header;
+    unsettled_keys_.erase({h.submitted_by, it->second.key});
+    it = unsettled_.erase(it);
+  }
+}
+
+void JobStore::Abandon() {
+  batch_ = StoreBatch();
+  pending_tasks_.clear();
+  unsettled_.clear();
+  unsettled_keys_.clear();
+  committed_turn_ = purge_turn_ = last_turn_;
+  ++epoch_;
+}
+
+Status JobStore::Commit() { return CommitAndWait(nullptr); }
+
+Result<common::CheckpointResult> JobStore::Checkpoint() {
+  RequestCheckpoint();
+  std::optional<Result<common::CheckpointResult>> checkpoint;
+  Status s = CommitAndWait(&checkpoint);
+  if (!s.ok()) return s;
+  if (!checkpoint) return Status::Internal(db_.path(), "no checkpoint ran");
+  return *checkpoint;
+}
+
+Status JobStore::CommitAndWait(
+    std::optional<Result<common::CheckpointResult>>* checkpoint) {
+  const Sealed sealed = Seal();
+  if (!sealed.writes) {
+    Committed(sealed.turn);
+    return Status();
+  }
+  thread_->WaitUntilIdle();
+  Status s;
+  for (StoreDone& done : thread_->TakeDone()) {
+    if (done.epoch != epoch_) continue;
+    if (!done.status.ok() && s.ok()) s = done.status;
+    if (checkpoint && done.checkpoint) *checkpoint = std::move(done.checkpoint);
+  }
+  if (s.ok())
+    Committed(sealed.turn);
+  else
+    Abandon();
   return s;
 }
 
-void JobStore::Rollback() {
-  pending_tasks_.clear();
-  turn_.Rollback();
+namespace {
+
+StoreValue Text(const std::string& text) { return text; }
+StoreValue TextOrNull(const std::string& text) {
+  if (text.empty()) return std::monostate();
+  return text;
+}
+StoreValue Int(const std::optional<int64_t>& n) {
+  if (!n) return std::monostate();
+  return *n;
+}
+StoreValue Time(TimeMs t) {
+  if (t == 0) return std::monostate();
+  return common::FormatTime(t);
+}
+StoreValue Limit(const std::optional<broker::RolloutLimit>& limit) {
+  if (!limit) return std::monostate();
+  return broker::RolloutLimitText(*limit);
 }
 
-Status JobStore::Probe() { return Write(&probe_); }
+}  // namespace
 
 Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
-  insert_job_.Bind(1, job->score)
-      .Bind(2, broker::ScopeName(job->scope))
-      .Bind(3, MapToJson(job->params))
-      .Bind(4, broker::JobStateName(job->state))
-      .Bind(5, job->submitted_by)
-      .Bind(7, job->timeout_s)
-      .Bind(8, job->delivery_timeout_s);
-  if (key.empty())
-    insert_job_.BindNull(6);
-  else
-    insert_job_.Bind(6, key);
-  BindTime(&insert_job_, 9, job->created_at);
-  if (job->target.empty())
-    insert_job_.BindNull(10);
-  else
-    insert_job_.Bind(10, job->target);
-  insert_job_.Bind(11, job->priority);
-  BindLimit(&insert_job_, 12, job->max_concurrency);
-  BindLimit(&insert_job_, 13, job->max_errors);
-  Status s = Write(&insert_job_);
-  if (!s.ok()) return s;
-  job->id = db_.LastInsertId();
-  for (size_t i = 0; i < job->players.size(); ++i) {
-    insert_job_player_.Bind(1, job->id)
-        .Bind(2, job->players[i])
-        .Bind(3, static_cast<int64_t>(i));
-    s = Write(&insert_job_player_);
-    if (!s.ok()) return s;
-  }
+  job->id = next_job_++;
+  Add(WriteKind::kInsertJob,
+      {job->id, Text(job->score), Text(broker::ScopeName(job->scope)),
+       MapToJson(job->params), Text(broker::JobStateName(job->state)),
+       Text(job->submitted_by), TextOrNull(key), Int(job->timeout_s),
+       Int(job->delivery_timeout_s), Time(job->created_at),
+       TextOrNull(job->target), job->priority, Limit(job->max_concurrency),
+       Limit(job->max_errors)});
+  for (size_t i = 0; i < job->players.size(); ++i)
+    Add(WriteKind::kInsertJobPlayer,
+        {job->id, Text(job->players[i]), static_cast<int64_t>(i)});
   for (TaskRecord& task : job->tasks) {
-    s = InsertTask(job->id, &task);
+    Status s = InsertTask(job->id, &task);
     if (!s.ok()) return s;
   }
+  Unsettled& kept = unsettled_[job->id];
+  kept.turn = last_turn_ + 1;
+  kept.header = *job;
+  kept.header.tasks.clear();
+  kept.key = key;
+  if (!key.empty()) unsettled_keys_[{job->submitted_by, key}] = job->id;
   return Status();
 }
 
 Status JobStore::InsertTask(JobId job, TaskRecord* task) {
-  insert_task_.Bind(1, job)
-      .Bind(3, task->attempt)
-      .Bind(4, broker::TaskStateName(task->state));
-  if (task->player.empty())
-    insert_task_.BindNull(2);
-  else
-    insert_task_.Bind(2, task->player);
-  Status s = Write(&insert_task_);
-  if (s.ok()) task->task = db_.LastInsertId();
-  return s;
+  task->task = next_task_++;
+  Add(WriteKind::kInsertTask,
+      {task->task, job, TextOrNull(task->player), task->attempt,
+       Text(broker::TaskStateName(task->state))});
+  return Status();
 }
 
 // A task changes state several times in one turn (dispatched right after
 // its insert; accepted and finished in one batch of player messages): the
-// turn keeps its latest version and writes the row once, at Commit() (or
-// before any read).
+// turn keeps its latest version and writes the row once, at Seal().
 Status JobStore::UpdateTask(const TaskRecord& t) {
   pending_tasks_.insert_or_assign(t.task, t);
   return Status();
 }
 
-Status JobStore::FlushTasks() {
-  for (const auto& [id, t] : pending_tasks_) {
-    Status s = WriteTask(t);
-    if (!s.ok()) return s;
-  }
+void JobStore::FlushTasks() {
+  for (const auto& [id, t] : pending_tasks_) WriteTask(t);
   pending_tasks_.clear();
-  return Status();
 }
 
-Status JobStore::WriteTask(const TaskRecord& t) {
-  Statement& s = update_task_;
-  s.Bind(1, t.task).Bind(3, t.attempt).Bind(4, broker::TaskStateName(t.state));
-  if (t.player.empty())
-    s.BindNull(2);
-  else
-    s.Bind(2, t.player);
-  s.Bind(5, t.exit_code).Bind(6, t.signal);
-  s.Bind(7, t.stdout_text).Bind(8, t.stderr_text);
-  s.Bind(9, int64_t{t.stdout_truncated}).Bind(10, int64_t{t.stderr_truncated});
-  s.Bind(11, MapToJson(t.response)).Bind(12, t.error);
-  BindTime(&s, 13, t.dispatched_at);
-  BindTime(&s, 14, t.started_at);
-  BindTime(&s, 15, t.finished_at);
-  s.Bind(16, t.cpu_us).Bind(17, t.memory_peak_bytes);
-  return Write(&s);
+void JobStore::WriteTask(const TaskRecord& t) {
+  Add(WriteKind::kUpdateTask,
+      {t.task, TextOrNull(t.player), t.attempt,
+       Text(broker::TaskStateName(t.state)), Int(t.exit_code), Int(t.signal),
+       t.stdout_text, t.stderr_text, int64_t{t.stdout_truncated},
+       int64_t{t.stderr_truncated}, MapToJson(t.response), t.error,
+       Time(t.dispatched_at), Time(t.started_at), Time(t.finished_at),
+       Int(t.cpu_us), Int(t.memory_peak_bytes)});
 }
 
 Status JobStore::UpdateJobState(const JobRecord& job) {
-  update_job_.Bind(1, job.id).Bind(2, broker::JobStateName(job.state));
-  BindTime(&update_job_, 3, job.finished_at);
-  return Write(&update_job_);
+  Add(WriteKind::kUpdateJob, {job.id, Text(broker::JobStateName(job.state)),
+                              Time(job.finished_at)});
+  return Status();
 }
 
-// Children go first and in chunks, so that an `all` job of 100,000 tasks
-// is spread over many calls; the job row goes last, when the cascade of
-// its foreign keys finds nothing left to delete.
+// Planned from what is committed (a finished job no longer changes), run
+// by the store thread: children first and in chunks, so that an `all` job
+// of 100,000 tasks is spread over many calls; the job row goes last, when
+// the cascade of its foreign keys finds nothing left to delete.
 Result<Purged> JobStore::PurgeFinishedBefore(TimeMs cutoff, int64_t max_rows) {
-  if (Status s = FlushTasks(); !s.ok()) return s;
   Purged purged;
   Result<std::vector<JobId>> expired = ExpiredJobs(cutoff, max_rows);
   if (!expired.ok()) return expired.status();
   purged.more = static_cast<int64_t>(expired.value().size()) == max_rows;
+  purge_turn_ = last_turn_ + 1;
   for (JobId job : expired.value()) {
-    for (Statement* children : {&delete_tasks_, &delete_job_players_}) {
+    for (const auto& [table, kind] :
+         {std::pair{"tasks", WriteKind::kDeleteTasks},
+          std::pair{"job_players", WriteKind::kDeleteJobPlayers}}) {
       const int64_t budget = max_rows - purged.rows;
-      Result<int64_t> deleted = DeleteUpTo(children, job, budget);
-      if (!deleted.ok()) return deleted.status();
-      purged.rows += deleted.value();
-      if (deleted.value() == budget) {
+      Result<int64_t> rows = CountRows(table, job);
+      if (!rows.ok()) return rows.status();
+      const int64_t deleted = std::min(rows.value(), budget);
+      if (deleted > 0) Add(kind, {job, deleted});
+      purged.rows += deleted;
+      if (deleted == budget) {
         purged.more = true;
         return purged;
       }
     }
-    delete_job_.Bind(1, job);
-    Status s = Write(&delete_job_);
-    if (!s.ok()) return s;
+    Add(WriteKind::kDeleteJob, {job});
     purged.rows += 1;
     purged.jobs += 1;
     purged.last_job = job;
@@ -370,22 +340,23 @@ Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff, int64_t limit) {
   return jobs;
 }
 
-Result<int64_t> JobStore::DeleteUpTo(Statement* statement, JobId job,
-                                     int64_t limit) {
-  statement->Bind(1, job).Bind(2, limit);
-  Status s = Write(statement);
+Result<int64_t> JobStore::CountRows(const char* table, JobId job) {
+  const std::string sql =
+      std::string("SELECT COUNT(*) FROM ") + table + " WHERE job_id = ?1";
+  Result<Statement> query = db_.Prepare(sql.c_str());
+  if (!query.ok()) return query.status();
+  query.value().Bind(1, job);
+  int64_t rows = 0;
+  Status s = query.value().ForEachRow(
+      [&](const Statement& row) { rows = row.Int(0); });
   if (!s.ok()) return s;
-  return db_.Changes();
-}
-
-Result<common::CheckpointResult> JobStore::Checkpoint() {
-  if (turn_.is_open())
-    return Status::Internal(db_.path(), "checkpoint inside a transaction");
-  return db_.Checkpoint();
+  return rows;
 }
 
 Result<std::optional<JobId>> JobStore::FindJobByKey(
     const std::string& submitted_by, const std::string& key) {
+  auto kept = unsettled_keys_.find({submitted_by, key});
+  if (kept != unsettled_keys_.end()) return std::optional<JobId>(kept->second);
   find_key_.Bind(1, submitted_by).Bind(2, key);
   Result<bool> row = find_key_.Step();
   std::optional<JobId> id;
@@ -408,6 +379,8 @@ Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
 }
 
 Result<broker::StringMap> JobStore::LoadParams(JobId id) {
+  auto kept = unsettled_.find(id);
+  if (kept != unsettled_.end()) return kept->second.header.params;
   Result<Statement> query =
       db_.Prepare("SELECT params FROM jobs WHERE id = ?1");
   if (!query.ok()) return query.status();
@@ -435,7 +408,6 @@ Result<std::optional<JobRecord>> JobStore::LoadJob(JobId id) {
 
 Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,
                                                          int64_t* tasks) {
-  if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql = std::string("SELECT ") + kJobColumns +
                     ", (SELECT COUNT(*) FROM tasks WHERE job_id = ?1) "
                     "FROM jobs WHERE id = ?1";
@@ -455,7 +427,6 @@ Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,
 
 Status JobStore::ForEachTask(JobId id, int64_t from,
                              const std::function<bool(TaskRecord&&)>& take) {
-  if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql = std::string("SELECT ") + kTaskColumns +
                     " FROM tasks WHERE job_id = ?1 ORDER BY id "
                     "LIMIT -1 OFFSET ?2";
@@ -468,7 +439,6 @@ Status JobStore::ForEachTask(JobId id, int64_t from,
 }
 
 Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
-  if (Status s = FlushTasks(); !s.ok()) return s;
   Result<Statement> query =
       db_.Prepare("SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
   if (!query.ok()) return query.status();
@@ -490,7 +460,6 @@ Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
 // AudienceGrant's, so the list shows exactly the jobs status would.
 Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
     const broker::JobsRequest& filter, const AudienceGrant* visible) {
-  if (Status s = FlushTasks(); !s.ok()) return s;
   std::string sql =
       "SELECT j.id, j.score, j.scope, j.state, j.submitted_by, "
       "j.created_at, j.finished_at, "

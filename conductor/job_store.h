@@ -1,8 +1,12 @@
-// JobStore records jobs and tasks in the conductor's SQLite database
-// (DESIGN.md section 8); PlayerStore, on the same database, the players.
-// It owns the database and the transaction of the current loop turn,
-// which every write of either store joins and Commit() ends (group
-// commit). Not thread-safe: owned by the conductor's loop thread.
+// JobStore is the conductor's store as the loop sees it (DESIGN.md
+// sections 8 and 17): jobs and tasks here, players through PlayerStore,
+// on one database. Writes are recorded as values in the turn's
+// StoreBatch and handed to StoreThread at Seal(), which commits them on
+// its engine while the loop goes on; reads run at once on a connection of
+// their own and see what is committed, so a read never waits for a commit
+// in flight. What the loop needs of its own writes before they commit (an
+// idempotency key's job, a new job's params) it keeps until Committed().
+// Not thread-safe: owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_JOB_STORE_H_
 #define ORCHESTRA_CONDUCTOR_JOB_STORE_H_
@@ -19,6 +23,8 @@
 #include "common/result.h"
 #include "common/sqlite.h"
 #include "conductor/audience_keys.h"
+#include "conductor/store_thread.h"
+#include "conductor/store_writes.h"
 
 namespace orchestra::conductor {
 
@@ -26,8 +32,6 @@ using broker::JobId;
 using broker::JobRecord;
 using broker::TaskId;
 using broker::TaskRecord;
-
-constexpr int kSchemaVersion = 5;
 
 // What one PurgeFinishedBefore() call deleted.
 struct Purged {
@@ -39,26 +43,58 @@ struct Purged {
 
 class JobStore {
  public:
-  // Opens (creating and migrating if needed) the database at `path`.
+  // Opens (creating and migrating if needed) the database at `path`, on
+  // the SQLite engine, and starts the store's thread.
   static common::Result<std::unique_ptr<JobStore>> Open(
       const std::string& path);
 
-  // Commits the turn's writes, if there were any. On failure they are all
-  // rolled back.
-  common::Status Commit();
-  // True when the turn has writes for Commit() to commit.
-  bool HasWrites() const { return turn_.is_open() || !pending_tasks_.empty(); }
-  // Drops the turn's writes (a write failed before the commit).
-  void Rollback();
-  // Rewrites the schema version, unchanged, in the turn's transaction: the
-  // next Commit() then writes a page even when nothing else changed, and
-  // so shows whether the database takes writes again.
-  common::Status Probe();
-  // The database and the turn's transaction, for PlayerStore.
-  common::Database* database() { return &db_; }
-  common::Transaction* turn() { return &turn_; }
+  // True when the turn has writes for Seal() to hand over.
+  bool HasWrites() const {
+    return !batch_.writes.empty() || !pending_tasks_.empty() ||
+           batch_.checkpoint;
+  }
+  // Ends the open turn: numbers it (1, 2, ...) and hands its writes, if
+  // any, to the store thread.
+  struct Sealed {
+    uint64_t turn = 0;
+    bool writes = false;  // else nothing went to the thread
+  };
+  Sealed Seal();
+  // Reports of sealed turns (StoreThread::TakeDone()).
+  std::vector<StoreDone> TakeDone() { return thread_->TakeDone(); }
+  // Blocks until every sealed turn has a report.
+  void WaitUntilIdle() { thread_->WaitUntilIdle(); }
+  // Readable while reports wait.
+  int done_fd() const { return thread_->fd(); }
+  // Turns up to `turn` are committed: what was kept of them goes.
+  void Committed(uint64_t turn);
+  // A commit failed or a turn is undone: the open turn's writes and what
+  // was kept of turns in flight are dropped, and a new epoch starts (the
+  // thread fails the old epoch's batches still queued). Reports of the
+  // old epoch are to be ignored.
+  void Abandon();
+  uint64_t epoch() const { return epoch_; }
 
-  // Adds `job` and its tasks; sets job->id and each task's id.
+  // Seals the open turn and waits for its commit, taking every report:
+  // for tests of the store alone. REQUIRES: no other turn in flight.
+  common::Status Commit();
+  // Rewrites the schema version, unchanged, in the turn: its commit then
+  // writes a page even when nothing else changed, and so shows whether
+  // the database takes writes again.
+  void Probe() { Add(WriteKind::kProbe, {}); }
+  // After the turn's commit, copy the WAL into the database, as far as
+  // readers allow, without waiting for them (reported as the turn's
+  // StoreDone::checkpoint).
+  void RequestCheckpoint() { batch_.checkpoint = true; }
+  // Commit() with a checkpoint after it: what the checkpoint did.
+  // REQUIRES: no other turn in flight.
+  common::Result<common::CheckpointResult> Checkpoint();
+  // The read connection, and the turn's writes, for PlayerStore.
+  common::Database* database() { return &db_; }
+  std::vector<StoreWrite>* writes() { return &batch_.writes; }
+
+  // Adds `job` and its tasks; sets job->id and each task's id (never
+  // one used before, AUTOINCREMENT's promise).
   common::Status InsertJob(JobRecord* job, const std::string& key);
   // Adds `task` to job `job`; sets task->task.
   common::Status InsertTask(JobId job, TaskRecord* task);
@@ -68,12 +104,13 @@ class JobStore {
   // Writes the job's state and finished_at.
   common::Status UpdateJobState(const JobRecord& job);
 
-  // The job `submitted_by` submitted with idempotency key `key`, if any.
+  // The job `submitted_by` submitted with idempotency key `key`, if any,
+  // committed or not.
   common::Result<std::optional<JobId>> FindJobByKey(
       const std::string& submitted_by, const std::string& key);
   // The whole record of job `id`, if it exists.
   common::Result<std::optional<JobRecord>> LoadJob(JobId id);
-  // The params of job `id` ({} if there is no such job).
+  // The params of job `id`, committed or not ({} if there is no such job).
   common::Result<broker::StringMap> LoadParams(JobId id);
   // The record of job `id` without its tasks, if it exists; `*tasks` is
   // set to how many it has.
@@ -96,34 +133,50 @@ class JobStore {
   // most `max_rows` rows: a large job is deleted over several calls.
   common::Result<Purged> PurgeFinishedBefore(common::TimeMs cutoff,
                                              int64_t max_rows);
-  // Copies the WAL into the database as far as readers allow, without
-  // waiting for them. REQUIRES: Commit() since the last write.
-  common::Result<common::CheckpointResult> Checkpoint();
+  // True while the writes of the last PurgeFinishedBefore() are not yet
+  // committed: the next one would plan them again.
+  bool PurgeInFlight() const { return purge_turn_ > committed_turn_; }
 
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
 
  private:
-  explicit JobStore(common::Database db) : db_(std::move(db)) {}
-  common::Status Migrate();
-  common::Status ApplyMigrations(int64_t from);
+  // What the loop keeps of a job until its turn commits.
+  struct Unsettled {
+    uint64_t turn = 0;
+    JobRecord header;  // without tasks
+    std::string key;   // idempotency key
+  };
+
+  JobStore(common::Database db, std::unique_ptr<StoreThread> thread)
+      : db_(std::move(db)), thread_(std::move(thread)) {}
+  common::Status LoadNextIds();
+  // Seals the open turn, waits for it and takes every report: the status
+  // of its commit, with the checkpoint's result in `*checkpoint`.
+  common::Status CommitAndWait(
+      std::optional<common::Result<common::CheckpointResult>>* checkpoint);
+  void Add(WriteKind kind, std::vector<StoreValue> values);
   common::Result<std::vector<JobId>> ExpiredJobs(common::TimeMs cutoff,
                                                  int64_t limit);
-  common::Result<int64_t> DeleteUpTo(common::Statement* statement, JobId job,
-                                     int64_t limit);
-  common::Status PrepareStatements();
-  common::Status Write(common::Statement* statement);
+  common::Result<int64_t> CountRows(const char* table, JobId job);
   // Writes the task rows UpdateTask() kept back.
-  common::Status FlushTasks();
-  common::Status WriteTask(const TaskRecord& task);
+  void FlushTasks();
+  void WriteTask(const TaskRecord& task);
   common::Result<std::vector<std::string>> LoadPlayers(JobId job);
 
-  common::Database db_;
-  common::Transaction turn_{&db_};  // Open from the turn's first write
+  common::Database db_;  // reads
+  std::unique_ptr<StoreThread> thread_;
+  StoreBatch batch_;  // the open turn
+  uint64_t epoch_ = 0;
+  uint64_t last_turn_ = 0;       // sealed
+  uint64_t committed_turn_ = 0;  // reported committed
+  uint64_t purge_turn_ = 0;      // of the last purge's writes
+  JobId next_job_ = 1;
+  TaskId next_task_ = 1;
   std::unordered_map<TaskId, TaskRecord> pending_tasks_;  // to write
-  common::Statement insert_job_, insert_job_player_, insert_task_, update_task_,
-      update_job_, find_key_, expired_jobs_, delete_tasks_, delete_job_players_,
-      delete_job_, probe_;
+  std::map<std::pair<std::string, std::string>, JobId> unsettled_keys_;
+  std::map<JobId, Unsettled> unsettled_;  // jobs inserted, not committed
+  common::Statement find_key_, expired_jobs_;
 };
 
 }  // namespace orchestra::conductor

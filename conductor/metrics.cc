@@ -299,18 +299,31 @@ void Metrics::AudienceReplied(int op, std::optional<ErrorCode> error) {
   ++turn_.audience[index][code < kCodes ? code : kOkCode];
 }
 
-void Metrics::TurnCommitted(common::TimeMs now_wall) {
+void Metrics::SealTurn(uint64_t turn) {
   if (turn_.empty) return;
-  total_.Add(turn_);
-  Minute& minute = MinuteAt(MinuteOf(now_wall));
-  for (size_t i = 0; i < minute.tasks.size(); ++i)
-    minute.tasks[i] += turn_.tasks_finished[i];
-  for (size_t i = 0; i < minute.jobs.size(); ++i)
-    minute.jobs[i] += turn_.jobs_finished[i];
+  sealed_.emplace_back(turn, turn_);
   turn_.Clear();
 }
 
+void Metrics::TurnCommitted(uint64_t turn, common::TimeMs now_wall) {
+  while (!sealed_.empty() && sealed_.front().first <= turn) {
+    Count(sealed_.front().second, now_wall);
+    sealed_.pop_front();
+  }
+}
+
+void Metrics::Count(const Counts& turn, common::TimeMs now_wall) {
+  total_.Add(turn);
+  Minute& minute = MinuteAt(MinuteOf(now_wall));
+  for (size_t i = 0; i < minute.tasks.size(); ++i)
+    minute.tasks[i] += turn.tasks_finished[i];
+  for (size_t i = 0; i < minute.jobs.size(); ++i)
+    minute.jobs[i] += turn.jobs_finished[i];
+}
+
 void Metrics::TurnUndone(bool replies_abandoned) {
+  for (auto& [turn, counts] : sealed_) turn_.Add(counts);
+  sealed_.clear();
   if (turn_.empty) return;
   const auto replies = turn_.audience;
   turn_.Clear();

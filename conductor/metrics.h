@@ -10,6 +10,7 @@
 #define ORCHESTRA_CONDUCTOR_METRICS_H_
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -66,11 +67,15 @@ class Metrics {
   // The final reply to a request of op `op` (an index of broker::AudienceOp;
   // anything else is `invalid`): OK when `error` is unset.
   void AudienceReplied(int op, std::optional<broker::ErrorCode> error);
-  // The turn's writes are committed: its events count, what finished in
-  // the minute of `now_wall`.
-  void TurnCommitted(common::TimeMs now_wall);
-  // The turn was undone: its job and task events are dropped; its replies
-  // count as `unavailable` when `replies_abandoned` (Outbox::Abandon()).
+  // The events so far are those of turn `turn`, whose writes went to the
+  // store's thread.
+  void SealTurn(uint64_t turn);
+  // Turns up to `turn` are committed: their events count, what finished
+  // in the minute of `now_wall`.
+  void TurnCommitted(uint64_t turn, common::TimeMs now_wall);
+  // The turns not yet committed were undone: their job and task events
+  // are dropped; their replies count as `unavailable` when
+  // `replies_abandoned` (Outbox::Abandon()).
   void TurnUndone(bool replies_abandoned);
 
   // Counted at once.
@@ -141,7 +146,10 @@ class Metrics {
   void RenderCounters(std::string* out) const;
   void RenderAudience(std::string* out) const;
 
+  void Count(const Counts& turn, common::TimeMs now_wall);
+
   Counts turn_;
+  std::deque<std::pair<uint64_t, Counts>> sealed_;
   Counts total_;
   std::array<Minute, kRingMinutes> ring_;
   std::array<int64_t, 3> auth_denied_{};  // by AuthChannel

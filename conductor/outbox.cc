@@ -38,8 +38,33 @@ void Outbox::ToPlayer(const std::string& name, std::string payload) {
 }
 
 void Outbox::Add(Message m) {
+  if (committed_only_) {
+    ready_.push_back(std::move(m));
+    return;
+  }
   turn_bytes_ += m.payload.size();
   messages_.push_back(std::move(m));
+}
+
+void Outbox::Seal(uint64_t turn) {
+  if (messages_.empty()) return;
+  sealed_.push_back(Sealed{turn, std::move(messages_), turn_bytes_});
+  sealed_bytes_ += turn_bytes_;
+  messages_.clear();
+  turn_bytes_ = 0;
+}
+
+void Outbox::Release(uint64_t turn) {
+  while (!sealed_.empty() && sealed_.front().turn <= turn) {
+    Sealed& done = sealed_.front();
+    if (ready_.empty()) {
+      ready_.swap(done.messages);
+    } else {
+      for (Message& m : done.messages) ready_.push_back(std::move(m));
+    }
+    sealed_bytes_ -= done.bytes;
+    sealed_.pop_front();
+  }
 }
 
 bool Outbox::ToAudience(size_t endpoint, const std::string& peer,
@@ -78,16 +103,22 @@ std::string Outbox::TooLarge(const broker::RequestId& req, size_t size) {
 }
 
 void Outbox::Abandon(const std::string& why) {
-  std::vector<Message> kept;
+  for (Sealed& turn : sealed_) AbandonAll(&turn.messages, why);
+  sealed_.clear();
+  sealed_bytes_ = 0;
+  AbandonAll(&messages_, why);
+  messages_.clear();
   turn_bytes_ = 0;
-  for (Message& m : messages_) {
+}
+
+void Outbox::AbandonAll(std::vector<Message>* messages,
+                        const std::string& why) {
+  for (Message& m : *messages) {
     if (m.kind != Message::kAudience || !m.final_reply) continue;
     m.payload = broker::EncodeAudienceReply(
         {m.req, broker::ErrorReply{{broker::ErrorCode::kUnavailable, why}}});
-    turn_bytes_ += m.payload.size();
-    kept.push_back(std::move(m));
+    ready_.push_back(std::move(m));
   }
-  messages_.swap(kept);
 }
 
 bool Outbox::IsFull(size_t endpoint, const std::string& peer) const {
@@ -199,7 +230,7 @@ void Outbox::Flush(broker::Endpoint* players,
       ++it;
     }
   }
-  for (Message& m : messages_) {
+  for (Message& m : ready_) {
     if (!Resolve(&m, registry)) continue;  // Offline player
     const std::string key = KeyOf(m);
     if (backlog_.count(key)) {  // Keeps the peer's order
@@ -209,8 +240,7 @@ void Outbox::Flush(broker::Endpoint* players,
     const Sent sent = Send(m, players, audience, registry, monotonic, &turn);
     if (sent == Sent::kBlocked) Keep(key, std::move(m), monotonic);
   }
-  messages_.clear();
-  turn_bytes_ = 0;
+  ready_.clear();
 }
 
 const char* Outbox::Who(const Message& m) {

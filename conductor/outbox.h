@@ -1,7 +1,10 @@
-// Outbox holds what one turn of the conductor's loop will send, until that
+// Outbox holds what each turn of the conductor's loop will send until that
 // turn's writes are committed: a player never sees a task, and a client
-// never sees a job id, that a crash could take back. When the commit fails
-// the turn's messages are abandoned instead. Sends never block.
+// never sees a job id, that a crash could take back. A turn is sealed when
+// its writes go to the store's thread and released, in order, when they
+// are committed; turns commit in order, so the messages of several turns
+// in flight leave in the order they were made. When a commit fails the
+// turns not yet released are abandoned instead. Sends never block.
 //
 // What one peer can make us hold is bounded (DESIGN.md section 6): a peer
 // gets at most kPeerBytesPerTurn a turn, and nothing while its connection's
@@ -47,14 +50,23 @@ class Outbox {
   bool ToAudience(size_t endpoint, const std::string& peer, bool request_style,
                   const broker::AudienceReply& reply, int fd = -1);
 
-  // The turn's commit failed: nothing that rests on its writes may leave.
+  // What the open turn holds rests on the writes of turn `turn`.
+  void Seal(uint64_t turn);
+  // Turns up to `turn` are committed: their messages may leave.
+  void Release(uint64_t turn);
+  // While set, messages rest on nothing uncommitted (replies read from
+  // what is committed) and may leave at the next Flush().
+  void set_committed_only(bool on) { committed_only_ = on; }
+
+  // A commit failed: nothing that rests on the turns not yet released
+  // (and the open one) may leave.
   // Messages to players are dropped (tasks are sent again, players resend
   // results), progress messages too, and every final reply becomes an
   // `unavailable` error saying `why`: each request still gets one answer.
   void Abandon(const std::string& why);
 
-  // Sends what the backlog and this turn hold, in order per peer, within
-  // the bounds above, and empties the turn.
+  // Sends what the backlog and the released turns hold, in order per
+  // peer, within the bounds above.
   void Flush(broker::Endpoint* players,
              const std::vector<broker::Endpoint*>& audience,
              PlayerRegistry* registry, common::TimeMs monotonic);
@@ -66,6 +78,8 @@ class Outbox {
   // Bytes this turn will send: the loop ends a turn early past a bound, so
   // that what a turn holds before its commit stays bounded too.
   size_t turn_bytes() const { return turn_bytes_; }
+  // Bytes of sealed turns waiting for their commit.
+  size_t sealed_bytes() const { return sealed_bytes_; }
   // True when audience peer `peer` has as much waiting as it may: a reply
   // to it now would only be dropped.
   bool IsFull(size_t endpoint, const std::string& peer) const;
@@ -115,8 +129,21 @@ class Outbox {
   void LogDrop(const char* who, const char* why, size_t messages,
                common::TimeMs monotonic);
 
-  std::vector<Message> messages_;
+  struct Sealed {
+    uint64_t turn = 0;
+    std::vector<Message> messages;
+    size_t bytes = 0;
+  };
+  // Turns the abandoned messages into `unavailable` replies to `why`
+  // (final replies only), appended to ready_.
+  void AbandonAll(std::vector<Message>* messages, const std::string& why);
+
+  std::vector<Message> messages_;  // the open turn
   size_t turn_bytes_ = 0;
+  std::deque<Sealed> sealed_;
+  size_t sealed_bytes_ = 0;
+  std::vector<Message> ready_;  // to send at the next Flush()
+  bool committed_only_ = false;
   std::map<std::string, PeerBacklog> backlog_;
   size_t backlog_bytes_ = 0;
   common::RateLimit drop_log_{10, 60000};  // lines a minute, in all

@@ -18,71 +18,39 @@ using common::Status;
 using common::TimeMs;
 
 Result<std::unique_ptr<PlayerStore>> PlayerStore::Create(
-    common::Database* db, common::Transaction* turn) {
-  std::unique_ptr<PlayerStore> store(new PlayerStore(db, turn));
-  Status s = store->PrepareStatements();
-  if (!s.ok()) return s;
-  return store;
-}
-
-Status PlayerStore::PrepareStatements() {
-  return db_->PrepareAll({
-      {&save_key_,
-       "INSERT INTO players(name, public_key, labels) VALUES(?1, ?2, ?3) "
-       "ON CONFLICT(name) DO UPDATE SET public_key = excluded.public_key, "
-       "labels = excluded.labels"},
-      {&save_session_,
-       "INSERT INTO players(name, version, slots, connected, first_seen, "
-       "last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?5) "
-       "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
-       "slots = excluded.slots, connected = excluded.connected, "
-       "first_seen = COALESCE(players.first_seen, excluded.first_seen), "
-       "last_seen = excluded.last_seen"},
-      {&delete_scores_, "DELETE FROM player_scores WHERE player = ?1"},
-      {&insert_score_,
-       "INSERT OR REPLACE INTO player_scores(player, score, sha256, "
-       "interface) VALUES(?1, ?2, ?3, ?4)"},
-  });
+    common::Database* db, std::vector<StoreWrite>* writes) {
+  return std::unique_ptr<PlayerStore>(new PlayerStore(db, writes));
 }
 
 Status PlayerStore::SaveKey(const std::string& name,
                             const std::string& public_key,
                             const broker::StringMap& labels) {
-  save_key_.Bind(1, name).Bind(2, public_key).Bind(3, MapToJson(labels));
-  return turn_->Run(&save_key_);
+  Add(WriteKind::kSaveKey, {name, public_key, MapToJson(labels)});
+  return Status();
 }
 
 Status PlayerStore::SaveSession(const std::string& name,
                                 const std::string& version, int slots,
                                 bool connected, TimeMs now) {
-  save_session_.Bind(1, name)
-      .Bind(2, version)
-      .Bind(3, int64_t{slots})
-      .Bind(4, int64_t{connected});
-  BindTime(&save_session_, 5, now);
-  return turn_->Run(&save_session_);
+  StoreValue when;
+  if (now != 0) when = common::FormatTime(now);
+  Add(WriteKind::kSaveSession,
+      {name, version, int64_t{slots}, int64_t{connected}, when});
+  return Status();
 }
 
 Status PlayerStore::SaveScores(const std::string& name,
                                const std::vector<broker::ScoreInfo>& scores) {
-  delete_scores_.Bind(1, name);
-  Status s = turn_->Run(&delete_scores_);
-  for (const broker::ScoreInfo& score : scores) {
-    if (!s.ok()) return s;
-    insert_score_.Bind(1, name)
-        .Bind(2, score.name)
-        .Bind(3, score.sha256)
-        .Bind(4, score.interface);
-    s = turn_->Run(&insert_score_);
-  }
-  return s;
+  Add(WriteKind::kDeleteScores, {name});
+  for (const broker::ScoreInfo& score : scores)
+    Add(WriteKind::kInsertScore,
+        {name, score.name, score.sha256, score.interface});
+  return Status();
 }
 
 Status PlayerStore::MarkAllDisconnected() {
-  Result<Statement> update =
-      db_->Prepare("UPDATE players SET connected = 0 WHERE connected != 0");
-  if (!update.ok()) return update.status();
-  return turn_->Run(&update.value());
+  Add(WriteKind::kMarkAllDisconnected, {});
+  return Status();
 }
 
 Result<std::vector<StoredPlayer>> PlayerStore::LoadKnown() {

@@ -1,8 +1,8 @@
 // PlayerStore records the conductor's players in its SQLite database
 // (DESIGN.md section 8): each player's key, its sessions and its score
-// list, read back at start-up. It shares JobStore's database and writes in
-// the loop turn's transaction, which JobStore commits. Not thread-safe:
-// owned by the conductor's loop thread.
+// list, read back at start-up. It shares JobStore's read connection and
+// records its writes in the turn's batch, which JobStore hands to the
+// store's thread. Not thread-safe: owned by the conductor's loop thread.
 
 #ifndef ORCHESTRA_CONDUCTOR_PLAYER_STORE_H_
 #define ORCHESTRA_CONDUCTOR_PLAYER_STORE_H_
@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/sqlite.h"
+#include "conductor/store_writes.h"
 
 namespace orchestra::conductor {
 
@@ -31,10 +32,10 @@ struct StoredPlayer {
 
 class PlayerStore {
  public:
-  // A store on `db`, whose schema JobStore::Open() applied, writing in
-  // `turn`. REQUIRES: both outlive the store.
+  // A store reading `db`, whose schema JobStore::Open() applied, and
+  // adding its writes to `writes`. REQUIRES: both outlive the store.
   static common::Result<std::unique_ptr<PlayerStore>> Create(
-      common::Database* db, common::Transaction* turn);
+      common::Database* db, std::vector<StoreWrite>* writes);
 
   // Records that player `name` has key `public_key` and `labels` (players
   // file).
@@ -53,13 +54,14 @@ class PlayerStore {
   common::Result<std::vector<StoredPlayer>> LoadKnown();
 
  private:
-  PlayerStore(common::Database* db, common::Transaction* turn)
-      : db_(db), turn_(turn) {}
-  common::Status PrepareStatements();
+  PlayerStore(common::Database* db, std::vector<StoreWrite>* writes)
+      : db_(db), writes_(writes) {}
+  void Add(WriteKind kind, std::vector<StoreValue> values) {
+    writes_->push_back(StoreWrite{kind, std::move(values)});
+  }
 
   common::Database* db_;
-  common::Transaction* turn_;
-  common::Statement save_key_, save_session_, delete_scores_, insert_score_;
+  std::vector<StoreWrite>* writes_;
 };
 
 }  // namespace orchestra::conductor

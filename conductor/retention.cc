@@ -1,12 +1,14 @@
 // The policy: age is counted from a job's finished_at (wall clock), so a
-// PENDING job is never deleted however old. A tick deletes at most
-// kRetentionRowsPerTick rows inside the loop turn's transaction (so its
-// cost is one bounded batch of b-tree work, committed with the turn), and
-// asks to be called again soon while the budget keeps running out. A sweep
-// ends with the first tick that finds nothing more to delete: then a
-// PASSIVE checkpoint copies the WAL into the database without waiting for
-// readers, so the freed pages are reused and, with journal_size_limit, the
-// WAL file shrinks back. The database file itself does not shrink: its
+// PENDING job is never deleted however old. A tick plans at most
+// kRetentionRowsPerTick deletions into the loop turn's writes (so its cost
+// is one bounded batch of b-tree work on the store's thread, committed
+// with the turn), and asks to be called again soon while the budget keeps
+// running out; while a tick's deletions are not committed, the next tick
+// waits for them. A sweep ends with the first tick that finds nothing more
+// to delete: then, after its turn's commit, a PASSIVE checkpoint copies
+// the WAL into the database without waiting for readers (logged as "wal
+// checkpoint"), so the freed pages are reused and, with
+// journal_size_limit, the WAL file shrinks back. The database file itself does not shrink: its
 // free pages hold the next jobs (VACUUM with the conductor stopped shrinks
 // it).
 
@@ -38,6 +40,7 @@ Result<TimeMs> Retention::Tick() {
   const TimeMs cutoff =
       clock_->Now() -
       static_cast<TimeMs>(config_->retention_days * 86400.0 * 1000.0);
+  if (store_->PurgeInFlight()) return kRetentionBusyMs;
   const TimeMs started = clock_->Monotonic();
   if (sweep_.rows == 0) sweep_started_ = started;
   Result<Purged> purged =
@@ -59,28 +62,18 @@ Result<TimeMs> Retention::Tick() {
   return IdlePeriod();
 }
 
-// Commits the sweep's last batch early (the turn's other writes with it,
-// which only makes them durable sooner), then checkpoints. A checkpoint
-// that cannot run (another connection is checkpointing) waits for the next
-// sweep; it never stops the conductor.
+// A checkpoint that cannot run (another connection is checkpointing)
+// waits for the next sweep; it never stops the conductor.
 Status Retention::EndSweep() {
-  Status s = store_->Commit();
-  if (!s.ok()) return s;
-  Result<common::CheckpointResult> checkpoint = store_->Checkpoint();
-  if (!checkpoint.ok()) {
-    common::LogWarning("wal checkpoint deferred error=%s",
-                       common::LogQuote(checkpoint.status().ToString()).c_str());
-    checkpoint = common::CheckpointResult{-1, -1};
-  }
+  store_->RequestCheckpoint();
   common::LogInfo(
       "retention swept jobs=%lld rows=%lld last_job=%lld ticks=%lld "
-      "longest_tick_ms=%lld took_ms=%lld wal_frames=%d checkpointed=%d",
+      "longest_tick_ms=%lld took_ms=%lld",
       static_cast<long long>(sweep_.jobs), static_cast<long long>(sweep_.rows),
       static_cast<long long>(sweep_.last_job),
       static_cast<long long>(sweep_ticks_),
       static_cast<long long>(longest_tick_ms_),
-      static_cast<long long>(clock_->Monotonic() - sweep_started_),
-      checkpoint.value().wal_frames, checkpoint.value().checkpointed);
+      static_cast<long long>(clock_->Monotonic() - sweep_started_));
   sweep_ = Purged();
   sweep_ticks_ = 0;
   longest_tick_ms_ = 0;

@@ -56,6 +56,7 @@ class AudienceChannelTest : public test::CoreFixture {
   }
   void EndTurn() {
     ASSERT_OK(core_->CommitTurn());
+    ASSERT_OK(core_->Settle());
     core_->Flush(nullptr, {router_.get()});
   }
   // A commit fails, as the conductor's loop meets it.

@@ -52,7 +52,7 @@ std::string Cluster::audience_endpoint() const {
 void Cluster::AddPlayer(const std::string& name, bool listed) {
   broker::CurveKeyPair keys = broker::GenerateKeyPair().value();
   ASSERT_OK(broker::WriteKeyPair(dir() + "/keys", name, keys));
-  keys_[name] = Keys{keys.public_key, listed};
+  keys_[name] = Keys{keys.public_key, listed, {}};
   ASSERT_OK(common::MakeDirectories(dir() + "/scores-" + name, 0755));
   WritePlayersFile();
 }

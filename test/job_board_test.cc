@@ -260,15 +260,15 @@ TEST_F(JobBoardTest, AnEndedTasksOutputsAreInTheStoreNotInMemory) {
   EXPECT_EQ(result.response, Task(id, 0).response);
 }
 
-// Job ids of a turn whose commit failed are used again: the params of the
-// new job, not the forgotten one's, go out.
+// A turn whose commit failed is forgotten (its job ids are not used again):
+// the params of the new job, not the forgotten one's, go out.
 TEST_F(JobBoardTest, ParamsAfterAFailedCommitAreTheNewJobs) {
   Hello("web-1", 4);
   broker::SubmitRequest request = test::SampleSubmit(Scope::kAll, {"web-1"});
   request.params = {{"which", "forgotten"}};
   ASSERT_OK(board_->Submit(request, "tester", 0).status());
   board_->TakeOrders();
-  store_->Rollback();
+  store_->Abandon();
   ASSERT_OK(board_->Reload());
   Hello("web-1", 4);
   request.params = {{"which", "kept"}};
@@ -812,7 +812,7 @@ TEST_F(JobBoardTest, ReloadForgetsATurnWhoseCommitFailed) {
   EXPECT_OK(board_->OnResult("web-1", ResultOf(TaskOf(next, 0))));
   broker::SubmitRequest request = test::SampleSubmit(Scope::kOne, {"web-2"});
   ASSERT_OK(board_->Submit(request, "tester", 0).status());
-  store_->Rollback();
+  store_->Abandon();
   ASSERT_OK(board_->Reload());
   EXPECT_TRUE(Orders().empty());
   EXPECT_TRUE(Finished().empty());

@@ -187,8 +187,14 @@ class MetricsTest : public testing::Test {
   Page Render(const Gauges& g = SampleGauges()) {
     return Parse(metrics_.Render(g));
   }
+  // Ends a turn and commits it at `now`.
+  void Commit(common::TimeMs now) {
+    metrics_.SealTurn(++turn_);
+    metrics_.TurnCommitted(turn_, now);
+  }
 
   Metrics metrics_;
+  uint64_t turn_ = 0;
 };
 
 TEST_F(MetricsTest, EveryLineIsACommentOrASampleOfADeclaredFamily) {
@@ -196,7 +202,7 @@ TEST_F(MetricsTest, EveryLineIsACommentOrASampleOfADeclaredFamily) {
   metrics_.TaskDispatched(1500);
   metrics_.TaskFinished(TaskState::kOk, 1000, 4000);
   metrics_.AudienceReplied(0, std::nullopt);
-  metrics_.TurnCommitted(0);
+  Commit(0);
   metrics_.StoreCommitted(0.003);
   Page page = Render();
   EXPECT_EQ(1, page.Value("orchestra_build_info", {{"version", "0.1.0"}}));
@@ -215,7 +221,7 @@ TEST_F(MetricsTest, HistogramsAreCumulativeAndEndWithInfEqualToCount) {
     metrics_.TaskDispatched(ms);
   metrics_.TaskFinished(TaskState::kFail, 1000, 1250);
   metrics_.TaskFinished(TaskState::kLost, 0, 5000);  // never started: untimed
-  metrics_.TurnCommitted(0);
+  Commit(0);
   for (double s : {0.0001, 0.002, 9.0}) metrics_.StoreCommitted(s);
   Page page = Render();
   EXPECT_EQ(6, CheckHistogram(page, "orchestra_task_queue_seconds"));
@@ -268,11 +274,11 @@ TEST_F(MetricsTest, EventsCountOnlyOnceTheirTurnCommits) {
   metrics_.JobSubmitted();
   metrics_.JobFinished(JobState::kOk);
   EXPECT_EQ(0, Render().Value("orchestra_jobs_submitted_total"));
-  metrics_.TurnCommitted(0);
+  Commit(0);
   Page page = Render();
   EXPECT_EQ(1, page.Value("orchestra_jobs_submitted_total"));
   EXPECT_EQ(1, page.Value("orchestra_jobs_finished_total", {{"state", "OK"}}));
-  metrics_.TurnCommitted(0);  // nothing new
+  Commit(0);  // nothing new
   EXPECT_EQ(1, Render().Value("orchestra_jobs_submitted_total"));
 }
 
@@ -281,7 +287,7 @@ TEST_F(MetricsTest, AnUndoneTurnDropsItsEventsAndItsRepliesBecomeUnavailable) {
   metrics_.TaskFinished(TaskState::kOk, 1, 2);
   metrics_.AudienceReplied(0, std::nullopt);
   metrics_.TurnUndone(/*replies_abandoned=*/true);
-  metrics_.TurnCommitted(0);
+  Commit(0);
   Page page = Render();
   EXPECT_EQ(0, page.Value("orchestra_jobs_submitted_total"));
   EXPECT_EQ(0, page.Value("orchestra_tasks_finished_total", {{"state", "OK"}}));
@@ -291,11 +297,29 @@ TEST_F(MetricsTest, AnUndoneTurnDropsItsEventsAndItsRepliesBecomeUnavailable) {
   EXPECT_EQ(1u, page.Family("orchestra_audience_requests_total").size());
 }
 
+// Turns in flight count in order, each once its own commit is back; an
+// undo drops those not committed.
+TEST_F(MetricsTest, TurnsInFlightCountOnlyOnceCommitted) {
+  metrics_.JobSubmitted();
+  metrics_.SealTurn(1);
+  metrics_.JobSubmitted();
+  metrics_.JobSubmitted();
+  metrics_.SealTurn(2);
+  metrics_.JobSubmitted();  // the open turn
+  EXPECT_EQ(0, Render().Value("orchestra_jobs_submitted_total"));
+  metrics_.TurnCommitted(1, 0);
+  EXPECT_EQ(1, Render().Value("orchestra_jobs_submitted_total"));
+  metrics_.TurnUndone(/*replies_abandoned=*/true);
+  Commit(0);
+  EXPECT_EQ(1, Render().Value("orchestra_jobs_submitted_total"))
+      << "turn 2 and the open turn were undone";
+}
+
 TEST_F(MetricsTest, RepliesOfATurnUndoneWithoutAbandoningKeepTheirCode) {
   metrics_.AudienceReplied(1, ErrorCode::kNotFound);
   metrics_.JobFinished(JobState::kFail);
   metrics_.TurnUndone(/*replies_abandoned=*/false);
-  metrics_.TurnCommitted(0);
+  Commit(0);
   Page page = Render();
   EXPECT_EQ(1, page.Value("orchestra_audience_requests_total",
                           {{"op", "status"}, {"code", "not_found"}}));
@@ -306,7 +330,7 @@ TEST_F(MetricsTest, RepliesOfATurnUndoneWithoutAbandoningKeepTheirCode) {
 TEST_F(MetricsTest, RequestsNotUnderstoodCountAsOpInvalid) {
   metrics_.AudienceReplied(-1, ErrorCode::kBadRequest);
   metrics_.AudienceReplied(1000, ErrorCode::kUnknownOp);
-  metrics_.TurnCommitted(0);
+  Commit(0);
   Page page = Render();
   EXPECT_EQ(1, page.Value("orchestra_audience_requests_total",
                           {{"op", "invalid"}, {"code", "bad_request"}}));
@@ -335,11 +359,11 @@ class MetricsRingTest : public MetricsTest {
  protected:
   void Finish(TaskState state, int n = 1) {
     for (int i = 0; i < n; ++i) metrics_.TaskFinished(state, 0, clock_.Now());
-    metrics_.TurnCommitted(clock_.Now());
+    Commit(clock_.Now());
   }
   void FinishJob(JobState state) {
     metrics_.JobFinished(state);
-    metrics_.TurnCommitted(clock_.Now());
+    Commit(clock_.Now());
   }
   std::vector<std::map<std::string, int64_t>> PerMinute() {
     return metrics_.FinishedPerMinute(clock_.Now());
@@ -417,6 +441,7 @@ class MetricsCoreTest : public test::CoreFixture {
   }
   void EndTurn() {
     ASSERT_OK(core_->CommitTurn());
+    ASSERT_OK(core_->Settle());
     core_->Flush(router_.get(), {router_.get()});
   }
   // The client sends `payload`; the channel answers; the turn ends.

@@ -58,6 +58,7 @@ class PlayerChannelTest : public test::CoreFixture {
   }
   void EndTurn() {
     ASSERT_OK(core_->CommitTurn());
+    ASSERT_OK(core_->Settle());
     core_->Flush(router_.get(), {});
   }
   // Time passes by `ms` as the loop lives it: due timers run, each time

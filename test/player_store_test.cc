@@ -145,18 +145,18 @@ TEST_F(PlayerStoreTest, APlayerWithoutLabelsHasAnEmptyObject) {
   EXPECT_EQ("{}", Query("SELECT labels FROM players"));
 }
 
-// The rows join the turn's transaction: they go with JobStore's Commit()
-// and Rollback(), as the jobs' rows do.
+// The rows join the turn's writes: they go with JobStore's Commit() and
+// are dropped by its Abandon(), as the jobs' rows are.
 TEST_F(PlayerStoreTest, WritesJoinTheTurn) {
-  EXPECT_FALSE(store_->turn()->is_open());
+  EXPECT_FALSE(store_->HasWrites());
   ASSERT_OK(players_->SaveSession("web-1", "1.0", 4, true, kT0));
-  EXPECT_TRUE(store_->turn()->is_open());
+  EXPECT_TRUE(store_->HasWrites());
   EXPECT_EQ("0", Query("SELECT count(*) FROM players"));
-  store_->Rollback();
+  store_->Abandon();
   EXPECT_TRUE(KnownPlayers().empty());
   ASSERT_OK(players_->SaveSession("web-1", "1.0", 4, true, kT0));
   ASSERT_OK(store_->Commit());
-  EXPECT_FALSE(store_->turn()->is_open());
+  EXPECT_FALSE(store_->HasWrites());
   EXPECT_EQ("1", Query("SELECT count(*) FROM players"));
 }
 

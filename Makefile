@@ -7,6 +7,7 @@
 #                 (figures in build/attacks.json)
 #   make install  DESTDIR=... PREFIX=...
 #   make test SANITIZE=1   every test under ASan and UBSan (build-san/)
+#   make test SANITIZE=thread   every test under TSan (build-tsan/)
 #   make fuzz     each fuzz target of test/fuzz/ for FUZZ_SECONDS (clang)
 
 # SANITIZE=1 builds everything with AddressSanitizer and
@@ -21,6 +22,14 @@ SANITIZER := -fsanitize=address,undefined -fno-omit-frame-pointer
 SANITIZER_WARNINGS := -Wno-maybe-uninitialized
 BUILD ?= build-san
 BIN   ?= bin-san
+endif
+# SANITIZE=thread builds everything with ThreadSanitizer (g++) in build-tsan/
+# and bin-tsan/.
+ifeq ($(SANITIZE),thread)
+CXXFLAGS ?= -O1 -g
+SANITIZER := -fsanitize=thread
+BUILD ?= build-tsan
+BIN   ?= bin-tsan
 endif
 ifeq ($(FUZZ),1)
 CXX      := clang++
@@ -227,6 +236,11 @@ export ASAN_OPTIONS ?= halt_on_error=1:detect_leaks=1:check_initialization_order
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0
 endif
+# Under SANITIZE=thread a data race or lock-order inversion ends the process
+# that finds it with a failure.
+ifeq ($(SANITIZE),thread)
+export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
+endif
 
 test: deps
 	$(MAKE) -j$(JOBS) build-all
@@ -320,7 +334,7 @@ install: all
 	  BIN="$(BIN)" tools/install
 
 clean:
-	rm -rf build bin build-san bin-san build-fuzz bin-fuzz
+	rm -rf build bin build-san bin-san build-tsan bin-tsan build-fuzz bin-fuzz
 
 format:
 	clang-format -i */*.h */*.cc test/fuzz/*.h test/fuzz/*.cc

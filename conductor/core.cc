@@ -225,10 +225,15 @@ void Core::Settled(Settling* t) {
   outbox_.Release(t->turn);
   metrics_.TurnCommitted(t->turn, clock_->Now());
   store_->Committed(t->turn);
-  outbox_.set_committed_only(true);
+  CommittedOnly(true);
   audience_channel_.Finished(t->finished);
   audience_channel_.Committed(t->turn);
-  outbox_.set_committed_only(false);
+  CommittedOnly(false);
+}
+
+void Core::CommittedOnly(bool on) {
+  outbox_.set_committed_only(on);
+  metrics_.set_committed_only(on, clock_->Now());
 }
 
 Status Core::Settle() {
@@ -282,13 +287,14 @@ Status Core::Undo(const Status& error, bool reload) {
   store_->Abandon();
   const std::string why = StoreHealth::Describe(error) + "; try again later";
   outbox_.Abandon(why);
-  outbox_.set_committed_only(true);
-  audience_channel_.Abandon(why);
-  outbox_.set_committed_only(false);
   metrics_.TurnUndone(/*replies_abandoned=*/true);
   settling_.clear();
+  // What is said now rests on nothing undone: it leaves at the next send.
+  CommittedOnly(true);
+  audience_channel_.Abandon(why);
+  if (reload) player_channel_.StoreFailed();
+  CommittedOnly(false);
   if (!reload) return Status();
-  player_channel_.StoreFailed();
   Status s = board_.Reload();
   if (!s.ok())
     common::LogError("jobs could not be read back error=%s",

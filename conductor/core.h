@@ -136,6 +136,9 @@ class Core {
   };
   // Turn `t` is committed: its messages may leave, its waits are answered.
   void Settled(Settling* t);
+  // Outbox and Metrics: what is said and counted now rests on nothing
+  // uncommitted (replies read from what is committed).
+  void CommittedOnly(bool on);
   // Seals the store's open turn alone (no messages rest on it) and waits
   // for its commit.
   common::Status CommitNow();

@@ -232,7 +232,17 @@ StoreValue Limit(const std::optional<broker::RolloutLimit>& limit) {
 
 }  // namespace
 
+// A key already used is refused here, not at the commit: a failed commit
+// would count as the store failing.
 Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
+  if (!key.empty()) {
+    Result<std::optional<JobId>> used = FindJobByKey(job->submitted_by, key);
+    if (!used.ok()) return used.status();
+    if (used.value())
+      return Status::Conflict(db_.path(),
+                              "idempotency key '" + key + "' is taken by job " +
+                                  std::to_string(*used.value()));
+  }
   job->id = next_job_++;
   Add(WriteKind::kInsertJob,
       {job->id, Text(job->score), Text(broker::ScopeName(job->scope)),

@@ -267,27 +267,27 @@ void Metrics::Counts::Clear() {
 Metrics::Metrics() : commit_(kCommitBounds) {}
 
 void Metrics::JobSubmitted() {
-  turn_.empty = false;
-  ++turn_.jobs_submitted;
+  open_->empty = false;
+  ++open_->jobs_submitted;
 }
 
 void Metrics::JobFinished(JobState state) {
-  turn_.empty = false;
-  ++turn_.jobs_finished[static_cast<size_t>(state)];
+  open_->empty = false;
+  ++open_->jobs_finished[static_cast<size_t>(state)];
 }
 
 void Metrics::TaskFinished(TaskState state, common::TimeMs started_at,
                            common::TimeMs finished_at) {
-  turn_.empty = false;
-  ++turn_.tasks_finished[static_cast<size_t>(state)];
+  open_->empty = false;
+  ++open_->tasks_finished[static_cast<size_t>(state)];
   if (started_at > 0 && finished_at >= started_at)
-    turn_.duration.Observe(static_cast<double>(finished_at - started_at) /
+    open_->duration.Observe(static_cast<double>(finished_at - started_at) /
                            1000);
 }
 
 void Metrics::TaskDispatched(common::TimeMs queued_ms) {
-  turn_.empty = false;
-  turn_.queue.Observe(
+  open_->empty = false;
+  open_->queue.Observe(
       static_cast<double>(std::max<common::TimeMs>(0, queued_ms)) / 1000);
 }
 
@@ -295,8 +295,18 @@ void Metrics::AudienceReplied(int op, std::optional<ErrorCode> error) {
   const size_t index =
       op >= 0 && static_cast<size_t>(op) < kPlainOps ? op : kOps - 1;
   const size_t code = error ? static_cast<size_t>(*error) + 1 : kOkCode;
-  turn_.empty = false;
-  ++turn_.audience[index][code < kCodes ? code : kOkCode];
+  open_->empty = false;
+  ++open_->audience[index][code < kCodes ? code : kOkCode];
+}
+
+void Metrics::set_committed_only(bool on, common::TimeMs now_wall) {
+  if (on) {
+    open_ = &committed_;
+    return;
+  }
+  open_ = &turn_;
+  Count(committed_, now_wall);
+  committed_.Clear();
 }
 
 void Metrics::SealTurn(uint64_t turn) {

@@ -54,6 +54,8 @@ class Metrics {
   static constexpr size_t kRingMinutes = 64;
 
   Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
 
   // Events of the current turn: they count at TurnCommitted().
   void JobSubmitted();
@@ -67,6 +69,10 @@ class Metrics {
   // The final reply to a request of op `op` (an index of broker::AudienceOp;
   // anything else is `invalid`): OK when `error` is unset.
   void AudienceReplied(int op, std::optional<broker::ErrorCode> error);
+  // While on, events rest on nothing uncommitted (replies read from what
+  // is committed): they count when it is turned off, in the minute of
+  // `now_wall`.
+  void set_committed_only(bool on, common::TimeMs now_wall);
   // The events so far are those of turn `turn`, whose writes went to the
   // store's thread.
   void SealTurn(uint64_t turn);
@@ -149,6 +155,8 @@ class Metrics {
   void Count(const Counts& turn, common::TimeMs now_wall);
 
   Counts turn_;
+  Counts committed_;
+  Counts* open_ = &turn_;  // where events go: turn_ or committed_
   std::deque<std::pair<uint64_t, Counts>> sealed_;
   Counts total_;
   std::array<Minute, kRingMinutes> ring_;

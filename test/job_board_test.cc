@@ -104,7 +104,9 @@ class JobBoardTest : public testing::Test {
   }
 
   // The job as the database holds it (what a restart would find).
+  // The job as stored once the turn so far is committed.
   JobRecord Stored(JobId id) {
+    EXPECT_OK(store_->Commit());
     return test::StoredJob(store_, id).value_or(JobRecord());
   }
   JobRecord Job(JobId id) { return Stored(id); }

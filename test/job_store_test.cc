@@ -452,6 +452,7 @@ TEST_F(JobStoreTest, UpdateTaskRoundTripsEveryTaskField) {
   JobId id = Insert(Job(Scope::kOne, {"web-1"}));
   TaskRecord task = FullTask(Load(id).tasks[0].task);
   ASSERT_OK(store_->UpdateTask(task));
+  ASSERT_OK(store_->Commit());
   ExpectSameTask(task, Load(id).tasks[0]);
 }
 
@@ -534,6 +535,7 @@ TEST_F(JobStoreTest, InsertTaskAddsALaterAttempt) {
   TaskRecord next;
   next.attempt = 2;
   ASSERT_OK(store_->InsertTask(id, &next));
+  ASSERT_OK(store_->Commit());
   JobRecord loaded = Load(id);
   ASSERT_EQ(2u, loaded.tasks.size());
   EXPECT_EQ(next.task, loaded.tasks[1].task);
@@ -708,18 +710,29 @@ TEST_F(JobStoreTest, CommitWithoutWritesIsOk) {
   EXPECT_OK(store_->Commit());
 }
 
-TEST_F(JobStoreTest, ReadsSeeTheTurnsUncommittedWrites) {
+// Reads see what is committed; of the turns not committed, the loop still
+// knows a new job's idempotency key and params (a resubmit, a dispatch).
+TEST_F(JobStoreTest, ReadsSeeWhatIsCommittedAndTheLoopKnowsItsNewJobs) {
   JobRecord job = Job(Scope::kOne, {"web-1"});
+  job.params = {{"path", "/var"}};
   ASSERT_OK(store_->InsertJob(&job, "k"));
-  EXPECT_EQ(job.id, Load(job.id).id);
-  Result<std::optional<JobId>> found = store_->FindJobByKey("", "k");
+  EXPECT_EQ(0, Load(job.id).id) << "not committed";
+  Result<std::optional<JobId>> found =
+      store_->FindJobByKey(job.submitted_by, "k");
   ASSERT_OK(found.status());
   EXPECT_EQ(std::optional<JobId>(job.id), found.value());
+  Result<broker::StringMap> params = store_->LoadParams(job.id);
+  ASSERT_OK(params.status());
+  EXPECT_EQ(job.params, params.value());
+  ASSERT_OK(store_->Commit());
+  EXPECT_EQ(job.id, Load(job.id).id);
+  params = store_->LoadParams(job.id);
+  ASSERT_OK(params.status());
+  EXPECT_EQ(job.params, params.value()) << "now from the database";
 }
 
-// Task updates of a turn are kept back and each row written once, at
-// Commit(): the last update wins, reads see it before the commit, and the
-// commit makes it durable.
+// Task updates of a turn are kept back and each row written once, when
+// the turn is sealed: the last update wins, reads see it once committed.
 TEST_F(JobStoreTest, LastUpdateOfATaskInATurnIsWhatCommits) {
   JobId id = Insert(Job(Scope::kOne, {"web-1"}));
   TaskRecord t = Load(id).tasks[0];
@@ -728,8 +741,9 @@ TEST_F(JobStoreTest, LastUpdateOfATaskInATurnIsWhatCommits) {
   t.state = TaskState::kOk;
   t.exit_code = 0;
   ASSERT_OK(store_->UpdateTask(t));
-  EXPECT_EQ(TaskState::kOk, Load(id).tasks[0].state);
+  EXPECT_EQ(TaskState::kQueued, Load(id).tasks[0].state);
   ASSERT_OK(store_->Commit());
+  EXPECT_EQ(TaskState::kOk, Load(id).tasks[0].state);
   Reopen();
   EXPECT_EQ(TaskState::kOk, Load(id).tasks[0].state);
 }

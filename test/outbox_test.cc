@@ -80,16 +80,67 @@ class OutboxTest : public testing::Test {
   Outbox outbox_;
 };
 
-TEST_F(OutboxTest, FlushSendsEverythingInOrder) {
+TEST_F(OutboxTest, ATurnLeavesOnlyOnceReleasedThenInOrder) {
   QueueATurn();
+  outbox_.Seal(1);
+  Flush();
+  EXPECT_FALSE(Receive(client_.get(), true).has_value()) << "not committed";
+  EXPECT_FALSE(Receive(player_.get(), true).has_value());
+  outbox_.Release(1);
   Flush();
   EXPECT_EQ(42, std::get<broker::SubmitReply>(NextReply().body).job);
   EXPECT_TRUE(std::holds_alternative<broker::ProgressReply>(NextReply().body));
   EXPECT_TRUE(Receive(player_.get()).has_value());
 }
 
+// Turns in flight leave in turn order, each once its own commit is back;
+// what rests on nothing uncommitted (a read) leaves at once.
+TEST_F(OutboxTest, TurnsInFlightLeaveInTheirOrderAndReadsAtOnce) {
+  outbox_.ToAudience(0, client_peer_, false,
+                     {int64_t{1}, broker::SubmitReply{101}});
+  outbox_.Seal(1);
+  outbox_.ToAudience(0, client_peer_, false,
+                     {int64_t{2}, broker::SubmitReply{102}});
+  outbox_.Seal(2);
+  outbox_.set_committed_only(true);
+  outbox_.ToAudience(0, client_peer_, false,
+                     {int64_t{3}, broker::SubmitReply{103}});
+  outbox_.set_committed_only(false);
+  EXPECT_GT(outbox_.sealed_bytes(), 0u);
+  Flush();
+  EXPECT_EQ(103, std::get<broker::SubmitReply>(NextReply().body).job);
+  EXPECT_FALSE(Receive(client_.get(), true).has_value());
+  outbox_.Release(1);
+  Flush();
+  EXPECT_EQ(101, std::get<broker::SubmitReply>(NextReply().body).job);
+  EXPECT_FALSE(Receive(client_.get(), true).has_value());
+  outbox_.Release(2);
+  Flush();
+  EXPECT_EQ(102, std::get<broker::SubmitReply>(NextReply().body).job);
+  EXPECT_EQ(0u, outbox_.sealed_bytes());
+}
+
+// A commit that fails undoes every turn in flight, not only its own.
+TEST_F(OutboxTest, AbandonUndoesEveryTurnNotReleased) {
+  outbox_.ToAudience(0, client_peer_, false,
+                     {int64_t{1}, broker::SubmitReply{101}});
+  outbox_.Seal(1);
+  outbox_.ToAudience(0, client_peer_, false,
+                     {int64_t{2}, broker::SubmitReply{102}});
+  outbox_.Seal(2);
+  outbox_.Release(1);
+  outbox_.Abandon("database: disk full");
+  Flush();
+  EXPECT_EQ(101, std::get<broker::SubmitReply>(NextReply().body).job);
+  AudienceReply second = NextReply();
+  EXPECT_EQ(2, std::get<int64_t>(second.req));
+  EXPECT_EQ(ErrorCode::kUnavailable,
+            std::get<broker::ErrorReply>(second.body).error.code);
+}
+
 TEST_F(OutboxTest, AnAbandonedTurnAnswersEachRequestUnavailableAndNothingElse) {
   QueueATurn();
+  outbox_.Seal(1);
   outbox_.Abandon("database: disk full; try again later");
   Flush();
   AudienceReply reply = NextReply();
@@ -107,6 +158,8 @@ TEST_F(OutboxTest, WhatIsQueuedAfterAbandonLeavesAsItIs) {
   outbox_.Abandon("database: disk full");
   outbox_.ToPeer(player_peer_,
                  broker::EncodePlayerMessage(broker::Heartbeat{}));
+  outbox_.Seal(1);
+  outbox_.Release(1);
   Flush();
   NextReply();
   std::optional<broker::Inbound> in = Receive(player_.get());

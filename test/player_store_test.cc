@@ -32,7 +32,9 @@ class PlayerStoreTest : public testing::Test {
   std::string Query(const std::string& sql, int columns = 1) {
     return test::FirstRow(dir_.File("conductor.db"), sql, columns);
   }
+  // What is committed, once the turn's writes are.
   std::vector<StoredPlayer> KnownPlayers() {
+    EXPECT_OK(store_->Commit());
     return test::KnownPlayers(players_.get());
   }
 

@@ -412,7 +412,7 @@ Status AudienceChannel::On(const Caller& c, const broker::WaitRequest& r,
   const JobRecord* active = board_->FindActive(r.job);
   // A job whose finish is not committed yet is waited for until it is.
   std::optional<JobRecord> settling;
-  if (active == nullptr && settling_.count(r.job)) {
+  if (active == nullptr && Settling(r.job)) {
     int64_t tasks = 0;
     Result<std::optional<JobRecord>> header =
         store_->LoadJobHeader(r.job, &tasks);
@@ -557,6 +557,10 @@ broker::PlayerInfo AudienceChannel::Info(const std::string& name) const {
 }
 
 // Each finished job is read from the store once, however many wait for it.
+bool AudienceChannel::Settling(JobId job) const {
+  return settling_.count(job) > 0 || board_->FinishedThisTurn(job);
+}
+
 void AudienceChannel::Finishing(const std::vector<JobId>& jobs) {
   settling_.insert(jobs.begin(), jobs.end());
 }
@@ -608,7 +612,7 @@ void AudienceChannel::Tick() {
     TimeUp(w.job, w.caller, true);
   for (JobId id : waits_.ProgressJobs()) {
     const JobRecord* active = board_->FindActive(id);
-    if (active == nullptr && settling_.count(id)) continue;  // Finished() soon
+    if (active == nullptr && Settling(id)) continue;  // Finished() soon
     if (active == nullptr) {  // Ended without Finished(): answer anyway
       for (const Waiter& w : waits_.TakeJob(id)) TimeUp(id, w.caller, false);
       progress_sent_.erase(id);

@@ -149,6 +149,9 @@ class AudienceChannel {
   void Fail(const Caller& c, broker::ErrorCode code, std::string message);
   // False, after an `unavailable` reply, while the store takes no writes.
   bool Writable(const Caller& c);
+  // Job `job` finished, in this turn or one not committed yet: its final
+  // state is not readable yet.
+  bool Settling(JobId job) const;
 
   const ConductorConfig* config_;
   const Trust* trust_;

@@ -13,6 +13,7 @@
 #define ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 
 #include <array>
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -101,6 +102,12 @@ class JobBoard {
   std::vector<PlayerOrder> TakeOrders();
   // Jobs that finished since the last call (the store has their records).
   std::vector<JobId> TakeFinishedJobs();
+  // True when job `id` finished in this turn (TakeFinishedJobs() has not
+  // taken it yet).
+  bool FinishedThisTurn(JobId id) const {
+    return std::find(finished_.begin(), finished_.end(), id) !=
+           finished_.end();
+  }
 
   size_t active_jobs() const { return jobs_.size(); }
   // Tasks of unfinished jobs in `state` (QUEUED, DISPATCHED or RUNNING;

@@ -1,26 +1,32 @@
-// Every write of a turn joins the store's one transaction, and nothing the
-// turn produced leaves before CommitTurn() has committed it: a player never
-// sees a task, and a client never sees a job id, that a crash could take
-// back.
+// Every write of a turn is recorded in the store's batch for that turn;
+// CommitTurn() hands the batch to the store's thread and nothing the turn
+// produced leaves before that batch is committed: a player never sees a
+// task, and a client never sees a job id, that a crash could take back.
+// Turns commit in order, several at once when the loop is ahead of the
+// disk (group commit), while the loop serves the next ones (pipelining):
+// TakeCommits() releases each turn's messages once its commit is back, and
+// answers what had to read its writes (waits of the jobs it finished, a
+// cancel's reply). Reads (status, jobs, players) answer from what is
+// committed at once. At most kMaxTurnsInFlight turns, or kMaxSealedBytes
+// of their messages, wait for commits; past that the loop waits.
 //
-// When a write or the commit fails (disk full, I/O error, read-only file
-// system), the turn is undone rather than the process ended: its writes
-// are rolled back, its outbox is abandoned (no job id, result_ack or task
-// that rests on them leaves; each request it answered is told
-// `unavailable`), the JobBoard reloads what is committed, and every player
-// session ends with `hello_required`, so that each player's next hello says
-// what it holds. The store then counts as failed (StoreHealth): nothing
-// writes, submits and cancels are `unavailable`, results and `accepted` go
-// unacknowledged (players resend them), reads answer from what is
-// committed. Every second a probe commits one page; once one does,
-// Reconcile() does in one transaction what a start does (keys, sessions,
-// recovery of the jobs) and reconciles the sessions opened meanwhile as at
-// their hello. A failed start-up recovery starts the conductor in the same
-// state.
+// When a commit fails (disk full, I/O error, read-only file system), or a
+// read the turn needed, the turns not committed are undone rather than the
+// process ended: the store's thread drops the rest of their epoch, their
+// messages are abandoned (no job id, result_ack or task that rests on them
+// leaves; each request they answered is told `unavailable`), the JobBoard
+// reloads what is committed, and every player session ends with
+// `hello_required`, so that each player's next hello says what it holds.
+// The store then counts as failed (StoreHealth): nothing writes, submits
+// and cancels are `unavailable`, results and `accepted` go unacknowledged
+// (players resend them), reads answer from what is committed. Every second
+// a probe commits one page; once one does, Reconcile() does in one
+// transaction what a start does (keys, sessions, recovery of the jobs) and
+// reconciles the sessions opened meanwhile as at their hello. A failed
+// start-up recovery starts the conductor in the same state.
 //
-// Metrics: the events a turn records count once its commit succeeded (in
-// CommitTurn() or Reconcile()); an undone turn's are dropped (see
-// conductor/metrics.cc).
+// Metrics: the events a turn records count once its commit is back (see
+// conductor/metrics.cc); an undone turn's are dropped.
 
 #include "conductor/core.h"
 

@@ -25,6 +25,7 @@ namespace {
 using broker::AudienceReply;
 using broker::ErrorCode;
 using broker::Scope;
+using common::Result;
 
 constexpr char kAddress[] = "inproc://audience-channel-test";
 
@@ -126,6 +127,47 @@ class AudienceChannelTest : public test::CoreFixture {
   AudienceChannel* channel_ = nullptr;
   PlayerRegistry* registry_ = nullptr;
 };
+
+// A commit in flight holds back what rests on it (a submit's job id), never
+// a read: the status of a committed job is answered at once. Another
+// connection holding the database's write lock keeps the commit in flight
+// (the store's thread waits for the lock).
+TEST_F(AudienceChannelTest, AReplyWaitsForItsCommitAndAReadDoesNot) {
+  const broker::JobId first = Submit({"web-1"});
+  Result<common::Database> other =
+      common::Database::Open(dir_.File("conductor.db"));
+  ASSERT_OK(other.status());
+  ASSERT_OK(other.value().Exec("BEGIN IMMEDIATE"));
+  auto handle_without_settling = [&](const broker::AudienceOp& op,
+                                     int64_t req) {
+    ASSERT_OK(dealer_->Send(broker::EncodeAudienceRequest({req, op})));
+    broker::Poller poller;
+    poller.AddSocket(router_->handle());
+    ASSERT_OK(poller.Wait(5000));
+    std::optional<broker::Inbound> in = router_->TryReceive();
+    ASSERT_TRUE(in.has_value());
+    ASSERT_OK(channel_->Handle(0, *in));
+    ASSERT_OK(core_->CommitTurn());
+    core_->Flush(nullptr, {router_.get()});
+  };
+  handle_without_settling(test::SampleSubmit(Scope::kAll, {"web-1"}), 2);
+  EXPECT_EQ(1u, core_->turns_in_flight());
+  handle_without_settling(broker::StatusRequest{first}, 3);
+  AudienceReply status = Next();
+  EXPECT_EQ(3, std::get<int64_t>(status.req)) << "the read left first";
+  EXPECT_EQ(first, std::get<broker::JobReply>(status.body).job.id);
+  EXPECT_TRUE(Silent()) << "the job id left before its commit";
+  ASSERT_OK(other.value().Exec("COMMIT"));
+  ASSERT_OK(core_->Settle());
+  core_->Flush(nullptr, {router_.get()});
+  AudienceReply submitted = Next();
+  EXPECT_EQ(2, std::get<int64_t>(submitted.req));
+  const broker::JobId second =
+      std::get<broker::SubmitReply>(submitted.body).job;
+  EXPECT_GT(second, first);
+  EXPECT_EQ(0u, core_->turns_in_flight());
+  EXPECT_TRUE(test::StoredJob(store_, second).has_value());
+}
 
 TEST_F(AudienceChannelTest, StoppingAnswersWaitsThenEveryRequestUnavailable) {
   const broker::JobId job = Submit({"web-1"});

@@ -237,9 +237,10 @@ export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0
 endif
 # Under SANITIZE=thread a data race or lock-order inversion ends the process
-# that finds it with a failure.
+# that finds it with a failure. TSan's suppressions are for code not ours
+# (see the file).
 ifeq ($(SANITIZE),thread)
-export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/test/tsan.supp
 endif
 
 test: deps

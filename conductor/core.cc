@@ -53,8 +53,9 @@ constexpr size_t kMaxSealedBytes = 64 << 20;
 
 void LogCheckpoint(const Result<common::CheckpointResult>& checkpoint) {
   if (!checkpoint.ok()) {
-    common::LogWarning("wal checkpoint deferred error=%s",
-                       common::LogQuote(checkpoint.status().ToString()).c_str());
+    common::LogWarning(
+        "wal checkpoint deferred error=%s",
+        common::LogQuote(checkpoint.status().ToString()).c_str());
     return;
   }
   common::LogInfo("wal checkpoint wal_frames=%d checkpointed=%d",
@@ -192,7 +193,8 @@ Status Core::CommitTurn() {
   outbox_.Seal(sealed.turn);
   metrics_.SealTurn(sealed.turn);
   audience_channel_.Seal(sealed.turn);
-  settling_.push_back(Settling{sealed.turn, sealed.writes, std::move(finished)});
+  settling_.push_back(
+      Settling{sealed.turn, sealed.writes, std::move(finished)});
   // What waits for commits is bounded: past these, the loop waits for them.
   if (settling_.size() > kMaxTurnsInFlight ||
       outbox_.sealed_bytes() > kMaxSealedBytes)

@@ -12,8 +12,8 @@
 #ifndef ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 #define ORCHESTRA_CONDUCTOR_JOB_BOARD_H_
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -105,8 +105,7 @@ class JobBoard {
   // True when job `id` finished in this turn (TakeFinishedJobs() has not
   // taken it yet).
   bool FinishedThisTurn(JobId id) const {
-    return std::find(finished_.begin(), finished_.end(), id) !=
-           finished_.end();
+    return std::find(finished_.begin(), finished_.end(), id) != finished_.end();
   }
 
   size_t active_jobs() const { return jobs_.size(); }

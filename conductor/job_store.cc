@@ -5,8 +5,8 @@
 #include "conductor/job_store.h"
 
 #include <algorithm>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "common/log.h"
 #include "conductor/json_column.h"
@@ -109,9 +109,9 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   if (!engine.ok()) return engine.status();
   Result<common::Database> db = common::Database::Open(path);
   if (!db.ok()) return db.status();
-  std::unique_ptr<JobStore> store(new JobStore(
-      std::move(db.value()),
-      std::make_unique<StoreThread>(std::move(engine.value()))));
+  std::unique_ptr<JobStore> store(
+      new JobStore(std::move(db.value()),
+                   std::make_unique<StoreThread>(std::move(engine.value()))));
   Status s = store->db_.AddFnmatchFunction();
   if (s.ok()) s = store->LoadNextIds();
   if (s.ok())
@@ -239,9 +239,9 @@ Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
     Result<std::optional<JobId>> used = FindJobByKey(job->submitted_by, key);
     if (!used.ok()) return used.status();
     if (used.value())
-      return Status::Conflict(db_.path(),
-                              "idempotency key '" + key + "' is taken by job " +
-                                  std::to_string(*used.value()));
+      return Status::Conflict(db_.path(), "idempotency key '" + key +
+                                              "' is taken by job " +
+                                              std::to_string(*used.value()));
   }
   job->id = next_job_++;
   Add(WriteKind::kInsertJob,
@@ -299,8 +299,8 @@ void JobStore::WriteTask(const TaskRecord& t) {
 }
 
 Status JobStore::UpdateJobState(const JobRecord& job) {
-  Add(WriteKind::kUpdateJob, {job.id, Text(broker::JobStateName(job.state)),
-                              Time(job.finished_at)});
+  Add(WriteKind::kUpdateJob,
+      {job.id, Text(broker::JobStateName(job.state)), Time(job.finished_at)});
   return Status();
 }
 

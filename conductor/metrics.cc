@@ -282,7 +282,7 @@ void Metrics::TaskFinished(TaskState state, common::TimeMs started_at,
   ++open_->tasks_finished[static_cast<size_t>(state)];
   if (started_at > 0 && finished_at >= started_at)
     open_->duration.Observe(static_cast<double>(finished_at - started_at) /
-                           1000);
+                            1000);
 }
 
 void Metrics::TaskDispatched(common::TimeMs queued_ms) {

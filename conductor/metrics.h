@@ -10,8 +10,8 @@
 #define ORCHESTRA_CONDUCTOR_METRICS_H_
 
 #include <array>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <map>
 #include <optional>

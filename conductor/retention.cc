@@ -8,9 +8,9 @@
 // to delete: then, after its turn's commit, a PASSIVE checkpoint copies
 // the WAL into the database without waiting for readers (logged as "wal
 // checkpoint"), so the freed pages are reused and, with
-// journal_size_limit, the WAL file shrinks back. The database file itself does not shrink: its
-// free pages hold the next jobs (VACUUM with the conductor stopped shrinks
-// it).
+// journal_size_limit, the WAL file shrinks back. The database file itself does
+// not shrink: its free pages hold the next jobs (VACUUM with the conductor
+// stopped shrinks it).
 
 #include "conductor/retention.h"
 

@@ -35,7 +35,7 @@ namespace orchestra::conductor {
 struct StoreDone {
   uint64_t turn = 0;
   uint64_t epoch = 0;
-  common::Status status;  // of its commit
+  common::Status status;      // of its commit
   double commit_seconds = 0;  // of the commit that held it
   // After a batch that asked for one, when the commit succeeded.
   std::optional<common::Result<common::CheckpointResult>> checkpoint;

@@ -983,8 +983,7 @@ TEST_F(JobBoardRolloutTest, HigherPriorityIsDispatchedFirstThenFifo) {
     running = next;
   }
   EXPECT_EQ((Strings{Run(TaskOf(high, 0), "web-1"), Run(TaskOf(a, 0), "web-1"),
-                     Run(TaskOf(b, 0), "web-1"),
-                     Run(TaskOf(low, 0), "web-1")}),
+                     Run(TaskOf(b, 0), "web-1"), Run(TaskOf(low, 0), "web-1")}),
             order);
 }
 

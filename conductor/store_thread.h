@@ -36,7 +36,9 @@ struct StoreDone {
   uint64_t turn = 0;
   uint64_t epoch = 0;
   common::Status status;      // of its commit
-  double commit_seconds = 0;  // of the commit that held it
+  // How long the commit that held it took, on the first batch it held
+  // (0 on the others: a commit is timed once).
+  double commit_seconds = 0;
   // After a batch that asked for one, when the commit succeeded.
   std::optional<common::Result<common::CheckpointResult>> checkpoint;
 };

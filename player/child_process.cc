@@ -204,6 +204,10 @@ bool PlaceScoreFd(int score_fd) {
   FailInChild(error_fd, 2);
 }
 
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+constexpr bool kSharedSpawn = true;
+
 struct ChildStart {
   const Launch* launch;
   int error_fd;
@@ -213,10 +217,6 @@ struct ChildStart {
   const ChildStart* s = static_cast<const ChildStart*>(start);
   ExecInChild(*s->launch, s->error_fd);
 }
-
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__)
-constexpr bool kSharedSpawn = true;
 
 // clone3(`args`) whose child runs fn(arg) on the stack `args` names and
 // never returns; the parent gets the child's pid or -errno. The child

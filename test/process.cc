@@ -72,8 +72,8 @@ class Environment {
 
 std::string SanitizerReport(const std::string& log) {
   size_t first = std::string::npos;
-  for (const char* mark :
-       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+  for (const char* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:", "WARNING: ThreadSanitizer"})
     first = std::min(first, log.find(mark));
   if (first == std::string::npos) return "";
   const size_t line = log.rfind('\n', first);

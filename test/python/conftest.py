@@ -19,9 +19,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 BIN = os.environ.get("ORCHESTRA_BIN", os.path.join(ROOT, "bin"))
-# What AddressSanitizer, LeakSanitizer and UBSan print (SANITIZE=1 builds).
+# What AddressSanitizer, LeakSanitizer and UBSan print (SANITIZE=1 builds),
+# and ThreadSanitizer (SANITIZE=thread).
 SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                     "runtime error:")
+                     "runtime error:", "WARNING: ThreadSanitizer")
 sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
 
 SCORES = {

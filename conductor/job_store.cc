@@ -5,6 +5,7 @@
 #include "conductor/job_store.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -109,9 +110,10 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   if (!engine.ok()) return engine.status();
   Result<common::Database> db = common::Database::Open(path);
   if (!db.ok()) return db.status();
+  auto thread = std::make_unique<StoreThread>(std::move(engine.value()));
+  if (thread->fd() < 0) return Status::FromErrno("store thread eventfd", errno);
   std::unique_ptr<JobStore> store(
-      new JobStore(std::move(db.value()),
-                   std::make_unique<StoreThread>(std::move(engine.value()))));
+      new JobStore(std::move(db.value()), std::move(thread)));
   Status s = store->db_.AddFnmatchFunction();
   if (s.ok()) s = store->LoadNextIds();
   if (s.ok())

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace orchestra::common {
@@ -134,7 +135,22 @@ std::optional<int64_t> Statement::OptionalInt(int column) const {
   return Int(column);
 }
 
+namespace {
+
+// Before SQLite starts: no memory statistics, which cost a global mutex on
+// every allocation of every connection (the conductor's loop reads while
+// its store thread writes). Too late, once SQLite has started, changes
+// nothing.
+void ConfigureSqlite() {
+  static std::once_flag once;
+  std::call_once(once,
+                 [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<Database> Database::Open(const std::string& path) {
+  ConfigureSqlite();
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
@@ -152,6 +168,7 @@ Result<Database> Database::Open(const std::string& path) {
 }
 
 Result<Database> Database::OpenReadOnly(const std::string& path) {
+  ConfigureSqlite();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);

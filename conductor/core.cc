@@ -49,7 +49,7 @@ constexpr common::TimeMs kExpiryTickMs = 1000;
 // Turns, and bytes of their messages, that may wait for their commits
 // before the loop waits for them.
 constexpr size_t kMaxTurnsInFlight = 16;
-constexpr size_t kMaxSealedBytes = 64 << 20;
+constexpr size_t kMaxSealedBytes = 16 << 20;
 
 void LogCheckpoint(const Result<common::CheckpointResult>& checkpoint) {
   if (!checkpoint.ok()) {

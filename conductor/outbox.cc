@@ -37,8 +37,12 @@ void Outbox::ToPlayer(const std::string& name, std::string payload) {
   Add(std::move(m));
 }
 
+// What leaves at the next Flush() counts in turn_bytes() too: the loop
+// ends a turn early on it, so that replies read at once (which no commit
+// holds back) cannot pile up in one turn either.
 void Outbox::Add(Message m) {
   if (committed_only_) {
+    ready_bytes_ += m.payload.size();
     ready_.push_back(std::move(m));
     return;
   }
@@ -62,6 +66,7 @@ void Outbox::Release(uint64_t turn) {
     } else {
       for (Message& m : done.messages) ready_.push_back(std::move(m));
     }
+    ready_bytes_ += done.bytes;
     sealed_bytes_ -= done.bytes;
     sealed_.pop_front();
   }
@@ -117,6 +122,7 @@ void Outbox::AbandonAll(std::vector<Message>* messages,
     if (m.kind != Message::kAudience || !m.final_reply) continue;
     m.payload = broker::EncodeAudienceReply(
         {m.req, broker::ErrorReply{{broker::ErrorCode::kUnavailable, why}}});
+    ready_bytes_ += m.payload.size();
     ready_.push_back(std::move(m));
   }
 }
@@ -241,6 +247,7 @@ void Outbox::Flush(broker::Endpoint* players,
     if (sent == Sent::kBlocked) Keep(key, std::move(m), monotonic);
   }
   ready_.clear();
+  ready_bytes_ = 0;
 }
 
 const char* Outbox::Who(const Message& m) {

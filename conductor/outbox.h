@@ -77,7 +77,7 @@ class Outbox {
   size_t backlog_bytes() const { return backlog_bytes_; }
   // Bytes this turn will send: the loop ends a turn early past a bound, so
   // that what a turn holds before its commit stays bounded too.
-  size_t turn_bytes() const { return turn_bytes_; }
+  size_t turn_bytes() const { return turn_bytes_ + ready_bytes_; }
   // Bytes of sealed turns waiting for their commit.
   size_t sealed_bytes() const { return sealed_bytes_; }
   // True when audience peer `peer` has as much waiting as it may: a reply
@@ -143,6 +143,7 @@ class Outbox {
   std::deque<Sealed> sealed_;
   size_t sealed_bytes_ = 0;
   std::vector<Message> ready_;  // to send at the next Flush()
+  size_t ready_bytes_ = 0;
   bool committed_only_ = false;
   std::map<std::string, PeerBacklog> backlog_;
   size_t backlog_bytes_ = 0;

@@ -201,7 +201,7 @@ Status PlayerChannel::EndSession(const std::string& name, bool drop,
     left_.insert(name);  // Settled by Reconcile()
     return Status();
   }
-  ended_this_turn_.push_back(name);
+  ended_this_turn_.insert(name);
   Status s = board_->OnDisconnect(name);
   if (!s.ok()) return s;
   return store_->SaveSession(name, version, slots, false, clock_->Now());

@@ -59,7 +59,8 @@ class PlayerChannel {
   // it sends is accepted.
   common::Status CutOff(const std::string& name, const std::string& why);
 
-  // The turn's writes are committed: its ended sessions are settled.
+  // Every turn ended so far is committed: the sessions they ended are
+  // settled.
   void TurnCommitted() { ended_this_turn_.clear(); }
   // The store failed and the JobBoard went back to what is committed:
   // every live session that no hello has opened since ends, and its player
@@ -101,7 +102,9 @@ class PlayerChannel {
   common::RateLimit refusal_log_{10, 60000};  // lines a minute, in all
   std::set<std::string> unsaved_scores_;      // players whose list changed
   common::RateLimit scores_log_{60, 60000};
-  std::vector<std::string> ended_this_turn_;  // sessions, not committed yet
+  // Players whose sessions ended in turns not committed yet (a set: at
+  // most the listed players, however long turns stay in flight).
+  std::set<std::string> ended_this_turn_;
   // Since the store failed: hellos not reconciled yet, by player, and
   // players whose session ended.
   std::map<std::string, broker::Hello> greeted_;

@@ -31,7 +31,6 @@
 #include "conductor/core.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "broker/protocol.h"
 #include "common/log.h"

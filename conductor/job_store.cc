@@ -223,10 +223,6 @@ StoreValue Int(const std::optional<int64_t>& n) {
   if (!n) return std::monostate();
   return *n;
 }
-StoreValue Time(TimeMs t) {
-  if (t == 0) return std::monostate();
-  return common::FormatTime(t);
-}
 StoreValue Limit(const std::optional<broker::RolloutLimit>& limit) {
   if (!limit) return std::monostate();
   return broker::RolloutLimitText(*limit);
@@ -250,7 +246,7 @@ Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
       {job->id, Text(job->score), Text(broker::ScopeName(job->scope)),
        MapToJson(job->params), Text(broker::JobStateName(job->state)),
        Text(job->submitted_by), TextOrNull(key), Int(job->timeout_s),
-       Int(job->delivery_timeout_s), Time(job->created_at),
+       Int(job->delivery_timeout_s), TimeValue(job->created_at),
        TextOrNull(job->target), job->priority, Limit(job->max_concurrency),
        Limit(job->max_errors)});
   for (size_t i = 0; i < job->players.size(); ++i)
@@ -296,13 +292,13 @@ void JobStore::WriteTask(const TaskRecord& t) {
        Text(broker::TaskStateName(t.state)), Int(t.exit_code), Int(t.signal),
        t.stdout_text, t.stderr_text, int64_t{t.stdout_truncated},
        int64_t{t.stderr_truncated}, MapToJson(t.response), t.error,
-       Time(t.dispatched_at), Time(t.started_at), Time(t.finished_at),
-       Int(t.cpu_us), Int(t.memory_peak_bytes)});
+       TimeValue(t.dispatched_at), TimeValue(t.started_at),
+       TimeValue(t.finished_at), Int(t.cpu_us), Int(t.memory_peak_bytes)});
 }
 
 Status JobStore::UpdateJobState(const JobRecord& job) {
-  Add(WriteKind::kUpdateJob,
-      {job.id, Text(broker::JobStateName(job.state)), Time(job.finished_at)});
+  Add(WriteKind::kUpdateJob, {job.id, Text(broker::JobStateName(job.state)),
+                              TimeValue(job.finished_at)});
   return Status();
 }
 

@@ -32,10 +32,8 @@ Status PlayerStore::SaveKey(const std::string& name,
 Status PlayerStore::SaveSession(const std::string& name,
                                 const std::string& version, int slots,
                                 bool connected, TimeMs now) {
-  StoreValue when;
-  if (now != 0) when = common::FormatTime(now);
   Add(WriteKind::kSaveSession,
-      {name, version, int64_t{slots}, int64_t{connected}, when});
+      {name, version, int64_t{slots}, int64_t{connected}, TimeValue(now)});
   return Status();
 }
 

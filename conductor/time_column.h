@@ -7,16 +7,14 @@
 
 #include "common/clock.h"
 #include "common/sqlite.h"
+#include "conductor/store_writes.h"
 
 namespace orchestra::conductor {
 
-// Binds `ms` as text at `index`, or NULL if it is 0.
-inline void BindTime(common::Statement* s, int index, common::TimeMs ms) {
-  if (ms == 0) {
-    s->BindNull(index);
-  } else {
-    s->Bind(index, common::FormatTime(ms));
-  }
+// `ms` as a write's parameter: text, or NULL if it is 0.
+inline StoreValue TimeValue(common::TimeMs ms) {
+  if (ms == 0) return std::monostate();
+  return common::FormatTime(ms);
 }
 
 // The time in `column` of the current row, 0 if NULL.

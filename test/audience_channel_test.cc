@@ -47,13 +47,17 @@ class AudienceChannelTest : public test::CoreFixture {
   }
   // Hands the next request on the ROUTER to the channel; ends the turn.
   void Serve() {
+    ASSERT_NO_FATAL_FAILURE(Hand());
+    EndTurn();
+  }
+  // Serve() without ending the turn.
+  void Hand() {
     broker::Poller poller;
     poller.AddSocket(router_->handle());
     ASSERT_OK(poller.Wait(5000));
     std::optional<broker::Inbound> in = router_->TryReceive();
     ASSERT_TRUE(in.has_value());
     ASSERT_OK(channel_->Handle(0, *in));
-    EndTurn();
   }
   void EndTurn() {
     ASSERT_OK(core_->CommitTurn());
@@ -141,12 +145,7 @@ TEST_F(AudienceChannelTest, AReplyWaitsForItsCommitAndAReadDoesNot) {
   auto handle_without_settling = [&](const broker::AudienceOp& op,
                                      int64_t req) {
     ASSERT_OK(dealer_->Send(broker::EncodeAudienceRequest({req, op})));
-    broker::Poller poller;
-    poller.AddSocket(router_->handle());
-    ASSERT_OK(poller.Wait(5000));
-    std::optional<broker::Inbound> in = router_->TryReceive();
-    ASSERT_TRUE(in.has_value());
-    ASSERT_OK(channel_->Handle(0, *in));
+    ASSERT_NO_FATAL_FAILURE(Hand());
     ASSERT_OK(core_->CommitTurn());
     core_->Flush(nullptr, {router_.get()});
   };

@@ -62,6 +62,10 @@ class OutboxTest : public testing::Test {
   void Flush() {
     outbox_.Flush(players_.get(), {audience_.get()}, &registry_, 0);
   }
+  // A job id `job` in reply to request `req`.
+  void JobIdReply(int64_t req, int64_t job) {
+    outbox_.ToAudience(0, client_peer_, false, {req, broker::SubmitReply{job}});
+  }
   // A turn's messages: a job id, a progress message and a task.
   void QueueATurn() {
     outbox_.ToAudience(0, client_peer_, false,
@@ -96,15 +100,12 @@ TEST_F(OutboxTest, ATurnLeavesOnlyOnceReleasedThenInOrder) {
 // Turns in flight leave in turn order, each once its own commit is back;
 // what rests on nothing uncommitted (a read) leaves at once.
 TEST_F(OutboxTest, TurnsInFlightLeaveInTheirOrderAndReadsAtOnce) {
-  outbox_.ToAudience(0, client_peer_, false,
-                     {int64_t{1}, broker::SubmitReply{101}});
+  JobIdReply(1, 101);
   outbox_.Seal(1);
-  outbox_.ToAudience(0, client_peer_, false,
-                     {int64_t{2}, broker::SubmitReply{102}});
+  JobIdReply(2, 102);
   outbox_.Seal(2);
   outbox_.set_committed_only(true);
-  outbox_.ToAudience(0, client_peer_, false,
-                     {int64_t{3}, broker::SubmitReply{103}});
+  JobIdReply(3, 103);
   outbox_.set_committed_only(false);
   EXPECT_GT(outbox_.sealed_bytes(), 0u);
   Flush();
@@ -122,11 +123,9 @@ TEST_F(OutboxTest, TurnsInFlightLeaveInTheirOrderAndReadsAtOnce) {
 
 // A commit that fails undoes every turn in flight, not only its own.
 TEST_F(OutboxTest, AbandonUndoesEveryTurnNotReleased) {
-  outbox_.ToAudience(0, client_peer_, false,
-                     {int64_t{1}, broker::SubmitReply{101}});
+  JobIdReply(1, 101);
   outbox_.Seal(1);
-  outbox_.ToAudience(0, client_peer_, false,
-                     {int64_t{2}, broker::SubmitReply{102}});
+  JobIdReply(2, 102);
   outbox_.Seal(2);
   outbox_.Release(1);
   outbox_.Abandon("database: disk full");

@@ -45,7 +45,7 @@ CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -I. -MMD -MP -DMSGPACK_NO_BOOST=1 \
             $(SANITIZER) $(SANITIZER_WARNINGS)
 LDFLAGS  += $(SANITIZER)
-LDLIBS   := -lzmq -lsqlite3 -lsodium -lsystemd -lmicrohttpd -pthread
+LDLIBS   := -lzmq -lsqlite3 -ldqlite -lsodium -lsystemd -lmicrohttpd -pthread
 GTEST    := -lgtest -lgtest_main
 PREFIX   ?= /usr
 DESTDIR  ?=
@@ -59,7 +59,7 @@ PACKAGES := g++ make pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev \
             nlohmann-json3-dev googletest libgtest-dev python3 python3-zmq \
             python3-msgpack python3-pytest systemd strace libmicrohttpd-dev \
             openssl chromium chromium-driver python3-selenium \
-            python3-prometheus-client
+            python3-prometheus-client libdqlite-dev libraft-dev
 # What `make fuzz` needs besides: clang and its libFuzzer runtime.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 

@@ -63,6 +63,9 @@ bool ParseErrorCode(std::string_view text, ErrorCode* code);
 struct AudienceError {
   ErrorCode code = ErrorCode::kBadRequest;
   std::string message;
+  // With `unavailable` from a conductor of a cell that is not active: the
+  // active one's audience endpoint, if known (DESIGN.md section 17).
+  std::string leader;
 };
 
 // ---- requests ----

@@ -55,11 +55,16 @@ struct Hello {  // P: first message of every session
 struct Welcome {  // C: session accepted
   int proto = kProtocolVersion;
   int heartbeat_ms = 0;
+  // The cell's epoch (DESIGN.md section 17): it grows at every change of
+  // the active conductor. A task of an older epoch is dropped.
+  int64_t epoch = 0;
 };
 
 struct SessionError {  // C: session refused; the peer is then ignored
   std::string code;
   std::string message;
+  // With `not_leader`: the active conductor's player endpoint, if known.
+  std::string leader;
 };
 
 struct RunTask {  // C: "task", run this
@@ -68,6 +73,7 @@ struct RunTask {  // C: "task", run this
   std::string score;
   StringMap params;
   std::optional<int64_t> timeout_s;  // The job's limit, if it set one.
+  int64_t epoch = 0;  // The cell's epoch when it was sent (Welcome::epoch).
 };
 
 struct Accepted {  // P: journaled; it will run

@@ -25,6 +25,8 @@ constexpr size_t kMaxRequestIdBytes = 256;
 // A version string ("0.2.0") and a free-text error or session message.
 constexpr size_t kMaxVersionBytes = 128;
 constexpr size_t kMaxErrorBytes = 4096;
+// A ZeroMQ endpoint ("tcp://host:port"), as a cell's hint names one.
+constexpr size_t kMaxEndpointBytes = 512;
 
 // ---- labels and targets (DESIGN.md section 13) ----
 // Label keys: [a-z][a-z0-9_.-]*; values: [A-Za-z0-9._:/-]+. A players file

@@ -96,7 +96,7 @@ void AudienceChannel::Reply(const Caller& c, broker::AudienceReplyBody body) {
 
 void AudienceChannel::Fail(const Caller& c, ErrorCode code,
                            std::string message) {
-  Reply(c, broker::ErrorReply{{code, std::move(message)}});
+  Reply(c, broker::ErrorReply{{code, std::move(message), {}}});
 }
 
 bool AudienceChannel::Writable(const Caller& c) {

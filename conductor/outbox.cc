@@ -104,7 +104,7 @@ std::string Outbox::TooLarge(const broker::RequestId& req, size_t size) {
                                 "the reply would take " + std::to_string(size) +
                                     " bytes, more than the " +
                                     std::to_string(broker::kMaxReplyBytes) +
-                                    " one message may carry; ask for less"}}});
+                                    " one message may carry; ask for less", {}}}});
 }
 
 void Outbox::Abandon(const std::string& why) {
@@ -121,7 +121,7 @@ void Outbox::AbandonAll(std::vector<Message>* messages,
   for (Message& m : *messages) {
     if (m.kind != Message::kAudience || !m.final_reply) continue;
     m.payload = broker::EncodeAudienceReply(
-        {m.req, broker::ErrorReply{{broker::ErrorCode::kUnavailable, why}}});
+        {m.req, broker::ErrorReply{{broker::ErrorCode::kUnavailable, why, {}}}});
     ready_bytes_ += m.payload.size();
     ready_.push_back(std::move(m));
   }

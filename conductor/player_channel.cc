@@ -56,7 +56,7 @@ Status PlayerChannel::Handle(const broker::Inbound& in) {
   PlayerState* player = registry_->FindByPeer(in.peer);
   if (player == nullptr || player->name != in.user_id) {
     Send(in.peer, broker::SessionError{"hello_required",
-                                       "no session: send hello first"});
+                                       "no session: send hello first", {}});
     return Status();
   }
   registry_->Heard(player, clock_->Now(), clock_->Monotonic());
@@ -97,7 +97,7 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                        m.proto);
     Send(in.peer, broker::SessionError{
                       "proto", "this conductor speaks protocol " +
-                                   std::to_string(broker::kProtocolVersion)});
+                                   std::to_string(broker::kProtocolVersion), {}});
     return Status();
   }
   const PlayerState* known = registry_->Find(name);
@@ -112,7 +112,7 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                        name.c_str());
     Send(replaced, broker::SessionError{"replaced",
                                         "a newer session of this player "
-                                        "replaced this one"});
+                                        "replaced this one", {}});
   }
   Send(in.peer, broker::Welcome{broker::kProtocolVersion,
                                 config_->heartbeat_interval_ms});
@@ -217,7 +217,7 @@ void PlayerChannel::StoreFailed() {
   for (const std::string& name : live) {
     Send(registry_->Find(name)->peer,
          broker::SessionError{"hello_required",
-                              "the conductor's database failed; greet again"});
+                              "the conductor's database failed; greet again", {}});
     registry_->Close(name, /*drop=*/false);
     left_.insert(name);
   }

@@ -599,7 +599,8 @@ TEST_F(AudienceProtocolTest, ProgressReplyRoundTrips) {
 
 TEST_F(AudienceProtocolTest, ErrorReplyRoundTripsEveryCode) {
   for (int i = 0; i <= static_cast<int>(ErrorCode::kLastErrorCode); ++i) {
-    const AudienceError error{static_cast<ErrorCode>(i), "why, and the fix"};
+    const AudienceError error{static_cast<ErrorCode>(i), "why, and the fix",
+                              ""};
     ErrorReply back =
         std::get<ErrorReply>(RoundTripReply({int64_t{i}, ErrorReply{error}}));
     EXPECT_EQ(error.code, back.error.code);
@@ -941,7 +942,7 @@ TEST_F(AudienceProtocolTest, InvalidTargetIsAnErrorCode) {
   ASSERT_TRUE(ParseErrorCode("invalid_target", &code));
   EXPECT_EQ(ErrorCode::kInvalidTarget, code);
   ErrorReply back = std::get<ErrorReply>(RoundTripReply(
-      {int64_t{5}, ErrorReply{{ErrorCode::kInvalidTarget, "no player"}}}));
+      {int64_t{5}, ErrorReply{{ErrorCode::kInvalidTarget, "no player", {}}}}));
   EXPECT_EQ(ErrorCode::kInvalidTarget, back.error.code);
 }
 

@@ -79,7 +79,9 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/player_store.cc \
              conductor/store_writes.cc conductor/sqlite_engine.cc \
-             conductor/store_thread.cc \
+             conductor/store_thread.cc conductor/store_query.cc \
+             conductor/store_reader.cc conductor/dqlite_engine.cc \
+             conductor/cell.cc conductor/standby.cc \
              conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \

@@ -27,6 +27,8 @@ constexpr size_t kMaxVersionBytes = 128;
 constexpr size_t kMaxErrorBytes = 4096;
 // A ZeroMQ endpoint ("tcp://host:port"), as a cell's hint names one.
 constexpr size_t kMaxEndpointBytes = 512;
+// The other nodes of a cell one conductor.conf may name (a cell of 7).
+constexpr size_t kMaxCellPeers = 6;
 
 // ---- labels and targets (DESIGN.md section 13) ----
 // Label keys: [a-z][a-z0-9_.-]*; values: [A-Za-z0-9._:/-]+. A players file

@@ -53,7 +53,21 @@ void Fnmatch(sqlite3_context* context, int, sqlite3_value** args) {
                                reinterpret_cast<const char*>(text), 0) == 0);
 }
 
+// An auto extension's entry point: fnmatch() on a new connection.
+int AddFnmatch(sqlite3* db, const char**, const struct sqlite3_api_routines*) {
+  return sqlite3_create_function_v2(db, "fnmatch", 2,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                    Fnmatch, nullptr, nullptr, nullptr);
+}
+
 }  // namespace
+
+Status AddFnmatchToEveryConnection() {
+  using EntryPoint = void (*)();
+  int rc = sqlite3_auto_extension(reinterpret_cast<EntryPoint>(AddFnmatch));
+  if (rc != SQLITE_OK) return Status::Internal("sqlite", sqlite3_errstr(rc));
+  return Status();
+}
 
 void SqliteCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const {
@@ -70,6 +84,13 @@ Statement& Statement::Bind(int index, int64_t value) {
 Statement& Statement::Bind(int index, std::string_view text) {
   int rc = sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(),
                                SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_.ok())
+    bind_error_ = SqliteError(db_, Where(db_), rc);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, double value) {
+  int rc = sqlite3_bind_double(stmt_.get(), index, value);
   if (rc != SQLITE_OK && bind_error_.ok())
     bind_error_ = SqliteError(db_, Where(db_), rc);
   return *this;
@@ -134,6 +155,27 @@ std::optional<int64_t> Statement::OptionalInt(int column) const {
   if (IsNull(column)) return std::nullopt;
   return Int(column);
 }
+
+double Statement::Real(int column) const {
+  return sqlite3_column_double(stmt_.get(), column);
+}
+
+int Statement::ColumnCount() const { return sqlite3_column_count(stmt_.get()); }
+
+std::string Statement::ColumnName(int column) const {
+  const char* name = sqlite3_column_name(stmt_.get(), column);
+  return name ? name : "";
+}
+
+bool Statement::IsInteger(int column) const {
+  return sqlite3_column_type(stmt_.get(), column) == SQLITE_INTEGER;
+}
+
+bool Statement::IsReal(int column) const {
+  return sqlite3_column_type(stmt_.get(), column) == SQLITE_FLOAT;
+}
+
+bool Statement::ReadOnly() const { return sqlite3_stmt_readonly(stmt_.get()); }
 
 namespace {
 

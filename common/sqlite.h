@@ -40,6 +40,7 @@ class Statement {
   Statement& Bind(int index, const char* text) {
     return Bind(index, std::string_view(text));
   }
+  Statement& Bind(int index, double value);
   Statement& BindNull(int index);
   // Binds `value` or NULL.
   Statement& Bind(int index, const std::optional<int64_t>& value);
@@ -62,6 +63,14 @@ class Statement {
   // The same without a copy: valid until the next Step() or Reset().
   std::string_view TextView(int column) const;
   std::optional<int64_t> OptionalInt(int column) const;
+  double Real(int column) const;
+  // The row's shape, for tools that run any statement (reports).
+  int ColumnCount() const;
+  std::string ColumnName(int column) const;
+  bool IsInteger(int column) const;
+  bool IsReal(int column) const;
+  // True when running the statement cannot write to the database.
+  bool ReadOnly() const;
 
  private:
   friend class Database;
@@ -145,6 +154,11 @@ class Transaction {
   Database* db_;       // Null once moved from.
   bool open_ = false;  // Between BEGIN and COMMIT or ROLLBACK
 };
+
+// Adds fnmatch() (Database::AddFnmatchFunction) to every connection the
+// process opens from now on, those of libraries that use SQLite too (a
+// cell's dqlite node runs the conductor's queries on its own).
+Status AddFnmatchToEveryConnection();
 
 template <typename Read>
 Status Statement::ForEachRow(Read&& read) {

@@ -58,6 +58,10 @@ constexpr int kPeerReceiveHwm = 100;
 constexpr int kHandshakeMs = 5000;
 // How soon the loop flushes again while the outbox holds a backlog.
 constexpr common::TimeMs kBacklogRetryMs = 10;
+// How often a cell's active conductor asks its node whether it still
+// leads. A deposed one can send nothing meanwhile: what it would send
+// waits for commits, which its node refuses.
+constexpr common::TimeMs kLeadCheckMs = 200;
 
 // The options every conductor socket shares.
 broker::EndpointOptions PeerLimits() {
@@ -68,27 +72,48 @@ broker::EndpointOptions PeerLimits() {
   return options;
 }
 
+// "tcp://*:2258" is reached at the host of the cell address.
+std::string Reachable(const std::string& bound, const std::string& cell) {
+  const std::string host = cell.substr(0, cell.rfind(':'));
+  for (const char* any : {"tcp://*:", "tcp://0.0.0.0:"}) {
+    const std::string prefix(any);
+    if (bound.rfind(prefix, 0) == 0)
+      return "tcp://" + host + ":" + bound.substr(prefix.size());
+  }
+  return bound;
+}
+
 }  // namespace
 
-Conductor::Conductor(const std::string& config_path, common::SignalFd signals)
+Conductor::Conductor(const std::string& config_path, common::SignalFd* signals,
+                     Cell* cell)
     : config_path_(config_path),
-      signals_(std::move(signals)),
+      signals_(signals),
+      cell_(cell),
       authenticator_(&context_) {}
 
 Result<std::unique_ptr<Conductor>> Conductor::Create(
     const std::string& config_path, const ConductorConfig& config,
-    common::SignalFd signals) {
+    common::SignalFd* signals, Cell* cell) {
   std::unique_ptr<Conductor> conductor(
-      new Conductor(config_path, std::move(signals)));
+      new Conductor(config_path, signals, cell));
   Status s = conductor->Start(config);
   if (!s.ok()) return s;
   return conductor;
 }
 
 Status Conductor::Start(const ConductorConfig& config) {
-  Status s = LockDatabase(config.database_path);
+  // A cell's node holds the lock on its directory (Cell::Start).
+  Status s = cell_ ? Status() : LockDatabase(config.database_path);
   if (!s.ok()) return s;
-  Result<std::unique_ptr<Core>> core = Core::Open(config, &clock_);
+  std::unique_ptr<JobStore> cell_store;
+  if (cell_) {
+    Result<std::unique_ptr<JobStore>> store = cell_->OpenStore();
+    if (!store.ok()) return store.status();
+    cell_store = std::move(store.value());
+  }
+  Result<std::unique_ptr<Core>> core =
+      Core::Open(config, &clock_, std::move(cell_store));
   if (!core.ok()) return core.status();
   core_ = std::move(core.value());
   authenticator_.SetRefusalHook([this](const broker::ZapRequest& r) {
@@ -107,6 +132,7 @@ Status Conductor::Start(const ConductorConfig& config) {
   guard_ = std::move(guard.value());
   s = authenticator_.Start();
   if (s.ok()) s = BindEndpoints();
+  if (s.ok()) s = Advertise();
   if (s.ok()) s = StartHttp();
   if (s.ok()) s = guard_->Start();
   if (!s.ok()) return s;
@@ -217,6 +243,7 @@ Status Conductor::BindPlayers(const broker::CurveKeyPair& keys) {
   if (!s.ok()) return s;
   Result<std::string> bound = players_->Bind(config().player_endpoint);
   if (!bound.ok()) return bound.status();
+  bound_players_ = bound.value();
   common::LogInfo("bound endpoint=%s role=players key=%s",
                   bound.value().c_str(),
                   broker::KeyFingerprint(keys.public_key).c_str());
@@ -243,6 +270,7 @@ Status Conductor::BindAudience(const std::string& address,
   Result<std::string> bound =
       ipc ? BindAudienceSocket(audience, address) : audience->Bind(address);
   if (!bound.ok()) return bound.status();
+  if (!ipc && bound_audience_.empty()) bound_audience_ = bound.value();
   common::LogInfo("bound endpoint=%s role=audience", bound.value().c_str());
   return Status();
 }
@@ -298,7 +326,7 @@ Status Conductor::Run() {
 
 Status Conductor::Turn() {
   poller_.Clear();
-  const size_t signal_item = poller_.AddFd(signals_.fd());
+  const size_t signal_item = poller_.AddFd(signals_->fd());
   const size_t zap_item = poller_.AddSocket(authenticator_.handle());
   const size_t player_item = poller_.AddSocket(players_->handle());
   std::vector<size_t> audience_items;
@@ -310,6 +338,9 @@ Status Conductor::Turn() {
   common::TimeMs timeout = core_->TimeUntilNextTimer(now);
   if (http_due_ >= 0)
     timeout = std::min(timeout, std::max<common::TimeMs>(0, http_due_ - now));
+  if (cell_)
+    timeout =
+        std::min(timeout, std::max<common::TimeMs>(0, next_lead_check_ - now));
   if (notifier_.NextKeepAlive() > 0)
     timeout = std::min(
         timeout, std::max<common::TimeMs>(0, notifier_.NextKeepAlive() - now));
@@ -325,6 +356,8 @@ Status Conductor::Turn() {
     Send();
   }
   if (poller_.IsReady(signal_item)) HandleSignals();
+  CheckLead();
+  if (stop_) return Status();
   if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
   s = Serve(player_item, audience_items);
   if (s.ok()) s = EndTurn();
@@ -400,8 +433,34 @@ void Conductor::AnswerBeforeStopping() {
   Send();
 }
 
+Status Conductor::Advertise() {
+  if (!cell_) return Status();
+  const std::string players = Reachable(bound_players_, cell_->address());
+  const std::string audience =
+      bound_audience_.empty() ? ""
+                              : Reachable(bound_audience_, cell_->address());
+  Status s = cell_->Advertise(config().epoch, players, audience);
+  if (!s.ok()) return s;
+  common::LogInfo("cell: active epoch=%lld players=%s audience=%s",
+                  static_cast<long long>(config().epoch), players.c_str(),
+                  audience.c_str());
+  return Status();
+}
+
+void Conductor::CheckLead() {
+  if (!cell_) return;
+  const common::TimeMs now = clock_.Monotonic();
+  if (now < next_lead_check_) return;
+  next_lead_check_ = now + kLeadCheckMs;
+  if (cell_->Leads()) return;
+  common::LogWarning("cell: this node no longer leads; standing by epoch=%lld",
+                     static_cast<long long>(config().epoch));
+  deposed_ = true;
+  stop_ = true;
+}
+
 void Conductor::HandleSignals() {
-  for (int signal = signals_.Read(); signal != 0; signal = signals_.Read()) {
+  for (int signal = signals_->Read(); signal != 0; signal = signals_->Read()) {
     if (signal == SIGHUP) {
       reload_ = true;
     } else {
@@ -440,6 +499,7 @@ Status Conductor::Reload() {
   next.audience_endpoints = current.audience_endpoints;
   next.database_path = current.database_path;
   next.secret_key_file = current.secret_key_file;
+  next.epoch = current.epoch;
   Result<std::unique_ptr<HttpUsers>> users = LoadHttpUsers(next);
   if (!users.ok()) {
     common::LogError("reload failed, old settings kept error=%s",

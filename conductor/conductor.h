@@ -27,6 +27,7 @@
 #include "common/signal_fd.h"
 #include "common/systemd_notifier.h"
 #include "common/unique_fd.h"
+#include "conductor/cell.h"
 #include "conductor/config.h"
 #include "conductor/core.h"
 #include "conductor/descriptor_guard.h"
@@ -38,19 +39,28 @@ namespace orchestra::conductor {
 class Conductor {
  public:
   // Opens the database, loads the trust lists and binds every endpoint.
-  // `signals` reports SIGTERM, SIGINT and SIGHUP.
+  // `signals` reports SIGTERM, SIGINT and SIGHUP. With `cell` (which, like
+  // `signals`, outlives us) it is the active conductor of a cell: its store
+  // is on the cell, and it stops, deposed(), once its node no longer leads.
   static common::Result<std::unique_ptr<Conductor>> Create(
       const std::string& config_path, const ConductorConfig& config,
-      common::SignalFd signals);
+      common::SignalFd* signals, Cell* cell = nullptr);
 
   // Runs until SIGTERM or SIGINT. Non-OK when polling failed.
   common::Status Run();
 
   // False while the store fails writes and the conductor refuses them.
   bool store_writable() const { return core_->health().writable(); }
+  // Run() returned because another node of the cell leads now.
+  bool deposed() const { return deposed_; }
 
  private:
-  Conductor(const std::string& config_path, common::SignalFd signals);
+  Conductor(const std::string& config_path, common::SignalFd* signals,
+            Cell* cell);
+  // A cell's conductor: tells the others where it is, and stops when its
+  // node no longer leads (checked every kLeadCheckMs).
+  common::Status Advertise();
+  void CheckLead();
   common::Status Start(const ConductorConfig& config);
   common::Status LockDatabase(const std::string& database_path);
   // Tells the authenticator the keys the Core's trust lists hold now.
@@ -84,7 +94,11 @@ class Conductor {
 
   std::string config_path_;
   common::SystemClock clock_;
-  common::SignalFd signals_;
+  common::SignalFd* signals_;
+  Cell* cell_;                          // null: one conductor on SQLite
+  common::TimeMs next_lead_check_ = 0;  // monotonic
+  bool deposed_ = false;
+  std::string bound_players_, bound_audience_;  // tcp endpoints, as bound
   common::UniqueFd lock_;    // flock on the database: one conductor per file
   broker::Context context_;  // before the sockets that use it
   broker::Authenticator authenticator_;

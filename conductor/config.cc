@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -48,6 +49,34 @@ Status ParseAudienceEndpoints(std::string_view value,
   return Status();
 }
 
+// A dqlite node's address: host:port, the host a name or an IPv4 address.
+Status CheckCellAddress(std::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || address.size() > 255)
+    return Status::InvalidArgument("", "give host:port");
+  for (char ch : address.substr(0, colon)) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-')
+      return Status::InvalidArgument("", "give host:port");
+  }
+  const std::string_view port = address.substr(colon + 1);
+  int64_t n = 0;
+  if (!common::ParseInt64(port, 1, 65535, &n))
+    return Status::InvalidArgument("", "the port must be 1 to 65535");
+  return Status();
+}
+
+Status ParseCellPeers(std::string_view value, std::vector<std::string>* out) {
+  std::vector<std::string> peers = common::SplitList(value, ',');
+  if (peers.empty() || peers.size() > kMaxCellPeers)
+    return Status::InvalidArgument("", "give 1 to 6 host:port addresses");
+  for (const std::string& peer : peers) {
+    Status s = CheckCellAddress(peer);
+    if (!s.ok()) return Status::InvalidArgument("", peer + ": " + s.message());
+  }
+  *out = std::move(peers);
+  return Status();
+}
+
 // The web page is open to the network only with TLS and users; a
 // certificate needs its key.
 Status CheckHttpEndpoint(const ConductorConfig& c) {
@@ -81,6 +110,22 @@ Status CheckConsistency(const std::string& path, const ConductorConfig& c) {
         path, "'player timeout' must be at least twice 'heartbeat interval'");
   Status s = CheckHttpEndpoint(c);
   if (!s.ok()) return Status::InvalidArgument(path, s.message());
+  const bool cell = c.database_engine == "dqlite";
+  if (cell && (c.cell_address.empty() || c.cell_peers.empty()))
+    return Status::InvalidArgument(
+        path,
+        "'database engine = dqlite' needs 'cell address' and 'cell "
+        "peers'");
+  if (!cell && (!c.cell_address.empty() || !c.cell_peers.empty()))
+    return Status::InvalidArgument(
+        path,
+        "'cell address' and 'cell peers' need 'database engine = "
+        "dqlite'");
+  for (const std::string& peer : c.cell_peers) {
+    if (peer == c.cell_address)
+      return Status::InvalidArgument(
+          path, "'cell peers' lists this node's own 'cell address'");
+  }
   return Status();
 }
 
@@ -103,6 +148,18 @@ Result<ConductorConfig> BindConductorConfig(const std::string& path,
   r.String("audience keys file", &c.audience_keys_file);
   r.String("revoked keys file", &c.revoked_keys_file);
   r.String("database path", &c.database_path);
+  r.Custom("database engine", [&](std::string_view v) {
+    c.database_engine = std::string(v);
+    if (v == "sqlite" || v == "dqlite") return Status();
+    return Status::InvalidArgument("", "give sqlite or dqlite");
+  });
+  r.Custom("cell address", [&](std::string_view v) {
+    c.cell_address = std::string(v);
+    return CheckCellAddress(v);
+  });
+  r.Custom("cell peers", [&](std::string_view v) {
+    return ParseCellPeers(v, &c.cell_peers);
+  });
   r.Int("heartbeat interval", 10, 3600000, &c.heartbeat_interval_ms);
   r.Int("player timeout", 20, 86400000, &c.player_timeout_ms);
   r.Int("dispatch retry", 10, 86400000, &c.dispatch_retry_ms);
@@ -210,7 +267,14 @@ std::string DescribeConfig(const ConductorConfig& c) {
       << "audience keys file = " << c.audience_keys_file << "\n"
       << "revoked keys file = " << c.revoked_keys_file << "\n"
       << "database path = " << c.database_path << "\n"
-      << "heartbeat interval = " << c.heartbeat_interval_ms << "\n"
+      << "database engine = " << c.database_engine << "\n";
+  if (!c.cell_address.empty())
+    out << "cell address = " << c.cell_address << "\n";
+  std::string peers;
+  for (const std::string& p : c.cell_peers)
+    peers += (peers.empty() ? "" : ",") + p;
+  if (!peers.empty()) out << "cell peers = " << peers << "\n";
+  out << "heartbeat interval = " << c.heartbeat_interval_ms << "\n"
       << "player timeout = " << c.player_timeout_ms << "\n"
       << "dispatch retry = " << c.dispatch_retry_ms << "\n"
       << "default delivery timeout = " << c.default_delivery_timeout_s << "\n"

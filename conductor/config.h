@@ -24,6 +24,16 @@ struct ConductorConfig {
   std::string audience_keys_file;  // for tcp audience endpoints
   std::string revoked_keys_file;   // "" = none revoked
   std::string database_path = "/var/lib/orchestra/conductor.db";
+  // A cell of conductors (DESIGN.md section 17): "sqlite" (one conductor,
+  // the default) or "dqlite", then `database path` is this node's data
+  // directory, `cell address` its dqlite address (host:port) and `cell
+  // peers` the other nodes' addresses.
+  std::string database_engine = "sqlite";
+  std::string cell_address;
+  std::vector<std::string> cell_peers;
+  // The cell's epoch once this conductor is the active one: not read from
+  // the file (0 for one conductor).
+  int64_t epoch = 0;
   int heartbeat_interval_ms = 10000;           // beat period, both ways
   int player_timeout_ms = 30000;               // silence before "gone"
   int dispatch_retry_ms = 5000;                // resend unaccepted tasks

@@ -65,12 +65,13 @@ void LogCheckpoint(const Result<common::CheckpointResult>& checkpoint) {
 }  // namespace
 
 Result<std::unique_ptr<Core>> Core::Open(const ConductorConfig& config,
-                                         const common::Clock* clock) {
+                                         const common::Clock* clock,
+                                         std::unique_ptr<JobStore> cell_store) {
   Result<std::unique_ptr<JobStore>> store =
-      JobStore::Open(config.database_path);
+      cell_store ? std::move(cell_store) : JobStore::Open(config.database_path);
   if (!store.ok()) return store.status();
   Result<std::unique_ptr<PlayerStore>> player_store =
-      PlayerStore::Create(store.value()->database(), store.value()->writes());
+      PlayerStore::Create(store.value()->reader(), store.value()->writes());
   if (!player_store.ok()) return player_store.status();
   return std::unique_ptr<Core>(new Core(config, clock, std::move(store.value()),
                                         std::move(player_store.value())));
@@ -89,7 +90,9 @@ Core::Core(const ConductorConfig& config, const common::Clock* clock,
                       &metrics_),
       audience_channel_(config_.get(), &trust_, &registry_, &board_,
                         store_.get(), &health_, &outbox_, clock_, &metrics_),
-      retention_(config_.get(), store_.get(), clock_) {}
+      retention_(config_.get(), store_.get(), clock_) {
+  board_.set_epoch(config.epoch);
+}
 
 std::vector<std::string> Core::InstallTrust(TrustFiles files) {
   std::vector<std::string> cut = trust_.Install(std::move(files));

@@ -40,9 +40,11 @@ class Core {
  public:
   // Opens (creating if needed) the database at `config.database_path` and
   // wires the rest on it; nothing is read or recovered yet. `clock` must
-  // outlive the core.
+  // outlive the core. A cell's conductor passes its store on the cell
+  // (Cell::OpenStore()) instead.
   static common::Result<std::unique_ptr<Core>> Open(
-      const ConductorConfig& config, const common::Clock* clock);
+      const ConductorConfig& config, const common::Clock* clock,
+      std::unique_ptr<JobStore> cell_store = nullptr);
 
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;

@@ -315,6 +315,7 @@ Status JobBoard::SendTask(const JobRecord& job, const TaskRecord& task) {
   run.score = job.score;
   run.params = params_;
   run.timeout_s = job.timeout_s;
+  run.epoch = epoch_;
   Order(task.player, std::move(run));
   return Status();
 }

@@ -44,6 +44,8 @@ class JobBoard {
   // must outlive us.
   JobBoard(JobStore* store, Scheduler* scheduler, const common::Clock* clock,
            const std::set<std::string>* listed, Metrics* metrics);
+  // The cell's epoch, sent with every task (DESIGN.md section 17).
+  void set_epoch(int64_t epoch) { epoch_ = epoch; }
 
   // Forgets every job and order in memory, and the Scheduler's state, and
   // loads the unfinished jobs as the store has committed them, writing
@@ -176,6 +178,7 @@ class JobBoard {
   std::vector<JobId> finished_;
   JobId params_job_ = 0;  // The job whose params params_ are
   broker::StringMap params_;
+  int64_t epoch_ = 0;
 };
 
 }  // namespace orchestra::conductor

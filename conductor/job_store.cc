@@ -20,7 +20,6 @@ using broker::JobState;
 using broker::StringMap;
 using broker::TaskState;
 using common::Result;
-using common::Statement;
 using common::Status;
 using common::TimeMs;
 
@@ -32,7 +31,7 @@ constexpr const char* kTaskColumns =
     "started_at, finished_at, CAST(ROUND(cpu_s * 1e6) AS INTEGER), "
     "memory_peak_bytes";
 
-TaskRecord ReadTask(const Statement& s) {
+TaskRecord ReadTask(const StoreQuery& s) {
   TaskRecord t;
   t.task = s.Int(0);
   t.player = s.Text(1);
@@ -60,7 +59,7 @@ constexpr const char* kJobColumns =
     "max_concurrency, max_errors";
 constexpr int kJobColumnCount = 14;
 
-std::optional<broker::RolloutLimit> ColumnLimit(const Statement& s, int column,
+std::optional<broker::RolloutLimit> ColumnLimit(const StoreQuery& s, int column,
                                                 int64_t min) {
   broker::RolloutLimit limit;
   if (s.IsNull(column) ||
@@ -69,7 +68,7 @@ std::optional<broker::RolloutLimit> ColumnLimit(const Statement& s, int column,
   return limit;
 }
 
-JobRecord ReadJob(const Statement& s) {
+JobRecord ReadJob(const StoreQuery& s) {
   JobRecord j;
   j.id = s.Int(0);
   j.score = s.Text(1);
@@ -88,7 +87,7 @@ JobRecord ReadJob(const Statement& s) {
   return j;
 }
 
-broker::JobSummary ReadSummary(const Statement& s) {
+broker::JobSummary ReadSummary(const StoreQuery& s) {
   broker::JobSummary j;
   j.id = s.Int(0);
   j.score = s.Text(1);
@@ -110,14 +109,20 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   if (!engine.ok()) return engine.status();
   Result<common::Database> db = common::Database::Open(path);
   if (!db.ok()) return db.status();
-  auto thread = std::make_unique<StoreThread>(std::move(engine.value()));
+  Status s = db.value().AddFnmatchFunction();
+  if (!s.ok()) return s;
+  return Create(std::move(engine.value()), StoreReader(std::move(db.value())));
+}
+
+Result<std::unique_ptr<JobStore>> JobStore::Create(
+    std::unique_ptr<StoreEngine> engine, StoreReader reader) {
+  auto thread = std::make_unique<StoreThread>(std::move(engine));
   if (thread->fd() < 0) return Status::FromErrno("store thread eventfd", errno);
   std::unique_ptr<JobStore> store(
-      new JobStore(std::move(db.value()), std::move(thread)));
-  Status s = store->db_.AddFnmatchFunction();
-  if (s.ok()) s = store->LoadNextIds();
+      new JobStore(std::move(reader), std::move(thread)));
+  Status s = store->LoadNextIds();
   if (s.ok())
-    s = store->db_.PrepareAll({
+    s = store->reader_.PrepareAll({
         {&store->find_key_,
          "SELECT id FROM jobs WHERE submitted_by = ?1 AND "
          "idempotency_key = ?2"},
@@ -132,13 +137,13 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
 // Ids are given here, before their rows are written: past every id used,
 // also those of rows since deleted (AUTOINCREMENT's sqlite_sequence).
 Status JobStore::LoadNextIds() {
-  Result<Statement> query = db_.Prepare(
+  Result<StoreQuery> query = reader_.Prepare(
       "SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0), "
       "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0)), "
       "MAX(COALESCE((SELECT MAX(id) FROM tasks), 0), "
       "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0))");
   if (!query.ok()) return query.status();
-  return query.value().ForEachRow([&](const Statement& row) {
+  return query.value().ForEachRow([&](const StoreQuery& row) {
     next_job_ = row.Int(0) + 1;
     next_task_ = row.Int(1) + 1;
   });
@@ -187,7 +192,7 @@ Result<common::CheckpointResult> JobStore::Checkpoint() {
   std::optional<Result<common::CheckpointResult>> checkpoint;
   Status s = CommitAndWait(&checkpoint);
   if (!s.ok()) return s;
-  if (!checkpoint) return Status::Internal(db_.path(), "no checkpoint ran");
+  if (!checkpoint) return Status::Internal("store", "no checkpoint ran");
   return *checkpoint;
 }
 
@@ -237,9 +242,9 @@ Status JobStore::InsertJob(JobRecord* job, const std::string& key) {
     Result<std::optional<JobId>> used = FindJobByKey(job->submitted_by, key);
     if (!used.ok()) return used.status();
     if (used.value())
-      return Status::Conflict(db_.path(), "idempotency key '" + key +
-                                              "' is taken by job " +
-                                              std::to_string(*used.value()));
+      return Status::Conflict("store", "idempotency key '" + key +
+                                           "' is taken by job " +
+                                           std::to_string(*used.value()));
   }
   job->id = next_job_++;
   Add(WriteKind::kInsertJob,
@@ -343,7 +348,7 @@ Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff, int64_t limit) {
   expired_jobs_.Bind(1, common::FormatTime(cutoff)).Bind(2, limit);
   std::vector<JobId> jobs;
   Status s = expired_jobs_.ForEachRow(
-      [&](const Statement& row) { jobs.push_back(row.Int(0)); });
+      [&](const StoreQuery& row) { jobs.push_back(row.Int(0)); });
   if (!s.ok()) return s;
   return jobs;
 }
@@ -351,12 +356,12 @@ Result<std::vector<JobId>> JobStore::ExpiredJobs(TimeMs cutoff, int64_t limit) {
 Result<int64_t> JobStore::CountRows(const char* table, JobId job) {
   const std::string sql =
       std::string("SELECT COUNT(*) FROM ") + table + " WHERE job_id = ?1";
-  Result<Statement> query = db_.Prepare(sql.c_str());
+  Result<StoreQuery> query = reader_.Prepare(sql.c_str());
   if (!query.ok()) return query.status();
   query.value().Bind(1, job);
   int64_t rows = 0;
   Status s = query.value().ForEachRow(
-      [&](const Statement& row) { rows = row.Int(0); });
+      [&](const StoreQuery& row) { rows = row.Int(0); });
   if (!s.ok()) return s;
   return rows;
 }
@@ -375,13 +380,13 @@ Result<std::optional<JobId>> JobStore::FindJobByKey(
 }
 
 Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
-  Result<Statement> query = db_.Prepare(
+  Result<StoreQuery> query = reader_.Prepare(
       "SELECT player FROM job_players WHERE job_id = ?1 ORDER BY position");
   if (!query.ok()) return query.status();
   query.value().Bind(1, job);
   std::vector<std::string> players;
   Status s = query.value().ForEachRow(
-      [&](const Statement& row) { players.push_back(row.Text(0)); });
+      [&](const StoreQuery& row) { players.push_back(row.Text(0)); });
   if (!s.ok()) return s;
   return players;
 }
@@ -389,8 +394,8 @@ Result<std::vector<std::string>> JobStore::LoadPlayers(JobId job) {
 Result<broker::StringMap> JobStore::LoadParams(JobId id) {
   auto kept = unsettled_.find(id);
   if (kept != unsettled_.end()) return kept->second.header.params;
-  Result<Statement> query =
-      db_.Prepare("SELECT params FROM jobs WHERE id = ?1");
+  Result<StoreQuery> query =
+      reader_.Prepare("SELECT params FROM jobs WHERE id = ?1");
   if (!query.ok()) return query.status();
   query.value().Bind(1, id);
   Result<bool> row = query.value().Step();
@@ -419,7 +424,7 @@ Result<std::optional<JobRecord>> JobStore::LoadJobHeader(JobId id,
   std::string sql = std::string("SELECT ") + kJobColumns +
                     ", (SELECT COUNT(*) FROM tasks WHERE job_id = ?1) "
                     "FROM jobs WHERE id = ?1";
-  Result<Statement> query = db_.Prepare(sql.c_str());
+  Result<StoreQuery> query = reader_.Prepare(sql.c_str());
   if (!query.ok()) return query.status();
   query.value().Bind(1, id);
   Result<bool> row = query.value().Step();
@@ -438,21 +443,21 @@ Status JobStore::ForEachTask(JobId id, int64_t from,
   std::string sql = std::string("SELECT ") + kTaskColumns +
                     " FROM tasks WHERE job_id = ?1 ORDER BY id "
                     "LIMIT -1 OFFSET ?2";
-  Result<Statement> query = db_.Prepare(sql.c_str());
+  Result<StoreQuery> query = reader_.Prepare(sql.c_str());
   if (!query.ok()) return query.status();
   query.value().Bind(1, id);
   query.value().Bind(2, from);
   return query.value().ForEachRow(
-      [&](const Statement& row) { return take(ReadTask(row)); });
+      [&](const StoreQuery& row) { return take(ReadTask(row)); });
 }
 
 Result<std::vector<JobRecord>> JobStore::LoadUnfinishedJobs() {
-  Result<Statement> query =
-      db_.Prepare("SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
+  Result<StoreQuery> query = reader_.Prepare(
+      "SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY id");
   if (!query.ok()) return query.status();
   std::vector<JobId> ids;
   Status s = query.value().ForEachRow(
-      [&](const Statement& row) { ids.push_back(row.Int(0)); });
+      [&](const StoreQuery& row) { ids.push_back(row.Int(0)); });
   if (!s.ok()) return s;
   std::vector<JobRecord> jobs;
   for (JobId id : ids) {
@@ -483,9 +488,9 @@ Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
       "WHERE p.job_id = j.id AND NOT EXISTS (SELECT 1 FROM json_each(?7) g "
       "WHERE fnmatch(g.value, p.player)))) "
       "ORDER BY j.id DESC LIMIT ?5";
-  Result<Statement> query = db_.Prepare(sql.c_str());
+  Result<StoreQuery> query = reader_.Prepare(sql.c_str());
   if (!query.ok()) return query.status();
-  Statement& q = query.value();
+  StoreQuery& q = query.value();
   if (filter.state) q.Bind(1, broker::JobStateName(*filter.state));
   if (!filter.score.empty()) q.Bind(2, filter.score);
   q.Bind(3, filter.before);
@@ -497,14 +502,14 @@ Result<std::vector<broker::JobSummary>> JobStore::ListJobs(
     q.Bind(7, nlohmann::json(visible->players).dump());
   std::vector<broker::JobSummary> jobs;
   Status s = q.ForEachRow(
-      [&](const Statement& row) { jobs.push_back(ReadSummary(row)); });
+      [&](const StoreQuery& row) { jobs.push_back(ReadSummary(row)); });
   if (!s.ok()) return s;
-  Result<Statement> counts = db_.Prepare(
+  Result<StoreQuery> counts = reader_.Prepare(
       "SELECT state, COUNT(*) FROM tasks WHERE job_id = ?1 GROUP BY state");
   if (!counts.ok()) return counts.status();
   for (broker::JobSummary& job : jobs) {
     counts.value().Bind(1, job.id);
-    s = counts.value().ForEachRow([&](const Statement& row) {
+    s = counts.value().ForEachRow([&](const StoreQuery& row) {
       job.tasks_by_state[row.Text(0)] = row.Int(1);
     });
     if (!s.ok()) return s;

@@ -23,6 +23,9 @@
 #include "common/result.h"
 #include "common/sqlite.h"
 #include "conductor/audience_keys.h"
+#include "conductor/store_engine.h"
+#include "conductor/store_query.h"
+#include "conductor/store_reader.h"
 #include "conductor/store_thread.h"
 #include "conductor/store_writes.h"
 
@@ -47,6 +50,10 @@ class JobStore {
   // the SQLite engine, and starts the store's thread.
   static common::Result<std::unique_ptr<JobStore>> Open(
       const std::string& path);
+  // The same on any engine, `reader` reading what it commits (a cell's
+  // store: conductor/cell.h). The schema is already there.
+  static common::Result<std::unique_ptr<JobStore>> Create(
+      std::unique_ptr<StoreEngine> engine, StoreReader reader);
 
   // True when the turn has writes for Seal() to hand over.
   bool HasWrites() const {
@@ -89,8 +96,10 @@ class JobStore {
   // Commit() with a checkpoint after it: what the checkpoint did.
   // REQUIRES: no other turn in flight.
   common::Result<common::CheckpointResult> Checkpoint();
-  // The read connection, and the turn's writes, for PlayerStore.
-  common::Database* database() { return &db_; }
+  // The reads, and the turn's writes, for PlayerStore.
+  StoreReader* reader() { return &reader_; }
+  // The SQLite read connection (null on a cell), for tests.
+  common::Database* database() { return reader_.local(); }
   std::vector<StoreWrite>* writes() { return &batch_.writes; }
 
   // Adds `job` and its tasks; sets job->id and each task's id (never
@@ -148,8 +157,8 @@ class JobStore {
     std::string key;   // idempotency key
   };
 
-  JobStore(common::Database db, std::unique_ptr<StoreThread> thread)
-      : db_(std::move(db)), thread_(std::move(thread)) {}
+  JobStore(StoreReader reader, std::unique_ptr<StoreThread> thread)
+      : reader_(std::move(reader)), thread_(std::move(thread)) {}
   common::Status LoadNextIds();
   // Seals the open turn, waits for it and takes every report: the status
   // of its commit, with the checkpoint's result in `*checkpoint`.
@@ -164,7 +173,7 @@ class JobStore {
   void WriteTask(const TaskRecord& task);
   common::Result<std::vector<std::string>> LoadPlayers(JobId job);
 
-  common::Database db_;  // reads
+  StoreReader reader_;
   std::unique_ptr<StoreThread> thread_;
   StoreBatch batch_;  // the open turn
   uint64_t epoch_ = 0;
@@ -176,7 +185,7 @@ class JobStore {
   std::unordered_map<TaskId, TaskRecord> pending_tasks_;  // to write
   std::map<std::pair<std::string, std::string>, JobId> unsettled_keys_;
   std::map<JobId, Unsettled> unsettled_;  // jobs inserted, not committed
-  common::Statement find_key_, expired_jobs_;
+  StoreQuery find_key_, expired_jobs_;
 };
 
 }  // namespace orchestra::conductor

@@ -4,13 +4,57 @@
 #include <signal.h>
 
 #include "common/daemon.h"
+#include "common/log.h"
 #include "common/signal_fd.h"
+#include "conductor/cell.h"
 #include "conductor/conductor.h"
 #include "conductor/config.h"
+#include "conductor/standby.h"
 
 namespace {
 
 using namespace orchestra;
+
+// A conductor of a cell (DESIGN.md section 17) stands by while another is
+// active, serves while its node leads, and stands by again once deposed,
+// with nothing of its time as the active one left in memory.
+int RunCell(common::Daemon& daemon, conductor::ConductorConfig config,
+            common::SignalFd* signals) {
+  common::Result<std::unique_ptr<conductor::Cell>> cell =
+      conductor::Cell::Start(config);
+  if (!cell.ok()) return daemon.StartupFailed(cell.status());
+  for (;;) {
+    common::Result<std::unique_ptr<conductor::Standby>> standby =
+        conductor::Standby::Create(config, cell.value().get(), signals);
+    if (!standby.ok()) return daemon.StartupFailed(standby.status());
+    common::Result<conductor::Standby::Outcome> outcome =
+        standby.value()->Run();
+    standby.value().reset();
+    if (!outcome.ok()) return common::Daemon::Stopped(outcome.status());
+    if (outcome.value() == conductor::Standby::Outcome::kStopped)
+      return common::Daemon::Stopped(common::Status());
+    common::Result<int64_t> epoch =
+        cell.value()->TakeOver(config.player_endpoint, "");
+    if (!epoch.ok()) {
+      common::LogWarning("cell: taking over failed error=%s",
+                         common::LogQuote(epoch.status().ToString()).c_str());
+      continue;
+    }
+    config.epoch = epoch.value();
+    common::Result<std::unique_ptr<conductor::Conductor>> conductor =
+        conductor::Conductor::Create(daemon.config_path(), config, signals,
+                                     cell.value().get());
+    if (!conductor.ok()) {
+      common::LogError(
+          "cell: starting as the active conductor failed "
+          "error=%s",
+          common::LogQuote(conductor.status().ToString()).c_str());
+      continue;
+    }
+    common::Status s = conductor.value()->Run();
+    if (!conductor.value()->deposed()) return common::Daemon::Stopped(s);
+  }
+}
 
 int RealMain(int argc, char** argv) {
   common::Daemon daemon({"orchestra-conductor", "/etc/orchestra/conductor.conf",
@@ -31,9 +75,11 @@ int RealMain(int argc, char** argv) {
   common::Result<common::SignalFd> signals =
       common::SignalFd::Open({SIGTERM, SIGINT, SIGHUP});
   if (!signals.ok()) return daemon.StartupFailed(signals.status());
+  if (config.value().database_engine == "dqlite")
+    return RunCell(daemon, config.value(), &signals.value());
   common::Result<std::unique_ptr<conductor::Conductor>> conductor =
       conductor::Conductor::Create(daemon.config_path(), config.value(),
-                                   std::move(signals.value()));
+                                   &signals.value());
   if (!conductor.ok()) return daemon.StartupFailed(conductor.status());
   return common::Daemon::Stopped(conductor.value()->Run());
 }

@@ -55,8 +55,8 @@ Status PlayerChannel::Handle(const broker::Inbound& in) {
     return OnHello(in, *hello);
   PlayerState* player = registry_->FindByPeer(in.peer);
   if (player == nullptr || player->name != in.user_id) {
-    Send(in.peer, broker::SessionError{"hello_required",
-                                       "no session: send hello first", {}});
+    Send(in.peer, broker::SessionError{
+                      "hello_required", "no session: send hello first", {}});
     return Status();
   }
   registry_->Heard(player, clock_->Now(), clock_->Monotonic());
@@ -95,9 +95,11 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
   if (m.proto != broker::kProtocolVersion) {
     common::LogWarning("session refused player=%s proto=%d", name.c_str(),
                        m.proto);
-    Send(in.peer, broker::SessionError{
-                      "proto", "this conductor speaks protocol " +
-                                   std::to_string(broker::kProtocolVersion), {}});
+    Send(in.peer,
+         broker::SessionError{"proto",
+                              "this conductor speaks protocol " +
+                                  std::to_string(broker::kProtocolVersion),
+                              {}});
     return Status();
   }
   const PlayerState* known = registry_->Find(name);
@@ -112,10 +114,12 @@ Status PlayerChannel::OnHello(const broker::Inbound& in,
                        name.c_str());
     Send(replaced, broker::SessionError{"replaced",
                                         "a newer session of this player "
-                                        "replaced this one", {}});
+                                        "replaced this one",
+                                        {}});
   }
-  Send(in.peer, broker::Welcome{broker::kProtocolVersion,
-                                config_->heartbeat_interval_ms});
+  Send(in.peer,
+       broker::Welcome{broker::kProtocolVersion, config_->heartbeat_interval_ms,
+                       config_->epoch});
   common::LogInfo(
       "player joined player=%s version=%s slots=%d scores=%zu "
       "held=%zu address=%s",
@@ -217,7 +221,8 @@ void PlayerChannel::StoreFailed() {
   for (const std::string& name : live) {
     Send(registry_->Find(name)->peer,
          broker::SessionError{"hello_required",
-                              "the conductor's database failed; greet again", {}});
+                              "the conductor's database failed; greet again",
+                              {}});
     registry_->Close(name, /*drop=*/false);
     left_.insert(name);
   }

@@ -13,12 +13,11 @@
 namespace orchestra::conductor {
 
 using common::Result;
-using common::Statement;
 using common::Status;
 using common::TimeMs;
 
 Result<std::unique_ptr<PlayerStore>> PlayerStore::Create(
-    common::Database* db, std::vector<StoreWrite>* writes) {
+    StoreReader* db, std::vector<StoreWrite>* writes) {
   return std::unique_ptr<PlayerStore>(new PlayerStore(db, writes));
 }
 
@@ -52,13 +51,13 @@ Status PlayerStore::MarkAllDisconnected() {
 }
 
 Result<std::vector<StoredPlayer>> PlayerStore::LoadKnown() {
-  Result<Statement> query = db_->Prepare(
+  Result<StoreQuery> query = db_->Prepare(
       "SELECT name, version, slots, last_seen, labels FROM players "
       "WHERE first_seen IS NOT NULL ORDER BY name");
   if (!query.ok()) return query.status();
   std::vector<StoredPlayer> players;
   std::map<std::string, size_t> index;
-  Status s = query.value().ForEachRow([&](const Statement& row) {
+  Status s = query.value().ForEachRow([&](const StoreQuery& row) {
     StoredPlayer p;
     p.name = row.Text(0);
     p.version = row.Text(1);
@@ -70,10 +69,10 @@ Result<std::vector<StoredPlayer>> PlayerStore::LoadKnown() {
     players.push_back(std::move(p));
   });
   if (!s.ok()) return s;
-  Result<Statement> scores = db_->Prepare(
+  Result<StoreQuery> scores = db_->Prepare(
       "SELECT player, score, sha256, interface FROM player_scores");
   if (!scores.ok()) return scores.status();
-  s = scores.value().ForEachRow([&](const Statement& row) {
+  s = scores.value().ForEachRow([&](const StoreQuery& row) {
     auto it = index.find(row.Text(0));
     if (it == index.end()) return;
     players[it->second].scores.push_back(

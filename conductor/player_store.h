@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/sqlite.h"
+#include "conductor/store_reader.h"
 #include "conductor/store_writes.h"
 
 namespace orchestra::conductor {
@@ -35,7 +36,7 @@ class PlayerStore {
   // A store reading `db`, whose schema JobStore::Open() applied, and
   // adding its writes to `writes`. REQUIRES: both outlive the store.
   static common::Result<std::unique_ptr<PlayerStore>> Create(
-      common::Database* db, std::vector<StoreWrite>* writes);
+      StoreReader* db, std::vector<StoreWrite>* writes);
 
   // Records that player `name` has key `public_key` and `labels` (players
   // file).
@@ -54,13 +55,13 @@ class PlayerStore {
   common::Result<std::vector<StoredPlayer>> LoadKnown();
 
  private:
-  PlayerStore(common::Database* db, std::vector<StoreWrite>* writes)
+  PlayerStore(StoreReader* db, std::vector<StoreWrite>* writes)
       : db_(db), writes_(writes) {}
   void Add(WriteKind kind, std::vector<StoreValue> values) {
     writes_->push_back(StoreWrite{kind, std::move(values)});
   }
 
-  common::Database* db_;
+  StoreReader* db_;
   std::vector<StoreWrite>* writes_;
 };
 

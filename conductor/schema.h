@@ -351,11 +351,28 @@ GROUP BY day, score;
 PRAGMA user_version = 5;
 )sql";
 
+// Version 6 (a cell of conductors, DESIGN.md section 17):
+// - cell: one row, the active conductor of the cell: its epoch (one more
+//   at every change of the active conductor), its dqlite address, the
+//   endpoints the others send players and clients to, and since when. A
+//   single conductor on SQLite leaves it empty.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE cell(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  player_endpoint TEXT NOT NULL,
+  audience_endpoint TEXT NOT NULL,
+  since TEXT NOT NULL                         -- ISO 8601 UTC
+);
+PRAGMA user_version = 6;
+)sql";
+
 // kMigrations[v] takes a database at user_version v to v + 1. They run in
 // one transaction, with foreign keys off, so a failed upgrade changes
 // nothing; a foreign key check follows.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4, kSchemaV5};
+                                       kSchemaV4, kSchemaV5, kSchemaV6};
 
 }  // namespace orchestra::conductor
 

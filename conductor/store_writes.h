@@ -14,8 +14,9 @@
 
 namespace orchestra::conductor {
 
-// A parameter: NULL, an integer or text.
-using StoreValue = std::variant<std::monostate, int64_t, std::string>;
+// A parameter or a column's value: NULL, an integer, text or (read only,
+// from reports) a float.
+using StoreValue = std::variant<std::monostate, int64_t, std::string, double>;
 
 enum class WriteKind : uint8_t {
   kInsertJob,
@@ -36,7 +37,7 @@ enum class WriteKind : uint8_t {
 constexpr size_t kWriteKinds = static_cast<size_t>(WriteKind::kProbe) + 1;
 
 // The schema's version (PRAGMA user_version; conductor/schema.h).
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // The SQL of `kind`.
 std::string StoreWriteSql(WriteKind kind);

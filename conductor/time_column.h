@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/sqlite.h"
+#include "conductor/store_query.h"
 #include "conductor/store_writes.h"
 
 namespace orchestra::conductor {
@@ -18,7 +19,7 @@ inline StoreValue TimeValue(common::TimeMs ms) {
 }
 
 // The time in `column` of the current row, 0 if NULL.
-inline common::TimeMs ColumnTime(const common::Statement& s, int column) {
+inline common::TimeMs ColumnTime(const StoreQuery& s, int column) {
   common::TimeMs ms = 0;
   if (!s.IsNull(column)) common::ParseTime(s.TextView(column), &ms);
   return ms;

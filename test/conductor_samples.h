@@ -34,7 +34,7 @@ inline void OpenStores(const std::string& path,
   ASSERT_OK(opened.status());
   *jobs = std::move(opened.value());
   auto created =
-      conductor::PlayerStore::Create((*jobs)->database(), (*jobs)->writes());
+      conductor::PlayerStore::Create((*jobs)->reader(), (*jobs)->writes());
   ASSERT_OK(created.status());
   *players = std::move(created.value());
 }

@@ -155,7 +155,7 @@ class JobStoreTest : public testing::Test {
 };
 
 TEST_F(JobStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
-  EXPECT_EQ("5", Query("PRAGMA user_version"));
+  EXPECT_EQ(std::to_string(kSchemaVersion), Query("PRAGMA user_version"));
   EXPECT_EQ("9", Query("SELECT count(*) FROM sqlite_master WHERE name IN "
                        "('jobs', 'job_players', 'tasks', 'players', "
                        "'player_scores', 'job_summary', 'player_summary', "
@@ -187,7 +187,7 @@ TEST_F(JobStoreTest, VersionOneDatabaseIsMigratedInPlace) {
   });
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-  EXPECT_EQ("5", Query("PRAGMA user_version"));
+  EXPECT_EQ(std::to_string(kSchemaVersion), Query("PRAGMA user_version"));
   EXPECT_EQ("7|2|2", Query("SELECT id, tasks, ok FROM job_summary", 3));
   EXPECT_EQ("1", Query("SELECT count(*) FROM sqlite_master "
                        "WHERE name = 'score_summary'"));
@@ -239,7 +239,7 @@ TEST_F(JobStoreTest, VersionTwoDatabaseScopesIdempotencyKeysToSubmitters) {
   }
   ASSERT_EQ("2", Query("PRAGMA user_version"));
   Reopen();
-  EXPECT_EQ("5", Query("PRAGMA user_version"));
+  EXPECT_EQ(std::to_string(kSchemaVersion), Query("PRAGMA user_version"));
   EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));
   EXPECT_EQ("5|1", Query("SELECT id, players FROM job_summary", 2));
   Result<std::optional<JobId>> alice = store_->FindJobByKey("alice", "k");
@@ -299,7 +299,7 @@ TEST_F(JobStoreTest, VersionThreeDatabaseGainsTargetsRolloutsAndLabels) {
   });
   Reopen();
   common::SetLogSinkForTest([](common::LogLevel, std::string_view) {});
-  EXPECT_EQ("5", Query("PRAGMA user_version"));
+  EXPECT_EQ(std::to_string(kSchemaVersion), Query("PRAGMA user_version"));
   ASSERT_EQ(1u, logged.size());
   EXPECT_NE(std::string::npos, logged[0].find("from=3 to=5")) << logged[0];
   EXPECT_EQ("no row", Query("PRAGMA foreign_key_check"));

@@ -79,7 +79,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/scheduler.cc conductor/job_rules.cc \
              conductor/job_store.cc conductor/player_store.cc \
              conductor/store_writes.cc conductor/sqlite_engine.cc \
-             conductor/store_thread.cc \
+             conductor/store_thread.cc conductor/dqlite_client.cc \
              conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \

@@ -96,6 +96,8 @@ Status SqliteEngine::Execute(const StoreWrite& write) {
       s.Bind(index, *n);
     else if (const std::string* text = std::get_if<std::string>(&v))
       s.Bind(index, std::string_view(*text));
+    else if (const double* x = std::get_if<double>(&v))
+      s.Bind(index, *x);
     else
       s.BindNull(index);
   }

@@ -14,8 +14,8 @@
 
 namespace orchestra::conductor {
 
-// A parameter: NULL, an integer or text.
-using StoreValue = std::variant<std::monostate, int64_t, std::string>;
+// A parameter: NULL, an integer, text or a float.
+using StoreValue = std::variant<std::monostate, int64_t, std::string, double>;
 
 enum class WriteKind : uint8_t {
   kInsertJob,

@@ -1,9 +1,11 @@
 // The wire format is dqlite 1.11.1's (src/request.h, src/response.h,
 // src/tuple.c there): little-endian words, a message is an 8-byte header
 // (body size in words, type, schema, two unused bytes) and a body padded to
-// 8 bytes. Every request here is schema 0, the only one 1.11.1 reads.
-// Responses are parsed as hostile input: every length is checked against
-// what is left of the body before anything is read.
+// 8 bytes. 1.11.1 ignores a request's schema byte; this sends 0 and the
+// formats it decodes (a parameter tuple counts its values in one byte, a
+// CLUSTER request asks for format 1, with roles). Responses are parsed as
+// hostile input: every length is checked against what is left of the body
+// before anything is read.
 
 #include "conductor/dqlite_client.h"
 
@@ -489,13 +491,13 @@ Result<DqliteRows> DqliteClient::Query(std::string_view sql,
   DqliteRows rows;
   RowsState state{&rows, max_bytes};
   std::string part;
-  size_t read = 0;
+  size_t received = 0;
   while (!state.done) {
     s = Receive(kResponseRows, max_body, &part);
     if (!s.ok()) return s;
     if (!ReadRowsPart(part, &state)) return Broken("malformed ROWS response");
-    read += part.size();
-    if (read > max_read && !state.done) {
+    received += part.size();
+    if (received > max_read && !state.done) {
       rows.truncated = true;
       Close();  // the node would go on sending: the connection ends
       return rows;

@@ -62,8 +62,8 @@ int AddFnmatch(sqlite3* db, const char**, const struct sqlite3_api_routines*) {
 }
 
 // The authorizer of CheckReadOnlyStatement(): reading only.
-int AllowReading(void*, int action, const char* arg1, const char*,
-                 const char*, const char*) {
+int AllowReading(void*, int action, const char* arg1, const char*, const char*,
+                 const char*) {
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
@@ -72,8 +72,8 @@ int AllowReading(void*, int action, const char* arg1, const char*,
     case SQLITE_FUNCTION: {
       const std::string name = arg1 ? arg1 : "";
       for (const char* banned :
-           {"load_extension", "readfile", "writefile", "edit",
-            "fts3_tokenizer", "sqlite_dbpage", "zipfile"}) {
+           {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+            "sqlite_dbpage", "zipfile"}) {
         if (sqlite3_stricmp(name.c_str(), banned) == 0) return SQLITE_DENY;
       }
       return SQLITE_OK;

@@ -159,11 +159,7 @@ Status AudienceChannel::Route(const Caller& c, const AudienceOp& op,
   if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r, grant);
   if (auto* r = std::get_if<broker::CancelRequest>(&op))
     return On(c, *r, grant);
-  if (std::holds_alternative<broker::SqlRequest>(op)) {
-    // TODO(cell): run the statement read-only (DESIGN.md section 17).
-    Fail(c, ErrorCode::kUnavailable, "the sql op is not implemented yet");
-    return Status();
-  }
+  if (auto* r = std::get_if<broker::SqlRequest>(&op)) return On(c, *r, grant);
   // Reads answer from what is committed: they need not wait for the
   // commits in flight.
   outbox_->set_committed_only(true);
@@ -509,6 +505,49 @@ Status AudienceChannel::On(const Caller& c, const broker::JobsRequest& r,
 
 // Players are listed by name; a page ends at the request's limit or when
 // the next player would not fit, and counts the players it left out.
+// A report reads the whole store: only a key without limits (or the local
+// socket) may run one. It reads what is committed, as `status` does.
+Status AudienceChannel::On(const Caller& c, const broker::SqlRequest& r,
+                           const AudienceGrant* grant) {
+  if (grant && grant->restricted()) {
+    Fail(c, ErrorCode::kUnauthorized,
+         "key '" + grant->name +
+             "' is limited to some scores or players: sql reads everything");
+    return Status();
+  }
+  if (!report_) {
+    Result<std::unique_ptr<ReportQuery>> report = ReportQuery::Create();
+    if (!report.ok()) return report.status();
+    report_ = std::move(report.value());
+  }
+  Result<StoreRows> rows = report_->Run(store_->reader(), r.sql);
+  if (!rows.ok()) {
+    const Status& s = rows.status();
+    if (s.code() != Status::Code::kInvalidArgument) return s;
+    Fail(c, ErrorCode::kBadRequest, s.message());
+    return Status();
+  }
+  broker::SqlReply reply;
+  reply.columns = std::move(rows.value().columns);
+  reply.truncated = rows.value().truncated;
+  for (std::vector<StoreValue>& row : rows.value().rows) {
+    std::vector<broker::SqlValue> values;
+    for (StoreValue& v : row) {
+      if (const int64_t* n = std::get_if<int64_t>(&v))
+        values.emplace_back(*n);
+      else if (const double* d = std::get_if<double>(&v))
+        values.emplace_back(*d);
+      else if (std::string* t = std::get_if<std::string>(&v))
+        values.emplace_back(std::move(*t));
+      else
+        values.emplace_back(std::monostate());
+    }
+    reply.rows.push_back(std::move(values));
+  }
+  Reply(c, std::move(reply));
+  return Status();
+}
+
 Status AudienceChannel::On(const Caller& c, const broker::PlayersRequest& r,
                            const AudienceGrant* grant) {
   std::optional<Target> target;

@@ -35,6 +35,7 @@
 #include "conductor/metrics.h"
 #include "conductor/outbox.h"
 #include "conductor/player_registry.h"
+#include "conductor/report_query.h"
 #include "conductor/store_health.h"
 #include "conductor/trust.h"
 #include "conductor/wait_list.h"
@@ -114,6 +115,8 @@ class AudienceChannel {
                     const AudienceGrant* grant);
   common::Status On(const Caller& c, const broker::PlayersRequest& r,
                     const AudienceGrant* grant);
+  common::Status On(const Caller& c, const broker::SqlRequest& r,
+                    const AudienceGrant* grant);
   // Answers a request with a target invalid_target: not resolved yet.
   // The request with `players` resolved from its target, or nullopt after
   // an `invalid_target` reply.
@@ -164,7 +167,8 @@ class AudienceChannel {
   Metrics* metrics_;
   bool stopping_ = false;
   WaitList waits_;
-  std::set<JobId> settling_;  // Finishing(), not Finished() yet
+  std::set<JobId> settling_;             // Finishing(), not Finished() yet
+  std::unique_ptr<ReportQuery> report_;  // made at the first sql op
   // A reply to read from the store once turn `turn` (0: the open one) is
   // committed.
   struct ReadBack {

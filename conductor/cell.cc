@@ -6,8 +6,11 @@
 
 #include "conductor/cell.h"
 
+extern "C" {  // dqlite.h declares C functions without saying so
 #include <dqlite.h>
+}
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 
 #include <algorithm>
@@ -94,6 +97,9 @@ Status Cell::Lock(const std::string& directory) {
 }
 
 Status Cell::StartNode(const std::string& directory) {
+  // The node's raft threads write to peers' sockets without MSG_NOSIGNAL:
+  // a peer gone mid-write must not kill the conductor with SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
   // The store's queries run on the node's own connections.
   Status s = common::AddFnmatchToEveryConnection();
   if (!s.ok()) return s;
@@ -154,7 +160,12 @@ Status Cell::Join() {
   if (!nodes.ok()) return nodes.status();
   auto self = std::find_if(nodes.value().begin(), nodes.value().end(),
                            [&](const DqliteNode& n) { return n.id == id_; });
-  if (self != nodes.value().end() && self->role == kVoter) return Status();
+  if (self != nodes.value().end() && self->role == kVoter) {
+    common::LogInfo("cell joined id=%llu address=%s voters=%zu",
+                    static_cast<unsigned long long>(id_), address_.c_str(),
+                    nodes.value().size());
+    return Status();
+  }
   if (self == nodes.value().end()) {
     s = leader.Add(id_, address_);
     if (!s.ok()) return s;

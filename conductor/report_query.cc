@@ -21,10 +21,10 @@ Result<std::unique_ptr<ReportQuery>> ReportQuery::Create() {
 }
 
 Status ReportQuery::Check(const std::string& sql) {
-  if (sql.size() > kMaxReportSqlBytes)
-    return Status::InvalidArgument(
-        "sql", "the statement is longer than " +
-                   std::to_string(kMaxReportSqlBytes) + " bytes");
+  if (sql.size() > kMaxSqlBytes)
+    return Status::InvalidArgument("sql", "the statement is longer than " +
+                                              std::to_string(kMaxSqlBytes) +
+                                              " bytes");
   return schema_.CheckReadOnlyStatement(sql);
 }
 
@@ -39,8 +39,10 @@ Result<StoreRows> ReportQuery::Run(StoreReader* reader,
   size_t bytes = 0;
   Result<bool> row = q.Step();
   // Named after the first step: a remote query has run only then.
-  for (int i = 0; i < q.ColumnCount(); ++i)
+  for (int i = 0; i < q.ColumnCount(); ++i) {
     rows.columns.push_back(q.ColumnName(i));
+    bytes += rows.columns.back().size() + 9;
+  }
   for (; row.ok() && row.value(); row = q.Step()) {
     std::vector<StoreValue> values;
     for (int i = 0; i < q.ColumnCount(); ++i) {
@@ -49,7 +51,7 @@ Result<StoreRows> ReportQuery::Run(StoreReader* reader,
         bytes += text->size();
       bytes += 9;  // a number, or a string's header
     }
-    if (bytes > kMaxReportBytes) {
+    if (bytes > kMaxReportBytes || rows.rows.size() >= kMaxSqlRows) {
       rows.truncated = true;
       break;
     }

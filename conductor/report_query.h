@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "common/limits.h"
 #include "common/result.h"
 #include "common/sqlite.h"
 #include "common/status.h"
@@ -20,10 +21,10 @@
 
 namespace orchestra::conductor {
 
-// The most statement text a report may send, and the most value bytes of
-// rows its reply carries (the rest are dropped: StoreRows::truncated).
-constexpr size_t kMaxReportSqlBytes = 64 << 10;
-constexpr size_t kMaxReportBytes = 4 << 20;
+// The most value bytes of rows a report's reply carries, at most
+// kMaxSqlRows rows of them (the rest are dropped: StoreRows::truncated):
+// with the column names, well inside one reply.
+constexpr size_t kMaxReportBytes = 3 << 20;
 
 class ReportQuery {
  public:

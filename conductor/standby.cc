@@ -23,6 +23,7 @@ namespace {
 
 constexpr common::TimeMs kPollMs = 100;
 constexpr common::TimeMs kWatchMs = 1000;
+constexpr common::TimeMs kJoinRetryMs = 200;
 constexpr size_t kBatch = 256;  // messages per endpoint per turn
 
 broker::EndpointOptions Limits() {
@@ -117,10 +118,18 @@ Result<Standby::Outcome> Standby::Run() {
     if (poller_.IsReady(signal_item) && !HandleSignals())
       return Outcome::kStopped;
     if (poller_.IsReady(zap_item)) authenticator_.HandleRequests();
-    if (cell_->Leads()) {
+    Result<DqliteNode> leader = cell_->Leader();
+    if (leader.ok() && leader.value().id == cell_->id()) {
       common::LogInfo("cell: this node leads id=%llu",
                       static_cast<unsigned long long>(cell_->id()));
       return Outcome::kLeads;
+    }
+    // A hint names the conductor of the node leading now, or nobody: the
+    // last active one may be dead, and another not yet taken over.
+    const std::string leading = leader.ok() ? leader.value().address : "";
+    if (active_.address != leading && !active_.address.empty()) {
+      active_ = CellLeader();
+      next_watch_ = now;
     }
     if (poller_.IsReady(player_item)) AnswerPlayers();
     for (size_t i = 0; i < audience_.size(); ++i) {
@@ -137,15 +146,17 @@ void Standby::Watch(common::TimeMs now) {
   if (!joined_) {
     Status s = cell_->Join();
     joined_ = s.ok();
-    if (!joined_)
+    // Another node's change may be in progress: try again soon.
+    if (!joined_) {
+      next_watch_ = now + kJoinRetryMs;
       common::LogWarning("cell: not a voter yet error=%s",
                          common::LogQuote(s.ToString()).c_str());
+    }
   }
   Result<CellLeader> active = cell_->Active();
-  if (!active.ok()) {
-    active_ = CellLeader();
-    return;
-  }
+  if (!active.ok()) active = CellLeader();
+  // Nobody active yet: look again soon.
+  if (active.value().epoch == 0) next_watch_ = now + kJoinRetryMs;
   if (active.value().epoch != active_.epoch)
     common::LogInfo("cell: active conductor epoch=%lld address=%s",
                     static_cast<long long>(active.value().epoch),

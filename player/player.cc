@@ -240,7 +240,10 @@ Status Player::Turn() {
   if (!s.ok()) return s;
   if (poller.IsReady(signals)) HandleSignals();
   if (poller.IsReady(stop)) HandleStopRequest();
-  if (poller.IsReady(events)) HandleSocketEvents();
+  if (poller.IsReady(events)) {
+    s = HandleSocketEvents();
+    if (!s.ok()) return s;
+  }
   if (poller.IsReady(socket)) {
     s = HandleConductorTraffic();
     if (!s.ok()) return s;
@@ -302,14 +305,23 @@ void Player::Rescan() {
 // restarted conductor knows no session until our hello, and waiting for
 // the next heartbeat to be answered with hello_required would keep a whole
 // fleet away for up to a heartbeat interval.
-void Player::HandleSocketEvents() {
+// With other conductors to try (a cell), a dropped connection moves on at
+// once: the conductor died or was deposed, and waiting for its heartbeats
+// to fall silent would keep the fleet away for three heartbeat intervals.
+Status Player::HandleSocketEvents() {
   int event = 0;
   int value = 0;
+  bool dropped = false;
   while (monitor_->TryRead(&event, &value)) {
+    dropped |= event == ZMQ_EVENT_DISCONNECTED;
     if (!broker::SocketMonitor::IsHandshakeSucceeded(event)) continue;
     common::LogDebug("connected to the conductor");
     session_.OnConnected(clock_.Monotonic());
   }
+  if (!dropped || !conductors_.CanMove()) return Status();
+  common::LogWarning("conductor connection dropped endpoint=%s",
+                     conductors_.current().c_str());
+  return MoveOn("disconnected", "", /*back_off=*/false);
 }
 
 Status Player::HandleConductorTraffic() {
@@ -401,7 +413,8 @@ Status Player::OnSessionError(const broker::SessionError& error) {
     common::LogInfo("conductor not the leader endpoint=%s leader=%s",
                     conductors_.current().c_str(),
                     common::LogQuote(error.leader).c_str());
-    return MoveOn("not_leader", error.leader, /*back_off=*/true);
+    // At once: a full round of the list without a welcome backs off.
+    return MoveOn("not_leader", error.leader, /*back_off=*/false);
   }
   common::LogWarning("session refused code=%s message=%s",
                      common::LogQuote(error.code).c_str(),

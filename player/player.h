@@ -79,7 +79,7 @@ class Player {
   void HandleSignals();
   void HandleStopRequest();
   common::Status HandleConductorTraffic();
-  void HandleSocketEvents();
+  common::Status HandleSocketEvents();
   // Routes a conductor's message to its handler.
   common::Status Route(const broker::PlayerMessage& message);
   common::Status OnWelcome(const broker::Welcome& welcome);

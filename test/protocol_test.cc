@@ -112,7 +112,7 @@ class ProtocolTest : public testing::Test {
   static std::vector<PlayerMessage> AllMessages() {
     return {FullHello(),
             Welcome{1, 2500},
-            SessionError{"proto_mismatch", "protocol 2 is not supported"},
+            SessionError{"proto_mismatch", "protocol 2 is not supported", ""},
             FullRunTask(),
             Accepted{41},
             FullResult(),
@@ -193,7 +193,7 @@ TEST_F(ProtocolTest, WelcomeRoundTrips) {
 
 TEST_F(ProtocolTest, SessionErrorRoundTrips) {
   SessionError back =
-      std::get<SessionError>(RoundTrip(SessionError{"proto", "too new"}));
+      std::get<SessionError>(RoundTrip(SessionError{"proto", "too new", ""}));
   EXPECT_EQ("proto", back.code);
   EXPECT_EQ("too new", back.message);
 }

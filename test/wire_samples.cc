@@ -88,7 +88,7 @@ void AddPlayerSamples(std::vector<WireSample>* out) {
   out->push_back({"player/hello", Player(hello)});
   out->push_back({"player/hello-bare", Player(Hello{1, "", 1, {}, {}})});
   out->push_back({"player/welcome", Player(Welcome{1, 5000})});
-  out->push_back({"player/error", Player(SessionError{"replaced", "bye"})});
+  out->push_back({"player/error", Player(SessionError{"replaced", "bye", ""})});
   RunTask task{41, 812, "uptime", {{"A", "1"}, {"B_2", "two"}}, 30};
   out->push_back({"player/task", Player(task)});
   out->push_back({"player/task-no-limit", Player(RunTask{42, 1, "x", {}, {}})});
@@ -182,7 +182,7 @@ void AddReplySamples(std::vector<WireSample>* out) {
   Progress progress{1, 2, {{"OK", 1}, {"RUNNING", 1}}};
   add("reply/progress", Reply(int64_t{4}, ProgressReply{progress}));
   add("reply/error",
-      Reply(int64_t{5}, ErrorReply{{ErrorCode::kNotFound, "no job 812"}}));
+      Reply(int64_t{5}, ErrorReply{{ErrorCode::kNotFound, "no job 812", ""}}));
   add("reply/sql",
       Reply(int64_t{10},
             SqlReply{{"state", "n", "share"},
@@ -190,7 +190,7 @@ void AddReplySamples(std::vector<WireSample>* out) {
                       {std::string("FAIL"), int64_t{1}, std::monostate{}}},
                      true}));
   add("reply/error-no-req",
-      Reply(std::monostate{}, ErrorReply{{ErrorCode::kBadRequest, "bad"}}));
+      Reply(std::monostate{}, ErrorReply{{ErrorCode::kBadRequest, "bad", ""}}));
 }
 
 }  // namespace

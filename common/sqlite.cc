@@ -62,7 +62,7 @@ int AddFnmatch(sqlite3* db, const char**, const struct sqlite3_api_routines*) {
 }
 
 // The authorizer of CheckReadOnlyStatement(): reading only.
-int AllowReading(void*, int action, const char* arg1, const char*, const char*,
+int AllowReading(void*, int action, const char*, const char* arg2, const char*,
                  const char*) {
   switch (action) {
     case SQLITE_SELECT:
@@ -70,7 +70,7 @@ int AllowReading(void*, int action, const char* arg1, const char*, const char*,
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_FUNCTION: {
-      const std::string name = arg1 ? arg1 : "";
+      const std::string name = arg2 ? arg2 : "";  // the function's name
       for (const char* banned :
            {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
             "sqlite_dbpage", "zipfile"}) {

@@ -279,7 +279,52 @@ TEST_F(ConductorConfigTest, DescribeConfigPrintsEveryEffectiveSetting) {
   EXPECT_NE(std::string::npos, text.find("audience socket mode = 0600\n"));
   EXPECT_NE(std::string::npos, text.find("retention days = 0.25\n"));
   EXPECT_NE(std::string::npos, text.find("log level = info\n"));
-  EXPECT_EQ(21, std::count(text.begin(), text.end(), '\n'));
+  EXPECT_NE(std::string::npos, text.find("database engine = sqlite\n"));
+  EXPECT_EQ(22, std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST_F(ConductorConfigTest, ACellNamesItsAddressAndPeers) {
+  Result<ConductorConfig> config = Load(
+      "database engine = dqlite\ncell address = 10.0.0.1:9001\n"
+      "cell peers = 10.0.0.2:9001, cell-3.example:9001\n");
+  ASSERT_OK(config.status());
+  EXPECT_EQ("dqlite", config.value().database_engine);
+  EXPECT_EQ("10.0.0.1:9001", config.value().cell_address);
+  EXPECT_EQ((std::vector<std::string>{"10.0.0.2:9001", "cell-3.example:9001"}),
+            config.value().cell_peers);
+  std::string text = DescribeConfig(config.value());
+  EXPECT_NE(std::string::npos,
+            text.find("cell peers = 10.0.0.2:9001,cell-3.example:9001\n"));
+}
+
+TEST_F(ConductorConfigTest, ABadCellIsRefusedWithTheReason) {
+  struct Case {
+    const char* text;
+    const char* says;
+  };
+  for (const Case& c : {
+           Case{"database engine = postgres\n", "give sqlite or dqlite"},
+           Case{"database engine = dqlite\n", "needs 'cell address'"},
+           Case{"cell address = 10.0.0.1:9001\ncell peers = 10.0.0.2:9001\n",
+                "need 'database engine = dqlite'"},
+           Case{"database engine = dqlite\ncell address = 10.0.0.1\n"
+                "cell peers = 10.0.0.2:9001\n",
+                "host:port"},
+           Case{"database engine = dqlite\ncell address = 10.0.0.1:70000\n"
+                "cell peers = 10.0.0.2:9001\n",
+                "1 to 65535"},
+           Case{"database engine = dqlite\ncell address = 10.0.0.1:9001\n"
+                "cell peers = 10.0.0.1:9001\n",
+                "own 'cell address'"},
+           Case{"database engine = dqlite\ncell address = 10.0.0.1:9001\n"
+                "cell peers = a:1,b:1,c:1,d:1,e:1,f:1,g:1\n",
+                "1 to 6"},
+       }) {
+    Result<ConductorConfig> config = Load(c.text);
+    ASSERT_FALSE(config.ok()) << c.text;
+    EXPECT_NE(std::string::npos, config.status().message().find(c.says))
+        << c.text << " -> " << config.status().ToString();
+  }
 }
 
 // Found by the conductor_config fuzz target: a small fraction of a day (the

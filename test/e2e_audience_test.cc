@@ -594,6 +594,38 @@ TEST_F(RemoteAudienceTest, AKeyLimitedToSomePlayersCannotUseOthers) {
       e.message);
 }
 
+// `orchestra sql`: the local socket and a key without limits read the
+// store; a limited key, which may see only some jobs, may not; a write is
+// refused and changes nothing.
+TEST_F(RemoteAudienceTest, SqlReadsForUnlimitedKeysAndWritesNothing) {
+  const broker::JobId job = Submit(Job("restart-web", {"p1"}));
+  Expect<broker::JobReply>(broker::WaitRequest{job, 20000});
+  CommandResult local =
+      cluster_.Cli({"sql", "SELECT id, score, state FROM jobs ORDER BY id"});
+  ASSERT_EQ(0, local.exit_code) << local.err;
+  EXPECT_NE(std::string::npos, local.out.find("restart-web"));
+  EXPECT_NE(std::string::npos, local.out.find("OK"));
+
+  auto ci = Remote("ci");
+  ASSERT_NE(nullptr, ci);
+  broker::SqlReply reply = Expect<broker::SqlReply>(
+      broker::SqlRequest{"SELECT count(*) AS n FROM tasks"}, ci.get());
+  EXPECT_EQ(std::vector<std::string>{"n"}, reply.columns);
+  ASSERT_EQ(1u, reply.rows.size());
+  EXPECT_EQ(broker::SqlValue(int64_t{1}), reply.rows[0][0]);
+
+  auto bot = Remote("backup-bot");
+  ASSERT_NE(nullptr, bot);
+  EXPECT_EQ(ErrorCode::kUnauthorized,
+            ErrorOf(broker::SqlRequest{"SELECT 1"}, bot.get()).code);
+  AudienceError e = ErrorOf(broker::SqlRequest{"DELETE FROM jobs"}, ci.get());
+  EXPECT_EQ(ErrorCode::kBadRequest, e.code);
+  EXPECT_NE(std::string::npos, e.message.find("only reading")) << e.message;
+  CommandResult after = cluster_.Cli({"sql", "SELECT count(*) FROM jobs"});
+  ASSERT_EQ(0, after.exit_code) << after.err;
+  EXPECT_NE(std::string::npos, after.out.find("1")) << after.out;
+}
+
 // A limited key may cancel only the jobs it could submit itself; the
 // others do not exist for it.
 TEST_F(RemoteAudienceTest, ALimitedKeyCancelsOnlyJobsItCouldSubmit) {

@@ -9,6 +9,7 @@
 extern "C" {  // dqlite.h declares C functions without saying so
 #include <dqlite.h>
 }
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -78,6 +79,7 @@ Result<std::unique_ptr<Cell>> Cell::Start(const ConductorConfig& config) {
       new Cell(config.cell_address, config.cell_peers, id));
   Status s = common::MakeDirectories(config.database_path, 0700);
   if (s.ok()) s = cell->Lock(config.database_path);
+  if (s.ok() && id == 1) s = cell->CheckNoCellYet(config.database_path);
   if (s.ok()) s = cell->StartNode(config.database_path);
   if (!s.ok()) return s;
   common::LogInfo("cell node started id=%llu address=%s directory=%s",
@@ -93,6 +95,34 @@ Status Cell::Lock(const std::string& directory) {
   if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0)
     return Status::Conflict(directory,
                             "another conductor is using this cell directory");
+  return Status();
+}
+
+// Node 1 starts a cell of its own when its directory is empty: if its
+// peers already have one (its directory was lost or emptied), that would
+// be a second cell under the same name, splitting the fleet's record.
+Status Cell::CheckNoCellYet(const std::string& directory) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (dir == nullptr) return Status::FromErrno(directory, errno);
+  bool empty = true;
+  for (dirent* e = ::readdir(dir); e != nullptr; e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") empty = false;
+  }
+  ::closedir(dir);
+  if (!empty) return Status();
+  for (const std::string& peer : peers_) {
+    DqliteClient client;
+    if (!client.Connect(peer, DqliteClient::Millis(1000)).ok()) continue;
+    // A node's configuration answers without a leader.
+    Result<std::vector<DqliteNode>> nodes = client.Cluster();
+    if (nodes.ok() && !nodes.value().empty())
+      return Status::Conflict(
+          directory, "this node would start a new cell, but its peer " + peer +
+                         " already belongs to one (of " +
+                         std::to_string(nodes.value().size()) +
+                         " nodes); restore this node's directory instead");
+  }
   return Status();
 }
 

@@ -79,6 +79,7 @@ class Cell {
   Cell(std::string address, std::vector<std::string> peers, uint64_t id)
       : address_(std::move(address)), peers_(std::move(peers)), id_(id) {}
   common::Status Lock(const std::string& directory);
+  common::Status CheckNoCellYet(const std::string& directory);
   common::Status StartNode(const std::string& directory);
   // A client connected to the leader, with the database open.
   common::Status ConnectToLeader(DqliteClient* client);

@@ -184,5 +184,30 @@ TEST_F(CellTest, ASecondConductorOnOneDirectoryIsRefused) {
   EXPECT_EQ(Status::Code::kConflict, again.status().code());
 }
 
+// Node 1 with an empty directory while its peer already has a cell: a
+// second cell would split the record, so it refuses, naming the fix.
+TEST_F(CellTest, AnEmptiedFirstNodeDoesNotStartASecondCell) {
+  std::unique_ptr<Cell> first = Start(0);
+  ASSERT_NE(nullptr, first);
+  ASSERT_TRUE(Eventually([&] { return first->Leads(); }));
+  std::unique_ptr<Cell> second = Start(1);
+  ASSERT_NE(nullptr, second);
+  ASSERT_TRUE(Eventually([&] { return second->Join().ok(); }));
+  first.reset();
+  // Long enough for the second to know it has no leader any more.
+  ASSERT_TRUE(Eventually([&] {
+    Result<DqliteNode> leader = second->Leader();
+    return leader.ok() && leader.value().id == 0;
+  }));
+  ConductorConfig emptied = Config(0);
+  emptied.database_path = dir_.path() + "/cell-0-emptied";
+  Result<std::unique_ptr<Cell>> again = Cell::Start(emptied);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(Status::Code::kConflict, again.status().code());
+  EXPECT_NE(std::string::npos,
+            again.status().message().find("already belongs to one"))
+      << again.status().ToString();
+}
+
 }  // namespace
 }  // namespace orchestra::conductor

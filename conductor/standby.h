@@ -34,6 +34,8 @@ class Standby {
   // Binds the endpoints of `config`. `cell` and `signals` outlive us.
   static common::Result<std::unique_ptr<Standby>> Create(
       const ConductorConfig& config, Cell* cell, common::SignalFd* signals);
+  // Removes its ipc socket files: the active conductor binds them next.
+  ~Standby();
 
   // Serves until this node leads or SIGTERM/SIGINT.
   common::Result<Outcome> Run();
@@ -67,8 +69,6 @@ class Standby {
   bool joined_ = false;
   common::TimeMs next_watch_ = 0;  // monotonic
   CellLeader active_;              // as last read
- public:
-  ~Standby();
 };
 
 }  // namespace orchestra::conductor

@@ -114,7 +114,8 @@ BENCH_THROUGHPUT := tools/bench/throughput.cc tools/bench/job_pipeline.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc \
               test/wire_samples.cc
-E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc \
+E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/cell_cluster.cc \
+              test/process.cc \
               test/http_client.cc
 # One fuzz target a file, test/fuzz/NAME_fuzz.cc, its corpus in
 # test/fuzz/NAME/ (see the fuzz targets below).

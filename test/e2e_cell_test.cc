@@ -9,6 +9,7 @@
 #include <cctype>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>

@@ -82,6 +82,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/store_thread.cc conductor/store_query.cc \
              conductor/store_reader.cc conductor/dqlite_engine.cc \
              conductor/cell.cc conductor/standby.cc \
+             conductor/dqlite_client.cc \
              conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
              conductor/player_channel.cc conductor/audience_channel.cc \

@@ -52,9 +52,10 @@ class DqliteClient {
   // An unconnected client: every call fails until Connect().
   DqliteClient() = default;
 
-  // Connects to `address` ("host:port"), with TCP_NODELAY, and sends the
-  // protocol version. Each later request must be answered within
-  // `timeout`.
+  // Connects to `address` ("host:port"), with TCP_NODELAY, sends the
+  // protocol version and a CLIENT request, whose WELCOME shows that the
+  // peer is a dqlite node and answers. Connecting and each later request
+  // must be answered within `timeout`.
   common::Status Connect(const std::string& address, Millis timeout);
   bool connected() const { return fd_.get() >= 0; }
   void Close();
@@ -78,7 +79,11 @@ class DqliteClient {
   common::Result<DqliteExecResult> Exec(
       std::string_view sql, const std::vector<StoreValue>& params = {});
   // QUERY_SQL: runs one statement and reads its rows, keeping at most
-  // `max_bytes` of values (later rows are read and dropped; `truncated`).
+  // `max_bytes` of values (each counts its bytes, at least 8): later rows
+  // are read and dropped, and `truncated` is set. Past 256 MiB of dropped
+  // rows the connection is closed instead of reading on (connected() is
+  // false; the rows kept are returned). Each ROWS part must arrive within
+  // the timeout of the one before.
   common::Result<DqliteRows> Query(std::string_view sql,
                                    const std::vector<StoreValue>& params = {},
                                    size_t max_bytes = 64 << 20);
@@ -88,9 +93,29 @@ class DqliteClient {
   static bool IsNotLeader(const common::Status& s);
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // Sends one request (`body` padded to 8 bytes) and reads its answer of
+  // type `want` into `response`, under a fresh deadline. A node's FAILURE
+  // is returned as its Status; anything else wrong ends the connection.
+  common::Status Call(uint8_t type, const std::string& body, uint8_t want,
+                      std::string* response);
+  common::Status Send(uint8_t type, const std::string& body);
+  // Reads the next response, at most `max_body` bytes of body.
+  common::Status Receive(uint8_t want, size_t max_body, std::string* body);
+  common::Status ReadAll(char* data, size_t size);
+  common::Status WriteAll(const char* data, size_t size);
+  // Waits until the socket is ready for `events` or the deadline passes.
+  common::Status Wait(short events);
+  // Ends the connection: Unavailable with `what`.
+  common::Status Broken(std::string_view what);
+  common::Status NotConnected() const;
+  common::Status NodeError(uint64_t code, std::string_view message) const;
+
   common::UniqueFd fd_;
   std::string address_;
   Millis timeout_{0};
+  Clock::time_point deadline_;
   uint64_t db_id_ = 0;
   bool db_open_ = false;
 };

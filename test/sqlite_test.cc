@@ -307,6 +307,15 @@ TEST_F(SqliteTest, OptionalIntBindsAndReadsNull) {
   EXPECT_EQ(std::optional<int64_t>(5), select.value().OptionalInt(0));
 }
 
+TEST_F(SqliteTest, DoubleBindsAsReal) {
+  Result<Statement> insert =
+      db_->Prepare("INSERT INTO jobs(score, timeout) VALUES('x', ?1)");
+  ASSERT_OK(insert.value().Bind(1, 2.5).Run());
+  EXPECT_EQ(
+      "real 2.5",
+      Scalar(&*db_, "SELECT typeof(timeout) || ' ' || timeout FROM jobs"));
+}
+
 TEST_F(SqliteTest, LastInsertIdAndChanges) {
   ASSERT_OK(Insert("a", "k1"));
   EXPECT_EQ(1, db_->LastInsertId());

@@ -36,7 +36,6 @@ class Statement {
   Statement() = default;
 
   Statement& Bind(int index, int64_t value);
-  Statement& Bind(int index, double value);
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, const char* text) {
     return Bind(index, std::string_view(text));

@@ -101,7 +101,8 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
 PLAYER    := player/config.cc player/trusted_directory.cc player/score_file.cc \
              player/score_directory.cc player/output_capture.cc \
              player/child_process.cc player/posix_process_runner.cc \
-             player/journal.cc player/session.cc player/task_end.cc \
+             player/journal.cc player/session.cc player/conductor_list.cc \
+             player/task_end.cc \
              player/task_cgroups.cc \
              player/task_board.cc player/player.cc
 TOOLS     := tools/main.cc tools/cli.cc tools/command_line.cc tools/usage.cc \

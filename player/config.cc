@@ -4,11 +4,13 @@
 
 #include <climits>
 #include <string_view>
+#include <utility>
 
 #include "broker/protocol.h"
 #include "common/config_file.h"
 #include "common/limits.h"
 #include "common/text.h"
+#include "player/conductor_list.h"
 
 namespace orchestra::player {
 
@@ -38,12 +40,11 @@ Status CheckPlayerName(std::string_view value, std::string* out) {
   return Status();
 }
 
-Status CheckEndpoint(std::string_view value, std::string* out) {
-  if (value.rfind("tcp://", 0) != 0 && value.rfind("ipc://", 0) != 0)
-    return Status::InvalidArgument(
-        "", "'" + std::string(value) +
-                "' is not a ZeroMQ address such as tcp://conductor:2258");
-  *out = std::string(value);
+// One endpoint, or a cell's: a comma-separated list.
+Status CheckEndpoints(std::string_view value, std::vector<std::string>* out) {
+  Result<std::vector<std::string>> endpoints = ConductorList::Parse(value);
+  if (!endpoints.ok()) return endpoints.status();
+  *out = std::move(endpoints.value());
   return Status();
 }
 
@@ -72,11 +73,11 @@ Result<PlayerConfig> BindPlayerConfig(const std::string& path,
   PlayerConfig c;
   c.player_name = HostName();
   ConfigReader r(file);
-  auto bind = [](auto check, std::string* field) {
+  auto bind = [](auto check, auto* field) {
     return [check, field](std::string_view v) { return check(v, field); };
   };
   r.Custom("player name", bind(CheckPlayerName, &c.player_name));
-  r.Custom("conductor endpoint", bind(CheckEndpoint, &c.conductor_endpoint),
+  r.Custom("conductor endpoint", bind(CheckEndpoints, &c.conductor_endpoints),
            ConfigReader::kRequired);
   r.String("conductor public key", &c.conductor_public_key,
            ConfigReader::kRequired);
@@ -120,7 +121,10 @@ std::string FormatPlayerConfig(const PlayerConfig& c) {
     out += std::string(key) + " = " + value + "\n";
   };
   line("player name", c.player_name);
-  line("conductor endpoint", c.conductor_endpoint);
+  std::string endpoints;
+  for (const std::string& endpoint : c.conductor_endpoints)
+    endpoints += (endpoints.empty() ? "" : ",") + endpoint;
+  line("conductor endpoint", endpoints);
   line("conductor public key", c.conductor_public_key);
   line("player secret key", c.player_secret_key);
   line("score directory", c.score_directory);

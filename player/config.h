@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/curve_keys.h"
 #include "common/log.h"
@@ -16,8 +17,10 @@
 namespace orchestra::player {
 
 struct PlayerConfig {
-  std::string player_name;           // ORC_PLAYER; default: host name
-  std::string conductor_endpoint;    // tcp://conductor.example:2258
+  std::string player_name;  // ORC_PLAYER; default: host name
+  // tcp://conductor.example:2258, or a cell's conductors (DESIGN.md
+  // section 17), tried in turn: one to kMaxConductorEndpoints.
+  std::vector<std::string> conductor_endpoints;
   std::string conductor_public_key;  // Path of the conductor's .pub
   std::string player_secret_key;     // Path of our .key (mode 0600)
   std::string score_directory = "/usr/lib/orchestra/scores";

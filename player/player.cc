@@ -18,6 +18,12 @@
 // when idle; after 3 silent heartbeats a fresh socket and hello again.
 // Results are resent after each welcome and every result_resend_ms until
 // the conductor acknowledges them. Only hello is sent outside a session.
+//
+// A cell (DESIGN.md section 17): the player talks to one conductor of its
+// list at a time and moves on (ConductorList) when that one refuses with
+// `not_leader`, leaves 3 hellos unanswered, falls silent, or welcomes with
+// an older epoch than this process has already seen (a deposed leader).
+// Each move is a fresh socket, so nothing more is heard from the old one.
 
 #include "player/player.h"
 
@@ -54,6 +60,7 @@ constexpr TimeMs kLeftoverWaitMs = 5000;  // A killed leftover cgroup empties
 Player::Player(const PlayerConfig& config, PlayerSeams seams)
     : config_(config),
       seams_(std::move(seams)),
+      conductors_(config.conductor_endpoints),
       session_(kFirstBackoffMs, kMaxBackoffMs) {}
 
 Player::~Player() = default;
@@ -164,15 +171,42 @@ Status Player::Connect() {
       broker::SocketMonitor::Attach(&context_, conductor_.get());
   if (!monitor.ok()) return monitor.status();
   monitor_ = std::move(monitor.value());
-  return conductor_->Connect(config_.conductor_endpoint);
+  return conductor_->Connect(conductors_.current());
+}
+
+Status Player::MoveOn(const char* reason, const std::string& hint,
+                      bool back_off) {
+  const std::string from = conductors_.current();
+  Status followed = hint.empty() ? Status() : conductors_.Follow(hint);
+  if (!followed.ok())
+    common::LogWarning("leader hint ignored error=%s",
+                       common::LogQuote(followed.message()).c_str());
+  if (hint.empty() || !followed.ok()) conductors_.Next();
+  const TimeMs now = clock_.Monotonic();
+  if (back_off || conductors_.RoundDone())
+    session_.Restart(now, /*at_once=*/false);
+  else
+    session_.MoveOn(now);
+  if (conductors_.current() != from)
+    common::LogInfo("conductor changed from=%s to=%s reason=%s", from.c_str(),
+                    conductors_.current().c_str(), reason);
+  Status s = Connect();
+  if (s.ok() || hint.empty()) return s;
+  // A hint ZeroMQ cannot connect to must not stop the player
+  common::LogWarning("leader hint ignored endpoint=%s error=%s",
+                     common::LogQuote(hint).c_str(),
+                     common::LogQuote(s.message()).c_str());
+  conductors_.Next();
+  return Connect();
 }
 
 Status Player::Run() {
   common::LogInfo(
-      "player started player=%s conductor=%s slots=%d scores=%zu "
-      "version=%s",
-      config_.player_name.c_str(), config_.conductor_endpoint.c_str(),
-      config_.slots, scores_.size(), kPlayerVersion);
+      "player started player=%s conductor=%s conductors=%zu slots=%d "
+      "scores=%zu version=%s",
+      config_.player_name.c_str(), conductors_.current().c_str(),
+      config_.conductor_endpoints.size(), config_.slots, scores_.size(),
+      kPlayerVersion);
   session_.Restart(clock_.Monotonic(), /*at_once=*/true);
   notifier_.Ready("serving scores=" + std::to_string(scores_.size()));
   while (!stopping_ || board_->running() > 0) {
@@ -303,13 +337,13 @@ Status Player::HandleConductorTraffic() {
 // Only a new socket after a refused session can fail (the ZeroMQ context).
 Status Player::Route(const PlayerMessage& message) {
   if (const auto* m = std::get_if<broker::RunTask>(&message)) {
-    board_->OnTask(*m);
+    OnTask(*m);
   } else if (const auto* m = std::get_if<broker::CancelTask>(&message)) {
     board_->OnCancel(m->task);
   } else if (const auto* m = std::get_if<broker::ResultAck>(&message)) {
     board_->OnResultAck(m->task);
   } else if (const auto* m = std::get_if<broker::Welcome>(&message)) {
-    OnWelcome(*m);
+    return OnWelcome(*m);
   } else if (const auto* m = std::get_if<broker::SessionError>(&message)) {
     return OnSessionError(*m);
   } else if (!std::holds_alternative<broker::Heartbeat>(message)) {
@@ -319,11 +353,41 @@ Status Player::Route(const PlayerMessage& message) {
   return Status();
 }
 
-void Player::OnWelcome(const broker::Welcome& welcome) {
+// A welcome of an older epoch than one already seen comes from a
+// conductor that no longer leads (it has not heard yet): as not_leader.
+Status Player::OnWelcome(const broker::Welcome& welcome) {
+  if (welcome.epoch < highest_epoch_) {
+    common::LogWarning(
+        "stale conductor left endpoint=%s epoch=%lld highest_epoch=%lld",
+        conductors_.current().c_str(), static_cast<long long>(welcome.epoch),
+        static_cast<long long>(highest_epoch_));
+    return MoveOn("stale_epoch", "", /*back_off=*/true);
+  }
   const TimeMs now = clock_.Monotonic();
-  common::LogInfo("session established heartbeat_ms=%d", welcome.heartbeat_ms);
+  common::LogInfo("session established endpoint=%s epoch=%lld heartbeat_ms=%d",
+                  conductors_.current().c_str(),
+                  static_cast<long long>(welcome.epoch), welcome.heartbeat_ms);
+  session_epoch_ = welcome.epoch;
+  highest_epoch_ = welcome.epoch;
+  conductors_.OnWelcome();
   session_.OnWelcome(now, welcome.heartbeat_ms);
   board_->ResendResults(now, 0);
+  return Status();
+}
+
+// Fencing: a task older than the session's welcome was sent by a leader
+// since deposed; it is dropped unjournaled and unanswered (the leader of
+// its epoch is gone, and the current one sends its own tasks).
+void Player::OnTask(const broker::RunTask& task) {
+  if (task.epoch < session_epoch_) {
+    common::LogWarning(
+        "task dropped task=%lld epoch=%lld session_epoch=%lld "
+        "reason=\"older than the session\"",
+        static_cast<long long>(task.task), static_cast<long long>(task.epoch),
+        static_cast<long long>(session_epoch_));
+    return;
+  }
+  board_->OnTask(task);
 }
 
 Status Player::OnSessionError(const broker::SessionError& error) {
@@ -332,6 +396,12 @@ Status Player::OnSessionError(const broker::SessionError& error) {
     common::LogInfo("session unknown to the conductor, greeting again");
     session_.Restart(now, /*at_once=*/true);
     return Status();
+  }
+  if (error.code == "not_leader") {
+    common::LogInfo("conductor not the leader endpoint=%s leader=%s",
+                    conductors_.current().c_str(),
+                    common::LogQuote(error.leader).c_str());
+    return MoveOn("not_leader", error.leader, /*back_off=*/true);
   }
   common::LogWarning("session refused code=%s message=%s",
                      common::LogQuote(error.code).c_str(),
@@ -345,9 +415,13 @@ Status Player::RunTimers() {
   notifier_.KeepAlive(now);
   if (session_.ConductorGone(now)) {
     common::LogWarning("conductor silent, reconnecting endpoint=%s",
-                       config_.conductor_endpoint.c_str());
-    session_.Restart(now, /*at_once=*/false);
-    Status s = Connect();
+                       conductors_.current().c_str());
+    Status s = MoveOn("silent", "", /*back_off=*/false);
+    if (!s.ok()) return s;
+  } else if (conductors_.CanMove() && session_.HellosUnanswered(now)) {
+    common::LogWarning("conductor not answering endpoint=%s",
+                       conductors_.current().c_str());
+    Status s = MoveOn("no_answer", "", /*back_off=*/false);
     if (!s.ok()) return s;
   }
   if (session_.live()) board_->ResendResults(now, seams_.result_resend_ms);

@@ -22,6 +22,7 @@
 #include "common/systemd_notifier.h"
 #include "common/unique_fd.h"
 #include "common/version.h"
+#include "player/conductor_list.h"
 #include "player/config.h"
 #include "player/journal.h"
 #include "player/process_runner.h"
@@ -68,6 +69,11 @@ class Player {
   common::Status Open();
   common::Status OpenCgroups();
   common::Status Connect();
+  // Leaves the conductor talked to for `hint` (when valid) or the next
+  // listed one, on a fresh socket; greets it at once in the first round,
+  // else (or when `back_off`) after the back-off.
+  common::Status MoveOn(const char* reason, const std::string& hint,
+                        bool back_off);
   common::Status Turn();
   common::TimeMs PollTimeout(common::TimeMs now) const;
   void HandleSignals();
@@ -76,7 +82,8 @@ class Player {
   void HandleSocketEvents();
   // Routes a conductor's message to its handler.
   common::Status Route(const broker::PlayerMessage& message);
-  void OnWelcome(const broker::Welcome& welcome);
+  common::Status OnWelcome(const broker::Welcome& welcome);
+  void OnTask(const broker::RunTask& task);
   common::Status OnSessionError(const broker::SessionError& error);
   common::Status RunTimers();
   void Settle();
@@ -99,7 +106,12 @@ class Player {
   std::unique_ptr<ProcessRunner> runner_;
   ScoreDirectory scores_;
   std::unique_ptr<TaskBoard> board_;
+  ConductorList conductors_;
   Session session_;
+  // Epoch fencing (DESIGN.md section 17): the session's welcome's epoch,
+  // and the highest one this process has seen.
+  int64_t session_epoch_ = 0;
+  int64_t highest_epoch_ = 0;
   std::optional<common::SignalFd> signals_;  // set if seams_.watch_signals
   common::SystemdNotifier notifier_{clock_.Monotonic()};
   common::UniqueFd stop_fd_;  // eventfd written by RequestStop()

@@ -5,6 +5,10 @@
 //   kGreeting --welcome--> kLive --silence 3 x heartbeat / error--> kGreeting
 //   kGreeting: hello now, then again with back-off (100 ms doubling to 5 s)
 //   kLive: heartbeat when nothing was sent for heartbeat_ms
+//
+// A conductor that leaves hellos unanswered may be one of a cell that is
+// down or unreachable: HellosUnanswered() tells the player when to try
+// another (see ConductorList).
 
 #ifndef ORCHESTRA_PLAYER_SESSION_H_
 #define ORCHESTRA_PLAYER_SESSION_H_
@@ -22,6 +26,9 @@ class Session {
   // Greets again: at once (a first start, `hello_required`) or after the
   // back-off (a new socket after the conductor was lost).
   void Restart(common::TimeMs now, bool at_once);
+  // Greets another conductor, not tried since the last welcome: at once
+  // and with the first back-off, as a first start does.
+  void MoveOn(common::TimeMs now);
   void OnHelloSent(common::TimeMs now);
   // A connection's handshake completed. A live session greets again at
   // once (a restarted conductor knows no session until a hello), and so
@@ -37,6 +44,9 @@ class Session {
   bool HeartbeatDue(common::TimeMs now) const;
   // Live, and nothing came from the conductor for 3 x heartbeat_ms.
   bool ConductorGone(common::TimeMs now) const;
+  // Greeting, kHellosPerConductor hellos went unanswered and the next is
+  // due: time to try another conductor, if there is one.
+  bool HellosUnanswered(common::TimeMs now) const;
   // When one of the three above next becomes true.
   common::TimeMs NextDeadline() const;
 
@@ -49,6 +59,7 @@ class Session {
   common::TimeMs backoff_ms_;
   common::TimeMs next_hello_ = 0;
   bool backing_off_ = false;  // Restart(at_once = false) until the welcome
+  int hellos_ = 0;            // Sent since the last (re)start or welcome
   common::TimeMs heartbeat_ms_ = 0;
   common::TimeMs last_sent_ = 0;
   common::TimeMs last_received_ = 0;

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "broker/endpoint.h"
 #include "broker/poller.h"
@@ -44,18 +45,14 @@ class PlayerTest : public testing::Test {
     ASSERT_OK(
         broker::WriteKeyPair(dir_.path(), "conductor", conductor_keys.value()));
     ASSERT_OK(broker::WriteKeyPair(dir_.path(), "player", player_keys.value()));
-    broker::EndpointOptions options;
-    options.curve_server_secret = &conductor_keys.value().secret_key;
-    auto router =
-        broker::Endpoint::Router(&context_, "fake conductor", options);
-    ASSERT_OK(router.status());
-    router_ = std::move(router.value());
-    auto bound = router_->Bind("tcp://127.0.0.1:*");
-    ASSERT_OK(bound.status());
+    conductor_keys_ = std::move(conductor_keys.value());
+    std::string endpoint = AddConductor();
+    ASSERT_FALSE(endpoint.empty());
+    TalkTo(0);
     ASSERT_OK(common::MakeDirectories(dir_.File("scores"), 0755));
     AddScore("alpha");
     config_.player_name = "test-player";
-    config_.conductor_endpoint = bound.value();
+    config_.conductor_endpoints = {endpoint};
     config_.conductor_public_key = dir_.File("conductor.pub");
     config_.player_secret_key = dir_.File("player.key");
     config_.score_directory = dir_.File("scores");
@@ -63,6 +60,30 @@ class PlayerTest : public testing::Test {
     config_.slots = 2;
   }
   void TearDown() override { StopPlayer(); }
+
+  // Another fake conductor of the same cell (same Curve key); its
+  // endpoint, or empty (a test failure) if it could not bind.
+  std::string AddConductor() {
+    broker::EndpointOptions options;
+    options.curve_server_secret = &conductor_keys_.secret_key;
+    auto router =
+        broker::Endpoint::Router(&context_, "fake conductor", options);
+    EXPECT_OK(router.status());
+    if (!router.ok()) return "";
+    auto bound = router.value()->Bind("tcp://127.0.0.1:*");
+    EXPECT_OK(bound.status());
+    if (!bound.ok()) return "";
+    conductors_.push_back(std::move(router.value()));
+    return bound.value();
+  }
+  // Receive(), Expect() and Send() use the `index`th fake conductor from
+  // now on; the player has left the one talked to so far, so what its
+  // session there sent is ignored if it comes back.
+  void TalkTo(size_t index) {
+    router_ = conductors_.at(index).get();
+    if (!peer_.empty()) stale_peers_.insert(peer_);
+    peer_.clear();
+  }
 
   void AddScore(
       const std::string& name, const std::string& conf = "",
@@ -137,7 +158,7 @@ class PlayerTest : public testing::Test {
   broker::Hello Greet(bool real = false) {
     StartPlayer(real);
     std::optional<broker::Hello> hello = Expect<broker::Hello>();
-    Send(broker::Welcome{1, 10000});
+    Send(broker::Welcome{1, 10000, 0});
     return hello.value_or(broker::Hello());
   }
   static broker::RunTask Task(broker::TaskId id,
@@ -185,7 +206,9 @@ class PlayerTest : public testing::Test {
 
   test::TempDir dir_;
   broker::Context context_;
-  std::unique_ptr<broker::Endpoint> router_;
+  broker::CurveKeyPair conductor_keys_;
+  std::vector<std::unique_ptr<broker::Endpoint>> conductors_;
+  broker::Endpoint* router_ = nullptr;  // The one of conductors_ talked to
   std::string peer_;
   std::set<std::string> stale_peers_;  // Sessions of stopped players
   PlayerConfig config_;
@@ -284,7 +307,7 @@ TEST_F(PlayerTest, ResultIsResentAfterANewWelcome) {
   ASSERT_TRUE(fake_->WaitForStarts(1));
   fake_->Finish(1, TaskState::kOk);
   ExpectResult(1);
-  Send(broker::Welcome{1, 10000});
+  Send(broker::Welcome{1, 10000, 0});
   ExpectResult(1);
 }
 
@@ -361,7 +384,7 @@ TEST_F(PlayerTest, ScoreWithBadConfEndsHostErrorWithTheConfError) {
 
 TEST_F(PlayerTest, HelloRequiredErrorBringsAHello) {
   Greet();
-  Send(broker::SessionError{"hello_required", "who are you?"});
+  Send(broker::SessionError{"hello_required", "who are you?", ""});
   std::optional<broker::PlayerMessage> hello = Receive(5000);
   ASSERT_TRUE(hello.has_value());
   EXPECT_TRUE(std::holds_alternative<broker::Hello>(*hello));
@@ -498,6 +521,114 @@ TEST_F(PlayerTest, StopLeavesNoRealScoreOrChildRunning) {
   for (pid_t pid; in >> pid;) EXPECT_TRUE(test::ProcessEnds(pid)) << pid;
 }
 
+// A cell of three fake conductors sharing one Curve key, listed in
+// `conductor endpoint` in the order of their indexes.
+class PlayerCellTest : public PlayerTest {
+ protected:
+  void SetUp() override {
+    PlayerTest::SetUp();
+    for (int i = 1; i < 3; ++i) {
+      std::string endpoint = AddConductor();
+      ASSERT_FALSE(endpoint.empty());
+      config_.conductor_endpoints.push_back(endpoint);
+    }
+  }
+};
+
+// The hint skips the next listed conductor.
+TEST_F(PlayerCellTest, NotLeaderWithAHintSendsTheHelloToTheLeader) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::SessionError{"not_leader", "", config_.conductor_endpoints[2]});
+  TalkTo(2);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::Welcome{1, 10000, 0});
+  Give(1);
+}
+
+TEST_F(PlayerCellTest, AHintOutsideTheListIsFollowedToo) {
+  const std::string unlisted = AddConductor();
+  ASSERT_FALSE(unlisted.empty());
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::SessionError{"not_leader", "", unlisted});
+  TalkTo(3);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+}
+
+TEST_F(PlayerCellTest, NotLeaderWithoutAHintMovesToTheNextListed) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::SessionError{"not_leader", "", ""});
+  TalkTo(1);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+}
+
+TEST_F(PlayerCellTest, ABadHintIsIgnoredForTheNextListed) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::SessionError{"not_leader", "", "udp://elsewhere:2258"});
+  TalkTo(1);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+}
+
+TEST_F(PlayerCellTest, AConductorThatNeverAnswersIsLeftForTheNext) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());  // And no answer
+  TalkTo(1);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::Welcome{1, 10000, 0});
+  Give(1);
+}
+
+TEST_F(PlayerCellTest, AConductorThatFallsSilentIsLeftForTheNext) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::Welcome{1, 100, 0});  // Silent for 300 ms: gone
+  TalkTo(1);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+}
+
+// Fencing: a task of an older epoch than the session's welcome is neither
+// journaled nor answered nor run; one of the welcome's epoch is.
+TEST_F(PlayerCellTest, ATaskOlderThanTheWelcomeIsDropped) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::Welcome{1, 10000, 5});
+  broker::RunTask old = Task(1);
+  old.epoch = 4;
+  broker::RunTask current = Task(2);
+  current.epoch = 5;
+  Send(old);
+  Send(current);
+  std::optional<broker::Accepted> accepted = Expect<broker::Accepted>();
+  ASSERT_TRUE(accepted.has_value());
+  EXPECT_EQ(2, accepted->task);
+  ASSERT_TRUE(fake_->WaitForStarts(1));
+  EXPECT_EQ(std::vector<broker::TaskId>{2}, fake_->started());
+  EXPECT_EQ(std::vector<int64_t>{2}, JournaledTasks());
+}
+
+// A conductor that still thinks it leads welcomes with an older epoch
+// than the player has seen: the player leaves it, and hears nothing more
+// from it (its task is never taken).
+TEST_F(PlayerCellTest, AWelcomeOfAnOlderEpochIsLeftForTheNext) {
+  StartPlayer();
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::Welcome{1, 10000, 5});
+  Send(broker::SessionError{"not_leader", "", config_.conductor_endpoints[2]});
+  TalkTo(2);
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  Send(broker::Welcome{1, 10000, 3});
+  broker::RunTask stale = Task(1);
+  stale.epoch = 3;
+  Send(stale);
+  TalkTo(0);  // The next listed after the stale one
+  ASSERT_TRUE(Expect<broker::Hello>().has_value());
+  EXPECT_TRUE(JournaledTasks().empty());
+  EXPECT_TRUE(fake_->started().empty());
+}
+
 // The journal on a small tmpfs that a filler fills (test/small_disk.h); the
 // player's log lines are watched, to wait for one with a deadline.
 class PlayerJournalTest : public PlayerTest {
@@ -624,6 +755,42 @@ TEST_F(PlayerConfigTest, BadCgroupNamesFileAndLine) {
               config.status().message().find("not auto, off or the absolute"))
         << config.status().ToString();
   }
+}
+
+TEST_F(PlayerConfigTest, ConductorEndpointTakesACellsList) {
+  auto config = Load(
+      "conductor endpoint = tcp://10.0.0.1:2258, tcp://10.0.0.2:2258,"
+      "tcp://10.0.0.3:2258\n"
+      "conductor public key = /p\nplayer secret key = /k\n");
+  ASSERT_OK(config.status());
+  EXPECT_EQ(
+      (std::vector<std::string>{"tcp://10.0.0.1:2258", "tcp://10.0.0.2:2258",
+                                "tcp://10.0.0.3:2258"}),
+      config.value().conductor_endpoints);
+  EXPECT_NE(std::string::npos,
+            FormatPlayerConfig(config.value())
+                .find("conductor endpoint = tcp://10.0.0.1:2258,"
+                      "tcp://10.0.0.2:2258,tcp://10.0.0.3:2258\n"));
+}
+
+TEST_F(PlayerConfigTest, BadEndpointInTheListIsNamed) {
+  auto config = Load(
+      "conductor endpoint = tcp://a:2258,udp://b:2258\n"
+      "conductor public key = /p\nplayer secret key = /k\n");
+  EXPECT_NE(std::string::npos, config.status().message().find("player.conf:1:"))
+      << config.status().ToString();
+  EXPECT_NE(std::string::npos,
+            config.status().message().find("'udp://b:2258' is not a ZeroMQ"))
+      << config.status().ToString();
+}
+
+TEST_F(PlayerConfigTest, TooLongAListIsRefused) {
+  std::string list = "tcp://c0:2258";
+  for (int i = 1; i < 17; ++i) list += ",tcp://c" + std::to_string(i) + ":2258";
+  auto config = Load("conductor endpoint = " + list +
+                     "\nconductor public key = /p\nplayer secret key = /k\n");
+  EXPECT_NE(std::string::npos, config.status().message().find("at most 16"))
+      << config.status().ToString();
 }
 
 TEST_F(PlayerConfigTest, SampleConfigListsEveryKeyWithItsDefault) {

@@ -48,5 +48,39 @@ TEST_F(SessionTest, ConnectionKeepsTheBackOffAfterARefusal) {
   EXPECT_TRUE(session_.HelloDue(1100));
 }
 
+// A cell's conductor that leaves three hellos unanswered is given up when
+// the fourth would be due (about 0.7 s), not before.
+TEST_F(SessionTest, ThreeUnansweredHellosGiveTheConductorUp) {
+  session_.Restart(0, /*at_once=*/true);
+  for (common::TimeMs at : {0, 100, 300}) {
+    ASSERT_TRUE(session_.HelloDue(at)) << at;
+    EXPECT_FALSE(session_.HellosUnanswered(at)) << at;
+    session_.OnHelloSent(at);
+  }
+  EXPECT_FALSE(session_.HellosUnanswered(699));
+  EXPECT_TRUE(session_.HellosUnanswered(700));
+}
+
+TEST_F(SessionTest, WelcomeAnswersTheHellos) {
+  session_.Restart(0, /*at_once=*/true);
+  for (common::TimeMs at : {0, 100, 300}) session_.OnHelloSent(at);
+  session_.OnWelcome(350, 10000);
+  session_.OnConnected(400);  // Greeting again on a new connection
+  EXPECT_TRUE(session_.HelloDue(400));
+  EXPECT_FALSE(session_.HellosUnanswered(400));
+}
+
+// Another conductor of the cell is greeted at once, with the first
+// back-off, whatever the last one cost.
+TEST_F(SessionTest, MovingOnGreetsAtOnceWithTheFirstBackOff) {
+  session_.Restart(0, /*at_once=*/true);
+  for (common::TimeMs at : {0, 100, 300}) session_.OnHelloSent(at);
+  session_.MoveOn(700);
+  EXPECT_TRUE(session_.HelloDue(700));
+  EXPECT_FALSE(session_.HellosUnanswered(700));
+  session_.OnHelloSent(700);
+  EXPECT_TRUE(session_.HelloDue(800));
+}
+
 }  // namespace
 }  // namespace orchestra::player

@@ -73,7 +73,8 @@ BROKER    := broker/states.cc broker/rollout_limit.cc broker/wire.cc \
              broker/curve_keys.cc broker/context.cc broker/endpoint.cc \
              broker/poller.cc broker/authenticator.cc
 BROKER    += broker/audience_client.cc broker/json.cc broker/socket_monitor.cc \
-             broker/connection.cc broker/listener_gate.cc broker/task_groups.cc
+             broker/connection.cc broker/listener_gate.cc broker/task_groups.cc \
+             broker/endpoint_list.cc broker/cell_client.cc
 CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/glob.cc conductor/target.cc \
              conductor/scheduler.cc conductor/job_rules.cc \

@@ -27,12 +27,12 @@ static_assert(std::size(kErrorCodeNames) ==
 
 // The "op" of each AudienceOp alternative, in its order ("queue" is an old
 // name of "submit"), and the "kind" of each AudienceReplyBody alternative.
-constexpr const char* kOps[] = {"submit", "status", "wait",
-                                "cancel", "jobs",   "players"};
+constexpr const char* kOps[] = {"submit", "status",  "wait", "cancel",
+                                "jobs",   "players", "sql"};
 static_assert(std::size(kOps) == std::variant_size_v<AudienceOp>,
               "one name per op");
-constexpr const char* kReplyKinds[] = {"submit",  "job",      "jobs",
-                                       "players", "progress", "error"};
+constexpr const char* kReplyKinds[] = {"submit",   "job",   "jobs", "players",
+                                       "progress", "error", "sql"};
 static_assert(std::size(kReplyKinds) == std::variant_size_v<AudienceReplyBody>,
               "one kind per reply");
 
@@ -131,6 +131,25 @@ void Check(FieldReader& r, JobRecord* m) {
     r.Fail("bad_request", "a page lists more tasks than 'tasks_total'");
 }
 
+void Check(FieldReader& r, SqlRequest* m) {
+  if (m->sql.find_first_not_of(" \t\r\n") == std::string::npos)
+    r.Fail("missing_field", "field 'sql' must hold a statement");
+  else if (m->sql.find('\0') != std::string::npos)
+    r.Fail("bad_request", "field 'sql' must not hold a NUL byte");
+}
+
+void Check(FieldReader& r, SqlReply* m) {
+  for (size_t i = 0; i < m->rows.size(); ++i) {
+    if (m->rows[i].size() != m->columns.size()) {
+      r.Fail("bad_request", "row " + std::to_string(i) + " has " +
+                                std::to_string(m->rows[i].size()) +
+                                " values for " +
+                                std::to_string(m->columns.size()) + " columns");
+      return;
+    }
+  }
+}
+
 const char* ErrorCodeName(ErrorCode code) {
   return kErrorCodeNames[static_cast<int>(code)];
 }
@@ -175,7 +194,7 @@ DecodedRequest DecodeAudienceRequest(std::string_view bytes) {
       wire.Fail("unknown_op",
                 "unknown op '" + common::SanitizeUtf8(op) +
                     "' (ops: submit, queue, status, wait, cancel, jobs, "
-                    "players)");
+                    "players, sql)");
     if (wire.ok()) {
       FieldReader reader(std::move(wire));
       AudienceOp parsed;

@@ -112,8 +112,15 @@ struct PlayersRequest {
   std::string target{};            // Only players it matches; empty: all.
 };
 
-using AudienceOp = std::variant<SubmitRequest, StatusRequest, WaitRequest,
-                                CancelRequest, JobsRequest, PlayersRequest>;
+// One read-only statement run on the active conductor's database (DESIGN.md
+// section 17); the decoder refuses an empty one.
+struct SqlRequest {
+  std::string sql;
+};
+
+using AudienceOp =
+    std::variant<SubmitRequest, StatusRequest, WaitRequest, CancelRequest,
+                 JobsRequest, PlayersRequest, SqlRequest>;
 
 struct AudienceRequest {
   RequestId req;
@@ -228,6 +235,13 @@ struct PlayersReply {
   // on with `after` set to the last name listed.
   int64_t players_omitted = 0;
 };
+// A value of a result row: nil, an integer, a float or a string.
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
+struct SqlReply {
+  std::vector<std::string> columns;
+  std::vector<std::vector<SqlValue>> rows;  // Each as long as `columns`.
+  bool truncated = false;  // Rows were left out to fit the reply.
+};
 struct ProgressReply {  // interim, before a wait's final reply
   Progress progress;
 };
@@ -235,8 +249,9 @@ struct ErrorReply {
   AudienceError error;
 };
 
-using AudienceReplyBody = std::variant<SubmitReply, JobReply, JobsReply,
-                                       PlayersReply, ProgressReply, ErrorReply>;
+using AudienceReplyBody =
+    std::variant<SubmitReply, JobReply, JobsReply, PlayersReply, ProgressReply,
+                 ErrorReply, SqlReply>;
 
 struct AudienceReply {
   RequestId req;
@@ -244,7 +259,7 @@ struct AudienceReply {
 };
 
 // The reply's "kind" ("submit", "job", "jobs", "players", "progress",
-// "error"): one per alternative of AudienceReplyBody, in its order.
+// "error", "sql"): one per alternative of AudienceReplyBody, in its order.
 const char* ReplyKind(const AudienceReplyBody& body);
 
 std::string EncodeAudienceReply(const AudienceReply& reply);

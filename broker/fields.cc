@@ -12,6 +12,27 @@ void FieldWriter::CountMap(const char* key, const Counts& value, Need need) {
   }
 }
 
+void FieldWriter::Rows(const char* key,
+                       const std::vector<std::vector<SqlValue>>& rows,
+                       Need need, size_t, size_t) {
+  if (need == Need::kWhenSet && rows.empty()) return;
+  w_->Key(key);
+  w_->Array(rows.size());
+  for (const std::vector<SqlValue>& row : rows) {
+    w_->Array(row.size());
+    for (const SqlValue& value : row) {
+      if (const int64_t* n = std::get_if<int64_t>(&value))
+        w_->Int(*n);
+      else if (const double* x = std::get_if<double>(&value))
+        w_->Double(*x);
+      else if (const std::string* text = std::get_if<std::string>(&value))
+        w_->Str(*text);
+      else
+        w_->Nil();
+    }
+  }
+}
+
 bool FieldReader::Present(const char* key, Need need) {
   if (!ok()) return false;
   if (need == Need::kNullable && !r_.HasKey(key)) {
@@ -61,6 +82,59 @@ void FieldReader::CountMap(const char* key, Counts& value, Need need) {
       return;
     }
     value[name] = static_cast<int64_t>(count.via.u64);
+  }
+}
+
+namespace {
+
+// One value of a row; false when it is none of nil, int, float or string.
+bool ReadSqlValue(const msgpack::object& object, SqlValue* value) {
+  std::string text;
+  switch (object.type) {
+    case msgpack::type::NIL:
+      *value = std::monostate{};
+      return true;
+    case msgpack::type::POSITIVE_INTEGER:
+      if (object.via.u64 > static_cast<uint64_t>(INT64_MAX)) return false;
+      *value = static_cast<int64_t>(object.via.u64);
+      return true;
+    case msgpack::type::NEGATIVE_INTEGER:
+      *value = object.via.i64;
+      return true;
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      *value = object.via.f64;
+      return true;
+    default:
+      if (!ReadString(object, &text)) return false;
+      *value = std::move(text);
+      return true;
+  }
+}
+
+}  // namespace
+
+void FieldReader::Rows(const char* key,
+                       std::vector<std::vector<SqlValue>>& rows, Need need,
+                       size_t max_rows, size_t max_values) {
+  rows.clear();
+  if (!Present(key, need)) return;
+  for (const msgpack::object* item : r_.Array(key, Wire(need), max_rows)) {
+    const std::string row = Name(key) + " row " + std::to_string(rows.size());
+    if (item->type != msgpack::type::ARRAY)
+      return Fail("bad_request", row + " must be an array");
+    if (item->via.array.size > max_values)
+      return Fail("too_large", row + " has more than " +
+                                   std::to_string(max_values) + " values");
+    std::vector<SqlValue> values(item->via.array.size);
+    for (uint32_t i = 0; i < item->via.array.size; ++i) {
+      if (!ReadSqlValue(item->via.array.ptr[i], &values[i]))
+        return Fail("bad_request",
+                    row +
+                        " holds a value other than nil, an integer, a "
+                        "float or a string");
+    }
+    rows.push_back(std::move(values));
   }
 }
 
@@ -159,6 +233,14 @@ void FieldDescriber::StringList(const char* key,
 
 void FieldDescriber::CountMap(const char* key, const Counts&, Need need) {
   Field(key, "map of string to int", need, "counts from 0");
+}
+
+void FieldDescriber::Rows(const char* key,
+                          const std::vector<std::vector<SqlValue>>&, Need need,
+                          size_t max_rows, size_t max_values) {
+  Field(key, "array of arrays of nil, int, float or string", need,
+        "at most " + std::to_string(max_rows) + " rows of at most " +
+            std::to_string(max_values) + " values");
 }
 
 void FieldDescriber::Limit(const char* key, const std::optional<RolloutLimit>&,

@@ -176,6 +176,9 @@ class FieldWriter {
     w_->Strings(value);
   }
   void CountMap(const char* key, const Counts& value, Need need);
+  // An array of arrays of nil, int, float or string (an `sql` reply).
+  void Rows(const char* key, const std::vector<std::vector<SqlValue>>& rows,
+            Need need, size_t, size_t);
   // An integer, or a string "N%" (broker/rollout_limit.h).
   void Limit(const char* key, const std::optional<RolloutLimit>& value,
              Need need, int64_t) {
@@ -295,6 +298,10 @@ class FieldReader {
       value = r_.StringList(key, Wire(need), max_items, max_bytes);
   }
   void CountMap(const char* key, Counts& value, Need need);
+  // At most `max_rows` arrays of at most `max_values` values each (nil,
+  // int, float or string; a string at most kMaxString bytes).
+  void Rows(const char* key, std::vector<std::vector<SqlValue>>& rows,
+            Need need, size_t max_rows, size_t max_values);
   // An integer from `min`, or a string "N%" with N from `min` to 100.
   void Limit(const char* key, std::optional<RolloutLimit>& value, Need need,
              int64_t min);
@@ -382,6 +389,8 @@ class FieldDescriber {
   void StringList(const char* key, const std::vector<std::string>&, Need need,
                   size_t max_items, size_t max_bytes);
   void CountMap(const char* key, const Counts&, Need need);
+  void Rows(const char* key, const std::vector<std::vector<SqlValue>>&,
+            Need need, size_t max_rows, size_t max_values);
   void Limit(const char* key, const std::optional<RolloutLimit>&, Need need,
              int64_t min);
   template <typename E>

@@ -224,6 +224,12 @@ void Fields(V& v, PlayersRequest& m) {
   v.Str("target", m.target, Need::kWhenSet, kMaxTargetBytes);
 }
 
+template <typename V>
+void Fields(V& v, SqlRequest& m) {
+  v.Str("sql", m.sql, Need::kRequired, kMaxSqlBytes);
+}
+void Check(FieldReader& r, SqlRequest* m);
+
 // ---- the audience channel: records ----
 
 template <typename V>
@@ -334,6 +340,15 @@ void Fields(V& v, PlayersReply& m) {
   v.Objects("players", m.players, Need::kRequired, kMaxArray, "player");
   v.Int("players_omitted", m.players_omitted, Need::kWhenSet, kCount32);
 }
+
+template <typename V>
+void Fields(V& v, SqlReply& m) {
+  v.StringList("columns", m.columns, Need::kRequired, kMaxSqlColumns,
+               kMaxSqlColumnNameBytes);
+  v.Rows("rows", m.rows, Need::kRequired, kMaxSqlRows, kMaxSqlColumns);
+  v.Bool("truncated", m.truncated, Need::kOptional);
+}
+void Check(FieldReader& r, SqlReply* m);
 
 template <typename V>
 void Fields(V& v, ProgressReply& m) {

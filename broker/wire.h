@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "common/clock.h"
@@ -20,6 +21,8 @@
 namespace orchestra::broker {
 
 using StringMap = std::map<std::string, std::string>;
+// One value of an `sql` reply's row (as broker/audience_protocol.h has it).
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
 // Limits that bound what one decoded message may allocate.
 constexpr size_t kMaxArray = 100000;
@@ -54,6 +57,7 @@ class WireWriter {
       packer_.pack_false();
   }
   void Nil() { packer_.pack_nil(); }
+  void Double(double value) { packer_.pack_double(value); }
   void OptionalInt(const std::optional<int64_t>& value) {
     if (value)
       Int(*value);

@@ -30,6 +30,14 @@ constexpr size_t kMaxEndpointBytes = 512;
 // The other nodes of a cell one conductor.conf may name (a cell of 7).
 constexpr size_t kMaxCellPeers = 6;
 
+// ---- reporting (DESIGN.md section 17) ----
+// An `sql` request's one statement, and what its reply may carry: columns
+// (SQLite's own limit is 2000), their names, and rows.
+constexpr size_t kMaxSqlBytes = 64 << 10;
+constexpr size_t kMaxSqlColumns = 2000;
+constexpr size_t kMaxSqlColumnNameBytes = 1024;
+constexpr size_t kMaxSqlRows = 100000;
+
 // ---- labels and targets (DESIGN.md section 13) ----
 // Label keys: [a-z][a-z0-9_.-]*; values: [A-Za-z0-9._:/-]+. A players file
 // line may carry at most kMaxPlayerLabels of them.

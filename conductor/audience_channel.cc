@@ -159,6 +159,11 @@ Status AudienceChannel::Route(const Caller& c, const AudienceOp& op,
   if (auto* r = std::get_if<broker::WaitRequest>(&op)) return On(c, *r, grant);
   if (auto* r = std::get_if<broker::CancelRequest>(&op))
     return On(c, *r, grant);
+  if (std::holds_alternative<broker::SqlRequest>(op)) {
+    // TODO(cell): run the statement read-only (DESIGN.md section 17).
+    Fail(c, ErrorCode::kUnavailable, "the sql op is not implemented yet");
+    return Status();
+  }
   // Reads answer from what is committed: they need not wait for the
   // commits in flight.
   outbox_->set_committed_only(true);

@@ -642,8 +642,8 @@ TEST_F(AudienceProtocolTest, MalformedRepliesAreRejected) {
   EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(true)}}).Encode()).ok());
   EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(false)}}).Encode()).ok());
   // Each kind needs its fields; an unknown kind is refused.
-  for (const char* kind : {"submit", "job", "jobs", "players", "progress",
-                           "error", "weird"})
+  for (const char* kind :
+       {"submit", "job", "jobs", "players", "progress", "error", "weird"})
     EXPECT_FALSE(DecodeAudienceReply(
                      Map({{"ok", Bool(true)}, {"kind", Str(kind)}}).Encode())
                      .ok())
@@ -677,13 +677,11 @@ TEST_F(AudienceProtocolTest, CountsAboveInt64AreRejected) {
                     {"scope", Str("one")},
                     {"state", Str("OK")},
                     {"tasks", Map({{"OK", Uint(too_big)}})}});
-  EXPECT_FALSE(
-      DecodeAudienceReply(
-          Map({{"ok", Bool(true)},
-               {"kind", Str("jobs")},
-               {"jobs", Array({summary})}})
-              .Encode())
-          .ok());
+  EXPECT_FALSE(DecodeAudienceReply(Map({{"ok", Bool(true)},
+                                        {"kind", Str("jobs")},
+                                        {"jobs", Array({summary})}})
+                                       .Encode())
+                   .ok());
   Mp largest = Map({{"done", Int(0)},
                     {"total", Int(0)},
                     {"by_state", Map({{"OK", Uint(too_big - 1)}})}});
@@ -944,6 +942,71 @@ TEST_F(AudienceProtocolTest, InvalidTargetIsAnErrorCode) {
   ErrorReply back = std::get<ErrorReply>(RoundTripReply(
       {int64_t{5}, ErrorReply{{ErrorCode::kInvalidTarget, "no player", {}}}}));
   EXPECT_EQ(ErrorCode::kInvalidTarget, back.error.code);
+}
+
+// ---- sql (DESIGN.md section 17) ----
+
+TEST_F(AudienceProtocolTest, SqlRequestRoundTrips) {
+  SqlRequest back = std::get<SqlRequest>(RoundTripRequest(
+      {int64_t{3}, SqlRequest{"SELECT id, state FROM jobs LIMIT 5"}}));
+  EXPECT_EQ("SELECT id, state FROM jobs LIMIT 5", back.sql);
+  EXPECT_STREQ("sql", OpName(back));
+}
+
+TEST_F(AudienceProtocolTest, SqlStatementIsBoundedAndNotEmpty) {
+  auto code = [](Mp sql) {
+    return CodeFor({{"op", Str("sql")}, {"req", Int(1)}, {"sql", sql}});
+  };
+  EXPECT_EQ("accepted", code(Str("SELECT 1")));
+  EXPECT_EQ("accepted",
+            code(Str(std::string(kMaxSqlBytes - 8, ' ') + "SELECT 1")));
+  EXPECT_EQ("too_large", code(Str(std::string(kMaxSqlBytes + 1, 'x'))));
+  EXPECT_EQ("missing_field", code(Str(" \n ")));
+  EXPECT_EQ("missing_field", CodeFor({{"op", Str("sql")}}));
+  EXPECT_EQ("bad_request", code(Str(std::string("SELECT 1\0", 9))));
+  EXPECT_EQ("bad_request", code(Int(1)));
+}
+
+TEST_F(AudienceProtocolTest, SqlReplyRoundTripsEveryKindOfValue) {
+  SqlReply m;
+  m.columns = {"id", "ratio", "name", "gone"};
+  m.rows = {{int64_t{1}, 0.5, std::string("web-1"), std::monostate{}},
+            {int64_t{-2}, -1e300, std::string(""), int64_t{INT64_MAX}}};
+  m.truncated = true;
+  SqlReply back = std::get<SqlReply>(RoundTripReply({int64_t{4}, m}));
+  EXPECT_EQ(m.columns, back.columns);
+  EXPECT_EQ(m.rows, back.rows);
+  EXPECT_TRUE(back.truncated);
+  EXPECT_STREQ("sql", ReplyKind(back));
+}
+
+TEST_F(AudienceProtocolTest, SqlReplyWithoutRowsRoundTrips) {
+  SqlReply back =
+      std::get<SqlReply>(RoundTripReply({int64_t{4}, SqlReply{{"n"}, {}}}));
+  EXPECT_EQ(std::vector<std::string>{"n"}, back.columns);
+  EXPECT_TRUE(back.rows.empty());
+  EXPECT_FALSE(back.truncated);
+}
+
+TEST_F(AudienceProtocolTest, MalformedSqlRepliesAreRefused) {
+  auto decodes = [](Mp columns, Mp rows) {
+    return DecodeAudienceReply(Map({{"ok", Bool(true)},
+                                    {"kind", Str("sql")},
+                                    {"columns", columns},
+                                    {"rows", rows}})
+                                   .Encode())
+        .ok();
+  };
+  EXPECT_TRUE(decodes(Strings({"a"}), Array({Array({Float(1.5)})})));
+  EXPECT_FALSE(decodes(Strings({"a"}), Array({Array({Int(1), Int(2)})})));
+  EXPECT_FALSE(decodes(Strings({"a"}), Array({Array({Map({})})})));
+  EXPECT_FALSE(decodes(Strings({"a"}), Array({Int(1)})));
+  EXPECT_FALSE(decodes(Strings({"a"}), Array({Array({Uint(UINT64_MAX)})})));
+  EXPECT_FALSE(decodes(Strings({"a"}), Int(1)));
+  std::vector<std::string> many(kMaxSqlColumns + 1, "c");
+  EXPECT_FALSE(decodes(Strings(many), Array({})));
+  EXPECT_FALSE(decodes(Strings({std::string(kMaxSqlColumnNameBytes + 1, 'c')}),
+                       Array({})));
 }
 
 }  // namespace

@@ -147,6 +147,48 @@ TEST_F(CliTest, SubmitWithWaitShowsTheFinishedJob) {
   EXPECT_EQ(0u, out_.str().find("job 17  score backup"));
 }
 
+TEST_F(CliTest, SubmitWithoutAKeyGetsOneOfItsOwn) {
+  Answer({broker::SubmitReply{17}});
+  EXPECT_EQ(kExitOk, Run({"submit", "backup", "web-1"}));
+  EXPECT_EQ(0u, LastOp<broker::SubmitRequest>().key.find("auto-"));
+  EXPECT_EQ(kExitOk,
+            Run({"submit", "--idempotency-key", "k-1", "backup", "web-1"}));
+  EXPECT_EQ("k-1", LastOp<broker::SubmitRequest>().key);
+}
+
+TEST_F(CliTest, ListedEndpointsAreTriedInTurn) {
+  Answer({broker::SubmitReply{17}});
+  env_.endpoint = "ipc://" + dir_.File("gone.sock") + "," + env_.endpoint;
+  EXPECT_EQ(kExitOk, Run({"submit", "backup", "web-1"}));
+  EXPECT_EQ("17\n", out_.str());
+}
+
+TEST_F(CliTest, SqlPrintsATableHeadedByTheColumns) {
+  Answer({broker::SqlReply{
+      {"id", "name"},
+      {{int64_t{7}, std::string("web-1")}, {int64_t{12}, std::monostate{}}},
+      false}});
+  EXPECT_EQ(kExitOk, Run({"sql", "SELECT id, name FROM players"}));
+  EXPECT_EQ("SELECT id, name FROM players", LastOp<broker::SqlRequest>().sql);
+  EXPECT_EQ("id  name\n 7  web-1\n12  NULL\n", out_.str());
+}
+
+TEST_F(CliTest, SqlSaysWhenTheResultWasTruncated) {
+  Answer({broker::SqlReply{{"n"}, {{0.5}}, true}});
+  EXPECT_EQ(kExitOk, Run({"sql", "SELECT 0.5"}));
+  EXPECT_EQ("  n\n0.5\n(truncated)\n", out_.str());
+}
+
+TEST_F(CliTest, SqlWithJsonPrintsColumnsRowsAndTruncated) {
+  Answer(
+      {broker::SqlReply{{"n", "s"}, {{int64_t{1}, std::monostate{}}}, false}});
+  EXPECT_EQ(kExitOk, Run({"--json", "sql", "SELECT 1, NULL"}));
+  EXPECT_EQ(
+      "{\n  \"columns\": [\n    \"n\",\n    \"s\"\n  ],\n  \"rows\": [\n"
+      "    [\n      1,\n      null\n    ]\n  ],\n  \"truncated\": false\n}\n",
+      out_.str());
+}
+
 TEST_F(CliTest, ErrorReplyExitsTwoWithCodeAndMessage) {
   Answer({broker::ErrorReply{{broker::ErrorCode::kNotFound, "no job 9"}}});
   EXPECT_EQ(kExitUsage, Run({"status", "9"}));

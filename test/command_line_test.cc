@@ -139,6 +139,37 @@ TEST_F(CommandLineTest, EndpointComesFromOptionThenEnvironmentThenDefault) {
           .global.endpoint);
 }
 
+TEST_F(CommandLineTest, EndpointMayListACellsConductors) {
+  Result<CommandLine> line = Parse(
+      {"--endpoint", "tcp://c1:7101, tcp://c2:7101,tcp://c3:7101", "players"});
+  ASSERT_OK(line.status());
+  EXPECT_EQ((std::vector<std::string>{"tcp://c1:7101", "tcp://c2:7101",
+                                      "tcp://c3:7101"}),
+            line.value().global.endpoints);
+  EXPECT_EQ(std::vector<std::string>{"ipc:///env.sock"},
+            Parse({"players"}, "ipc:///env.sock").value().global.endpoints);
+}
+
+TEST_F(CommandLineTest, BadEndpointListsAreUsageErrors) {
+  EXPECT_NE(std::string::npos,
+            Error({"--endpoint", "tcp://c1:7101,,tcp://c2:7101", "players"})
+                .find("--endpoint"));
+  EXPECT_NE("",
+            Error({"--endpoint", "tcp://c1:7101,http://c2", "status", "1"}));
+  EXPECT_NE("", Parse({"players"}, "tcp://c1").status().message());
+  // Commands that need no conductor do not care.
+  EXPECT_OK(Parse({"--endpoint", "nonsense", "help"}).status());
+}
+
+TEST_F(CommandLineTest, SqlTakesOneStatement) {
+  EXPECT_EQ("SELECT 1", Get<SqlCommand>({"sql", "SELECT 1"}).sql);
+  EXPECT_NE("", Error({"sql"}));
+  EXPECT_NE("", Error({"sql", "SELECT 1", "SELECT 2"}));
+  EXPECT_NE("", Error({"sql", "  "}));
+  EXPECT_NE("", Error({"sql", std::string(kMaxSqlBytes + 1, 'x')}));
+  EXPECT_EQ("sql", Get<HelpCommand>({"sql", "--help"}).topic);
+}
+
 TEST_F(CommandLineTest, JobMustBeAPositiveInteger) {
   EXPECT_EQ(7, Get<StatusCommand>({"status", "7"}).request.job);
   EXPECT_NE("", Error({"status", "seven"}));

@@ -141,6 +141,10 @@ void AddRequestSamples(std::vector<WireSample>* out) {
   out->push_back({"request/players", Request(int64_t{8}, PlayersRequest{})});
   out->push_back({"request/players-page",
                   Request(int64_t{9}, PlayersRequest{"web-1", 10})});
+  out->push_back(
+      {"request/sql",
+       Request(int64_t{10},
+               SqlRequest{"SELECT state, count(*) FROM jobs GROUP BY state"})});
 }
 
 void AddReplySamples(std::vector<WireSample>* out) {
@@ -179,6 +183,12 @@ void AddReplySamples(std::vector<WireSample>* out) {
   add("reply/progress", Reply(int64_t{4}, ProgressReply{progress}));
   add("reply/error",
       Reply(int64_t{5}, ErrorReply{{ErrorCode::kNotFound, "no job 812"}}));
+  add("reply/sql",
+      Reply(int64_t{10},
+            SqlReply{{"state", "n", "share"},
+                     {{std::string("OK"), int64_t{3}, 0.75},
+                      {std::string("FAIL"), int64_t{1}, std::monostate{}}},
+                     true}));
   add("reply/error-no-req",
       Reply(std::monostate{}, ErrorReply{{ErrorCode::kBadRequest, "bad"}}));
 }

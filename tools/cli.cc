@@ -4,7 +4,9 @@
 // stopping) is 3, anything else (a usage problem, a key file, or the
 // conductor's other error replies) is 2. The conductor's error replies
 // arrive as InvalidArgument("<code>", "<message>") (Unavailable for
-// `unavailable`), so they print as "orchestra: <code>: <message>".
+// `unavailable`), so they print as "orchestra: <code>: <message>". Requests
+// go through broker::CellClient: with a list of endpoints (a cell) they
+// fail over, and a submit without --idempotency-key gets a key of its own.
 
 #include "tools/cli.h"
 
@@ -16,7 +18,7 @@
 #include <optional>
 #include <variant>
 
-#include "broker/audience_client.h"
+#include "broker/cell_client.h"
 #include "broker/curve_keys.h"
 #include "broker/json.h"
 #include "tools/command_line.h"
@@ -24,6 +26,7 @@
 #include "tools/password.h"
 #include "tools/progress_line.h"
 #include "tools/report.h"
+#include "tools/table.h"
 #include "tools/usage.h"
 
 namespace orchestra::tools {
@@ -59,6 +62,7 @@ class Runner {
   int Run(const CancelCommand& c);
   int Run(const JobsCommand& c);
   int Run(const PlayersCommand& c);
+  int Run(const SqlCommand& c);
   int Run(const KeygenCommand& c);
   int Run(const HttpUserCommand& c);
   int Run(const HelpCommand& c);
@@ -89,22 +93,20 @@ class Runner {
   const GlobalOptions& global_;
   std::ostream& out_;
   std::ostream& err_;
-  std::unique_ptr<broker::AudienceClient> client_;
+  std::unique_ptr<broker::CellClient> client_;
 };
 
 Result<AudienceReply> Runner::Request(
     const AudienceOp& op, int timeout_ms,
     const std::function<void(const broker::Progress&)>& on_progress) {
   if (!client_) {
-    broker::ClientOptions options;
-    options.endpoint = global_.endpoint;
-    options.secret_key_file = global_.key_file;
-    options.server_key_file = global_.server_key_file;
-    options.connect_timeout_ms = env_.connect_timeout_ms;
-    Result<std::unique_ptr<broker::AudienceClient>> client =
-        broker::AudienceClient::Connect(options);
-    if (!client.ok()) return client.status();
-    client_ = std::move(client.value());
+    broker::CellOptions options;
+    options.endpoints = global_.endpoints;
+    options.client.secret_key_file = global_.key_file;
+    options.client.server_key_file = global_.server_key_file;
+    options.client.connect_timeout_ms = env_.connect_timeout_ms;
+    if (env_.failover_ms > 0) options.failover_ms = env_.failover_ms;
+    client_ = std::make_unique<broker::CellClient>(std::move(options));
   }
   Result<AudienceReply> reply = client_->Call(op, timeout_ms, on_progress);
   if (!reply.ok()) return reply;
@@ -196,6 +198,17 @@ int Runner::Run(const PlayersCommand& c) {
     out_ << json.Text() << "\n";
   else
     out_ << FormatPlayers(players);
+  return kExitOk;
+}
+
+int Runner::Run(const SqlCommand& c) {
+  Result<broker::SqlReply> reply = Expect<broker::SqlReply>(
+      Request(broker::SqlRequest{c.sql}, kRequestTimeoutMs), "sql");
+  if (!reply.ok()) return Fail(reply.status());
+  if (global_.json)
+    out_ << SqlJson(reply.value()) << "\n";
+  else
+    out_ << FormatSql(reply.value());
   return kExitOk;
 }
 

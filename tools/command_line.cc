@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "broker/endpoint_list.h"
 #include "broker/rollout_limit.h"
 #include "common/limits.h"
 #include "common/text.h"
@@ -419,6 +420,29 @@ Result<Command> ParsePlayers(int argc, char** argv, GlobalOptions* global) {
   return Command(std::move(c));
 }
 
+Result<Command> ParseSql(int argc, char** argv, GlobalOptions* global) {
+  static const option kOptions[] = {{"help", no_argument, nullptr, 'h'},
+                                    {"verbose", no_argument, nullptr, 'v'},
+                                    {}};
+  bool help = false;
+  auto handle = [&](int option, const char*) -> Status {
+    CommonOption(option, &help, global);
+    return Status();
+  };
+  int first = 0;
+  Status s = ReadOptions(argc, argv, "hv", kOptions, false, handle, &first);
+  if (!s.ok()) return s;
+  if (help) return Command(HelpCommand{"sql"});
+  s = ExpectArguments(argc, first, 1, "STATEMENT");
+  if (!s.ok()) return s;
+  SqlCommand c{argv[first]};
+  if (common::Trim(c.sql).empty()) return UsageError("STATEMENT is empty");
+  if (c.sql.size() > kMaxSqlBytes)
+    return UsageError("STATEMENT is longer than " +
+                      std::to_string(kMaxSqlBytes) + " bytes");
+  return Command(std::move(c));
+}
+
 Result<Command> ParseKeygen(int argc, char** argv, GlobalOptions* global) {
   static const option kOptions[] = {{"dir", required_argument, nullptr, kDir},
                                     {"help", no_argument, nullptr, 'h'},
@@ -475,6 +499,7 @@ Result<Command> ParseCommand(const std::string& word, int argc, char** argv,
     return ParseJobCommand(word, argc, argv, global);
   if (word == "jobs") return ParseJobs(argc, argv, global);
   if (word == "players") return ParsePlayers(argc, argv, global);
+  if (word == "sql") return ParseSql(argc, argv, global);
   if (word == "keygen") return ParseKeygen(argc, argv, global);
   if (word == "http-user") return ParseHttpUser(argc, argv, global);
   if (word == "help") return Command(HelpCommand{argc > 1 ? argv[1] : ""});
@@ -517,6 +542,15 @@ Status ParseGlobalOptions(int argc, char** argv, GlobalOptions* global,
   return ReadOptions(argc, argv, "hv", kOptions, true, handle, first);
 }
 
+// Whether `command` needs an endpoint (keygen, http-user, help and
+// --version do not).
+bool AsksTheConductor(const Command& command) {
+  return !std::holds_alternative<KeygenCommand>(command) &&
+         !std::holds_alternative<HttpUserCommand>(command) &&
+         !std::holds_alternative<HelpCommand>(command) &&
+         !std::holds_alternative<VersionCommand>(command);
+}
+
 }  // namespace
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv,
@@ -541,6 +575,14 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv,
         ParseCommand(*word, argc - first, argv + first, &line.global);
     if (!command.ok()) return command.status();
     line.command = std::move(command.value());
+  }
+  if (AsksTheConductor(line.command)) {
+    Result<std::vector<std::string>> endpoints =
+        broker::ParseEndpointList(line.global.endpoint);
+    if (!endpoints.ok())
+      return UsageError("--endpoint (or $ORCHESTRA_ENDPOINT): " +
+                        endpoints.status().message());
+    line.global.endpoints = std::move(endpoints.value());
   }
   return line;
 }

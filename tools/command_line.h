@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "broker/audience_protocol.h"
 #include "common/result.h"
@@ -19,8 +20,9 @@ constexpr char kDefaultEndpoint[] = "ipc:///run/orchestra/conductor.sock";
 constexpr char kDefaultKeyDir[] = "/etc/orchestra/keys";
 
 struct GlobalOptions {
-  std::string endpoint = kDefaultEndpoint;
-  std::string key_file;         // --key: our Curve secret key
+  std::string endpoint = kDefaultEndpoint;  // As given: one, or a list.
+  std::vector<std::string> endpoints;       // `endpoint` split and checked
+  std::string key_file;                     // --key: our Curve secret key
   std::string server_key_file;  // --server-key: the conductor's public key
   bool json = false;            // Print records as the protocol has them.
   bool verbose = false;         // Full output of every task.
@@ -49,6 +51,9 @@ struct JobsCommand {
 struct PlayersCommand {
   std::string target;  // --target: only the players it matches
 };
+struct SqlCommand {
+  std::string sql;  // One statement.
+};
 struct KeygenCommand {
   std::string name;
   std::string dir = kDefaultKeyDir;
@@ -64,8 +69,8 @@ struct VersionCommand {};
 
 using Command =
     std::variant<SubmitCommand, StatusCommand, WaitCommand, CancelCommand,
-                 JobsCommand, PlayersCommand, KeygenCommand, HttpUserCommand,
-                 HelpCommand, VersionCommand>;
+                 JobsCommand, PlayersCommand, SqlCommand, KeygenCommand,
+                 HttpUserCommand, HelpCommand, VersionCommand>;
 
 struct CommandLine {
   GlobalOptions global;
@@ -73,7 +78,9 @@ struct CommandLine {
 };
 
 // Parses `argv` (argv[0] is the program). `env_endpoint` (ORCHESTRA_ENDPOINT)
-// replaces the default endpoint when not empty. On a usage error returns
+// replaces the default endpoint when not empty; a command that asks the
+// conductor gets the endpoint list checked (broker/endpoint_list.h). On a
+// usage error returns
 // InvalidArgument saying why, with `*word` set to the command word when it
 // was read (so the caller shows that command's usage).
 common::Result<CommandLine> ParseCommandLine(int argc, char** argv,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
@@ -326,6 +327,67 @@ std::string TaskSummaryLine(const TaskRecord& task) {
   if (!why.empty()) return why;  // A failure's last word is the news.
   std::string line = FirstNonBlankLine(task.stdout_text);
   return line.empty() ? FirstNonBlankLine(task.stderr_text) : line;
+}
+
+namespace {
+
+std::string SqlText(const broker::SqlValue& value) {
+  if (const int64_t* n = std::get_if<int64_t>(&value))
+    return std::to_string(*n);
+  if (const double* x = std::get_if<double>(&value)) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.15g", *x);
+    return text;
+  }
+  if (const std::string* s = std::get_if<std::string>(&value)) return *s;
+  return "NULL";
+}
+
+// True when column `index` holds numbers only (and nils).
+bool IsNumeric(const broker::SqlReply& result, size_t index) {
+  return std::all_of(result.rows.begin(), result.rows.end(),
+                     [index](const std::vector<broker::SqlValue>& row) {
+                       return index >= row.size() ||
+                              !std::holds_alternative<std::string>(row[index]);
+                     });
+}
+
+}  // namespace
+
+std::string FormatSql(const broker::SqlReply& result) {
+  Table table(result.columns);
+  for (size_t i = 0; i < result.columns.size(); ++i) {
+    if (IsNumeric(result, i)) table.AlignRight(i);
+  }
+  for (const std::vector<broker::SqlValue>& row : result.rows) {
+    std::vector<std::string> cells;
+    for (const broker::SqlValue& value : row) cells.push_back(SqlText(value));
+    table.AddRow(std::move(cells));
+  }
+  return table.ToString() + (result.truncated ? "(truncated)\n" : "");
+}
+
+std::string SqlJson(const broker::SqlReply& result) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const std::vector<broker::SqlValue>& row : result.rows) {
+    nlohmann::ordered_json values = nlohmann::ordered_json::array();
+    for (const broker::SqlValue& value : row)
+      std::visit(
+          [&values](const auto& v) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>,
+                                         std::monostate>)
+              values.push_back(nullptr);
+            else
+              values.push_back(v);
+          },
+          value);
+    rows.push_back(std::move(values));
+  }
+  nlohmann::ordered_json json = {{"columns", result.columns},
+                                 {"rows", std::move(rows)},
+                                 {"truncated", result.truncated}};
+  return json.dump(2, ' ', false,
+                   nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace orchestra::tools

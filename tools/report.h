@@ -1,6 +1,7 @@
 // The human-readable text of what the conductor returns: a job (a short
-// header and a table of its tasks), the jobs list, the players list and the
-// progress counts. Pure functions of the records, so tests compare text.
+// header and a table of its tasks), the jobs list, the players list, an
+// `sql` result and the progress counts. Pure functions of the records, so tests
+// compare text.
 
 #ifndef ORCHESTRA_TOOLS_REPORT_H_
 #define ORCHESTRA_TOOLS_REPORT_H_
@@ -31,6 +32,14 @@ std::string FormatJobs(const std::vector<broker::JobSummary>& jobs);
 
 // One line per player.
 std::string FormatPlayers(const std::vector<broker::PlayerInfo>& players);
+
+// An `sql` result: a table headed by the column names (NULL for nil;
+// numeric columns right-aligned), then "(truncated)" when it was cut.
+std::string FormatSql(const broker::SqlReply& result);
+
+// The same result as JSON: {"columns": [...], "rows": [[...]...],
+// "truncated": bool}, indented by two spaces.
+std::string SqlJson(const broker::SqlReply& result);
 
 // Counts by task state, finished states first: "OK 30  FAIL 7  RUNNING 63".
 std::string FormatCounts(const std::map<std::string, int64_t>& by_state);

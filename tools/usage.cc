@@ -16,6 +16,7 @@ constexpr char kOverview[] =
     "  cancel JOB                 cancel a job's unfinished tasks\n"
     "  jobs [--state S] ...       list jobs, newest first\n"
     "  players                    list the players and their scores\n"
+    "  sql STATEMENT              run one read-only SQL statement\n"
     "  keygen NAME [--dir DIR]    make a Curve key pair (no conductor needed)\n"
     "  http-user NAME [--operate] make a line of the web page's users file\n"
     "  help [COMMAND]             show the usage of a command\n"
@@ -23,7 +24,9 @@ constexpr char kOverview[] =
     "global options:\n"
     "  --endpoint E       the conductor's audience endpoint: ipc://PATH or\n"
     "                     tcp://HOST:PORT (default: $ORCHESTRA_ENDPOINT, else\n"
-    "                     ipc:///run/orchestra/conductor.sock)\n"
+    "                     ipc:///run/orchestra/conductor.sock); a cell's\n"
+    "                     conductors as a list split by commas, tried in\n"
+    "                     turn (at most 16)\n"
     "  --key FILE         our Curve secret key (tcp endpoints)\n"
     "  --server-key FILE  the conductor's Curve public key (tcp endpoints)\n"
     "  --json             print records as JSON, exactly as the protocol\n"
@@ -118,6 +121,15 @@ constexpr char kPlayers[] =
     "their scores. A list too large for one reply (4 MiB) is fetched in\n"
     "pages, by name.\n";
 
+constexpr char kSql[] =
+    "usage: orchestra sql STATEMENT\n"
+    "\n"
+    "Runs one read-only SQL statement (\"SELECT ...\") on the active\n"
+    "conductor's database and prints the result as a table, its column\n"
+    "names as the header; --json prints {columns, rows, truncated}. A\n"
+    "result too large for one reply is cut, and says \"(truncated)\". Only\n"
+    "audience keys without limits and the local socket may ask.\n";
+
 constexpr char kKeygen[] =
     "usage: orchestra keygen NAME [--dir DIR]\n"
     "\n"
@@ -144,6 +156,7 @@ std::string Usage(const std::string& word) {
   if (word == "cancel") return kCancel;
   if (word == "jobs") return kJobs;
   if (word == "players") return kPlayers;
+  if (word == "sql") return kSql;
   if (word == "keygen") return kKeygen;
   if (word == "http-user") return kHttpUser;
   return kOverview;

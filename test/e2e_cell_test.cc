@@ -279,6 +279,8 @@ TEST_F(CellTest, WithoutQuorumSubmitsFailUntilANodeReturns) {
   const auto took = Clock::now() - started;
   EXPECT_NE(0, r.exit_code) << r.out;
   EXPECT_NE(-1, r.exit_code) << "the CLI did not give up within 60 s";
+  // The CLI's failover time (30 s) plus one attempt's timeout at most.
+  EXPECT_LT(took, 45s);
   const std::string err = Lower(r.err);
   EXPECT_TRUE(err.find("unavailable") != std::string::npos ||
               err.find("quorum") != std::string::npos)

@@ -55,7 +55,7 @@ std::string Lower(std::string text) {
 }
 
 // One line of a player's run file: what one run of the `record` score saw.
-struct Run {
+struct TaskRun {
   std::string task, job, submit;
 };
 
@@ -80,11 +80,11 @@ class CellTest : public testing::Test {
   }
 
   // Every run in the players' run files.
-  std::vector<Run> Runs() {
-    std::vector<Run> runs;
+  std::vector<TaskRun> Runs() {
+    std::vector<TaskRun> runs;
     for (const char* name : {"p1", "p2"}) {
       std::ifstream in(cell_.dir() + "/runs-" + name);
-      Run run;
+      TaskRun run;
       while (in >> run.task >> run.job >> run.submit) runs.push_back(run);
     }
     return runs;
@@ -117,10 +117,10 @@ class CellTest : public testing::Test {
   }
 
   // Checks that no task ran twice and no submit made two jobs that ran.
-  void ExpectEachRunOnce(const std::vector<Run>& runs) {
+  void ExpectEachRunOnce(const std::vector<TaskRun>& runs) {
     std::map<std::string, int> by_task;
     std::map<std::string, std::set<std::string>> jobs_by_submit;
-    for (const Run& run : runs) {
+    for (const TaskRun& run : runs) {
       ++by_task[run.task];
       jobs_by_submit[run.submit].insert(run.job);
     }
@@ -222,7 +222,7 @@ TEST_F(CellTest, KillingTheActiveConductorUnderLoadLosesAndRepeatsNothing) {
   // A submit the CLI gave up on may still have made its job, but never more
   // than one; the run files tell which submit each job came from.
   EXPECT_LE(jobs.size(), static_cast<size_t>(attempts.load()));
-  const std::vector<Run> runs = Runs();
+  const std::vector<TaskRun> runs = Runs();
   ExpectEachRunOnce(runs);
   EXPECT_EQ(jobs.size(), runs.size()) << "jobs and runs differ";
   std::cerr << attempts << " submits, " << acked.size() << " acknowledged, "
@@ -260,7 +260,7 @@ TEST_F(CellTest, PausedLeaderComesBackAsStandbyAndIsNotObeyed) {
   ASSERT_NE("", Submit(3, {"--wait"}));
   // The players ran each of the three jobs once: nothing the old leader
   // sent after it woke up was acted on.
-  const std::vector<Run> runs = Runs();
+  const std::vector<TaskRun> runs = Runs();
   EXPECT_EQ(3u, runs.size());
   ExpectEachRunOnce(runs);
   EXPECT_EQ(3u, Jobs().size());

@@ -82,7 +82,7 @@ CONDUCTOR := conductor/config.cc conductor/players_file.cc \
              conductor/store_writes.cc conductor/sqlite_engine.cc \
              conductor/store_thread.cc conductor/store_query.cc \
              conductor/store_reader.cc conductor/dqlite_engine.cc \
-             conductor/cell.cc conductor/standby.cc \
+             conductor/cell.cc conductor/standby.cc conductor/report_query.cc \
              conductor/dqlite_client.cc \
              conductor/job_board.cc \
              conductor/player_registry.cc conductor/outbox.cc \
@@ -306,12 +306,14 @@ fuzz-run: $(FUZZ_BINS)
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed"; exit 1; fi
 
+# CELL=1: a cell of three conductors on dqlite instead (tools/run-cell).
+RUN_SCRIPT := $(if $(CELL),tools/run-cell,tools/run-cluster)
 run: deps
 	$(MAKE) -j$(JOBS) all
-	tools/run-cluster start
+	$(RUN_SCRIPT) start
 
 stop:
-	@tools/run-cluster stop
+	@$(RUN_SCRIPT) stop
 
 # The benchmark: a table on stdout, the same figures in $(BUILD)/bench.json
 # (see tools/bench/run-bench; orchestra-bench-load's figures go under

@@ -61,14 +61,14 @@ template <typename V>
 void Fields(V& v, Welcome& m) {
   v.Int("proto", m.proto, Need::kRequired, {0, 1000000});
   v.Int("heartbeat_ms", m.heartbeat_ms, Need::kRequired, {10, 3600000});
-  v.Int("epoch", m.epoch, Need::kOptional, {0, INT64_MAX});
+  v.Int("epoch", m.epoch, Need::kWhenSet, {0, INT64_MAX});
 }
 
 template <typename V>
 void Fields(V& v, SessionError& m) {
   v.Str("code", m.code, Need::kRequired, 64);
   v.Str("message", m.message, Need::kOptional, kMaxErrorBytes);
-  v.Str("leader", m.leader, Need::kOptional, kMaxEndpointBytes);
+  v.Str("leader", m.leader, Need::kWhenSet, kMaxEndpointBytes);
 }
 
 template <typename V>
@@ -79,7 +79,7 @@ void Fields(V& v, RunTask& m) {
   v.Strings("params", m.params, Need::kOptional, kMaxParams,
             kMaxParamValueBytes);
   v.OptionalInt("timeout_s", m.timeout_s, Need::kOptional, kTimeLimit);
-  v.Int("epoch", m.epoch, Need::kOptional, {0, INT64_MAX});
+  v.Int("epoch", m.epoch, Need::kWhenSet, {0, INT64_MAX});
 }
 void Check(FieldReader& r, RunTask* m);
 
@@ -313,7 +313,7 @@ template <typename V>
 void Fields(V& v, AudienceError& m) {
   v.Enum("code", m.code, Need::kRequired);
   v.Str("message", m.message, Need::kOptional, 65536);
-  v.Str("leader", m.leader, Need::kOptional, kMaxEndpointBytes);
+  v.Str("leader", m.leader, Need::kWhenSet, kMaxEndpointBytes);
 }
 
 // ---- the audience channel: replies by "kind" ----

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <sqlite3.h>
 
+#include <cctype>
 #include <mutex>
 #include <utility>
 
@@ -60,7 +61,53 @@ int AddFnmatch(sqlite3* db, const char**, const struct sqlite3_api_routines*) {
                                     Fnmatch, nullptr, nullptr, nullptr);
 }
 
+// The authorizer of CheckReadOnlyStatement(): reading only.
+int AllowReading(void*, int action, const char* arg1, const char*,
+                 const char*, const char*) {
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_FUNCTION: {
+      const std::string name = arg1 ? arg1 : "";
+      for (const char* banned :
+           {"load_extension", "readfile", "writefile", "edit",
+            "fts3_tokenizer", "sqlite_dbpage", "zipfile"}) {
+        if (sqlite3_stricmp(name.c_str(), banned) == 0) return SQLITE_DENY;
+      }
+      return SQLITE_OK;
+    }
+    default:
+      return SQLITE_DENY;
+  }
+}
+
 }  // namespace
+
+Status Database::CheckReadOnlyStatement(const std::string& sql) {
+  sqlite3* db = db_.get();
+  sqlite3_set_authorizer(db, AllowReading, nullptr);
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()),
+                              &raw, &tail);
+  std::unique_ptr<sqlite3_stmt, SqliteFinalizer> stmt(raw);
+  sqlite3_set_authorizer(db, nullptr, nullptr);
+  if (rc == SQLITE_AUTH)
+    return Status::InvalidArgument(
+        "sql", "only reading is allowed: one SELECT of tables and views");
+  if (rc != SQLITE_OK)
+    return Status::InvalidArgument("sql", sqlite3_errmsg(db));
+  if (stmt == nullptr) return Status::InvalidArgument("sql", "no statement");
+  for (const char* rest = tail; rest && *rest; ++rest) {
+    if (*rest != ';' && !std::isspace(static_cast<unsigned char>(*rest)))
+      return Status::InvalidArgument("sql", "give one statement only");
+  }
+  if (!sqlite3_stmt_readonly(stmt.get()))
+    return Status::InvalidArgument("sql", "only reading is allowed");
+  return Status();
+}
 
 Status AddFnmatchToEveryConnection() {
   using EntryPoint = void (*)();
@@ -84,13 +131,6 @@ Statement& Statement::Bind(int index, int64_t value) {
 Statement& Statement::Bind(int index, std::string_view text) {
   int rc = sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(),
                                SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (rc != SQLITE_OK && bind_error_.ok())
-    bind_error_ = SqliteError(db_, Where(db_), rc);
-  return *this;
-}
-
-Statement& Statement::Bind(int index, double value) {
-  int rc = sqlite3_bind_double(stmt_.get(), index, value);
   if (rc != SQLITE_OK && bind_error_.ok())
     bind_error_ = SqliteError(db_, Where(db_), rc);
   return *this;

@@ -40,7 +40,6 @@ class Statement {
   Statement& Bind(int index, const char* text) {
     return Bind(index, std::string_view(text));
   }
-  Statement& Bind(int index, double value);
   Statement& BindNull(int index);
   // Binds `value` or NULL.
   Statement& Bind(int index, const std::optional<int64_t>& value);
@@ -106,6 +105,12 @@ class Database {
   // fnmatch(3) with no flags, else 0 (NULL for a NULL argument), so a query
   // matches globs exactly as the C++ code does.
   Status AddFnmatchFunction();
+  // OK when `sql` is exactly one statement that only reads: SELECT (WITH
+  // included) of tables and views, calling functions other than those
+  // that reach outside the database (load_extension and the like). No
+  // PRAGMA, ATTACH, write or second statement. Else InvalidArgument,
+  // saying why. Prepares it only: nothing runs.
+  Status CheckReadOnlyStatement(const std::string& sql);
   int64_t LastInsertId() const;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;

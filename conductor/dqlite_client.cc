@@ -1,9 +1,11 @@
 // The wire format is dqlite 1.11.1's (src/request.h, src/response.h,
 // src/tuple.c there): little-endian words, a message is an 8-byte header
 // (body size in words, type, schema, two unused bytes) and a body padded to
-// 8 bytes. Every request here is schema 0, the only one 1.11.1 reads.
-// Responses are parsed as hostile input: every length is checked against
-// what is left of the body before anything is read.
+// 8 bytes. 1.11.1 ignores a request's schema byte; this sends 0 and the
+// formats it decodes (a parameter tuple counts its values in one byte, a
+// CLUSTER request asks for format 1, with roles). Responses are parsed as
+// hostile input: every length is checked against what is left of the body
+// before anything is read.
 
 #include "conductor/dqlite_client.h"
 
@@ -82,13 +84,22 @@ constexpr uint64_t kLeadershipLost = 10506;
 constexpr size_t kMaxBody = size_t{64} << 20;
 constexpr uint64_t kMaxColumns = 1024;
 constexpr size_t kMaxParams = 255;
-// What a truncated query reads and drops before it ends the connection
-// instead (a 1.11.1 node cannot be interrupted while it sends rows).
+// What a query reads beyond its caller's limit before it ends the
+// connection instead (a 1.11.1 node cannot be interrupted while it sends
+// rows).
 constexpr size_t kMaxDrain = size_t{256} << 20;
+// A message's text kept in a Status.
+constexpr size_t kMaxMessage = 1024;
 
 constexpr std::string_view kNotLeaderPrefix = "not leader";
 
 size_t Pad8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+size_t SaturatingAdd(size_t a, size_t b) {
+  return b > std::numeric_limits<size_t>::max() - a
+             ? std::numeric_limits<size_t>::max()
+             : a + b;
+}
 
 void PutU64(std::string* out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -212,11 +223,11 @@ bool SplitAddress(const std::string& address, std::string* host,
 std::string ErrnoText(int error_number) { return std::strerror(error_number); }
 
 // One value of a row of type `type`, and the bytes it counts against the
-// caller's limit (at least a word, so NULLs are not free).
+// caller's limit: what it takes in memory (a StoreValue and its text).
 bool ReadValue(Reader* r, int type, StoreValue* value, size_t* bytes) {
   uint64_t word = 0;
   std::string text;
-  *bytes = 8;
+  *bytes = sizeof(StoreValue);
   switch (type) {
     case kInteger:
     case kUnixTime:
@@ -245,7 +256,7 @@ bool ReadValue(Reader* r, int type, StoreValue* value, size_t* bytes) {
     default:
       return false;
   }
-  *bytes = std::max<size_t>(8, text.size());
+  *bytes += text.size();
   *value = std::move(text);
   return true;
 }
@@ -381,12 +392,14 @@ Result<std::vector<DqliteNode>> DqliteClient::Cluster() {
   // Each node takes at least three words: id, address, role.
   if (!r.U64(&count) || count > r.left() / 24)
     return Broken("malformed SERVERS response");
-  std::vector<DqliteNode> nodes(count);
-  for (DqliteNode& node : nodes) {
+  std::vector<DqliteNode> nodes;
+  for (uint64_t i = 0; i < count; ++i) {
+    DqliteNode node;
     uint64_t role = 0;
     if (!r.U64(&node.id) || !r.Text(&node.address) || !r.U64(&role) || role > 2)
       return Broken("malformed SERVERS response");
     node.role = static_cast<int>(role);
+    nodes.push_back(std::move(node));
   }
   return nodes;
 }
@@ -473,20 +486,19 @@ Result<DqliteRows> DqliteClient::Query(std::string_view sql,
   if (!s.ok()) return s;
   s = Send(kRequestQuerySql, body);
   if (!s.ok()) return s;
-  const size_t max_body =
-      max_bytes > std::numeric_limits<size_t>::max() - kMaxBody
-          ? std::numeric_limits<size_t>::max()
-          : kMaxBody + max_bytes;
+  const size_t max_body = SaturatingAdd(kMaxBody, max_bytes);
+  const size_t max_read = SaturatingAdd(kMaxDrain, max_bytes);
   DqliteRows rows;
   RowsState state{&rows, max_bytes};
   std::string part;
-  size_t dropped = 0;  // bytes of parts read once the limit was reached
+  size_t received = 0;
   while (!state.done) {
     s = Receive(kResponseRows, max_body, &part);
     if (!s.ok()) return s;
     if (!ReadRowsPart(part, &state)) return Broken("malformed ROWS response");
-    if (rows.truncated) dropped += part.size();
-    if (dropped > kMaxDrain && !state.done) {
+    received += part.size();
+    if (received > max_read && !state.done) {
+      rows.truncated = true;
       Close();  // the node would go on sending: the connection ends
       return rows;
     }
@@ -549,7 +561,7 @@ Status DqliteClient::Receive(uint8_t want, size_t max_body, std::string* body) {
     std::string message;
     if (!r.U64(&code) || !r.Text(&message))
       return Broken("malformed FAILURE response");
-    return NodeError(code, message);
+    return NodeError(code, message.substr(0, kMaxMessage));
   }
   if (type != want)
     return Broken("response of type " + std::to_string(type) + " where type " +

@@ -79,11 +79,12 @@ class DqliteClient {
   common::Result<DqliteExecResult> Exec(
       std::string_view sql, const std::vector<StoreValue>& params = {});
   // QUERY_SQL: runs one statement and reads its rows, keeping at most
-  // `max_bytes` of values (each counts its bytes, at least 8): later rows
-  // are read and dropped, and `truncated` is set. Past 256 MiB of dropped
-  // rows the connection is closed instead of reading on (connected() is
-  // false; the rows kept are returned). Each ROWS part must arrive within
-  // the timeout of the one before.
+  // `max_bytes` of values (each counts what it takes in memory: a
+  // StoreValue and its text): later rows are read and dropped, and
+  // `truncated` is set. Once 256 MiB more than `max_bytes` were read the
+  // connection is closed instead of reading on (connected() turns false;
+  // the rows kept are returned, truncated). Each ROWS part must arrive
+  // within the timeout of the one before.
   common::Result<DqliteRows> Query(std::string_view sql,
                                    const std::vector<StoreValue>& params = {},
                                    size_t max_bytes = 64 << 20);

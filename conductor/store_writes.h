@@ -14,8 +14,7 @@
 
 namespace orchestra::conductor {
 
-// A parameter or a column's value: NULL, an integer, text or (read only,
-// from reports) a float.
+// A parameter: NULL, an integer, text or a float.
 using StoreValue = std::variant<std::monostate, int64_t, std::string, double>;
 
 enum class WriteKind : uint8_t {

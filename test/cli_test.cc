@@ -190,7 +190,7 @@ TEST_F(CliTest, SqlWithJsonPrintsColumnsRowsAndTruncated) {
 }
 
 TEST_F(CliTest, ErrorReplyExitsTwoWithCodeAndMessage) {
-  Answer({broker::ErrorReply{{broker::ErrorCode::kNotFound, "no job 9"}}});
+  Answer({broker::ErrorReply{{broker::ErrorCode::kNotFound, "no job 9", ""}}});
   EXPECT_EQ(kExitUsage, Run({"status", "9"}));
   EXPECT_EQ("orchestra: not_found: no job 9\n", err_.str());
   EXPECT_EQ("", out_.str());
@@ -198,7 +198,7 @@ TEST_F(CliTest, ErrorReplyExitsTwoWithCodeAndMessage) {
 
 TEST_F(CliTest, UnavailableReplyExitsThreeLikeAnUnreachableConductor) {
   Answer({broker::ErrorReply{
-      {broker::ErrorCode::kUnavailable, "the conductor is stopping"}}});
+      {broker::ErrorCode::kUnavailable, "the conductor is stopping", ""}}});
   EXPECT_EQ(kExitUnreachable, Run({"wait", "9"}));
   EXPECT_EQ("orchestra: unavailable: the conductor is stopping\n", err_.str());
 }

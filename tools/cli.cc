@@ -26,7 +26,6 @@
 #include "tools/password.h"
 #include "tools/progress_line.h"
 #include "tools/report.h"
-#include "tools/table.h"
 #include "tools/usage.h"
 
 namespace orchestra::tools {
@@ -105,7 +104,6 @@ Result<AudienceReply> Runner::Request(
     options.client.secret_key_file = global_.key_file;
     options.client.server_key_file = global_.server_key_file;
     options.client.connect_timeout_ms = env_.connect_timeout_ms;
-    if (env_.failover_ms > 0) options.failover_ms = env_.failover_ms;
     client_ = std::make_unique<broker::CellClient>(std::move(options));
   }
   Result<AudienceReply> reply = client_->Call(op, timeout_ms, on_progress);

@@ -33,8 +33,7 @@ struct CliEnvironment {
   int terminal_width = 80;
   std::string endpoint;  // $ORCHESTRA_ENDPOINT; empty when unset
   int connect_timeout_ms = 5000;
-  int failover_ms = 0;  // A cell's failover time; 0: the client's own (30 s)
-  int in_fd = 0;        // where `http-user` reads a password
+  int in_fd = 0;  // where `http-user` reads a password
 };
 
 // Runs the command line `argv` and returns the exit status.

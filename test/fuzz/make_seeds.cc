@@ -113,7 +113,10 @@ bool AudienceRequests(const std::string& dir) {
          put("status-page", int64_t{7}, broker::StatusRequest{17, 200, 50}) &&
          put("players-page", int64_t{8}, broker::PlayersRequest{"p1", 100}) &&
          put("submit-rollout", int64_t{9}, rollout) &&
-         put("players-target", int64_t{10}, by_target);
+         put("players-target", int64_t{10}, by_target) &&
+         put("sql", int64_t{11},
+             broker::SqlRequest{"SELECT state, count(*) FROM jobs GROUP BY "
+                                "state"});
 }
 
 broker::JobRecord Job() {
@@ -230,7 +233,13 @@ bool AudienceReplies(const std::string& dir) {
              broker::PlayersReply{{labelled, player}}) &&
          put("error-invalid-target", int64_t{13},
              broker::ErrorReply{{broker::ErrorCode::kInvalidTarget,
-                                 "no player matches 'role=nope'"}});
+                                 "no player matches 'role=nope'"}}) &&
+         put("sql", int64_t{14},
+             broker::SqlReply{
+                 {"state", "n", "share"},
+                 {{std::string("OK"), int64_t{3}, 0.75},
+                  {std::string("FAIL"), int64_t{-1}, std::monostate{}}},
+                 true});
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ class Statement {
   Statement() = default;
 
   Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, double value);
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, const char* text) {
     return Bind(index, std::string_view(text));

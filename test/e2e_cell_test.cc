@@ -254,8 +254,9 @@ TEST_F(CellTest, PausedLeaderComesBackAsStandbyAndIsNotObeyed) {
   // Pointed only at the old leader, the CLI is told to go elsewhere (or
   // is forwarded by the hint and then succeeds).
   CommandResult r = cell_.CliAt(old, {"jobs"}, 30s);
-  if (r.exit_code != 0)
+  if (r.exit_code != 0) {
     EXPECT_NE(std::string::npos, Lower(r.err).find("unavailable")) << r.err;
+  }
 
   ASSERT_NE("", Submit(3, {"--wait"}));
   // The players ran each of the three jobs once: nothing the old leader

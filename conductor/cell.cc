@@ -6,7 +6,9 @@
 
 #include "conductor/cell.h"
 
+extern "C" {  // dqlite.h declares C functions without saying so
 #include <dqlite.h>
+}
 #include <fcntl.h>
 #include <sys/file.h>
 

@@ -77,23 +77,23 @@ TEST_F(AudienceKeysTest, MissingFileIsAnError) {
 }
 
 TEST_F(AudienceKeysTest, ErrorsNameFileLineAndTheFix) {
-  EXPECT_EQ(Where(2) + "expected 'NAME PUBLIC-KEY [scores=GLOB,...] "
-                       "[players=GLOB,...]' with a 40-character Z85 key "
-                       "(the client's .pub file)",
+  EXPECT_EQ(Where(2) +
+                "expected 'NAME PUBLIC-KEY [scores=GLOB,...] "
+                "[players=GLOB,...]' with a 40-character Z85 key "
+                "(the client's .pub file)",
             Error("# ok\nci not-a-key\n"));
   EXPECT_NE(std::string::npos,
             Error("-x " + key1_ + "\n").find(Where(1) + "'-x' is not a valid"));
-  EXPECT_NE(std::string::npos,
-            Error("ci " + key1_ + " hosts=a\n").find(Where(1) + "unexpected "
-                                                                "'hosts=a'"));
-  EXPECT_NE(std::string::npos,
-            Error("ci " + key1_ + " scores=a scores=b\n")
-                .find("'scores=' is given twice"));
+  EXPECT_NE(std::string::npos, Error("ci " + key1_ + " hosts=a\n")
+                                   .find(Where(1) + "unexpected "
+                                                    "'hosts=a'"));
+  EXPECT_NE(std::string::npos, Error("ci " + key1_ + " scores=a scores=b\n")
+                                   .find("'scores=' is given twice"));
 }
 
 TEST_F(AudienceKeysTest, EmptyOrOddGlobsAreRefused) {
-  for (const char* limit : {"scores=", "scores=a,,b", "players=a,", "scores=a/b",
-                            "players='x'"}) {
+  for (const char* limit :
+       {"scores=", "scores=a,,b", "players=a,", "scores=a/b", "players='x'"}) {
     EXPECT_NE(std::string::npos,
               Error("ci " + key1_ + " " + limit + "\n").find("is not a glob"))
         << limit;
@@ -126,17 +126,19 @@ TEST_F(AudienceKeysTest, ScoreMustMatchAGlob) {
       Grant("bot " + key1_ + " scores=backup-*,db-dump\n", "bot");
   EXPECT_EQ("", bot.WhyNotSubmit("backup-home", {"web-1"}));
   EXPECT_EQ("", bot.WhyNotSubmit("db-dump", {"web-1"}));
-  EXPECT_EQ("audience key 'bot' may not run score 'restart-web' (it may "
-            "run: backup-*,db-dump)",
-            bot.WhyNotSubmit("restart-web", {"web-1"}));
+  EXPECT_EQ(
+      "audience key 'bot' may not run score 'restart-web' (it may "
+      "run: backup-*,db-dump)",
+      bot.WhyNotSubmit("restart-web", {"web-1"}));
 }
 
 TEST_F(AudienceKeysTest, EveryPlayerMustMatchAGlob) {
   AudienceGrant bot = Grant("bot " + key1_ + " players=db-*\n", "bot");
   EXPECT_EQ("", bot.WhyNotSubmit("anything", {"db-1", "db-2"}));
-  EXPECT_EQ("audience key 'bot' may not run scores on web-1,web-2 (it may "
-            "use players: db-*)",
-            bot.WhyNotSubmit("anything", {"db-1", "web-1", "web-2"}));
+  EXPECT_EQ(
+      "audience key 'bot' may not run scores on web-1,web-2 (it may "
+      "use players: db-*)",
+      bot.WhyNotSubmit("anything", {"db-1", "web-1", "web-2"}));
 }
 
 TEST_F(AudienceKeysTest, ARefusalListsAtMostTenPlayers) {

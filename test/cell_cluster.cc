@@ -177,7 +177,22 @@ bool CellCluster::StartAll() {
   for (int i = 0; i < kSize; ++i) {
     if (!Start(i)) return false;
   }
-  return WaitForActive() >= 0;
+  const int active = WaitForActive();
+  if (active < 0) return false;
+  // Until both others are voters a kill of the leader leaves no quorum.
+  for (int i = 0; i < kSize; ++i) {
+    if (i != active && !conductors_[i]->WaitForLog("cell joined id=", 20s))
+      return false;
+  }
+  return true;
+}
+
+bool CellCluster::Restart(int i) {
+  // A node that was a voter is one again at once; it is back in the cell
+  // once it has seen which conductor is active.
+  return Start(i) && conductors_[i]
+                         ->WaitForLog("cell: active conductor epoch=", 20s)
+                         .has_value();
 }
 
 void CellCluster::Kill(int i, int signal) {
@@ -220,6 +235,21 @@ int CellCluster::WaitForActive(int64_t after_epoch,
     if (std::chrono::steady_clock::now() >= deadline) return -1;
     std::this_thread::sleep_for(50ms);
   }
+}
+
+std::string CellCluster::LogTails(size_t lines) {
+  std::string text;
+  for (int i = 0; i < kSize; ++i) {
+    if (!conductors_[i]) continue;
+    const std::string log = conductors_[i]->Log();
+    size_t at = log.size();
+    for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n)
+      at = log.rfind('\n', at - 1);
+    text += "--- conductor " + std::to_string(i) +
+            (running(i) ? "" : " (not running)") + ":\n" +
+            log.substr(at == std::string::npos ? 0 : at + 1);
+  }
+  return text;
 }
 
 bool CellCluster::StartPlayer(const std::string& name, bool wait_joined) {

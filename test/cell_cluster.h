@@ -43,13 +43,14 @@ class CellCluster {
   // as a standby or as the active one.
   bool Start(int i);
   // Starts the three at once (the others retry joining the bootstrapping
-  // node) and waits until one of them is active.
+  // node) and waits until one of them is active and the others joined.
   bool StartAll();
   // Signals conductor `i`. SIGSTOP and SIGCONT only mark it stopped or
   // running again; any other signal waits until it is gone.
   void Kill(int i, int signal);
-  // Starts conductor `i` again with the same ports and data directory.
-  bool Restart(int i) { return Start(i); }
+  // Starts conductor `i` again with the same ports and data directory;
+  // waits until it sees the active conductor.
+  bool Restart(int i);
   bool running(int i) const { return running_[i] && !stopped_[i]; }
 
   // Waits (at most `timeout`) until a running, not stopped conductor has
@@ -63,6 +64,9 @@ class CellCluster {
   // Starts player `name` with all three endpoints; waits until the active
   // conductor logs it joined (when `wait_joined`).
   bool StartPlayer(const std::string& name, bool wait_joined = true);
+
+  // The last `lines` log lines of each conductor, for failure messages.
+  std::string LogTails(size_t lines = 12);
 
   Process* conductor(int i) { return conductors_[i].get(); }
   Process* player(const std::string& name) { return players_[name].get(); }

@@ -103,7 +103,7 @@ TEST_F(ClockTest, SystemClockMonotonicNeverGoesBack) {
 // with the C library on every day, leap years and century rules included.
 TEST_F(ClockTest, FormatsEveryDayAsGmtimeDoes) {
   for (TimeMs day = -25567; day < 2 * 36525; day += 1) {  // 1900 to 2170
-    const TimeMs ms = day * 86400000 + 45296789;           // 12:34:56.789
+    const TimeMs ms = day * 86400000 + 45296789;          // 12:34:56.789
     const time_t seconds = static_cast<time_t>(day * 86400 + 45296);
     struct tm tm;
     gmtime_r(&seconds, &tm);

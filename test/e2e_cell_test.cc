@@ -159,7 +159,17 @@ TEST_F(CellTest, KillingTheActiveConductorUnderLoadLosesAndRepeatsNothing) {
   std::map<int, std::string> acked;  // submit -> job
   std::atomic<int> attempts{0};
   std::atomic<bool> stop{false};
-  std::thread load([&] {
+  std::thread load;
+  // Stops the load however the test ends (an ASSERT returns early).
+  struct Joiner {
+    std::atomic<bool>* stop;
+    std::thread* thread;
+    ~Joiner() {
+      *stop = true;
+      if (thread->joinable()) thread->join();
+    }
+  } joiner{&stop, &load};
+  load = std::thread([&] {
     for (int n = 1; !stop; ++n) {
       ++attempts;
       const std::string job = Submit(n);
@@ -184,7 +194,8 @@ TEST_F(CellTest, KillingTheActiveConductorUnderLoadLosesAndRepeatsNothing) {
     const auto killed_at = Clock::now();
     cell_.Kill(active, SIGKILL);
     const int next = cell_.WaitForActive(epoch, 20s);
-    ASSERT_GE(next, 0) << "no conductor took over in round " << round;
+    ASSERT_GE(next, 0) << "no conductor took over in round " << round << "\n"
+                       << cell_.LogTails();
     EXPECT_NE(active, next);
     const size_t at_kill = acked_count();
     EXPECT_TRUE(WaitUntil([&] { return acked_count() > at_kill; }, 20s))
@@ -237,7 +248,8 @@ TEST_F(CellTest, PausedLeaderComesBackAsStandbyAndIsNotObeyed) {
 
   cell_.Kill(old, SIGSTOP);
   const int next = cell_.WaitForActive(epoch, 20s);
-  ASSERT_GE(next, 0) << "no conductor took over from the paused one";
+  ASSERT_GE(next, 0) << "no conductor took over from the paused one\n"
+                     << cell_.LogTails();
   ASSERT_NE(old, next);
   ASSERT_NE("", Submit(2, {"--wait"})) << "no job on the new leader";
 
@@ -292,7 +304,7 @@ TEST_F(CellTest, WithoutQuorumSubmitsFailUntilANodeReturns) {
       << " ms\n";
 
   ASSERT_TRUE(cell_.Restart(other));
-  ASSERT_GE(cell_.WaitForActive(epoch, 20s), 0);
+  ASSERT_GE(cell_.WaitForActive(epoch, 20s), 0) << cell_.LogTails();
   r = cell_.Cli({"submit", "--wait", "-p", "n=2", "record", "p1"}, 60s);
   EXPECT_EQ(0, r.exit_code) << r.out << r.err;
 }

@@ -43,8 +43,7 @@ const char kReportingQueries[] =
 
 int EnvInt(const char* name, int fallback) {
   const char* value = std::getenv(name);
-  return value != nullptr && std::atoi(value) > 0 ? std::atoi(value)
-                                                  : fallback;
+  return value != nullptr && std::atoi(value) > 0 ? std::atoi(value) : fallback;
 }
 
 int64_t FileSize(const std::string& path) {
@@ -93,8 +92,8 @@ class DatabaseTest : public testing::Test {
       if (!reply.ok()) break;
       auto* job = std::get_if<broker::JobReply>(&reply.value().body);
       auto* error = std::get_if<broker::ErrorReply>(&reply.value().body);
-      EXPECT_NE(nullptr, job) << "job " << id << ": "
-                              << (error ? error->error.message : "?");
+      EXPECT_NE(nullptr, job)
+          << "job " << id << ": " << (error ? error->error.message : "?");
       if (job) jobs.push_back(job->job);
     }
     return jobs;
@@ -200,7 +199,8 @@ TEST_F(DatabaseTest, ReadmeReportingQueriesRunWhileTheConductorWrites) {
   EXPECT_NE(std::string::npos,
             after.out.find("name|tasks|ok|not_ok\np1|40|40|0\np2|40|40|0\n"))
       << after.out;
-  EXPECT_NE(std::string::npos, after.out.find("|hello|80|80|1.0|")) << after.out;
+  EXPECT_NE(std::string::npos, after.out.find("|hello|80|80|1.0|"))
+      << after.out;
   std::printf("%s", after.out.c_str());
 }
 
@@ -231,7 +231,8 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
     if (round == 1) SetRetention("0.00002");
     ASSERT_TRUE(cluster_.conductor()
                     ->WaitForLog("retention swept jobs=[0-9]+ rows=[0-9]+ "
-                                 "last_job=" + std::to_string(last->id) + " ",
+                                 "last_job=" +
+                                     std::to_string(last->id) + " ",
                                  60s)
                     .has_value())
         << cluster_.conductor()->Log();
@@ -239,8 +240,8 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
         "last_job=" + std::to_string(last->id) +
             " ticks=[0-9]+ longest_tick_ms=([0-9]+)",
         1s);
-    longest_tick_ms = std::max<int64_t>(longest_tick_ms,
-                                        std::stoll(longest.value_or("0")));
+    longest_tick_ms =
+        std::max<int64_t>(longest_tick_ms, std::stoll(longest.value_or("0")));
     const int64_t db_bytes = FileSize(db());
     const int64_t wal_bytes = FileSize(db() + "-wal");
     std::printf("[ soak     ] round=%d jobs=%d db_bytes=%lld wal_bytes=%lld\n",
@@ -252,8 +253,9 @@ TEST_F(DatabaseTest, RetentionKeepsTheDatabaseBoundedUnderLoad) {
   }
   std::printf("[ soak     ] longest retention tick: %lld ms\n",
               static_cast<long long>(longest_tick_ms));
-  CommandResult left = Sqlite("SELECT count(*) AS jobs FROM jobs; "
-                              "SELECT count(*) AS tasks FROM tasks;");
+  CommandResult left = Sqlite(
+      "SELECT count(*) AS jobs FROM jobs; "
+      "SELECT count(*) AS tasks FROM tasks;");
   EXPECT_EQ("jobs\n0\ntasks\n0\n", left.out) << left.err;
   // Kept for ever, the outputs alone would add this much a round.
   const int64_t round_output = int64_t{per_round} * 2 * 2 * output;

@@ -37,7 +37,8 @@ class DurabilityTest : public testing::Test {
     cluster_.WriteScoreEverywhere(
         "count",
         "#!/bin/sh\necho \"$ORC_TASK_ID $ORC_PLAYER\" >> " + runs_ +
-            "\necho $$ >> " + runs_ + ".pids\n"
+            "\necho $$ >> " + runs_ +
+            ".pids\n"
             "if [ -n \"$ORC_STARTED\" ]; then echo $$ > \"$ORC_STARTED\"; fi\n"
             "if [ -z \"$ORC_SLEEP_ON\" ] || [ \"$ORC_SLEEP_ON\" = "
             "\"$ORC_PLAYER\" ]; then sleep \"${ORC_SLEEP:-0}\"; fi\n"
@@ -76,17 +77,19 @@ class DurabilityTest : public testing::Test {
     r.delivery_timeout_s = delivery_timeout_s;
     auto reply = client_->Call(r, 10000);
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    auto* id = reply.ok() ? std::get_if<broker::SubmitReply>(&reply.value().body)
-                          : nullptr;
+    auto* id = reply.ok()
+                   ? std::get_if<broker::SubmitReply>(&reply.value().body)
+                   : nullptr;
     EXPECT_NE(nullptr, id);
     return id ? id->job : 0;
   }
   JobRecord Wait(JobId job, int timeout_ms = 30000) {
-    auto reply = client_->Call(broker::WaitRequest{job, timeout_ms},
-                               timeout_ms + 5000);
+    auto reply =
+        client_->Call(broker::WaitRequest{job, timeout_ms}, timeout_ms + 5000);
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    auto* record = reply.ok() ? std::get_if<broker::JobReply>(&reply.value().body)
-                              : nullptr;
+    auto* record = reply.ok()
+                       ? std::get_if<broker::JobReply>(&reply.value().body)
+                       : nullptr;
     EXPECT_NE(nullptr, record);
     if (record == nullptr) return {};
     EXPECT_FALSE(record->timed_out) << "job " << job << " still pending";
@@ -154,7 +157,8 @@ class DurabilityTest : public testing::Test {
   std::unique_ptr<broker::AudienceClient> client_;
 };
 
-TEST_F(DurabilityTest, ConductorKilledMidStreamLosesNothingAndRunsEachTaskOnce) {
+TEST_F(DurabilityTest,
+       ConductorKilledMidStreamLosesNothingAndRunsEachTaskOnce) {
   Start();
   std::vector<JobId> jobs;
   for (int i = 0; i < 30; ++i)
@@ -175,7 +179,8 @@ TEST_F(DurabilityTest, ConductorKilledMidStreamLosesNothingAndRunsEachTaskOnce) 
 
 // Original defect 9: the player kept its tasks in memory only, so after a
 // restart the conductor's retransmissions made it run them again.
-TEST_F(DurabilityTest, PlayerKilledDuringALongTaskReportsItLostNeverRunsItAgain) {
+TEST_F(DurabilityTest,
+       PlayerKilledDuringALongTaskReportsItLostNeverRunsItAgain) {
   Start();
   AnnounceStarts();
   JobId job = Submit(broker::Scope::kAll, {"p1"}, "30");
@@ -282,14 +287,17 @@ TEST_F(DurabilityTest, RemovedPlayersTasksEndAbortedAndTheJobsFinish) {
   EXPECT_EQ(JobState::kPartialFail, record.state);
   EXPECT_EQ(TaskState::kAborted, record.tasks[0].state);
   EXPECT_EQ(TaskState::kOk, record.tasks[1].state);
-  EXPECT_EQ(broker::ErrorCode::kInvalidPlayer,
-            std::get<broker::ErrorReply>(
-                client_->Call(broker::SubmitRequest{"count", broker::Scope::kOne,
-                                                    {"p1"}, {}, {}, {}, ""},
-                              10000)
-                    .value()
-                    .body)
-                .error.code);
+  EXPECT_EQ(
+      broker::ErrorCode::kInvalidPlayer,
+      std::get<broker::ErrorReply>(
+          client_
+              ->Call(
+                  broker::SubmitRequest{
+                      "count", broker::Scope::kOne, {"p1"}, {}, {}, {}, ""},
+                  10000)
+              .value()
+              .body)
+          .error.code);
 }
 
 // Original defect 12: there was no way to revoke a key.

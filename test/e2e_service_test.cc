@@ -49,8 +49,9 @@ TEST_F(ServiceTest, ConductorTellsSystemdReadyKeepAliveReloadAndStop) {
   ASSERT_TRUE(cluster_.StartConductor());
   std::optional<std::string> ready = socket_.WaitFor("READY=1", 10s);
   ASSERT_TRUE(ready.has_value());
-  EXPECT_TRUE(NotifySocket::HasField(*ready, "STATUS=serving players=1 "
-                                             "connected=0 jobs=0"))
+  EXPECT_TRUE(NotifySocket::HasField(*ready,
+                                     "STATUS=serving players=1 "
+                                     "connected=0 jobs=0"))
       << *ready;
   EXPECT_TRUE(WaitForKeepAlives(&socket_, 3));
 
@@ -99,10 +100,10 @@ TEST_F(ServiceTest, ConductorLogLinesCarryJournalPriorities) {
 TEST_F(ServiceTest, InheritedJournalStreamOfAnotherFileIsIgnored) {
   cluster_.SetDaemonEnvironment({"JOURNAL_STREAM=8:1"});
   ASSERT_TRUE(cluster_.StartConductor());
-  EXPECT_TRUE(cluster_.conductor()
-                  ->WaitForLog("Z info orchestra-conductor: started players=",
-                               10s)
-                  .has_value())
+  EXPECT_TRUE(
+      cluster_.conductor()
+          ->WaitForLog("Z info orchestra-conductor: started players=", 10s)
+          .has_value())
       << cluster_.conductor()->Log();
   EXPECT_EQ(0u, cluster_.conductor()->CountLog("<6>"));
 }
@@ -174,9 +175,9 @@ TEST_F(ServiceTest, CheckConfigRefusesABrokenFileWithStatusTwo) {
       "player secret key = /nonexistent/player.key\n"
       "slots = many\n",
       0644));
-  CommandResult r = RunCommand(
-      BinaryDir() + "/orchestra-player",
-      {"--check-config", "--config", dir.File("player.conf")}, 30s);
+  CommandResult r =
+      RunCommand(BinaryDir() + "/orchestra-player",
+                 {"--check-config", "--config", dir.File("player.conf")}, 30s);
   EXPECT_EQ(2, r.exit_code);
   EXPECT_NE(std::string::npos, r.err.find("player.conf:4: bad value for "
                                           "'slots'"))
@@ -208,8 +209,7 @@ TEST_F(ServiceTest, LogLevelFlagOverridesTheConfig) {
   // The file says error; the flag says info, and info lines appear.
   Process info(BinaryDir() + "/orchestra-conductor",
                {"--config", config, "--log-level", "info"});
-  EXPECT_TRUE(info.WaitForLog("info orchestra-conductor: started players=",
-                              10s)
+  EXPECT_TRUE(info.WaitForLog("info orchestra-conductor: started players=", 10s)
                   .has_value())
       << info.Log();
   CommandResult bad =

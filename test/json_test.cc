@@ -51,8 +51,10 @@ TEST_F(JsonTest, KeepsKeysInWireOrder) {
 TEST_F(JsonTest, PrettyIndentsByTwoSpaces) {
   Result<std::string> json = MsgpackToJson(Encode(SubmitReply{42}), true);
   ASSERT_OK(json.status());
-  EXPECT_EQ("{\n  \"req\": 7,\n  \"ok\": true,\n  \"kind\": \"submit\",\n  \"job\": 42\n}",
-            json.value());
+  EXPECT_EQ(
+      "{\n  \"req\": 7,\n  \"ok\": true,\n  \"kind\": \"submit\",\n  \"job\": "
+      "42\n}",
+      json.value());
 }
 
 TEST_F(JsonTest, InvalidUtf8BecomesReplacementCharacter) {

@@ -291,8 +291,8 @@ TEST_F(ProtocolTest, OptionalFieldsMayBeLeftOut) {
   EXPECT_OK(
       Decode(Without(Without(TaskFields(), "params"), "timeout_s")).status());
   EXPECT_OK(Decode(Without(Without(Without(ResultFields(), "response"),
-                                     "stdout_truncated"),
-                             "error"))
+                                   "stdout_truncated"),
+                           "error"))
                 .status());
 }
 
@@ -526,11 +526,11 @@ TEST_F(ProtocolTest, ScoreInfoIsChecked) {
 }
 
 TEST_F(ProtocolTest, HeldTasksAreChecked) {
-  for (const Mp& held : {Map({{"task", Int(5)}, {"state", Str("paused")}}),
-                         Map({{"task", Int(5)}, {"state", Str("")}}),
-                         Map({{"task", Int(5)}}),
-                         Map({{"task", Int(0)}, {"state", Str("done")}}),
-                         Map({{"state", Str("done")}}), Int(5)}) {
+  for (const Mp& held :
+       {Map({{"task", Int(5)}, {"state", Str("paused")}}),
+        Map({{"task", Int(5)}, {"state", Str("")}}), Map({{"task", Int(5)}}),
+        Map({{"task", Int(0)}, {"state", Str("done")}}),
+        Map({{"state", Str("done")}}), Int(5)}) {
     EXPECT_FALSE(
         Rejection(With(HelloFields(), "tasks", Array({held}))).empty());
   }

@@ -164,8 +164,9 @@ class StoreThreadTest : public testing::Test {
  protected:
   StoreThreadTest()
       : log_(std::make_shared<EngineLog>()),
-        thread_(std::make_unique<StoreThread>(
-            std::make_unique<FakeEngine>(log_))) {}
+        thread_(
+            std::make_unique<StoreThread>(std::make_unique<FakeEngine>(log_))) {
+  }
 
   ~StoreThreadTest() override {
     log_->Release();  // never leave the thread held

@@ -30,8 +30,10 @@ class ScopedEnv {
     setenv(name, value.c_str(), 1);
   }
   ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
+    if (had_)
+      setenv(name_, old_.c_str(), 1);
+    else
+      unsetenv(name_);
   }
 
  private:
@@ -67,8 +69,7 @@ TEST_F(SystemdNotifierTest, ReloadingCarriesTheMonotonicTime) {
   std::optional<std::string> message = socket_.Receive(5s);
   ASSERT_TRUE(message.has_value());
   EXPECT_TRUE(NotifySocket::HasField(*message, "RELOADING=1")) << *message;
-  EXPECT_NE(std::string::npos, message->find("\nMONOTONIC_USEC="))
-      << *message;
+  EXPECT_NE(std::string::npos, message->find("\nMONOTONIC_USEC=")) << *message;
 }
 
 TEST_F(SystemdNotifierTest, KeepAliveEveryHalfWatchdogInterval) {
@@ -105,9 +106,8 @@ TEST_F(SystemdNotifierTest, WatchdogMeantForAnotherProcessIsIgnored) {
 TEST(SystemdNotifierOutsideSystemdTest, IsSilentWithoutNotifySocket) {
   unsetenv("NOTIFY_SOCKET");
   std::vector<std::string> logged;
-  SetLogSinkForTest([&](LogLevel, std::string_view line) {
-    logged.emplace_back(line);
-  });
+  SetLogSinkForTest(
+      [&](LogLevel, std::string_view line) { logged.emplace_back(line); });
   SystemdNotifier notifier(0);
   notifier.Ready("x");
   notifier.Stopping("y");
@@ -118,9 +118,8 @@ TEST(SystemdNotifierOutsideSystemdTest, IsSilentWithoutNotifySocket) {
 TEST(SystemdNotifierOutsideSystemdTest, UnreachableSocketIsLoggedOnce) {
   ScopedEnv notify("NOTIFY_SOCKET", "/nonexistent/notify.sock");
   std::vector<std::string> logged;
-  SetLogSinkForTest([&](LogLevel, std::string_view line) {
-    logged.emplace_back(line);
-  });
+  SetLogSinkForTest(
+      [&](LogLevel, std::string_view line) { logged.emplace_back(line); });
   SystemdNotifier notifier(0);
   notifier.Ready("x");
   notifier.Ready("y");

@@ -240,7 +240,9 @@ TEST_F(TextTest, ParseInt64LeavesValueAloneOnFailure) {
 }
 
 TEST_F(TextTest, CutsOfUtf8TextNeverSplitACharacter) {
-  const std::string text = "a\xe2\x82\xac" "b\xf0\x9f\x8e\xbb";  // a€b🎻
+  const std::string text =
+      "a\xe2\x82\xac"
+      "b\xf0\x9f\x8e\xbb";  // a€b🎻
   EXPECT_EQ(text, LastUtf8Bytes(text, 100));
   EXPECT_EQ("\xf0\x9f\x8e\xbb", LastUtf8Bytes(text, 4));
   EXPECT_EQ("", LastUtf8Bytes(text, 3));  // only part of the violin
@@ -250,7 +252,10 @@ TEST_F(TextTest, CutsOfUtf8TextNeverSplitACharacter) {
   EXPECT_EQ("a", FirstUtf8Bytes(text, 1));
   EXPECT_EQ("a", FirstUtf8Bytes(text, 3));  // not a part of the euro
   EXPECT_EQ("a\xe2\x82\xac", FirstUtf8Bytes(text, 4));
-  EXPECT_EQ("a\xe2\x82\xac" "b", FirstUtf8Bytes(text, 8));
+  EXPECT_EQ(
+      "a\xe2\x82\xac"
+      "b",
+      FirstUtf8Bytes(text, 8));
   EXPECT_EQ("", FirstUtf8Bytes(text, 0));
 }
 

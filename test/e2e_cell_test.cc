@@ -116,6 +116,16 @@ class CellTest : public testing::Test {
     return r.exit_code == 0 && IsNumber(id) ? id : "";
   }
 
+  // Submits one `record` job for submit `n` and waits until it is done;
+  // true when it ended OK.
+  bool RunJob(int n) {
+    CommandResult r = cell_.Cli(
+        {"submit", "--wait", "-p", "n=" + std::to_string(n), "record", "p1,p2"},
+        60s);
+    EXPECT_EQ(0, r.exit_code) << r.out << r.err;
+    return r.exit_code == 0;
+  }
+
   // Checks that no task ran twice and no submit made two jobs that ran.
   void ExpectEachRunOnce(const std::vector<TaskRun>& runs) {
     std::map<std::string, int> by_task;
@@ -244,14 +254,14 @@ TEST_F(CellTest, PausedLeaderComesBackAsStandbyAndIsNotObeyed) {
   const int old = cell_.WaitForActive();
   ASSERT_GE(old, 0);
   const int64_t epoch = cell_.epoch();
-  ASSERT_NE("", Submit(1, {"--wait"}));
+  ASSERT_TRUE(RunJob(1));
 
   cell_.Kill(old, SIGSTOP);
   const int next = cell_.WaitForActive(epoch, 20s);
   ASSERT_GE(next, 0) << "no conductor took over from the paused one\n"
                      << cell_.LogTails();
   ASSERT_NE(old, next);
-  ASSERT_NE("", Submit(2, {"--wait"})) << "no job on the new leader";
+  ASSERT_TRUE(RunJob(2)) << "no job on the new leader";
 
   const size_t mark = cell_.conductor(old)->LogSize();
   cell_.Kill(old, SIGCONT);
@@ -270,7 +280,7 @@ TEST_F(CellTest, PausedLeaderComesBackAsStandbyAndIsNotObeyed) {
     EXPECT_NE(std::string::npos, Lower(r.err).find("unavailable")) << r.err;
   }
 
-  ASSERT_NE("", Submit(3, {"--wait"}));
+  ASSERT_TRUE(RunJob(3));
   // The players ran each of the three jobs once: nothing the old leader
   // sent after it woke up was acted on.
   const std::vector<TaskRun> runs = Runs();

@@ -189,10 +189,12 @@ bool CellCluster::StartAll() {
 
 bool CellCluster::Restart(int i) {
   // A node that was a voter is one again at once; it is back in the cell
-  // once it has seen which conductor is active.
-  return Start(i) && conductors_[i]
-                         ->WaitForLog("cell: active conductor epoch=", 20s)
-                         .has_value();
+  // once it has seen which conductor is active, or leads itself.
+  return Start(i) &&
+         conductors_[i]
+             ->WaitForLog("cell: (active conductor epoch=|this node leads)",
+                          20s)
+             .has_value();
 }
 
 void CellCluster::Kill(int i, int signal) {

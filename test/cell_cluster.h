@@ -49,7 +49,7 @@ class CellCluster {
   // running again; any other signal waits until it is gone.
   void Kill(int i, int signal);
   // Starts conductor `i` again with the same ports and data directory;
-  // waits until it sees the active conductor.
+  // waits until it sees the active conductor or leads itself.
   bool Restart(int i);
   bool running(int i) const { return running_[i] && !stopped_[i]; }
 

@@ -318,7 +318,7 @@ TEST_F(CellTest, WithoutQuorumSubmitsFailUntilANodeReturns) {
       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
       << " ms\n";
 
-  ASSERT_TRUE(cell_.Restart(other));
+  ASSERT_TRUE(cell_.Restart(other)) << cell_.LogTails();
   ASSERT_GE(cell_.WaitForActive(epoch, 20s), 0) << cell_.LogTails();
   r = cell_.Cli({"submit", "--wait", "-p", "n=2", "record", "p1"}, 60s);
   EXPECT_EQ(0, r.exit_code) << r.out << r.err;

@@ -117,7 +117,8 @@ BENCH_THROUGHPUT := tools/bench/throughput.cc tools/bench/job_pipeline.cc
 
 UNIT_TESTS := $(filter-out test/e2e_%,$(wildcard test/*_test.cc)) test/fake_conductor.cc \
               test/wire_samples.cc
-E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/process.cc \
+E2E_TESTS  := $(wildcard test/e2e_*_test.cc) test/cluster.cc test/cell_cluster.cc \
+              test/process.cc \
               test/http_client.cc
 # One fuzz target a file, test/fuzz/NAME_fuzz.cc, its corpus in
 # test/fuzz/NAME/ (see the fuzz targets below).
@@ -328,6 +329,13 @@ bench: deps
 attacks: all
 	BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) tools/bench/attacks.py all
 
+# The cell's failover bench (tools/bench/cell-failover): KILLS (default
+# 100) kill -9s of the active conductor of a three-node cell under load; a
+# small report on stdout.
+cell-failover: all
+	BIN=$(BIN) BUILD=$(BUILD) $(PYTHON) tools/bench/cell-failover \
+	  --kills $${KILLS:-100}
+
 # A longer retention soak than `make test` runs: the database's size round
 # after round of jobs (ROUNDS, JOBS a round) with a short retention.
 soak: all $(BIN)/e2e_tests
@@ -348,6 +356,7 @@ format:
 	clang-format -i */*.h */*.cc test/fuzz/*.h test/fuzz/*.cc
 
 .PHONY: all deps fuzz-deps build-all test unit-test fuzz-replay e2e-test \
+        cell-failover \
         python-test fuzz fuzz-build fuzz-run fuzz-seeds run stop bench \
         attacks soak install clean format
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -66,13 +66,16 @@ std::string NewIdempotencyKey() {
   return key;
 }
 
+constexpr int kFirstRoundConnectMs = 1000;
+
 struct CellClient::Failover {
   TimeMs start = 0;
   TimeMs failing_since = -1;     // -1: nothing failed yet
   size_t round_start = 0;        // cursor_ when this round began
   std::set<std::string> failed;  // in this round
   int hops = 0;                  // hints followed in a row
-  bool hinted = false;           // a hint was ever followed
+  size_t attempts = 0;
+  bool hinted = false;  // a hint was ever followed
   int backoff_ms = 0;
   std::vector<std::string> tried;
   std::string last_error;
@@ -99,6 +102,12 @@ Result<AudienceReply> CellClient::Call(
     int attempt_ms = timeout_ms;
     if (!Shorten(Now() - f.start, &request, &attempt_ms)) return GiveUp(f);
     int connect_ms = options_.client.connect_timeout_ms;
+    // A conductor that died leaves its ipc socket file behind, and a
+    // connection to it never completes: with others to try, the first
+    // round gives each a short while, the later ones the whole timeout.
+    if (options_.endpoints.size() > 1 &&
+        f.attempts++ < options_.endpoints.size())
+      connect_ms = std::min(connect_ms, kFirstRoundConnectMs);
     if (f.failing_since >= 0)
       connect_ms = static_cast<int>(std::clamp<TimeMs>(
           f.failing_since + options_.failover_ms - Now(), 1, connect_ms));

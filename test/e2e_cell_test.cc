@@ -215,6 +215,7 @@ TEST_F(CellTest, KillingTheActiveConductorUnderLoadLosesAndRepeatsNothing) {
                      Clock::now() - killed_at)
                      .count()
               << " ms after the kill\n";
+    if (getenv("CELL_DEBUG")) std::cerr << cell_.LogTails(14);
     ASSERT_TRUE(cell_.Restart(active));
     EXPECT_TRUE(cell_.conductor(active)
                     ->WaitForLog("role=players standby=true", 15s)

@@ -41,8 +41,8 @@ class ConductorProcess {
  private:
   // Waits until the log, from byte `from` on, has a line matching `regex`;
   // returns its first group (or the whole match).
-  common::Result<std::string> WaitForLog(const std::string& regex,
-                                         size_t from, int timeout_ms) const;
+  common::Result<std::string> WaitForLog(const std::string& regex, size_t from,
+                                         int timeout_ms) const;
   size_t LogSize() const;
 
   std::string binary_;

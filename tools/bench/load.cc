@@ -58,7 +58,8 @@ struct Flags {
 
 const char kUsage[] =
     "usage: orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]\n"
-    "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]\n"
+    "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet "
+    "N,N,...]\n"
     "    [--idle-seconds S] [--per-shard N] [--keep DIR]\n";
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -78,28 +79,50 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
   int c;
   while ((c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
     switch (c) {
-      case 'c': f->conductor = optarg; break;
-      case 'j': f->jobs = std::atoi(optarg); break;
-      case 'p': f->players = std::atoi(optarg); break;
-      case 't': f->targets = std::max(1, std::atoi(optarg)); break;
-      case 's': f->slots = std::atoi(optarg); break;
-      case 'w': f->window = std::max(1, std::atoi(optarg)); break;
-      case 'a': f->all_jobs = std::atoi(optarg); break;
+      case 'c':
+        f->conductor = optarg;
+        break;
+      case 'j':
+        f->jobs = std::atoi(optarg);
+        break;
+      case 'p':
+        f->players = std::atoi(optarg);
+        break;
+      case 't':
+        f->targets = std::max(1, std::atoi(optarg));
+        break;
+      case 's':
+        f->slots = std::atoi(optarg);
+        break;
+      case 'w':
+        f->window = std::max(1, std::atoi(optarg));
+        break;
+      case 'a':
+        f->all_jobs = std::atoi(optarg);
+        break;
       case 'f': {
         f->fleet.clear();
         std::string list = optarg;
         for (size_t at = 0; at < list.size();) {
           size_t comma = list.find(',', at);
           if (comma == std::string::npos) comma = list.size();
-          if (comma > at) f->fleet.push_back(std::atoi(list.substr(at).c_str()));
+          if (comma > at)
+            f->fleet.push_back(std::atoi(list.substr(at).c_str()));
           at = comma + 1;
         }
         break;
       }
-      case 'i': f->idle_seconds = std::atoi(optarg); break;
-      case 'n': f->per_shard = std::max(1, std::atoi(optarg)); break;
-      case 'k': f->keep = optarg; break;
-      default: return false;
+      case 'i':
+        f->idle_seconds = std::atoi(optarg);
+        break;
+      case 'n':
+        f->per_shard = std::max(1, std::atoi(optarg));
+        break;
+      case 'k':
+        f->keep = optarg;
+        break;
+      default:
+        return false;
     }
   }
   if (f->conductor.empty()) {
@@ -177,7 +200,8 @@ Status SubmitPipelined(broker::AudienceClient* client,
     }
     auto reply = client->Receive(60000);
     if (!reply.ok()) return reply.status();
-    if (!reply.value()) return Status::Unavailable("submit", "no reply in 60 s");
+    if (!reply.value())
+      return Status::Unavailable("submit", "no reply in 60 s");
     if (!std::holds_alternative<broker::SubmitReply>(reply.value()->body))
       ++*refused;
     ++answered;
@@ -233,8 +257,8 @@ std::string RateJson(const Rate& r) {
   std::snprintf(text, sizeof text,
                 "{\"tasks\": %lld, \"seconds\": %.3f, \"tasks_per_s\": %.0f, "
                 "\"submit_seconds\": %.3f, \"refused\": %d}",
-                static_cast<long long>(r.tasks), r.seconds,
-                r.tasks / r.seconds, r.submit_seconds, r.refused);
+                static_cast<long long>(r.tasks), r.seconds, r.tasks / r.seconds,
+                r.submit_seconds, r.refused);
   return text;
 }
 
@@ -276,14 +300,14 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
   Note("bench: %s\n", "throughput: " + std::to_string(flags.jobs) +
                           " one jobs over " + std::to_string(flags.players) +
                           " players");
-  Result<Rate> one = Pump(client.value().get(), &fleet, ones, flags.jobs,
-                          flags.window);
+  Result<Rate> one =
+      Pump(client.value().get(), &fleet, ones, flags.jobs, flags.window);
   if (!one.ok()) return one.status();
   const double cpu1 = conductor.CpuSeconds().value();
   std::vector<broker::SubmitRequest> alls(flags.all_jobs,
                                           AllJob(flags.players));
-  Note("bench: %s\n", "throughput: " + std::to_string(flags.all_jobs) +
-                          " all jobs");
+  Note("bench: %s\n",
+       "throughput: " + std::to_string(flags.all_jobs) + " all jobs");
   Result<Rate> all =
       Pump(client.value().get(), &fleet, alls,
            int64_t{flags.all_jobs} * flags.players, flags.window);
@@ -308,8 +332,9 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
       "\"conductor_cpu_us_per_task_all\": %.1f, \"durable_ok_tasks\": %lld, "
       "\"durable_ok_jobs\": %lld, \"expected_tasks\": %lld, "
       "\"expected_jobs\": %d}",
-      flags.players, targets, flags.slots, flags.window, RateJson(one.value()).c_str(),
-      RateJson(all.value()).c_str(), (cpu1 - cpu0) * 1e6 / flags.jobs,
+      flags.players, targets, flags.slots, flags.window,
+      RateJson(one.value()).c_str(), RateJson(all.value()).c_str(),
+      (cpu1 - cpu0) * 1e6 / flags.jobs,
       (cpu2 - cpu1) * 1e6 / (int64_t{flags.all_jobs} * flags.players),
       static_cast<long long>(ok_tasks.value()),
       static_cast<long long>(ok_jobs.value()),
@@ -459,15 +484,13 @@ std::string FleetJson(const FleetFigures& f, int idle_seconds) {
       "\"all_job_conductor_cpu_s\": %.3f, \"ten_all_jobs_s\": %.3f, "
       "\"ten_all_jobs_tasks_per_s\": %.0f, "
       "\"ten_all_jobs_conductor_cpu_s\": %.3f}",
-      f.players, f.connect_s, f.reconnect_s,
-      static_cast<long long>(f.rss_idle),
+      f.players, f.connect_s, f.reconnect_s, static_cast<long long>(f.rss_idle),
       static_cast<long long>(f.rss_connected),
       static_cast<double>(f.rss_connected - f.rss_idle) / f.players,
       static_cast<long long>(f.rss_after_jobs),
       static_cast<long long>(f.rss_after_restart), f.idle_cpu_percent,
-      idle_seconds, static_cast<long long>(f.beats), f.one.reach,
-      f.one.finish, f.one.cpu, f.ten.seconds, f.ten.tasks / f.ten.seconds,
-      f.ten_cpu);
+      idle_seconds, static_cast<long long>(f.beats), f.one.reach, f.one.finish,
+      f.one.cpu, f.ten.seconds, f.ten.tasks / f.ten.seconds, f.ten_cpu);
   return text;
 }
 
@@ -501,10 +524,9 @@ Result<FleetFigures> FleetPhase(const Flags& flags, const std::string& dir,
 
 // The fleet figures as a table, on stderr.
 void PrintTable(const std::vector<FleetFigures>& fleets) {
-  std::fprintf(stderr,
-               "%8s %9s %9s %9s %7s %9s %9s %8s %9s %8s\n", "players",
-               "connect", "restart", "B/player", "idle%", "1x reach",
-               "1x end", "1x cpu", "10x end", "10x cpu");
+  std::fprintf(stderr, "%8s %9s %9s %9s %7s %9s %9s %8s %9s %8s\n", "players",
+               "connect", "restart", "B/player", "idle%", "1x reach", "1x end",
+               "1x cpu", "10x end", "10x cpu");
   for (const FleetFigures& f : fleets) {
     std::fprintf(stderr,
                  "%8zu %8.2fs %8.2fs %9.0f %6.1f%% %8.3fs %8.3fs %7.3fs "
@@ -533,9 +555,10 @@ int Main(int argc, char** argv) {
   size_t most = static_cast<size_t>(flags.players);
   for (int n : flags.fleet) most = std::max(most, static_cast<size_t>(n));
   std::vector<broker::CurveKeyPair> keys;
-  for (size_t i = 0; i < most; ++i) keys.push_back(broker::GenerateKeyPair().value());
-  std::string json = "{\"open_file_limit\": " +
-                     std::to_string(files.ok() ? files.value() : 0);
+  for (size_t i = 0; i < most; ++i)
+    keys.push_back(broker::GenerateKeyPair().value());
+  std::string json =
+      "{\"open_file_limit\": " + std::to_string(files.ok() ? files.value() : 0);
   if (flags.jobs > 0) {
     Result<std::string> t = Throughput(flags, dir + "/throughput", keys);
     if (!t.ok()) {

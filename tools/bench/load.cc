@@ -282,8 +282,9 @@ std::string RateJson(const Rate& r) {
   std::snprintf(text, sizeof text,
                 "{\"tasks\": %lld, \"seconds\": %.3f, \"tasks_per_s\": %.0f, "
                 "\"submit_seconds\": %.3f, \"refused\": %d}",
-                static_cast<long long>(r.tasks), r.seconds, r.tasks / r.seconds,
-                r.submit_seconds, r.refused);
+                static_cast<long long>(r.tasks), r.seconds,
+                r.seconds > 0 ? r.tasks / r.seconds : 0.0, r.submit_seconds,
+                r.refused);
   return text;
 }
 
@@ -373,9 +374,11 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
                                           AllJob(flags.players));
   Note("bench: %s\n",
        "throughput: " + std::to_string(flags.all_jobs) + " all jobs");
-  Result<Rate> all =
-      Pump(client.value().get(), &fleet, alls,
-           int64_t{flags.all_jobs} * flags.players, flags.window);
+  // None (--all-jobs 0): zeros, not the rate of nothing.
+  const int64_t all_tasks = int64_t{flags.all_jobs} * flags.players;
+  Result<Rate> all = Rate{};
+  if (all_tasks > 0)
+    all = Pump(client.value().get(), &fleet, alls, all_tasks, flags.window);
   if (!all.ok()) return all.status();
   const double cpu2 = conductor.CpuSeconds().value();
   // Durable means it survives a crash: kill -9, then count what is stored.
@@ -402,7 +405,7 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
       flags.players, targets, flags.slots, flags.window,
       RateJson(single->rate).c_str(), RateJson(all.value()).c_str(),
       single->cpu_us_per_task,
-      (cpu2 - cpu1) * 1e6 / (int64_t{flags.all_jobs} * flags.players),
+      all_tasks > 0 ? (cpu2 - cpu1) * 1e6 / all_tasks : 0.0,
       static_cast<long long>(single->rss_before[0]),
       static_cast<long long>(single->rss_after[0]),
       static_cast<long long>(ok_tasks.value()),

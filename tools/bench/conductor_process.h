@@ -40,7 +40,7 @@ class ConductorProcess {
   // The same for a conductor of a cell that stands by: waits until its
   // node has joined the cell ("cell joined" in its log).
   common::Status StartStandby(const std::string& extra);
-  // SIGTERM, then waits for the exit.
+  // SIGTERM, then waits for the exit (SIGKILL after 30 s).
   common::Status Stop();
 
   pid_t pid() const { return pid_; }

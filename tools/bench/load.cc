@@ -443,7 +443,8 @@ Result<std::vector<int>> FreePorts(size_t n) {
   return ports;
 }
 
-// The cell's `one` jobs: how many, and why.
+// How many `one` jobs the cell runs: --cell-jobs, or a quarter of --jobs
+// (a cell dispatches about a quarter as fast).
 int CellJobs(const Flags& flags) {
   return flags.cell_jobs >= 0 ? flags.cell_jobs : flags.jobs / 4;
 }

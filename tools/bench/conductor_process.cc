@@ -21,7 +21,14 @@ using common::Result;
 using common::Status;
 
 ConductorProcess::ConductorProcess(std::string binary, std::string dir)
-    : binary_(std::move(binary)), dir_(std::move(dir)) {}
+    : ConductorProcess(std::move(binary), dir, dir) {}
+
+ConductorProcess::ConductorProcess(std::string binary, std::string dir,
+                                   std::string shared)
+    : binary_(std::move(binary)),
+      dir_(std::move(dir)),
+      shared_(std::move(shared)),
+      database_path_(dir_ + "/conductor.db") {}
 
 ConductorProcess::~ConductorProcess() {
   if (pid_ > 0) {
@@ -40,7 +47,7 @@ size_t ConductorProcess::LogSize() const {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
 }
 
-Status ConductorProcess::Start(const std::string& extra) {
+Status ConductorProcess::Launch(const std::string& extra, size_t* mark) {
   const std::string endpoint =
       player_endpoint_.empty() ? "tcp://127.0.0.1:*" : player_endpoint_;
   const std::string config =
@@ -52,14 +59,14 @@ Status ConductorProcess::Start(const std::string& extra) {
       audience_endpoint() +
       "\n"
       "conductor secret key = " +
-      dir_ +
+      shared_ +
       "/keys/conductor.key\n"
       "player file path = " +
-      dir_ +
+      shared_ +
       "/players\n"
       "database path = " +
-      dir_ +
-      "/conductor.db\n"
+      database_path_ +
+      "\n"
       "retention days = 0\n" +
       (extra.find("http endpoint") == std::string::npos
            ? "http endpoint = 127.0.0.1:0\n"
@@ -68,7 +75,7 @@ Status ConductorProcess::Start(const std::string& extra) {
   Status s =
       common::WriteFileAtomically(dir_ + "/conductor.conf", config, 0644);
   if (!s.ok()) return s;
-  const size_t mark = LogSize();
+  *mark = LogSize();
   const std::string log = dir_ + "/conductor.log";
   std::fflush(nullptr);
   pid_ = ::fork();
@@ -81,19 +88,49 @@ Status ConductorProcess::Start(const std::string& extra) {
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  return Status();
+}
+
+Status ConductorProcess::Start(const std::string& extra) {
+  size_t mark = 0;
+  Status s = Launch(extra, &mark);
+  if (!s.ok()) return s;
+  // The active conductor's own line ("key="): a conductor of a cell binds
+  // once more (" standby=true") while it stands by.
   Result<std::string> bound = WaitForLog(
-      "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=players", mark, 30000);
+      "bound endpoint=(tcp://[0-9.]+:[0-9]+) role=players key=", mark, 30000);
   if (!bound.ok()) return bound.status();
   player_endpoint_ = bound.value();
   return WaitForLog("started players=", mark, 30000).status();
 }
 
+Status ConductorProcess::StartStandby(const std::string& extra) {
+  size_t mark = 0;
+  Status s = Launch(extra, &mark);
+  if (!s.ok()) return s;
+  return WaitForLog("cell joined id=", mark, 30000).status();
+}
+
 Status ConductorProcess::Stop() {
   if (pid_ <= 0) return Status();
   ::kill(pid_, SIGTERM);
+  // A conductor of a cell whose peers are gone may wait on its store:
+  // after 30 s, SIGKILL.
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  bool killed = false;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (!killed && std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   pid_ = -1;
+  if (killed)
+    return Status::Internal(
+        "conductor", "did not stop in 30 s (see " + dir_ + "/conductor.log)");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return Status::Internal(
         "conductor", "did not stop cleanly (see " + dir_ + "/conductor.log)");

@@ -5,18 +5,32 @@
 //   throughput  `one` and `all` jobs pipelined through P players: tasks/s
 //               from first submit to last result_ack (every result durable:
 //               checked in the database after a kill -9)
+//   cell        with --cell 1: the same `one` jobs (a quarter as many
+//               unless --cell-jobs says) through a cell of three
+//               conductors on dqlite on loopback (DESIGN.md section 17),
+//               the players on the active one: tasks/s and jobs/s beside
+//               the single conductor's, and each conductor's resident
+//               memory (dqlite keeps the whole database in memory on each
+//               node). Not checked for durability: dqlite's files are not
+//               SQLite databases to count in.
 //   fleet       for each size N: time for all N to connect (first start and
 //               after a conductor restart), resident memory per player,
 //               idle CPU, and the time for 1 and for 10 `all` jobs over N.
 //
 //   orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]
 //       [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]
-//       [--idle-seconds S] [--per-shard N] [--keep DIR]
+//       [--idle-seconds S] [--per-shard N] [--cell 0|1] [--cell-jobs N]
+//       [--keep DIR]
 
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -54,12 +68,16 @@ struct Flags {
   std::vector<int> fleet = {1000, 3000, 10000};
   int idle_seconds = 10;
   int per_shard = 2500;
+  bool cell = false;   // the `one` jobs again, through a cell of three
+  int cell_jobs = -1;  // how many; -1: a quarter of `jobs`
 };
 
 const char kUsage[] =
     "usage: orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]\n"
-    "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]\n"
-    "    [--idle-seconds S] [--per-shard N] [--keep DIR]\n";
+    "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet "
+    "N,N,...]\n"
+    "    [--idle-seconds S] [--per-shard N] [--cell 0|1] [--cell-jobs N]\n"
+    "    [--keep DIR]\n";
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
   static const option kOptions[] = {
@@ -73,33 +91,63 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       {"fleet", required_argument, nullptr, 'f'},
       {"idle-seconds", required_argument, nullptr, 'i'},
       {"per-shard", required_argument, nullptr, 'n'},
+      {"cell", required_argument, nullptr, 'C'},
+      {"cell-jobs", required_argument, nullptr, 'J'},
       {"keep", required_argument, nullptr, 'k'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
     switch (c) {
-      case 'c': f->conductor = optarg; break;
-      case 'j': f->jobs = std::atoi(optarg); break;
-      case 'p': f->players = std::atoi(optarg); break;
-      case 't': f->targets = std::max(1, std::atoi(optarg)); break;
-      case 's': f->slots = std::atoi(optarg); break;
-      case 'w': f->window = std::max(1, std::atoi(optarg)); break;
-      case 'a': f->all_jobs = std::atoi(optarg); break;
+      case 'c':
+        f->conductor = optarg;
+        break;
+      case 'j':
+        f->jobs = std::atoi(optarg);
+        break;
+      case 'p':
+        f->players = std::atoi(optarg);
+        break;
+      case 't':
+        f->targets = std::max(1, std::atoi(optarg));
+        break;
+      case 's':
+        f->slots = std::atoi(optarg);
+        break;
+      case 'w':
+        f->window = std::max(1, std::atoi(optarg));
+        break;
+      case 'a':
+        f->all_jobs = std::atoi(optarg);
+        break;
       case 'f': {
         f->fleet.clear();
         std::string list = optarg;
         for (size_t at = 0; at < list.size();) {
           size_t comma = list.find(',', at);
           if (comma == std::string::npos) comma = list.size();
-          if (comma > at) f->fleet.push_back(std::atoi(list.substr(at).c_str()));
+          if (comma > at)
+            f->fleet.push_back(std::atoi(list.substr(at).c_str()));
           at = comma + 1;
         }
         break;
       }
-      case 'i': f->idle_seconds = std::atoi(optarg); break;
-      case 'n': f->per_shard = std::max(1, std::atoi(optarg)); break;
-      case 'k': f->keep = optarg; break;
-      default: return false;
+      case 'i':
+        f->idle_seconds = std::atoi(optarg);
+        break;
+      case 'n':
+        f->per_shard = std::max(1, std::atoi(optarg));
+        break;
+      case 'C':
+        f->cell = std::atoi(optarg) != 0;
+        break;
+      case 'J':
+        f->cell_jobs = std::max(0, std::atoi(optarg));
+        break;
+      case 'k':
+        f->keep = optarg;
+        break;
+      default:
+        return false;
     }
   }
   if (f->conductor.empty()) {
@@ -177,7 +225,8 @@ Status SubmitPipelined(broker::AudienceClient* client,
     }
     auto reply = client->Receive(60000);
     if (!reply.ok()) return reply.status();
-    if (!reply.value()) return Status::Unavailable("submit", "no reply in 60 s");
+    if (!reply.value())
+      return Status::Unavailable("submit", "no reply in 60 s");
     if (!std::holds_alternative<broker::SubmitReply>(reply.value()->body))
       ++*refused;
     ++answered;
@@ -234,15 +283,16 @@ std::string RateJson(const Rate& r) {
                 "{\"tasks\": %lld, \"seconds\": %.3f, \"tasks_per_s\": %.0f, "
                 "\"submit_seconds\": %.3f, \"refused\": %d}",
                 static_cast<long long>(r.tasks), r.seconds,
-                r.tasks / r.seconds, r.submit_seconds, r.refused);
+                r.seconds > 0 ? r.tasks / r.seconds : 0.0, r.submit_seconds,
+                r.refused);
   return text;
 }
 
-// `flags.jobs` `one` jobs; job i lists `targets` players from player
+// `jobs` `one` jobs; job i lists `targets` players from player
 // i * targets on: the fleet shares the work and each job still has a
 // choice of players.
-std::vector<broker::SubmitRequest> OneJobs(const Flags& flags) {
-  std::vector<broker::SubmitRequest> ones(flags.jobs);
+std::vector<broker::SubmitRequest> OneJobs(const Flags& flags, int jobs) {
+  std::vector<broker::SubmitRequest> ones(jobs);
   const size_t targets = std::min(flags.targets, flags.players);
   for (size_t i = 0; i < ones.size(); ++i) {
     ones[i].score = "noop";
@@ -253,9 +303,50 @@ std::vector<broker::SubmitRequest> OneJobs(const Flags& flags) {
   return ones;
 }
 
-// Dispatch throughput through `flags.players` players.
+// What the `one` jobs measured, by one conductor or by a cell: the rate,
+// the active conductor's CPU, and resident memory of each conductor (the
+// active one first) with the players connected, before and after the jobs.
+struct OnePhase {
+  int jobs = 0;
+  Rate rate;
+  double cpu_us_per_task = 0;
+  std::vector<int64_t> rss_before, rss_after;
+};
+
+// Resident memory of each of `conductors`, in bytes (0 if unreadable).
+std::vector<int64_t> Resident(
+    const std::vector<const ConductorProcess*>& conductors) {
+  std::vector<int64_t> rss;
+  for (const ConductorProcess* c : conductors) {
+    Result<int64_t> bytes = c->ResidentBytes();
+    rss.push_back(bytes.ok() ? bytes.value() : 0);
+  }
+  return rss;
+}
+
+// `jobs` `one` jobs through `fleet`, connected to `conductors[0]`.
+Result<OnePhase> PumpOnes(
+    const Flags& flags, int jobs, broker::AudienceClient* client, Fleet* fleet,
+    const std::vector<const ConductorProcess*>& conductors) {
+  OnePhase phase;
+  phase.jobs = jobs;
+  std::vector<broker::SubmitRequest> ones = OneJobs(flags, jobs);
+  phase.rss_before = Resident(conductors);
+  const double cpu0 = conductors[0]->CpuSeconds().value();
+  Result<Rate> rate = Pump(client, fleet, ones, jobs, flags.window);
+  if (!rate.ok()) return rate.status();
+  phase.rate = rate.value();
+  phase.cpu_us_per_task =
+      (conductors[0]->CpuSeconds().value() - cpu0) * 1e6 / jobs;
+  phase.rss_after = Resident(conductors);
+  return phase;
+}
+
+// Dispatch throughput through `flags.players` players; the `one` jobs'
+// figures also in `*single`.
 Result<std::string> Throughput(const Flags& flags, const std::string& dir,
-                               const std::vector<broker::CurveKeyPair>& keys) {
+                               const std::vector<broker::CurveKeyPair>& keys,
+                               OnePhase* single) {
   Result<std::string> server = PreparePhase(dir, keys, flags.players);
   if (!server.ok()) return server.status();
   ConductorProcess conductor(flags.conductor, dir);
@@ -270,23 +361,24 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
     return Status::Unavailable("bench", "players did not all connect");
   auto client = Audience(conductor);
   if (!client.ok()) return client.status();
-  std::vector<broker::SubmitRequest> ones = OneJobs(flags);
   const int targets = std::min(flags.targets, flags.players);
-  const double cpu0 = conductor.CpuSeconds().value();
   Note("bench: %s\n", "throughput: " + std::to_string(flags.jobs) +
                           " one jobs over " + std::to_string(flags.players) +
                           " players");
-  Result<Rate> one = Pump(client.value().get(), &fleet, ones, flags.jobs,
-                          flags.window);
+  Result<OnePhase> one =
+      PumpOnes(flags, flags.jobs, client.value().get(), &fleet, {&conductor});
   if (!one.ok()) return one.status();
+  *single = one.value();
   const double cpu1 = conductor.CpuSeconds().value();
   std::vector<broker::SubmitRequest> alls(flags.all_jobs,
                                           AllJob(flags.players));
-  Note("bench: %s\n", "throughput: " + std::to_string(flags.all_jobs) +
-                          " all jobs");
-  Result<Rate> all =
-      Pump(client.value().get(), &fleet, alls,
-           int64_t{flags.all_jobs} * flags.players, flags.window);
+  Note("bench: %s\n",
+       "throughput: " + std::to_string(flags.all_jobs) + " all jobs");
+  // None (--all-jobs 0): zeros, not the rate of nothing.
+  const int64_t all_tasks = int64_t{flags.all_jobs} * flags.players;
+  Result<Rate> all = Rate{};
+  if (all_tasks > 0)
+    all = Pump(client.value().get(), &fleet, alls, all_tasks, flags.window);
   if (!all.ok()) return all.status();
   const double cpu2 = conductor.CpuSeconds().value();
   // Durable means it survives a crash: kill -9, then count what is stored.
@@ -299,24 +391,202 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
   Result<int64_t> ok_jobs = Count(
       dir + "/conductor.db", "SELECT count(*) FROM jobs WHERE state = 'OK'");
   if (!ok_jobs.ok()) return ok_jobs.status();
-  char text[512];
+  char text[768];
   std::snprintf(
       text, sizeof text,
       "{\"players\": %d, \"targets\": %d, \"slots\": %d, \"window\": %d, "
       "\"one\": %s, "
       "\"all\": %s, \"conductor_cpu_us_per_task_one\": %.1f, "
-      "\"conductor_cpu_us_per_task_all\": %.1f, \"durable_ok_tasks\": %lld, "
+      "\"conductor_cpu_us_per_task_all\": %.1f, "
+      "\"conductor_rss_before_one_bytes\": %lld, "
+      "\"conductor_rss_after_one_bytes\": %lld, \"durable_ok_tasks\": %lld, "
       "\"durable_ok_jobs\": %lld, \"expected_tasks\": %lld, "
       "\"expected_jobs\": %d}",
-      flags.players, targets, flags.slots, flags.window, RateJson(one.value()).c_str(),
-      RateJson(all.value()).c_str(), (cpu1 - cpu0) * 1e6 / flags.jobs,
-      (cpu2 - cpu1) * 1e6 / (int64_t{flags.all_jobs} * flags.players),
+      flags.players, targets, flags.slots, flags.window,
+      RateJson(single->rate).c_str(), RateJson(all.value()).c_str(),
+      single->cpu_us_per_task,
+      all_tasks > 0 ? (cpu2 - cpu1) * 1e6 / all_tasks : 0.0,
+      static_cast<long long>(single->rss_before[0]),
+      static_cast<long long>(single->rss_after[0]),
       static_cast<long long>(ok_tasks.value()),
       static_cast<long long>(ok_jobs.value()),
       static_cast<long long>(flags.jobs +
                              int64_t{flags.all_jobs} * flags.players),
       flags.jobs + flags.all_jobs);
   return std::string(text);
+}
+
+// `n` distinct free TCP ports on 127.0.0.1, the system's choice: all bound
+// at once, then closed for the conductors to bind.
+Result<std::vector<int>> FreePorts(size_t n) {
+  std::vector<int> fds, ports;
+  Status s;
+  for (size_t i = 0; i < n && s.ok(); ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      s = Status::FromErrno("socket", errno);
+      break;
+    }
+    fds.push_back(fd);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+      s = Status::FromErrno("binding 127.0.0.1:0", errno);
+    else
+      ports.push_back(ntohs(address.sin_port));
+  }
+  for (int fd : fds) ::close(fd);
+  if (!s.ok()) return s;
+  return ports;
+}
+
+// How many `one` jobs the cell runs: --cell-jobs, or a quarter of --jobs
+// (a cell dispatches about a quarter as fast).
+int CellJobs(const Flags& flags) {
+  return flags.cell_jobs >= 0 ? flags.cell_jobs : flags.jobs / 4;
+}
+
+// The `one` jobs through a cell of three conductors on dqlite, on loopback
+// (DESIGN.md section 17), under `dir`: the key pair and the players file
+// shared, node-1..3 each with its config, log, audience socket and data
+// directory. Node 1 has the cell address that sorts first: it bootstraps
+// the cell and is the active conductor (the players connect to it); the
+// other two join as voters and stand by. All three stop at the end.
+Result<OnePhase> CellThroughput(const Flags& flags, const std::string& dir,
+                                const std::vector<broker::CurveKeyPair>& keys) {
+  const int jobs = CellJobs(flags);
+  Note("bench: %s\n", "cell: " + std::to_string(jobs) + " one jobs over " +
+                          std::to_string(flags.players) +
+                          " players through a cell of 3 conductors");
+  Result<std::string> server = PreparePhase(dir, keys, flags.players);
+  if (!server.ok()) return server.status();
+  Result<std::vector<int>> ports = FreePorts(3);
+  if (!ports.ok()) return ports.status();
+  std::vector<std::string> addresses;
+  for (int port : ports.value())
+    addresses.push_back("127.0.0.1:" + std::to_string(port));
+  std::sort(addresses.begin(), addresses.end());
+  std::vector<std::unique_ptr<ConductorProcess>> nodes;
+  std::vector<const ConductorProcess*> conductors;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    const std::string node_dir = dir + "/node-" + std::to_string(i + 1);
+    Status s = common::MakeDirectories(node_dir, 0700);
+    if (!s.ok()) return s;
+    nodes.push_back(
+        std::make_unique<ConductorProcess>(flags.conductor, node_dir, dir));
+    nodes.back()->set_database_path(node_dir + "/dqlite");
+    conductors.push_back(nodes.back().get());
+    std::string peers;
+    for (size_t j = 0; j < addresses.size(); ++j) {
+      if (j != i) peers += (peers.empty() ? "" : ",") + addresses[j];
+    }
+    const std::string extra =
+        "database engine = dqlite\ncell address = " + addresses[i] +
+        "\ncell peers = " + peers + "\n";
+    s = i == 0 ? nodes.back()->Start(extra) : nodes.back()->StartStandby(extra);
+    if (!s.ok()) return s;
+  }
+  bench::ShardSettings settings{nodes[0]->player_endpoint(), server.value(),
+                                flags.slots, "noop"};
+  Fleet fleet(settings, flags.per_shard);
+  Status s = fleet.Start(keys, static_cast<size_t>(flags.players));
+  if (!s.ok()) return s;
+  if (!WaitUntil([&] { return fleet.Totals().welcomed >= flags.players; }, 60))
+    return Status::Unavailable("bench", "players did not all connect");
+  auto client = Audience(*nodes[0]);
+  if (!client.ok()) return client.status();
+  Result<OnePhase> phase =
+      PumpOnes(flags, jobs, client.value().get(), &fleet, conductors);
+  if (!phase.ok()) return phase.status();
+  fleet.Stop();
+  // The active conductor first, so that it still has a quorum while it
+  // stops; then the two that stand by.
+  for (auto& node : nodes) {
+    s = node->Stop();
+    if (!s.ok()) Note("bench: cell: %s\n", s.ToString());
+  }
+  return phase;
+}
+
+double Megabytes(int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
+
+std::string CellJson(const Flags& flags, const OnePhase& cell,
+                     const OnePhase* single) {
+  char text[1024];
+  std::snprintf(
+      text, sizeof text,
+      "{\"conductors\": 3, \"engine\": \"dqlite\", \"players\": %d, "
+      "\"jobs\": %d, \"jobs_single\": %d, \"one\": %s, \"tasks_per_s\": %.0f, "
+      "\"jobs_per_s\": %.0f, \"single_tasks_per_s\": %.0f, "
+      "\"single_jobs_per_s\": %.0f, \"over_single\": %.3f, "
+      "\"active_cpu_us_per_task\": %.1f, \"active_rss_before_bytes\": %lld, "
+      "\"active_rss_after_bytes\": %lld, "
+      "\"others_rss_before_bytes\": [%lld, %lld], "
+      "\"others_rss_after_bytes\": [%lld, %lld]}",
+      flags.players, cell.jobs, single ? single->jobs : 0,
+      RateJson(cell.rate).c_str(), cell.rate.tasks / cell.rate.seconds,
+      cell.jobs / cell.rate.seconds,
+      single ? single->rate.tasks / single->rate.seconds : 0.0,
+      single ? single->jobs / single->rate.seconds : 0.0,
+      single ? (cell.jobs / cell.rate.seconds) /
+                   (single->jobs / single->rate.seconds)
+             : 0.0,
+      cell.cpu_us_per_task, static_cast<long long>(cell.rss_before[0]),
+      static_cast<long long>(cell.rss_after[0]),
+      static_cast<long long>(cell.rss_before[1]),
+      static_cast<long long>(cell.rss_before[2]),
+      static_cast<long long>(cell.rss_after[1]),
+      static_cast<long long>(cell.rss_after[2]));
+  return text;
+}
+
+std::string Format(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+void Row(const std::string& figure, const std::string& single,
+         const std::string& cell) {
+  std::fprintf(stderr, "%-30s %18s %22s\n", figure.c_str(), single.c_str(),
+               cell.c_str());
+}
+
+// The `one` jobs of one conductor (if they ran) and of the cell side by
+// side, on stderr.
+void PrintCellTable(const Flags& flags, const OnePhase& cell,
+                    const OnePhase* single) {
+  auto figure = [&](const OnePhase& p, const std::string& which) {
+    if (which == "tasks/s")
+      return Format("%.0f", p.rate.tasks / p.rate.seconds);
+    if (which == "jobs/s") return Format("%.0f", p.jobs / p.rate.seconds);
+    if (which == "cpu") return Format("%.1f", p.cpu_us_per_task);
+    if (which == "rss") {
+      return Format("%.1f", Megabytes(p.rss_before[0])) + " -> " +
+             Format("%.1f MB", Megabytes(p.rss_after[0]));
+    }
+    return std::string();
+  };
+  auto both = [&](const std::string& name, const std::string& which) {
+    Row(name, single ? figure(*single, which) : "-", figure(cell, which));
+  };
+  Row("one jobs, " + std::to_string(flags.players) + " players",
+      "one conductor", "cell of 3 (dqlite)");
+  Row("jobs", single ? std::to_string(single->jobs) : "-",
+      std::to_string(cell.jobs) +
+          (flags.cell_jobs < 0 ? " (1/4 of --jobs)" : ""));
+  both("tasks/s", "tasks/s");
+  both("jobs/s", "jobs/s");
+  both("active CPU us/task", "cpu");
+  both("active RSS before -> after", "rss");
+  for (size_t i = 1; i < cell.rss_after.size(); ++i) {
+    Row("standby " + std::to_string(i) + " RSS before -> after", "-",
+        Format("%.1f", Megabytes(cell.rss_before[i])) + " -> " +
+            Format("%.1f MB", Megabytes(cell.rss_after[i])));
+  }
 }
 
 // Seconds from `start_ns` until `count` players are welcomed.
@@ -459,15 +729,13 @@ std::string FleetJson(const FleetFigures& f, int idle_seconds) {
       "\"all_job_conductor_cpu_s\": %.3f, \"ten_all_jobs_s\": %.3f, "
       "\"ten_all_jobs_tasks_per_s\": %.0f, "
       "\"ten_all_jobs_conductor_cpu_s\": %.3f}",
-      f.players, f.connect_s, f.reconnect_s,
-      static_cast<long long>(f.rss_idle),
+      f.players, f.connect_s, f.reconnect_s, static_cast<long long>(f.rss_idle),
       static_cast<long long>(f.rss_connected),
       static_cast<double>(f.rss_connected - f.rss_idle) / f.players,
       static_cast<long long>(f.rss_after_jobs),
       static_cast<long long>(f.rss_after_restart), f.idle_cpu_percent,
-      idle_seconds, static_cast<long long>(f.beats), f.one.reach,
-      f.one.finish, f.one.cpu, f.ten.seconds, f.ten.tasks / f.ten.seconds,
-      f.ten_cpu);
+      idle_seconds, static_cast<long long>(f.beats), f.one.reach, f.one.finish,
+      f.one.cpu, f.ten.seconds, f.ten.tasks / f.ten.seconds, f.ten_cpu);
   return text;
 }
 
@@ -501,10 +769,9 @@ Result<FleetFigures> FleetPhase(const Flags& flags, const std::string& dir,
 
 // The fleet figures as a table, on stderr.
 void PrintTable(const std::vector<FleetFigures>& fleets) {
-  std::fprintf(stderr,
-               "%8s %9s %9s %9s %7s %9s %9s %8s %9s %8s\n", "players",
-               "connect", "restart", "B/player", "idle%", "1x reach",
-               "1x end", "1x cpu", "10x end", "10x cpu");
+  std::fprintf(stderr, "%8s %9s %9s %9s %7s %9s %9s %8s %9s %8s\n", "players",
+               "connect", "restart", "B/player", "idle%", "1x reach", "1x end",
+               "1x cpu", "10x end", "10x cpu");
   for (const FleetFigures& f : fleets) {
     std::fprintf(stderr,
                  "%8zu %8.2fs %8.2fs %9.0f %6.1f%% %8.3fs %8.3fs %7.3fs "
@@ -533,17 +800,31 @@ int Main(int argc, char** argv) {
   size_t most = static_cast<size_t>(flags.players);
   for (int n : flags.fleet) most = std::max(most, static_cast<size_t>(n));
   std::vector<broker::CurveKeyPair> keys;
-  for (size_t i = 0; i < most; ++i) keys.push_back(broker::GenerateKeyPair().value());
-  std::string json = "{\"open_file_limit\": " +
-                     std::to_string(files.ok() ? files.value() : 0);
+  for (size_t i = 0; i < most; ++i)
+    keys.push_back(broker::GenerateKeyPair().value());
+  std::string json =
+      "{\"open_file_limit\": " + std::to_string(files.ok() ? files.value() : 0);
+  OnePhase single;
   if (flags.jobs > 0) {
-    Result<std::string> t = Throughput(flags, dir + "/throughput", keys);
+    Result<std::string> t =
+        Throughput(flags, dir + "/throughput", keys, &single);
     if (!t.ok()) {
       Note("bench: throughput failed: %s\n", t.status().ToString());
       return 1;
     }
     Note("bench: %s\n", t.value());
     json += ", \"throughput\": " + t.value();
+  }
+  if (flags.cell && CellJobs(flags) > 0) {
+    Result<OnePhase> cell = CellThroughput(flags, dir + "/cell", keys);
+    if (!cell.ok()) {
+      Note("bench: cell failed: %s\n", cell.status().ToString());
+      return 1;
+    }
+    const OnePhase* one = flags.jobs > 0 ? &single : nullptr;
+    Note("bench: %s\n", CellJson(flags, cell.value(), one));
+    PrintCellTable(flags, cell.value(), one);
+    json += ", \"cell\": " + CellJson(flags, cell.value(), one);
   }
   json += ", \"fleet\": [";
   std::vector<FleetFigures> fleets;

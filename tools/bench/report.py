@@ -105,6 +105,23 @@ def print_table(out):
             "%.0f jobs/s" % cg["jobs_per_s"],
             "%.2f of the rate without" % cg["over_plain"],
             "target >= 0.8 of it")
+    cell = out.get("load", {}).get("cell")
+    if cell:  # orchestra-bench-load --cell 1: the same `one` jobs twice
+        mb = 1e6
+        if cell["jobs_single"]:  # 0 when the single phase did not run
+            rss = out["load"]["throughput"]["conductor_rss_after_one_bytes"]
+            row("load: one jobs, 1 conductor",
+                "%.0f jobs/s" % cell["single_jobs_per_s"],
+                "%d jobs, RSS %.0f MB after" % (cell["jobs_single"],
+                                                rss / mb), "")
+        row("  the same, a cell of 3 on dqlite",
+            "%.0f jobs/s" % cell["jobs_per_s"],
+            "%d jobs, %.2f of 1 conductor" % (cell["jobs"],
+                                              cell["over_single"]), "")
+        row("  cell RSS after: active / standbys",
+            "%.0f MB" % (cell["active_rss_after_bytes"] / mb),
+            "%.0f / %.0f MB" % tuple(
+                b / mb for b in cell["others_rss_after_bytes"]), "")
     print()
     row("limit", "this machine", "", "reference (2 cores)")
     row("Curve round trip p50 / mean",

@@ -3,9 +3,10 @@
 // kRetentionRowsPerTick deletions into the loop turn's writes (so its cost
 // is one bounded batch of b-tree work on the store's thread, committed
 // with the turn), and asks to be called again soon while the budget keeps
-// running out; while a tick's deletions are not committed, the next tick
-// waits for them. A sweep ends with the first tick that finds nothing more
-// to delete: then, after its turn's commit, a PASSIVE checkpoint copies
+// running out or it deleted anything; while a tick's deletions are not
+// committed, the next tick waits for them. A sweep ends with the first tick
+// that finds nothing more to delete, so its log line follows the commit of
+// everything it deleted: then, after its turn's commit, a PASSIVE checkpoint copies
 // the WAL into the database without waiting for readers (logged as "wal
 // checkpoint"), so the freed pages are reused and, with
 // journal_size_limit, the WAL file shrinks back. The database file itself does
@@ -54,7 +55,9 @@ Result<TimeMs> Retention::Tick() {
   sweep_.jobs += purged.value().jobs;
   sweep_.rows += purged.value().rows;
   if (purged.value().last_job != 0) sweep_.last_job = purged.value().last_job;
-  if (purged.value().more) return kRetentionBusyMs;
+  // Rows planned now are committed with the turn: the sweep ends (and is
+  // logged) only at a later tick that finds nothing, after that commit.
+  if (purged.value().more || purged.value().rows > 0) return kRetentionBusyMs;
   if (sweep_.rows > 0) {
     Status s = EndSweep();
     if (!s.ok()) return s;

@@ -90,8 +90,10 @@ TEST_F(RetentionTest, BacklogIsDeletedInBoundedBatchesThenLogged) {
   EXPECT_EQ(kRetentionBusyMs, Tick());
   EXPECT_TRUE(Exists(jobs.back())) << "one tick deleted everything";
   EXPECT_TRUE(logged_.empty()) << "the sweep is not over";
-  EXPECT_EQ(retention_->IdlePeriod(), Tick());
+  EXPECT_EQ(kRetentionBusyMs, Tick());
   EXPECT_FALSE(Exists(jobs.back()));
+  EXPECT_TRUE(logged_.empty()) << "logged before a tick found nothing";
+  EXPECT_EQ(retention_->IdlePeriod(), Tick());
   ASSERT_FALSE(logged_.empty());
   EXPECT_NE(std::string::npos,
             logged_[0].find("retention swept jobs=200 rows=600 last_job=" +
@@ -120,11 +122,37 @@ TEST_F(RetentionTest, ATickWaitsForThePreviousTicksDeletions) {
   EXPECT_OK(core_->CommitTurn());
   EXPECT_OK(core_->Settle());
   EXPECT_FALSE(store_->PurgeInFlight());
+  EXPECT_EQ(kRetentionBusyMs, Tick());  // the last 100 rows
   EXPECT_EQ(retention_->IdlePeriod(), Tick());
   EXPECT_FALSE(Exists(jobs.back()));
   ASSERT_FALSE(logged_.empty());
   EXPECT_NE(std::string::npos,
             logged_[0].find("retention swept jobs=200 rows=600 "))
+      << logged_[0];
+}
+
+// The log line says the rows are gone: a reader who sees it (the soak
+// test, an operator) finds them gone, even when the last tick's deletions
+// are still waiting for their commit when it runs.
+TEST_F(RetentionTest, TheSweepIsLoggedOnlyAfterItsDeletionsAreCommitted) {
+  std::vector<JobId> jobs = FinishJobs(2);
+  clock_.Advance(3 * kDayMs);
+  Result<TimeMs> first = retention_->Tick();
+  ASSERT_OK(first.status());
+  EXPECT_EQ(kRetentionBusyMs, first.value());
+  EXPECT_TRUE(logged_.empty()) << "logged before the commit";
+  Result<TimeMs> waiting = retention_->Tick();
+  ASSERT_OK(waiting.status());
+  EXPECT_EQ(kRetentionBusyMs, waiting.value());
+  EXPECT_TRUE(logged_.empty()) << "logged before the commit";
+  EXPECT_OK(core_->CommitTurn());
+  EXPECT_OK(core_->Settle());
+  EXPECT_EQ(retention_->IdlePeriod(), Tick());
+  for (JobId id : jobs) EXPECT_FALSE(Exists(id)) << id;
+  ASSERT_FALSE(logged_.empty());
+  EXPECT_NE(std::string::npos,
+            logged_[0].find("retention swept jobs=2 rows=6 last_job=" +
+                            std::to_string(jobs.back())))
       << logged_[0];
 }
 

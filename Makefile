@@ -185,7 +185,7 @@ $(BIN)/orchestra-bench-limits: $(call obj,$(BENCH_LIMITS)) \
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 BENCH_LOAD := tools/bench/load.cc tools/bench/fleet.cc \
               tools/bench/player_shard.cc tools/bench/conductor_process.cc \
-              broker/sodium_memory.cc
+              broker/sodium_memory.cc player/conductor_list.cc player/session.cc
 $(BIN)/orchestra-bench-load: $(call obj,$(BENCH_LOAD)) \
                             $(BUILD)/libbroker.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)

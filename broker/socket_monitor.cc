@@ -25,8 +25,9 @@ Result<std::unique_ptr<SocketMonitor>> SocketMonitor::Attach(Context* context,
       "inproc://orchestra-monitor-" + std::to_string(next++);
   if (zmq_socket_monitor(watched->handle(), address.c_str(), events) != 0)
     return Status::Internal("socket monitor", zmq_strerror(zmq_errno()));
-  std::unique_ptr<SocketMonitor> monitor(new SocketMonitor(context));
   try {
+    // The socket too may fail (EMFILE: out of sockets or descriptors).
+    std::unique_ptr<SocketMonitor> monitor(new SocketMonitor(context));
     monitor->socket_.set(zmq::sockopt::linger, 0);
     // libzmq sends events with a blocking send: at a bound, a reader that
     // falls behind would stop the I/O thread that sends them.
@@ -34,6 +35,7 @@ Result<std::unique_ptr<SocketMonitor>> SocketMonitor::Attach(Context* context,
     monitor->socket_.connect(address);
     return monitor;
   } catch (const zmq::error_t& e) {
+    Detach(watched);
     return Status::Internal("socket monitor", e.what());
   }
 }

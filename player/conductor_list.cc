@@ -84,6 +84,13 @@ void ConductorList::Next() {
   ++moves_since_welcome_;
 }
 
+common::TimeMs ConductorList::NextGreetingDelay() {
+  if (moves_since_welcome_ < endpoints_.size()) return 0;
+  moves_since_welcome_ = 0;
+  rounds_ = std::min(rounds_ + 1, 16);
+  return std::min(kFirstRoundBackoffMs << (rounds_ - 1), kMaxRoundBackoffMs);
+}
+
 Status ConductorList::Follow(std::string_view hint) {
   Status s = CheckEndpoint(hint);
   if (!s.ok()) return s;

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 
 namespace orchestra::player {
@@ -25,6 +26,8 @@ namespace orchestra::player {
 // A cell has three conductors; the bound leaves room for a move between
 // cells without letting a typo make a list without end.
 constexpr size_t kMaxConductorEndpoints = 16;
+constexpr common::TimeMs kFirstRoundBackoffMs = 100;
+constexpr common::TimeMs kMaxRoundBackoffMs = 5000;
 
 class ConductorList {
  public:
@@ -51,17 +54,23 @@ class ConductorList {
   // InvalidArgument (and no move) when it fails CheckEndpoint.
   common::Status Follow(std::string_view hint);
   // A session opened: every endpoint is worth a try again.
-  void OnWelcome() { moves_since_welcome_ = 0; }
-  // As many moves since the last welcome as there are listed endpoints: a
-  // cell with no leader (or all of it unreachable), so the next greeting
-  // waits for the back-off.
-  bool RoundDone() const { return moves_since_welcome_ >= endpoints_.size(); }
+  void OnWelcome() {
+    moves_since_welcome_ = 0;
+    rounds_ = 0;
+  }
+  // After a move, how long to wait before greeting: nothing within a
+  // round; after as many moves without a welcome as there are listed
+  // endpoints (a cell with no leader, or all of it unreachable), a
+  // back-off that starts a new round and doubles each round, from
+  // kFirstRoundBackoffMs to kMaxRoundBackoffMs.
+  common::TimeMs NextGreetingDelay();
 
  private:
   std::vector<std::string> endpoints_;
-  size_t position_ = 0;  // The last listed endpoint talked to
-  std::string detour_;   // A hint outside the list; empty: none
-  size_t moves_since_welcome_ = 0;
+  size_t position_ = 0;             // The last listed endpoint talked to
+  std::string detour_;              // A hint outside the list; empty: none
+  size_t moves_since_welcome_ = 0;  // In this round
+  int rounds_ = 0;                  // Rounds done since the last welcome
 };
 
 }  // namespace orchestra::player

@@ -61,7 +61,7 @@ Player::Player(const PlayerConfig& config, PlayerSeams seams)
     : config_(config),
       seams_(std::move(seams)),
       conductors_(config.conductor_endpoints),
-      session_(kFirstBackoffMs, kMaxBackoffMs) {}
+      session_(kFirstBackoffMs, kMaxBackoffMs, seams_.answer_wait_ms) {}
 
 Player::~Player() = default;
 
@@ -183,10 +183,10 @@ Status Player::MoveOn(const char* reason, const std::string& hint,
                        common::LogQuote(followed.message()).c_str());
   if (hint.empty() || !followed.ok()) conductors_.Next();
   const TimeMs now = clock_.Monotonic();
-  if (back_off || conductors_.RoundDone())
+  if (back_off)
     session_.Restart(now, /*at_once=*/false);
   else
-    session_.MoveOn(now);
+    session_.MoveOn(now, conductors_.NextGreetingDelay());
   if (conductors_.current() != from)
     common::LogInfo("conductor changed from=%s to=%s reason=%s", from.c_str(),
                     conductors_.current().c_str(), reason);

@@ -45,6 +45,9 @@ struct PlayerSeams {
   // Forgotten tasks (after result_ack) share the next urgent journal
   // commit, or are committed on their own this long after the first.
   common::TimeMs forget_commit_ms = 1000;
+  // A connected conductor that leaves the hellos unanswered this long is
+  // left for the next of a cell (see Session).
+  common::TimeMs answer_wait_ms = 10000;
 };
 
 class Player {

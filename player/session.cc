@@ -8,37 +8,44 @@ using common::TimeMs;
 
 namespace {
 constexpr int kMissedBeats = 3;
-// With the back-off from 100 ms, a silent conductor is given up about
-// 0.7 s after the first hello; a refused connection costs no more.
-constexpr int kHellosPerConductor = 3;
+// A conductor that is not there (no handshake) is given up 0.7 s after the
+// first hello was due, whatever the back-off: 3 hellos' worth from 100 ms.
+constexpr TimeMs kConnectWaitMs = 700;
 }  // namespace
 
-Session::Session(TimeMs first_backoff_ms, TimeMs max_backoff_ms)
+Session::Session(TimeMs first_backoff_ms, TimeMs max_backoff_ms,
+                 TimeMs answer_wait_ms)
     : first_backoff_ms_(first_backoff_ms),
       max_backoff_ms_(max_backoff_ms),
+      answer_wait_ms_(answer_wait_ms),
       backoff_ms_(first_backoff_ms) {}
 
 void Session::Restart(TimeMs now, bool at_once) {
   state_ = State::kGreeting;
   backing_off_ = !at_once;
-  hellos_ = 0;
+  if (!at_once) connected_ = false;  // A new socket follows
   next_hello_ = at_once ? now : now + backoff_ms_;
+  greeting_at_ = next_hello_;
   if (!at_once) backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
 }
 
-void Session::MoveOn(TimeMs now) {
+void Session::MoveOn(TimeMs now, TimeMs delay_ms) {
   backoff_ms_ = first_backoff_ms_;
   Restart(now, /*at_once=*/true);
+  connected_ = false;  // A new socket follows
+  backing_off_ = delay_ms > 0;
+  next_hello_ = greeting_at_ = now + delay_ms;
 }
 
 void Session::OnHelloSent(TimeMs now) {
   last_sent_ = now;
-  ++hellos_;
   next_hello_ = now + backoff_ms_;
   backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
 }
 
 void Session::OnConnected(TimeMs now) {
+  connected_ = true;
+  connected_at_ = now;
   if (live()) {
     state_ = State::kGreeting;
     next_hello_ = now;
@@ -50,7 +57,6 @@ void Session::OnConnected(TimeMs now) {
 void Session::OnWelcome(TimeMs now, int heartbeat_ms) {
   state_ = State::kLive;
   backing_off_ = false;
-  hellos_ = 0;
   heartbeat_ms_ = heartbeat_ms;
   backoff_ms_ = first_backoff_ms_;
   last_received_ = now;
@@ -69,11 +75,16 @@ bool Session::ConductorGone(TimeMs now) const {
 }
 
 bool Session::HellosUnanswered(TimeMs now) const {
-  return HelloDue(now) && hellos_ >= kHellosPerConductor;
+  return state_ == State::kGreeting && now >= GiveUpAt();
+}
+
+TimeMs Session::GiveUpAt() const {
+  return connected_ ? connected_at_ + answer_wait_ms_
+                    : greeting_at_ + kConnectWaitMs;
 }
 
 TimeMs Session::NextDeadline() const {
-  if (!live()) return next_hello_;
+  if (!live()) return std::min(next_hello_, GiveUpAt());
   return std::min(last_sent_ + heartbeat_ms_,
                   last_received_ + kMissedBeats * heartbeat_ms_);
 }

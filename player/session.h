@@ -8,7 +8,12 @@
 //
 // A conductor that leaves hellos unanswered may be one of a cell that is
 // down or unreachable: HellosUnanswered() tells the player when to try
-// another (see ConductorList).
+// another (see ConductorList). Before a connection's handshake completes
+// that is 0.7 s after the greeting began: nobody is there. After it, the
+// conductor is there and may be busy greeting a whole fleet after a
+// failover: leaving it after 0.7 s would send thousands of players to the
+// standbys and back, each time with a new handshake for the new leader to
+// make, so the player waits `answer_wait_ms` (10 s) for an answer.
 
 #ifndef ORCHESTRA_PLAYER_SESSION_H_
 #define ORCHESTRA_PLAYER_SESSION_H_
@@ -21,14 +26,16 @@ class Session {
  public:
   enum class State { kGreeting, kLive };
 
-  Session(common::TimeMs first_backoff_ms, common::TimeMs max_backoff_ms);
+  Session(common::TimeMs first_backoff_ms, common::TimeMs max_backoff_ms,
+          common::TimeMs answer_wait_ms = 10000);
 
   // Greets again: at once (a first start, `hello_required`) or after the
   // back-off (a new socket after the conductor was lost).
   void Restart(common::TimeMs now, bool at_once);
-  // Greets another conductor, not tried since the last welcome: at once
-  // and with the first back-off, as a first start does.
-  void MoveOn(common::TimeMs now);
+  // Greets another conductor after `delay_ms` (see
+  // ConductorList::NextGreetingDelay), with the first back-off, as a first
+  // start does.
+  void MoveOn(common::TimeMs now, common::TimeMs delay_ms = 0);
   void OnHelloSent(common::TimeMs now);
   // A connection's handshake completed. A live session greets again at
   // once (a restarted conductor knows no session until a hello), and so
@@ -44,8 +51,9 @@ class Session {
   bool HeartbeatDue(common::TimeMs now) const;
   // Live, and nothing came from the conductor for 3 x heartbeat_ms.
   bool ConductorGone(common::TimeMs now) const;
-  // Greeting, kHellosPerConductor hellos went unanswered and the next is
-  // due: time to try another conductor, if there is one.
+  // Greeting, and kConnectWaitMs passed since the greeting began with no
+  // connection, or `answer_wait_ms` since the connection's handshake: time
+  // to try another conductor, if there is one.
   bool HellosUnanswered(common::TimeMs now) const;
   // When one of the three above next becomes true.
   common::TimeMs NextDeadline() const;
@@ -53,13 +61,19 @@ class Session {
   bool live() const { return state_ == State::kLive; }
 
  private:
+  // When a greeting without an answer gives the conductor up.
+  common::TimeMs GiveUpAt() const;
+
   common::TimeMs first_backoff_ms_;
   common::TimeMs max_backoff_ms_;
+  common::TimeMs answer_wait_ms_;
   State state_ = State::kGreeting;
   common::TimeMs backoff_ms_;
   common::TimeMs next_hello_ = 0;
   bool backing_off_ = false;  // Restart(at_once = false) until the welcome
-  int hellos_ = 0;            // Sent since the last (re)start or welcome
+  common::TimeMs greeting_at_ = 0;  // When the first hello was due
+  bool connected_ = false;          // A handshake since the last (re)start
+  common::TimeMs connected_at_ = 0;
   common::TimeMs heartbeat_ms_ = 0;
   common::TimeMs last_sent_ = 0;
   common::TimeMs last_received_ = 0;

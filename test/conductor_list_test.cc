@@ -101,15 +101,33 @@ TEST(ConductorListTest, ABadHintIsRefusedAndNothingMoves) {
   EXPECT_EQ("tcp://a:2258", list.current());
 }
 
-TEST(ConductorListTest, ARoundIsDoneAfterAMoveForEachEndpoint) {
+// Within a round the next conductor is greeted at once; each round
+// without a welcome ends with a back-off that doubles up to 5 s, once per
+// round (not once per move, which kept players of a failed-over cell
+// away for many seconds after the new leader served).
+TEST(ConductorListTest, EachRoundWithoutAWelcomeEndsWithADoublingBackOff) {
   ConductorList list(kCell);
   list.Next();
+  EXPECT_EQ(0, list.NextGreetingDelay());
   ASSERT_OK(list.Follow("tcp://a:2258"));
-  EXPECT_FALSE(list.RoundDone());
+  EXPECT_EQ(0, list.NextGreetingDelay());
   list.Next();
-  EXPECT_TRUE(list.RoundDone());
+  EXPECT_EQ(100, list.NextGreetingDelay());
+  for (common::TimeMs expected : {200, 400, 800, 1600, 3200, 5000, 5000}) {
+    for (int i = 0; i < 2; ++i) {
+      list.Next();
+      EXPECT_EQ(0, list.NextGreetingDelay());
+    }
+    list.Next();
+    EXPECT_EQ(expected, list.NextGreetingDelay());
+  }
   list.OnWelcome();
-  EXPECT_FALSE(list.RoundDone());
+  for (int i = 0; i < 2; ++i) {
+    list.Next();
+    EXPECT_EQ(0, list.NextGreetingDelay());
+  }
+  list.Next();
+  EXPECT_EQ(100, list.NextGreetingDelay());
 }
 
 }  // namespace

@@ -61,6 +61,26 @@ TEST_F(SessionTest, ThreeUnansweredHellosGiveTheConductorUp) {
   EXPECT_TRUE(session_.HellosUnanswered(700));
 }
 
+// A connected conductor is there, perhaps greeting a whole fleet after a
+// failover: it is given the answer wait (10 s) before it is left; a new
+// connection after a move starts the count of hellos again.
+TEST_F(SessionTest, AConnectedConductorIsGivenTheAnswerWait) {
+  session_.Restart(0, /*at_once=*/true);
+  session_.OnConnected(5);
+  common::TimeMs at = 5;
+  while (at < 10005) {
+    ASSERT_FALSE(session_.HellosUnanswered(at)) << at;
+    if (session_.HelloDue(at)) session_.OnHelloSent(at);
+    at += 10;
+  }
+  while (!session_.HelloDue(at)) at += 10;
+  EXPECT_TRUE(session_.HellosUnanswered(at)) << at;
+  EXPECT_LE(at, 10005 + 5000) << "a hello is due at least every 5 s";
+  session_.MoveOn(at);  // A new socket: no handshake yet
+  for (common::TimeMs t : {at, at + 100, at + 300}) session_.OnHelloSent(t);
+  EXPECT_TRUE(session_.HellosUnanswered(at + 700));
+}
+
 TEST_F(SessionTest, WelcomeAnswersTheHellos) {
   session_.Restart(0, /*at_once=*/true);
   for (common::TimeMs at : {0, 100, 300}) session_.OnHelloSent(at);

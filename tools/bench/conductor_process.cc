@@ -30,12 +30,7 @@ ConductorProcess::ConductorProcess(std::string binary, std::string dir,
       shared_(std::move(shared)),
       database_path_(dir_ + "/conductor.db") {}
 
-ConductorProcess::~ConductorProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-}
+ConductorProcess::~ConductorProcess() { Kill(); }
 
 std::string ConductorProcess::audience_endpoint() const {
   return "ipc://" + dir_ + "/conductor.sock";
@@ -135,6 +130,13 @@ Status ConductorProcess::Stop() {
     return Status::Internal(
         "conductor", "did not stop cleanly (see " + dir_ + "/conductor.log)");
   return Status();
+}
+
+void ConductorProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
 }
 
 Result<std::string> ConductorProcess::WaitForLog(const std::string& regex,

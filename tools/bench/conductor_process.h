@@ -32,6 +32,11 @@ class ConductorProcess {
 
   // The `database path` the config gives (DIR/conductor.db unless set).
   void set_database_path(std::string path) { database_path_ = std::move(path); }
+  // The `player endpoint` the config gives (tcp://127.0.0.1:* unless set,
+  // then the port bound first).
+  void set_player_endpoint(std::string endpoint) {
+    player_endpoint_ = std::move(endpoint);
+  }
 
   // Writes the config (plus `extra` lines, which may set `http endpoint`
   // but no other key of the config's own) and starts the conductor; waits
@@ -42,6 +47,8 @@ class ConductorProcess {
   common::Status StartStandby(const std::string& extra);
   // SIGTERM, then waits for the exit (SIGKILL after 30 s).
   common::Status Stop();
+  // SIGKILL, and waits for the exit.
+  void Kill();
 
   pid_t pid() const { return pid_; }
   const std::string& player_endpoint() const { return player_endpoint_; }

@@ -51,9 +51,9 @@ void OnShardSignal(int) { shard_stop = true; }
 
 Fleet::Fleet(const ShardSettings& settings, size_t per_shard)
     : settings_(settings), per_shard_(per_shard) {
-  void* memory = ::mmap(nullptr, sizeof(ShardCounters) * kMaxShards,
-                        PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                        -1, 0);
+  void* memory =
+      ::mmap(nullptr, sizeof(ShardCounters) * kMaxShards,
+             PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory != MAP_FAILED) counters_ = static_cast<ShardCounters*>(memory);
 }
 
@@ -100,6 +100,7 @@ FleetTotals Fleet::Totals() const {
     t.tasks += c.tasks.load();
     t.acks += c.acks.load();
     t.heartbeats += c.heartbeats.load();
+    t.moves += c.moves.load();
     t.last_welcome_ns = std::max(t.last_welcome_ns, c.last_welcome_ns.load());
     t.last_task_ns = std::max(t.last_task_ns, c.last_task_ns.load());
     t.last_ack_ns = std::max(t.last_ack_ns, c.last_ack_ns.load());

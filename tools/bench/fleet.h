@@ -21,6 +21,7 @@ namespace orchestra::bench {
 // The shards' counters added up; times are the latest of any shard.
 struct FleetTotals {
   int64_t welcomed = 0, refused = 0, tasks = 0, acks = 0, heartbeats = 0;
+  int64_t moves = 0;
   int64_t last_welcome_ns = 0, last_task_ns = 0, last_ack_ns = 0;
   int failed = 0;
 };

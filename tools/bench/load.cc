@@ -13,6 +13,10 @@
 //               memory (dqlite keeps the whole database in memory on each
 //               node). Not checked for durability: dqlite's files are not
 //               SQLite databases to count in.
+//   cell_failover  with --cell-fleet N: N players given a cell's three
+//               endpoints connect to it; the active conductor is killed
+//               (SIGKILL) and the time until 50%, 90%, 99% and all of them
+//               have a session with the new one is measured
 //   fleet       for each size N: time for all N to connect (first start and
 //               after a conductor restart), resident memory per player,
 //               idle CPU, and the time for 1 and for 10 `all` jobs over N.
@@ -20,7 +24,7 @@
 //   orchestra-bench-load [--conductor BIN] [--jobs N] [--players N]
 //       [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet N,N,...]
 //       [--idle-seconds S] [--per-shard N] [--cell 0|1] [--cell-jobs N]
-//       [--keep DIR]
+//       [--cell-fleet N] [--keep DIR]
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -32,6 +36,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -70,6 +75,7 @@ struct Flags {
   int per_shard = 2500;
   bool cell = false;   // the `one` jobs again, through a cell of three
   int cell_jobs = -1;  // how many; -1: a quarter of `jobs`
+  int cell_fleet = 0;  // players through a failover of a cell; 0: none
 };
 
 const char kUsage[] =
@@ -77,6 +83,7 @@ const char kUsage[] =
     "    [--targets N] [--slots N] [--window N] [--all-jobs N] [--fleet "
     "N,N,...]\n"
     "    [--idle-seconds S] [--per-shard N] [--cell 0|1] [--cell-jobs N]\n"
+    "    [--cell-fleet N]\n"
     "    [--keep DIR]\n";
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -93,6 +100,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       {"per-shard", required_argument, nullptr, 'n'},
       {"cell", required_argument, nullptr, 'C'},
       {"cell-jobs", required_argument, nullptr, 'J'},
+      {"cell-fleet", required_argument, nullptr, 'F'},
       {"keep", required_argument, nullptr, 'k'},
       {nullptr, 0, nullptr, 0}};
   int c;
@@ -142,6 +150,9 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
         break;
       case 'J':
         f->cell_jobs = std::max(0, std::atoi(optarg));
+        break;
+      case 'F':
+        f->cell_fleet = std::max(0, std::atoi(optarg));
         break;
       case 'k':
         f->keep = optarg;
@@ -352,8 +363,8 @@ Result<std::string> Throughput(const Flags& flags, const std::string& dir,
   ConductorProcess conductor(flags.conductor, dir);
   Status s = conductor.Start();
   if (!s.ok()) return s;
-  bench::ShardSettings settings{conductor.player_endpoint(), server.value(),
-                                flags.slots, "noop"};
+  bench::ShardSettings settings{
+      {conductor.player_endpoint()}, server.value(), flags.slots, "noop"};
   Fleet fleet(settings, flags.per_shard);
   s = fleet.Start(keys, static_cast<size_t>(flags.players));
   if (!s.ok()) return s;
@@ -449,36 +460,58 @@ int CellJobs(const Flags& flags) {
   return flags.cell_jobs >= 0 ? flags.cell_jobs : flags.jobs / 4;
 }
 
-// The `one` jobs through a cell of three conductors on dqlite, on loopback
-// (DESIGN.md section 17), under `dir`: the key pair and the players file
-// shared, node-1..3 each with its config, log, audience socket and data
-// directory. Node 1 has the cell address that sorts first: it bootstraps
-// the cell and is the active conductor (the players connect to it); the
-// other two join as voters and stand by. All three stop at the end.
-Result<OnePhase> CellThroughput(const Flags& flags, const std::string& dir,
-                                const std::vector<broker::CurveKeyPair>& keys) {
-  const int jobs = CellJobs(flags);
-  Note("bench: %s\n", "cell: " + std::to_string(jobs) + " one jobs over " +
-                          std::to_string(flags.players) +
-                          " players through a cell of 3 conductors");
-  Result<std::string> server = PreparePhase(dir, keys, flags.players);
+// Seconds from `start_ns` until `count` players are welcomed.
+Result<double> ConnectTime(Fleet* fleet, int64_t count, int64_t start_ns) {
+  if (!WaitUntil([&] { return fleet->Totals().welcomed >= count; }, 300)) {
+    FleetTotals t = fleet->Totals();
+    return Status::Unavailable(
+        "bench", std::to_string(t.welcomed) + " of " + std::to_string(count) +
+                     " players connected in 300 s (refused " +
+                     std::to_string(t.refused) + ")");
+  }
+  return Seconds(start_ns, fleet->Totals().last_welcome_ns);
+}
+
+// A cell of three conductors on dqlite, on loopback (DESIGN.md section
+// 17), under `dir`: the key pair and the players file (`players` of
+// `keys`) shared, node-1..3 each with its config, log, audience socket,
+// data directory and a player port of its own, fixed so that a player's
+// list of the three stays right after a failover. Node 1 has the cell
+// address that sorts first: it bootstraps the cell and is the active
+// conductor; the other two join as voters and stand by.
+struct Cell {
+  std::string server_public_key;
+  std::vector<std::unique_ptr<ConductorProcess>> nodes;
+  std::vector<std::string> player_endpoints() const {
+    std::vector<std::string> endpoints;
+    for (const auto& node : nodes) endpoints.push_back(node->player_endpoint());
+    return endpoints;
+  }
+};
+
+Result<Cell> StartCell(const Flags& flags, const std::string& dir,
+                       const std::vector<broker::CurveKeyPair>& keys,
+                       size_t players) {
+  Cell cell;
+  Result<std::string> server = PreparePhase(dir, keys, players);
   if (!server.ok()) return server.status();
-  Result<std::vector<int>> ports = FreePorts(3);
+  cell.server_public_key = server.value();
+  Result<std::vector<int>> ports = FreePorts(6);
   if (!ports.ok()) return ports.status();
   std::vector<std::string> addresses;
-  for (int port : ports.value())
-    addresses.push_back("127.0.0.1:" + std::to_string(port));
+  for (size_t i = 0; i < 3; ++i)
+    addresses.push_back("127.0.0.1:" + std::to_string(ports.value()[i]));
   std::sort(addresses.begin(), addresses.end());
-  std::vector<std::unique_ptr<ConductorProcess>> nodes;
-  std::vector<const ConductorProcess*> conductors;
   for (size_t i = 0; i < addresses.size(); ++i) {
     const std::string node_dir = dir + "/node-" + std::to_string(i + 1);
     Status s = common::MakeDirectories(node_dir, 0700);
     if (!s.ok()) return s;
-    nodes.push_back(
+    cell.nodes.push_back(
         std::make_unique<ConductorProcess>(flags.conductor, node_dir, dir));
-    nodes.back()->set_database_path(node_dir + "/dqlite");
-    conductors.push_back(nodes.back().get());
+    ConductorProcess* node = cell.nodes.back().get();
+    node->set_database_path(node_dir + "/dqlite");
+    node->set_player_endpoint("tcp://127.0.0.1:" +
+                              std::to_string(ports.value()[3 + i]));
     std::string peers;
     for (size_t j = 0; j < addresses.size(); ++j) {
       if (j != i) peers += (peers.empty() ? "" : ",") + addresses[j];
@@ -486,11 +519,29 @@ Result<OnePhase> CellThroughput(const Flags& flags, const std::string& dir,
     const std::string extra =
         "database engine = dqlite\ncell address = " + addresses[i] +
         "\ncell peers = " + peers + "\n";
-    s = i == 0 ? nodes.back()->Start(extra) : nodes.back()->StartStandby(extra);
+    s = i == 0 ? node->Start(extra) : node->StartStandby(extra);
     if (!s.ok()) return s;
   }
-  bench::ShardSettings settings{nodes[0]->player_endpoint(), server.value(),
-                                flags.slots, "noop"};
+  return cell;
+}
+
+// The `one` jobs through a cell, the players on the active conductor. All
+// three stop at the end.
+Result<OnePhase> CellThroughput(const Flags& flags, const std::string& dir,
+                                const std::vector<broker::CurveKeyPair>& keys) {
+  const int jobs = CellJobs(flags);
+  Note("bench: %s\n", "cell: " + std::to_string(jobs) + " one jobs over " +
+                          std::to_string(flags.players) +
+                          " players through a cell of 3 conductors");
+  Result<Cell> cell = StartCell(flags, dir, keys, flags.players);
+  if (!cell.ok()) return cell.status();
+  const auto& nodes = cell.value().nodes;
+  std::vector<const ConductorProcess*> conductors;
+  for (const auto& node : nodes) conductors.push_back(node.get());
+  bench::ShardSettings settings{{nodes[0]->player_endpoint()},
+                                cell.value().server_public_key,
+                                flags.slots,
+                                "noop"};
   Fleet fleet(settings, flags.per_shard);
   Status s = fleet.Start(keys, static_cast<size_t>(flags.players));
   if (!s.ok()) return s;
@@ -504,11 +555,98 @@ Result<OnePhase> CellThroughput(const Flags& flags, const std::string& dir,
   fleet.Stop();
   // The active conductor first, so that it still has a quorum while it
   // stops; then the two that stand by.
-  for (auto& node : nodes) {
+  for (const auto& node : nodes) {
     s = node->Stop();
     if (!s.ok()) Note("bench: cell: %s\n", s.ToString());
   }
   return phase;
+}
+
+// What a failover of a cell's fleet measured: seconds from the kill of
+// the active conductor until the share of players in the name had a
+// session with the new one.
+struct FailoverFigures {
+  size_t players = 0;
+  double connect_s = 0;  // the first connection of all, to the cell
+  double half_s = 0, p90_s = 0, p99_s = 0, all_s = 0;
+  int64_t moves = 0;    // players moving on (not_leader, drop, silence)
+  int64_t refused = 0;  // sessions refused otherwise
+  double new_leader_cpu_s = 0;
+};
+
+double CpuOrZero(const ConductorProcess& conductor) {
+  Result<double> cpu = conductor.CpuSeconds();
+  return cpu.ok() ? cpu.value() : 0;
+}
+
+// `n` players, each given the three player endpoints (the active
+// conductor's first), connect to a cell; then the active conductor is
+// killed with SIGKILL and the players find the new one by themselves, as
+// real players do (PlayerShard). The kill's time to each share of the
+// players welcomed again.
+Result<FailoverFigures> CellFailover(
+    const Flags& flags, const std::string& dir,
+    const std::vector<broker::CurveKeyPair>& keys, size_t n) {
+  Note("bench: %s\n", "cell failover of " + std::to_string(n) + " players");
+  Result<Cell> cell = StartCell(flags, dir, keys, n);
+  if (!cell.ok()) return cell.status();
+  auto& nodes = cell.value().nodes;
+  bench::ShardSettings settings{cell.value().player_endpoints(),
+                                cell.value().server_public_key, 4, "noop"};
+  Fleet fleet(settings, flags.per_shard);
+  FailoverFigures f;
+  f.players = n;
+  const int64_t start = MonotonicNs();
+  Status s = fleet.Start(keys, n);
+  if (!s.ok()) return s;
+  Result<double> connect = ConnectTime(&fleet, n, start);
+  if (!connect.ok()) return connect.status();
+  f.connect_s = connect.value();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // settle the store
+  const FleetTotals before = fleet.Totals();
+  std::vector<double> cpu_before;
+  for (size_t i = 1; i < nodes.size(); ++i)
+    cpu_before.push_back(CpuOrZero(*nodes[i]));
+  const int64_t kill_ns = MonotonicNs();
+  nodes[0]->Kill();
+  const std::vector<double> shares = {0.5, 0.9, 0.99, 1.0};
+  std::vector<double*> figures = {&f.half_s, &f.p90_s, &f.p99_s, &f.all_s};
+  size_t next = 0;
+  const int64_t deadline = kill_ns + int64_t{300} * 1000000000;
+  while (next < shares.size() && MonotonicNs() < deadline) {
+    const int64_t again = fleet.Totals().welcomed - before.welcomed;
+    while (next < shares.size() &&
+           again >= static_cast<int64_t>(std::ceil(shares[next] * n))) {
+      *figures[next++] = Seconds(kill_ns, MonotonicNs());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const FleetTotals after = fleet.Totals();
+  f.moves = after.moves - before.moves;
+  f.refused = after.refused - before.refused;
+  for (size_t i = 1; i < nodes.size(); ++i)
+    f.new_leader_cpu_s =
+        std::max(f.new_leader_cpu_s, CpuOrZero(*nodes[i]) - cpu_before[i - 1]);
+  fleet.Stop();
+  for (auto& node : nodes) node->Kill();  // two of three: no quorum to stop
+  if (next < shares.size())
+    return Status::Unavailable(
+        "bench", std::to_string(after.welcomed - before.welcomed) + " of " +
+                     std::to_string(n) + " players back in 300 s");
+  return f;
+}
+
+std::string FailoverJson(const FailoverFigures& f) {
+  char text[512];
+  std::snprintf(
+      text, sizeof text,
+      "{\"players\": %zu, \"connect_s\": %.3f, \"half_back_s\": %.3f, "
+      "\"p90_back_s\": %.3f, \"p99_back_s\": %.3f, \"all_back_s\": %.3f, "
+      "\"moves\": %lld, \"refused\": %lld, \"new_leader_cpu_s\": %.3f}",
+      f.players, f.connect_s, f.half_s, f.p90_s, f.p99_s, f.all_s,
+      static_cast<long long>(f.moves), static_cast<long long>(f.refused),
+      f.new_leader_cpu_s);
+  return text;
 }
 
 double Megabytes(int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
@@ -587,18 +725,6 @@ void PrintCellTable(const Flags& flags, const OnePhase& cell,
         Format("%.1f", Megabytes(cell.rss_before[i])) + " -> " +
             Format("%.1f MB", Megabytes(cell.rss_after[i])));
   }
-}
-
-// Seconds from `start_ns` until `count` players are welcomed.
-Result<double> ConnectTime(Fleet* fleet, int64_t count, int64_t start_ns) {
-  if (!WaitUntil([&] { return fleet->Totals().welcomed >= count; }, 300)) {
-    FleetTotals t = fleet->Totals();
-    return Status::Unavailable(
-        "bench", std::to_string(t.welcomed) + " of " + std::to_string(count) +
-                     " players connected in 300 s (refused " +
-                     std::to_string(t.refused) + ")");
-  }
-  return Seconds(start_ns, fleet->Totals().last_welcome_ns);
 }
 
 struct FanOut {
@@ -753,8 +879,8 @@ Result<FleetFigures> FleetPhase(const Flags& flags, const std::string& dir,
   FleetFigures f;
   f.players = n;
   f.rss_idle = conductor.ResidentBytes().value();
-  bench::ShardSettings settings{conductor.player_endpoint(), server.value(), 4,
-                                "noop"};
+  bench::ShardSettings settings{
+      {conductor.player_endpoint()}, server.value(), 4, "noop"};
   {
     Fleet fleet(settings, flags.per_shard);
     s = MeasureConnected(flags, conductor, &fleet, keys, &f);
@@ -799,6 +925,7 @@ int Main(int argc, char** argv) {
   }
   size_t most = static_cast<size_t>(flags.players);
   for (int n : flags.fleet) most = std::max(most, static_cast<size_t>(n));
+  most = std::max(most, static_cast<size_t>(flags.cell_fleet));
   std::vector<broker::CurveKeyPair> keys;
   for (size_t i = 0; i < most; ++i)
     keys.push_back(broker::GenerateKeyPair().value());
@@ -825,6 +952,23 @@ int Main(int argc, char** argv) {
     Note("bench: %s\n", CellJson(flags, cell.value(), one));
     PrintCellTable(flags, cell.value(), one);
     json += ", \"cell\": " + CellJson(flags, cell.value(), one);
+  }
+  if (flags.cell_fleet > 0) {
+    Result<FailoverFigures> failover =
+        CellFailover(flags, dir + "/cell-failover", keys,
+                     static_cast<size_t>(flags.cell_fleet));
+    if (!failover.ok()) {
+      Note("bench: cell failover failed: %s\n", failover.status().ToString());
+      return 1;
+    }
+    const FailoverFigures& f = failover.value();
+    Note("bench: %s\n", FailoverJson(f));
+    std::fprintf(stderr,
+                 "cell failover, %zu players: back 50%% %.2fs, 90%% %.2fs, "
+                 "99%% %.2fs, all %.2fs after the kill (%lld moves)\n",
+                 f.players, f.half_s, f.p90_s, f.p99_s, f.all_s,
+                 static_cast<long long>(f.moves));
+    json += ", \"cell_failover\": " + FailoverJson(f);
   }
   json += ", \"fleet\": [";
   std::vector<FleetFigures> fleets;

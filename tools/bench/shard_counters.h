@@ -13,15 +13,17 @@
 namespace orchestra::bench {
 
 struct ShardCounters {
-  std::atomic<int64_t> welcomed{0};   // sessions accepted (welcome)
-  std::atomic<int64_t> refused{0};    // session errors received
-  std::atomic<int64_t> tasks{0};      // task messages received
-  std::atomic<int64_t> acks{0};       // result_ack messages received
-  std::atomic<int64_t> heartbeats{0}; // heartbeats sent
+  std::atomic<int64_t> welcomed{0};       // sessions accepted (welcome)
+  std::atomic<int64_t> refused{0};        // session errors received
+  std::atomic<int64_t> tasks{0};          // task messages received
+  std::atomic<int64_t> acks{0};           // result_ack messages received
+  std::atomic<int64_t> heartbeats{0};     // heartbeats sent
+  std::atomic<int64_t> moves{0};          // a cell's players moving on
+  std::atomic<int64_t> open_failures{0};  // no socket for a move, retried
   std::atomic<int64_t> last_welcome_ns{0};
   std::atomic<int64_t> last_task_ns{0};
   std::atomic<int64_t> last_ack_ns{0};
-  std::atomic<int> failed{0};         // the shard could not start
+  std::atomic<int> failed{0};  // the shard could not start
 };
 
 // CLOCK_MONOTONIC in nanoseconds: one clock for the tool and its shards.

@@ -142,6 +142,16 @@ $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
+# The tests' own code is compiled without optimization: optimizing it was
+# most of the build's time (a test file takes 3.5 times as long at -O1 with
+# the sanitizers, twice as long at -O2) for little of the tests' run time;
+# the code under test keeps CXXFLAGS. Not for the fuzz build, whose targets
+# run millions of times.
+TEST_OPT ?= $(if $(filter 1,$(FUZZ)),,-O0)
+$(BUILD)/test/%.o: test/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(TEST_OPT) -c $< -o $@
+
 $(BUILD)/libcommon.a: $(call obj,$(COMMON))
 	$(AR) rcs $@ $^
 $(BUILD)/libbroker.a: $(call obj,$(BROKER))

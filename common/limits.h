@@ -12,6 +12,13 @@
 
 namespace orchestra {
 
+// Player connections the kernel queues before a conductor (active or
+// standing by) accepts them. With libzmq's 100, a fleet reconnecting at
+// once (a restart, a cell's failover) overflowed the queue, and the
+// dropped players waited out TCP's SYN back-off (1, 3, 7, 15 s...). The
+// kernel caps it at net.core.somaxconn.
+constexpr int kPlayerBacklog = 8192;
+
 // ---- names ----
 // Player names: [A-Za-z0-9._-], not starting with '.' or '-' (a DNS name).
 constexpr size_t kMaxPlayerNameBytes = 253;

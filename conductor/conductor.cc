@@ -23,6 +23,7 @@
 
 #include "broker/curve_keys.h"
 #include "common/files.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "conductor/audience_socket.h"
 #include "conductor/players_file.h"
@@ -43,12 +44,9 @@ constexpr size_t kTurnBytes = 16 << 20;
 // so a peer flooding large messages cannot keep the others waiting.
 constexpr common::TimeMs kTurnMs = 50;
 constexpr int kAudienceLingerMs = 1000;  // last replies, when stopping
-// Connections the kernel queues before the conductor accepts them. With
-// libzmq's 100, a fleet reconnecting at once (a conductor restart)
-// overflowed the queue, and the dropped players waited out TCP's SYN
-// back-off (1, 3, 7, 15 s...). The kernel caps it at net.core.somaxconn.
-// Both shrink under a low descriptor limit (DescriptorBudget::Backlog).
-constexpr int kPlayerBacklog = 8192;
+// Connections the kernel queues before the conductor accepts them (the
+// players' is kPlayerBacklog, common/limits.h). Both shrink under a low
+// descriptor limit (DescriptorBudget::Backlog).
 constexpr int kAudienceBacklog = 100;  // libzmq's
 // What one peer may make a conductor socket hold (DESIGN.md section 6):
 // messages libzmq queues to it and from it, and how long a connection that

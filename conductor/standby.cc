@@ -10,6 +10,7 @@
 #include "broker/audience_protocol.h"
 #include "broker/curve_keys.h"
 #include "broker/protocol.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "conductor/audience_socket.h"
 #include "conductor/trust.h"
@@ -71,6 +72,8 @@ Status Standby::Bind() {
   broker::EndpointOptions options = Limits();
   options.curve_server_secret = &keys.value().secret_key;
   options.zap_domain = broker::kPlayerDomain;
+  // A failed-over fleet greets the standbys too, all at once.
+  options.backlog = kPlayerBacklog;
   Result<std::unique_ptr<broker::Endpoint>> players =
       broker::Endpoint::Router(&context_, "player endpoint", options);
   if (!players.ok()) return players.status();

@@ -314,6 +314,9 @@ Status Player::HandleSocketEvents() {
   bool dropped = false;
   while (monitor_->TryRead(&event, &value)) {
     dropped |= event == ZMQ_EVENT_DISCONNECTED;
+    if (event == ZMQ_EVENT_CONNECTED)
+      session_.OnTransportUp(clock_.Monotonic());
+    if (event == ZMQ_EVENT_CONNECT_RETRIED) session_.OnRefused();
     if (!broker::SocketMonitor::IsHandshakeSucceeded(event)) continue;
     common::LogDebug("connected to the conductor");
     session_.OnConnected(clock_.Monotonic());

@@ -8,22 +8,20 @@ using common::TimeMs;
 
 namespace {
 constexpr int kMissedBeats = 3;
-// A conductor that is not there (no handshake) is given up 0.7 s after the
-// first hello was due, whatever the back-off: 3 hellos' worth from 100 ms.
-constexpr TimeMs kConnectWaitMs = 700;
 }  // namespace
 
 Session::Session(TimeMs first_backoff_ms, TimeMs max_backoff_ms,
-                 TimeMs answer_wait_ms)
+                 TimeMs answer_wait_ms, TimeMs connect_wait_ms)
     : first_backoff_ms_(first_backoff_ms),
       max_backoff_ms_(max_backoff_ms),
       answer_wait_ms_(answer_wait_ms),
+      connect_wait_ms_(connect_wait_ms),
       backoff_ms_(first_backoff_ms) {}
 
 void Session::Restart(TimeMs now, bool at_once) {
   state_ = State::kGreeting;
   backing_off_ = !at_once;
-  if (!at_once) connected_ = false;  // A new socket follows
+  if (!at_once) connected_ = refused_ = false;  // A new socket follows
   next_hello_ = at_once ? now : now + backoff_ms_;
   greeting_at_ = next_hello_;
   if (!at_once) backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
@@ -32,7 +30,7 @@ void Session::Restart(TimeMs now, bool at_once) {
 void Session::MoveOn(TimeMs now, TimeMs delay_ms) {
   backoff_ms_ = first_backoff_ms_;
   Restart(now, /*at_once=*/true);
-  connected_ = false;  // A new socket follows
+  connected_ = refused_ = false;  // A new socket follows
   backing_off_ = delay_ms > 0;
   next_hello_ = greeting_at_ = now + delay_ms;
 }
@@ -43,9 +41,14 @@ void Session::OnHelloSent(TimeMs now) {
   backoff_ms_ = std::min(backoff_ms_ * 2, max_backoff_ms_);
 }
 
-void Session::OnConnected(TimeMs now) {
+void Session::OnTransportUp(TimeMs now) {
+  if (connected_) return;
   connected_ = true;
   connected_at_ = now;
+}
+
+void Session::OnConnected(TimeMs now) {
+  OnTransportUp(now);
   if (live()) {
     state_ = State::kGreeting;
     next_hello_ = now;
@@ -79,8 +82,8 @@ bool Session::HellosUnanswered(TimeMs now) const {
 }
 
 TimeMs Session::GiveUpAt() const {
-  return connected_ ? connected_at_ + answer_wait_ms_
-                    : greeting_at_ + kConnectWaitMs;
+  if (connected_) return connected_at_ + answer_wait_ms_;
+  return refused_ ? greeting_at_ : greeting_at_ + connect_wait_ms_;
 }
 
 TimeMs Session::NextDeadline() const {

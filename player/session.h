@@ -8,12 +8,13 @@
 //
 // A conductor that leaves hellos unanswered may be one of a cell that is
 // down or unreachable: HellosUnanswered() tells the player when to try
-// another (see ConductorList). Before a connection's handshake completes
-// that is 0.7 s after the greeting began: nobody is there. After it, the
-// conductor is there and may be busy greeting a whole fleet after a
-// failover: leaving it after 0.7 s would send thousands of players to the
-// standbys and back, each time with a new handshake for the new leader to
-// make, so the player waits `answer_wait_ms` (10 s) for an answer.
+// another (see ConductorList). Before a TCP connection is made that is
+// 0.7 s after the greeting began, or at once after a refused connect:
+// nobody is there. After it, the conductor is there and may be busy with
+// a whole fleet's handshakes and hellos after a failover: leaving it after
+// 0.7 s would send thousands of players to the standbys and back, each
+// time with a new handshake for the new leader to make, so the player
+// waits `answer_wait_ms` (10 s) for an answer.
 
 #ifndef ORCHESTRA_PLAYER_SESSION_H_
 #define ORCHESTRA_PLAYER_SESSION_H_
@@ -27,7 +28,8 @@ class Session {
   enum class State { kGreeting, kLive };
 
   Session(common::TimeMs first_backoff_ms, common::TimeMs max_backoff_ms,
-          common::TimeMs answer_wait_ms = 10000);
+          common::TimeMs answer_wait_ms = 10000,
+          common::TimeMs connect_wait_ms = 700);
 
   // Greets again: at once (a first start, `hello_required`) or after the
   // back-off (a new socket after the conductor was lost).
@@ -42,6 +44,12 @@ class Session {
   // does a greeting that only waited for a connection; the back-off after
   // a refusal or a lost conductor is kept.
   void OnConnected(common::TimeMs now);
+  // The connection's TCP connect completed: a conductor is there, though
+  // its handshake may wait behind a fleet's (see HellosUnanswered).
+  void OnTransportUp(common::TimeMs now);
+  // A connect attempt failed (refused: nobody listens there): the
+  // conductor is given up as soon as the greeting's back-off allows.
+  void OnRefused() { refused_ = true; }
   void OnWelcome(common::TimeMs now, int heartbeat_ms);
   // Any message received, or any send attempted.
   void OnReceived(common::TimeMs now) { last_received_ = now; }
@@ -51,9 +59,10 @@ class Session {
   bool HeartbeatDue(common::TimeMs now) const;
   // Live, and nothing came from the conductor for 3 x heartbeat_ms.
   bool ConductorGone(common::TimeMs now) const;
-  // Greeting, and kConnectWaitMs passed since the greeting began with no
-  // connection, or `answer_wait_ms` since the connection's handshake: time
-  // to try another conductor, if there is one.
+  // Greeting, and `connect_wait_ms` passed since the greeting began with
+  // no connection (none once a connect was refused), or `answer_wait_ms`
+  // since the connection was made: time to try another conductor, if
+  // there is one.
   bool HellosUnanswered(common::TimeMs now) const;
   // When one of the three above next becomes true.
   common::TimeMs NextDeadline() const;
@@ -67,12 +76,14 @@ class Session {
   common::TimeMs first_backoff_ms_;
   common::TimeMs max_backoff_ms_;
   common::TimeMs answer_wait_ms_;
+  common::TimeMs connect_wait_ms_;
   State state_ = State::kGreeting;
   common::TimeMs backoff_ms_;
   common::TimeMs next_hello_ = 0;
   bool backing_off_ = false;  // Restart(at_once = false) until the welcome
   common::TimeMs greeting_at_ = 0;  // When the first hello was due
-  bool connected_ = false;          // A handshake since the last (re)start
+  bool connected_ = false;  // A connection since the last (re)start
+  bool refused_ = false;    // A refused connect since then
   common::TimeMs connected_at_ = 0;
   common::TimeMs heartbeat_ms_ = 0;
   common::TimeMs last_sent_ = 0;

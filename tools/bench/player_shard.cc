@@ -19,8 +19,10 @@ namespace {
 
 constexpr int kHeartbeatScanMs = 100;
 // A cell's players run their session timers (hello back-off from 100 ms)
-// this often.
-constexpr int kCellScanMs = 20;
+// and read their monitors this often: each scan costs a few libzmq calls a
+// player, so more often would make the shard, not the conductor, the
+// bottleneck.
+constexpr int kCellScanMs = 50;
 constexpr int kEvents = 256;
 
 common::TimeMs NowMs() { return MonotonicNs() / 1000000; }
@@ -79,7 +81,8 @@ Status PlayerShard::Open(size_t i) {
   if (cell()) {
     auto monitor = broker::SocketMonitor::Attach(
         context_.get(), p.dealer.get(),
-        ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+        ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
+            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
     if (!monitor.ok()) {
       p.dealer.reset();
       return monitor.status();
@@ -224,6 +227,8 @@ void PlayerShard::WatchConnection(size_t i) {
   bool dropped = false;
   while (p.monitor->TryRead(&event, &value)) {
     dropped |= broker::SocketMonitor::IsDisconnected(event);
+    if (event == ZMQ_EVENT_CONNECTED) p.session.OnTransportUp(NowMs());
+    if (event == ZMQ_EVENT_CONNECT_RETRIED) p.session.OnRefused();
     if (broker::SocketMonitor::IsHandshakeSucceeded(event))
       p.session.OnConnected(NowMs());
   }
@@ -239,21 +244,25 @@ void PlayerShard::RunTimers(size_t i) {
   Player& p = players_[i];
   if (!p.dealer && !Open(i).ok()) return;
   WatchConnection(i);
+  if (!p.dealer) return;  // Moved on, and found no socket yet
   const common::TimeMs now = NowMs();
   if (p.session.ConductorGone(now) || p.session.HellosUnanswered(now)) {
     p.live = false;
     MoveOn(i, "");
     return;
   }
+  bool sent = false;
   if (p.session.HelloDue(now)) {
     if (p.dealer->Send(hello_).ok()) p.last_sent_ns = MonotonicNs();
     p.session.OnHelloSent(now);
+    sent = true;
   }
   if (p.session.HeartbeatDue(now)) {
     Send(&p, broker::Heartbeat{});
     counters_->heartbeats.fetch_add(1);
+    sent = true;
   }
-  Drain(&p);
+  if (sent) Drain(&p);  // A send may take ZMQ_FD's signal
 }
 
 void PlayerShard::MoveOn(size_t i, const std::string& hint) {

@@ -8,7 +8,8 @@
 // conductor as a real player does (player/player.cc): the same Session
 // and ConductorList, a socket monitor for its connection, and it moves on
 // when the conductor answers not_leader (to the hint), drops the
-// connection, leaves 3 hellos unanswered or falls silent. Given one
+// connection, refuses it, leaves the hellos unanswered or falls silent
+// (see kConnectWaitMs for the one difference). Given one
 // endpoint, it says hello once and keeps the connection, as before.
 
 #ifndef ORCHESTRA_TOOLS_BENCH_PLAYER_SHARD_H_
@@ -39,6 +40,12 @@ struct ShardSettings {
 
 class PlayerShard {
  public:
+  // The real player gives a conductor it cannot connect to 0.7 s; here
+  // thousands of players share one libzmq I/O thread, whose connection
+  // events lag that much in a storm, so a player waits longer before it
+  // moves on (a refused connect still moves it on at once).
+  static constexpr common::TimeMs kConnectWaitMs = 3000;
+
   // `keys` must outlive the shard.
   PlayerShard(const ShardSettings& settings,
               std::vector<const broker::CurveKeyPair*> keys,
@@ -52,7 +59,8 @@ class PlayerShard {
  private:
   struct Player {
     explicit Player(std::vector<std::string> endpoints)
-        : conductors(std::move(endpoints)), session(100, 5000) {}
+        : conductors(std::move(endpoints)),
+          session(100, 5000, 10000, kConnectWaitMs) {}
     std::unique_ptr<broker::Endpoint> dealer;
     std::unique_ptr<broker::SocketMonitor> monitor;  // a cell's only
     bool live = false;                               // welcomed

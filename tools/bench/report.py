@@ -122,6 +122,13 @@ def print_table(out):
             "%.0f MB" % (cell["active_rss_after_bytes"] / mb),
             "%.0f / %.0f MB" % tuple(
                 b / mb for b in cell["others_rss_after_bytes"]), "")
+    failover = out.get("load", {}).get("cell_failover")
+    if failover:  # --cell-fleet N: the leader killed under N players
+        row("cell leader killed, %d players" % failover["players"],
+            "99%% back in %.2f s" % failover["p99_back_s"],
+            "all in %.2f s, %d moves" % (failover["all_back_s"],
+                                         failover["moves"]),
+            "target: 99% within 10 s")
     print()
     row("limit", "this machine", "", "reference (2 cores)")
     row("Curve round trip p50 / mean",

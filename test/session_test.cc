@@ -82,6 +82,22 @@ TEST_F(SessionTest, AConnectedConductorIsGivenTheAnswerWait) {
   EXPECT_TRUE(session_.HellosUnanswered(at + 700));
 }
 
+// A refused connect (nobody listens there: a killed conductor's port, a
+// stale hint) gives the conductor up at once, but not before the back-off
+// of the greeting allows: a cell with every node down is not tried in a
+// loop.
+TEST_F(SessionTest, ARefusedConnectGivesTheConductorUpAfterTheBackOffOnly) {
+  session_.MoveOn(1000);
+  EXPECT_FALSE(session_.HellosUnanswered(1000));
+  session_.OnRefused();
+  EXPECT_TRUE(session_.HellosUnanswered(1000));
+  session_.MoveOn(1000, 400);  // After a round of the list
+  session_.OnRefused();
+  EXPECT_FALSE(session_.HellosUnanswered(1399));
+  EXPECT_TRUE(session_.HellosUnanswered(1400));
+  EXPECT_EQ(1400, session_.NextDeadline());
+}
+
 TEST_F(SessionTest, WelcomeAnswersTheHellos) {
   session_.Restart(0, /*at_once=*/true);
   for (common::TimeMs at : {0, 100, 300}) session_.OnHelloSent(at);

@@ -49,6 +49,7 @@ class RawPlayer {
                                     reconnect ? ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                                               : ZMQ_EVENT_DISCONNECTED));
     monitor_.connect(address);
+    endpoint_ = endpoint;
     socket_.connect(endpoint);
   }
 
@@ -84,10 +85,14 @@ class RawPlayer {
   }
   // Says hello after each handshake until a welcome, for `timeout_ms`: a
   // connection the conductor refuses takes its hello with it, and the
-  // next one needs its own.
+  // next one needs its own. A connection left without an answer for
+  // kReconnectMs is replaced: libzmq's ROUTER keeps a connection whose
+  // routing id is in use open but deaf, so only a new one can be served.
   bool GreetEachHandshake(int timeout_ms) {
+    constexpr auto kReconnectMs = std::chrono::milliseconds(2000);
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(timeout_ms);
+    auto greeted = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() < deadline) {
       zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
                                  {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
@@ -95,8 +100,14 @@ class RawPlayer {
       if (items[1].revents & ZMQ_POLLIN) {
         zmq::message_t event, endpoint;
         if (monitor_.recv(event, zmq::recv_flags::dontwait) &&
-            monitor_.recv(endpoint, zmq::recv_flags::dontwait))
+            monitor_.recv(endpoint, zmq::recv_flags::dontwait)) {
           Send(SampleHello());
+          greeted = std::chrono::steady_clock::now();
+        }
+      } else if (std::chrono::steady_clock::now() - greeted > kReconnectMs) {
+        socket_.disconnect(endpoint_);
+        socket_.connect(endpoint_);
+        greeted = std::chrono::steady_clock::now();
       }
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       std::optional<broker::PlayerMessage> m = Receive(0);
@@ -125,6 +136,7 @@ class RawPlayer {
 
   static inline int count_ = 0;
   bool reconnect_ = false;
+  std::string endpoint_;
   zmq::context_t context_;
   zmq::socket_t socket_;
   zmq::socket_t monitor_;

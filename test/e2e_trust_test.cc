@@ -153,8 +153,9 @@ TEST_F(TrustTest, ACutOffPlayersConnectionIsClosedAtOnce) {
 // drops every further connection that asks for one in use (and aborted the
 // process when a chosen id met one it numbered itself). The authenticator
 // gives every connection an id of ours, so both players are served. (They
-// reconnect if refused: in libzmq's rare race, see authenticator.cc, a
-// connection keeps the id it asked for, and its next one does not.)
+// reconnect when unanswered: in libzmq's rare race, see authenticator.cc,
+// a connection keeps the id it asked for, and a clash leaves it open but
+// deaf; its next one does not keep it.)
 TEST_F(TrustTest, RoutingIdsPeersAskForAreNotUsed) {
   Start();
   auto first = Raw("p1", "chosen", /*reconnect=*/true);

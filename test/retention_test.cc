@@ -56,11 +56,17 @@ class RetentionTest : public testing::Test {
     return ids;
   }
   bool Exists(JobId id) { return test::StoredJob(store_, id).has_value(); }
+  // A tick, its turn committed; -1 on error.
   TimeMs Tick() {
-    Result<TimeMs> next = retention_->Tick();
-    EXPECT_OK(next.status());
+    const TimeMs next = TickUncommitted();
     EXPECT_OK(core_->CommitTurn());
     EXPECT_OK(core_->Settle());
+    return next;
+  }
+  // A tick whose deletions stay planned, not committed.
+  TimeMs TickUncommitted() {
+    Result<TimeMs> next = retention_->Tick();
+    EXPECT_OK(next.status());
     return next.ok() ? next.value() : -1;
   }
 
@@ -111,13 +117,9 @@ TEST_F(RetentionTest, BacklogIsDeletedInBoundedBatchesThenLogged) {
 TEST_F(RetentionTest, ATickWaitsForThePreviousTicksDeletions) {
   std::vector<JobId> jobs = FinishJobs(200);
   clock_.Advance(3 * kDayMs);
-  Result<TimeMs> first = retention_->Tick();
-  ASSERT_OK(first.status());
-  EXPECT_EQ(kRetentionBusyMs, first.value());
+  EXPECT_EQ(kRetentionBusyMs, TickUncommitted());
   EXPECT_TRUE(store_->PurgeInFlight());
-  Result<TimeMs> second = retention_->Tick();  // before any commit
-  ASSERT_OK(second.status());
-  EXPECT_EQ(kRetentionBusyMs, second.value());
+  EXPECT_EQ(kRetentionBusyMs, TickUncommitted());  // before any commit
   EXPECT_TRUE(logged_.empty()) << "nothing was planned twice";
   EXPECT_OK(core_->CommitTurn());
   EXPECT_OK(core_->Settle());
@@ -137,13 +139,9 @@ TEST_F(RetentionTest, ATickWaitsForThePreviousTicksDeletions) {
 TEST_F(RetentionTest, TheSweepIsLoggedOnlyAfterItsDeletionsAreCommitted) {
   std::vector<JobId> jobs = FinishJobs(2);
   clock_.Advance(3 * kDayMs);
-  Result<TimeMs> first = retention_->Tick();
-  ASSERT_OK(first.status());
-  EXPECT_EQ(kRetentionBusyMs, first.value());
+  EXPECT_EQ(kRetentionBusyMs, TickUncommitted());
   EXPECT_TRUE(logged_.empty()) << "logged before the commit";
-  Result<TimeMs> waiting = retention_->Tick();
-  ASSERT_OK(waiting.status());
-  EXPECT_EQ(kRetentionBusyMs, waiting.value());
+  EXPECT_EQ(kRetentionBusyMs, TickUncommitted());
   EXPECT_TRUE(logged_.empty()) << "logged before the commit";
   EXPECT_OK(core_->CommitTurn());
   EXPECT_OK(core_->Settle());
